@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <cairo.h>
+#include <glib.h>
+
+#include "ct-colormap.h"
+#include "ct-grid.h"
+
+G_BEGIN_DECLS
+
+/* The one figure renderer: the window draws its grid cells with
+ * ct_figure_draw_cell() and export draws whole figures with ct_figure_draw(),
+ * so what is on screen and what is in a paper are the same pixels. */
+
+typedef struct {
+  double     scale;          /* 1 = 96 dpi-ish screen size; 2–4 for print */
+  int        cell_size;      /* side of an image cell in pixels at scale 1 (0 = 4 × image side, ≥ 96) */
+  CtColormap colormap;
+  float      image_weight;   /* 0.5 as pytorch-grad-cam's show_cam_on_image */
+  gboolean   show_colorbar;
+} CtFigureStyle;
+
+void     ct_figure_style_init (CtFigureStyle       *style);
+
+/* Size in pixels of the whole figure for @grid. */
+void     ct_figure_get_size   (const CtGrid        *grid,
+                               const CtFigureStyle *style,
+                               int                 *out_width,
+                               int                 *out_height);
+
+/* Draws the whole figure with its top-left corner at the current origin:
+ * epoch labels on the left, true class above each column (and the round
+ * when perturbed), cells with prediction and probability under them marked
+ * right (✓, green) or wrong (✗, red), and a colour bar. */
+void     ct_figure_draw       (cairo_t             *cr,
+                               const CtGrid        *grid,
+                               const CtFigureStyle *style);
+
+/* Draws one cell (overlay image plus its caption) in the square at (x, y)
+ * of side @size, caption below it in @caption_height. */
+void     ct_figure_draw_cell  (cairo_t             *cr,
+                               const CtGrid        *grid,
+                               guint                row,
+                               guint                image,
+                               guint                round,
+                               const CtFigureStyle *style,
+                               double               x,
+                               double               y,
+                               double               size,
+                               double               caption_height);
+
+/* Renders the figure into a PNG with tEXt provenance: Software, run, arch,
+ * dataset, epochs, images, perturbation, method, layer, target, scale, seed. */
+gboolean ct_figure_write_png  (const CtGrid        *grid,
+                               const CtFigureStyle *style,
+                               const char          *path,
+                               GError             **error);
+
+G_END_DECLS
