@@ -1,9 +1,387 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include <glib.h>
+#include <gio/gio.h>
+#include <math.h>
+#include <string.h>
+
+#include "ct-cam-job.h"
+#include "ct-checkpoint.h"
+#include "ct-safetensors.h"
+#include "ct-test-data.h"
+#include "ct-torch-glib.h"
+#include "ct-train.h"
+
+/* The engine end to end on a tiny learnable dataset in the real CIFAR-10
+ * layout: runs on disk, resume, refusals, and CAM grids over checkpoints. */
+
+static char *tmpdir;
+static char *data_dir;
+
+static void
+tiny_options (CtTrainOptions *options,
+              const char     *out_dir,
+              int             epochs)
+{
+  ct_train_options_init (options, "camtrail_net");
+  options->data = data_dir;
+  options->out_dir = out_dir;
+  options->epochs = epochs;
+  options->width = 8;
+  options->batch_size = 64;
+  options->lr = 0.2;
+  options->warmup_epochs = 0.5;
+  options->threads = 2;
+  options->seed = 7;
+}
+
+/* One trained run shared by the tests that only read it. */
+static const char *
+trained_run (void)
+{
+  static char *run;
+
+  if (run == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      CtTrainOptions options;
+
+      run = g_build_filename (tmpdir, "trained", NULL);
+      tiny_options (&options, run, 3);
+      g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+    }
+  return run;
+}
+
+static void
+test_train_writes_run (void)
+{
+  const char *run = trained_run ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtManifest) manifest = ct_manifest_load (run, &error);
+  g_autoptr(GArray) metrics = ct_metrics_load (run, &error);
+  g_autoptr(GArray) epochs = ct_run_list_checkpoints (run, &error);
+  g_autofree char *last = ct_run_dup_checkpoint_path (run, 3);
+  g_autoptr(CtSafetensors) file = ct_safetensors_load (last, &error);
+  const CtEpochMetrics *final;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (manifest->arch, ==, "camtrail_net");
+  g_assert_cmpstr (manifest->dataset, ==, "cifar-10");
+  g_assert_cmpint (manifest->n_classes, ==, 4);
+  g_assert_cmpstr (manifest->classes[3], ==, "bottom-right");
+  g_assert_cmpint (manifest->channels, ==, 3);
+  g_assert_cmpint (manifest->image_size, ==, 32);
+  g_assert_cmpuint (manifest->train_images, ==, 512);
+  g_assert_cmpuint (manifest->n_layers, >=, 2);
+  g_assert_nonnull (manifest->default_layer);
+  g_assert_true (manifest->mean[0] > 0.1f && manifest->mean[0] < 0.5f);
+
+  g_assert_cmpuint (epochs->len, ==, 4);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpint (g_array_index (epochs, int, i), ==, (int) i);
+
+  g_assert_cmpuint (metrics->len, ==, 4);
+  g_assert_cmpint (g_array_index (metrics, CtEpochMetrics, 0).epoch, ==, 0);
+  g_assert_true (isnan (g_array_index (metrics, CtEpochMetrics, 0).train_loss));
+  final = &g_array_index (metrics, CtEpochMetrics, 3);
+  g_assert_cmpint (final->epoch, ==, 3);
+  g_assert_cmpfloat (final->test_accuracy, >=, 0.8);
+  g_assert_cmpfloat (final->seconds, >, 0.0);
+
+  g_assert_cmpstr (ct_safetensors_get_metadata (file, "epoch"), ==, "3");
+  g_assert_cmpstr (ct_safetensors_get_metadata (file, "arch"), ==, "camtrail_net");
+  g_assert_nonnull (ct_safetensors_lookup (file, "head.fc.weight"));
+}
+
+static void
+cancel_in_epoch_2_cb (const CtTrainReport *report,
+                      gpointer             user_data)
+{
+  if (report->stage == CT_TRAIN_STAGE_TRAINING && report->epoch == 2 && report->batch->batch == 3)
+    g_cancellable_cancel (user_data);
+}
+
+static void
+assert_same_weights (const char *path_a,
+                     const char *path_b)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtSafetensors) a = ct_safetensors_load (path_a, &error);
+  g_autoptr(CtSafetensors) b = ct_safetensors_load (path_b, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (ct_safetensors_get_n_tensors (a), ==, ct_safetensors_get_n_tensors (b));
+  for (guint i = 0; i < ct_safetensors_get_n_tensors (a); i++)
+    {
+      const CtTensorView *ta = ct_safetensors_get_tensor (a, i);
+      const CtTensorView *tb = ct_safetensors_lookup (b, ta->name);
+
+      g_assert_nonnull (tb);
+      g_assert_cmpuint (ta->n_bytes, ==, tb->n_bytes);
+      if (memcmp (ta->data, tb->data, ta->n_bytes) != 0)
+        g_error ("tensor %s differs between %s and %s", ta->name, path_a, path_b);
+    }
+}
+
+static void
+test_resume_matches_uninterrupted (void)
+{
+  g_autofree char *straight = g_build_filename (tmpdir, "straight", NULL);
+  g_autofree char *resumed = g_build_filename (tmpdir, "resumed", NULL);
+  g_autofree char *a = ct_run_dup_checkpoint_path (straight, 2);
+  g_autofree char *b = ct_run_dup_checkpoint_path (resumed, 2);
+  g_autofree char *b1 = ct_run_dup_checkpoint_path (resumed, 1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) metrics = NULL;
+  CtTrainOptions options;
+
+  tiny_options (&options, straight, 2);
+  g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Killed in the middle of epoch 2: epoch 1 is the last checkpoint. */
+  tiny_options (&options, resumed, 2);
+  g_assert_false (ct_train_run (&options, cancel_in_epoch_2_cb, cancellable, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_true (g_file_test (b1, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (b, G_FILE_TEST_EXISTS));
+
+  /* Running again without --resume refuses to overwrite the run. */
+  g_assert_false (ct_train_run (&options, NULL, NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_clear_error (&error);
+
+  options.resume = TRUE;
+  g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_same_weights (a, b);
+
+  metrics = ct_metrics_load (resumed, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (metrics->len, ==, 3);
+}
+
+static CtModel *
+new_model (const char *arch,
+           int         width,
+           int         n_classes)
+{
+  CtModelConfig config = { arch, 3, n_classes, 32, 0, width, 1 };
+  CtModel *model = NULL;
+  char *message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ct_torch_check (ct_model_new (&config, &model, &message), message, &error));
+  return model;
+}
+
+static void
+test_refuses_other_architecture (void)
+{
+  g_autofree char *path = ct_run_dup_checkpoint_path (trained_run (), 3);
+  g_autoptr(GError) error = NULL;
+  CtModel *wider = new_model ("camtrail_net", 16, 4);
+  CtModel *more_classes = new_model ("camtrail_net", 8, 10);
+  CtModel *resnet = new_model ("resnet18", 0, 4);
+
+  g_assert_false (ct_checkpoint_load (wider, path, "camtrail_net", &error));
+  g_assert_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+
+  g_assert_false (ct_checkpoint_load (more_classes, path, "camtrail_net", &error));
+  g_assert_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_MISMATCH);
+  g_clear_error (&error);
+
+  g_assert_false (ct_checkpoint_load (resnet, path, "resnet18", &error));
+  g_assert_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "camtrail_net"));
+  g_clear_error (&error);
+
+  /* Without the metadata check the shim still refuses by tensor names. */
+  g_assert_false (ct_checkpoint_load (resnet, path, NULL, &error));
+  g_assert_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_MISMATCH);
+
+  ct_model_free (wider);
+  ct_model_free (more_classes);
+  ct_model_free (resnet);
+}
+
+static void
+test_nan_loss_keeps_run (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "diverging", NULL);
+  g_autofree char *first = ct_run_dup_checkpoint_path (run, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  CtTrainOptions options;
+
+  tiny_options (&options, run, 2);
+  options.lr = 1e12;
+  g_assert_false (ct_train_run (&options, NULL, NULL, NULL, &error));
+  g_assert_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_NOT_FINITE);
+  g_assert_nonnull (strstr (error->message, "epoch 1"));
+  g_clear_error (&error);
+
+  epochs = ct_run_list_checkpoints (run, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (epochs->len, ==, 1);
+  g_assert_false (g_file_test (first, G_FILE_TEST_EXISTS));
+
+  /* Nothing half-written is left behind. */
+  dir = g_dir_open (run, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_assert_true (g_str_equal (name, "manifest.json") || g_str_equal (name, "metrics.jsonl") ||
+                   g_str_equal (name, "epoch-000.safetensors"));
+}
+
+static void
+test_cam_grid (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  g_autoptr(CtGrid) clean = NULL;
+  g_autoptr(CtGrid) noisy = NULL;
+  g_autoptr(CtGrid) shared = NULL;
+  const int epochs[] = { 0, 3 };
+  const guint images[] = { 0, 1, 2, 7 };
+  gsize map = 32 * 32;
+  CtCamRequest request = { 0 };
+
+  g_assert_no_error (error);
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  request.rounds = 3;
+  ct_perturb_init (&request.perturb);
+
+  clean = ct_cam_session_compute (session, &request, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (clean->n_rows, ==, 2);
+  g_assert_cmpuint (clean->n_rounds, ==, 1);
+  g_assert_cmpint (clean->labels[3], ==, 3);
+  for (guint row = 0; row < 2; row++)
+    for (guint i = 0; i < 4; i++)
+      {
+        CtGridCell *cell = ct_grid_get_cell (clean, row, i, 0);
+        float lo = 1, hi = 0;
+
+        g_assert_cmpfloat (cell->confidence_drop, ==, 0.0f);
+        g_assert_cmpint (cell->predicted, ==, cell->clean_predicted);
+        g_assert_cmpint (cell->target, ==, cell->predicted);
+        for (gsize p = 0; p < map; p++)
+          {
+            lo = MIN (lo, cell->heatmap[p]);
+            hi = MAX (hi, cell->heatmap[p]);
+          }
+        g_assert_cmpfloat (lo, >=, 0.0f);
+        g_assert_cmpfloat (hi, <=, 1.0f);
+      }
+  /* The trained model gets the learnable quadrants right. */
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpint (ct_grid_get_cell (clean, 1, i, 0)->predicted, ==, clean->labels[i]);
+
+  request.perturb.noise_sigma = 0.3;
+  request.perturb.seed = 5;
+  noisy = ct_cam_session_compute (session, &request, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (noisy->n_rounds, ==, 3);
+  g_assert_nonnull (strstr (noisy->perturbation, "noise"));
+  for (guint row = 0; row < 2; row++)
+    for (guint i = 0; i < 4; i++)
+      for (guint r = 0; r < 3; r++)
+        {
+          CtGridCell *cell = ct_grid_get_cell (noisy, row, i, r);
+          CtGridCell *base = ct_grid_get_cell (clean, row, i, 0);
+
+          g_assert_cmpint (cell->clean_predicted, ==, base->predicted);
+          g_assert_cmpfloat_with_epsilon (cell->clean_probability, base->probability, 1e-5);
+          g_assert_cmpfloat_with_epsilon (cell->confidence_drop,
+                                          cell->clean_probability - cell->probabilities[cell->clean_predicted],
+                                          1e-6);
+        }
+  /* Rounds differ from each other: the noise is seeded per round. */
+  g_assert_true (memcmp (ct_grid_get_image (noisy, 0, 0), ct_grid_get_image (noisy, 0, 1),
+                         3 * map * sizeof (float)) != 0);
+
+  request.perturb.noise_sigma = 0;
+  request.scale = CT_CAM_SCALE_SHARED;
+  shared = ct_cam_session_compute (session, &request, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 4; i++)
+    {
+      float hi = 0;
+
+      for (guint row = 0; row < 2; row++)
+        for (gsize p = 0; p < map; p++)
+          hi = MAX (hi, ct_grid_get_cell (shared, row, i, 0)->heatmap[p]);
+      g_assert_cmpfloat (hi, <=, 1.0f);
+    }
+
+  request.layer = "no.such.layer";
+  g_assert_null (ct_cam_session_compute (session, &request, NULL, &error));
+  g_assert_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "stages"));
+}
+
+static void
+test_find_misclassified (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  g_autoptr(GArray) wrong = NULL;
+  g_autoptr(GArray) again = NULL;
+  g_autoptr(CtGrid) grid = NULL;
+  const int epoch0[] = { 0 };
+  CtCamRequest request = { 0 };
+
+  g_assert_no_error (error);
+  wrong = ct_cam_session_find_misclassified (session, 0, 5, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (wrong->len, ==, 5);
+  again = ct_cam_session_find_misclassified (session, 0, 5, 3, &error);
+  g_assert_cmpmem (wrong->data, wrong->len * sizeof (guint), again->data, again->len * sizeof (guint));
+
+  request.epochs = epoch0;
+  request.n_epochs = 1;
+  request.images = (const guint *) wrong->data;
+  request.n_images = wrong->len;
+  ct_perturb_init (&request.perturb);
+  grid = ct_cam_session_compute (session, &request, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < wrong->len; i++)
+    g_assert_cmpint (ct_grid_get_cell (grid, 0, i, 0)->predicted, !=, grid->labels[i]);
+}
 
 int
-main (int argc, char **argv)
+main (int    argc,
+      char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
-  return g_test_run ();
+  tmpdir = ct_test_make_tmpdir ();
+  g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
+  data_dir = g_build_filename (tmpdir, "quadrants", NULL);
+  g_mkdir (data_dir, 0755);
+  ct_test_write_quadrants (data_dir, 512, 128, 1);
+
+  g_test_add_func ("/engine/train/writes-run", test_train_writes_run);
+  g_test_add_func ("/engine/train/resume-matches-uninterrupted", test_resume_matches_uninterrupted);
+  g_test_add_func ("/engine/checkpoint/refuses-other-architecture", test_refuses_other_architecture);
+  g_test_add_func ("/engine/train/nan-loss-keeps-run", test_nan_loss_keeps_run);
+  g_test_add_func ("/engine/cam/grid", test_cam_grid);
+  g_test_add_func ("/engine/cam/find-misclassified", test_find_misclassified);
+
+  status = g_test_run ();
+  ct_test_remove_tree (tmpdir);
+  g_free (tmpdir);
+  g_free (data_dir);
+  return status;
 }

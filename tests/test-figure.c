@@ -1,9 +1,464 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ct-figure.h"
+#include "ct-png.h"
+
+#define SIDE      8
+#define HOT_Y     2
+#define HOT_X     5
+
+static const char * const classes[] = { "cat", "dog", "bird", NULL };
+
+/* Two checkpoints × two 8×8 images, unperturbed: image 0 is black, image 1 a
+ * colour checkerboard.  Every heatmap is 0 except a single 1 at (HOT_Y,
+ * HOT_X).  Image 0 is predicted right at both epochs, image 1 wrong. */
+static CtGrid *
+make_grid (guint       n_rounds,
+           const char *perturbation)
+{
+  CtGrid *grid = ct_grid_new (2, 2, n_rounds, 3, SIDE, SIDE, 3);
+
+  grid->run_name = g_strdup ("tiny-run");
+  grid->arch = g_strdup ("resnet18");
+  grid->dataset = g_strdup ("cifar10");
+  grid->layer = g_strdup ("layer4");
+  grid->method = g_strdup ("grad-cam");
+  grid->target_rule = g_strdup ("predicted");
+  grid->perturbation = g_strdup (perturbation);
+  grid->seed = 7;
+  grid->scale = CT_CAM_SCALE_IMAGE;
+  grid->classes = g_strdupv ((char **) classes);
+
+  grid->epochs[0] = 0;
+  grid->epochs[1] = 5;
+  grid->image_indices[0] = 12;
+  grid->image_indices[1] = 345;
+  grid->labels[0] = 0;
+  grid->labels[1] = 1;
+
+  for (guint round = 0; round < n_rounds; round++)
+    {
+      float *checker = ct_grid_get_image (grid, 1, round);
+
+      for (guint c = 0; c < 3; c++)
+        for (guint y = 0; y < SIDE; y++)
+          for (guint x = 0; x < SIDE; x++)
+            checker[(c * SIDE + y) * SIDE + x] = ((x + y + c) % 2) ? 0.9f : 0.2f;
+    }
+
+  for (guint row = 0; row < 2; row++)
+    for (guint image = 0; image < 2; image++)
+      for (guint round = 0; round < n_rounds; round++)
+        {
+          CtGridCell *cell = ct_grid_get_cell (grid, row, image, round);
+
+          cell->heatmap[HOT_Y * SIDE + HOT_X] = 1.0f;
+          cell->predicted = image == 0 ? 0 : 2;
+          cell->target = cell->predicted;
+          cell->probability = 0.93f;
+          cell->confidence_drop = 0.12f;
+        }
+
+  return grid;
+}
+
+static const guint8 *
+pixel_at (const guint8 *rgba,
+          guint         width,
+          guint         x,
+          guint         y)
+{
+  return rgba + ((gsize) y * width + x) * 4;
+}
+
+static gboolean
+is_white (const guint8 *p)
+{
+  return p[0] == 255 && p[1] == 255 && p[2] == 255;
+}
+
+/* True when some pixel in the rectangle satisfies @predicate. */
+static gboolean
+any_pixel (const guint8 *rgba,
+           guint         width,
+           guint         x0,
+           guint         y0,
+           guint         x1,
+           guint         y1,
+           gboolean    (*predicate) (const guint8 *p))
+{
+  for (guint y = y0; y < y1; y++)
+    for (guint x = x0; x < x1; x++)
+      if (predicate (pixel_at (rgba, width, x, y)))
+        return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+is_dark (const guint8 *p)
+{
+  return p[0] < 80 && p[1] < 80 && p[2] < 80;
+}
+
+static gboolean
+is_green (const guint8 *p)
+{
+  return p[1] > p[0] + 60 && p[1] > p[2] + 40;
+}
+
+static gboolean
+is_red (const guint8 *p)
+{
+  return p[0] > p[1] + 80 && p[0] > p[2] + 80;
+}
+
+static gboolean
+is_blue (const guint8 *p)
+{
+  return p[2] > p[0] + 80 && p[2] > p[1] + 80;
+}
+
+static gboolean
+is_saturated (const guint8 *p)
+{
+  return MAX (MAX (p[0], p[1]), p[2]) - MIN (MIN (p[0], p[1]), p[2]) > 60;
+}
+
+/* The first strongly coloured pixel on row @y from @x0 rightwards. */
+static const guint8 *
+first_saturated (const guint8 *rgba,
+                 guint         width,
+                 guint         x0,
+                 guint         y)
+{
+  for (guint x = x0; x < width; x++)
+    {
+      const guint8 *p = pixel_at (rgba, width, x, y);
+
+      if (is_saturated (p))
+        return p;
+    }
+
+  return NULL;
+}
+
+static void
+test_style_defaults (void)
+{
+  CtFigureStyle style;
+
+  ct_figure_style_init (&style);
+  g_assert_cmpfloat (style.scale, ==, 1.0);
+  g_assert_cmpint (style.cell_size, ==, 0);
+  g_assert_cmpint (style.colormap, ==, CT_COLORMAP_JET);
+  g_assert_cmpfloat (style.image_weight, ==, 0.5f);
+  g_assert_true (style.show_colorbar);
+}
+
+static void
+test_size_scales (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (1, "none");
+  CtFigureStyle style;
+  int width, height, width2, height2, x, y, size, caption;
+
+  ct_figure_style_init (&style);
+  ct_figure_get_size (grid, &style, &width, &height);
+
+  /* 8-pixel images get the minimum cell of 96. */
+  ct_figure_get_cell_rect (grid, &style, 1, 1, 0, &x, &y, &size, &caption);
+  g_assert_cmpint (size, ==, 96);
+  g_assert_cmpint (x + size, <, width);
+  g_assert_cmpint (y + size + caption, <=, height);
+  g_assert_cmpint (width, >, 2 * 96);
+  g_assert_cmpint (height, >, 2 * 96);
+
+  style.scale = 2.0;
+  ct_figure_get_size (grid, &style, &width2, &height2);
+  g_assert_cmpint (width2, ==, 2 * width);
+  g_assert_cmpint (height2, ==, 2 * height);
+
+  ct_figure_get_cell_rect (grid, &style, 0, 0, 0, NULL, NULL, &size, NULL);
+  g_assert_cmpint (size, ==, 192);
+
+  /* An explicit cell size wins over the default. */
+  style.scale = 1.0;
+  style.cell_size = 150;
+  ct_figure_get_cell_rect (grid, &style, 0, 0, 0, NULL, NULL, &size, NULL);
+  g_assert_cmpint (size, ==, 150);
+  ct_figure_get_size (grid, &style, &width2, &height2);
+  g_assert_cmpint (height2, ==, height + 2 * (150 - 96));
+
+  /* No colour bar, a narrower figure (unless the title sets the width). */
+  style.cell_size = 0;
+  style.show_colorbar = FALSE;
+  ct_figure_get_size (grid, &style, &width2, &height2);
+  g_assert_cmpint (width2, <=, width);
+  g_assert_cmpint (height2, ==, height);
+}
+
+static void
+test_perturbed_layout (void)
+{
+  g_autoptr(CtGrid) clean = make_grid (1, "none");
+  g_autoptr(CtGrid) perturbed = make_grid (2, "noise σ=0.10");
+  CtFigureStyle style;
+  int clean_width, clean_height, width, height;
+  int x0, x1, y0, caption0, y1, caption1, clean_x;
+
+  ct_figure_style_init (&style);
+  ct_figure_get_size (clean, &style, &clean_width, &clean_height);
+  ct_figure_get_size (perturbed, &style, &width, &height);
+
+  /* Rounds sit side by side; the "round r" line and the Δ line add height. */
+  ct_figure_get_cell_rect (clean, &style, 0, 1, 0, &clean_x, NULL, NULL, NULL);
+  ct_figure_get_cell_rect (perturbed, &style, 0, 1, 1, &x1, NULL, NULL, NULL);
+  g_assert_cmpint (x1, >=, clean_x + 2 * 96);
+  g_assert_cmpint (width, >=, clean_width);
+  g_assert_cmpint (height, >, clean_height);
+
+  ct_figure_get_cell_rect (perturbed, &style, 0, 0, 0, &x0, &y0, NULL, &caption0);
+  ct_figure_get_cell_rect (perturbed, &style, 0, 0, 1, &x1, &y1, NULL, &caption1);
+  g_assert_cmpint (x1, >=, x0 + 96);
+  g_assert_cmpint (y1, ==, y0);
+  ct_figure_get_cell_rect (clean, &style, 0, 0, 0, NULL, NULL, NULL, &caption1);
+  g_assert_cmpint (caption0, >, caption1);
+}
+
+static void
+assert_text (GHashTable *text,
+             const char *key,
+             const char *expected)
+{
+  g_assert_cmpstr (g_hash_table_lookup (text, key), ==, expected);
+}
+
+static void
+test_write_png (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (1, "none");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) text = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-figure-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autofree guint8 *rgba = NULL;
+  g_autofree guint8 *overlay = NULL;
+  CtFigureStyle style;
+  guint width, height;
+  int expected_width, expected_height;
+  int x, y, size, caption;
+  int last_x, last_y;
+  const guint8 *p;
+
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "figure.png", NULL);
+
+  ct_figure_style_init (&style);
+  g_assert_true (ct_figure_write_png (grid, &style, path, &error));
+  g_assert_no_error (error);
+
+  rgba = ct_png_read_rgba (path, &width, &height, &text, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (rgba);
+  ct_figure_get_size (grid, &style, &expected_width, &expected_height);
+  g_assert_cmpuint (width, ==, expected_width);
+  g_assert_cmpuint (height, ==, expected_height);
+
+  assert_text (text, "Software", "Camtrail " PACKAGE_VERSION);
+  g_assert_nonnull (strstr (g_hash_table_lookup (text, "Title"), "tiny-run"));
+  assert_text (text, "camtrail:run", "tiny-run");
+  assert_text (text, "camtrail:arch", "resnet18");
+  assert_text (text, "camtrail:dataset", "cifar10");
+  assert_text (text, "camtrail:epochs", "0,5");
+  assert_text (text, "camtrail:images", "12,345");
+  assert_text (text, "camtrail:perturbation", "none");
+  assert_text (text, "camtrail:method", "grad-cam");
+  assert_text (text, "camtrail:layer", "layer4");
+  assert_text (text, "camtrail:target", "predicted");
+  assert_text (text, "camtrail:scale", "image");
+  assert_text (text, "camtrail:seed", "7");
+  assert_text (text, "camtrail:colormap", "jet");
+
+  /* Opaque, white background. */
+  p = pixel_at (rgba, width, 1, 1);
+  g_assert_true (is_white (p));
+  g_assert_cmpuint (p[3], ==, 255);
+  p = pixel_at (rgba, width, width - 2, height - 2);
+  g_assert_true (is_white (p));
+
+  /* The title is drawn in dark text along the top. */
+  ct_figure_get_cell_rect (grid, &style, 0, 0, 0, &x, &y, &size, &caption);
+  g_assert_true (any_pixel (rgba, width, 0, 0, width, y, is_dark));
+
+  /* Every pixel of the hot spot in the lower-right cell is exactly what
+   * ct_colormap_overlay() makes of it, nearest-neighbour upscaled. */
+  overlay = g_malloc (SIDE * SIDE * 3);
+  ct_colormap_overlay (CT_COLORMAP_JET, ct_grid_get_image (grid, 1, 0), 3,
+                       ct_grid_get_cell (grid, 1, 1, 0)->heatmap, SIDE, SIDE, 0.5f,
+                       overlay);
+  ct_figure_get_cell_rect (grid, &style, 1, 1, 0, &last_x, &last_y, &size, &caption);
+  for (guint sy = 0; sy < SIDE; sy++)
+    for (guint sx = 0; sx < SIDE; sx++)
+      {
+        guint block = size / SIDE;
+
+        p = pixel_at (rgba, width, last_x + sx * block + block / 2,
+                      last_y + sy * block + block / 2);
+        g_assert_cmpuint (p[0], ==, overlay[(sy * SIDE + sx) * 3 + 0]);
+        g_assert_cmpuint (p[1], ==, overlay[(sy * SIDE + sx) * 3 + 1]);
+        g_assert_cmpuint (p[2], ==, overlay[(sy * SIDE + sx) * 3 + 2]);
+      }
+
+  /* On the black image the hot spot is pure red and the rest pure blue:
+   * the overlay divides by the maximum, JET's dark red, (128, 0, 0). */
+  p = pixel_at (rgba, width, x + HOT_X * size / SIDE + size / (2 * SIDE),
+                y + HOT_Y * size / SIDE + size / (2 * SIDE));
+  g_assert_cmpuint (p[0], ==, 255);
+  g_assert_cmpuint (p[1], ==, 0);
+  g_assert_cmpuint (p[2], ==, 0);
+  p = pixel_at (rgba, width, x + size / 2 - 10, y + size - 3);
+  g_assert_cmpuint (p[0], ==, 0);
+  g_assert_cmpuint (p[2], ==, 255);
+
+  /* Right prediction under image 0 has a green tick and no red; wrong under
+   * image 1 a red cross and no green. */
+  g_assert_true (any_pixel (rgba, width, x, y + size, x + size, y + size + caption,
+                            is_green));
+  g_assert_false (any_pixel (rgba, width, x, y + size, x + size, y + size + caption,
+                             is_red));
+  g_assert_true (any_pixel (rgba, width, last_x, last_y + size, last_x + size,
+                            last_y + size + caption, is_red));
+  g_assert_false (any_pixel (rgba, width, last_x, last_y + size, last_x + size,
+                             last_y + size + caption, is_green));
+
+  /* The colour bar to the right of the last column: red at the top (1),
+   * blue at the bottom (0). */
+  p = first_saturated (rgba, width, last_x + size + 1, y + 3);
+  g_assert_nonnull (p);
+  g_assert_true (is_red (p));
+  p = first_saturated (rgba, width, last_x + size + 1, last_y + size - 3);
+  g_assert_nonnull (p);
+  g_assert_true (is_blue (p));
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* The same figure at scale 2 has the same pixels, twice as big, in its
+ * cells. */
+static void
+test_write_png_scaled (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (2, "noise σ=0.10");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-figure-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autofree guint8 *rgba = NULL;
+  g_autoptr(GHashTable) text = NULL;
+  CtFigureStyle style;
+  guint width, height;
+  int x, y, size;
+  const guint8 *p;
+
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "figure@2x.png", NULL);
+
+  ct_figure_style_init (&style);
+  style.scale = 2.0;
+  style.colormap = CT_COLORMAP_VIRIDIS;
+  g_assert_true (ct_figure_write_png (grid, &style, path, &error));
+  g_assert_no_error (error);
+
+  rgba = ct_png_read_rgba (path, &width, &height, &text, &error);
+  g_assert_no_error (error);
+  assert_text (text, "camtrail:perturbation", "noise σ=0.10");
+  assert_text (text, "camtrail:colormap", "viridis");
+
+  ct_figure_get_cell_rect (grid, &style, 0, 0, 1, &x, &y, &size, NULL);
+  g_assert_cmpint (size, ==, 192);
+
+  /* Viridis's top entry (253, 231, 36) on a black image, divided by its
+   * maximum: (255, 232, 36). */
+  p = pixel_at (rgba, width, x + HOT_X * 24 + 12, y + HOT_Y * 24 + 12);
+  g_assert_cmpuint (p[0], ==, 255);
+  g_assert_cmpuint (p[1], ==, 232);
+  g_assert_cmpuint (p[2], ==, 36);
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+static void
+test_too_large (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (1, "none");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-figure-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  CtFigureStyle style;
+
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "huge.png", NULL);
+
+  ct_figure_style_init (&style);
+  style.scale = 200.0;
+  g_assert_false (ct_figure_write_png (grid, &style, path, &error));
+  g_assert_error (error, CT_FIGURE_ERROR, CT_FIGURE_ERROR_TOO_LARGE);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* The window draws single cells anywhere on its own surface. */
+static void
+test_draw_cell_at_offset (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (1, "none");
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 200);
+  cairo_t *cr = cairo_create (surface);
+  CtFigureStyle style;
+  guint8 *data;
+  int stride;
+  guint32 hot;
+
+  ct_figure_style_init (&style);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  ct_figure_draw_cell (cr, grid, 0, 0, 0, &style, 37.0, 21.0, 80.0, 20.0);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_flush (surface);
+
+  data = cairo_image_surface_get_data (surface);
+  stride = cairo_image_surface_get_stride (surface);
+
+  /* 80/8 = 10 pixels per source pixel; red hot spot, white outside. */
+  hot = ((guint32 *) (data + (21 + HOT_Y * 10 + 5) * stride))[37 + HOT_X * 10 + 5];
+  g_assert_cmphex (hot & 0xffffff, ==, 0xff0000);
+  g_assert_cmphex (((guint32 *) (data + 10 * stride))[30] & 0xffffff, ==, 0xffffff);
+  g_assert_cmphex (((guint32 *) (data + 110 * stride))[130] & 0xffffff, ==, 0xffffff);
+
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/figure/style-defaults", test_style_defaults);
+  g_test_add_func ("/figure/size-scales", test_size_scales);
+  g_test_add_func ("/figure/perturbed-layout", test_perturbed_layout);
+  g_test_add_func ("/figure/write-png", test_write_png);
+  g_test_add_func ("/figure/write-png-scaled", test_write_png_scaled);
+  g_test_add_func ("/figure/too-large", test_too_large);
+  g_test_add_func ("/figure/draw-cell-at-offset", test_draw_cell_at_offset);
+
   return g_test_run ();
 }

@@ -1,9 +1,760 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The C shim's models: building, state dicts, layers, inference, Grad-CAM and
+ * errors, through ct-torch.h only. */
 #include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct-torch.h"
+
+/* A copy of a model's state dict that outlives the borrowed pointers. */
+typedef struct {
+  size_t         n;
+  CtTorchTensor *tensors;
+} State;
+
+static CtModel *
+new_model (const char *arch,
+           int         in_channels,
+           int         n_classes,
+           int         image_size,
+           uint64_t    seed)
+{
+  CtModelConfig config = {
+    .arch = arch,
+    .in_channels = in_channels,
+    .n_classes = n_classes,
+    .image_size = image_size,
+    .width = g_str_equal (arch, "camtrail_net") ? 8 : 0,
+    .seed = seed,
+  };
+  CtModel *model = NULL;
+  char *error = NULL;
+
+  g_assert_cmpint (ct_model_new (&config, &model, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_nonnull (model);
+  return model;
+}
+
+static State *
+state_dup (CtModel *model)
+{
+  State *state = g_new0 (State, 1);
+
+  state->n = ct_model_get_n_tensors (model);
+  state->tensors = g_new0 (CtTorchTensor, state->n);
+  for (size_t i = 0; i < state->n; i++)
+    {
+      CtTorchTensor t;
+      g_assert_cmpint (ct_model_get_tensor (model, i, &t, NULL), ==, CT_TORCH_OK);
+      state->tensors[i] = t;
+      state->tensors[i].name = g_strdup (t.name);
+      state->tensors[i].data = g_memdup2 (t.data, t.n_bytes);
+    }
+  return state;
+}
+
+static void
+state_free (State *state)
+{
+  for (size_t i = 0; i < state->n; i++)
+    {
+      g_free ((char *) state->tensors[i].name);
+      g_free ((void *) state->tensors[i].data);
+    }
+  g_free (state->tensors);
+  g_free (state);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtModel, ct_model_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (State, state_free)
+
+static const CtTorchTensor *
+state_find (const State *state,
+            const char  *name)
+{
+  for (size_t i = 0; i < state->n; i++)
+    if (g_str_equal (state->tensors[i].name, name))
+      return &state->tensors[i];
+  return NULL;
+}
+
+/* Standard-normal floats, reproducible. */
+static float *
+random_input (size_t   n_floats,
+              guint32  seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  float *data = g_new (float, n_floats);
+
+  for (size_t i = 0; i < n_floats; i++)
+    {
+      double u1 = g_rand_double (rand), u2 = g_rand_double (rand);
+      data[i] = (float) (sqrt (-2.0 * log (1.0 - u1)) * cos (2.0 * G_PI * u2));
+    }
+  return data;
+}
+
+static float *
+forward (CtModel     *model,
+         const float *input,
+         size_t       n)
+{
+  float *logits = g_new (float, n * ct_model_get_n_classes (model));
+  char *error = NULL;
+
+  g_assert_cmpint (ct_model_forward (model, input, n, logits, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  return logits;
+}
+
+static void
+assert_status (CtTorchStatus   status,
+               CtTorchStatus   expected,
+               char          **error,
+               const char     *needle)
+{
+  g_assert_cmpint (status, ==, expected);
+  g_assert_nonnull (*error);
+  if (needle != NULL && strstr (*error, needle) == NULL)
+    g_error ("message \"%s\" does not mention \"%s\"", *error, needle);
+  g_clear_pointer (error, free);
+}
+
+static void
+test_library (void)
+{
+  const char *const *archs = ct_torch_list_archs ();
+  char *error = NULL;
+
+  g_assert_nonnull (ct_torch_version ());
+  g_assert_cmpuint (strlen (ct_torch_version ()), >, 0);
+  g_assert_nonnull (archs);
+  g_assert_cmpstr (archs[0], ==, "camtrail_net");
+  g_assert_true (g_strv_contains ((const char *const *) archs, "resnet18"));
+  g_assert_true (g_strv_contains ((const char *const *) archs, "efficientnet_b0"));
+  g_assert_cmpint (ct_torch_set_threads (0, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_cmpint (ct_torch_set_threads (2, NULL), ==, CT_TORCH_OK);
+}
+
+typedef struct {
+  const char   *name;
+  CtTorchDtype  dtype;
+  int           n_dims;
+  int64_t       shape0;     /* when n_dims > 0 */
+} Expected;
+
+static const Expected camtrail_expected[] = {
+  { "stem.conv.weight", CT_TORCH_DTYPE_FLOAT32, 4, 4 },
+  { "stem.bn.num_batches_tracked", CT_TORCH_DTYPE_INT64, 0, 0 },
+  { "stages.2.bn2.running_var", CT_TORCH_DTYPE_FLOAT32, 1, 32 },
+  { "head.fc.weight", CT_TORCH_DTYPE_FLOAT32, 2, 10 },
+  { NULL }
+};
+static const Expected resnet_expected[] = {
+  { "conv1.weight", CT_TORCH_DTYPE_FLOAT32, 4, 64 },
+  { "layer1.0.bn1.running_mean", CT_TORCH_DTYPE_FLOAT32, 1, 64 },
+  { "layer2.0.downsample.0.weight", CT_TORCH_DTYPE_FLOAT32, 4, 128 },
+  { "layer4.1.bn2.num_batches_tracked", CT_TORCH_DTYPE_INT64, 0, 0 },
+  { "fc.weight", CT_TORCH_DTYPE_FLOAT32, 2, 10 },
+  { "fc.bias", CT_TORCH_DTYPE_FLOAT32, 1, 10 },
+  { NULL }
+};
+static const Expected efficientnet_expected[] = {
+  { "conv_stem.weight", CT_TORCH_DTYPE_FLOAT32, 4, 32 },
+  { "blocks.0.0.se.conv_reduce.weight", CT_TORCH_DTYPE_FLOAT32, 4, 8 },
+  { "blocks.6.0.bn3.num_batches_tracked", CT_TORCH_DTYPE_INT64, 0, 0 },
+  { "classifier.weight", CT_TORCH_DTYPE_FLOAT32, 2, 10 },
+  { "classifier.bias", CT_TORCH_DTYPE_FLOAT32, 1, 10 },
+  { NULL }
+};
+
+static void
+check_tensors (CtModel        *model,
+               const Expected *expected,
+               int             in_channels)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  size_t n = ct_model_get_n_tensors (model);
+
+  g_assert_cmpuint (n, >, 0);
+  for (size_t i = 0; i < n; i++)
+    {
+      CtTorchTensor t;
+      size_t numel = 1;
+      char *error = NULL;
+
+      g_assert_cmpint (ct_model_get_tensor (model, i, &t, &error), ==, CT_TORCH_OK);
+      g_assert_null (error);
+      g_assert_nonnull (t.name);
+      g_assert_true (g_hash_table_add (seen, g_strdup (t.name)));
+      for (int d = 0; d < t.n_dims; d++)
+        numel *= t.shape[d];
+      g_assert_cmpuint (t.n_bytes, ==, numel * (t.dtype == CT_TORCH_DTYPE_INT64 ? 8 : 4));
+      g_assert_true (t.data != NULL);
+      if (g_str_has_suffix (t.name, "num_batches_tracked"))
+        g_assert_cmpint (t.dtype, ==, CT_TORCH_DTYPE_INT64);
+      else
+        g_assert_cmpint (t.dtype, ==, CT_TORCH_DTYPE_FLOAT32);
+
+      for (const Expected *e = expected; e->name != NULL; e++)
+        if (g_str_equal (e->name, t.name))
+          {
+            g_assert_cmpint (t.dtype, ==, e->dtype);
+            g_assert_cmpint (t.n_dims, ==, e->n_dims);
+            if (e->n_dims > 0)
+              g_assert_cmpint (t.shape[0], ==, e->shape0);
+          }
+      /* The stem sees the model's channel count. */
+      if (i == 0)
+        g_assert_cmpint (t.shape[1], ==, in_channels);
+    }
+  for (const Expected *e = expected; e->name != NULL; e++)
+    if (!g_hash_table_contains (seen, e->name))
+      g_error ("tensor %s missing", e->name);
+}
+
+static void
+test_archs (void)
+{
+  const char *const *archs = ct_torch_list_archs ();
+
+  for (size_t a = 0; archs[a] != NULL; a++)
+    for (int in_channels = 3; in_channels >= 1; in_channels -= 2)
+      {
+        g_autoptr (CtModel) model = new_model (archs[a], in_channels, 10, 32, 1);
+        const Expected *expected = NULL;
+        g_autofree float *input = random_input (2 * in_channels * 32 * 32, 3);
+        g_autofree float *logits = NULL;
+
+        g_test_message ("%s with %d channels", archs[a], in_channels);
+        g_assert_cmpint (ct_model_get_n_classes (model), ==, 10);
+        if (g_str_equal (archs[a], "camtrail_net"))
+          expected = camtrail_expected;
+        else if (g_str_equal (archs[a], "resnet18"))
+          expected = resnet_expected;
+        else if (g_str_equal (archs[a], "efficientnet_b0"))
+          expected = efficientnet_expected;
+        else
+          g_error ("no expectations for %s", archs[a]);
+        check_tensors (model, expected, in_channels);
+        g_assert_cmpuint (ct_model_get_n_layers (model), >, 0);
+        g_assert_nonnull (ct_model_get_default_layer (model));
+
+        logits = forward (model, input, 2);
+        for (int i = 0; i < 2 * 10; i++)
+          g_assert_true (isfinite (logits[i]));
+      }
+}
+
+/* timm's resnet18 has 62 parameters and 3 buffers for each of its 20 BNs. */
+static void
+test_resnet_count (void)
+{
+  g_autoptr (CtModel) model = new_model ("resnet18", 3, 10, 32, 1);
+  CtTorchTensor first, last;
+
+  g_assert_cmpuint (ct_model_get_n_tensors (model), ==, 122);
+  g_assert_cmpint (ct_model_get_tensor (model, 0, &first, NULL), ==, CT_TORCH_OK);
+  g_assert_cmpstr (first.name, ==, "conv1.weight");
+  g_assert_cmpint (ct_model_get_tensor (model, 121, &last, NULL), ==, CT_TORCH_OK);
+  g_assert_cmpstr (last.name, ==, "fc.bias");
+}
+
+typedef struct {
+  const char *name;
+  int         channels, height, width;
+} ExpectedLayer;
+
+static void
+check_layers (CtModel             *model,
+              const ExpectedLayer *expected,
+              size_t               n,
+              const char          *default_layer)
+{
+  CtTorchLayer layer;
+  char *error = NULL;
+
+  g_assert_cmpuint (ct_model_get_n_layers (model), ==, n);
+  for (size_t i = 0; i < n; i++)
+    {
+      g_assert_cmpint (ct_model_get_layer (model, i, &layer, &error), ==, CT_TORCH_OK);
+      g_assert_null (error);
+      g_assert_cmpstr (layer.name, ==, expected[i].name);
+      g_assert_cmpint (layer.channels, ==, expected[i].channels);
+      g_assert_cmpint (layer.height, ==, expected[i].height);
+      g_assert_cmpint (layer.width, ==, expected[i].width);
+    }
+  g_assert_cmpstr (ct_model_get_default_layer (model), ==, default_layer);
+  assert_status (ct_model_get_layer (model, n, &layer, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "out of range");
+}
+
+static void
+test_layers (void)
+{
+  static const ExpectedLayer resnet[] = {
+    { "layer1", 64, 32, 32 }, { "layer2", 128, 16, 16 },
+    { "layer3", 256, 8, 8 },  { "layer4", 512, 4, 4 },
+  };
+  static const ExpectedLayer camtrail[] = {
+    { "stem", 4, 32, 32 },    { "stages.0", 8, 16, 16 },
+    { "stages.1", 32, 8, 8 }, { "stages.2", 32, 4, 4 },
+  };
+  static const ExpectedLayer camtrail_small[] = {
+    { "stem", 4, 16, 16 },    { "stages.0", 8, 8, 8 },
+    { "stages.1", 32, 4, 4 }, { "stages.2", 32, 2, 2 },
+  };
+  g_autoptr (CtModel) resnet18 = new_model ("resnet18", 3, 10, 32, 1);
+  g_autoptr (CtModel) net32 = new_model ("camtrail_net", 3, 10, 32, 1);
+  g_autoptr (CtModel) net16 = new_model ("camtrail_net", 1, 10, 16, 1);
+  g_autoptr (CtModel) efficientnet = new_model ("efficientnet_b0", 3, 10, 32, 1);
+  CtModelConfig resized = { .arch = "camtrail_net", .in_channels = 1, .n_classes = 10,
+                            .image_size = 16, .input_size = 32, .width = 8 };
+  g_autoptr (CtModel) net16to32 = NULL;
+  const char *default_layer;
+  CtTorchLayer layer, next;
+
+  check_layers (resnet18, resnet, G_N_ELEMENTS (resnet), "layer4");
+  check_layers (net32, camtrail, G_N_ELEMENTS (camtrail), "stages.2");
+  check_layers (net16, camtrail_small, G_N_ELEMENTS (camtrail_small), "stages.1");
+
+  /* The network resizes its input, so the maps follow input_size. */
+  g_assert_cmpint (ct_model_new (&resized, &net16to32, NULL), ==, CT_TORCH_OK);
+  check_layers (net16to32, camtrail, G_N_ELEMENTS (camtrail), "stages.2");
+
+  /* efficientnet_b0 at 32: the default is the last map of at least 4×4. */
+  default_layer = ct_model_get_default_layer (efficientnet);
+  for (size_t i = 0; i < ct_model_get_n_layers (efficientnet); i++)
+    {
+      g_assert_cmpint (ct_model_get_layer (efficientnet, i, &layer, NULL), ==, CT_TORCH_OK);
+      if (!g_str_equal (layer.name, default_layer))
+        continue;
+      g_assert_cmpint (layer.height, >=, 4);
+      g_assert_cmpint (layer.width, >=, 4);
+      g_assert_cmpint (ct_model_get_layer (efficientnet, i + 1, &next, NULL), ==, CT_TORCH_OK);
+      g_assert_cmpint (next.height, <, 4);
+    }
+  g_assert_cmpstr (default_layer, ==, "blocks.2");
+}
+
+/* Loading one model's state into a model of another seed makes them equal. */
+static void
+check_round_trip (const char *arch)
+{
+  g_autoptr (CtModel) a = new_model (arch, 3, 10, 32, 1);
+  g_autoptr (CtModel) b = new_model (arch, 3, 10, 32, 2);
+  g_autofree float *input = random_input (4 * 3 * 32 * 32, 5);
+  g_autofree float *logits_a = forward (a, input, 4);
+  g_autofree float *logits_b = forward (b, input, 4);
+  g_autofree float *logits_loaded = NULL;
+  g_autoptr (State) state = state_dup (a);
+  char *error = NULL;
+
+  g_assert_true (memcmp (logits_a, logits_b, sizeof (float) * 40) != 0);
+  g_assert_cmpint (ct_model_load_state (b, state->tensors, state->n, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  logits_loaded = forward (b, input, 4);
+  g_assert_cmpmem (logits_a, sizeof (float) * 40, logits_loaded, sizeof (float) * 40);
+}
+
+static void
+test_round_trip (void)
+{
+  check_round_trip ("camtrail_net");
+  check_round_trip ("resnet18");
+}
+
+/* The seed alone decides the initial weights. */
+static void
+test_seed (void)
+{
+  g_autoptr (CtModel) a = new_model ("resnet18", 3, 10, 32, 9);
+  g_autoptr (CtModel) b = new_model ("resnet18", 3, 10, 32, 9);
+  g_autoptr (State) state_a = state_dup (a);
+  g_autoptr (State) state_b = state_dup (b);
+
+  g_assert_cmpuint (state_a->n, ==, state_b->n);
+  for (size_t i = 0; i < state_a->n; i++)
+    g_assert_cmpmem (state_a->tensors[i].data, state_a->tensors[i].n_bytes,
+                     state_b->tensors[i].data, state_b->tensors[i].n_bytes);
+}
+
+static void
+test_load_mismatch (void)
+{
+  g_autoptr (CtModel) model = new_model ("resnet18", 3, 10, 32, 1);
+  g_autoptr (CtModel) other = new_model ("resnet18", 3, 10, 32, 2);
+  g_autoptr (CtModel) hundred = new_model ("resnet18", 3, 100, 32, 2);
+  g_autoptr (CtModel) camtrail = new_model ("camtrail_net", 3, 10, 32, 2);
+  g_autoptr (State) other_state = state_dup (other);
+  g_autoptr (State) hundred_state = state_dup (hundred);
+  g_autoptr (State) camtrail_state = state_dup (camtrail);
+  g_autofree float *input = random_input (2 * 3 * 32 * 32, 7);
+  g_autofree float *before = forward (model, input, 2);
+  g_autofree float *after = NULL;
+  g_autofree CtTorchTensor *subset = g_new (CtTorchTensor, other_state->n + 1);
+  size_t n_subset = 0;
+  char *error = NULL;
+
+  /* A missing tensor late in the order: nothing before it may be copied. */
+  for (size_t i = 0; i < other_state->n; i++)
+    if (!g_str_equal (other_state->tensors[i].name, "layer4.0.conv1.weight"))
+      subset[n_subset++] = other_state->tensors[i];
+  g_assert_cmpuint (n_subset, ==, other_state->n - 1);
+  assert_status (ct_model_load_state (model, subset, n_subset, &error),
+                 CT_TORCH_ERROR_MISMATCH, &error, "layer4.0.conv1.weight missing");
+
+  assert_status (ct_model_load_state (model, hundred_state->tensors, hundred_state->n, &error),
+                 CT_TORCH_ERROR_MISMATCH, &error, "another class count");
+  assert_status (ct_model_load_state (model, hundred_state->tensors, hundred_state->n, &error),
+                 CT_TORCH_ERROR_MISMATCH, &error, "fc.weight of shape [100, 512]");
+  assert_status (ct_model_load_state (model, camtrail_state->tensors, camtrail_state->n, &error),
+                 CT_TORCH_ERROR_MISMATCH, &error, "another architecture");
+
+  /* One tensor too many. */
+  memcpy (subset, other_state->tensors, sizeof (CtTorchTensor) * other_state->n);
+  subset[other_state->n] = camtrail_state->tensors[0];
+  assert_status (ct_model_load_state (model, subset, other_state->n + 1, &error),
+                 CT_TORCH_ERROR_MISMATCH, &error, "unexpected tensor stem.conv.weight");
+
+  /* The same name twice. */
+  subset[other_state->n] = other_state->tensors[0];
+  assert_status (ct_model_load_state (model, subset, other_state->n + 1, &error),
+                 CT_TORCH_ERROR_MISMATCH, &error, "twice");
+
+  /* A wrong dtype. */
+  for (size_t i = 0; i < other_state->n; i++)
+    if (subset[i].dtype == CT_TORCH_DTYPE_INT64)
+      {
+        subset[i].dtype = CT_TORCH_DTYPE_FLOAT32;
+        subset[i].n_bytes = 4;
+        break;
+      }
+  assert_status (ct_model_load_state (model, subset, other_state->n, &error),
+                 CT_TORCH_ERROR_MISMATCH, &error, "int64");
+
+  /* A size that does not match the shape. */
+  memcpy (subset, other_state->tensors, sizeof (CtTorchTensor) * other_state->n);
+  subset[other_state->n - 1].n_bytes -= 4;
+  assert_status (ct_model_load_state (model, subset, other_state->n, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "bytes");
+
+  assert_status (ct_model_load_state (model, NULL, 0, &error),
+                 CT_TORCH_ERROR_MISMATCH, &error, "conv1.weight missing");
+
+  after = forward (model, input, 2);
+  g_assert_cmpmem (before, sizeof (float) * 20, after, sizeof (float) * 20);
+}
+
+/* Zhou et al.'s CAM identity: resnet18 ends layer4 → global average pool →
+ * fc, so Grad-CAM's α_k is fc.weight[c, k] / (h·w) and Σ_xy Σ_k α_k A^k_xy
+ * equals logit_c − fc.bias[c], for any target c. */
+static void
+test_grad_cam_identity (void)
+{
+  enum { N = 3, K = 10, H = 4, W = 4 };
+  g_autoptr (CtModel) model = new_model ("resnet18", 3, K, 32, 4);
+  g_autoptr (State) state = state_dup (model);
+  const CtTorchTensor *bias_tensor = state_find (state, "fc.bias");
+  const float *bias;
+  g_autofree float *input = random_input (N * 3 * 32 * 32, 11);
+  g_autofree float *plain_logits = forward (model, input, N);
+  float weighted[N * H * W], logits[N * K];
+  float weighted_argmax[N * H * W], logits_argmax[N * K];
+  int predicted[N], used[N], explicit_targets[N];
+  char *error = NULL;
+
+  g_assert_nonnull (bias_tensor);
+  bias = bias_tensor->data;
+
+  /* Predicted class, by NULL targets. */
+  g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, N, NULL, weighted, logits,
+                                      predicted, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  for (int i = 0; i < N; i++)
+    {
+      int argmax = 0;
+      double sum = 0.0, expected;
+
+      for (int c = 1; c < K; c++)
+        if (logits[i * K + c] > logits[i * K + argmax])
+          argmax = c;
+      g_assert_cmpint (predicted[i], ==, argmax);
+      for (int c = 0; c < K; c++)
+        g_assert_cmpfloat_with_epsilon (logits[i * K + c], plain_logits[i * K + c],
+                                        1e-4 * (1.0 + fabs (plain_logits[i * K + c])));
+      for (int p = 0; p < H * W; p++)
+        sum += weighted[i * H * W + p];
+      expected = logits[i * K + argmax] - bias[argmax];
+      g_assert_cmpfloat_with_epsilon (sum, expected, 1e-3 * (fabs (logits[i * K + argmax]) + fabs (bias[argmax])) + 1e-6);
+      explicit_targets[i] = argmax;
+    }
+
+  /* −1 means predicted, and an explicit argmax gives the same maps. */
+  {
+    int minus_one[N] = { -1, -1, -1 };
+    g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, N, minus_one, weighted_argmax,
+                                        logits_argmax, used, &error), ==, CT_TORCH_OK);
+    g_assert_cmpmem (weighted, sizeof weighted, weighted_argmax, sizeof weighted_argmax);
+    g_assert_cmpmem (predicted, sizeof predicted, used, sizeof used);
+    g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, N, explicit_targets,
+                                        weighted_argmax, NULL, NULL, &error), ==, CT_TORCH_OK);
+    g_assert_cmpmem (weighted, sizeof weighted, weighted_argmax, sizeof weighted_argmax);
+  }
+
+  /* Any other target obeys the identity too. */
+  for (int i = 0; i < N; i++)
+    explicit_targets[i] = (predicted[i] + 3 + i) % K;
+  g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, N, explicit_targets, weighted,
+                                      logits, used, &error), ==, CT_TORCH_OK);
+  for (int i = 0; i < N; i++)
+    {
+      int c = explicit_targets[i];
+      double sum = 0.0;
+
+      g_assert_cmpint (used[i], ==, c);
+      for (int p = 0; p < H * W; p++)
+        sum += weighted[i * H * W + p];
+      g_assert_cmpfloat_with_epsilon (sum, logits[i * K + c] - bias[c],
+                                      1e-3 * (fabs (logits[i * K + c]) + fabs (bias[c])) + 1e-6);
+    }
+}
+
+/* Every layer of every arch gives a map of the promised size. */
+static void
+test_grad_cam_layers (void)
+{
+  const char *const *archs = ct_torch_list_archs ();
+
+  for (size_t a = 0; archs[a] != NULL; a++)
+    {
+      g_autoptr (CtModel) model = new_model (archs[a], 3, 10, 32, 1);
+      g_autofree float *input = random_input (2 * 3 * 32 * 32, 13);
+
+      for (size_t l = 0; l < ct_model_get_n_layers (model); l++)
+        {
+          CtTorchLayer layer;
+          g_autofree float *weighted = NULL;
+          size_t size;
+          gboolean any_nonzero = FALSE;
+
+          g_assert_cmpint (ct_model_get_layer (model, l, &layer, NULL), ==, CT_TORCH_OK);
+          size = 2 * layer.height * layer.width;
+          /* One float of guard after the maps. */
+          weighted = g_new (float, size + 1);
+          weighted[size] = 12345.0f;
+          g_assert_cmpint (ct_model_grad_cam (model, layer.name, input, 2, NULL, weighted,
+                                              NULL, NULL, NULL), ==, CT_TORCH_OK);
+          g_assert_cmpfloat (weighted[size], ==, 12345.0f);
+          for (size_t i = 0; i < size; i++)
+            {
+              g_assert_true (isfinite (weighted[i]));
+              any_nonzero |= weighted[i] != 0.0f;
+            }
+          g_assert_true (any_nonzero);
+        }
+    }
+}
+
+static void
+test_grad_cam_errors (void)
+{
+  g_autoptr (CtModel) model = new_model ("resnet18", 3, 10, 32, 1);
+  g_autofree float *input = random_input (2 * 3 * 32 * 32, 17);
+  float weighted[2 * 16];
+  int bad_targets[2] = { 0, 10 };
+  char *error = NULL;
+
+  assert_status (ct_model_grad_cam (model, "layer9", input, 2, NULL, weighted, NULL, NULL, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "layer9");
+  assert_status (ct_model_grad_cam (model, "layer9", input, 2, NULL, weighted, NULL, NULL, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "layer4");
+  assert_status (ct_model_grad_cam (model, "layer4", input, 2, bad_targets, weighted, NULL, NULL,
+                                    &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "target class 10");
+  assert_status (ct_model_grad_cam (model, NULL, input, 2, NULL, weighted, NULL, NULL, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+  assert_status (ct_model_grad_cam (model, "layer4", NULL, 2, NULL, weighted, NULL, NULL, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+  /* No message asked for. */
+  g_assert_cmpint (ct_model_grad_cam (model, "nope", input, 2, NULL, weighted, NULL, NULL, NULL),
+                   ==, CT_TORCH_ERROR_INVALID_ARGUMENT);
+  /* And the model still works. */
+  g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, 2, NULL, weighted, NULL, NULL, NULL),
+                   ==, CT_TORCH_OK);
+}
+
+/* Inference in chunks gives what one image at a time gives. */
+static void
+test_forward_batches (void)
+{
+  enum { N = 300, K = 10, P = 1 * 16 * 16 };
+  g_autoptr (CtModel) model = new_model ("camtrail_net", 1, K, 16, 1);
+  g_autofree float *input = random_input (N * P, 19);
+  g_autofree float *all = forward (model, input, N);
+  const size_t picks[] = { 0, 1, 255, 256, 299 };
+
+  for (size_t j = 0; j < G_N_ELEMENTS (picks); j++)
+    {
+      size_t i = picks[j];
+      g_autofree float *one = forward (model, input + i * P, 1);
+
+      for (int c = 0; c < K; c++)
+        g_assert_cmpfloat_with_epsilon (all[i * K + c], one[c], 1e-4 * (1.0 + fabs (one[c])));
+    }
+  /* Zero images is no work, and no error. */
+  g_assert_cmpint (ct_model_forward (model, NULL, 0, NULL, NULL), ==, CT_TORCH_OK);
+}
+
+/* ct_model_evaluate normalises (x/255 − mean)/std and reports the mean
+ * cross-entropy and accuracy of the eval-mode logits. */
+static void
+test_evaluate (void)
+{
+  enum { N = 70, K = 10, C = 3, S = 16, P = C * S * S };
+  g_autoptr (CtModel) model = new_model ("camtrail_net", C, K, S, 1);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (23);
+  const float mean[C] = { 0.5f, 0.4f, 0.3f }, std[C] = { 0.25f, 0.2f, 0.3f };
+  g_autofree uint8_t *images = g_new (uint8_t, N * P);
+  g_autofree float *floats = g_new (float, N * P);
+  g_autofree float *logits = NULL;
+  uint8_t labels[N];
+  double loss = 0.0, expected_loss = 0.0, accuracy = 0.0;
+  int correct = 0;
+  int cancel = 1;
+  char *error = NULL;
+
+  for (int i = 0; i < N * P; i++)
+    {
+      images[i] = g_rand_int_range (rand, 0, 256);
+      floats[i] = ((float) images[i] / 255.0f - mean[(i / (S * S)) % C]) / std[(i / (S * S)) % C];
+    }
+  for (int i = 0; i < N; i++)
+    labels[i] = g_rand_int_range (rand, 0, K);
+
+  logits = forward (model, floats, N);
+  for (int i = 0; i < N; i++)
+    {
+      double max = -INFINITY, sum = 0.0;
+      int argmax = 0;
+
+      for (int c = 0; c < K; c++)
+        if (logits[i * K + c] > max)
+          {
+            max = logits[i * K + c];
+            argmax = c;
+          }
+      for (int c = 0; c < K; c++)
+        sum += exp (logits[i * K + c] - max);
+      expected_loss += (max + log (sum) - logits[i * K + labels[i]]) / N;
+      correct += argmax == labels[i];
+    }
+
+  g_assert_cmpint (ct_model_evaluate (model, images, labels, N, mean, std, 32, NULL,
+                                      &loss, &accuracy, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_cmpfloat_with_epsilon (loss, expected_loss, 1e-4 * expected_loss);
+  g_assert_cmpfloat_with_epsilon (accuracy, (double) correct / N, 1e-9);
+
+  assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 32, &cancel,
+                                    &loss, &accuracy, &error),
+                 CT_TORCH_ERROR_CANCELLED, &error, "cancelled");
+  labels[5] = K;
+  assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 32, NULL,
+                                    &loss, &accuracy, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "label 10");
+  labels[5] = 0;
+  assert_status (ct_model_evaluate (model, images, labels, N, NULL, std, 32, NULL,
+                                    &loss, &accuracy, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "mean");
+}
+
+static void
+test_errors (void)
+{
+  CtModelConfig config = { .arch = "resnet18", .in_channels = 3, .n_classes = 10,
+                           .image_size = 32 };
+  CtModel *model = (CtModel *) &config;
+  CtTorchTensor tensor;
+  CtTorchLayer layer;
+  char *error = NULL;
+
+  assert_status (ct_model_new (NULL, &model, &error), CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+  g_assert_null (model);
+  g_assert_cmpint (ct_model_new (NULL, NULL, NULL), ==, CT_TORCH_ERROR_INVALID_ARGUMENT);
+
+  config.arch = "vgg16";
+  assert_status (ct_model_new (&config, &model, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "vgg16");
+  g_assert_null (model);
+  config.arch = "resnet18";
+  config.in_channels = 2;
+  assert_status (ct_model_new (&config, &model, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "in_channels");
+  config.in_channels = 3;
+  config.n_classes = 0;
+  assert_status (ct_model_new (&config, &model, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "n_classes");
+  config.n_classes = 10;
+  config.image_size = 0;
+  assert_status (ct_model_new (&config, &model, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+  config.image_size = 32;
+
+  /* NULL handles never crash. */
+  ct_model_free (NULL);
+  ct_trainer_free (NULL);
+  g_assert_cmpint (ct_model_get_n_classes (NULL), ==, 0);
+  g_assert_cmpuint (ct_model_get_n_tensors (NULL), ==, 0);
+  g_assert_cmpuint (ct_model_get_n_layers (NULL), ==, 0);
+  g_assert_null (ct_model_get_default_layer (NULL));
+  assert_status (ct_model_get_tensor (NULL, 0, &tensor, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+  assert_status (ct_model_get_layer (NULL, 0, &layer, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+  assert_status (ct_model_forward (NULL, NULL, 1, NULL, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+  assert_status (ct_model_to_device (NULL, "cpu", &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+
+  g_assert_cmpint (ct_model_new (&config, &model, &error), ==, CT_TORCH_OK);
+  assert_status (ct_model_get_tensor (model, 1000, &tensor, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "out of range");
+  assert_status (ct_model_get_tensor (model, 0, NULL, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+  assert_status (ct_model_to_device (model, "abacus", &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "abacus");
+  if (!ct_torch_cuda_available ())
+    assert_status (ct_model_to_device (model, "cuda", &error),
+                   CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "CUDA");
+  g_assert_cmpint (ct_model_to_device (model, "cpu", &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_cmpuint (ct_model_get_n_tensors (model), ==, 122);
+  ct_model_free (model);
+}
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  ct_torch_set_threads (2, NULL);
+
+  g_test_add_func ("/torch/library", test_library);
+  g_test_add_func ("/torch/archs", test_archs);
+  g_test_add_func ("/torch/resnet-count", test_resnet_count);
+  g_test_add_func ("/torch/layers", test_layers);
+  g_test_add_func ("/torch/seed", test_seed);
+  g_test_add_func ("/torch/round-trip", test_round_trip);
+  g_test_add_func ("/torch/load-mismatch", test_load_mismatch);
+  g_test_add_func ("/torch/grad-cam/identity", test_grad_cam_identity);
+  g_test_add_func ("/torch/grad-cam/layers", test_grad_cam_layers);
+  g_test_add_func ("/torch/grad-cam/errors", test_grad_cam_errors);
+  g_test_add_func ("/torch/forward-batches", test_forward_batches);
+  g_test_add_func ("/torch/evaluate", test_evaluate);
+  g_test_add_func ("/torch/errors", test_errors);
   return g_test_run ();
 }

@@ -1,9 +1,571 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The C shim's trainer on a tiny learnable data set made here: 3×16×16
+ * images whose class is the bright quadrant. */
 #include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct-torch.h"
+
+enum {
+  C = 3,
+  S = 16,
+  P = C * S * S,
+  K = 4,
+  N_TRAIN = 512,
+  N_TEST = 256,
+};
+
+static const float mean[C] = { 0.4f, 0.4f, 0.4f };
+static const float std[C] = { 0.25f, 0.25f, 0.25f };
+
+typedef struct {
+  size_t   n;
+  uint8_t *images;
+  uint8_t *labels;
+} Data;
+
+static Data train_data, test_data;
+
+static void
+make_data (Data    *data,
+           size_t   n,
+           guint32  seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+
+  data->n = n;
+  data->images = g_new (uint8_t, n * P);
+  data->labels = g_new (uint8_t, n);
+  for (size_t i = 0; i < n; i++)
+    {
+      int label = g_rand_int_range (rand, 0, K);
+      int qy = label / 2, qx = label % 2;
+
+      data->labels[i] = label;
+      for (int c = 0; c < C; c++)
+        for (int y = 0; y < S; y++)
+          for (int x = 0; x < S; x++)
+            {
+              int v = g_rand_int_range (rand, 0, 140);
+              if (y / (S / 2) == qy && x / (S / 2) == qx)
+                v += 90;
+              data->images[i * P + (c * S + y) * S + x] = v;
+            }
+    }
+}
+
+static CtModel *
+new_model (uint64_t seed)
+{
+  CtModelConfig config = {
+    .arch = "camtrail_net",
+    .in_channels = C,
+    .n_classes = K,
+    .image_size = S,
+    .width = 8,
+    .seed = seed,
+  };
+  CtModel *model = NULL;
+
+  g_assert_cmpint (ct_model_new (&config, &model, NULL), ==, CT_TORCH_OK);
+  return model;
+}
+
+static CtTrainConfig
+default_config (void)
+{
+  CtTrainConfig config = {
+    .epochs = 3,
+    .batch_size = 64,
+    .lr = 0.2,
+    .warmup_epochs = 0.5,
+    .momentum = 0.9,
+    .nesterov = true,
+    .weight_decay = 5e-4,
+    .label_smoothing = 0.1,
+    .flip = true,
+    .translate = 2,
+    .seed = 42,
+  };
+  return config;
+}
+
+static CtTrainer *
+new_trainer (CtModel             *model,
+             const CtTrainConfig *config)
+{
+  CtTrainer *trainer = NULL;
+  char *error = NULL;
+
+  g_assert_cmpint (ct_trainer_new (model, config, train_data.n, &trainer, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  return trainer;
+}
+
+static CtTorchStatus
+run_epoch (CtTrainer           *trainer,
+           int                  epoch,
+           CtTrainProgressFunc  progress,
+           void                *user_data,
+           const volatile int  *cancel,
+           char               **error)
+{
+  return ct_trainer_run_epoch (trainer, epoch, train_data.images, train_data.labels, train_data.n,
+                               mean, std, progress, user_data, cancel, NULL, NULL, error);
+}
+
+static void
+run_epoch_ok (CtTrainer *trainer,
+              int        epoch)
+{
+  char *error = NULL;
+
+  g_assert_cmpint (run_epoch (trainer, epoch, NULL, NULL, NULL, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+}
+
+/* The whole state of a model or optimizer, copied out of borrowed memory. */
+typedef struct {
+  size_t         n;
+  CtTorchTensor *tensors;
+} State;
+
+static void
+state_free (State *state)
+{
+  for (size_t i = 0; i < state->n; i++)
+    {
+      g_free ((char *) state->tensors[i].name);
+      g_free ((void *) state->tensors[i].data);
+    }
+  g_free (state->tensors);
+  g_free (state);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtModel, ct_model_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtTrainer, ct_trainer_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (State, state_free)
+
+static void
+state_add (State               *state,
+           const CtTorchTensor *t)
+{
+  CtTorchTensor *copy = &state->tensors[state->n++];
+
+  *copy = *t;
+  copy->name = g_strdup (t->name);
+  copy->data = g_memdup2 (t->data, t->n_bytes);
+}
+
+static State *
+model_state (CtModel *model)
+{
+  State *state = g_new0 (State, 1);
+  size_t n = ct_model_get_n_tensors (model);
+
+  state->tensors = g_new0 (CtTorchTensor, n);
+  for (size_t i = 0; i < n; i++)
+    {
+      CtTorchTensor t;
+      g_assert_cmpint (ct_model_get_tensor (model, i, &t, NULL), ==, CT_TORCH_OK);
+      state_add (state, &t);
+    }
+  return state;
+}
+
+static State *
+optimizer_state (CtTrainer *trainer)
+{
+  State *state = g_new0 (State, 1);
+  size_t n = ct_trainer_get_n_state_tensors (trainer);
+
+  state->tensors = g_new0 (CtTorchTensor, n);
+  for (size_t i = 0; i < n; i++)
+    {
+      CtTorchTensor t;
+      g_assert_cmpint (ct_trainer_get_state_tensor (trainer, i, &t, NULL), ==, CT_TORCH_OK);
+      state_add (state, &t);
+    }
+  return state;
+}
+
+static gboolean
+states_equal (const State *a,
+              const State *b)
+{
+  if (a->n != b->n)
+    return FALSE;
+  for (size_t i = 0; i < a->n; i++)
+    if (!g_str_equal (a->tensors[i].name, b->tensors[i].name)
+        || a->tensors[i].n_bytes != b->tensors[i].n_bytes
+        || memcmp (a->tensors[i].data, b->tensors[i].data, a->tensors[i].n_bytes) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+typedef struct {
+  int    calls;
+  int    epoch;
+  size_t last_batch;
+  size_t last_images;
+  size_t n_batches;
+  int    cancel_at;       /* 0: never */
+  int    cancel;
+} Progress;
+
+static void
+progress_cb (const CtTrainProgress *progress,
+             void                  *user_data)
+{
+  Progress *p = user_data;
+
+  g_assert_cmpint (progress->epoch, ==, p->epoch);
+  g_assert_cmpuint (progress->batch, ==, p->last_batch + 1);
+  g_assert_cmpuint (progress->images_done, >, p->last_images);
+  g_assert_cmpuint (progress->batch, <=, progress->n_batches);
+  g_assert_true (isfinite (progress->loss) && progress->loss > 0.0);
+  g_assert_cmpfloat (progress->accuracy, >=, 0.0);
+  g_assert_cmpfloat (progress->accuracy, <=, 1.0);
+  g_assert_cmpfloat (progress->images_per_second, >, 0.0);
+  g_assert_cmpfloat (progress->lr, >, 0.0);
+  p->calls++;
+  p->last_batch = progress->batch;
+  p->last_images = progress->images_done;
+  p->n_batches = progress->n_batches;
+  if (p->cancel_at != 0 && (int) progress->batch == p->cancel_at)
+    p->cancel = 1;
+}
+
+/* Three epochs learn the quadrants far above chance (0.25). */
+static void
+test_learns (void)
+{
+  g_autoptr (CtModel) model = new_model (1);
+  CtTrainConfig config = default_config ();
+  g_autoptr (CtTrainer) trainer = NULL;
+  double loss, accuracy, before;
+  char *error = NULL;
+
+  /* Flips would swap the left and right quadrants' classes. */
+  config.flip = false;
+  trainer = new_trainer (model, &config);
+
+  g_assert_cmpint (ct_model_evaluate (model, test_data.images, test_data.labels, test_data.n,
+                                      mean, std, 100, NULL, &loss, &before, &error), ==, CT_TORCH_OK);
+  for (int epoch = 1; epoch <= config.epochs; epoch++)
+    {
+      Progress progress = { .epoch = epoch };
+      double train_loss, train_accuracy;
+
+      g_assert_cmpint (ct_trainer_run_epoch (trainer, epoch, train_data.images, train_data.labels,
+                                             train_data.n, mean, std, progress_cb, &progress,
+                                             NULL, &train_loss, &train_accuracy, &error),
+                       ==, CT_TORCH_OK);
+      g_assert_null (error);
+      g_assert_cmpint (progress.calls, ==, N_TRAIN / 64);
+      g_assert_cmpuint (progress.n_batches, ==, N_TRAIN / 64);
+      g_assert_cmpuint (progress.last_images, ==, N_TRAIN);
+      g_assert_true (isfinite (train_loss));
+      g_test_message ("epoch %d: train loss %.3f accuracy %.3f", epoch, train_loss, train_accuracy);
+    }
+  g_assert_cmpint (ct_model_evaluate (model, test_data.images, test_data.labels, test_data.n,
+                                      mean, std, 100, NULL, &loss, &accuracy, &error), ==, CT_TORCH_OK);
+  g_test_message ("test accuracy %.3f before, %.3f after; loss %.3f", before, accuracy, loss);
+  g_assert_cmpfloat (accuracy, >=, 0.8);
+}
+
+/* The same seeds give bit-identical weights; another data seed does not. */
+static void
+test_deterministic (void)
+{
+  CtTrainConfig config = default_config ();
+  State *states[3] = { NULL };
+
+  config.epochs = 1;
+  for (int run = 0; run < 3; run++)
+    {
+      g_autoptr (CtModel) model = new_model (3);
+      g_autoptr (CtTrainer) trainer = NULL;
+
+      config.seed = run < 2 ? 42 : 43;
+      trainer = new_trainer (model, &config);
+      run_epoch_ok (trainer, 1);
+      states[run] = model_state (model);
+    }
+  g_assert_true (states_equal (states[0], states[1]));
+  g_assert_false (states_equal (states[0], states[2]));
+  for (int run = 0; run < 3; run++)
+    state_free (states[run]);
+}
+
+/* Two epochs straight equal one epoch, a save of the model and optimizer
+ * state, a load into fresh objects (of another init seed) and epoch two. */
+static void
+test_resume (void)
+{
+  CtTrainConfig config = default_config ();
+  g_autoptr (State) straight = NULL;
+  g_autoptr (State) saved_model = NULL;
+  g_autoptr (State) saved_optimizer = NULL;
+  g_autoptr (State) resumed = NULL;
+  char *error = NULL;
+
+  config.epochs = 2;
+  {
+    g_autoptr (CtModel) model = new_model (5);
+    g_autoptr (CtTrainer) trainer = new_trainer (model, &config);
+
+    g_assert_cmpuint (ct_trainer_get_n_state_tensors (trainer), ==, 0);
+    run_epoch_ok (trainer, 1);
+    run_epoch_ok (trainer, 2);
+    straight = model_state (model);
+  }
+  {
+    g_autoptr (CtModel) model = new_model (5);
+    g_autoptr (CtTrainer) trainer = new_trainer (model, &config);
+
+    run_epoch_ok (trainer, 1);
+    saved_model = model_state (model);
+    saved_optimizer = optimizer_state (trainer);
+  }
+  g_assert_cmpuint (saved_optimizer->n, >, 0);
+  for (size_t i = 0; i < saved_optimizer->n; i++)
+    {
+      g_assert_true (g_str_has_prefix (saved_optimizer->tensors[i].name, "momentum_buffer."));
+      g_assert_cmpint (saved_optimizer->tensors[i].dtype, ==, CT_TORCH_DTYPE_FLOAT32);
+    }
+  g_assert_cmpstr (saved_optimizer->tensors[0].name, ==, "momentum_buffer.stem.conv.weight");
+  {
+    g_autoptr (CtModel) model = new_model (6);
+    g_autoptr (CtTrainer) trainer = new_trainer (model, &config);
+
+    g_assert_cmpint (ct_model_load_state (model, saved_model->tensors, saved_model->n, &error),
+                     ==, CT_TORCH_OK);
+    g_assert_null (error);
+    g_assert_cmpint (ct_trainer_load_state (trainer, saved_optimizer->tensors, saved_optimizer->n,
+                                            &error), ==, CT_TORCH_OK);
+    g_assert_null (error);
+    g_assert_cmpuint (ct_trainer_get_n_state_tensors (trainer), ==, saved_optimizer->n);
+    run_epoch_ok (trainer, 2);
+    resumed = model_state (model);
+  }
+  g_assert_true (states_equal (straight, resumed));
+}
+
+static void
+test_optimizer_state_errors (void)
+{
+  g_autoptr (CtModel) model = new_model (1);
+  CtTrainConfig config = default_config ();
+  g_autoptr (CtTrainer) trainer = new_trainer (model, &config);
+  g_autoptr (State) saved = NULL;
+  CtTorchTensor bad, t;
+  char *error = NULL;
+
+  run_epoch_ok (trainer, 1);
+  saved = optimizer_state (trainer);
+
+  bad = saved->tensors[0];
+  bad.name = "momentum_buffer.nonexistent.weight";
+  g_assert_cmpint (ct_trainer_load_state (trainer, &bad, 1, &error), ==, CT_TORCH_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error, "nonexistent"));
+  g_clear_pointer (&error, free);
+
+  bad = saved->tensors[0];
+  bad.name = saved->tensors[1].name;
+  g_assert_cmpint (ct_trainer_load_state (trainer, &bad, 1, &error), ==, CT_TORCH_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error, "shape"));
+  g_clear_pointer (&error, free);
+
+  /* A rejected load changed nothing. */
+  {
+    g_autoptr (State) again = optimizer_state (trainer);
+    g_assert_true (states_equal (saved, again));
+  }
+
+  /* A subset is accepted: the others start afresh. */
+  g_assert_cmpint (ct_trainer_load_state (trainer, saved->tensors, 2, &error), ==, CT_TORCH_OK);
+  g_assert_cmpuint (ct_trainer_get_n_state_tensors (trainer), ==, 2);
+  g_assert_cmpint (ct_trainer_get_state_tensor (trainer, 2, &t, &error), ==,
+                   CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_clear_pointer (&error, free);
+}
+
+static void
+test_not_finite (void)
+{
+  g_autoptr (CtModel) model = new_model (1);
+  CtTrainConfig config = default_config ();
+  g_autoptr (CtTrainer) trainer = NULL;
+  CtTorchStatus status = CT_TORCH_OK;
+  char *error = NULL;
+
+  config.lr = 1e6;
+  config.warmup_epochs = 0;
+  trainer = new_trainer (model, &config);
+  for (int epoch = 1; epoch <= config.epochs && status == CT_TORCH_OK; epoch++)
+    status = run_epoch (trainer, epoch, NULL, NULL, NULL, &error);
+  g_assert_cmpint (status, ==, CT_TORCH_ERROR_NOT_FINITE);
+  g_test_message ("%s", error);
+  g_assert_nonnull (strstr (error, "lower the learning rate"));
+  g_assert_nonnull (strstr (error, "batch"));
+  free (error);
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr (CtModel) model = new_model (1);
+  CtTrainConfig config = default_config ();
+  g_autoptr (CtTrainer) trainer = new_trainer (model, &config);
+  Progress progress = { .epoch = 1, .cancel_at = 2 };
+  int cancel_now = 1;
+  char *error = NULL;
+
+  g_assert_cmpint (run_epoch (trainer, 1, progress_cb, &progress, &progress.cancel, &error),
+                   ==, CT_TORCH_ERROR_CANCELLED);
+  g_assert_cmpint (progress.calls, ==, 2);
+  g_assert_nonnull (strstr (error, "cancelled"));
+  g_clear_pointer (&error, free);
+
+  /* A flag set before the start stops before any batch. */
+  progress = (Progress) { .epoch = 1 };
+  g_assert_cmpint (run_epoch (trainer, 1, progress_cb, &progress, &cancel_now, &error),
+                   ==, CT_TORCH_ERROR_CANCELLED);
+  g_assert_cmpint (progress.calls, ==, 0);
+  g_clear_pointer (&error, free);
+}
+
+/* A last batch of one image is dropped (BatchNorm cannot train on it), a
+ * last batch of two or more is kept. */
+static void
+test_partial_batches (void)
+{
+  const size_t sizes[] = { 64 * 3 + 1, 64 * 3 + 2, 64 * 3 };
+  const size_t expected[] = { 3, 4, 3 };
+  const size_t images[] = { 64 * 3, 64 * 3 + 2, 64 * 3 };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr (CtModel) model = new_model (1);
+      CtTrainConfig config = default_config ();
+      g_autoptr (CtTrainer) trainer = NULL;
+      Progress progress = { .epoch = 1 };
+      char *error = NULL;
+
+      config.epochs = 1;
+      g_assert_cmpint (ct_trainer_new (model, &config, sizes[i], &trainer, &error), ==, CT_TORCH_OK);
+      g_assert_cmpint (ct_trainer_run_epoch (trainer, 1, train_data.images, train_data.labels,
+                                             sizes[i], mean, std, progress_cb, &progress, NULL,
+                                             NULL, NULL, &error), ==, CT_TORCH_OK);
+      g_assert_cmpuint (progress.n_batches, ==, expected[i]);
+      g_assert_cmpuint (progress.calls, ==, expected[i]);
+      g_assert_cmpuint (progress.last_images, ==, images[i]);
+    }
+}
+
+/* Grad-CAM freezes the weights only for its own pass: training still works. */
+static void
+test_train_after_grad_cam (void)
+{
+  g_autoptr (CtModel) model = new_model (1);
+  CtTrainConfig config = default_config ();
+  g_autoptr (CtTrainer) trainer = new_trainer (model, &config);
+  g_autofree float *input = g_new0 (float, 2 * P);
+  float weighted[2 * 2 * 2];
+  g_autoptr (State) before = model_state (model);
+  g_autoptr (State) after = NULL;
+
+  g_assert_cmpint (ct_model_grad_cam (model, "stages.2", input, 2, NULL, weighted, NULL, NULL,
+                                      NULL), ==, CT_TORCH_OK);
+  run_epoch_ok (trainer, 1);
+  after = model_state (model);
+  g_assert_false (states_equal (before, after));
+}
+
+static void
+test_errors (void)
+{
+  g_autoptr (CtModel) model = new_model (1);
+  CtTrainConfig config = default_config ();
+  g_autoptr (CtTrainer) trainer = NULL;
+  CtTrainer *none = (CtTrainer *) &config;
+  g_autofree uint8_t *labels = g_memdup2 (train_data.labels, train_data.n);
+  char *error = NULL;
+
+  g_assert_cmpint (ct_trainer_new (model, NULL, 10, &none, &error), ==,
+                   CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_assert_null (none);
+  g_clear_pointer (&error, free);
+  g_assert_cmpint (ct_trainer_new (NULL, &config, 10, &none, NULL), ==,
+                   CT_TORCH_ERROR_INVALID_ARGUMENT);
+
+  config.batch_size = 1;
+  g_assert_cmpint (ct_trainer_new (model, &config, 10, &none, &error), ==,
+                   CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error, "batch_size"));
+  g_clear_pointer (&error, free);
+  config = default_config ();
+  config.momentum = 0.0;
+  g_assert_cmpint (ct_trainer_new (model, &config, 10, &none, &error), ==,
+                   CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error, "Nesterov"));
+  g_clear_pointer (&error, free);
+  config = default_config ();
+  config.translate = S;
+  g_assert_cmpint (ct_trainer_new (model, &config, 10, &none, &error), ==,
+                   CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_clear_pointer (&error, free);
+
+  config = default_config ();
+  trainer = new_trainer (model, &config);
+  g_assert_cmpint (run_epoch (trainer, 0, NULL, NULL, NULL, &error), ==,
+                   CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_clear_pointer (&error, free);
+  g_assert_cmpint (run_epoch (trainer, config.epochs + 1, NULL, NULL, NULL, &error), ==,
+                   CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_clear_pointer (&error, free);
+  g_assert_cmpint (ct_trainer_run_epoch (trainer, 1, train_data.images, train_data.labels,
+                                         train_data.n - 1, mean, std, NULL, NULL, NULL, NULL,
+                                         NULL, &error), ==, CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_clear_pointer (&error, free);
+  labels[7] = K;
+  g_assert_cmpint (ct_trainer_run_epoch (trainer, 1, train_data.images, labels, train_data.n,
+                                         mean, std, NULL, NULL, NULL, NULL, NULL, &error), ==,
+                   CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error, "label 4"));
+  g_clear_pointer (&error, free);
+  g_assert_cmpint (ct_trainer_run_epoch (NULL, 1, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL,
+                                         NULL, NULL, NULL), ==, CT_TORCH_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (ct_trainer_get_n_state_tensors (NULL), ==, 0);
+}
 
 int
 main (int argc, char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
-  return g_test_run ();
+  ct_torch_set_threads (2, NULL);
+  make_data (&train_data, N_TRAIN, 1);
+  make_data (&test_data, N_TEST, 2);
+
+  g_test_add_func ("/train/learns", test_learns);
+  g_test_add_func ("/train/deterministic", test_deterministic);
+  g_test_add_func ("/train/resume", test_resume);
+  g_test_add_func ("/train/optimizer-state-errors", test_optimizer_state_errors);
+  g_test_add_func ("/train/not-finite", test_not_finite);
+  g_test_add_func ("/train/cancel", test_cancel);
+  g_test_add_func ("/train/partial-batches", test_partial_batches);
+  g_test_add_func ("/train/after-grad-cam", test_train_after_grad_cam);
+  g_test_add_func ("/train/errors", test_errors);
+  status = g_test_run ();
+
+  g_free (train_data.images);
+  g_free (train_data.labels);
+  g_free (test_data.images);
+  g_free (test_data.labels);
+  return status;
 }

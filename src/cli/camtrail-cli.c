@@ -1,6 +1,119 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "ct-cli.h"
+#include "ct-torch.h"
+
+typedef struct {
+  const char *name;
+  int       (*run) (int argc, char **argv);
+  const char *summary;
+} Command;
+
+static const Command commands[] = {
+  { "train",  ct_cli_train,  N_("Train a model and keep a checkpoint per epoch") },
+  { "eval",   ct_cli_eval,   N_("Print a run's per-epoch accuracy table, or re-measure it") },
+  { "layers", ct_cli_layers, N_("List a run's CAM target layers and their map sizes") },
+  { "cam",    ct_cli_cam,    N_("Compute a Grad-CAM grid over checkpoints and export it") },
+};
+
 int
-main (void)
+ct_cli_usage_error (const char *command,
+                    const char *format,
+                    ...)
 {
-  return 0;
+  g_autofree char *reason = NULL;
+  va_list args;
+
+  va_start (args, format);
+  reason = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("camtrail-cli %s: %s (see camtrail-cli %s --help)\n", command, reason, command);
+  return CT_CLI_EXIT_USAGE;
+}
+
+int
+ct_cli_fail (const char   *command,
+             const GError *error)
+{
+  g_printerr ("camtrail-cli %s: %s\n", command, error->message);
+  return CT_CLI_EXIT_FAILURE;
+}
+
+gboolean
+ct_cli_parse (const char          *command,
+              const char          *parameter_string,
+              const char          *summary,
+              const GOptionEntry  *entries,
+              int                 *argc,
+              char              ***argv,
+              int                 *out_status)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (parameter_string);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      *out_status = ct_cli_usage_error (command, "%s", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+print_usage (FILE *stream)
+{
+  fprintf (stream, _("Usage: camtrail-cli COMMAND [OPTION…]\n\n"
+                     "Watch what a CNN looks at while it learns: train with a checkpoint per\n"
+                     "epoch, then draw Grad-CAM heatmaps across epochs and perturbations.\n\n"
+                     "Commands:\n"));
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (stream, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+  fprintf (stream, _("\nRun “camtrail-cli COMMAND --help” for a command's options.\n"
+                     "camtrail %s, libtorch %s\n"), PACKAGE_VERSION, ct_torch_version ());
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return CT_CLI_EXIT_USAGE;
+    }
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))
+    {
+      print_usage (stdout);
+      return 0;
+    }
+  if (g_str_equal (argv[1], "--version"))
+    {
+      printf ("camtrail-cli %s (libtorch %s)\n", PACKAGE_VERSION, ct_torch_version ());
+      return 0;
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      {
+        g_autofree char *prgname = g_strdup_printf ("camtrail-cli %s", commands[i].name);
+
+        g_set_prgname (prgname);
+        return commands[i].run (argc - 1, argv + 1);
+      }
+
+  g_printerr ("camtrail-cli: unknown command “%s” (see camtrail-cli --help)\n", argv[1]);
+  return CT_CLI_EXIT_USAGE;
 }

@@ -1,1 +1,314 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ct-cam-job.h"
+#include "ct-cli.h"
+#include "ct-figure.h"
+#include "ct-torch-glib.h"
+
+/* Parses "0,1,2,3,last" against the run's checkpoints; "all" is every one. */
+static GArray *
+parse_epochs (const char  *text,
+              GArray      *available,
+              GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+  GArray *epochs = g_array_new (FALSE, FALSE, sizeof (int));
+  int last = g_array_index (available, int, available->len - 1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *part = g_strstrip (parts[i]);
+      gint64 epoch;
+      gboolean found = FALSE;
+
+      if (g_str_equal (part, "all"))
+        {
+          g_array_append_vals (epochs, available->data, available->len);
+          continue;
+        }
+      if (g_str_equal (part, "last"))
+        epoch = last;
+      else if (!g_ascii_string_to_signed (part, 10, 0, G_MAXINT, &epoch, NULL))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "--epochs: “%s” is not an epoch number, “last” or “all”", part);
+          g_array_unref (epochs);
+          return NULL;
+        }
+      for (guint j = 0; j < available->len; j++)
+        found |= g_array_index (available, int, j) == epoch;
+      if (!found)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "--epochs: the run has no checkpoint for epoch %" G_GINT64_FORMAT
+                       " (it has 0–%d)", epoch, last);
+          g_array_unref (epochs);
+          return NULL;
+        }
+      g_array_append_vals (epochs, &(int) { (int) epoch }, 1);
+    }
+  return epochs;
+}
+
+/* The study's rows, 0, 1, 2, 3 and the last epoch, as far as they exist. */
+static GArray *
+default_epochs (GArray *available)
+{
+  GArray *epochs = g_array_new (FALSE, FALSE, sizeof (int));
+  int last = g_array_index (available, int, available->len - 1);
+
+  for (guint j = 0; j < available->len; j++)
+    {
+      int epoch = g_array_index (available, int, j);
+
+      if (epoch <= 3 || epoch == last)
+        g_array_append_val (epochs, epoch);
+    }
+  return epochs;
+}
+
+static GArray *
+parse_images (const char  *text,
+              GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+  GArray *images = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      guint64 index;
+
+      if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 0, G_MAXUINT32, &index, NULL))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "--images: “%s” is not an image index", parts[i]);
+          g_array_unref (images);
+          return NULL;
+        }
+      g_array_append_vals (images, &(guint) { (guint) index }, 1);
+    }
+  return images;
+}
+
+static gboolean
+parse_target (const char        *text,
+              const CtManifest  *manifest,
+              CtTargetRule      *out_rule,
+              int               *out_class)
+{
+  gint64 number;
+
+  if (text == NULL || g_str_equal (text, "predicted"))
+    *out_rule = CT_TARGET_RULE_PREDICTED;
+  else if (g_str_equal (text, "label"))
+    *out_rule = CT_TARGET_RULE_LABEL;
+  else
+    {
+      *out_rule = CT_TARGET_RULE_CLASS;
+      if (g_ascii_string_to_signed (text, 10, 0, manifest->n_classes - 1, &number, NULL))
+        {
+          *out_class = number;
+          return TRUE;
+        }
+      for (int c = 0; c < manifest->n_classes; c++)
+        if (g_ascii_strcasecmp (manifest->classes[c], text) == 0)
+          {
+            *out_class = c;
+            return TRUE;
+          }
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+join_ints (const int *values,
+           guint      n)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (text, "%s%d", i > 0 ? "," : "", values[i]);
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+int
+ct_cli_cam (int    argc,
+            char **argv)
+{
+  g_autofree char *run = NULL, *epochs_text = NULL, *images_text = NULL, *layer = NULL;
+  g_autofree char *out = NULL, *npy = NULL, *json = NULL, *target = NULL;
+  g_autofree char *scale_text = NULL, *colormap_text = NULL, *fill = NULL, *device = NULL;
+  g_autofree char *data = NULL;
+  int random_count = 0, misclassified_at = -1, count = 8, occlude = 0, patch = 1;
+  int rounds = 1, threads = 0;
+  double noise = 0.0, rotate = NAN, rotate_random = NAN, print_scale = 1.0;
+  gint64 seed = 0;
+  gboolean bilinear = FALSE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(GArray) images = NULL;
+  g_autoptr(CtGrid) grid = NULL;
+  const CtManifest *manifest;
+  CtCamRequest request = { 0 };
+  CtFigureStyle style;
+  char *message = NULL;
+  int status = 0, selectors;
+  const GOptionEntry entries[] = {
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory (required)"), N_("DIR") },
+    { "epochs", 'e', 0, G_OPTION_ARG_STRING, &epochs_text, N_("Rows: epochs, “last” or “all” (default 0,1,2,3,last)"), N_("LIST") },
+    { "images", 'i', 0, G_OPTION_ARG_STRING, &images_text, N_("Columns: test-split indices, e.g. 12,950"), N_("LIST") },
+    { "random", 0, 0, G_OPTION_ARG_INT, &random_count, N_("Columns: K test images drawn with --seed"), "K" },
+    { "misclassified-at", 0, 0, G_OPTION_ARG_INT, &misclassified_at, N_("Columns: the first --count test images (seeded order) this epoch gets wrong"), N_("EPOCH") },
+    { "count", 'n', 0, G_OPTION_ARG_INT, &count, N_("Images for --misclassified-at (default 8)"), "K" },
+    { "noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise, N_("Gaussian noise σ in [0, 1] pixel units"), N_("SIGMA") },
+    { "rotate", 0, 0, G_OPTION_ARG_DOUBLE, &rotate, N_("Rotate by a fixed angle in degrees"), N_("DEG") },
+    { "rotate-random", 0, 0, G_OPTION_ARG_DOUBLE, &rotate_random, N_("Rotate by an angle drawn uniformly in [−A, A]"), "A" },
+    { "bilinear", 0, 0, G_OPTION_ARG_NONE, &bilinear, N_("Bilinear instead of nearest-neighbour rotation"), NULL },
+    { "occlude", 0, 0, G_OPTION_ARG_INT, &occlude, N_("Occlude N distinct random pixels (or patches)"), "N" },
+    { "patch", 0, 0, G_OPTION_ARG_INT, &patch, N_("Side of each occluded patch (default 1)"), "P" },
+    { "fill", 0, 0, G_OPTION_ARG_STRING, &fill, N_("Occlusion fill: zero (default) or mean"), N_("FILL") },
+    { "rounds", 'R', 0, G_OPTION_ARG_INT, &rounds, N_("Perturbation draws per image, side by side"), "R" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of every random draw"), "S" },
+    { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
+    { "target", 't', 0, G_OPTION_ARG_STRING, &target, N_("Class to explain: predicted (default), label, or a class index or name"), N_("RULE") },
+    { "cam-scale", 0, 0, G_OPTION_ARG_STRING, &scale_text, N_("image (per-image min-max, default), raw, or shared (one scale per column)"), N_("SCALE") },
+    { "colormap", 0, 0, G_OPTION_ARG_STRING, &colormap_text, N_("jet (default), viridis or inferno"), N_("NAME") },
+    { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &print_scale, N_("Figure scale factor, e.g. 3 for print"), "F" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("PNG figure to write (required)"), N_("FILE") },
+    { "npy", 0, 0, G_OPTION_ARG_FILENAME, &npy, N_("Also write heatmaps [epochs, images, rounds, H, W] as .npy"), N_("FILE") },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, N_("Also write per-cell predictions and confidence drops as JSON"), N_("FILE") },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset (default: the run's)"), N_("PATH") },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
+    { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
+    { NULL }
+  };
+
+  if (!ct_cli_parse ("cam", NULL,
+                     _("Draws Grad-CAM heatmaps for test images (columns) at several checkpoints\n"
+                       "(rows), optionally perturbed, into a PNG figure with its provenance."),
+                     entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return ct_cli_usage_error ("cam", "unexpected argument “%s”", argv[1]);
+  if (run == NULL)
+    return ct_cli_usage_error ("cam", "--run is required");
+  if (out == NULL)
+    return ct_cli_usage_error ("cam", "--out is required");
+  selectors = (images_text != NULL) + (random_count > 0) + (misclassified_at >= 0);
+  if (selectors != 1)
+    return ct_cli_usage_error ("cam", "choose the images with exactly one of --images, --random or --misclassified-at");
+  if (!isnan (rotate) && !isnan (rotate_random))
+    return ct_cli_usage_error ("cam", "--rotate and --rotate-random exclude each other");
+  if (noise < 0 || noise > 10)
+    return ct_cli_usage_error ("cam", "--noise must be in [0, 10]");
+  if (occlude < 0 || patch < 1 || rounds < 1 || rounds > 64 || count < 1 || seed < 0 || threads < 0)
+    return ct_cli_usage_error ("cam", "counts must be positive (--rounds at most 64)");
+  if (!(print_scale > 0 && print_scale <= 16))
+    return ct_cli_usage_error ("cam", "--scale must be in (0, 16]");
+  if (fill != NULL && !g_str_equal (fill, "zero") && !g_str_equal (fill, "mean"))
+    return ct_cli_usage_error ("cam", "--fill must be zero or mean");
+
+  ct_figure_style_init (&style);
+  style.scale = print_scale;
+  if (colormap_text != NULL && !ct_colormap_from_string (colormap_text, &style.colormap))
+    return ct_cli_usage_error ("cam", "unknown colormap “%s”", colormap_text);
+  request.scale = CT_CAM_SCALE_IMAGE;
+  if (scale_text != NULL)
+    {
+      if (g_str_equal (scale_text, "raw"))
+        request.scale = CT_CAM_SCALE_RAW;
+      else if (g_str_equal (scale_text, "shared"))
+        request.scale = CT_CAM_SCALE_SHARED;
+      else if (!g_str_equal (scale_text, "image"))
+        return ct_cli_usage_error ("cam", "--cam-scale must be image, raw or shared");
+    }
+
+  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
+    return ct_cli_fail ("cam", error);
+  session = ct_cam_session_new (run, data, device, &error);
+  if (session == NULL)
+    return ct_cli_fail ("cam", error);
+  manifest = ct_cam_session_get_manifest (session);
+
+  if (!parse_target (target, manifest, &request.target_rule, &request.target_class))
+    return ct_cli_usage_error ("cam", "--target: “%s” is neither predicted, label, a class index nor a class name", target);
+
+  epochs = epochs_text != NULL
+    ? parse_epochs (epochs_text, ct_cam_session_get_epochs (session), &error)
+    : default_epochs (ct_cam_session_get_epochs (session));
+  if (epochs == NULL)
+    return ct_cli_usage_error ("cam", "%s", error->message);
+
+  if (images_text != NULL)
+    images = parse_images (images_text, &error);
+  else if (random_count > 0)
+    images = ct_cam_session_sample_images (session, random_count, seed);
+  else
+    images = ct_cam_session_find_misclassified (session, misclassified_at, count, seed, &error);
+  if (images == NULL)
+    return ct_cli_fail ("cam", error);
+  if (images->len == 0)
+    {
+      g_printerr ("camtrail-cli cam: epoch %d misclassifies no test image\n", misclassified_at);
+      return CT_CLI_EXIT_FAILURE;
+    }
+
+  ct_perturb_init (&request.perturb);
+  request.perturb.noise_sigma = noise;
+  if (!isnan (rotate))
+    request.perturb.rotate_degrees = rotate;
+  if (!isnan (rotate_random))
+    {
+      request.perturb.rotate_degrees = rotate_random;
+      request.perturb.rotate_random = TRUE;
+    }
+  request.perturb.rotate_interp = bilinear ? CT_INTERP_BILINEAR : CT_INTERP_NEAREST;
+  request.perturb.occlude_count = occlude;
+  request.perturb.occlude_patch = patch;
+  request.perturb.occlude_fill = g_strcmp0 (fill, "mean") == 0 ? CT_FILL_MEAN : CT_FILL_ZERO;
+  request.perturb.seed = seed;
+  request.rounds = rounds;
+  request.epochs = (const int *) epochs->data;
+  request.n_epochs = epochs->len;
+  request.images = (const guint *) images->data;
+  request.n_images = images->len;
+  request.layer = layer;
+
+  grid = ct_cam_session_compute (session, &request, NULL, &error);
+  if (grid == NULL)
+    return ct_cli_fail ("cam", error);
+
+  if (!ct_figure_write_png (grid, &style, out, &error) ||
+      (npy != NULL && !ct_grid_write_npy (grid, npy, &error)) ||
+      (json != NULL && !ct_grid_write_json (grid, json, &error)))
+    return ct_cli_fail ("cam", error);
+
+  {
+    g_autofree char *rows = join_ints (request.epochs, request.n_epochs);
+
+    printf ("%s: Grad-CAM of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
+            out, grid->arch, grid->layer, rows, grid->n_images, grid->n_rounds, grid->perturbation);
+  }
+  if (!ct_perturb_is_identity (&request.perturb))
+    {
+      printf ("%5s  %-24s  %-24s\n", "epoch", "confidence drop (95% CI)", "max-prob drop (95% CI)");
+      for (guint row = 0; row < grid->n_rows; row++)
+        {
+          double drop, drop_ci, max_drop, max_drop_ci;
+
+          ct_grid_row_summary (grid, row, &drop, &drop_ci, &max_drop, &max_drop_ci);
+          printf ("%5d  %+.4f ± %.4f          %+.4f ± %.4f\n",
+                  grid->epochs[row], drop, drop_ci, max_drop, max_drop_ci);
+        }
+    }
+
+  return 0;
+}

@@ -1,1 +1,212 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ct-cli.h"
+#include "ct-torch.h"
+#include "ct-train.h"
+
+typedef struct {
+  gboolean  tty;
+  gboolean  quiet;
+  gint64    last_print;
+} Terminal;
+
+static void
+format_duration (double  seconds,
+                 char   *buffer,
+                 gsize   size)
+{
+  int s = (int) (seconds + 0.5);
+
+  if (s >= 3600)
+    g_snprintf (buffer, size, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+  else
+    g_snprintf (buffer, size, "%d:%02d", s / 60, s % 60);
+}
+
+static void
+report_cb (const CtTrainReport *report,
+           gpointer             user_data)
+{
+  Terminal *term = user_data;
+
+  if (term->quiet)
+    return;
+
+  switch (report->stage)
+    {
+    case CT_TRAIN_STAGE_LOADING:
+      g_printerr ("Loading %s…\n", report->message);
+      break;
+
+    case CT_TRAIN_STAGE_TRAINING:
+      {
+        const CtTrainProgress *p = report->batch;
+        gint64 now = g_get_monotonic_time ();
+        gboolean last = p->batch == p->n_batches;
+        char eta[32];
+        double left;
+
+        /* A live line on a terminal; a line every ~10 s in a log. */
+        if (!last && now - term->last_print < (term->tty ? 200000 : 10000000))
+          return;
+        term->last_print = now;
+        left = (p->n_batches - p->batch) * (p->images_done / (double) p->batch) /
+               MAX (p->images_per_second, 1e-9);
+        format_duration (left, eta, sizeof eta);
+        g_printerr ("%sepoch %d/%d  batch %zu/%zu  loss %.4f  acc %5.1f%%  %.0f img/s  lr %.4f  ETA %s%s",
+                    term->tty ? "\r\033[K" : "",
+                    report->epoch, report->epochs, p->batch, p->n_batches, p->loss,
+                    100.0 * p->accuracy, p->images_per_second, p->lr, eta,
+                    term->tty ? "" : "\n");
+        break;
+      }
+
+    case CT_TRAIN_STAGE_EVALUATING:
+      if (term->tty)
+        g_printerr ("\r\033[Kepoch %d/%d  measuring test accuracy…", report->epoch, report->epochs);
+      break;
+
+    case CT_TRAIN_STAGE_SAVED:
+      {
+        const CtEpochMetrics *m = report->metrics;
+
+        if (term->tty)
+          g_printerr ("\r\033[K");
+        if (m->epoch == 0)
+          g_printerr ("epoch 0 (initial weights)  test loss %.4f  test acc %5.2f%%  → %s\n",
+                      m->test_loss, 100.0 * m->test_accuracy, report->message);
+        else
+          g_printerr ("epoch %d/%d  train loss %.4f  train acc %5.2f%%  test loss %.4f  test acc %5.2f%%  %.1f s  %.0f img/s  → %s\n",
+                      m->epoch, report->epochs, m->train_loss, 100.0 * m->train_accuracy,
+                      m->test_loss, 100.0 * m->test_accuracy, m->seconds,
+                      m->images_per_second, report->message);
+        break;
+      }
+
+    default:
+      break;
+    }
+}
+
+int
+ct_cli_train (int    argc,
+              char **argv)
+{
+  g_autofree char *data = NULL;
+  g_autofree char *arch = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *device = NULL;
+  int epochs = -1, batch_size = -1, translate = -1, threads = 0, input_size = 0, width = 0;
+  int train_limit = 0;
+  double lr = NAN, warmup = NAN, momentum = NAN, weight_decay = NAN, smoothing = NAN;
+  gint64 seed = 0;
+  gboolean no_nesterov = FALSE, no_flip = FALSE, resume = FALSE, quiet = FALSE;
+  g_autoptr(GError) error = NULL;
+  CtTrainOptions options;
+  Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset directory (CIFAR-10/100 binary or IDX), or “fashion-mnist” (default)"), N_("PATH") },
+    { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch, N_("camtrail_net (default), resnet18 or efficientnet_b0"), N_("NAME") },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, N_("Epochs to train (default 8)"), "N" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Run directory to create (required)"), N_("DIR") },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Continue the run in --out from its last checkpoint"), NULL },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per batch"), "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, N_("Peak learning rate"), "LR" },
+    { "warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, N_("Warm-up epochs before the linear decay"), "E" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, N_("SGD momentum"), "M" },
+    { "no-nesterov", 0, 0, G_OPTION_ARG_NONE, &no_nesterov, N_("Plain instead of Nesterov momentum"), NULL },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, N_("L2 weight decay"), "WD" },
+    { "label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &smoothing, N_("Cross-entropy label smoothing"), "S" },
+    { "no-flip", 0, 0, G_OPTION_ARG_NONE, &no_flip, N_("No random horizontal flips"), NULL },
+    { "translate", 0, 0, G_OPTION_ARG_INT, &translate, N_("Random translation of up to ±N pixels (0 = none)"), "N" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of initial weights, shuffling and augmentation"), "S" },
+    { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
+    { "input-size", 0, 0, G_OPTION_ARG_INT, &input_size, N_("Resize images to N×N inside the model (e.g. 224 for efficientnet_b0)"), "N" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width, N_("camtrail_net first-stage width (default 64: 64/256/256)"), "N" },
+    { "train-limit", 0, 0, G_OPTION_ARG_INT, &train_limit, N_("Train on the first N training images only"), "N" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
+    { NULL }
+  };
+
+  if (!ct_cli_parse ("train", NULL,
+                     _("Trains a classifier and writes epoch-000.safetensors (the initial weights)\n"
+                       "and one checkpoint per epoch, manifest.json and metrics.jsonl to --out."),
+                     entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return ct_cli_usage_error ("train", "unexpected argument “%s”", argv[1]);
+  if (out == NULL)
+    return ct_cli_usage_error ("train", "--out is required");
+  if (arch != NULL && !g_strv_contains ((const char * const *) ct_torch_list_archs (), arch))
+    return ct_cli_usage_error ("train", "unknown architecture “%s”", arch);
+  if (epochs != -1 && (epochs < 1 || epochs > 10000))
+    return ct_cli_usage_error ("train", "--epochs must be between 1 and 10000");
+  if (batch_size != -1 && batch_size < 2)
+    return ct_cli_usage_error ("train", "--batch-size must be at least 2");
+  if (threads < 0 || input_size < 0 || width < 0 || train_limit < 0 || seed < 0)
+    return ct_cli_usage_error ("train", "sizes, counts and the seed cannot be negative");
+  if (!isnan (lr) && !(lr > 0))
+    return ct_cli_usage_error ("train", "--lr must be positive");
+  if (!isnan (smoothing) && !(smoothing >= 0 && smoothing < 1))
+    return ct_cli_usage_error ("train", "--label-smoothing must be in [0, 1)");
+  if (translate < -1)
+    return ct_cli_usage_error ("train", "--translate cannot be negative");
+
+  /* Resuming without --arch continues with the run's own architecture. */
+  if (resume && arch == NULL)
+    {
+      g_autoptr(CtManifest) manifest = ct_manifest_load (out, &error);
+
+      if (manifest == NULL)
+        return ct_cli_fail ("train", error);
+      arch = g_strdup (manifest->arch);
+    }
+
+  ct_train_options_init (&options, arch);
+  options.data = data != NULL ? data : "fashion-mnist";
+  options.out_dir = out;
+  if (epochs != -1)
+    options.epochs = epochs;
+  if (batch_size != -1)
+    options.batch_size = batch_size;
+  if (!isnan (lr))
+    options.lr = lr;
+  if (!isnan (warmup))
+    options.warmup_epochs = warmup;
+  if (!isnan (momentum))
+    options.momentum = momentum;
+  if (!isnan (weight_decay))
+    options.weight_decay = weight_decay;
+  if (!isnan (smoothing))
+    options.label_smoothing = smoothing;
+  if (translate != -1)
+    options.translate = translate;
+  options.nesterov = !no_nesterov;
+  options.flip = !no_flip;
+  options.seed = seed;
+  options.threads = threads;
+  options.input_size = input_size;
+  options.width = width;
+  options.train_limit = train_limit;
+  options.resume = resume;
+  if (device != NULL)
+    options.device = device;
+  term.quiet = quiet;
+
+  if (!ct_train_run (&options, report_cb, &term, NULL, &error))
+    {
+      if (term.tty && !quiet)
+        g_printerr ("\n");
+      return ct_cli_fail ("train", error);
+    }
+
+  return 0;
+}

@@ -1,2 +1,378 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "ct-grid.h"
+
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "ct-npy.h"
+#include "ct-stats.h"
+
+CtGrid *
+ct_grid_new (guint n_rows,
+             guint n_images,
+             guint n_rounds,
+             guint channels,
+             guint height,
+             guint width,
+             guint n_classes)
+{
+  CtGrid *self = g_new0 (CtGrid, 1);
+  gsize n_cells = (gsize) n_rows * n_images * n_rounds;
+  gsize image_size = (gsize) channels * height * width;
+
+  self->n_rows = n_rows;
+  self->n_images = n_images;
+  self->n_rounds = n_rounds;
+  self->channels = channels;
+  self->height = height;
+  self->width = width;
+  self->n_classes = n_classes;
+
+  self->epochs = g_new0 (int, n_rows);
+  self->image_indices = g_new0 (guint, n_images);
+  self->labels = g_new0 (int, n_images);
+  self->images = g_new0 (float, (gsize) n_images * n_rounds * image_size);
+  self->cells = g_new0 (CtGridCell, n_cells);
+
+  for (gsize i = 0; i < n_cells; i++)
+    {
+      self->cells[i].probabilities = g_new0 (float, n_classes);
+      self->cells[i].heatmap = g_new0 (float, (gsize) height * width);
+    }
+
+  return self;
+}
+
+void
+ct_grid_free (CtGrid *self)
+{
+  gsize n_cells;
+
+  if (self == NULL)
+    return;
+
+  n_cells = (gsize) self->n_rows * self->n_images * self->n_rounds;
+  for (gsize i = 0; i < n_cells; i++)
+    {
+      g_free (self->cells[i].probabilities);
+      g_free (self->cells[i].heatmap);
+    }
+
+  g_free (self->cells);
+  g_free (self->images);
+  g_free (self->labels);
+  g_free (self->image_indices);
+  g_free (self->epochs);
+  g_strfreev (self->classes);
+  g_free (self->run_name);
+  g_free (self->arch);
+  g_free (self->dataset);
+  g_free (self->layer);
+  g_free (self->method);
+  g_free (self->target_rule);
+  g_free (self->perturbation);
+  g_free (self);
+}
+
+CtGridCell *
+ct_grid_get_cell (CtGrid *self,
+                  guint   row,
+                  guint   image,
+                  guint   round)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (row < self->n_rows, NULL);
+  g_return_val_if_fail (image < self->n_images, NULL);
+  g_return_val_if_fail (round < self->n_rounds, NULL);
+
+  return &self->cells[((gsize) row * self->n_images + image) * self->n_rounds + round];
+}
+
+float *
+ct_grid_get_image (CtGrid *self,
+                   guint   image,
+                   guint   round)
+{
+  gsize image_size;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (image < self->n_images, NULL);
+  g_return_val_if_fail (round < self->n_rounds, NULL);
+
+  image_size = (gsize) self->channels * self->height * self->width;
+  return self->images + ((gsize) image * self->n_rounds + round) * image_size;
+}
+
+gboolean
+ct_grid_write_npy (CtGrid      *self,
+                   const char  *path,
+                   GError     **error)
+{
+  gsize n_cells;
+  gsize plane;
+  gsize shape[5];
+  g_autofree float *heatmaps = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  n_cells = (gsize) self->n_rows * self->n_images * self->n_rounds;
+  plane = (gsize) self->height * self->width;
+
+  /* Each cell owns its heatmap, so gather them into one C-ordered block;
+   * the cells are already in [row, image, round] order. */
+  heatmaps = g_new (float, MAX (n_cells * plane, 1));
+  for (gsize i = 0; i < n_cells; i++)
+    memcpy (heatmaps + i * plane, self->cells[i].heatmap, sizeof (float) * plane);
+
+  shape[0] = self->n_rows;
+  shape[1] = self->n_images;
+  shape[2] = self->n_rounds;
+  shape[3] = self->height;
+  shape[4] = self->width;
+
+  return ct_npy_write_f32 (path, heatmaps, G_N_ELEMENTS (shape), shape, error);
+}
+
+void
+ct_grid_row_summary (CtGrid *self,
+                     guint   row,
+                     double *out_drop_mean,
+                     double *out_drop_ci95,
+                     double *out_max_drop_mean,
+                     double *out_max_drop_ci95)
+{
+  gsize n;
+  g_autofree double *drops = NULL;
+  g_autofree double *max_drops = NULL;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (row < self->n_rows);
+
+  n = (gsize) self->n_images * self->n_rounds;
+  drops = g_new (double, MAX (n, 1));
+  max_drops = g_new (double, MAX (n, 1));
+
+  /* A row's cells are contiguous: images × rounds of them. */
+  for (gsize i = 0; i < n; i++)
+    {
+      const CtGridCell *cell = &self->cells[(gsize) row * n + i];
+
+      drops[i] = cell->confidence_drop;
+      max_drops[i] = cell->max_prob_drop;
+    }
+
+  ct_stats_mean_ci95 (drops, n, out_drop_mean, out_drop_ci95);
+  ct_stats_mean_ci95 (max_drops, n, out_max_drop_mean, out_max_drop_ci95);
+}
+
+static const char *
+scale_name (CtCamScale scale)
+{
+  switch (scale)
+    {
+    case CT_CAM_SCALE_RAW:
+      return "raw";
+    case CT_CAM_SCALE_SHARED:
+      return "shared";
+    case CT_CAM_SCALE_IMAGE:
+    default:
+      return "image";
+    }
+}
+
+static void
+add_member_string (JsonBuilder *builder,
+                   const char  *name,
+                   const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+/* The class name for @class_index, or NULL when the grid has no names or the
+ * index is out of range. */
+static const char *
+class_name (CtGrid *self,
+            int     class_index)
+{
+  if (self->classes == NULL || class_index < 0)
+    return NULL;
+
+  for (int i = 0; self->classes[i] != NULL; i++)
+    if (i == class_index)
+      return self->classes[i];
+
+  return NULL;
+}
+
+static void
+add_summary (JsonBuilder *builder,
+             const char  *name,
+             double       mean,
+             double       ci95)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "mean");
+  json_builder_add_double_value (builder, mean);
+  json_builder_set_member_name (builder, "ci95");
+  json_builder_add_double_value (builder, ci95);
+  json_builder_end_object (builder);
+}
+
+static void
+add_cell (CtGrid           *self,
+          JsonBuilder      *builder,
+          const CtGridCell *cell,
+          guint             image,
+          guint             round)
+{
+  json_builder_begin_object (builder);
+
+  json_builder_set_member_name (builder, "image");
+  json_builder_add_int_value (builder, self->image_indices[image]);
+  json_builder_set_member_name (builder, "round");
+  json_builder_add_int_value (builder, round);
+  json_builder_set_member_name (builder, "predicted");
+  json_builder_add_int_value (builder, cell->predicted);
+  add_member_string (builder, "predicted_class", class_name (self, cell->predicted));
+  json_builder_set_member_name (builder, "probability");
+  json_builder_add_double_value (builder, cell->probability);
+  json_builder_set_member_name (builder, "target");
+  json_builder_add_int_value (builder, cell->target);
+  json_builder_set_member_name (builder, "correct");
+  json_builder_add_boolean_value (builder, cell->predicted == self->labels[image]);
+  json_builder_set_member_name (builder, "clean_predicted");
+  json_builder_add_int_value (builder, cell->clean_predicted);
+  json_builder_set_member_name (builder, "clean_probability");
+  json_builder_add_double_value (builder, cell->clean_probability);
+  json_builder_set_member_name (builder, "confidence_drop");
+  json_builder_add_double_value (builder, cell->confidence_drop);
+  json_builder_set_member_name (builder, "max_prob_drop");
+  json_builder_add_double_value (builder, cell->max_prob_drop);
+
+  json_builder_set_member_name (builder, "probabilities");
+  json_builder_begin_array (builder);
+  for (guint k = 0; k < self->n_classes; k++)
+    json_builder_add_double_value (builder, cell->probabilities[k]);
+  json_builder_end_array (builder);
+
+  json_builder_end_object (builder);
+}
+
+static void
+add_row (CtGrid      *self,
+         JsonBuilder *builder,
+         guint        row)
+{
+  double drop_mean, drop_ci95, max_drop_mean, max_drop_ci95;
+
+  ct_grid_row_summary (self, row, &drop_mean, &drop_ci95, &max_drop_mean, &max_drop_ci95);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "epoch");
+  json_builder_add_int_value (builder, self->epochs[row]);
+  add_summary (builder, "confidence_drop", drop_mean, drop_ci95);
+  add_summary (builder, "max_prob_drop", max_drop_mean, max_drop_ci95);
+
+  json_builder_set_member_name (builder, "cells");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->n_images; i++)
+    for (guint r = 0; r < self->n_rounds; r++)
+      add_cell (self, builder, ct_grid_get_cell (self, row, i, r), i, r);
+  json_builder_end_array (builder);
+
+  json_builder_end_object (builder);
+}
+
+gboolean
+ct_grid_write_json (CtGrid      *self,
+                    const char  *path,
+                    GError     **error)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  gsize length;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+
+  add_member_string (builder, "run", self->run_name);
+  add_member_string (builder, "arch", self->arch);
+  add_member_string (builder, "dataset", self->dataset);
+  add_member_string (builder, "layer", self->layer);
+  add_member_string (builder, "method", self->method);
+  add_member_string (builder, "target", self->target_rule);
+  add_member_string (builder, "perturbation", self->perturbation);
+
+  /* JSON-GLib only writes signed integers; a seed beyond them is kept
+   * exact as a decimal string rather than wrapped to a negative number. */
+  json_builder_set_member_name (builder, "seed");
+  if (self->seed <= G_MAXINT64)
+    {
+      json_builder_add_int_value (builder, (gint64) self->seed);
+    }
+  else
+    {
+      g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, self->seed);
+
+      json_builder_add_string_value (builder, seed);
+    }
+
+  add_member_string (builder, "scale", scale_name (self->scale));
+
+  json_builder_set_member_name (builder, "classes");
+  json_builder_begin_array (builder);
+  for (guint k = 0; self->classes != NULL && self->classes[k] != NULL; k++)
+    json_builder_add_string_value (builder, self->classes[k]);
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "epochs");
+  json_builder_begin_array (builder);
+  for (guint row = 0; row < self->n_rows; row++)
+    json_builder_add_int_value (builder, self->epochs[row]);
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "images");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->n_images; i++)
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "index");
+      json_builder_add_int_value (builder, self->image_indices[i]);
+      json_builder_set_member_name (builder, "label");
+      json_builder_add_int_value (builder, self->labels[i]);
+      add_member_string (builder, "class", class_name (self, self->labels[i]));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "rows");
+  json_builder_begin_array (builder);
+  for (guint row = 0; row < self->n_rows; row++)
+    add_row (self, builder, row);
+  json_builder_end_array (builder);
+
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, &length);
+
+  return g_file_set_contents_full (path, text, length,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}

@@ -51,7 +51,7 @@ typedef struct {
 } CtGrid;
 
 /* Returns: (transfer full): a grid with every array allocated and zeroed and
- * the string fields NULL. */
+ * the string fields NULL, @classes included (set it with g_strdupv()). */
 CtGrid     *ct_grid_new        (guint n_rows,
                                 guint n_images,
                                 guint n_rounds,

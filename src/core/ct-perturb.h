@@ -59,7 +59,8 @@ double   ct_perturb_get_angle     (const CtPerturb *self,
                                    guint            round);
 
 /* Returns: (transfer full): a one-line human description, e.g.
- * "noise σ=0.10, rotation ±30° (nearest), 10 occluded pixels", or "none". */
+ * "noise σ=0.10, rotation ±30° random (nearest), 10 occluded pixels",
+ * "rotation 30° (bilinear)", "4 occluded 3×3 patches (mean fill)", or "none". */
 char    *ct_perturb_describe      (const CtPerturb *self);
 
 G_END_DECLS

@@ -1,2 +1,574 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
 #include "ct-run.h"
+
+G_DEFINE_QUARK (ct-run-error-quark, ct_run_error)
+
+#define MANIFEST_NAME "manifest.json"
+#define METRICS_NAME "metrics.jsonl"
+
+CtManifest *
+ct_manifest_new (void)
+{
+  return g_new0 (CtManifest, 1);
+}
+
+void
+ct_manifest_free (CtManifest *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->arch);
+  g_free (self->dataset);
+  g_free (self->dataset_path);
+  g_strfreev (self->classes);
+  for (guint i = 0; i < self->n_layers; i++)
+    g_free (self->layers[i].name);
+  g_free (self->layers);
+  g_free (self->default_layer);
+  g_free (self->camtrail_version);
+  g_free (self->torch_version);
+  g_free (self->created);
+  g_free (self);
+}
+
+static void
+add_float_array (JsonBuilder *builder,
+                 const char  *name,
+                 const float *values,
+                 int          n)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (int i = 0; i < n; i++)
+    json_builder_add_double_value (builder, values[i]);
+  json_builder_end_array (builder);
+}
+
+gboolean
+ct_manifest_save (const CtManifest *self,
+                  const char       *run_dir,
+                  GError          **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *path = g_build_filename (run_dir, MANIFEST_NAME, NULL);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "format");
+  json_builder_add_string_value (builder, "camtrail-run-1");
+
+  json_builder_set_member_name (builder, "model");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "arch");
+  json_builder_add_string_value (builder, self->arch);
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, self->width);
+  json_builder_set_member_name (builder, "input_size");
+  json_builder_add_int_value (builder, self->input_size);
+  json_builder_set_member_name (builder, "default_layer");
+  json_builder_add_string_value (builder, self->default_layer);
+  json_builder_set_member_name (builder, "layers");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->n_layers; i++)
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, self->layers[i].name);
+      json_builder_set_member_name (builder, "channels");
+      json_builder_add_int_value (builder, self->layers[i].channels);
+      json_builder_set_member_name (builder, "height");
+      json_builder_add_int_value (builder, self->layers[i].height);
+      json_builder_set_member_name (builder, "width");
+      json_builder_add_int_value (builder, self->layers[i].width);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "dataset");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, self->dataset);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, self->dataset_path);
+  json_builder_set_member_name (builder, "classes");
+  json_builder_begin_array (builder);
+  for (int i = 0; i < self->n_classes; i++)
+    json_builder_add_string_value (builder, self->classes[i]);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "channels");
+  json_builder_add_int_value (builder, self->channels);
+  json_builder_set_member_name (builder, "image_size");
+  json_builder_add_int_value (builder, self->image_size);
+  add_float_array (builder, "mean", self->mean, self->channels);
+  add_float_array (builder, "std", self->std, self->channels);
+  json_builder_set_member_name (builder, "train_images");
+  json_builder_add_int_value (builder, self->train_images);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "training");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "epochs");
+  json_builder_add_int_value (builder, self->epochs);
+  json_builder_set_member_name (builder, "batch_size");
+  json_builder_add_int_value (builder, self->batch_size);
+  json_builder_set_member_name (builder, "lr");
+  json_builder_add_double_value (builder, self->lr);
+  json_builder_set_member_name (builder, "warmup_epochs");
+  json_builder_add_double_value (builder, self->warmup_epochs);
+  json_builder_set_member_name (builder, "momentum");
+  json_builder_add_double_value (builder, self->momentum);
+  json_builder_set_member_name (builder, "nesterov");
+  json_builder_add_boolean_value (builder, self->nesterov);
+  json_builder_set_member_name (builder, "weight_decay");
+  json_builder_add_double_value (builder, self->weight_decay);
+  json_builder_set_member_name (builder, "label_smoothing");
+  json_builder_add_double_value (builder, self->label_smoothing);
+  json_builder_set_member_name (builder, "flip");
+  json_builder_add_boolean_value (builder, self->flip);
+  json_builder_set_member_name (builder, "translate");
+  json_builder_add_int_value (builder, self->translate);
+  /* A JSON number loses bits above 2^53, so the seed is a string. */
+  json_builder_set_member_name (builder, "seed");
+  {
+    g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, self->seed);
+    json_builder_add_string_value (builder, seed);
+  }
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "versions");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "camtrail");
+  json_builder_add_string_value (builder, self->camtrail_version);
+  json_builder_set_member_name (builder, "libtorch");
+  json_builder_add_string_value (builder, self->torch_version);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "created");
+  json_builder_add_string_value (builder, self->created);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  text = json_generator_to_data (generator, NULL);
+
+  return g_file_set_contents_full (path, text, -1,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                   error);
+}
+
+/* Readers that turn a missing or mistyped member into one error naming the
+ * file and the member. */
+typedef struct {
+  const char *path;
+  GError    **error;
+  gboolean    failed;
+} Reader;
+
+static JsonObject *
+read_object (Reader     *reader,
+             JsonObject *object,
+             const char *member)
+{
+  JsonNode *node;
+
+  if (reader->failed)
+    return NULL;
+  node = json_object_get_member (object, member);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: \"%s\" is missing or not an object", reader->path, member);
+      reader->failed = TRUE;
+      return NULL;
+    }
+  return json_node_get_object (node);
+}
+
+static JsonArray *
+read_array (Reader     *reader,
+            JsonObject *object,
+            const char *member)
+{
+  JsonNode *node;
+
+  if (reader->failed)
+    return NULL;
+  node = json_object_get_member (object, member);
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: \"%s\" is missing or not an array", reader->path, member);
+      reader->failed = TRUE;
+      return NULL;
+    }
+  return json_node_get_array (node);
+}
+
+static JsonNode *
+read_value (Reader     *reader,
+            JsonObject *object,
+            const char *member,
+            GType       type)
+{
+  JsonNode *node;
+
+  if (reader->failed || object == NULL)
+    return NULL;
+  node = json_object_get_member (object, member);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      (type == G_TYPE_STRING && json_node_get_value_type (node) != G_TYPE_STRING) ||
+      (type != G_TYPE_STRING && json_node_get_value_type (node) == G_TYPE_STRING))
+    {
+      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: \"%s\" is missing or has the wrong type", reader->path, member);
+      reader->failed = TRUE;
+      return NULL;
+    }
+  return node;
+}
+
+static char *
+read_string (Reader *reader, JsonObject *object, const char *member)
+{
+  JsonNode *node = read_value (reader, object, member, G_TYPE_STRING);
+  return node != NULL ? g_strdup (json_node_get_string (node)) : NULL;
+}
+
+static gint64
+read_int (Reader *reader, JsonObject *object, const char *member)
+{
+  JsonNode *node = read_value (reader, object, member, G_TYPE_INT64);
+  return node != NULL ? json_node_get_int (node) : 0;
+}
+
+static double
+read_double (Reader *reader, JsonObject *object, const char *member)
+{
+  JsonNode *node = read_value (reader, object, member, G_TYPE_DOUBLE);
+  return node != NULL ? json_node_get_double (node) : 0.0;
+}
+
+static gboolean
+read_boolean (Reader *reader, JsonObject *object, const char *member)
+{
+  JsonNode *node = read_value (reader, object, member, G_TYPE_BOOLEAN);
+  return node != NULL ? json_node_get_boolean (node) : FALSE;
+}
+
+static void
+read_floats (Reader     *reader,
+             JsonObject *object,
+             const char *member,
+             float      *out,
+             int         n)
+{
+  JsonArray *array = read_array (reader, object, member);
+
+  if (array == NULL)
+    return;
+  if ((int) json_array_get_length (array) != n)
+    {
+      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: \"%s\" has %u values, expected %d", reader->path, member,
+                   json_array_get_length (array), n);
+      reader->failed = TRUE;
+      return;
+    }
+  for (int i = 0; i < n; i++)
+    out[i] = json_array_get_double_element (array, i);
+}
+
+CtManifest *
+ct_manifest_load (const char  *run_dir,
+                  GError     **error)
+{
+  g_autofree char *path = g_build_filename (run_dir, MANIFEST_NAME, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(CtManifest) self = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *seed = NULL;
+  JsonNode *root;
+  JsonObject *top, *model, *dataset, *training, *versions;
+  JsonArray *classes, *layers;
+  Reader reader = { path, error, FALSE };
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_NOT_A_RUN,
+                   "%s is not a Camtrail run: it has no %s", run_dir, MANIFEST_NAME);
+      return NULL;
+    }
+  if (!json_parser_load_from_file (parser, path, &local_error))
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: %s", path, local_error->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: the top level is not an object", path);
+      return NULL;
+    }
+  top = json_node_get_object (root);
+  self = ct_manifest_new ();
+
+  model = read_object (&reader, top, "model");
+  dataset = read_object (&reader, top, "dataset");
+  training = read_object (&reader, top, "training");
+  versions = read_object (&reader, top, "versions");
+
+  self->arch = read_string (&reader, model, "arch");
+  self->width = read_int (&reader, model, "width");
+  self->input_size = read_int (&reader, model, "input_size");
+  self->default_layer = read_string (&reader, model, "default_layer");
+  layers = model != NULL ? read_array (&reader, model, "layers") : NULL;
+  if (layers != NULL)
+    {
+      self->n_layers = json_array_get_length (layers);
+      self->layers = g_new0 (CtRunLayer, self->n_layers);
+      for (guint i = 0; i < self->n_layers; i++)
+        {
+          JsonNode *node = json_array_get_element (layers, i);
+          JsonObject *layer;
+
+          if (!JSON_NODE_HOLDS_OBJECT (node))
+            {
+              g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                           "%s: layer %u is not an object", path, i);
+              return NULL;
+            }
+          layer = json_node_get_object (node);
+          self->layers[i].name = read_string (&reader, layer, "name");
+          self->layers[i].channels = read_int (&reader, layer, "channels");
+          self->layers[i].height = read_int (&reader, layer, "height");
+          self->layers[i].width = read_int (&reader, layer, "width");
+        }
+    }
+
+  self->dataset = read_string (&reader, dataset, "name");
+  self->dataset_path = read_string (&reader, dataset, "path");
+  self->channels = read_int (&reader, dataset, "channels");
+  self->image_size = read_int (&reader, dataset, "image_size");
+  self->train_images = read_int (&reader, dataset, "train_images");
+  classes = dataset != NULL ? read_array (&reader, dataset, "classes") : NULL;
+  if (classes != NULL)
+    {
+      self->n_classes = json_array_get_length (classes);
+      self->classes = g_new0 (char *, self->n_classes + 1);
+      for (int i = 0; i < self->n_classes; i++)
+        self->classes[i] = g_strdup (json_array_get_string_element (classes, i));
+    }
+  if (!reader.failed && (self->channels != 1 && self->channels != 3))
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: dataset.channels is %d, expected 1 or 3", path, self->channels);
+      return NULL;
+    }
+  if (dataset != NULL)
+    {
+      read_floats (&reader, dataset, "mean", self->mean, self->channels);
+      read_floats (&reader, dataset, "std", self->std, self->channels);
+    }
+
+  self->epochs = read_int (&reader, training, "epochs");
+  self->batch_size = read_int (&reader, training, "batch_size");
+  self->lr = read_double (&reader, training, "lr");
+  self->warmup_epochs = read_double (&reader, training, "warmup_epochs");
+  self->momentum = read_double (&reader, training, "momentum");
+  self->nesterov = read_boolean (&reader, training, "nesterov");
+  self->weight_decay = read_double (&reader, training, "weight_decay");
+  self->label_smoothing = read_double (&reader, training, "label_smoothing");
+  self->flip = read_boolean (&reader, training, "flip");
+  self->translate = read_int (&reader, training, "translate");
+  seed = read_string (&reader, training, "seed");
+  if (seed != NULL)
+    self->seed = g_ascii_strtoull (seed, NULL, 10);
+
+  self->camtrail_version = read_string (&reader, versions, "camtrail");
+  self->torch_version = read_string (&reader, versions, "libtorch");
+  self->created = read_string (&reader, top, "created");
+
+  if (reader.failed)
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+static void
+add_metric (JsonBuilder *builder,
+            const char  *name,
+            double       value)
+{
+  json_builder_set_member_name (builder, name);
+  if (isnan (value))
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_double_value (builder, value);
+}
+
+static double
+get_metric (JsonObject *object,
+            const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return NAN;
+  return json_node_get_double (node);
+}
+
+GArray *
+ct_metrics_load (const char  *run_dir,
+                 GError     **error)
+{
+  g_autofree char *path = g_build_filename (run_dir, METRICS_NAME, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GArray) metrics = g_array_new (FALSE, TRUE, sizeof (CtEpochMetrics));
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return g_steal_pointer (&metrics);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonParser) parser = NULL;
+      CtEpochMetrics m;
+      JsonNode *root;
+      JsonObject *object;
+
+      if (*g_strstrip (lines[i]) == '\0')
+        continue;
+      parser = json_parser_new ();
+      if (!json_parser_load_from_data (parser, lines[i], -1, &local_error) ||
+          (root = json_parser_get_root (parser)) == NULL ||
+          !JSON_NODE_HOLDS_OBJECT (root) ||
+          !json_object_has_member (json_node_get_object (root), "epoch"))
+        {
+          g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                       "%s line %u: not a metrics record%s%s", path, i + 1,
+                       local_error != NULL ? ": " : "",
+                       local_error != NULL ? local_error->message : "");
+          return NULL;
+        }
+      object = json_node_get_object (root);
+      m.epoch = json_object_get_int_member (object, "epoch");
+      m.train_loss = get_metric (object, "train_loss");
+      m.train_accuracy = get_metric (object, "train_accuracy");
+      m.test_loss = get_metric (object, "test_loss");
+      m.test_accuracy = get_metric (object, "test_accuracy");
+      m.seconds = get_metric (object, "seconds");
+      m.images_per_second = get_metric (object, "images_per_second");
+      g_array_append_val (metrics, m);
+    }
+
+  return g_steal_pointer (&metrics);
+}
+
+gboolean
+ct_metrics_save (const char  *run_dir,
+                 GArray      *metrics,
+                 GError     **error)
+{
+  g_autofree char *path = g_build_filename (run_dir, METRICS_NAME, NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < metrics->len; i++)
+    {
+      const CtEpochMetrics *m = &g_array_index (metrics, CtEpochMetrics, i);
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *line = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "epoch");
+      json_builder_add_int_value (builder, m->epoch);
+      add_metric (builder, "train_loss", m->train_loss);
+      add_metric (builder, "train_accuracy", m->train_accuracy);
+      add_metric (builder, "test_loss", m->test_loss);
+      add_metric (builder, "test_accuracy", m->test_accuracy);
+      add_metric (builder, "seconds", m->seconds);
+      add_metric (builder, "images_per_second", m->images_per_second);
+      json_builder_end_object (builder);
+
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      line = json_generator_to_data (generator, NULL);
+      g_string_append (text, line);
+      g_string_append_c (text, '\n');
+    }
+
+  return g_file_set_contents_full (path, text->str, text->len,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                   error);
+}
+
+char *
+ct_run_dup_checkpoint_path (const char *run_dir,
+                            int         epoch)
+{
+  g_autofree char *name = g_strdup_printf ("epoch-%03d.safetensors", epoch);
+
+  return g_build_filename (run_dir, name, NULL);
+}
+
+static int
+compare_ints (gconstpointer a,
+              gconstpointer b)
+{
+  return *(const int *) a - *(const int *) b;
+}
+
+GArray *
+ct_run_list_checkpoints (const char  *run_dir,
+                         GError     **error)
+{
+  g_autoptr(GDir) dir = g_dir_open (run_dir, 0, error);
+  g_autoptr(GArray) epochs = NULL;
+  const char *name;
+
+  if (dir == NULL)
+    return NULL;
+
+  epochs = g_array_new (FALSE, FALSE, sizeof (int));
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      char *end = NULL;
+      gint64 epoch;
+
+      /* Only the committed names: a temporary file from an interrupted
+       * write never counts as a checkpoint. */
+      if (!g_str_has_prefix (name, "epoch-") || !g_str_has_suffix (name, ".safetensors"))
+        continue;
+      epoch = g_ascii_strtoll (name + strlen ("epoch-"), &end, 10);
+      if (end == name + strlen ("epoch-") || g_strcmp0 (end, ".safetensors") != 0 ||
+          epoch < 0 || epoch > G_MAXINT)
+        continue;
+      g_array_append_vals (epochs, &(int) { (int) epoch }, 1);
+    }
+  g_array_sort (epochs, compare_ints);
+
+  return g_steal_pointer (&epochs);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A run is a directory (see DESIGN.md, "Checkpoints and runs"):
+ *   manifest.json           what was trained, on what, how
+ *   epoch-NNN.safetensors   weights after epoch NNN (000 = initial weights)
+ *   metrics.jsonl           one line per epoch
+ *   optimizer.safetensors   momentum buffers of the last epoch, for --resume
+ * This file reads and writes the JSON parts; weights live in the engine. */
+
+#define CT_RUN_ERROR (ct_run_error_quark ())
+
+typedef enum {
+  CT_RUN_ERROR_NOT_A_RUN,   /* no manifest.json */
+  CT_RUN_ERROR_FORMAT,      /* a manifest or metrics line that does not parse */
+  CT_RUN_ERROR_MISMATCH,    /* resuming with options that contradict the manifest */
+} CtRunError;
+
+typedef struct {
+  char   *name;
+  int     channels;
+  int     height;
+  int     width;
+} CtRunLayer;
+
+typedef struct {
+  /* What was trained. */
+  char       *arch;
+  int         width;            /* camtrail_net first-stage width */
+  int         input_size;       /* side the network sees */
+  /* On what. */
+  char       *dataset;          /* "cifar-10", "fashion-mnist", … */
+  char       *dataset_path;
+  char      **classes;          /* NULL-terminated */
+  int         n_classes;
+  int         channels;
+  int         image_size;
+  float       mean[3];
+  float       std[3];
+  guint       train_images;     /* images used per epoch (a subset when limited) */
+  /* How. */
+  int         epochs;
+  int         batch_size;
+  double      lr;
+  double      warmup_epochs;
+  double      momentum;
+  gboolean    nesterov;
+  double      weight_decay;
+  double      label_smoothing;
+  gboolean    flip;
+  int         translate;
+  guint64     seed;
+  /* CAM target layers and the default one. */
+  CtRunLayer *layers;
+  guint       n_layers;
+  char       *default_layer;
+  /* Provenance. */
+  char       *camtrail_version;
+  char       *torch_version;
+  char       *created;          /* ISO 8601 */
+} CtManifest;
+
+typedef struct {
+  int    epoch;
+  double train_loss;            /* NaN for epoch 0 */
+  double train_accuracy;        /* NaN for epoch 0 */
+  double test_loss;
+  double test_accuracy;
+  double seconds;               /* training time of the epoch, without evaluation */
+  double images_per_second;
+} CtEpochMetrics;
+
+GQuark      ct_run_error_quark          (void);
+
+CtManifest *ct_manifest_new             (void);
+void        ct_manifest_free            (CtManifest       *self);
+/* Returns: (transfer full) (nullable). */
+CtManifest *ct_manifest_load            (const char       *run_dir,
+                                         GError          **error);
+gboolean    ct_manifest_save            (const CtManifest *self,
+                                         const char       *run_dir,
+                                         GError          **error);
+
+/* Returns: (transfer full) (element-type CtEpochMetrics): lines in file
+ * order; an absent file is an empty array. */
+GArray     *ct_metrics_load             (const char       *run_dir,
+                                         GError          **error);
+/* Rewrites metrics.jsonl atomically with @metrics (element-type
+ * CtEpochMetrics). */
+gboolean    ct_metrics_save             (const char       *run_dir,
+                                         GArray           *metrics,
+                                         GError          **error);
+
+/* Returns: (transfer full): RUN_DIR/epoch-NNN.safetensors. */
+char       *ct_run_dup_checkpoint_path  (const char       *run_dir,
+                                         int               epoch);
+/* Returns: (transfer full) (element-type int): epochs with a checkpoint,
+ * ascending. */
+GArray     *ct_run_list_checkpoints     (const char       *run_dir,
+                                         GError          **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtManifest, ct_manifest_free)
+
+G_END_DECLS

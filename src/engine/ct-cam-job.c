@@ -1,2 +1,484 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "ct-cam-job.h"
+#include "ct-checkpoint.h"
+#include "ct-image.h"
+#include "ct-rng.h"
+#include "ct-torch-glib.h"
+
+/* Stream numbers keep the engine's random draws apart from the
+ * perturbations' own streams. */
+#define STREAM_MISCLASSIFIED 0x6d697363u
+#define STREAM_SAMPLE        0x73616d70u
+#define SCAN_BATCH           256
+
+struct _CtCamSession {
+  char       *run_dir;
+  char       *device;
+  CtManifest *manifest;
+  CtDataset  *dataset;
+  GArray     *epochs;
+  GHashTable *models;     /* epoch → CtModel */
+};
+
+static void
+model_free (gpointer model)
+{
+  ct_model_free (model);
+}
+
+CtCamSession *
+ct_cam_session_new (const char  *run_dir,
+                    const char  *data,
+                    const char  *device,
+                    GError     **error)
+{
+  g_autoptr(CtCamSession) self = g_new0 (CtCamSession, 1);
+
+  self->run_dir = g_strdup (run_dir);
+  self->device = g_strdup (device != NULL ? device : "cpu");
+  self->models = g_hash_table_new_full (NULL, NULL, NULL, model_free);
+
+  self->manifest = ct_manifest_load (run_dir, error);
+  if (self->manifest == NULL)
+    return NULL;
+  self->dataset = ct_dataset_load (data != NULL ? data : self->manifest->dataset_path, error);
+  if (self->dataset == NULL)
+    return NULL;
+  if ((int) self->dataset->n_classes != self->manifest->n_classes ||
+      (int) self->dataset->test.channels != self->manifest->channels ||
+      (int) self->dataset->test.height != self->manifest->image_size)
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
+                   "the dataset in %s does not match run %s (%s, %d classes, %d×%d×%d)",
+                   self->dataset->path, run_dir, self->manifest->dataset,
+                   self->manifest->n_classes, self->manifest->channels,
+                   self->manifest->image_size, self->manifest->image_size);
+      return NULL;
+    }
+  self->epochs = ct_run_list_checkpoints (run_dir, error);
+  if (self->epochs == NULL)
+    return NULL;
+  if (self->epochs->len == 0)
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_NOT_A_RUN,
+                   "%s has no checkpoints yet", run_dir);
+      return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+void
+ct_cam_session_free (CtCamSession *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->run_dir);
+  g_free (self->device);
+  g_clear_pointer (&self->manifest, ct_manifest_free);
+  g_clear_pointer (&self->dataset, ct_dataset_free);
+  g_clear_pointer (&self->epochs, g_array_unref);
+  g_clear_pointer (&self->models, g_hash_table_unref);
+  g_free (self);
+}
+
+const CtManifest *
+ct_cam_session_get_manifest (CtCamSession *self)
+{
+  return self->manifest;
+}
+
+const CtDataset *
+ct_cam_session_get_dataset (CtCamSession *self)
+{
+  return self->dataset;
+}
+
+GArray *
+ct_cam_session_get_epochs (CtCamSession *self)
+{
+  return self->epochs;
+}
+
+static gboolean
+has_checkpoint (CtCamSession *self,
+                int           epoch)
+{
+  for (guint i = 0; i < self->epochs->len; i++)
+    if (g_array_index (self->epochs, int, i) == epoch)
+      return TRUE;
+  return FALSE;
+}
+
+static CtModel *
+get_model (CtCamSession  *self,
+           int            epoch,
+           GError       **error)
+{
+  CtModel *model = g_hash_table_lookup (self->models, GINT_TO_POINTER (epoch));
+  g_autofree char *path = NULL;
+  char *message = NULL;
+  const CtManifest *m = self->manifest;
+  CtModelConfig config = {
+    .arch = m->arch,
+    .in_channels = m->channels,
+    .n_classes = m->n_classes,
+    .image_size = m->image_size,
+    .input_size = m->input_size,
+    .width = m->width,
+    .seed = m->seed,
+  };
+
+  if (model != NULL)
+    return model;
+  if (!has_checkpoint (self, epoch))
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
+                   "%s has no checkpoint for epoch %d", self->run_dir, epoch);
+      return NULL;
+    }
+
+  if (!ct_torch_check (ct_model_new (&config, &model, &message), message, error))
+    return NULL;
+  path = ct_run_dup_checkpoint_path (self->run_dir, epoch);
+  if (!ct_checkpoint_load (model, path, m->arch, error) ||
+      (g_strcmp0 (self->device, "cpu") != 0 &&
+       !ct_torch_check (ct_model_to_device (model, self->device, &message), message, error)))
+    {
+      ct_model_free (model);
+      return NULL;
+    }
+
+  g_hash_table_insert (self->models, GINT_TO_POINTER (epoch), model);
+  return model;
+}
+
+gboolean
+ct_cam_session_preload (CtCamSession  *self,
+                        const int     *epochs,
+                        guint          n_epochs,
+                        GError       **error)
+{
+  for (guint i = 0; i < n_epochs; i++)
+    if (get_model (self, epochs[i], error) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+static const CtRunLayer *
+find_layer (const CtManifest  *manifest,
+            const char        *name,
+            GError           **error)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+
+  for (guint i = 0; i < manifest->n_layers; i++)
+    {
+      if (g_strcmp0 (manifest->layers[i].name, name) == 0)
+        return &manifest->layers[i];
+      g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", manifest->layers[i].name);
+    }
+  g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
+               "%s has no layer \"%s\"; its layers are %s", manifest->arch, name, names->str);
+  return NULL;
+}
+
+static guint
+argmax (const float *values,
+        guint        n)
+{
+  guint best = 0;
+
+  for (guint i = 1; i < n; i++)
+    if (values[i] > values[best])
+      best = i;
+  return best;
+}
+
+static char *
+describe_target (const CtCamRequest *request,
+                 const CtManifest   *manifest)
+{
+  switch (request->target_rule)
+    {
+    case CT_TARGET_RULE_LABEL:
+      return g_strdup ("label");
+    case CT_TARGET_RULE_CLASS:
+      return g_strdup_printf ("class %d (%s)", request->target_class,
+                              manifest->classes[request->target_class]);
+    case CT_TARGET_RULE_PREDICTED:
+    default:
+      return g_strdup ("predicted");
+    }
+}
+
+/* One min-max over a column of epochs, so magnitudes compare between rows. */
+static void
+minmax_column (CtGrid *grid,
+               guint   image,
+               guint   round)
+{
+  gsize n = (gsize) grid->height * grid->width;
+  float lo = INFINITY, hi = -INFINITY;
+
+  for (guint row = 0; row < grid->n_rows; row++)
+    {
+      const float *map = ct_grid_get_cell (grid, row, image, round)->heatmap;
+      for (gsize i = 0; i < n; i++)
+        {
+          lo = MIN (lo, map[i]);
+          hi = MAX (hi, map[i]);
+        }
+    }
+  for (guint row = 0; row < grid->n_rows; row++)
+    {
+      float *map = ct_grid_get_cell (grid, row, image, round)->heatmap;
+      for (gsize i = 0; i < n; i++)
+        map[i] = (map[i] - lo) / (CT_CAM_EPS + (hi - lo));
+    }
+}
+
+CtGrid *
+ct_cam_session_compute (CtCamSession        *self,
+                        const CtCamRequest  *request,
+                        GCancellable        *cancellable,
+                        GError             **error)
+{
+  const CtManifest *m = self->manifest;
+  const CtSplit *test = &self->dataset->test;
+  const CtRunLayer *layer;
+  g_autoptr(CtGrid) grid = NULL;
+  g_autofree float *batch = NULL;
+  g_autofree int *targets = NULL;
+  g_autofree float *weighted = NULL;
+  g_autofree float *logits = NULL;
+  g_autofree float *clean_probs = NULL;
+  gboolean perturbed = !ct_perturb_is_identity (&request->perturb);
+  guint rounds = perturbed ? MAX (request->rounds, 1) : 1;
+  guint C = test->channels, H = test->height, W = test->width;
+  gsize image_values = (gsize) C * H * W;
+  guint n_clean = request->n_images;
+  guint n_shown = request->n_images * rounds;
+  guint n_batch = perturbed ? n_clean + n_shown : n_clean;
+  guint K = m->n_classes;
+  gsize map_size;
+
+  if (request->n_epochs == 0 || request->n_images == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "a grid needs at least one epoch and one image");
+      return NULL;
+    }
+  for (guint i = 0; i < request->n_images; i++)
+    if (request->images[i] >= test->n_images)
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     "image %u is out of range: the test split has %u images (0–%u)",
+                     request->images[i], test->n_images, test->n_images - 1);
+        return NULL;
+      }
+  if (request->target_rule == CT_TARGET_RULE_CLASS &&
+      (request->target_class < 0 || request->target_class >= (int) K))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "class %d is out of range: the run has %u classes", request->target_class, K);
+      return NULL;
+    }
+  layer = find_layer (m, request->layer != NULL ? request->layer : m->default_layer, error);
+  if (layer == NULL)
+    return NULL;
+  map_size = (gsize) layer->height * layer->width;
+
+  grid = ct_grid_new (request->n_epochs, request->n_images, rounds, C, H, W, K);
+  grid->run_name = g_path_get_basename (self->run_dir);
+  grid->arch = g_strdup (m->arch);
+  grid->dataset = g_strdup (m->dataset);
+  grid->layer = g_strdup (layer->name);
+  grid->method = g_strdup ("grad-cam");
+  grid->target_rule = describe_target (request, m);
+  grid->perturbation = ct_perturb_describe (&request->perturb);
+  grid->seed = request->perturb.seed;
+  grid->scale = request->scale;
+  grid->classes = g_strdupv (m->classes);
+  memcpy (grid->epochs, request->epochs, request->n_epochs * sizeof (int));
+  memcpy (grid->image_indices, request->images, request->n_images * sizeof (guint));
+
+  /* The batch: clean images first, then every (image, round) perturbed. */
+  batch = g_new (float, (gsize) n_batch * image_values);
+  targets = g_new (int, n_batch);
+  for (guint i = 0; i < n_clean; i++)
+    {
+      const guint8 *pixels = ct_split_image (test, request->images[i]);
+
+      grid->labels[i] = test->labels[request->images[i]];
+      ct_image_to_unit (pixels, image_values, batch + (gsize) i * image_values);
+      for (guint r = 0; r < rounds; r++)
+        {
+          float *shown = ct_grid_get_image (grid, i, r);
+
+          if (perturbed)
+            {
+              ct_perturb_apply (&request->perturb, pixels, C, H, W, m->mean,
+                                request->images[i], r, shown);
+              memcpy (batch + (gsize) (n_clean + i * rounds + r) * image_values, shown,
+                      image_values * sizeof (float));
+            }
+          else
+            memcpy (shown, batch + (gsize) i * image_values, image_values * sizeof (float));
+        }
+    }
+  ct_image_normalize (batch, n_batch, C, (gsize) H * W, m->mean, m->std);
+  for (guint b = 0; b < n_batch; b++)
+    {
+      guint image = b < n_clean ? b : (b - n_clean) / rounds;
+
+      switch (request->target_rule)
+        {
+        case CT_TARGET_RULE_LABEL:
+          targets[b] = grid->labels[image];
+          break;
+        case CT_TARGET_RULE_CLASS:
+          targets[b] = request->target_class;
+          break;
+        case CT_TARGET_RULE_PREDICTED:
+        default:
+          targets[b] = -1;
+          break;
+        }
+    }
+
+  weighted = g_new (float, (gsize) n_batch * map_size);
+  logits = g_new (float, (gsize) n_batch * K);
+  clean_probs = g_new (float, K);
+
+  for (guint row = 0; row < request->n_epochs; row++)
+    {
+      CtModel *model;
+      char *message = NULL;
+      g_autofree int *used = g_new (int, n_batch);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      model = get_model (self, request->epochs[row], error);
+      if (model == NULL)
+        return NULL;
+      if (!ct_torch_check (ct_model_grad_cam (model, layer->name, batch, n_batch, targets,
+                                              weighted, logits, used, &message),
+                           message, error))
+        return NULL;
+
+      for (guint i = 0; i < n_clean; i++)
+        {
+          guint c;
+
+          ct_softmax (logits + (gsize) i * K, K, clean_probs);
+          c = argmax (clean_probs, K);
+          for (guint r = 0; r < rounds; r++)
+            {
+              guint b = perturbed ? n_clean + i * rounds + r : i;
+              CtGridCell *cell = ct_grid_get_cell (grid, row, i, r);
+
+              ct_softmax (logits + (gsize) b * K, K, cell->probabilities);
+              cell->predicted = argmax (cell->probabilities, K);
+              cell->probability = cell->probabilities[cell->predicted];
+              cell->target = used[b];
+              cell->clean_predicted = c;
+              cell->clean_probability = clean_probs[c];
+              cell->confidence_drop = clean_probs[c] - cell->probabilities[c];
+              cell->max_prob_drop = clean_probs[c] - cell->probability;
+              ct_cam_postprocess (weighted + (gsize) b * map_size, layer->height, layer->width,
+                                  request->scale, cell->heatmap, H, W);
+            }
+        }
+    }
+
+  if (request->scale == CT_CAM_SCALE_SHARED)
+    for (guint i = 0; i < request->n_images; i++)
+      for (guint r = 0; r < rounds; r++)
+        minmax_column (grid, i, r);
+
+  return g_steal_pointer (&grid);
+}
+
+/* A Fisher–Yates shuffle of the test indices from (seed, @stream). */
+static guint *
+shuffled_indices (guint   n,
+                  guint64 seed,
+                  guint64 stream)
+{
+  guint *order = g_new (guint, n);
+  CtRng rng;
+
+  ct_rng_init (&rng, seed, stream, 0, 0);
+  for (guint i = 0; i < n; i++)
+    order[i] = i;
+  for (guint i = n; i > 1; i--)
+    {
+      guint j = ct_rng_below (&rng, i);
+      guint tmp = order[i - 1];
+
+      order[i - 1] = order[j];
+      order[j] = tmp;
+    }
+  return order;
+}
+
+GArray *
+ct_cam_session_sample_images (CtCamSession *self,
+                              guint         count,
+                              guint64       seed)
+{
+  guint n = self->dataset->test.n_images;
+  g_autofree guint *order = shuffled_indices (n, seed, STREAM_SAMPLE);
+  GArray *images = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  g_array_append_vals (images, order, MIN (count, n));
+  return images;
+}
+
+GArray *
+ct_cam_session_find_misclassified (CtCamSession  *self,
+                                   int            epoch,
+                                   guint          count,
+                                   guint64        seed,
+                                   GError       **error)
+{
+  const CtSplit *test = &self->dataset->test;
+  const CtManifest *m = self->manifest;
+  gsize image_values = ct_split_image_size (test);
+  g_autofree guint *order = shuffled_indices (test->n_images, seed, STREAM_MISCLASSIFIED);
+  g_autofree float *batch = g_new (float, SCAN_BATCH * image_values);
+  g_autofree float *logits = g_new (float, (gsize) SCAN_BATCH * m->n_classes);
+  g_autoptr(GArray) found = g_array_new (FALSE, FALSE, sizeof (guint));
+  CtModel *model = get_model (self, epoch, error);
+
+  if (model == NULL)
+    return NULL;
+
+  for (guint start = 0; start < test->n_images && found->len < count; start += SCAN_BATCH)
+    {
+      guint n = MIN (SCAN_BATCH, test->n_images - start);
+      char *message = NULL;
+
+      for (guint i = 0; i < n; i++)
+        ct_image_to_unit (ct_split_image (test, order[start + i]), image_values,
+                          batch + (gsize) i * image_values);
+      ct_image_normalize (batch, n, test->channels, (gsize) test->height * test->width,
+                          m->mean, m->std);
+      if (!ct_torch_check (ct_model_forward (model, batch, n, logits, &message), message, error))
+        return NULL;
+      for (guint i = 0; i < n && found->len < count; i++)
+        {
+          guint index = order[start + i];
+
+          if (argmax (logits + (gsize) i * m->n_classes, m->n_classes) != test->labels[index])
+            g_array_append_val (found, index);
+        }
+    }
+
+  return g_steal_pointer (&found);
+}

@@ -1,2 +1,229 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include <glib.h>
+#include <string.h>
+
+#include "ct-checkpoint.h"
+
+#include "ct-safetensors.h"
+#include "ct-torch-glib.h"
+
+static CtDtype
+dtype_from_torch (CtTorchDtype dtype)
+{
+  return dtype == CT_TORCH_DTYPE_INT64 ? CT_DTYPE_I64 : CT_DTYPE_F32;
+}
+
+/* A tensor copied out of the shim, whose own pointers are only borrowed until
+ * its next call. */
+typedef struct {
+  char   *name;
+  CtDtype dtype;
+  guint   n_dims;
+  gint64  shape[CT_TENSOR_MAX_DIMS];
+  void   *data;
+  gsize   n_bytes;
+} OwnedTensor;
+
+static void
+owned_tensor_clear (OwnedTensor *tensor)
+{
+  g_free (tensor->name);
+  g_free (tensor->data);
+}
+
+static void
+own_tensor (const CtTorchTensor *src,
+            OwnedTensor         *dst)
+{
+  dst->name = g_strdup (src->name);
+  dst->dtype = dtype_from_torch (src->dtype);
+  dst->n_dims = src->n_dims;
+  for (int d = 0; d < src->n_dims; d++)
+    dst->shape[d] = src->shape[d];
+  dst->data = g_memdup2 (src->data, src->n_bytes);
+  dst->n_bytes = src->n_bytes;
+}
+
+static gboolean
+save_owned (GArray      *owned,
+            const char  *path,
+            GHashTable  *metadata,
+            GError     **error)
+{
+  g_autofree CtTensorView *views = g_new0 (CtTensorView, MAX (owned->len, 1));
+
+  for (guint i = 0; i < owned->len; i++)
+    {
+      OwnedTensor *t = &g_array_index (owned, OwnedTensor, i);
+
+      views[i].name = t->name;
+      views[i].dtype = t->dtype;
+      views[i].n_dims = t->n_dims;
+      memcpy (views[i].shape, t->shape, sizeof t->shape);
+      views[i].data = t->data;
+      views[i].n_bytes = t->n_bytes;
+    }
+
+  return ct_safetensors_save (path, views, owned->len, metadata, error);
+}
+
+gboolean
+ct_checkpoint_save (CtModel     *model,
+                    const char  *path,
+                    GHashTable  *metadata,
+                    GError     **error)
+{
+  g_autoptr(GArray) owned = g_array_new (FALSE, TRUE, sizeof (OwnedTensor));
+  size_t n = ct_model_get_n_tensors (model);
+
+  g_array_set_clear_func (owned, (GDestroyNotify) owned_tensor_clear);
+  for (size_t i = 0; i < n; i++)
+    {
+      CtTorchTensor tensor;
+      OwnedTensor copy = { 0 };
+      char *message = NULL;
+
+      if (!ct_torch_check (ct_model_get_tensor (model, i, &tensor, &message), message, error))
+        return FALSE;
+      own_tensor (&tensor, &copy);
+      g_array_append_val (owned, copy);
+    }
+
+  return save_owned (owned, path, metadata, error);
+}
+
+/* Turns the safetensors views into shim tensors; only F32 and I64 exist in
+ * our models, anything else is refused by name. */
+static CtTorchTensor *
+views_to_torch (CtSafetensors  *file,
+                const char     *path,
+                guint          *out_n,
+                GError        **error)
+{
+  guint n = ct_safetensors_get_n_tensors (file);
+  g_autofree CtTorchTensor *tensors = g_new0 (CtTorchTensor, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++)
+    {
+      const CtTensorView *view = ct_safetensors_get_tensor (file, i);
+
+      if (view->dtype != CT_DTYPE_F32 && view->dtype != CT_DTYPE_I64)
+        {
+          g_set_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_MISMATCH,
+                       "%s: tensor %s has dtype %s; Camtrail models hold F32 weights and I64 counters",
+                       path, view->name, ct_dtype_to_string (view->dtype));
+          return NULL;
+        }
+      tensors[i].name = view->name;
+      tensors[i].dtype = view->dtype == CT_DTYPE_I64 ? CT_TORCH_DTYPE_INT64 : CT_TORCH_DTYPE_FLOAT32;
+      tensors[i].n_dims = view->n_dims;
+      for (guint d = 0; d < view->n_dims; d++)
+        tensors[i].shape[d] = view->shape[d];
+      tensors[i].data = view->data;
+      tensors[i].n_bytes = view->n_bytes;
+    }
+
+  *out_n = n;
+  return g_steal_pointer (&tensors);
+}
+
+gboolean
+ct_checkpoint_load (CtModel     *model,
+                    const char  *path,
+                    const char  *expected_arch,
+                    GError     **error)
+{
+  g_autoptr(CtSafetensors) file = ct_safetensors_load (path, error);
+  g_autofree CtTorchTensor *tensors = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *arch;
+  char *message = NULL;
+  guint n = 0;
+
+  if (file == NULL)
+    return FALSE;
+
+  arch = ct_safetensors_get_metadata (file, "arch");
+  if (expected_arch != NULL && arch != NULL && g_strcmp0 (arch, expected_arch) != 0)
+    {
+      g_set_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_MISMATCH,
+                   "%s is a checkpoint of %s, not of %s", path, arch, expected_arch);
+      return FALSE;
+    }
+
+  tensors = views_to_torch (file, path, &n, error);
+  if (tensors == NULL)
+    return FALSE;
+
+  if (!ct_torch_check (ct_model_load_state (model, tensors, n, &message), message, &local_error))
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   "%s: %s", path, local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+ct_checkpoint_save_optimizer (CtTrainer  *trainer,
+                              const char *path,
+                              int         epoch,
+                              GError    **error)
+{
+  g_autoptr(GArray) owned = g_array_new (FALSE, TRUE, sizeof (OwnedTensor));
+  g_autoptr(GHashTable) metadata = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  size_t n = ct_trainer_get_n_state_tensors (trainer);
+
+  g_array_set_clear_func (owned, (GDestroyNotify) owned_tensor_clear);
+  for (size_t i = 0; i < n; i++)
+    {
+      CtTorchTensor tensor;
+      OwnedTensor copy = { 0 };
+      char *message = NULL;
+
+      if (!ct_torch_check (ct_trainer_get_state_tensor (trainer, i, &tensor, &message), message, error))
+        return FALSE;
+      own_tensor (&tensor, &copy);
+      g_array_append_val (owned, copy);
+    }
+
+  g_hash_table_insert (metadata, (char *) "epoch", g_strdup_printf ("%d", epoch));
+  g_hash_table_insert (metadata, (char *) "content", g_strdup ("camtrail optimizer state"));
+
+  return save_owned (owned, path, metadata, error);
+}
+
+gboolean
+ct_checkpoint_load_optimizer (CtTrainer  *trainer,
+                              const char *path,
+                              int         epoch,
+                              gboolean   *out_loaded,
+                              GError    **error)
+{
+  g_autoptr(CtSafetensors) file = NULL;
+  g_autofree CtTorchTensor *tensors = NULL;
+  const char *saved_epoch;
+  char *message = NULL;
+  guint n = 0;
+
+  *out_loaded = FALSE;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+
+  file = ct_safetensors_load (path, error);
+  if (file == NULL)
+    return FALSE;
+
+  saved_epoch = ct_safetensors_get_metadata (file, "epoch");
+  if (saved_epoch == NULL || g_ascii_strtoll (saved_epoch, NULL, 10) != epoch)
+    return TRUE;
+
+  tensors = views_to_torch (file, path, &n, error);
+  if (tensors == NULL)
+    return FALSE;
+  if (!ct_torch_check (ct_trainer_load_state (trainer, tensors, n, &message), message, error))
+    return FALSE;
+
+  *out_loaded = TRUE;
+  return TRUE;
+}

@@ -1,2 +1,535 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include <glib.h>
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct-checkpoint.h"
+#include "ct-dataset.h"
+#include "ct-torch-glib.h"
+#include "ct-train.h"
+
+#define OPTIMIZER_NAME "optimizer.safetensors"
+#define EVAL_BATCH 500
+
+void
+ct_train_options_init (CtTrainOptions *options,
+                       const char     *arch)
+{
+  memset (options, 0, sizeof *options);
+  options->arch = arch != NULL ? arch : "camtrail_net";
+  options->data = "fashion-mnist";
+  options->epochs = 8;
+  options->batch_size = 512;
+  options->lr = 0.2;
+  options->warmup_epochs = 1.0;
+  options->momentum = 0.9;
+  options->nesterov = TRUE;
+  options->weight_decay = 5e-4;
+  options->label_smoothing = 0.2;
+  options->flip = TRUE;
+  options->translate = 2;
+  options->seed = 0;
+  options->device = "cpu";
+
+  if (g_strcmp0 (options->arch, "resnet18") == 0)
+    {
+      options->batch_size = 128;
+      options->lr = 0.1;
+      options->label_smoothing = 0.0;
+      options->translate = 4;
+    }
+  else if (g_strcmp0 (options->arch, "efficientnet_b0") == 0)
+    {
+      options->batch_size = 128;
+      options->lr = 0.1;
+      options->weight_decay = 1e-4;
+      options->label_smoothing = 0.1;
+      options->translate = 4;
+    }
+}
+
+/* Passes a GCancellable to the shim, which polls an int between batches. */
+typedef struct {
+  CtTrainReportFunc  report;
+  gpointer           user_data;
+  GCancellable      *cancellable;
+  volatile int       cancel;
+  int                epoch;
+  int                epochs;
+} Job;
+
+static void
+job_report (Job          *job,
+            CtTrainStage  stage,
+            const char   *message)
+{
+  CtTrainReport report = { stage, job->epoch, job->epochs, NULL, NULL, message };
+
+  if (job->report != NULL)
+    job->report (&report, job->user_data);
+}
+
+static void
+batch_progress_cb (const CtTrainProgress *progress,
+                   void                  *user_data)
+{
+  Job *job = user_data;
+  CtTrainReport report = { CT_TRAIN_STAGE_TRAINING, job->epoch, job->epochs, progress, NULL, NULL };
+
+  if (job->report != NULL)
+    job->report (&report, job->user_data);
+  if (g_cancellable_is_cancelled (job->cancellable))
+    job->cancel = 1;
+}
+
+static gboolean
+torch_status_to_error (CtTorchStatus   status,
+                       char           *message,
+                       Job            *job,
+                       GError        **error)
+{
+  if (status == CT_TORCH_ERROR_CANCELLED)
+    {
+      free (message);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                   "training cancelled during epoch %d; the run keeps its checkpoints up to epoch %d",
+                   job->epoch, job->epoch - 1);
+      return FALSE;
+    }
+  return ct_torch_check (status, message, error);
+}
+
+static char *
+iso8601_now (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+  return g_date_time_format_iso8601 (now);
+}
+
+static CtManifest *
+manifest_from_options (const CtTrainOptions *options,
+                       const CtDataset      *dataset,
+                       CtModel              *model,
+                       guint                 train_images,
+                       int                   input_size,
+                       GError              **error)
+{
+  g_autoptr(CtManifest) manifest = ct_manifest_new ();
+  size_t n_layers = ct_model_get_n_layers (model);
+
+  manifest->arch = g_strdup (options->arch);
+  manifest->width = options->width;
+  manifest->input_size = input_size;
+  manifest->dataset = g_strdup (dataset->name);
+  manifest->dataset_path = g_strdup (dataset->path);
+  manifest->classes = g_strdupv (dataset->classes);
+  manifest->n_classes = dataset->n_classes;
+  manifest->channels = dataset->train.channels;
+  manifest->image_size = dataset->train.height;
+  memcpy (manifest->mean, dataset->mean, sizeof manifest->mean);
+  memcpy (manifest->std, dataset->std, sizeof manifest->std);
+  manifest->train_images = train_images;
+  manifest->epochs = options->epochs;
+  manifest->batch_size = options->batch_size;
+  manifest->lr = options->lr;
+  manifest->warmup_epochs = options->warmup_epochs;
+  manifest->momentum = options->momentum;
+  manifest->nesterov = options->nesterov;
+  manifest->weight_decay = options->weight_decay;
+  manifest->label_smoothing = options->label_smoothing;
+  manifest->flip = options->flip;
+  manifest->translate = options->translate;
+  manifest->seed = options->seed;
+  manifest->layers = g_new0 (CtRunLayer, n_layers);
+  manifest->n_layers = n_layers;
+  for (size_t i = 0; i < n_layers; i++)
+    {
+      CtTorchLayer layer;
+      char *message = NULL;
+
+      if (!ct_torch_check (ct_model_get_layer (model, i, &layer, &message), message, error))
+        return NULL;
+      manifest->layers[i].name = g_strdup (layer.name);
+      manifest->layers[i].channels = layer.channels;
+      manifest->layers[i].height = layer.height;
+      manifest->layers[i].width = layer.width;
+    }
+  manifest->default_layer = g_strdup (ct_model_get_default_layer (model));
+  manifest->camtrail_version = g_strdup (PACKAGE_VERSION);
+  manifest->torch_version = g_strdup (ct_torch_version ());
+  manifest->created = iso8601_now ();
+
+  return g_steal_pointer (&manifest);
+}
+
+/* The training hyper-parameters as the shim wants them. */
+static void
+train_config_from_manifest (const CtManifest *manifest,
+                            CtTrainConfig    *config)
+{
+  config->epochs = manifest->epochs;
+  config->batch_size = manifest->batch_size;
+  config->lr = manifest->lr;
+  config->warmup_epochs = manifest->warmup_epochs;
+  config->momentum = manifest->momentum;
+  config->nesterov = manifest->nesterov;
+  config->weight_decay = manifest->weight_decay;
+  config->label_smoothing = manifest->label_smoothing;
+  config->flip = manifest->flip;
+  config->translate = manifest->translate;
+  config->seed = manifest->seed;
+}
+
+static CtModel *
+model_for_manifest (const CtManifest  *manifest,
+                    const char        *device,
+                    GError           **error)
+{
+  CtModelConfig config = {
+    .arch = manifest->arch,
+    .in_channels = manifest->channels,
+    .n_classes = manifest->n_classes,
+    .image_size = manifest->image_size,
+    .input_size = manifest->input_size,
+    .width = manifest->width,
+    .seed = manifest->seed,
+  };
+  CtModel *model = NULL;
+  char *message = NULL;
+
+  if (!ct_torch_check (ct_model_new (&config, &model, &message), message, error))
+    return NULL;
+  if (device != NULL && g_strcmp0 (device, "cpu") != 0 &&
+      !ct_torch_check (ct_model_to_device (model, device, &message), message, error))
+    {
+      ct_model_free (model);
+      return NULL;
+    }
+  return model;
+}
+
+static GHashTable *
+checkpoint_metadata (const CtManifest     *manifest,
+                     const CtEpochMetrics *metrics)
+{
+  GHashTable *metadata = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+
+  /* "format": "pt" is what safetensors.torch writes; keeps tools happy. */
+  g_hash_table_insert (metadata, (char *) "format", g_strdup ("pt"));
+  g_hash_table_insert (metadata, (char *) "epoch", g_strdup_printf ("%d", metrics->epoch));
+  g_hash_table_insert (metadata, (char *) "arch", g_strdup (manifest->arch));
+  g_hash_table_insert (metadata, (char *) "dataset", g_strdup (manifest->dataset));
+  g_hash_table_insert (metadata, (char *) "num_classes", g_strdup_printf ("%d", manifest->n_classes));
+  g_hash_table_insert (metadata, (char *) "in_chans", g_strdup_printf ("%d", manifest->channels));
+  g_hash_table_insert (metadata, (char *) "test_accuracy", g_strdup_printf ("%.6f", metrics->test_accuracy));
+  if (!isnan (metrics->train_accuracy))
+    g_hash_table_insert (metadata, (char *) "train_accuracy", g_strdup_printf ("%.6f", metrics->train_accuracy));
+  g_hash_table_insert (metadata, (char *) "software", g_strdup ("camtrail " PACKAGE_VERSION));
+
+  return metadata;
+}
+
+static gboolean
+evaluate (CtModel          *model,
+          const CtDataset  *dataset,
+          const CtManifest *manifest,
+          Job              *job,
+          CtEpochMetrics   *metrics,
+          GError          **error)
+{
+  char *message = NULL;
+  CtTorchStatus status;
+
+  job_report (job, CT_TRAIN_STAGE_EVALUATING, NULL);
+  status = ct_model_evaluate (model, dataset->test.pixels, dataset->test.labels,
+                              dataset->test.n_images, manifest->mean, manifest->std,
+                              EVAL_BATCH, &job->cancel,
+                              &metrics->test_loss, &metrics->test_accuracy, &message);
+  return torch_status_to_error (status, message, job, error);
+}
+
+/* The dataset must be the one the manifest describes. */
+static gboolean
+check_dataset (const CtManifest *manifest,
+               const CtDataset  *dataset,
+               GError          **error)
+{
+  if ((int) dataset->n_classes != manifest->n_classes ||
+      (int) dataset->train.channels != manifest->channels ||
+      (int) dataset->train.height != manifest->image_size)
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
+                   "the dataset in %s (%u classes, %u×%u×%u) is not the one the run was trained on "
+                   "(%s: %d classes, %d×%d×%d)",
+                   dataset->path, dataset->n_classes, dataset->train.channels,
+                   dataset->train.height, dataset->train.width, manifest->dataset,
+                   manifest->n_classes, manifest->channels, manifest->image_size,
+                   manifest->image_size);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ct_train_run (const CtTrainOptions  *options,
+              CtTrainReportFunc      report,
+              gpointer               user_data,
+              GCancellable          *cancellable,
+              GError               **error)
+{
+  g_autoptr(CtDataset) dataset = NULL;
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GArray) metrics = NULL;
+  g_autofree char *optimizer_path = g_build_filename (options->out_dir, OPTIMIZER_NAME, NULL);
+  CtModel *model = NULL;
+  CtTrainer *trainer = NULL;
+  CtTrainConfig config = { 0 };
+  Job job = { report, user_data, cancellable, 0, 0, options->epochs };
+  guint train_images;
+  int first_epoch = 1;
+  char *message = NULL;
+  gboolean ok = FALSE;
+
+  job_report (&job, CT_TRAIN_STAGE_LOADING, options->data);
+  dataset = ct_dataset_load (options->data, error);
+  if (dataset == NULL)
+    return FALSE;
+  train_images = dataset->train.n_images;
+  if (options->train_limit > 0 && options->train_limit < train_images)
+    train_images = options->train_limit;
+
+  if (!ct_torch_check (ct_torch_set_threads (options->threads, &message), message, error))
+    return FALSE;
+
+  if (options->resume)
+    {
+      g_autoptr(GArray) epochs = NULL;
+      g_autofree char *path = NULL;
+      gboolean loaded = FALSE;
+      int last;
+
+      manifest = ct_manifest_load (options->out_dir, error);
+      if (manifest == NULL)
+        return FALSE;
+      if (g_strcmp0 (manifest->arch, options->arch) != 0)
+        {
+          g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
+                       "%s was trained as %s; cannot resume it as %s",
+                       options->out_dir, manifest->arch, options->arch);
+          return FALSE;
+        }
+      if (!check_dataset (manifest, dataset, error))
+        return FALSE;
+      epochs = ct_run_list_checkpoints (options->out_dir, error);
+      if (epochs == NULL)
+        return FALSE;
+      if (epochs->len == 0)
+        {
+          g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
+                       "%s has no checkpoint to resume from", options->out_dir);
+          return FALSE;
+        }
+      last = g_array_index (epochs, int, epochs->len - 1);
+      train_images = MIN (manifest->train_images, dataset->train.n_images);
+      job.epochs = manifest->epochs;
+
+      model = model_for_manifest (manifest, options->device, error);
+      if (model == NULL)
+        return FALSE;
+      path = ct_run_dup_checkpoint_path (options->out_dir, last);
+      if (!ct_checkpoint_load (model, path, manifest->arch, error))
+        goto out;
+
+      train_config_from_manifest (manifest, &config);
+      if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
+                           message, error))
+        goto out;
+      if (last > 0 &&
+          !ct_checkpoint_load_optimizer (trainer, optimizer_path, last, &loaded, error))
+        goto out;
+      if (last > 0 && !loaded)
+        g_warning ("%s: no optimizer state for epoch %d; momentum restarts from zero",
+                   options->out_dir, last);
+
+      metrics = ct_metrics_load (options->out_dir, error);
+      if (metrics == NULL)
+        goto out;
+      for (guint i = metrics->len; i > 0; i--)
+        if (g_array_index (metrics, CtEpochMetrics, i - 1).epoch > last)
+          g_array_remove_index (metrics, i - 1);
+      first_epoch = last + 1;
+    }
+  else
+    {
+      g_autofree char *manifest_path = g_build_filename (options->out_dir, "manifest.json", NULL);
+      g_autofree char *path = NULL;
+      g_autoptr(GHashTable) metadata = NULL;
+      CtModelConfig model_config = {
+        .arch = options->arch,
+        .in_channels = dataset->train.channels,
+        .n_classes = dataset->n_classes,
+        .image_size = dataset->train.height,
+        .input_size = options->input_size,
+        .width = options->width,
+        .seed = options->seed,
+      };
+      CtEpochMetrics initial = { 0, NAN, NAN, NAN, NAN, 0.0, NAN };
+
+      if (g_file_test (manifest_path, G_FILE_TEST_EXISTS))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                       "%s already holds a run: pass --resume to continue it, or another --out",
+                       options->out_dir);
+          return FALSE;
+        }
+      if (g_mkdir_with_parents (options->out_dir, 0755) != 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "cannot create %s: %s", options->out_dir, g_strerror (saved_errno));
+          return FALSE;
+        }
+
+      if (!ct_torch_check (ct_model_new (&model_config, &model, &message), message, error))
+        return FALSE;
+      if (options->device != NULL && g_strcmp0 (options->device, "cpu") != 0 &&
+          !ct_torch_check (ct_model_to_device (model, options->device, &message), message, error))
+        goto out;
+
+      manifest = manifest_from_options (options, dataset, model, train_images,
+                                        options->input_size > 0 ? options->input_size
+                                                                : (int) dataset->train.height,
+                                        error);
+      if (manifest == NULL || !ct_manifest_save (manifest, options->out_dir, error))
+        goto out;
+
+      train_config_from_manifest (manifest, &config);
+      if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
+                           message, error))
+        goto out;
+
+      if (!evaluate (model, dataset, manifest, &job, &initial, error))
+        goto out;
+      metadata = checkpoint_metadata (manifest, &initial);
+      path = ct_run_dup_checkpoint_path (options->out_dir, 0);
+      if (!ct_checkpoint_save (model, path, metadata, error))
+        goto out;
+      metrics = g_array_new (FALSE, TRUE, sizeof (CtEpochMetrics));
+      g_array_append_val (metrics, initial);
+      if (!ct_metrics_save (options->out_dir, metrics, error))
+        goto out;
+
+      {
+        CtTrainReport saved = { CT_TRAIN_STAGE_SAVED, 0, job.epochs, NULL, &initial, path };
+        if (report != NULL)
+          report (&saved, user_data);
+      }
+    }
+
+  for (int epoch = first_epoch; epoch <= manifest->epochs; epoch++)
+    {
+      g_autofree char *path = ct_run_dup_checkpoint_path (options->out_dir, epoch);
+      g_autoptr(GHashTable) metadata = NULL;
+      CtEpochMetrics m = { epoch, NAN, NAN, NAN, NAN, 0.0, NAN };
+      CtTorchStatus status;
+      gint64 start;
+
+      job.epoch = epoch;
+      start = g_get_monotonic_time ();
+      status = ct_trainer_run_epoch (trainer, epoch, dataset->train.pixels, dataset->train.labels,
+                                     train_images, manifest->mean, manifest->std,
+                                     batch_progress_cb, &job, &job.cancel,
+                                     &m.train_loss, &m.train_accuracy, &message);
+      if (!torch_status_to_error (status, message, &job, error))
+        goto out;
+      m.seconds = (g_get_monotonic_time () - start) / 1e6;
+      m.images_per_second = train_images / MAX (m.seconds, 1e-9);
+
+      if (!evaluate (model, dataset, manifest, &job, &m, error))
+        goto out;
+
+      /* The optimizer state first, the checkpoint last: the checkpoint's
+       * rename is the commit point of the epoch. */
+      if (!ct_checkpoint_save_optimizer (trainer, optimizer_path, epoch, error))
+        goto out;
+      metadata = checkpoint_metadata (manifest, &m);
+      if (!ct_checkpoint_save (model, path, metadata, error))
+        goto out;
+      g_array_append_val (metrics, m);
+      if (!ct_metrics_save (options->out_dir, metrics, error))
+        goto out;
+
+      {
+        CtTrainReport saved = { CT_TRAIN_STAGE_SAVED, epoch, job.epochs, NULL, &m, path };
+        if (report != NULL)
+          report (&saved, user_data);
+      }
+    }
+
+  ok = TRUE;
+
+out:
+  ct_trainer_free (trainer);
+  ct_model_free (model);
+  return ok;
+}
+
+GArray *
+ct_train_reevaluate (const char         *run_dir,
+                     const char         *data,
+                     CtTrainReportFunc   report,
+                     gpointer            user_data,
+                     GCancellable       *cancellable,
+                     GError            **error)
+{
+  g_autoptr(CtManifest) manifest = ct_manifest_load (run_dir, error);
+  g_autoptr(CtDataset) dataset = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(GArray) results = NULL;
+  CtModel *model = NULL;
+  Job job = { report, user_data, cancellable, 0, 0, 0 };
+
+  if (manifest == NULL)
+    return NULL;
+  dataset = ct_dataset_load (data != NULL ? data : manifest->dataset_path, error);
+  if (dataset == NULL || !check_dataset (manifest, dataset, error))
+    return NULL;
+  epochs = ct_run_list_checkpoints (run_dir, error);
+  if (epochs == NULL)
+    return NULL;
+  model = model_for_manifest (manifest, NULL, error);
+  if (model == NULL)
+    return NULL;
+
+  results = g_array_new (FALSE, TRUE, sizeof (CtEpochMetrics));
+  job.epochs = manifest->epochs;
+  for (guint i = 0; i < epochs->len; i++)
+    {
+      int epoch = g_array_index (epochs, int, i);
+      g_autofree char *path = ct_run_dup_checkpoint_path (run_dir, epoch);
+      CtEpochMetrics m = { epoch, NAN, NAN, NAN, NAN, NAN, NAN };
+
+      job.epoch = epoch;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+          !ct_checkpoint_load (model, path, manifest->arch, error) ||
+          !evaluate (model, dataset, manifest, &job, &m, error))
+        {
+          ct_model_free (model);
+          return NULL;
+        }
+      g_array_append_val (results, m);
+      {
+        CtTrainReport done = { CT_TRAIN_STAGE_SAVED, epoch, job.epochs, NULL, &m, path };
+        if (report != NULL)
+          report (&done, user_data);
+      }
+    }
+
+  ct_model_free (model);
+  return g_steal_pointer (&results);
+}

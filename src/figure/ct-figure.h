@@ -9,6 +9,15 @@
 
 G_BEGIN_DECLS
 
+#define CT_FIGURE_ERROR (ct_figure_error_quark ())
+
+typedef enum {
+  CT_FIGURE_ERROR_CAIRO,      /* Cairo refused to create or draw the surface */
+  CT_FIGURE_ERROR_TOO_LARGE,  /* larger than an image surface can be */
+} CtFigureError;
+
+GQuark   ct_figure_error_quark (void);
+
 /* The one figure renderer: the window draws its grid cells with
  * ct_figure_draw_cell() and export draws whole figures with ct_figure_draw(),
  * so what is on screen and what is in a paper are the same pixels. */
@@ -28,6 +37,19 @@ void     ct_figure_get_size   (const CtGrid        *grid,
                                const CtFigureStyle *style,
                                int                 *out_width,
                                int                 *out_height);
+
+/* Where ct_figure_draw() puts the cell (@row, @image, @round): the
+ * top-left corner and side of its image square in pixels, and the height of
+ * the caption under it; for hit-testing and for tests. */
+void     ct_figure_get_cell_rect (const CtGrid        *grid,
+                                  const CtFigureStyle *style,
+                                  guint                row,
+                                  guint                image,
+                                  guint                round,
+                                  int                 *out_x,
+                                  int                 *out_y,
+                                  int                 *out_size,
+                                  int                 *out_caption_height);
 
 /* Draws the whole figure with its top-left corner at the current origin:
  * epoch labels on the left, true class above each column (and the round
@@ -51,7 +73,8 @@ void     ct_figure_draw_cell  (cairo_t             *cr,
                                double               caption_height);
 
 /* Renders the figure into a PNG with tEXt provenance: Software, run, arch,
- * dataset, epochs, images, perturbation, method, layer, target, scale, seed. */
+ * dataset, epochs, images, perturbation, method, layer, target, scale, seed,
+ * colormap.  Errors are CT_FIGURE_ERROR or CT_PNG_ERROR. */
 gboolean ct_figure_write_png  (const CtGrid        *grid,
                                const CtFigureStyle *style,
                                const char          *path,

@@ -1,2 +1,996 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+// The C shim over libtorch: every entry point catches everything, turns it
+// into a CtTorchStatus plus a malloc'd message, and never lets an exception
+// cross into C.
+
 #include "ct-torch.h"
+#include "ct-torch-models.hpp"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace {
+
+// A failure with a status of our own choosing (MISMATCH, NOT_FINITE, …).
+struct Failure : std::runtime_error {
+  CtTorchStatus status;
+  Failure(CtTorchStatus s, const std::string &message)
+      : std::runtime_error(message), status(s) {}
+};
+
+[[noreturn]] void fail(CtTorchStatus status, const std::string &message) {
+  throw Failure(status, message);
+}
+
+[[noreturn]] void invalid(const std::string &message) {
+  fail(CT_TORCH_ERROR_INVALID_ARGUMENT, message);
+}
+
+void set_error(char **error, const char *message) noexcept {
+  if (error != nullptr)
+    *error = strdup(message != nullptr ? message : "unknown error");
+}
+
+// Runs @body, mapping every exception to a status and message.
+template <typename Body>
+CtTorchStatus guarded(char **error, Body &&body) noexcept {
+  if (error != nullptr)
+    *error = nullptr;
+  try {
+    body();
+    return CT_TORCH_OK;
+  } catch (const Failure &e) {
+    set_error(error, e.what());
+    return e.status;
+  } catch (const std::invalid_argument &e) {
+    set_error(error, e.what());
+    return CT_TORCH_ERROR_INVALID_ARGUMENT;
+  } catch (const c10::Error &e) {
+    set_error(error, e.what_without_backtrace());
+    return CT_TORCH_ERROR_RUNTIME;
+  } catch (const std::bad_alloc &) {
+    set_error(error, "out of memory");
+    return CT_TORCH_ERROR_RUNTIME;
+  } catch (const std::exception &e) {
+    set_error(error, e.what());
+    return CT_TORCH_ERROR_RUNTIME;
+  } catch (...) {
+    set_error(error, "unknown C++ exception in libtorch");
+    return CT_TORCH_ERROR_RUNTIME;
+  }
+}
+
+// For the getters that return a value instead of a status.
+template <typename T, typename Body>
+T guarded_value(T fallback, Body &&body) noexcept {
+  try {
+    return body();
+  } catch (...) {
+    return fallback;
+  }
+}
+
+std::string shape_string(c10::IntArrayRef shape) {
+  std::ostringstream s;
+  s << '[';
+  for (size_t i = 0; i < shape.size(); i++)
+    s << (i > 0 ? ", " : "") << shape[i];
+  s << ']';
+  return s.str();
+}
+
+const char *dtype_name(CtTorchDtype dtype) {
+  switch (dtype) {
+  case CT_TORCH_DTYPE_FLOAT32:
+    return "float32";
+  case CT_TORCH_DTYPE_INT64:
+    return "int64";
+  }
+  return "an unknown dtype";
+}
+
+CtTorchDtype to_ct_dtype(const torch::Tensor &t, const std::string &name) {
+  if (t.scalar_type() == torch::kFloat32)
+    return CT_TORCH_DTYPE_FLOAT32;
+  if (t.scalar_type() == torch::kInt64)
+    return CT_TORCH_DTYPE_INT64;
+  fail(CT_TORCH_ERROR_RUNTIME,
+       "tensor " + name + " has dtype " + std::string(c10::toString(t.scalar_type())) +
+           ", which the C API cannot describe");
+}
+
+// A CPU contiguous copy of @t, described in @out (borrowing @scratch).
+void describe(const std::string &name, const torch::Tensor &t, torch::Tensor &scratch,
+              CtTorchTensor *out) {
+  if (t.dim() > CT_TORCH_MAX_DIMS)
+    fail(CT_TORCH_ERROR_RUNTIME, "tensor " + name + " has too many dimensions");
+  CtTorchDtype dtype = to_ct_dtype(t, name);
+  {
+    torch::NoGradGuard no_grad;
+    scratch = t.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true)
+                  .contiguous();
+  }
+  std::memset(out, 0, sizeof *out);
+  out->name = name.c_str();
+  out->dtype = dtype;
+  out->n_dims = static_cast<int>(scratch.dim());
+  for (int64_t d = 0; d < scratch.dim(); d++)
+    out->shape[d] = scratch.size(d);
+  out->data = scratch.data_ptr();
+  out->n_bytes = scratch.numel() * scratch.element_size();
+}
+
+// Checks a CtTorchTensor's own consistency and wraps its data without copying.
+torch::Tensor wrap(const CtTorchTensor &t) {
+  std::string name = t.name != nullptr ? t.name : "(unnamed)";
+  if (t.n_dims < 0 || t.n_dims > CT_TORCH_MAX_DIMS)
+    invalid("tensor " + name + " has " + std::to_string(t.n_dims) + " dimensions");
+  std::vector<int64_t> shape(t.shape, t.shape + t.n_dims);
+  size_t numel = 1;
+  for (int64_t s : shape) {
+    if (s < 0)
+      invalid("tensor " + name + " has a negative size");
+    numel *= static_cast<size_t>(s);
+  }
+  torch::ScalarType type;
+  switch (t.dtype) {
+  case CT_TORCH_DTYPE_FLOAT32:
+    type = torch::kFloat32;
+    break;
+  case CT_TORCH_DTYPE_INT64:
+    type = torch::kInt64;
+    break;
+  default:
+    invalid("tensor " + name + " has an unknown dtype");
+  }
+  size_t expected = numel * c10::elementSize(type);
+  if (t.n_bytes != expected)
+    invalid("tensor " + name + " holds " + std::to_string(t.n_bytes) +
+            " bytes, its shape and dtype need " + std::to_string(expected));
+  if (t.data == nullptr && expected > 0)
+    invalid("tensor " + name + " has no data");
+  return torch::from_blob(const_cast<void *>(t.data), shape, torch::TensorOptions().dtype(type));
+}
+
+// splitmix64: mixes (seed, epoch) into independent streams.
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Uniform integer in [0, n) from a 64-bit draw (Lemire's multiply-shift; the
+// bias is below 2^-40 for the sizes used here).
+uint64_t uniform_below(std::mt19937_64 &rng, uint64_t n) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
+}
+
+// Restores the train/eval mode of a network when it goes out of scope.
+class ModeGuard {
+public:
+  ModeGuard(torch::nn::Module &net, bool train) : net_(net), was_training_(net.is_training()) {
+    if (was_training_ != train)
+      net_.train(train);
+  }
+  ~ModeGuard() {
+    if (net_.is_training() != was_training_)
+      net_.train(was_training_);
+  }
+  ModeGuard(const ModeGuard &) = delete;
+  ModeGuard &operator=(const ModeGuard &) = delete;
+
+private:
+  torch::nn::Module &net_;
+  bool was_training_;
+};
+
+// Turns off requires_grad on all parameters, so that a backward pass computes
+// no weight gradients; restores the flags when it goes out of scope.
+class FrozenParameters {
+public:
+  explicit FrozenParameters(torch::nn::Module &net) {
+    for (auto &p : net.parameters()) {
+      if (!p.defined())
+        continue;
+      saved_.emplace_back(p, p.requires_grad());
+      p.requires_grad_(false);
+    }
+  }
+  ~FrozenParameters() {
+    for (auto &[p, flag] : saved_)
+      p.requires_grad_(flag);
+  }
+  FrozenParameters(const FrozenParameters &) = delete;
+  FrozenParameters &operator=(const FrozenParameters &) = delete;
+
+private:
+  std::vector<std::pair<torch::Tensor, bool>> saved_;
+};
+
+// Per-channel table of (v/255 − mean)/std for every uint8 v, computed in float
+// exactly as the formula reads, so a batch is normalised by lookups.
+class Normaliser {
+public:
+  Normaliser(int64_t channels, const float *mean, const float *std) : table_(channels * 256) {
+    if (mean == nullptr || std == nullptr)
+      invalid("mean and std are required");
+    for (int64_t c = 0; c < channels; c++) {
+      if (!std::isfinite(mean[c]) || !std::isfinite(std[c]) || std[c] <= 0.0f)
+        invalid("channel " + std::to_string(c) + " has mean " + std::to_string(mean[c]) +
+                " and std " + std::to_string(std[c]) + ": std must be positive");
+      for (int v = 0; v < 256; v++)
+        table_[c * 256 + v] = (static_cast<float>(v) / 255.0f - mean[c]) / std[c];
+    }
+  }
+  const float *channel(int64_t c) const { return table_.data() + c * 256; }
+
+private:
+  std::vector<float> table_;
+};
+
+// How many images one inference chunk holds: bounds memory, not results.
+constexpr size_t kInferenceChunk = 256;
+
+} // namespace
+
+struct CtModel {
+  std::shared_ptr<ct::Network> net;
+  ct::ModelSpec spec;
+  torch::Device device{torch::kCPU};
+  std::vector<std::string> tensor_names;
+  std::vector<torch::Tensor> tensors; // live parameters and buffers, in timm's order
+  torch::Tensor scratch;              // CPU contiguous copy lent by ct_model_get_tensor
+  std::vector<std::string> layer_names;
+  std::vector<CtTorchLayer> layers; // names point into layer_names
+  std::string default_layer;
+
+  void refresh_state() {
+    tensor_names.clear();
+    tensors.clear();
+    for (auto &[name, t] : ct::state_dict(*net)) {
+      tensor_names.push_back(name);
+      tensors.push_back(t);
+    }
+  }
+
+  int64_t pixels() const { return spec.in_channels * spec.image_size * spec.image_size; }
+
+  // Wraps n normalised float images and moves them to the model's device.
+  torch::Tensor input(const float *data, size_t n) const {
+    auto x = torch::from_blob(const_cast<float *>(data),
+                              {static_cast<int64_t>(n), spec.in_channels, spec.image_size,
+                               spec.image_size},
+                              torch::kFloat32);
+    return to_model(x);
+  }
+
+  torch::Tensor to_model(const torch::Tensor &x) const {
+    return x.to(device, /*non_blocking=*/false, /*copy=*/false);
+  }
+
+  const CtTorchLayer *find_layer(const char *name) const {
+    for (auto &layer : layers)
+      if (std::strcmp(layer.name, name) == 0)
+        return &layer;
+    return nullptr;
+  }
+
+  std::string layer_list() const {
+    std::string list;
+    for (auto &name : layer_names)
+      list += (list.empty() ? "" : ", ") + name;
+    return list;
+  }
+};
+
+struct CtTrainer {
+  CtModel *model;
+  CtTrainConfig config;
+  size_t n_train;
+  size_t n_batches; // per epoch
+  std::vector<std::string> param_names;
+  std::vector<torch::Tensor> params;
+  std::unique_ptr<torch::optim::SGD> optimizer;
+  torch::Tensor scratch;     // CPU contiguous copy lent by ct_trainer_get_state_tensor
+  std::string scratch_name; // and its name
+
+  static std::string state_key(const torch::Tensor &p) {
+    return c10::guts::to_string(p.unsafeGetTensorImpl());
+  }
+
+  // The momentum buffer of parameter @i, or an undefined tensor.
+  torch::Tensor momentum_buffer(size_t i) const {
+    auto &state = optimizer->state();
+    auto it = state.find(state_key(params[i]));
+    if (it == state.end())
+      return torch::Tensor();
+    return static_cast<torch::optim::SGDParamState &>(*it->second).momentum_buffer();
+  }
+
+  // Learning rate of 0-based step @s of the whole run: the piecewise-linear
+  // schedule 0 → lr (at the end of warm-up) → 0 (at the end of the last
+  // epoch), read at the middle of the step so no step has a zero rate.
+  double lr_at(size_t s) const {
+    double total = static_cast<double>(config.epochs) * n_batches;
+    double warmup = std::min(config.warmup_epochs * n_batches, total);
+    double t = s + 0.5;
+    if (t < warmup)
+      return config.lr * t / warmup;
+    return config.lr * std::max(0.0, total - t) / (total - warmup);
+  }
+};
+
+/* ---- Library ------------------------------------------------------------ */
+
+const char *ct_torch_version(void) { return TORCH_VERSION; }
+
+CtTorchStatus ct_torch_set_threads(int n, char **error) {
+  return guarded(error, [&] {
+    if (n <= 0)
+      n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(n);
+  });
+}
+
+bool ct_torch_cuda_available(void) {
+  return guarded_value(false, [] { return torch::cuda::is_available(); });
+}
+
+const char *const *ct_torch_list_archs(void) { return ct::arch_names(); }
+
+/* ---- Models ------------------------------------------------------------- */
+
+// Dry forward at batch 1 for each target layer, to learn its map size.
+static void measure_layers(CtModel &m) {
+  ModeGuard eval(*m.net, false);
+  torch::NoGradGuard no_grad;
+  auto x = m.to_model(torch::zeros({1, m.spec.in_channels, m.spec.image_size, m.spec.image_size}));
+  m.layer_names = m.net->layer_names();
+  m.layers.clear();
+  for (auto &name : m.layer_names) {
+    torch::Tensor a;
+    m.net->forward(x, name, &a);
+    if (!a.defined() || a.dim() != 4)
+      fail(CT_TORCH_ERROR_RUNTIME, "layer " + name + " did not give a 4-d activation");
+    m.layers.push_back(CtTorchLayer{name.c_str(), static_cast<int>(a.size(1)),
+                                    static_cast<int>(a.size(2)), static_cast<int>(a.size(3))});
+  }
+  m.default_layer.clear();
+  for (auto &layer : m.layers)
+    if (layer.height >= 4 && layer.width >= 4)
+      m.default_layer = layer.name;
+  if (m.default_layer.empty() && !m.layers.empty())
+    m.default_layer = m.layers.front().name;
+}
+
+CtTorchStatus ct_model_new(const CtModelConfig *config, CtModel **out_model, char **error) {
+  if (out_model != nullptr)
+    *out_model = nullptr;
+  return guarded(error, [&] {
+    if (config == nullptr || out_model == nullptr)
+      invalid("ct_model_new needs a config and an out_model");
+    if (config->in_channels != 1 && config->in_channels != 3)
+      invalid("in_channels is " + std::to_string(config->in_channels) + ", expected 1 or 3");
+    if (config->n_classes < 1)
+      invalid("n_classes is " + std::to_string(config->n_classes) + ", expected at least 1");
+    if (config->image_size < 1 || config->input_size < 0 || config->width < 0)
+      invalid("image_size must be positive, input_size and width not negative");
+
+    auto m = std::make_unique<CtModel>();
+    m->spec.arch = config->arch != nullptr && config->arch[0] != '\0' ? config->arch : "camtrail_net";
+    m->spec.in_channels = config->in_channels;
+    m->spec.n_classes = config->n_classes;
+    m->spec.image_size = config->image_size;
+    m->spec.input_size = config->input_size;
+    m->spec.width = config->width;
+
+    torch::manual_seed(config->seed);
+    m->net = ct::make_network(m->spec);
+    m->net->train(true);
+    m->refresh_state();
+    measure_layers(*m);
+    *out_model = m.release();
+  });
+}
+
+void ct_model_free(CtModel *model) {
+  try {
+    delete model;
+  } catch (...) {
+  }
+}
+
+CtTorchStatus ct_model_to_device(CtModel *model, const char *device, char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || device == nullptr)
+      invalid("ct_model_to_device needs a model and a device");
+    torch::Device target(torch::kCPU);
+    try {
+      target = torch::Device(std::string(device));
+    } catch (const c10::Error &) {
+      invalid(std::string("unknown device \"") + device + "\": expected \"cpu\" or \"cuda[:N]\"");
+    }
+    if (target.is_cuda() && !torch::cuda::is_available())
+      invalid(std::string("device \"") + device + "\" asked for, but this libtorch has no usable CUDA");
+    model->net->to(target);
+    model->device = target;
+    model->scratch = torch::Tensor();
+    model->refresh_state();
+  });
+}
+
+int ct_model_get_n_classes(const CtModel *model) {
+  return model != nullptr ? static_cast<int>(model->spec.n_classes) : 0;
+}
+
+size_t ct_model_get_n_tensors(const CtModel *model) {
+  return model != nullptr ? model->tensors.size() : 0;
+}
+
+CtTorchStatus ct_model_get_tensor(CtModel *model, size_t index, CtTorchTensor *out, char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || out == nullptr)
+      invalid("ct_model_get_tensor needs a model and an out tensor");
+    if (index >= model->tensors.size())
+      invalid("tensor index " + std::to_string(index) + " out of range (the model has " +
+              std::to_string(model->tensors.size()) + ")");
+    describe(model->tensor_names[index], model->tensors[index], model->scratch, out);
+  });
+}
+
+CtTorchStatus ct_model_load_state(CtModel *model, const CtTorchTensor *tensors, size_t n_tensors,
+                                  char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || (tensors == nullptr && n_tensors > 0))
+      invalid("ct_model_load_state needs a model and tensors");
+
+    std::unordered_map<std::string, size_t> given;
+    for (size_t i = 0; i < n_tensors; i++) {
+      if (tensors[i].name == nullptr)
+        invalid("tensor " + std::to_string(i) + " has no name");
+      if (!given.emplace(tensors[i].name, i).second)
+        fail(CT_TORCH_ERROR_MISMATCH, std::string("tensor ") + tensors[i].name +
+                                          " appears twice in the checkpoint");
+    }
+
+    // Check everything first, so a mismatch leaves the model untouched.
+    std::vector<torch::Tensor> sources(model->tensors.size());
+    for (size_t i = 0; i < model->tensors.size(); i++) {
+      const std::string &name = model->tensor_names[i];
+      const torch::Tensor &dst = model->tensors[i];
+      auto it = given.find(name);
+      if (it == given.end())
+        fail(CT_TORCH_ERROR_MISMATCH, "tensor " + name + " missing: the checkpoint is for another "
+                                      "architecture than " + model->spec.arch);
+      const CtTorchTensor &src = tensors[it->second];
+      CtTorchDtype expected = to_ct_dtype(dst, name);
+      if (src.dtype != expected)
+        fail(CT_TORCH_ERROR_MISMATCH, "checkpoint has " + name + " as " + dtype_name(src.dtype) +
+                                          ", the model expects " + dtype_name(expected));
+      sources[i] = wrap(src);
+      if (sources[i].sizes() != dst.sizes()) {
+        std::string message = "checkpoint has " + name + " of shape " +
+                              shape_string(sources[i].sizes()) + ", the model expects " +
+                              shape_string(dst.sizes());
+        bool differs_in_classes = dst.dim() >= 1 && sources[i].dim() == dst.dim() &&
+                                  dst.size(0) == model->spec.n_classes &&
+                                  sources[i].sizes().slice(1) == dst.sizes().slice(1);
+        message += differs_in_classes ? ": was it trained with another class count?"
+                                      : ": the checkpoint is for another architecture or size";
+        fail(CT_TORCH_ERROR_MISMATCH, message);
+      }
+    }
+    if (n_tensors != model->tensors.size()) {
+      std::unordered_set<std::string> known(model->tensor_names.begin(), model->tensor_names.end());
+      for (size_t i = 0; i < n_tensors; i++)
+        if (known.count(tensors[i].name) == 0)
+          fail(CT_TORCH_ERROR_MISMATCH, std::string("unexpected tensor ") + tensors[i].name +
+                                            ": the checkpoint is for another architecture than " +
+                                            model->spec.arch);
+    }
+
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < model->tensors.size(); i++)
+      model->tensors[i].copy_(sources[i]);
+    model->scratch = torch::Tensor();
+  });
+}
+
+size_t ct_model_get_n_layers(const CtModel *model) {
+  return model != nullptr ? model->layers.size() : 0;
+}
+
+CtTorchStatus ct_model_get_layer(const CtModel *model, size_t index, CtTorchLayer *out,
+                                 char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || out == nullptr)
+      invalid("ct_model_get_layer needs a model and an out layer");
+    if (index >= model->layers.size())
+      invalid("layer index " + std::to_string(index) + " out of range (the model has " +
+              std::to_string(model->layers.size()) + ")");
+    *out = model->layers[index];
+  });
+}
+
+const char *ct_model_get_default_layer(const CtModel *model) {
+  if (model == nullptr || model->default_layer.empty())
+    return nullptr;
+  return model->default_layer.c_str();
+}
+
+CtTorchStatus ct_model_forward(CtModel *model, const float *input, size_t n, float *out_logits,
+                               char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || (n > 0 && (input == nullptr || out_logits == nullptr)))
+      invalid("ct_model_forward needs a model, input and out_logits");
+    ModeGuard eval(*model->net, false);
+    torch::NoGradGuard no_grad;
+    const int64_t k = model->spec.n_classes;
+    for (size_t start = 0; start < n; start += kInferenceChunk) {
+      size_t count = std::min(kInferenceChunk, n - start);
+      auto logits = model->net->forward(model->input(input + start * model->pixels(), count));
+      logits = logits.to(torch::kCPU, torch::kFloat32).contiguous();
+      std::memcpy(out_logits + start * k, logits.data_ptr<float>(), count * k * sizeof(float));
+    }
+  });
+}
+
+CtTorchStatus ct_model_grad_cam(CtModel *model, const char *layer, const float *input, size_t n,
+                                const int *targets, float *out_weighted, float *out_logits,
+                                int *out_targets, char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || layer == nullptr ||
+        (n > 0 && (input == nullptr || out_weighted == nullptr)))
+      invalid("ct_model_grad_cam needs a model, a layer, input and out_weighted");
+    const CtTorchLayer *info = model->find_layer(layer);
+    if (info == nullptr)
+      invalid(std::string("unknown layer \"") + layer + "\" for " + model->spec.arch +
+              ": expected one of " + model->layer_list());
+    const int64_t k = model->spec.n_classes;
+    if (targets != nullptr)
+      for (size_t i = 0; i < n; i++)
+        if (targets[i] < -1 || targets[i] >= k)
+          invalid("target class " + std::to_string(targets[i]) + " of image " + std::to_string(i) +
+                  " is outside 0.." + std::to_string(k - 1) + " (or -1 for the predicted class)");
+
+    ModeGuard eval(*model->net, false);
+    FrozenParameters frozen(*model->net);
+    torch::AutoGradMode grad_mode(true);
+    const size_t map = static_cast<size_t>(info->height) * info->width;
+
+    for (size_t start = 0; start < n; start += kInferenceChunk) {
+      size_t count = std::min(kInferenceChunk, n - start);
+      torch::Tensor a;
+      auto logits = model->net->forward(model->input(input + start * model->pixels(), count),
+                                        layer, &a);
+      if (!a.defined() || a.dim() != 4 || a.size(2) != info->height || a.size(3) != info->width)
+        fail(CT_TORCH_ERROR_RUNTIME, std::string("layer ") + layer +
+                                         " did not give the activation its size promised");
+
+      auto chosen = logits.detach().argmax(1);
+      if (targets != nullptr) {
+        auto given = torch::from_blob(const_cast<int *>(targets + start),
+                                      {static_cast<int64_t>(count)}, torch::kInt32)
+                         .to(torch::kInt64)
+                         .to(chosen.device());
+        chosen = torch::where(given >= 0, given, chosen);
+      }
+      auto y = logits.gather(1, chosen.unsqueeze(1)).sum();
+      auto g = torch::autograd::grad({y}, {a})[0];
+
+      torch::NoGradGuard no_grad;
+      auto alpha = g.mean({2, 3}, /*keepdim=*/true);
+      auto weighted = (alpha * a.detach()).sum(1).to(torch::kCPU, torch::kFloat32).contiguous();
+      std::memcpy(out_weighted + start * map, weighted.data_ptr<float>(), count * map * sizeof(float));
+      if (out_logits != nullptr) {
+        auto l = logits.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+        std::memcpy(out_logits + start * k, l.data_ptr<float>(), count * k * sizeof(float));
+      }
+      if (out_targets != nullptr) {
+        auto t = chosen.to(torch::kCPU);
+        auto acc = t.accessor<int64_t, 1>();
+        for (size_t i = 0; i < count; i++)
+          out_targets[start + i] = static_cast<int>(acc[i]);
+      }
+    }
+  });
+}
+
+// Normalises @count images (indices @order[0..count), or the first @count
+// images when @order is NULL) into a new float batch, through the lookup table.
+static torch::Tensor normalised_batch(const CtModel &m, const Normaliser &norm, const uint8_t *images,
+                                      const size_t *order, size_t first, size_t count) {
+  const int64_t c_n = m.spec.in_channels, side = m.spec.image_size, hw = side * side;
+  auto batch = torch::empty({static_cast<int64_t>(count), c_n, side, side}, torch::kFloat32);
+  float *dst = batch.data_ptr<float>();
+  for (size_t i = 0; i < count; i++) {
+    size_t index = order != nullptr ? order[first + i] : first + i;
+    const uint8_t *src = images + index * c_n * hw;
+    for (int64_t c = 0; c < c_n; c++) {
+      const float *lut = norm.channel(c);
+      const uint8_t *s = src + c * hw;
+      float *d = dst + (i * c_n + c) * hw;
+      for (int64_t p = 0; p < hw; p++)
+        d[p] = lut[s[p]];
+    }
+  }
+  return batch;
+}
+
+static void check_labels(const uint8_t *labels, size_t n, int64_t n_classes) {
+  for (size_t i = 0; i < n; i++)
+    if (labels[i] >= n_classes)
+      invalid("label " + std::to_string(labels[i]) + " of image " + std::to_string(i) +
+              " is outside 0.." + std::to_string(n_classes - 1));
+}
+
+static torch::Tensor label_batch(const uint8_t *labels, const size_t *order, size_t first,
+                                 size_t count) {
+  auto y = torch::empty({static_cast<int64_t>(count)}, torch::kInt64);
+  int64_t *d = y.data_ptr<int64_t>();
+  for (size_t i = 0; i < count; i++)
+    d[i] = labels[order != nullptr ? order[first + i] : first + i];
+  return y;
+}
+
+CtTorchStatus ct_model_evaluate(CtModel *model, const uint8_t *images, const uint8_t *labels,
+                                size_t n, const float *mean, const float *std, size_t batch_size,
+                                const volatile int *cancel, double *out_loss,
+                                double *out_accuracy, char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || images == nullptr || labels == nullptr)
+      invalid("ct_model_evaluate needs a model, images and labels");
+    if (n == 0)
+      invalid("ct_model_evaluate got no images");
+    if (batch_size == 0)
+      batch_size = kInferenceChunk;
+    check_labels(labels, n, model->spec.n_classes);
+    Normaliser norm(model->spec.in_channels, mean, std);
+
+    ModeGuard eval(*model->net, false);
+    torch::NoGradGuard no_grad;
+    double loss_sum = 0.0;
+    int64_t correct = 0;
+    for (size_t start = 0; start < n; start += batch_size) {
+      if (cancel != nullptr && *cancel)
+        fail(CT_TORCH_ERROR_CANCELLED, "evaluation cancelled");
+      size_t count = std::min(batch_size, n - start);
+      auto x = model->to_model(normalised_batch(*model, norm, images, nullptr, start, count));
+      auto y = model->to_model(label_batch(labels, nullptr, start, count));
+      auto logits = model->net->forward(x);
+      auto loss = torch::nn::functional::cross_entropy(
+          logits.to(torch::kFloat32), y,
+          torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+      loss_sum += loss.item<double>();
+      correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+    }
+    if (out_loss != nullptr)
+      *out_loss = loss_sum / n;
+    if (out_accuracy != nullptr)
+      *out_accuracy = static_cast<double>(correct) / n;
+  });
+}
+
+/* ---- Training ----------------------------------------------------------- */
+
+static void check_train_config(const CtTrainConfig &c, const ct::ModelSpec &spec) {
+  if (c.epochs < 1)
+    invalid("epochs is " + std::to_string(c.epochs) + ", expected at least 1");
+  if (c.batch_size < 2)
+    invalid("batch_size is " + std::to_string(c.batch_size) +
+            ", expected at least 2 (BatchNorm needs two images)");
+  if (!std::isfinite(c.lr) || c.lr < 0.0)
+    invalid("the learning rate must be finite and not negative");
+  if (!std::isfinite(c.warmup_epochs) || c.warmup_epochs < 0.0)
+    invalid("warmup_epochs must be finite and not negative");
+  if (!std::isfinite(c.momentum) || c.momentum < 0.0)
+    invalid("momentum must be finite and not negative");
+  if (c.nesterov && c.momentum <= 0.0)
+    invalid("Nesterov momentum needs a momentum above 0");
+  if (!std::isfinite(c.weight_decay) || c.weight_decay < 0.0)
+    invalid("weight_decay must be finite and not negative");
+  if (!(c.label_smoothing >= 0.0 && c.label_smoothing < 1.0))
+    invalid("label_smoothing must be in [0, 1)");
+  if (c.translate < 0 || c.translate >= spec.image_size)
+    invalid("translate is " + std::to_string(c.translate) + ", expected 0.." +
+            std::to_string(spec.image_size - 1));
+}
+
+CtTorchStatus ct_trainer_new(CtModel *model, const CtTrainConfig *config, size_t n_train_images,
+                             CtTrainer **out_trainer, char **error) {
+  if (out_trainer != nullptr)
+    *out_trainer = nullptr;
+  return guarded(error, [&] {
+    if (model == nullptr || config == nullptr || out_trainer == nullptr)
+      invalid("ct_trainer_new needs a model, a config and an out_trainer");
+    check_train_config(*config, model->spec);
+    if (n_train_images < 2)
+      invalid("training needs at least 2 images");
+
+    auto t = std::make_unique<CtTrainer>();
+    t->model = model;
+    t->config = *config;
+    t->n_train = n_train_images;
+    size_t b = static_cast<size_t>(config->batch_size);
+    // A last batch of one image is dropped: BatchNorm cannot train on it.
+    t->n_batches = n_train_images / b + (n_train_images % b >= 2 ? 1 : 0);
+
+    std::unordered_set<c10::TensorImpl *> is_param;
+    for (auto &p : model->net->parameters())
+      if (p.defined())
+        is_param.insert(p.unsafeGetTensorImpl());
+    for (size_t i = 0; i < model->tensors.size(); i++)
+      if (is_param.count(model->tensors[i].unsafeGetTensorImpl()) > 0) {
+        t->param_names.push_back(model->tensor_names[i]);
+        t->params.push_back(model->tensors[i]);
+      }
+    if (t->params.size() != is_param.size())
+      fail(CT_TORCH_ERROR_RUNTIME, "the state dict does not list every parameter");
+
+    // Weight decay applies to every parameter, BatchNorm and biases included,
+    // as plain torch.optim.SGD(model.parameters(), ...) does.
+    t->optimizer = std::make_unique<torch::optim::SGD>(
+        t->params, torch::optim::SGDOptions(config->lr)
+                       .momentum(config->momentum)
+                       .nesterov(config->nesterov)
+                       .weight_decay(config->weight_decay));
+    *out_trainer = t.release();
+  });
+}
+
+void ct_trainer_free(CtTrainer *trainer) {
+  try {
+    delete trainer;
+  } catch (...) {
+  }
+}
+
+size_t ct_trainer_get_n_state_tensors(const CtTrainer *trainer) {
+  return guarded_value<size_t>(0, [&] {
+    if (trainer == nullptr)
+      return size_t(0);
+    size_t count = 0;
+    for (size_t i = 0; i < trainer->params.size(); i++)
+      count += trainer->momentum_buffer(i).defined() ? 1 : 0;
+    return count;
+  });
+}
+
+CtTorchStatus ct_trainer_get_state_tensor(CtTrainer *trainer, size_t index, CtTorchTensor *out,
+                                          char **error) {
+  return guarded(error, [&] {
+    if (trainer == nullptr || out == nullptr)
+      invalid("ct_trainer_get_state_tensor needs a trainer and an out tensor");
+    size_t seen = 0;
+    for (size_t i = 0; i < trainer->params.size(); i++) {
+      auto buffer = trainer->momentum_buffer(i);
+      if (!buffer.defined())
+        continue;
+      if (seen++ == index) {
+        trainer->scratch_name = "momentum_buffer." + trainer->param_names[i];
+        describe(trainer->scratch_name, buffer, trainer->scratch, out);
+        return;
+      }
+    }
+    invalid("state tensor index " + std::to_string(index) + " out of range (the optimizer has " +
+            std::to_string(seen) + ")");
+  });
+}
+
+CtTorchStatus ct_trainer_load_state(CtTrainer *trainer, const CtTorchTensor *tensors,
+                                    size_t n_tensors, char **error) {
+  return guarded(error, [&] {
+    if (trainer == nullptr || (tensors == nullptr && n_tensors > 0))
+      invalid("ct_trainer_load_state needs a trainer and tensors");
+    static const std::string prefix = "momentum_buffer.";
+    std::unordered_map<std::string, size_t> param_index;
+    for (size_t i = 0; i < trainer->param_names.size(); i++)
+      param_index.emplace(trainer->param_names[i], i);
+
+    std::vector<torch::Tensor> sources(trainer->params.size());
+    for (size_t i = 0; i < n_tensors; i++) {
+      std::string name = tensors[i].name != nullptr ? tensors[i].name : "";
+      auto it = name.compare(0, prefix.size(), prefix) == 0
+                    ? param_index.find(name.substr(prefix.size()))
+                    : param_index.end();
+      if (it == param_index.end())
+        fail(CT_TORCH_ERROR_MISMATCH, "unexpected optimizer tensor \"" + name +
+                                          "\": expected momentum_buffer.<parameter name>");
+      if (sources[it->second].defined())
+        fail(CT_TORCH_ERROR_MISMATCH, "optimizer tensor " + name + " appears twice");
+      if (tensors[i].dtype != CT_TORCH_DTYPE_FLOAT32)
+        fail(CT_TORCH_ERROR_MISMATCH, "optimizer tensor " + name + " is " +
+                                          dtype_name(tensors[i].dtype) + ", expected float32");
+      auto src = wrap(tensors[i]);
+      const auto &p = trainer->params[it->second];
+      if (src.sizes() != p.sizes())
+        fail(CT_TORCH_ERROR_MISMATCH, "optimizer tensor " + name + " has shape " +
+                                          shape_string(src.sizes()) + ", the parameter has " +
+                                          shape_string(p.sizes()));
+      sources[it->second] = src;
+    }
+
+    // Replace the whole state: a parameter without a buffer in @tensors
+    // starts its momentum afresh, as it did in the run that saved them.
+    torch::NoGradGuard no_grad;
+    auto &state = trainer->optimizer->state();
+    for (size_t i = 0; i < trainer->params.size(); i++) {
+      const auto &p = trainer->params[i];
+      std::string key = CtTrainer::state_key(p);
+      if (!sources[i].defined()) {
+        state.erase(key);
+        continue;
+      }
+      auto buffer = torch::empty_like(p, torch::MemoryFormat::Preserve);
+      buffer.copy_(sources[i]);
+      auto param_state = std::make_unique<torch::optim::SGDParamState>();
+      param_state->momentum_buffer(buffer);
+      state[key] = std::move(param_state);
+    }
+    trainer->scratch = torch::Tensor();
+  });
+}
+
+// One batch of augmented, normalised images: for each image, in the order of
+// the epoch's permutation, a flip with p ½ then a shift by (dx, dy) in
+// [−t, t]², pixels shifted in from outside being 0 (black) before
+// normalisation, as a random crop of the zero-padded image.
+static torch::Tensor augmented_batch(const CtModel &m, const CtTrainConfig &config,
+                                     const Normaliser &norm, const uint8_t *images,
+                                     const size_t *order, size_t count, std::mt19937_64 &rng) {
+  const int64_t c_n = m.spec.in_channels, side = m.spec.image_size, hw = side * side;
+  const int64_t t = config.translate;
+  auto batch = torch::empty({static_cast<int64_t>(count), c_n, side, side}, torch::kFloat32);
+  float *dst = batch.data_ptr<float>();
+  for (size_t i = 0; i < count; i++) {
+    const uint8_t *src = images + order[i] * c_n * hw;
+    bool flip = config.flip && (rng() >> 63) != 0;
+    int64_t dx = 0, dy = 0;
+    if (t > 0) {
+      dx = static_cast<int64_t>(uniform_below(rng, 2 * t + 1)) - t;
+      dy = static_cast<int64_t>(uniform_below(rng, 2 * t + 1)) - t;
+    }
+    // Output x reads source column x - dx (before the flip): valid for
+    // x in [x0, x1).
+    int64_t x0 = std::max<int64_t>(0, dx), x1 = std::min<int64_t>(side, side + dx);
+    for (int64_t c = 0; c < c_n; c++) {
+      const float *lut = norm.channel(c);
+      const float zero = lut[0];
+      float *d = dst + (i * c_n + c) * hw;
+      for (int64_t y = 0; y < side; y++) {
+        float *row = d + y * side;
+        int64_t sy = y - dy;
+        if (sy < 0 || sy >= side || x0 >= x1) {
+          std::fill(row, row + side, zero);
+          continue;
+        }
+        const uint8_t *s = src + c * hw + sy * side - dx;
+        if (!flip) {
+          std::fill(row, row + x0, zero);
+          for (int64_t x = x0; x < x1; x++)
+            row[x] = lut[s[x]];
+          std::fill(row + x1, row + side, zero);
+        } else {
+          // Flipped: output x shows shifted column side − 1 − x.
+          float *r = row + side - 1;
+          std::fill(row + side - x0, row + side, zero);
+          for (int64_t x = x0; x < x1; x++)
+            r[-x] = lut[s[x]];
+          std::fill(row, row + side - x1, zero);
+        }
+      }
+    }
+  }
+  return batch;
+}
+
+CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t *images,
+                                   const uint8_t *labels, size_t n, const float *mean,
+                                   const float *std, CtTrainProgressFunc progress,
+                                   void *user_data, const volatile int *cancel, double *out_loss,
+                                   double *out_accuracy, char **error) {
+  return guarded(error, [&] {
+    if (trainer == nullptr || images == nullptr || labels == nullptr)
+      invalid("ct_trainer_run_epoch needs a trainer, images and labels");
+    const CtTrainConfig &config = trainer->config;
+    CtModel &m = *trainer->model;
+    if (epoch < 1 || epoch > config.epochs)
+      invalid("epoch " + std::to_string(epoch) + " is outside the schedule's 1.." +
+              std::to_string(config.epochs));
+    if (n != trainer->n_train)
+      invalid("the epoch got " + std::to_string(n) + " images, the trainer was made for " +
+              std::to_string(trainer->n_train));
+    check_labels(labels, n, m.spec.n_classes);
+    Normaliser norm(m.spec.in_channels, mean, std);
+
+    // Data order and augmentation come from (seed, epoch) alone; torch's own
+    // generator (dropout, if any) is reseeded from them too, so a run resumed
+    // at any epoch repeats the uninterrupted one exactly.
+    uint64_t stream = splitmix64(config.seed ^ splitmix64(static_cast<uint64_t>(epoch)));
+    std::mt19937_64 rng(stream);
+    torch::manual_seed(splitmix64(stream));
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; i++)
+      order[i] = i;
+    for (size_t i = n - 1; i > 0; i--)
+      std::swap(order[i], order[uniform_below(rng, i + 1)]);
+
+    ModeGuard train(*m.net, true);
+    const size_t batch_size = static_cast<size_t>(config.batch_size);
+    const size_t first_step = static_cast<size_t>(epoch - 1) * trainer->n_batches;
+    auto ce_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+        config.label_smoothing);
+    auto started = std::chrono::steady_clock::now();
+    double loss_sum = 0.0;
+    int64_t correct = 0;
+    size_t done = 0;
+
+    for (size_t b = 0; b < trainer->n_batches; b++) {
+      if (cancel != nullptr && *cancel)
+        fail(CT_TORCH_ERROR_CANCELLED,
+             "training cancelled in epoch " + std::to_string(epoch) + " before batch " +
+                 std::to_string(b + 1) + ": the model is mid-epoch and must not be saved");
+      size_t first = b * batch_size;
+      size_t count = std::min(batch_size, n - first);
+      double lr = trainer->lr_at(first_step + b);
+      for (auto &group : trainer->optimizer->param_groups())
+        static_cast<torch::optim::SGDOptions &>(group.options()).lr(lr);
+
+      auto x = m.to_model(augmented_batch(m, config, norm, images, order.data() + first, count, rng));
+      auto y = m.to_model(label_batch(labels, order.data(), first, count));
+
+      for (auto &p : trainer->params)
+        p.mutable_grad() = torch::Tensor();
+      auto logits = m.net->forward(x);
+      auto loss = torch::nn::functional::cross_entropy(logits, y, ce_options);
+      double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value)) {
+        std::ostringstream message;
+        message << "loss became " << (std::isnan(loss_value) ? "nan" : "infinite") << " at epoch "
+                << epoch << " batch " << b + 1 << " (learning rate " << lr
+                << "): lower the learning rate";
+        fail(CT_TORCH_ERROR_NOT_FINITE, message.str());
+      }
+      loss.backward();
+      trainer->optimizer->step();
+
+      loss_sum += loss_value * count;
+      correct += logits.detach().argmax(1).eq(y).sum().item<int64_t>();
+      done += count;
+      if (progress != nullptr) {
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        CtTrainProgress p = {};
+        p.epoch = epoch;
+        p.batch = b + 1;
+        p.n_batches = trainer->n_batches;
+        p.images_done = done;
+        p.loss = loss_sum / done;
+        p.accuracy = static_cast<double>(correct) / done;
+        p.images_per_second = seconds > 0.0 ? done / seconds : 0.0;
+        p.lr = lr;
+        progress(&p, user_data);
+      }
+    }
+    if (out_loss != nullptr)
+      *out_loss = done > 0 ? loss_sum / done : 0.0;
+    if (out_accuracy != nullptr)
+      *out_accuracy = done > 0 ? static_cast<double>(correct) / done : 0.0;
+  });
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit statuses: 0 success, 1 the work failed (bad data, I/O), 2 wrong usage. */
+#define CT_CLI_EXIT_FAILURE 1
+#define CT_CLI_EXIT_USAGE   2
+
+int  ct_cli_train   (int argc, char **argv);
+int  ct_cli_eval    (int argc, char **argv);
+int  ct_cli_layers  (int argc, char **argv);
+int  ct_cli_cam     (int argc, char **argv);
+
+/* Prints "camtrail-cli COMMAND: REASON" and a hint to stderr; returns 2. */
+int  ct_cli_usage_error (const char *command,
+                         const char *format,
+                         ...) G_GNUC_PRINTF (2, 3);
+/* Prints "camtrail-cli COMMAND: MESSAGE" to stderr; returns 1. */
+int  ct_cli_fail        (const char *command,
+                         const GError *error);
+
+/* Parses @argv with @entries; on a parse error prints a one-line reason and
+ * returns FALSE with *out_status = 2. */
+gboolean ct_cli_parse   (const char      *command,
+                         const char      *parameter_string,
+                         const char      *summary,
+                         const GOptionEntry *entries,
+                         int             *argc,
+                         char          ***argv,
+                         int             *out_status);
+
+G_END_DECLS

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ct-dataset.h"
+#include "ct-grid.h"
+#include "ct-perturb.h"
+#include "ct-run.h"
+
+G_BEGIN_DECLS
+
+/* Grad-CAM grids over the checkpoints of one run.  A session keeps the run's
+ * dataset and one model per checkpoint in memory, so a new request (a slider
+ * move) costs one batched forward and one backward to the target layer per
+ * checkpoint and nothing else. */
+
+typedef enum {
+  CT_TARGET_RULE_PREDICTED,   /* the class predicted on the image shown (default) */
+  CT_TARGET_RULE_LABEL,       /* the true class */
+  CT_TARGET_RULE_CLASS,       /* one given class for every image */
+} CtTargetRule;
+
+typedef struct {
+  const int   *epochs;        /* rows, each with a checkpoint */
+  guint        n_epochs;
+  const guint *images;        /* test-split indices */
+  guint        n_images;
+  CtPerturb    perturb;
+  guint        rounds;        /* perturbation draws per image (1 when unperturbed) */
+  const char  *layer;         /* nullable: the run's default layer */
+  CtTargetRule target_rule;
+  int          target_class;  /* CT_TARGET_RULE_CLASS only */
+  CtCamScale   scale;
+} CtCamRequest;
+
+typedef struct _CtCamSession CtCamSession;
+
+/* Opens @run_dir and its dataset (@data, or the path in the manifest when
+ * NULL).  @device: "cpu" or "cuda" (nullable).
+ * Returns: (transfer full) (nullable). */
+CtCamSession     *ct_cam_session_new            (const char          *run_dir,
+                                                 const char          *data,
+                                                 const char          *device,
+                                                 GError             **error);
+void              ct_cam_session_free           (CtCamSession        *self);
+
+/* Returns: (transfer none). */
+const CtManifest *ct_cam_session_get_manifest   (CtCamSession        *self);
+const CtDataset  *ct_cam_session_get_dataset    (CtCamSession        *self);
+/* Returns: (transfer none) (element-type int): epochs with a checkpoint. */
+GArray           *ct_cam_session_get_epochs     (CtCamSession        *self);
+
+/* Loads the checkpoints of @epochs now rather than on first use. */
+gboolean          ct_cam_session_preload        (CtCamSession        *self,
+                                                 const int           *epochs,
+                                                 guint                n_epochs,
+                                                 GError             **error);
+
+/* Computes the grid for @request.
+ * Returns: (transfer full) (nullable). */
+CtGrid           *ct_cam_session_compute        (CtCamSession        *self,
+                                                 const CtCamRequest  *request,
+                                                 GCancellable        *cancellable,
+                                                 GError             **error);
+
+/* The study's way of finding mistakes: scans the test split in an order
+ * shuffled by @seed and returns the first @count images that the checkpoint
+ * of @epoch misclassifies (fewer if the split runs out).
+ * Returns: (transfer full) (element-type guint). */
+GArray           *ct_cam_session_find_misclassified (CtCamSession    *self,
+                                                     int              epoch,
+                                                     guint            count,
+                                                     guint64          seed,
+                                                     GError         **error);
+
+/* A seeded sample of @count distinct test indices, in draw order.
+ * Returns: (transfer full) (element-type guint). */
+GArray           *ct_cam_session_sample_images  (CtCamSession        *self,
+                                                 guint                count,
+                                                 guint64              seed);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtCamSession, ct_cam_session_free)
+
+G_END_DECLS

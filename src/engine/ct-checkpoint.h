@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "ct-torch.h"
+
+G_BEGIN_DECLS
+
+/* Model weights and optimizer state ⇄ safetensors files.  Weights keep
+ * timm's state_dict() names, so `timm.create_model(arch).load_state_dict(
+ * safetensors.torch.load_file(path))` loads a Camtrail checkpoint. */
+
+/* Writes the model's whole state dict to @path atomically, with @metadata
+ * (nullable, string → string) in the "__metadata__" block. */
+gboolean ct_checkpoint_save          (CtModel     *model,
+                                      const char  *path,
+                                      GHashTable  *metadata,
+                                      GError     **error);
+
+/* Loads @path into @model.  A file for another architecture or class count is
+ * refused (CT_TORCH_ERROR_MISMATCH) with the model unchanged.  The metadata
+ * value of "arch", when present, must equal @expected_arch (nullable). */
+gboolean ct_checkpoint_load          (CtModel     *model,
+                                      const char  *path,
+                                      const char  *expected_arch,
+                                      GError     **error);
+
+/* The trainer's momentum buffers, with "epoch" in the metadata. */
+gboolean ct_checkpoint_save_optimizer (CtTrainer  *trainer,
+                                       const char *path,
+                                       int         epoch,
+                                       GError    **error);
+/* Loads the optimizer state when the file exists and was written for
+ * @epoch; sets *out_loaded accordingly.  A missing file is not an error. */
+gboolean ct_checkpoint_load_optimizer (CtTrainer  *trainer,
+                                       const char *path,
+                                       int         epoch,
+                                       gboolean   *out_loaded,
+                                       GError    **error);
+
+G_END_DECLS

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ct-run.h"
+#include "ct-torch.h"
+
+G_BEGIN_DECLS
+
+/* Training a run: epoch 0 (the initial weights) and every epoch after it
+ * become a checkpoint, written atomically, with a metrics line each.  A
+ * killed training resumes from its last checkpoint with --resume. */
+
+typedef struct {
+  const char *data;             /* dataset directory or alias ("fashion-mnist") */
+  const char *arch;
+  const char *out_dir;
+  int         epochs;
+  int         batch_size;
+  double      lr;
+  double      warmup_epochs;
+  double      momentum;
+  gboolean    nesterov;
+  double      weight_decay;
+  double      label_smoothing;
+  gboolean    flip;
+  int         translate;
+  guint64     seed;
+  int         threads;          /* 0 = number of cores */
+  int         input_size;       /* 0 = the dataset's image size */
+  int         width;            /* camtrail_net width, 0 = default */
+  guint       train_limit;      /* train on the first N images only (0 = all) */
+  gboolean    resume;
+  const char *device;           /* "cpu" (default) or "cuda" */
+} CtTrainOptions;
+
+typedef enum {
+  CT_TRAIN_STAGE_LOADING,       /* reading the dataset */
+  CT_TRAIN_STAGE_TRAINING,      /* batch progress in @batch */
+  CT_TRAIN_STAGE_EVALUATING,    /* measuring test accuracy */
+  CT_TRAIN_STAGE_SAVED,         /* a checkpoint and its metrics in @metrics */
+} CtTrainStage;
+
+typedef struct {
+  CtTrainStage           stage;
+  int                    epoch;
+  int                    epochs;
+  const CtTrainProgress *batch;     /* TRAINING only */
+  const CtEpochMetrics  *metrics;   /* SAVED only */
+  const char            *message;   /* human-readable line */
+} CtTrainReport;
+
+typedef void (*CtTrainReportFunc) (const CtTrainReport *report,
+                                   gpointer             user_data);
+
+/* Fills @options with the defaults for @arch (tuned for two CPU cores). */
+void     ct_train_options_init (CtTrainOptions        *options,
+                                const char            *arch);
+
+/* Runs the whole training.  @report (nullable) is called on this thread.
+ * Cancelling stops between batches; the run then ends at its last complete
+ * checkpoint and can be resumed. */
+gboolean ct_train_run          (const CtTrainOptions  *options,
+                                CtTrainReportFunc      report,
+                                gpointer               user_data,
+                                GCancellable          *cancellable,
+                                GError               **error);
+
+/* Re-measures test loss and accuracy of every checkpoint of @run_dir (on
+ * its dataset, or @data when not NULL), in epoch order, reporting each.
+ * Returns: (transfer full) (element-type CtEpochMetrics). */
+GArray  *ct_train_reevaluate   (const char            *run_dir,
+                                const char            *data,
+                                CtTrainReportFunc      report,
+                                gpointer               user_data,
+                                GCancellable          *cancellable,
+                                GError               **error);
+
+G_END_DECLS

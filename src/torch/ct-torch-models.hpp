@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+// The architectures behind ct-torch.h, as libtorch modules whose registered
+// names reproduce timm's state_dict() keys.  C++ only; nothing here crosses
+// into C.
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ct {
+
+struct ModelSpec {
+  std::string arch;        // "camtrail_net", "resnet18", "efficientnet_b0"
+  int64_t in_channels = 3; // 1 or 3
+  int64_t n_classes = 10;
+  int64_t image_size = 32; // the dataset's side
+  int64_t input_size = 0;  // side the network sees (0 = image_size); resized bilinearly inside forward
+  int64_t width = 0;       // camtrail_net: first stage width (0 = 64)
+};
+
+class Network : public torch::nn::Module {
+public:
+  // Logits for a normalised N×C×S×S batch (S = image_size).  When
+  // capture_layer names a layer, the network replaces that layer's output A
+  // by A.detach().requires_grad_(true), stores it in *captured and continues
+  // from it: a gradient with respect to *captured then runs through the
+  // layers after A only.  Throws std::invalid_argument for an unknown layer.
+  virtual torch::Tensor forward(const torch::Tensor &x,
+                                const std::string &capture_layer = std::string(),
+                                torch::Tensor *captured = nullptr) = 0;
+
+  // CAM target layers from input to output (e.g. "layer1".."layer4").
+  virtual std::vector<std::string> layer_names() const = 0;
+};
+
+// Throws std::invalid_argument for an unknown arch or an unusable spec.
+std::shared_ptr<Network> make_network(const ModelSpec &spec);
+
+// NULL-terminated, static.
+const char *const *arch_names();
+
+// The state dict in timm's order: for every module in registration order, its
+// own parameters then its own buffers, names joined with '.'.
+std::vector<std::pair<std::string, torch::Tensor>> state_dict(Network &net);
+
+} // namespace ct

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "ct-test-data.h"
+
+#define SIDE 32
+#define RECORD (1 + 3 * SIDE * SIDE)
+
+static void
+write_record (guint8  *record,
+              guint    label,
+              GRand   *rand)
+{
+  guint x0 = (label % 2) * (SIDE / 2), y0 = (label / 2) * (SIDE / 2);
+
+  record[0] = label;
+  for (guint c = 0; c < 3; c++)
+    for (guint y = 0; y < SIDE; y++)
+      for (guint x = 0; x < SIDE; x++)
+        {
+          gboolean bright = x >= x0 + 3 && x < x0 + 13 && y >= y0 + 3 && y < y0 + 13;
+          int value = (bright ? 200 : 40) + g_rand_int_range (rand, -30, 31);
+
+          record[1 + c * SIDE * SIDE + y * SIDE + x] = CLAMP (value, 0, 255);
+        }
+}
+
+static void
+write_batch (const char *dir,
+             const char *name,
+             guint       first,
+             guint       n,
+             GRand      *rand)
+{
+  g_autofree guint8 *data = g_malloc ((gsize) n * RECORD);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    write_record (data + (gsize) i * RECORD, (first + i) % 4, rand);
+  g_file_set_contents (path, (const char *) data, (gssize) n * RECORD, &error);
+  g_assert_no_error (error);
+}
+
+char *
+ct_test_write_quadrants (const char *dir,
+                         guint       n_train,
+                         guint       n_test,
+                         guint64     seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed ((guint32) seed);
+  g_autofree char *meta = g_build_filename (dir, "batches.meta.txt", NULL);
+  g_autoptr(GError) error = NULL;
+  guint half = n_train / 2;
+
+  write_batch (dir, "data_batch_1.bin", 0, half, rand);
+  write_batch (dir, "data_batch_2.bin", half, n_train - half, rand);
+  write_batch (dir, "test_batch.bin", 0, n_test, rand);
+  g_file_set_contents (meta, "top-left\ntop-right\nbottom-left\nbottom-right\n", -1, &error);
+  g_assert_no_error (error);
+
+  return g_strdup (dir);
+}
+
+char *
+ct_test_make_tmpdir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("camtrail-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+ct_test_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          ct_test_remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A tiny learnable dataset in the real CIFAR-10 binary layout: 32×32 RGB,
+ * 4 classes named in batches.meta.txt, class k = a bright square in quadrant
+ * k on noise.  Train records are split over two batch files.
+ * Returns: (transfer full): @dir. */
+char *ct_test_write_quadrants (const char *dir,
+                               guint       n_train,
+                               guint       n_test,
+                               guint64     seed);
+
+/* Returns: (transfer full): a new temporary directory; removed by
+ * ct_test_remove_tree(). */
+char *ct_test_make_tmpdir     (void);
+void  ct_test_remove_tree     (const char *path);
+
+G_END_DECLS
