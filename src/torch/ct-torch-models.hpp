@@ -38,13 +38,17 @@ public:
 };
 
 // Throws std::invalid_argument for an unknown arch or an unusable spec.
+// Some parameters are frozen (requires_grad false: camtrail_net's BatchNorm
+// scales, as in airbench); they never get a gradient, so an optimizer skips
+// them and holds no momentum buffer for them.
 std::shared_ptr<Network> make_network(const ModelSpec &spec);
 
 // NULL-terminated, static.
 const char *const *arch_names();
 
 // The state dict in timm's order: for every module in registration order, its
-// own parameters then its own buffers, names joined with '.'.
+// own parameters then its own buffers, names joined with '.'.  The tensors
+// are the network's own (not copies): copy into them under a NoGradGuard to load.
 std::vector<std::pair<std::string, torch::Tensor>> state_dict(Network &net);
 
 } // namespace ct

@@ -59,9 +59,10 @@ typedef struct CtTrainer CtTrainer;
 
 /* ---- Library ---------------------------------------------------------- */
 
-/* Borrowed, static: the libtorch version, e.g. "1.13.1". */
+/* Borrowed, static: the libtorch version its headers declare, e.g. "1.13.0". */
 const char   *ct_torch_version          (void);
-/* Sets libtorch's intra-op threads; n ≤ 0 means the number of cores. */
+/* Sets libtorch's intra-op threads, for every thread that calls into the
+ * shim; n ≤ 0 means the number of cores. */
 CtTorchStatus ct_torch_set_threads      (int              n,
                                          char           **error);
 bool          ct_torch_cuda_available   (void);
@@ -82,12 +83,18 @@ typedef struct {
   uint64_t    seed;         /* initial weights */
 } CtModelConfig;
 
-/* New model with freshly initialised weights, in training mode, on the CPU. */
+/* New model with freshly initialised weights, in training mode, on the CPU.
+ * The weights depend on config->seed alone (it seeds libtorch's global
+ * generator first).  Its target layers are measured here, by one dry forward
+ * pass per layer. */
 CtTorchStatus ct_model_new              (const CtModelConfig *config,
                                          CtModel            **out_model,
                                          char               **error);
 void          ct_model_free             (CtModel             *model);
-/* Moves the model to "cpu" or "cuda[:N]". */
+/* Moves the model to "cpu" or "cuda[:N]" (CT_TORCH_ERROR_INVALID_ARGUMENT
+ * for another name, or CUDA without a usable CUDA build).  Inputs go to that
+ * device and results come back to the CPU by themselves.  Move a model
+ * before making a trainer for it: momentum buffers stay where they were made. */
 CtTorchStatus ct_model_to_device        (CtModel             *model,
                                          const char          *device,
                                          char               **error);
@@ -97,7 +104,8 @@ int           ct_model_get_n_classes    (const CtModel       *model);
  * same architecture (parameters and BatchNorm buffers, num_batches_tracked
  * as int64). */
 size_t        ct_model_get_n_tensors    (const CtModel       *model);
-/* Fills *out with tensor @index; name and data are borrowed. */
+/* Fills *out with tensor @index: a CPU contiguous copy whose name and data
+ * are borrowed (until the next call on @model). */
 CtTorchStatus ct_model_get_tensor       (CtModel             *model,
                                          size_t               index,
                                          CtTorchTensor       *out,
@@ -116,11 +124,13 @@ CtTorchStatus ct_model_get_layer        (const CtModel       *model,
                                          size_t               index,
                                          CtTorchLayer        *out,
                                          char               **error);
-/* Borrowed: the last layer whose map is at least 4×4. */
+/* Borrowed: the last layer whose map is at least 4×4 (the first layer when
+ * none is; NULL only for a NULL model). */
 const char   *ct_model_get_default_layer (const CtModel      *model);
 
 /* Inference in eval mode on @n normalised images (n × C × S × S floats, S the
- * image size).  @out_logits receives n × n_classes. */
+ * image size), in chunks; the model's train/eval mode is restored after.
+ * @out_logits receives n × n_classes.  n = 0 does nothing. */
 CtTorchStatus ct_model_forward          (CtModel             *model,
                                          const float         *input,
                                          size_t               n,
@@ -147,7 +157,10 @@ CtTorchStatus ct_model_grad_cam         (CtModel             *model,
                                          char               **error);
 
 /* Mean cross-entropy (no smoothing) and accuracy of the model in eval mode on
- * uint8 C×H×W images, normalised with @mean/@std, in batches. */
+ * @n ≥ 1 uint8 C×S×S images, normalised as (x/255 − mean)/std with @mean/@std
+ * (C floats each), in batches of @batch_size (0 = 256).  @cancel (nullable)
+ * is checked between batches.  A label ≥ n_classes is
+ * CT_TORCH_ERROR_INVALID_ARGUMENT. */
 CtTorchStatus ct_model_evaluate         (CtModel             *model,
                                          const uint8_t       *images,
                                          const uint8_t       *labels,
@@ -190,7 +203,14 @@ typedef struct {
 typedef void (*CtTrainProgressFunc) (const CtTrainProgress *progress,
                                      void                  *user_data);
 
-/* A trainer borrows @model, which must outlive it. */
+/* A trainer borrows @model, which must outlive it.  Its SGD applies weight
+ * decay to every parameter (BatchNorm and biases too), as
+ * torch.optim.SGD(model.parameters(), ...) does.  An epoch has
+ * ⌊n/batch⌋ batches, plus the partial last one if it holds at least two
+ * images (BatchNorm cannot train on one).  The learning rate of step s
+ * (0-based over the whole run) is the schedule of CtTrainConfig read at
+ * s + ½, so no step has a rate of exactly 0.
+ * @n_train_images (≥ 2) is the size of every epoch. */
 CtTorchStatus ct_trainer_new            (CtModel             *model,
                                          const CtTrainConfig *config,
                                          size_t               n_train_images,
@@ -199,7 +219,12 @@ CtTorchStatus ct_trainer_new            (CtModel             *model,
 void          ct_trainer_free           (CtTrainer           *trainer);
 
 /* Optimizer state (momentum buffers) so that a resumed run continues exactly;
- * names are "momentum_buffer." + parameter name. */
+ * names are "momentum_buffer." + parameter name, in state-dict order.  A
+ * parameter has no buffer before its first step, so the count is 0 for a new
+ * trainer.  A state tensor's name and data are borrowed (until the next call
+ * on @trainer).  Loading replaces the whole state: @tensors may be a subset,
+ * the parameters missing from it start without a buffer; an unknown name or
+ * a wrong shape is CT_TORCH_ERROR_MISMATCH and changes nothing. */
 size_t        ct_trainer_get_n_state_tensors (const CtTrainer *trainer);
 CtTorchStatus ct_trainer_get_state_tensor (CtTrainer         *trainer,
                                           size_t             index,
@@ -210,10 +235,15 @@ CtTorchStatus ct_trainer_load_state     (CtTrainer           *trainer,
                                          size_t               n_tensors,
                                          char               **error);
 
-/* Trains one epoch (1-based @epoch) over @n uint8 C×H×W images: shuffled and
- * augmented from (seed, epoch), normalised with @mean/@std.  Calls @progress
- * (nullable) after every batch; checks @cancel (nullable) between batches.
- * A non-finite loss stops with CT_TORCH_ERROR_NOT_FINITE naming the batch. */
+/* Trains one epoch (1-based @epoch, at most config->epochs) over the
+ * trainer's n_train_images uint8 C×S×S images (@n must equal it): shuffled
+ * and augmented from (seed, epoch) alone, normalised with @mean/@std, so an
+ * epoch run after loading the model and optimizer state saved at the end of
+ * the previous one gives bit-identical weights on the CPU (libtorch's global
+ * generator is reseeded from (seed, epoch) too).  Calls @progress (nullable)
+ * after every batch; checks @cancel (nullable) between batches.  On
+ * CT_TORCH_ERROR_CANCELLED and CT_TORCH_ERROR_NOT_FINITE (which names the
+ * batch) the model is left mid-epoch: do not save it. */
 CtTorchStatus ct_trainer_run_epoch      (CtTrainer           *trainer,
                                          int                  epoch,
                                          const uint8_t       *images,

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "ct-run.h"
+
+static char *
+make_tmpdir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("camtrail-run-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+remove_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static CtManifest *
+sample_manifest (void)
+{
+  CtManifest *m = ct_manifest_new ();
+  const char *classes[] = { "cat", "dog", NULL };
+
+  m->arch = g_strdup ("resnet18");
+  m->width = 0;
+  m->input_size = 32;
+  m->dataset = g_strdup ("cifar-10");
+  m->dataset_path = g_strdup ("/data/cifar");
+  m->classes = g_strdupv ((char **) classes);
+  m->n_classes = 2;
+  m->channels = 3;
+  m->image_size = 32;
+  m->mean[0] = 0.49f; m->mean[1] = 0.48f; m->mean[2] = 0.45f;
+  m->std[0] = 0.25f; m->std[1] = 0.24f; m->std[2] = 0.26f;
+  m->train_images = 50000;
+  m->epochs = 20;
+  m->batch_size = 128;
+  m->lr = 0.1;
+  m->warmup_epochs = 1;
+  m->momentum = 0.9;
+  m->nesterov = TRUE;
+  m->weight_decay = 5e-4;
+  m->label_smoothing = 0.1;
+  m->flip = TRUE;
+  m->translate = 4;
+  m->seed = G_GUINT64_CONSTANT (18446744073709551615);
+  m->n_layers = 1;
+  m->layers = g_new0 (CtRunLayer, 1);
+  m->layers[0].name = g_strdup ("layer4");
+  m->layers[0].channels = 512;
+  m->layers[0].height = 4;
+  m->layers[0].width = 4;
+  m->default_layer = g_strdup ("layer4");
+  m->camtrail_version = g_strdup ("0.1.0");
+  m->torch_version = g_strdup ("1.13.1");
+  m->created = g_strdup ("2026-11-26T08:00:00Z");
+  return m;
+}
+
+static void
+test_manifest_round_trip (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr(CtManifest) written = sample_manifest ();
+  g_autoptr(CtManifest) read = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ct_manifest_save (written, dir, &error));
+  g_assert_no_error (error);
+  read = ct_manifest_load (dir, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpstr (read->arch, ==, "resnet18");
+  g_assert_cmpstr (read->classes[1], ==, "dog");
+  g_assert_null (read->classes[2]);
+  g_assert_cmpint (read->n_classes, ==, 2);
+  g_assert_cmpfloat_with_epsilon (read->mean[2], 0.45f, 1e-6);
+  g_assert_cmpfloat_with_epsilon (read->std[1], 0.24f, 1e-6);
+  g_assert_cmpuint (read->seed, ==, G_GUINT64_CONSTANT (18446744073709551615));
+  g_assert_true (read->nesterov);
+  g_assert_cmpfloat (read->weight_decay, ==, 5e-4);
+  g_assert_cmpuint (read->n_layers, ==, 1);
+  g_assert_cmpstr (read->layers[0].name, ==, "layer4");
+  g_assert_cmpint (read->layers[0].height, ==, 4);
+  g_assert_cmpstr (read->default_layer, ==, "layer4");
+  g_assert_cmpstr (read->created, ==, "2026-11-26T08:00:00Z");
+  remove_dir (dir);
+}
+
+static void
+test_manifest_errors (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "manifest.json", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (ct_manifest_load (dir, &error));
+  g_assert_error (error, CT_RUN_ERROR, CT_RUN_ERROR_NOT_A_RUN);
+  g_clear_error (&error);
+
+  g_file_set_contents (path, "{ \"model\": ", -1, NULL);
+  g_assert_null (ct_manifest_load (dir, &error));
+  g_assert_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+
+  g_file_set_contents (path, "{ \"model\": { \"arch\": 3 } }", -1, NULL);
+  g_assert_null (ct_manifest_load (dir, &error));
+  g_assert_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "\""));
+  remove_dir (dir);
+}
+
+static void
+test_metrics_round_trip (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr(GArray) metrics = g_array_new (FALSE, TRUE, sizeof (CtEpochMetrics));
+  g_autoptr(GArray) read = NULL;
+  g_autoptr(GArray) empty = NULL;
+  g_autoptr(GError) error = NULL;
+  CtEpochMetrics m0 = { 0, NAN, NAN, 2.30, 0.10, 0.0, NAN };
+  CtEpochMetrics m1 = { 1, 1.5, 0.45, 1.2, 0.55, 201.5, 248.1 };
+  const CtEpochMetrics *r;
+
+  empty = ct_metrics_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (empty->len, ==, 0);
+
+  g_array_append_val (metrics, m0);
+  g_array_append_val (metrics, m1);
+  g_assert_true (ct_metrics_save (dir, metrics, &error));
+  read = ct_metrics_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (read->len, ==, 2);
+  r = &g_array_index (read, CtEpochMetrics, 0);
+  g_assert_true (isnan (r->train_loss));
+  g_assert_cmpfloat (r->test_accuracy, ==, 0.10);
+  r = &g_array_index (read, CtEpochMetrics, 1);
+  g_assert_cmpint (r->epoch, ==, 1);
+  g_assert_cmpfloat (r->seconds, ==, 201.5);
+  remove_dir (dir);
+}
+
+static void
+test_list_checkpoints (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  const char *names[] = { "epoch-010.safetensors", "epoch-002.safetensors", "epoch-000.safetensors",
+                          "epoch-003.safetensors.XYZ12", "epoch-abc.safetensors", "notes.txt" };
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ct_run_dup_checkpoint_path ("/runs/a", 7);
+
+  g_assert_cmpstr (path, ==, "/runs/a/epoch-007.safetensors");
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *file = g_build_filename (dir, names[i], NULL);
+      g_file_set_contents (file, "x", 1, NULL);
+    }
+  epochs = ct_run_list_checkpoints (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (epochs->len, ==, 3);
+  g_assert_cmpint (g_array_index (epochs, int, 0), ==, 0);
+  g_assert_cmpint (g_array_index (epochs, int, 1), ==, 2);
+  g_assert_cmpint (g_array_index (epochs, int, 2), ==, 10);
+  remove_dir (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/run/manifest/round-trip", test_manifest_round_trip);
+  g_test_add_func ("/run/manifest/errors", test_manifest_errors);
+  g_test_add_func ("/run/metrics/round-trip", test_metrics_round_trip);
+  g_test_add_func ("/run/checkpoints/list", test_list_checkpoints);
+  return g_test_run ();
+}
