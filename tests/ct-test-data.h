@@ -6,10 +6,10 @@
 G_BEGIN_DECLS
 
 /* A tiny learnable dataset in the real CIFAR-10 binary layout: 32×32 RGB,
- * 4 classes named in batches.meta.txt, class k = a bright square in quadrant
- * k on noise.  Train records are split over two batch files.
+ * 4 classes named in batches.meta.txt (red, green, blue, white), class k =
+ * a square lit in that colour at a random place on noise.  Train records are split over two batch files.
  * Returns: (transfer full): @dir. */
-char *ct_test_write_quadrants (const char *dir,
+char *ct_test_write_squares (const char *dir,
                                guint       n_train,
                                guint       n_test,
                                guint64     seed);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "ct-png.h"
 #include "ct-test-data.h"
@@ -201,7 +203,7 @@ test_malformed_dataset (void)
   gsize length;
 
   g_mkdir (bad, 0755);
-  ct_test_write_quadrants (bad, 64, 16, 2);
+  ct_test_write_squares (bad, 64, 16, 2);
   test_batch = g_build_filename (bad, "test_batch.bin", NULL);
   g_file_get_contents (test_batch, &contents, &length, &error);
   g_assert_no_error (error);
@@ -224,10 +226,10 @@ main (int    argc,
   g_assert_nonnull (g_getenv ("CAMTRAIL_CLI"));
   tmpdir = ct_test_make_tmpdir ();
   g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
-  data_dir = g_build_filename (tmpdir, "quadrants", NULL);
+  data_dir = g_build_filename (tmpdir, "squares", NULL);
   run_dir = g_build_filename (tmpdir, "run", NULL);
   g_mkdir (data_dir, 0755);
-  ct_test_write_quadrants (data_dir, 256, 64, 1);
+  ct_test_write_squares (data_dir, 256, 64, 1);
 
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/help", test_help);

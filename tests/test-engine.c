@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ test_train_writes_run (void)
   g_assert_cmpstr (manifest->arch, ==, "camtrail_net");
   g_assert_cmpstr (manifest->dataset, ==, "cifar-10");
   g_assert_cmpint (manifest->n_classes, ==, 4);
-  g_assert_cmpstr (manifest->classes[3], ==, "bottom-right");
+  g_assert_cmpstr (manifest->classes[3], ==, "white");
   g_assert_cmpint (manifest->channels, ==, 3);
   g_assert_cmpint (manifest->image_size, ==, 32);
   g_assert_cmpuint (manifest->train_images, ==, 512);
@@ -283,7 +284,7 @@ test_cam_grid (void)
         g_assert_cmpfloat (lo, >=, 0.0f);
         g_assert_cmpfloat (hi, <=, 1.0f);
       }
-  /* The trained model gets the learnable quadrants right. */
+  /* The trained model gets the coloured squares right. */
   for (guint i = 0; i < 4; i++)
     g_assert_cmpint (ct_grid_get_cell (clean, 1, i, 0)->predicted, ==, clean->labels[i]);
 
@@ -368,9 +369,9 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   tmpdir = ct_test_make_tmpdir ();
   g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
-  data_dir = g_build_filename (tmpdir, "quadrants", NULL);
+  data_dir = g_build_filename (tmpdir, "squares", NULL);
   g_mkdir (data_dir, 0755);
-  ct_test_write_quadrants (data_dir, 512, 128, 1);
+  ct_test_write_squares (data_dir, 512, 128, 1);
 
   g_test_add_func ("/engine/train/writes-run", test_train_writes_run);
   g_test_add_func ("/engine/train/resume-matches-uninterrupted", test_resume_matches_uninterrupted);

@@ -160,14 +160,18 @@ ct_cli_train (int    argc,
   if (translate < -1)
     return ct_cli_usage_error ("train", "--translate cannot be negative");
 
-  /* Resuming without --arch continues with the run's own architecture. */
-  if (resume && arch == NULL)
+  /* Resuming continues with the run's own architecture and dataset unless
+   * told otherwise. */
+  if (resume)
     {
       g_autoptr(CtManifest) manifest = ct_manifest_load (out, &error);
 
       if (manifest == NULL)
         return ct_cli_fail ("train", error);
-      arch = g_strdup (manifest->arch);
+      if (arch == NULL)
+        arch = g_strdup (manifest->arch);
+      if (data == NULL)
+        data = g_strdup (manifest->dataset_path);
     }
 
   ct_train_options_init (&options, arch);

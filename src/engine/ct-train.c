@@ -24,11 +24,13 @@ ct_train_options_init (CtTrainOptions *options,
   options->data = "fashion-mnist";
   options->epochs = 8;
   options->batch_size = 512;
-  options->lr = 0.2;
+  /* camtrail_net's recipe: 88.1–88.8% on CIFAR-10 in 8 epochs over three
+   * seeds (lr 0.5, wd 1e-3; wd 5e-4 loses about half a point). */
+  options->lr = 0.5;
   options->warmup_epochs = 1.0;
   options->momentum = 0.9;
   options->nesterov = TRUE;
-  options->weight_decay = 5e-4;
+  options->weight_decay = 1e-3;
   options->label_smoothing = 0.2;
   options->flip = TRUE;
   options->translate = 2;
@@ -39,6 +41,7 @@ ct_train_options_init (CtTrainOptions *options,
     {
       options->batch_size = 128;
       options->lr = 0.1;
+      options->weight_decay = 5e-4;
       options->label_smoothing = 0.0;
       options->translate = 4;
     }
