@@ -107,6 +107,9 @@ def main():
     parser.add_argument("json")
     parser.add_argument("--data", help="dataset directory (default: the manifest's)")
     parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--channels-last", action="store_true",
+                        help="run PyTorch in the channels-last layout (a diagnostic: the reference is "
+                             "PyTorch's default layout, as pytorch-grad-cam users run it)")
     args = parser.parse_args()
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
@@ -132,8 +135,11 @@ def main():
                  f"{(len(epochs), len(indices), 1, height, width)}")
     x = torch.from_numpy(ct_data.normalise(images, manifest["dataset"]["mean"],
                                            manifest["dataset"]["std"]))
+    layout = torch.channels_last if args.channels_last else torch.contiguous_format
+    x = x.contiguous(memory_format=layout)
 
-    print(f"# {arch}, layer {layer}, epochs {epochs}, images {indices}, target {cells['target']}")
+    print(f"# {arch}, layer {layer}, epochs {epochs}, images {indices}, target {cells['target']}"
+          + (", PyTorch channels-last" if args.channels_last else ""))
     failures = []
     worst_heatmap = worst_probability = 0.0
     for row, epoch in enumerate(epochs):
@@ -142,7 +148,7 @@ def main():
         # the PyTorch model's (timm / torchvision naming).
         model.load_state_dict(safetensors_io.load_torch(ct_data.checkpoint_path(args.run, epoch)),
                               strict=True)
-        model.eval()
+        model.eval().to(memory_format=layout)
         heatmaps, logits, targets = grad_cam(model, layer, x, cells["target"], labels, height, width)
         probabilities = torch.softmax(logits, 1).numpy()
 
@@ -161,6 +167,15 @@ def main():
 
         if heatmap_diff > args.tolerance:
             failures.append(f"epoch {epoch}: heatmaps differ by {heatmap_diff:.3e} > {args.tolerance:g}")
+            if not args.channels_last:
+                # Says whether the memory layout alone (libtorch's other
+                # convolution kernels) explains the difference.
+                model.to(memory_format=torch.channels_last)
+                other, _, _ = grad_cam(model, layer, x.contiguous(memory_format=torch.channels_last),
+                                       cells["target"], labels, height, width)
+                print(f"           diagnostic: PyTorch channels-last gives heatmap max|Δ| = "
+                      f"{float(np.max(np.abs(other - camtrail[row, :, 0]))):.3e} to Camtrail, "
+                      f"{float(np.max(np.abs(other - heatmaps))):.3e} to PyTorch's default layout")
         if probability_diff > PROBABILITY_TOLERANCE:
             failures.append(f"epoch {epoch}: probabilities differ by {probability_diff:.3e} "
                             f"> {PROBABILITY_TOLERANCE:g}")
