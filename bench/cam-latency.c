@@ -45,25 +45,15 @@ floor_init (Floor             *self,
             guint              n_images,
             GError           **error)
 {
-  CtModelConfig config = {
-    .arch = manifest->arch,
-    .in_channels = manifest->channels,
-    .n_classes = manifest->n_classes,
-    .image_size = manifest->image_size,
-    .input_size = manifest->input_size,
-    .width = manifest->width,
-    .seed = manifest->seed,
-  };
   gsize image_values = ct_split_image_size (test);
 
   self->models = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_model_free);
   for (guint i = 0; i < epochs->len; i++)
     {
       g_autofree char *path = ct_run_dup_checkpoint_path (run, g_array_index (epochs, int, i));
-      CtModel *model = NULL;
-      char *message = NULL;
+      CtModel *model = ct_checkpoint_new_model (manifest, NULL, error);
 
-      if (!ct_torch_check (ct_model_new (&config, &model, &message), message, error))
+      if (model == NULL)
         return FALSE;
       g_ptr_array_add (self->models, model);
       if (!ct_checkpoint_load (model, path, manifest->arch, error))

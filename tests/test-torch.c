@@ -148,7 +148,7 @@ typedef struct {
 } Expected;
 
 static const Expected camtrail_expected[] = {
-  { "stem.conv.weight", CT_TORCH_DTYPE_FLOAT32, 4, 4 },
+  { "stem.conv.weight", CT_TORCH_DTYPE_FLOAT32, 4, 3 },
   { "stem.bn.num_batches_tracked", CT_TORCH_DTYPE_INT64, 0, 0 },
   { "stages.2.bn2.running_var", CT_TORCH_DTYPE_FLOAT32, 1, 32 },
   { "head.fc.weight", CT_TORCH_DTYPE_FLOAT32, 2, 10 },
@@ -300,13 +300,15 @@ test_layers (void)
     { "layer1", 64, 32, 32 }, { "layer2", 128, 16, 16 },
     { "layer3", 256, 8, 8 },  { "layer4", 512, 4, 4 },
   };
+  /* The 2×2 unpadded stem (3·8/8 = 3 channels at width 8) takes one pixel
+   * off; each stage then halves, rounding down. */
   static const ExpectedLayer camtrail[] = {
-    { "stem", 4, 32, 32 },    { "stages.0", 8, 16, 16 },
-    { "stages.1", 32, 8, 8 }, { "stages.2", 32, 4, 4 },
+    { "stem", 3, 31, 31 },    { "stages.0", 8, 15, 15 },
+    { "stages.1", 32, 7, 7 }, { "stages.2", 32, 3, 3 },
   };
   static const ExpectedLayer camtrail_small[] = {
-    { "stem", 4, 16, 16 },    { "stages.0", 8, 8, 8 },
-    { "stages.1", 32, 4, 4 }, { "stages.2", 32, 2, 2 },
+    { "stem", 3, 15, 15 },    { "stages.0", 8, 7, 7 },
+    { "stages.1", 32, 3, 3 }, { "stages.2", 32, 1, 1 },
   };
   g_autoptr (CtModel) resnet18 = new_model ("resnet18", 3, 10, 32, 1);
   g_autoptr (CtModel) net32 = new_model ("camtrail_net", 3, 10, 32, 1);
@@ -319,12 +321,12 @@ test_layers (void)
   CtTorchLayer layer, next;
 
   check_layers (resnet18, resnet, G_N_ELEMENTS (resnet), "layer4");
-  check_layers (net32, camtrail, G_N_ELEMENTS (camtrail), "stages.2");
-  check_layers (net16, camtrail_small, G_N_ELEMENTS (camtrail_small), "stages.1");
+  check_layers (net32, camtrail, G_N_ELEMENTS (camtrail), "stages.1");
+  check_layers (net16, camtrail_small, G_N_ELEMENTS (camtrail_small), "stages.0");
 
   /* The network resizes its input, so the maps follow input_size. */
   g_assert_cmpint (ct_model_new (&resized, &net16to32, NULL), ==, CT_TORCH_OK);
-  check_layers (net16to32, camtrail, G_N_ELEMENTS (camtrail), "stages.2");
+  check_layers (net16to32, camtrail, G_N_ELEMENTS (camtrail), "stages.1");
 
   /* efficientnet_b0 at 32: the default is the last map of at least 4×4. */
   default_layer = ct_model_get_default_layer (efficientnet);

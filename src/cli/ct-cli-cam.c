@@ -221,15 +221,8 @@ ct_cli_cam (int    argc,
   if (colormap_text != NULL && !ct_colormap_from_string (colormap_text, &style.colormap))
     return ct_cli_usage_error ("cam", "unknown colormap “%s”", colormap_text);
   request.scale = CT_CAM_SCALE_IMAGE;
-  if (scale_text != NULL)
-    {
-      if (g_str_equal (scale_text, "raw"))
-        request.scale = CT_CAM_SCALE_RAW;
-      else if (g_str_equal (scale_text, "shared"))
-        request.scale = CT_CAM_SCALE_SHARED;
-      else if (!g_str_equal (scale_text, "image"))
-        return ct_cli_usage_error ("cam", "--cam-scale must be image, raw or shared");
-    }
+  if (scale_text != NULL && !ct_cam_scale_from_string (scale_text, &request.scale))
+    return ct_cli_usage_error ("cam", "--cam-scale must be image, raw or shared");
 
   if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
     return ct_cli_fail ("cam", error);

@@ -192,3 +192,33 @@ ct_softmax (const float *logits,
   for (guint i = 0; i < n; i++)
     out[i] = (float) (exp ((double) logits[i] - highest) / sum);
 }
+
+const char *
+ct_cam_scale_to_string (CtCamScale scale)
+{
+  switch (scale)
+    {
+    case CT_CAM_SCALE_RAW:
+      return "raw";
+    case CT_CAM_SCALE_SHARED:
+      return "shared";
+    case CT_CAM_SCALE_IMAGE:
+    default:
+      return "image";
+    }
+}
+
+gboolean
+ct_cam_scale_from_string (const char *name,
+                          CtCamScale *out_scale)
+{
+  static const CtCamScale scales[] = { CT_CAM_SCALE_IMAGE, CT_CAM_SCALE_RAW, CT_CAM_SCALE_SHARED };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (scales); i++)
+    if (g_strcmp0 (name, ct_cam_scale_to_string (scales[i])) == 0)
+      {
+        *out_scale = scales[i];
+        return TRUE;
+      }
+  return FALSE;
+}

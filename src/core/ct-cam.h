@@ -21,6 +21,11 @@ typedef enum {
   CT_CAM_SCALE_SHARED,  /* ReLU and resize, then one min-max over a group (a column of epochs) */
 } CtCamScale;
 
+/* Returns: (transfer none): "image", "raw" or "shared". */
+const char *ct_cam_scale_to_string   (CtCamScale   scale);
+gboolean    ct_cam_scale_from_string (const char  *name,
+                                      CtCamScale  *out_scale);
+
 /* In place: x ← max(x, 0). */
 void ct_cam_relu          (float       *cam,
                            gsize        n);

@@ -168,21 +168,6 @@ ct_grid_row_summary (CtGrid *self,
   ct_stats_mean_ci95 (max_drops, n, out_max_drop_mean, out_max_drop_ci95);
 }
 
-static const char *
-scale_name (CtCamScale scale)
-{
-  switch (scale)
-    {
-    case CT_CAM_SCALE_RAW:
-      return "raw";
-    case CT_CAM_SCALE_SHARED:
-      return "shared";
-    case CT_CAM_SCALE_IMAGE:
-    default:
-      return "image";
-    }
-}
-
 static void
 add_member_string (JsonBuilder *builder,
                    const char  *name,
@@ -331,7 +316,7 @@ ct_grid_write_json (CtGrid      *self,
       json_builder_add_string_value (builder, seed);
     }
 
-  add_member_string (builder, "scale", scale_name (self->scale));
+  add_member_string (builder, "scale", ct_cam_scale_to_string (self->scale));
 
   json_builder_set_member_name (builder, "classes");
   json_builder_begin_array (builder);

@@ -121,17 +121,6 @@ get_model (CtCamSession  *self,
 {
   CtModel *model = g_hash_table_lookup (self->models, GINT_TO_POINTER (epoch));
   g_autofree char *path = NULL;
-  char *message = NULL;
-  const CtManifest *m = self->manifest;
-  CtModelConfig config = {
-    .arch = m->arch,
-    .in_channels = m->channels,
-    .n_classes = m->n_classes,
-    .image_size = m->image_size,
-    .input_size = m->input_size,
-    .width = m->width,
-    .seed = m->seed,
-  };
 
   if (model != NULL)
     return model;
@@ -142,12 +131,11 @@ get_model (CtCamSession  *self,
       return NULL;
     }
 
-  if (!ct_torch_check (ct_model_new (&config, &model, &message), message, error))
+  model = ct_checkpoint_new_model (self->manifest, self->device, error);
+  if (model == NULL)
     return NULL;
   path = ct_run_dup_checkpoint_path (self->run_dir, epoch);
-  if (!ct_checkpoint_load (model, path, m->arch, error) ||
-      (g_strcmp0 (self->device, "cpu") != 0 &&
-       !ct_torch_check (ct_model_to_device (model, self->device, &message), message, error)))
+  if (!ct_checkpoint_load (model, path, self->manifest->arch, error))
     {
       ct_model_free (model);
       return NULL;

@@ -66,6 +66,34 @@ save_owned (GArray      *owned,
   return ct_safetensors_save (path, views, owned->len, metadata, error);
 }
 
+CtModel *
+ct_checkpoint_new_model (const CtManifest  *manifest,
+                         const char        *device,
+                         GError           **error)
+{
+  CtModelConfig config = {
+    .arch = manifest->arch,
+    .in_channels = manifest->channels,
+    .n_classes = manifest->n_classes,
+    .image_size = manifest->image_size,
+    .input_size = manifest->input_size,
+    .width = manifest->width,
+    .seed = manifest->seed,
+  };
+  CtModel *model = NULL;
+  char *message = NULL;
+
+  if (!ct_torch_check (ct_model_new (&config, &model, &message), message, error))
+    return NULL;
+  if (device != NULL && g_strcmp0 (device, "cpu") != 0 &&
+      !ct_torch_check (ct_model_to_device (model, device, &message), message, error))
+    {
+      ct_model_free (model);
+      return NULL;
+    }
+  return model;
+}
+
 gboolean
 ct_checkpoint_save (CtModel     *model,
                     const char  *path,

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "ct-run.h"
 #include "ct-torch.h"
 
 G_BEGIN_DECLS
@@ -10,6 +11,14 @@ G_BEGIN_DECLS
 /* Model weights and optimizer state ⇄ safetensors files.  Weights keep
  * timm's state_dict() names, so `timm.create_model(arch).load_state_dict(
  * safetensors.torch.load_file(path))` loads a Camtrail checkpoint. */
+
+/* A new model of the architecture, sizes and seed @manifest describes,
+ * moved to @device ("cpu" when NULL); its weights are the seed's initial
+ * ones until a checkpoint is loaded.
+ * Returns: (transfer full) (nullable). */
+CtModel *ct_checkpoint_new_model     (const CtManifest *manifest,
+                                      const char       *device,
+                                      GError          **error);
 
 /* Writes the model's whole state dict to @path atomically, with @metadata
  * (nullable, string → string) in the "__metadata__" block. */

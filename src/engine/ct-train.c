@@ -188,34 +188,6 @@ train_config_from_manifest (const CtManifest *manifest,
   config->seed = manifest->seed;
 }
 
-static CtModel *
-model_for_manifest (const CtManifest  *manifest,
-                    const char        *device,
-                    GError           **error)
-{
-  CtModelConfig config = {
-    .arch = manifest->arch,
-    .in_channels = manifest->channels,
-    .n_classes = manifest->n_classes,
-    .image_size = manifest->image_size,
-    .input_size = manifest->input_size,
-    .width = manifest->width,
-    .seed = manifest->seed,
-  };
-  CtModel *model = NULL;
-  char *message = NULL;
-
-  if (!ct_torch_check (ct_model_new (&config, &model, &message), message, error))
-    return NULL;
-  if (device != NULL && g_strcmp0 (device, "cpu") != 0 &&
-      !ct_torch_check (ct_model_to_device (model, device, &message), message, error))
-    {
-      ct_model_free (model);
-      return NULL;
-    }
-  return model;
-}
-
 static GHashTable *
 checkpoint_metadata (const CtManifest     *manifest,
                      const CtEpochMetrics *metrics)
@@ -341,7 +313,7 @@ ct_train_run (const CtTrainOptions  *options,
       train_images = MIN (manifest->train_images, dataset->train.n_images);
       job.epochs = manifest->epochs;
 
-      model = model_for_manifest (manifest, options->device, error);
+      model = ct_checkpoint_new_model (manifest, options->device, error);
       if (model == NULL)
         return FALSE;
       path = ct_run_dup_checkpoint_path (options->out_dir, last);
@@ -505,7 +477,7 @@ ct_train_reevaluate (const char         *run_dir,
   epochs = ct_run_list_checkpoints (run_dir, error);
   if (epochs == NULL)
     return NULL;
-  model = model_for_manifest (manifest, NULL, error);
+  model = ct_checkpoint_new_model (manifest, NULL, error);
   if (model == NULL)
     return NULL;
 

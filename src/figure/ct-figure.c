@@ -184,21 +184,6 @@ scale_description (CtCamScale scale)
     }
 }
 
-static const char *
-scale_key (CtCamScale scale)
-{
-  switch (scale)
-    {
-    case CT_CAM_SCALE_RAW:
-      return "raw";
-    case CT_CAM_SCALE_SHARED:
-      return "shared";
-    case CT_CAM_SCALE_IMAGE:
-    default:
-      return "image";
-    }
-}
-
 static char *
 dup_title (const CtGrid *grid)
 {
@@ -1003,7 +988,7 @@ ct_figure_write_png (const CtGrid        *grid,
       grid->method != NULL ? grid->method : "",
       grid->layer != NULL ? grid->layer : "",
       grid->target_rule != NULL ? grid->target_rule : "",
-      scale_key (grid->scale),
+      ct_cam_scale_to_string (grid->scale),
       seed,
       colormap != NULL ? colormap : "",
       NULL

@@ -110,8 +110,12 @@ private:
 //
 // After Keller Jordan's airbench94: a stem, three conv groups that each halve
 // the map, a global max pool and a bias-free linear head whose logits are
-// scaled by a fixed temperature.  airbench's data-whitened 2×2 stem conv is
-// replaced by a learned 3×3 conv + BN + GELU (no data-dependent init here).
+// scaled by a fixed temperature.  The stem is airbench's 2×2 unpadded conv
+// (24 channels at the default width) + BN + GELU, learned rather than
+// whitened from the data.  The 2×2 stem makes the maps odd (31, 15, 7, 3 for
+// 32×32 input), and that is not only airbench's shape: on libtorch 1.13's
+// oneDNN a padded 3×3 stem keeping 32×32 maps trained 2.6× slower on 2 cores
+// (84 against 218 img/s, same widths, batch 512, measured in PyTorch).
 
 // airbench's BatchNorm momentum 0.6 in its convention is PyTorch's 1 − 0.6.
 constexpr double kCamtrailBnMomentum = 0.4;
@@ -133,7 +137,7 @@ class CamtrailStemImpl : public nn::Module
 public:
   CamtrailStemImpl (int64_t in, int64_t out)
   {
-    conv = register_module ("conv", make_conv (in, out, 3));
+    conv = register_module ("conv", nn::Conv2d (nn::Conv2dOptions (in, out, 2).bias (false)));
     bn = register_module ("bn", make_camtrail_bn (out));
   }
 
@@ -206,7 +210,7 @@ public:
   {
     const int64_t w = spec.width > 0 ? spec.width : 64;
     const int64_t widths[] = {w, 4 * w, 4 * w};
-    const int64_t stem_width = std::max<int64_t> (1, w / 2);
+    const int64_t stem_width = std::max<int64_t> (2, 3 * w / 8);
 
     stem_ = register_module ("stem", std::make_shared<CamtrailStemImpl> (spec.in_channels, stem_width));
     auto stages = register_module ("stages", nn::ModuleList ());

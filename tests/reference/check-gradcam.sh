@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # name|arch|train options|cam options
 checks='resnet18 layer4|resnet18|--epochs 1 --batch-size 32 --lr 0.01|
 resnet18 layer3|resnet18|reuse|--layer layer3
-camtrail_net stages.2|camtrail_net|--width 16 --epochs 2 --batch-size 32|
+camtrail_net stages.1 (default)|camtrail_net|--width 16 --epochs 2 --batch-size 32|
 camtrail_net stem|camtrail_net|reuse|--layer stem
 efficientnet_b0 blocks.2|efficientnet_b0|--epochs 1 --batch-size 32 --lr 0.01 --train-limit 64|'
 

@@ -65,7 +65,7 @@ def _conv(cin, cout, kernel, stride=1, groups=1, bias=False):
 class CamtrailStem(nn.Module):
     def __init__(self, cin, cout):
         super().__init__()
-        self.conv = _conv(cin, cout, 3)
+        self.conv = nn.Conv2d(cin, cout, 2, bias=False)
         self.bn = _camtrail_bn(cout)
 
     def forward(self, x):
@@ -103,7 +103,7 @@ class CamtrailNet(nn.Module):
     def __init__(self, in_channels=3, n_classes=10, width=0, input_size=0):
         super().__init__()
         w = width if width > 0 else 64
-        stem_width = max(1, w // 2)
+        stem_width = max(2, 3 * w // 8)
         self.resize = InputResize(input_size)
         self.stem = CamtrailStem(in_channels, stem_width)
         self.stages = nn.ModuleList()
