@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -328,8 +329,21 @@ struct CtTrainer {
   torch::Tensor scratch;     // CPU contiguous copy lent by ct_trainer_get_state_tensor
   std::string scratch_name; // and its name
 
-  static std::string state_key(const torch::Tensor &p) {
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
+  // The optimizer's per-parameter state is keyed by the TensorImpl: as its
+  // address in text up to libtorch 1.x, as the pointer itself from 2.0 (the
+  // CUDA PyTorch a -Dlibtorch_dir build may use).
+  using StateKey = std::decay_t<decltype(std::declval<torch::optim::SGD &>().state())>::key_type;
+
+  template <typename Key = StateKey>
+  static Key state_key(const torch::Tensor &p) {
+    if constexpr (std::is_same_v<Key, std::string>) {
+      // What libtorch 1.x's c10::guts::to_string(impl) writes.
+      std::ostringstream text;
+      text << p.unsafeGetTensorImpl();
+      return text.str();
+    }
+    else
+      return p.unsafeGetTensorImpl();
   }
 
   // The momentum buffer of parameter @i, or an undefined tensor.
@@ -899,7 +913,7 @@ CtTorchStatus ct_trainer_load_state(CtTrainer *trainer, const CtTorchTensor *ten
     auto &state = trainer->optimizer->state();
     for (size_t i = 0; i < trainer->params.size(); i++) {
       const auto &p = trainer->params[i];
-      std::string key = CtTrainer::state_key(p);
+      auto key = CtTrainer::state_key(p);
       if (!sources[i].defined()) {
         state.erase(key);
         continue;
