@@ -6,8 +6,8 @@
  * occlusion slider does.
  *
  * Right after each grid it times the floor: libtorch forward passes alone,
- * through the shim, of the very batches the engine runs (clean and
- * perturbed images together, one batch per checkpoint).  Measuring both in
+ * through the shim, of the batches a slider move needs (the perturbed
+ * images, one batch per checkpoint; the engine caches clean logits).  Measuring both in
  * one process, alternately, gives a grid/floor ratio that a busy machine
  * cannot skew much.  A benchmark that prints figures, not a test.
  */
@@ -23,7 +23,7 @@
 
 typedef struct {
   GPtrArray *models;       /* CtModel, one per checkpoint */
-  float     *batch;        /* clean images, then perturbed ones, normalised */
+  float     *batch;        /* the perturbed images, normalised */
   float     *logits;
   guint      n_batch;
 } Floor;
@@ -59,7 +59,7 @@ floor_init (Floor             *self,
       if (!ct_checkpoint_load (model, path, manifest->arch, error))
         return FALSE;
     }
-  self->n_batch = 2 * n_images;
+  self->n_batch = n_images;
   self->batch = g_new (float, self->n_batch * image_values);
   self->logits = g_new (float, (gsize) self->n_batch * manifest->n_classes);
   return TRUE;
@@ -83,9 +83,8 @@ floor_run (Floor            *self,
     {
       const guint8 *pixels = ct_split_image (test, images[i]);
 
-      ct_image_to_unit (pixels, image_values, self->batch + (gsize) i * image_values);
       ct_perturb_apply (perturb, pixels, test->channels, test->height, test->width, manifest->mean,
-                        images[i], 0, self->batch + (gsize) (n_images + i) * image_values);
+                        images[i], 0, self->batch + (gsize) i * image_values);
     }
   ct_image_normalize (self->batch, self->n_batch, test->channels,
                       (gsize) test->height * test->width, manifest->mean, manifest->std);
@@ -244,7 +243,7 @@ main (int    argc,
           ratios[i] = grid_time / MAX (floor_time, 1e-9);
         }
       if (i == -warmup)
-        printf ("cam-latency: %s, layer %s, %u checkpoints × %d images (+ their clean copies), "
+        printf ("cam-latency: %s, layer %s, %u checkpoints × %d images "
                 "perturbation: %s, %d threads\n",
                 manifest->arch, grid->layer, epochs->len, n_images, grid->perturbation, threads);
     }

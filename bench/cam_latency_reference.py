@@ -1,12 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The PyTorch side of bench/cam-latency.sh: on the same checkpoints and test
-images as bench/cam-latency, times per grid (checkpoints × images, every
-image clean and perturbed in one batch per checkpoint, as
-src/engine/ct-cam-job.c batches them):
+images as bench/cam-latency, times per grid (checkpoints × images):
 
-  (a) the floor: the forward passes alone of those batches under
-      torch.no_grad(), one per checkpoint;
+  (a) the floor: the forward passes alone of the perturbed images under
+      torch.no_grad(), one batch per checkpoint — what a slider move needs
+      at the least (src/engine/ct-cam-job.c caches the clean logits);
   (b) a pytorch-grad-cam-style grid: per grid the perturbation (occlusion,
       then noise, then a clip, in numpy) and normalisation, and per
       checkpoint a forward hook on the target layer, a tensor hook for its
@@ -145,16 +144,15 @@ def main():
         models.append(model.eval())
 
     print(f"cam_latency_reference: PyTorch {torch.__version__} eager, {arch}, layer {layer_name}, "
-          f"{len(epochs)} checkpoints × {len(images)} images (+ their clean copies), "
+          f"{len(epochs)} checkpoints × {len(images)} images, "
           f"noise σ={args.noise}, {args.occlude} occluded pixels, {args.threads} threads")
     gradcam_iterations = min(args.gradcam_iterations or args.iterations, args.iterations)
     floor_ms, gradcam_ms, paired = [], [], []
     for i in range(-args.warmup, args.iterations):
         rng = np.random.default_rng(i + args.warmup + 1)
 
-        # (a) the floor: forward passes of the same batches, no autograd.
-        batch = torch.from_numpy(np.concatenate([clean, normalise(perturb(images, args.noise, args.occlude, rng),
-                                                                  mean, std)]))
+        # (a) the floor: forward passes of the perturbed batch, no autograd.
+        batch = torch.from_numpy(normalise(perturb(images, args.noise, args.occlude, rng), mean, std))
         started = time.perf_counter()
         with torch.no_grad():
             for model in models:

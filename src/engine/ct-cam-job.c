@@ -21,6 +21,7 @@ struct _CtCamSession {
   CtDataset  *dataset;
   GArray     *epochs;
   GHashTable *models;     /* epoch → CtModel */
+  GHashTable *clean;      /* "epoch/image" → float[n_classes] clean logits */
 };
 
 static void
@@ -40,6 +41,7 @@ ct_cam_session_new (const char  *run_dir,
   self->run_dir = g_strdup (run_dir);
   self->device = g_strdup (device != NULL ? device : "cpu");
   self->models = g_hash_table_new_full (NULL, NULL, NULL, model_free);
+  self->clean = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   self->manifest = ct_manifest_load (run_dir, error);
   if (self->manifest == NULL)
@@ -83,6 +85,7 @@ ct_cam_session_free (CtCamSession *self)
   g_clear_pointer (&self->dataset, ct_dataset_free);
   g_clear_pointer (&self->epochs, g_array_unref);
   g_clear_pointer (&self->models, g_hash_table_unref);
+  g_clear_pointer (&self->clean, g_hash_table_unref);
   g_free (self);
 }
 
@@ -202,6 +205,45 @@ describe_target (const CtCamRequest *request,
     default:
       return g_strdup ("predicted");
     }
+}
+
+/* Fills rows 0..n_images−1 of @logits with the clean images' logits at
+ * @epoch: from the session's cache, or from one forward pass over @clean
+ * (the normalised clean images) when any is missing.  A slider move changes
+ * only the perturbed images, so it costs no clean pass at all. */
+static gboolean
+clean_logits (CtCamSession  *self,
+              CtModel       *model,
+              int            epoch,
+              const guint   *images,
+              guint          n_images,
+              const float   *clean,
+              float         *logits,
+              GError       **error)
+{
+  guint K = self->manifest->n_classes;
+  gboolean complete = TRUE;
+  char *message = NULL;
+
+  for (guint i = 0; i < n_images && complete; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%d/%u", epoch, images[i]);
+      const float *cached = g_hash_table_lookup (self->clean, key);
+
+      if (cached != NULL)
+        memcpy (logits + (gsize) i * K, cached, K * sizeof (float));
+      else
+        complete = FALSE;
+    }
+  if (complete)
+    return TRUE;
+
+  if (!ct_torch_check (ct_model_forward (model, clean, n_images, logits, &message), message, error))
+    return FALSE;
+  for (guint i = 0; i < n_images; i++)
+    g_hash_table_insert (self->clean, g_strdup_printf ("%d/%u", epoch, images[i]),
+                         g_memdup2 (logits + (gsize) i * K, K * sizeof (float)));
+  return TRUE;
 }
 
 /* One min-max over a column of epochs, so magnitudes compare between rows. */
@@ -354,9 +396,24 @@ ct_cam_session_compute (CtCamSession        *self,
       model = get_model (self, request->epochs[row], error);
       if (model == NULL)
         return NULL;
-      if (!ct_torch_check (ct_model_grad_cam (model, layer->name, batch, n_batch, targets,
-                                              weighted, logits, used, &message),
-                           message, error))
+      if (perturbed)
+        {
+          /* Clean logits come from the cache; Grad-CAM runs on the
+           * perturbed images only. */
+          gsize skip = n_clean;
+
+          if (!clean_logits (self, model, request->epochs[row], request->images, n_clean,
+                             batch, logits, error) ||
+              !ct_torch_check (ct_model_grad_cam (model, layer->name,
+                                                  batch + skip * image_values, n_shown,
+                                                  targets + skip, weighted + skip * map_size,
+                                                  logits + skip * K, used + skip, &message),
+                               message, error))
+            return NULL;
+        }
+      else if (!ct_torch_check (ct_model_grad_cam (model, layer->name, batch, n_batch, targets,
+                                                   weighted, logits, used, &message),
+                                message, error))
         return NULL;
 
       for (guint i = 0; i < n_clean; i++)

@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 /* Grad-CAM grids over the checkpoints of one run.  A session keeps the run's
  * dataset and one model per checkpoint in memory, so a new request (a slider
  * move) costs one batched forward and one backward to the target layer per
- * checkpoint and nothing else. */
+ * checkpoint and nothing else: the clean images' logits, needed for the
+ * confidence drop, are cached per (checkpoint, image). */
 
 typedef enum {
   CT_TARGET_RULE_PREDICTED,   /* the class predicted on the image shown (default) */
