@@ -177,24 +177,37 @@ typedef struct {
   gboolean    failed;
 } Reader;
 
+/* The member @member of @object if it is a node of @type, else an error
+ * saying it is missing or not @what. */
+static JsonNode *
+read_member (Reader       *reader,
+             JsonObject   *object,
+             const char   *member,
+             JsonNodeType  type,
+             const char   *what)
+{
+  JsonNode *node;
+
+  if (reader->failed || object == NULL)
+    return NULL;
+  node = json_object_get_member (object, member);
+  if (node == NULL || JSON_NODE_TYPE (node) != type)
+    {
+      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: \"%s\" is missing or not %s", reader->path, member, what);
+      reader->failed = TRUE;
+      return NULL;
+    }
+  return node;
+}
+
 static JsonObject *
 read_object (Reader     *reader,
              JsonObject *object,
              const char *member)
 {
-  JsonNode *node;
-
-  if (reader->failed)
-    return NULL;
-  node = json_object_get_member (object, member);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
-                   "%s: \"%s\" is missing or not an object", reader->path, member);
-      reader->failed = TRUE;
-      return NULL;
-    }
-  return json_node_get_object (node);
+  JsonNode *node = read_member (reader, object, member, JSON_NODE_OBJECT, "an object");
+  return node != NULL ? json_node_get_object (node) : NULL;
 }
 
 static JsonArray *
@@ -202,19 +215,8 @@ read_array (Reader     *reader,
             JsonObject *object,
             const char *member)
 {
-  JsonNode *node;
-
-  if (reader->failed)
-    return NULL;
-  node = json_object_get_member (object, member);
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
-    {
-      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
-                   "%s: \"%s\" is missing or not an array", reader->path, member);
-      reader->failed = TRUE;
-      return NULL;
-    }
-  return json_node_get_array (node);
+  JsonNode *node = read_member (reader, object, member, JSON_NODE_ARRAY, "an array");
+  return node != NULL ? json_node_get_array (node) : NULL;
 }
 
 static JsonNode *
