@@ -43,6 +43,19 @@ static const Entry inferno_reference[] = {
   { 255, { 252, 254, 164 } },
 };
 
+/* cv2.COLORMAP_TURBO rounds the same float table that matplotlib truncates,
+ * so its 127 is (161, 253, 61) and its 255 is (122, 4, 3): matplotlib's
+ * bytes are the ones expected here. */
+static const Entry turbo_reference[] = {
+  {   0, {  48,  18,  59 } },
+  {   1, {  49,  21,  66 } },
+  {  64, {  40, 187, 235 } },
+  { 127, { 161, 252,  61 } },
+  { 128, { 164, 252,  59 } },
+  { 192, { 250, 125,  32 } },
+  { 255, { 122,   4,   2 } },
+};
+
 static void
 assert_rgb (const guint8 *actual,
             const guint8 *expected)
@@ -89,6 +102,22 @@ test_viridis_inferno_match_matplotlib (void)
 }
 
 static void
+test_turbo_matches_matplotlib (void)
+{
+  static const guint8 turbo_127[3] = { 161, 252, 61 };
+  static const guint8 turbo_255[3] = { 122, 4, 2 };
+  guint8 rgb[3];
+
+  check_reference (CT_COLORMAP_TURBO, turbo_reference, G_N_ELEMENTS (turbo_reference));
+
+  /* The same uint8 quantisation as the other maps: 0.5 is entry 127. */
+  ct_colormap_lookup (CT_COLORMAP_TURBO, 0.5f, rgb);
+  assert_rgb (rgb, turbo_127);
+  ct_colormap_lookup (CT_COLORMAP_TURBO, 1.0f, rgb);
+  assert_rgb (rgb, turbo_255);
+}
+
+static void
 test_quantisation (void)
 {
   static const guint8 jet_0[3] = { 0, 0, 128 };
@@ -126,6 +155,7 @@ test_strings (void)
   g_assert_cmpstr (ct_colormap_to_string (CT_COLORMAP_JET), ==, "jet");
   g_assert_cmpstr (ct_colormap_to_string (CT_COLORMAP_VIRIDIS), ==, "viridis");
   g_assert_cmpstr (ct_colormap_to_string (CT_COLORMAP_INFERNO), ==, "inferno");
+  g_assert_cmpstr (ct_colormap_to_string (CT_COLORMAP_TURBO), ==, "turbo");
   g_assert_null (ct_colormap_to_string ((CtColormap) 42));
 
   g_assert_true (ct_colormap_from_string ("inferno", &colormap));
@@ -134,6 +164,16 @@ test_strings (void)
   g_assert_cmpint (colormap, ==, CT_COLORMAP_VIRIDIS);
   g_assert_true (ct_colormap_from_string ("jet", &colormap));
   g_assert_cmpint (colormap, ==, CT_COLORMAP_JET);
+  g_assert_true (ct_colormap_from_string ("TURBO", &colormap));
+  g_assert_cmpint (colormap, ==, CT_COLORMAP_TURBO);
+
+  /* Every map's name reads back as the same map. */
+  for (CtColormap each = CT_COLORMAP_JET; each <= CT_COLORMAP_TURBO; each++)
+    {
+      g_assert_true (ct_colormap_from_string (ct_colormap_to_string (each), &colormap));
+      g_assert_cmpint (colormap, ==, each);
+    }
+  colormap = CT_COLORMAP_JET;
 
   g_assert_false (ct_colormap_from_string ("parula", &colormap));
   g_assert_false (ct_colormap_from_string (NULL, &colormap));
@@ -234,6 +274,7 @@ main (int argc, char **argv)
   g_test_add_func ("/colormap/jet-matches-opencv", test_jet_matches_opencv);
   g_test_add_func ("/colormap/viridis-inferno-match-matplotlib",
                    test_viridis_inferno_match_matplotlib);
+  g_test_add_func ("/colormap/turbo-matches-matplotlib", test_turbo_matches_matplotlib);
   g_test_add_func ("/colormap/quantisation", test_quantisation);
   g_test_add_func ("/colormap/strings", test_strings);
   g_test_add_func ("/colormap/overlay/black-image", test_overlay_black_image);

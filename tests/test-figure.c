@@ -394,6 +394,49 @@ test_write_png_scaled (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* ct_figure_write picks the format from the name; vector files start with
+ * their format's signature, and an unknown suffix is refused. */
+static void
+test_write_formats (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (1, "none");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-figure-XXXXXX", &error);
+  static const struct { const char *name; const char *magic; } files[] = {
+    { "figure.png", "\x89PNG" },
+    { "figure.svg", "<?xml" },
+    { "figure.PDF", "%PDF-" },
+  };
+  CtFigureStyle style;
+
+  g_assert_no_error (error);
+  ct_figure_style_init (&style);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i].name, NULL);
+      g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      g_assert_true (ct_figure_write (grid, &style, path, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+      g_assert_cmpuint (length, >, 200);
+      g_assert_true (g_str_has_prefix (contents, files[i].magic));
+      g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+      g_unlink (path);
+    }
+
+  {
+    g_autofree char *path = g_build_filename (dir, "figure.jpg", NULL);
+
+    g_assert_false (ct_figure_write (grid, &style, path, &error));
+    g_assert_error (error, CT_FIGURE_ERROR, CT_FIGURE_ERROR_FORMAT);
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  }
+  g_rmdir (dir);
+}
+
 static void
 test_too_large (void)
 {
@@ -457,6 +500,7 @@ main (int argc, char **argv)
   g_test_add_func ("/figure/perturbed-layout", test_perturbed_layout);
   g_test_add_func ("/figure/write-png", test_write_png);
   g_test_add_func ("/figure/write-png-scaled", test_write_png_scaled);
+  g_test_add_func ("/figure/write-formats", test_write_formats);
   g_test_add_func ("/figure/too-large", test_too_large);
   g_test_add_func ("/figure/draw-cell-at-offset", test_draw_cell_at_offset);
 

@@ -135,6 +135,60 @@ test_grid_new (void)
 }
 
 static void
+test_grid_dup_row_concat (void)
+{
+  g_autoptr(CtGrid) grid = make_grid ();
+  g_autoptr(CtGrid) row0 = NULL;
+  g_autoptr(CtGrid) row1 = NULL;
+  g_autoptr(CtGrid) joined = NULL;
+  const CtGrid *parts[2];
+
+  /* Split make_grid() into its two rows, then join them back. */
+  row0 = ct_grid_dup_row (grid, 0);
+  row1 = ct_grid_dup_row (grid, 1);
+  g_assert_cmpuint (row1->n_rows, ==, 1);
+  g_assert_cmpint (row1->epochs[0], ==, 3);
+
+  parts[0] = row0;
+  parts[1] = row1;
+  joined = ct_grid_concat (parts, 2);
+
+  {
+    g_autoptr(CtGrid) cell = ct_grid_dup_cell (grid, 1, 1, 0);
+    CtGridCell *want = ct_grid_get_cell (grid, 1, 1, 0);
+
+    g_assert_cmpuint (cell->n_rows * cell->n_images * cell->n_rounds, ==, 1);
+    g_assert_cmpint (cell->epochs[0], ==, 3);
+    g_assert_cmpuint (cell->image_indices[0], ==, 42);
+    g_assert_cmpint (cell->labels[0], ==, 0);
+    g_assert_cmpmem (cell->images, sizeof (float) * 6, ct_grid_get_image (grid, 1, 0), sizeof (float) * 6);
+    g_assert_cmpmem (cell->cells[0].heatmap, sizeof (float) * 6, want->heatmap, sizeof (float) * 6);
+    g_assert_cmpfloat (cell->cells[0].probability, ==, want->probability);
+  }
+
+  g_assert_cmpuint (joined->n_rows, ==, 2);
+  g_assert_cmpint (joined->epochs[0], ==, 0);
+  g_assert_cmpint (joined->epochs[1], ==, 3);
+  g_assert_cmpstr (joined->layer, ==, "layer4");
+  g_assert_cmpstr (joined->classes[2], ==, "frog");
+  g_assert_cmpuint (joined->image_indices[1], ==, 42);
+  for (guint row = 0; row < 2; row++)
+    for (guint image = 0; image < 2; image++)
+      for (guint round = 0; round < 2; round++)
+        {
+          CtGridCell *want = ct_grid_get_cell (grid, row, image, round);
+          CtGridCell *got = ct_grid_get_cell (joined, row, image, round);
+
+          g_assert_cmpint (got->predicted, ==, want->predicted);
+          g_assert_cmpfloat (got->confidence_drop, ==, want->confidence_drop);
+          g_assert_true (got->heatmap != want->heatmap);
+          g_assert_cmpmem (got->heatmap, sizeof (float) * 6, want->heatmap, sizeof (float) * 6);
+          g_assert_cmpmem (got->probabilities, sizeof (float) * 3,
+                           want->probabilities, sizeof (float) * 3);
+        }
+}
+
+static void
 test_grid_row_summary (void)
 {
   g_autoptr(CtGrid) grid = make_grid ();
@@ -360,6 +414,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/grid/new", test_grid_new);
+  g_test_add_func ("/grid/dup-row-concat", test_grid_dup_row_concat);
   g_test_add_func ("/grid/row-summary", test_grid_row_summary);
   g_test_add_func ("/grid/json", test_grid_json);
   g_test_add_func ("/grid/json-sparse", test_grid_json_sparse);

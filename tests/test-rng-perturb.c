@@ -222,6 +222,47 @@ test_rng_normal (void)
   g_assert_cmpfloat_with_epsilon ((double) inside / n, 0.95, 0.004);
 }
 
+static void
+test_rng_sample_indices (void)
+{
+  /* The CLI's "--random 8 --seed 42" on a 10000-image test split picked
+   * these before the sampler moved into core; it must keep picking them. */
+  static const guint pinned[] = { 7638, 2005, 5186, 8932, 8831, 8755, 5145, 5404 };
+  g_autoptr(GArray) sample = ct_rng_sample_indices (10000, 8, 42);
+  g_autoptr(GArray) again = ct_rng_sample_indices (10000, 8, 42);
+  g_autoptr(GArray) other = ct_rng_sample_indices (10000, 8, 43);
+  g_autoptr(GArray) many = ct_rng_sample_indices (1000, 500, 3);
+  g_autoptr(GArray) clamped = ct_rng_sample_indices (10, 50, 7);
+  g_autoptr(GArray) empty = ct_rng_sample_indices (0, 5, 7);
+  gboolean seen[1000] = { FALSE };
+  gboolean all[10] = { FALSE };
+
+  g_assert_cmpmem (sample->data, sample->len * sizeof (guint), pinned, sizeof pinned);
+  g_assert_cmpmem (again->data, again->len * sizeof (guint),
+                   sample->data, sample->len * sizeof (guint));
+  g_assert_cmpuint (other->len, ==, 8);
+  g_assert_true (memcmp (other->data, sample->data, sizeof pinned) != 0);
+
+  g_assert_cmpuint (many->len, ==, 500);
+  for (guint i = 0; i < many->len; i++)
+    {
+      guint index = g_array_index (many, guint, i);
+
+      g_assert_cmpuint (index, <, 1000);
+      g_assert_false (seen[index]);
+      seen[index] = TRUE;
+    }
+
+  /* Asking for more than there are gives a permutation of all of them. */
+  g_assert_cmpuint (clamped->len, ==, 10);
+  for (guint i = 0; i < clamped->len; i++)
+    all[g_array_index (clamped, guint, i)] = TRUE;
+  for (guint i = 0; i < 10; i++)
+    g_assert_true (all[i]);
+
+  g_assert_cmpuint (empty->len, ==, 0);
+}
+
 /* ---- ct-image -------------------------------------------------------- */
 
 static void
@@ -867,6 +908,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rng/below", test_rng_below);
   g_test_add_func ("/rng/below-large-bound", test_rng_below_unbiased_large_bound);
   g_test_add_func ("/rng/normal", test_rng_normal);
+  g_test_add_func ("/rng/sample-indices", test_rng_sample_indices);
 
   g_test_add_func ("/image/to-unit", test_image_to_unit);
   g_test_add_func ("/image/normalize", test_image_normalize);

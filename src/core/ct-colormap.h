@@ -9,9 +9,10 @@ typedef enum {
   CT_COLORMAP_JET,       /* OpenCV's COLORMAP_JET, pytorch-grad-cam's default */
   CT_COLORMAP_VIRIDIS,   /* perceptually uniform, colour-blind friendly */
   CT_COLORMAP_INFERNO,
+  CT_COLORMAP_TURBO,     /* Google's Turbo: a smoother, perceptually saner jet */
 } CtColormap;
 
-/* Returns: (transfer none) (nullable): "jet", "viridis", "inferno". */
+/* Returns: (transfer none) (nullable): "jet", "viridis", "inferno", "turbo". */
 const char *ct_colormap_to_string   (CtColormap  colormap);
 gboolean    ct_colormap_from_string (const char *name,
                                      CtColormap *out_colormap);

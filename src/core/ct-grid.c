@@ -104,6 +104,145 @@ ct_grid_get_image (CtGrid *self,
   return self->images + ((gsize) image * self->n_rounds + round) * image_size;
 }
 
+/* A grid of @n_rows rows shaped like @like, with its images and metadata. */
+static CtGrid *
+new_like (const CtGrid *like,
+          guint         n_rows)
+{
+  CtGrid *self = ct_grid_new (n_rows, like->n_images, like->n_rounds, like->channels,
+                              like->height, like->width, like->n_classes);
+
+  self->run_name = g_strdup (like->run_name);
+  self->arch = g_strdup (like->arch);
+  self->dataset = g_strdup (like->dataset);
+  self->layer = g_strdup (like->layer);
+  self->method = g_strdup (like->method);
+  self->target_rule = g_strdup (like->target_rule);
+  self->perturbation = g_strdup (like->perturbation);
+  self->seed = like->seed;
+  self->scale = like->scale;
+  self->classes = g_strdupv (like->classes);
+  memcpy (self->image_indices, like->image_indices, sizeof (guint) * like->n_images);
+  memcpy (self->labels, like->labels, sizeof (int) * like->n_images);
+  memcpy (self->images, like->images,
+          sizeof (float) * like->n_images * like->n_rounds *
+          like->channels * like->height * like->width);
+  return self;
+}
+
+/* Deep-copies one cell's values; @to keeps its own arrays. */
+static void
+copy_cell (CtGridCell       *to,
+           const CtGridCell *from,
+           guint             n_classes,
+           gsize             plane)
+{
+  float *probabilities = to->probabilities;
+  float *heatmap = to->heatmap;
+
+  *to = *from;
+  to->probabilities = probabilities;
+  to->heatmap = heatmap;
+  memcpy (probabilities, from->probabilities, sizeof (float) * n_classes);
+  memcpy (heatmap, from->heatmap, sizeof (float) * plane);
+}
+
+/* Deep-copies row @from_row of @from into row @to_row of @to. */
+static void
+copy_row (CtGrid       *to,
+          guint         to_row,
+          const CtGrid *from,
+          guint         from_row)
+{
+  gsize cells_per_row = (gsize) from->n_images * from->n_rounds;
+  gsize plane = (gsize) from->height * from->width;
+
+  to->epochs[to_row] = from->epochs[from_row];
+  for (gsize k = 0; k < cells_per_row; k++)
+    copy_cell (&to->cells[to_row * cells_per_row + k],
+               &from->cells[from_row * cells_per_row + k], from->n_classes, plane);
+}
+
+CtGrid *
+ct_grid_dup_row (const CtGrid *self,
+                 guint         row)
+{
+  CtGrid *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (row < self->n_rows, NULL);
+
+  copy = new_like (self, 1);
+  copy_row (copy, 0, self, row);
+  return copy;
+}
+
+CtGrid *
+ct_grid_dup_cell (const CtGrid *self,
+                  guint         row,
+                  guint         image,
+                  guint         round)
+{
+  CtGrid *copy;
+  gsize image_size;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (row < self->n_rows && image < self->n_images && round < self->n_rounds, NULL);
+
+  copy = ct_grid_new (1, 1, 1, self->channels, self->height, self->width, self->n_classes);
+  copy->run_name = g_strdup (self->run_name);
+  copy->arch = g_strdup (self->arch);
+  copy->dataset = g_strdup (self->dataset);
+  copy->layer = g_strdup (self->layer);
+  copy->method = g_strdup (self->method);
+  copy->target_rule = g_strdup (self->target_rule);
+  copy->perturbation = g_strdup (self->perturbation);
+  copy->seed = self->seed;
+  copy->scale = self->scale;
+  copy->classes = g_strdupv (self->classes);
+  copy->epochs[0] = self->epochs[row];
+  copy->image_indices[0] = self->image_indices[image];
+  copy->labels[0] = self->labels[image];
+  image_size = (gsize) self->channels * self->height * self->width;
+  memcpy (copy->images, self->images + ((gsize) image * self->n_rounds + round) * image_size,
+          sizeof (float) * image_size);
+  copy_cell (copy->cells,
+             &self->cells[((gsize) row * self->n_images + image) * self->n_rounds + round],
+             self->n_classes, (gsize) self->height * self->width);
+  return copy;
+}
+
+CtGrid *
+ct_grid_concat (const CtGrid *const *parts,
+                guint                n_parts)
+{
+  const CtGrid *first;
+  CtGrid *self;
+  guint n_rows = 0;
+  guint row = 0;
+
+  g_return_val_if_fail (parts != NULL && n_parts > 0, NULL);
+
+  first = parts[0];
+  for (guint i = 0; i < n_parts; i++)
+    {
+      g_return_val_if_fail (parts[i]->n_images == first->n_images &&
+                            parts[i]->n_rounds == first->n_rounds &&
+                            parts[i]->channels == first->channels &&
+                            parts[i]->height == first->height &&
+                            parts[i]->width == first->width &&
+                            parts[i]->n_classes == first->n_classes, NULL);
+      n_rows += parts[i]->n_rows;
+    }
+
+  self = new_like (first, n_rows);
+  for (guint i = 0; i < n_parts; i++)
+    for (guint r = 0; r < parts[i]->n_rows; r++)
+      copy_row (self, row++, parts[i], r);
+
+  return self;
+}
+
 gboolean
 ct_grid_write_npy (CtGrid      *self,
                    const char  *path,

@@ -71,6 +71,26 @@ float      *ct_grid_get_image  (CtGrid *self,
                                 guint   image,
                                 guint   round);
 
+/* Joins the rows of @parts, in order, into one grid: the window receives a
+ * request's checkpoint rows one at a time and exports them as one figure.
+ * Every part must come from the same request (same images, rounds, sizes
+ * and classes); the images and metadata are taken from @parts[0].
+ * Returns: (transfer full). */
+CtGrid     *ct_grid_concat     (const CtGrid *const *parts,
+                                guint                n_parts);
+
+/* Returns: (transfer full): row @row of @self alone, with its images and
+ * metadata. */
+CtGrid     *ct_grid_dup_row    (const CtGrid        *self,
+                                guint                row);
+
+/* Returns: (transfer full): the one cell (@row, @image, @round) as a
+ * 1 × 1 × 1 grid, with its image and metadata. */
+CtGrid     *ct_grid_dup_cell   (const CtGrid        *self,
+                                guint                row,
+                                guint                image,
+                                guint                round);
+
 /* Heatmaps as float32 [epochs, images, rounds, H, W] in NumPy's .npy. */
 gboolean    ct_grid_write_npy  (CtGrid      *self,
                                 const char  *path,

@@ -4,6 +4,8 @@
 #include <math.h>
 
 #define GOLDEN_GAMMA G_GUINT64_CONSTANT (0x9E3779B97F4A7C15)
+/* "samp": keeps sampling apart from the perturbations' streams. */
+#define STREAM_SAMPLE 0x73616d70u
 
 /* The splitmix64 output function: a bijection on 64 bits with full
  * avalanche, so inputs that differ in one bit give unrelated outputs. */
@@ -113,4 +115,39 @@ ct_rng_normal (CtRng *self)
 
   /* 1 − u1 lies in (0, 1], so the logarithm is always finite. */
   return sqrt (-2.0 * log (1.0 - u1)) * cos (2.0 * G_PI * u2);
+}
+
+void
+ct_rng_shuffle (CtRng *self,
+                guint *values,
+                guint  n)
+{
+  for (guint i = n; i > 1; i--)
+    {
+      guint j = ct_rng_below (self, i);
+      guint tmp = values[i - 1];
+
+      values[i - 1] = values[j];
+      values[j] = tmp;
+    }
+}
+
+GArray *
+ct_rng_sample_indices (guint   n,
+                       guint   count,
+                       guint64 seed)
+{
+  g_autofree guint *order = g_new (guint, n);
+  GArray *sample = g_array_new (FALSE, FALSE, sizeof (guint));
+  CtRng rng;
+
+  /* The whole permutation is drawn even for a small @count: Fisher–Yates
+   * from the top settles the first slots last, and the CLI's samples must
+   * stay what they always were. */
+  ct_rng_init (&rng, seed, STREAM_SAMPLE, 0, 0);
+  for (guint i = 0; i < n; i++)
+    order[i] = i;
+  ct_rng_shuffle (&rng, order, n);
+  g_array_append_vals (sample, order, MIN (count, n));
+  return sample;
 }

@@ -26,5 +26,18 @@ guint32 ct_rng_below    (CtRng   *self,
 /* Standard normal by Box–Muller, one value per call so that a stream's
  * draws do not depend on how many came before in pairs. */
 double  ct_rng_normal   (CtRng   *self);
+/* Shuffles @values in place (Fisher–Yates from the last element down). */
+void    ct_rng_shuffle  (CtRng   *self,
+                         guint   *values,
+                         guint    n);
+
+/* A seeded sample of min(@count, @n) distinct indices in [0, @n), in draw
+ * order: the start of a shuffle of 0…n−1 by the stream (@seed, "samp").
+ * The CLI's --random and the window's image picker share it, so one seed
+ * names the same images in both.
+ * Returns: (transfer full) (element-type guint). */
+GArray *ct_rng_sample_indices (guint   n,
+                               guint   count,
+                               guint64 seed);
 
 G_END_DECLS

@@ -8,10 +8,9 @@
 #include "ct-rng.h"
 #include "ct-torch-glib.h"
 
-/* Stream numbers keep the engine's random draws apart from the
- * perturbations' own streams. */
+/* The stream number keeps the scan's order apart from the perturbations'
+ * streams and from ct_rng_sample_indices(). */
 #define STREAM_MISCLASSIFIED 0x6d697363u
-#define STREAM_SAMPLE        0x73616d70u
 #define SCAN_BATCH           256
 
 struct _CtCamSession {
@@ -89,6 +88,12 @@ ct_cam_session_free (CtCamSession *self)
   g_free (self);
 }
 
+const char *
+ct_cam_session_get_run_dir (CtCamSession *self)
+{
+  return self->run_dir;
+}
+
 const CtManifest *
 ct_cam_session_get_manifest (CtCamSession *self)
 {
@@ -107,9 +112,23 @@ ct_cam_session_get_epochs (CtCamSession *self)
   return self->epochs;
 }
 
-static gboolean
-has_checkpoint (CtCamSession *self,
-                int           epoch)
+gboolean
+ct_cam_session_rescan (CtCamSession  *self,
+                       GError       **error)
+{
+  g_autoptr(GArray) epochs = ct_run_list_checkpoints (self->run_dir, error);
+
+  if (epochs == NULL)
+    return FALSE;
+  /* In place, so the array ct_cam_session_get_epochs() gave out stays valid. */
+  g_array_set_size (self->epochs, 0);
+  g_array_append_vals (self->epochs, epochs->data, epochs->len);
+  return TRUE;
+}
+
+gboolean
+ct_cam_session_has_checkpoint (CtCamSession *self,
+                               int           epoch)
 {
   for (guint i = 0; i < self->epochs->len; i++)
     if (g_array_index (self->epochs, int, i) == epoch)
@@ -127,7 +146,7 @@ get_model (CtCamSession  *self,
 
   if (model != NULL)
     return model;
-  if (!has_checkpoint (self, epoch))
+  if (!ct_cam_session_has_checkpoint (self, epoch))
     {
       g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
                    "%s has no checkpoint for epoch %d", self->run_dir, epoch);
@@ -461,14 +480,7 @@ shuffled_indices (guint   n,
   ct_rng_init (&rng, seed, stream, 0, 0);
   for (guint i = 0; i < n; i++)
     order[i] = i;
-  for (guint i = n; i > 1; i--)
-    {
-      guint j = ct_rng_below (&rng, i);
-      guint tmp = order[i - 1];
-
-      order[i - 1] = order[j];
-      order[j] = tmp;
-    }
+  ct_rng_shuffle (&rng, order, n);
   return order;
 }
 
@@ -477,12 +489,7 @@ ct_cam_session_sample_images (CtCamSession *self,
                               guint         count,
                               guint64       seed)
 {
-  guint n = self->dataset->test.n_images;
-  g_autofree guint *order = shuffled_indices (n, seed, STREAM_SAMPLE);
-  GArray *images = g_array_new (FALSE, FALSE, sizeof (guint));
-
-  g_array_append_vals (images, order, MIN (count, n));
-  return images;
+  return ct_rng_sample_indices (self->dataset->test.n_images, count, seed);
 }
 
 GArray *

@@ -47,10 +47,19 @@ CtCamSession     *ct_cam_session_new            (const char          *run_dir,
 void              ct_cam_session_free           (CtCamSession        *self);
 
 /* Returns: (transfer none). */
+const char       *ct_cam_session_get_run_dir    (CtCamSession        *self);
 const CtManifest *ct_cam_session_get_manifest   (CtCamSession        *self);
 const CtDataset  *ct_cam_session_get_dataset    (CtCamSession        *self);
 /* Returns: (transfer none) (element-type int): epochs with a checkpoint. */
 GArray           *ct_cam_session_get_epochs     (CtCamSession        *self);
+
+/* Whether @epoch had a checkpoint when the run was opened or last rescanned. */
+gboolean          ct_cam_session_has_checkpoint (CtCamSession        *self,
+                                                 int                  epoch);
+/* Re-reads the run's list of checkpoints (training may have saved more);
+ * loaded models stay cached. */
+gboolean          ct_cam_session_rescan         (CtCamSession        *self,
+                                                 GError             **error);
 
 /* Loads the checkpoints of @epochs now rather than on first use. */
 gboolean          ct_cam_session_preload        (CtCamSession        *self,

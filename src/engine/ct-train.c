@@ -55,6 +55,18 @@ ct_train_options_init (CtTrainOptions *options,
     }
 }
 
+void
+ct_train_options_init_demo (CtTrainOptions *options,
+                            const char     *out_dir)
+{
+  ct_train_options_init (options, "camtrail_net");
+  options->data = "fashion-mnist";
+  options->width = 16;
+  options->epochs = 3;
+  options->train_limit = 30000;
+  options->out_dir = out_dir;
+}
+
 /* Passes a GCancellable to the shim, which polls an int between batches. */
 typedef struct {
   CtTrainReportFunc  report;

@@ -58,6 +58,12 @@ typedef void (*CtTrainReportFunc) (const CtTrainReport *report,
 void     ct_train_options_init (CtTrainOptions        *options,
                                 const char            *arch);
 
+/* The offline demo run, the same for the window's first launch and
+ * `camtrail-cli train --demo`: a narrow camtrail_net, 3 epochs on 30 000
+ * Fashion-MNIST images (Debian's dataset-fashion-mnist), into @out_dir. */
+void     ct_train_options_init_demo (CtTrainOptions   *options,
+                                     const char       *out_dir);
+
 /* Runs the whole training.  @report (nullable) is called on this thread.
  * Cancelling stops between batches; the run then ends at its last complete
  * checkpoint and can be resumed. */

@@ -3,8 +3,13 @@
 
 #include "ct-figure.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <glib/gstdio.h>
 
 #include "ct-png.h"
 
@@ -999,4 +1004,84 @@ ct_figure_write_png (const CtGrid        *grid,
                                 cairo_image_surface_get_data (surface),
                                 keys, values, error);
   }
+}
+
+/* Vector figures: the same drawing on an SVG or PDF surface, written to a
+ * temporary file and renamed so a failed export never leaves half a file. */
+static gboolean
+write_vector (const CtGrid        *grid,
+              const CtFigureStyle *style,
+              const char          *path,
+              gboolean             pdf,
+              GError             **error)
+{
+  g_autofree char *tmp_path = g_strconcat (path, ".tmp", NULL);
+  cairo_surface_t *surface;
+  cairo_status_t status;
+  cairo_t *cr;
+  int width;
+  int height;
+
+  ct_figure_get_size (grid, style, &width, &height);
+  surface = pdf ? cairo_pdf_surface_create (tmp_path, width, height)
+                : cairo_svg_surface_create (tmp_path, width, height);
+  if (pdf)
+    {
+      g_autofree char *title = dup_title (grid);
+
+      cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, title);
+      cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR, "Camtrail " PACKAGE_VERSION);
+      if (grid->perturbation != NULL)
+        cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_SUBJECT, grid->perturbation);
+    }
+  cr = cairo_create (surface);
+  ct_figure_draw (cr, grid, style);
+  cairo_destroy (cr);
+  cairo_surface_finish (surface);
+  status = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_unlink (tmp_path);
+      g_set_error (error, CT_FIGURE_ERROR, CT_FIGURE_ERROR_CAIRO,
+                   "Could not write %s: %s", path, cairo_status_to_string (status));
+      return FALSE;
+    }
+  if (g_rename (tmp_path, path) != 0)
+    {
+      int saved = errno;
+
+      g_unlink (tmp_path);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Could not write %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ct_figure_write (const CtGrid        *grid,
+                 const CtFigureStyle *style,
+                 const char          *path,
+                 GError             **error)
+{
+  g_autofree char *lower = NULL;
+
+  g_return_val_if_fail (grid != NULL, FALSE);
+  g_return_val_if_fail (style != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  lower = g_ascii_strdown (path, -1);
+  if (g_str_has_suffix (lower, ".svg"))
+    return write_vector (grid, style, path, FALSE, error);
+  if (g_str_has_suffix (lower, ".pdf"))
+    return write_vector (grid, style, path, TRUE, error);
+  if (g_str_has_suffix (lower, ".png"))
+    return ct_figure_write_png (grid, style, path, error);
+
+  g_set_error (error, CT_FIGURE_ERROR, CT_FIGURE_ERROR_FORMAT,
+               "Cannot tell the format of %s: name it .png, .svg or .pdf", path);
+  return FALSE;
 }

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 typedef enum {
   CT_FIGURE_ERROR_CAIRO,      /* Cairo refused to create or draw the surface */
   CT_FIGURE_ERROR_TOO_LARGE,  /* larger than an image surface can be */
+  CT_FIGURE_ERROR_FORMAT,     /* a file name that is not .png, .svg or .pdf */
 } CtFigureError;
 
 GQuark   ct_figure_error_quark (void);
@@ -76,6 +77,13 @@ void     ct_figure_draw_cell  (cairo_t             *cr,
  * dataset, epochs, images, perturbation, method, layer, target, scale, seed,
  * colormap.  Errors are CT_FIGURE_ERROR or CT_PNG_ERROR. */
 gboolean ct_figure_write_png  (const CtGrid        *grid,
+                               const CtFigureStyle *style,
+                               const char          *path,
+                               GError             **error);
+
+/* Writes the figure in the format its name says: .png (ct_figure_write_png),
+ * .svg or .pdf (vector, same drawing; the PDF carries title and creator). */
+gboolean ct_figure_write      (const CtGrid        *grid,
                                const CtFigureStyle *style,
                                const char          *path,
                                GError             **error);

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ct-application.h"
+#include "ct-window.h"
+
+struct _CtApplication
+{
+  GtkApplication parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (CtApplication, ct_application, GTK_TYPE_APPLICATION)
+
+char *
+ct_application_dup_runs_dir (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "camtrail", "runs", NULL);
+}
+
+static CtWindow *
+get_window (CtApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (ct_window_new (self));
+  return CT_WINDOW (window);
+}
+
+static void
+ct_application_activate (GApplication *app)
+{
+  gtk_window_present (GTK_WINDOW (get_window (CT_APPLICATION (app))));
+}
+
+static int
+ct_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("camtrail %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  return -1;
+}
+
+/* `camtrail RUN_DIR` opens that run, as GNOME apps open files; a second
+ * invocation reaches the running instance here too. */
+static int
+ct_application_command_line (GApplication            *app,
+                             GApplicationCommandLine *command_line)
+{
+  GVariantDict *options = g_application_command_line_get_options_dict (command_line);
+  g_auto(GStrv) arguments = NULL;
+  CtWindow *window = get_window (CT_APPLICATION (app));
+
+  g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &arguments);
+  if (arguments != NULL)
+    for (guint i = 0; arguments[i] != NULL; i++)
+      {
+        g_autoptr(GFile) file = g_application_command_line_create_file_for_arg (command_line,
+                                                                                 arguments[i]);
+        ct_window_open_run (window, file);
+      }
+  else if (g_variant_dict_contains (options, "demo"))
+    ct_window_open_demo (window);
+
+  gtk_window_present (GTK_WINDOW (window));
+  return 0;
+}
+
+static void
+quit_activated_cb (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  GtkApplication *app = user_data;
+  GList *windows = gtk_application_get_windows (app);
+
+  /* Closing the windows, rather than g_application_quit(), lets each one
+   * cancel and join its engine first. */
+  while (windows != NULL)
+    {
+      GList *next = windows->next;
+
+      gtk_window_destroy (windows->data);
+      windows = next;
+    }
+}
+
+static void
+about_activated_cb (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  static const char *developers[] = { "The Camtrail developers", NULL };
+  GtkApplication *app = user_data;
+
+  gtk_show_about_dialog (gtk_application_get_active_window (app),
+                         "program-name", _("Camtrail"),
+                         "logo-icon-name", APP_ID,
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Watch what a neural network looks at while it learns"),
+                         "website", "https://github.com/camtrail/camtrail",
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "authors", developers,
+                         "translator-credits", _("translator-credits"),
+                         NULL);
+}
+
+static GtkWidget *
+preference_row (const char *label,
+                const char *tooltip,
+                GtkWidget  *control)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *title = gtk_label_new_with_mnemonic (label);
+
+  gtk_widget_set_hexpand (title, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (title), control);
+  gtk_widget_set_tooltip_text (control, tooltip);
+  gtk_box_append (GTK_BOX (box), title);
+  gtk_box_append (GTK_BOX (box), control);
+  return box;
+}
+
+static void
+preferences_activated_cb (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  GtkApplication *app = user_data;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *cell_size = gtk_spin_button_new_with_range (64, 512, 16);
+  GtkWidget *export_scale = gtk_spin_button_new_with_range (1, 8, 0.5);
+
+  gtk_window_set_title (GTK_WINDOW (window), _("Preferences"));
+  gtk_window_set_transient_for (GTK_WINDOW (window), gtk_application_get_active_window (app));
+  gtk_window_set_modal (GTK_WINDOW (window), TRUE);
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, -1);
+  gtk_widget_set_margin_start (box, 18);
+  gtk_widget_set_margin_end (box, 18);
+  gtk_widget_set_margin_top (box, 18);
+  gtk_widget_set_margin_bottom (box, 18);
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (export_scale), 1);
+  g_settings_bind (settings, "cell-size", cell_size, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "export-scale", export_scale, "value", G_SETTINGS_BIND_DEFAULT);
+  gtk_box_append (GTK_BOX (box),
+                  preference_row (_("_Cell size"), _("Side of a grid cell on screen, in pixels"),
+                                  cell_size));
+  gtk_box_append (GTK_BOX (box),
+                  preference_row (_("_Export scale"),
+                                  _("Exported figures are this many times the screen size"),
+                                  export_scale));
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_activated_cb },
+  { "about", about_activated_cb },
+  { "preferences", preferences_activated_cb },
+};
+
+static void
+ct_application_startup (GApplication *app)
+{
+  static const struct { const char *action; const char *accels[2]; } shortcuts[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "app.preferences", { "<Control>comma", NULL } },
+    { "window.close", { "<Control>w", NULL } },
+    { "win.open", { "<Control>o", NULL } },
+    { "win.export", { "<Control>e", NULL } },
+    { "win.train", { "<Control>t", NULL } },
+    { "win.random-images", { "<Control>r", NULL } },
+    { "win.reset-perturbation", { "<Control>0", NULL } },
+  };
+
+  G_APPLICATION_CLASS (ct_application_parent_class)->startup (app);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
+                                   G_N_ELEMENTS (app_actions), app);
+  for (guint i = 0; i < G_N_ELEMENTS (shortcuts); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app), shortcuts[i].action,
+                                           shortcuts[i].accels);
+}
+
+static void
+ct_application_class_init (CtApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->activate = ct_application_activate;
+  app_class->startup = ct_application_startup;
+  app_class->command_line = ct_application_command_line;
+  app_class->handle_local_options = ct_application_handle_local_options;
+}
+
+static void
+ct_application_init (CtApplication *self)
+{
+  static const GOptionEntry options[] = {
+    { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
+      N_("Open the Fashion-MNIST demo run, training it first if it is missing"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Show the version and exit"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, N_("[RUN_DIR…]") },
+    { NULL }
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+}
+
+CtApplication *
+ct_application_new (void)
+{
+  return g_object_new (CT_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
+                       "resource-base-path", "/io/github/camtrail/Camtrail",
+                       NULL);
+}

@@ -1,0 +1,1157 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "ct-engine.h"
+
+/* Threads and who owns what:
+ * - The engine's own thread (the UI thread) calls the API, owns the fields
+ *   marked "main thread" and runs every callback.
+ * - The worker pops jobs and alone touches the CtCamSession, a local of
+ *   worker_main().
+ * - The trainer runs ct_train_run() and, between batches, waits while grid
+ *   jobs are pending.
+ * Neither thread ever drops a reference to the engine, so it is finalised
+ * on its own thread, where finalising joins them.  What they post holds
+ * `guard`: one weak reference, made at creation on the engine's thread (a
+ * weak reference first set on a worker while the engine is being disposed
+ * would outlive it). */
+
+/* At most ten batch reports a second reach the UI. */
+#define TRAIN_STATUS_INTERVAL_US (G_USEC_PER_SEC / 10)
+
+typedef enum {
+  JOB_OPEN_RUN,
+  JOB_REFRESH_RUN,
+  JOB_FIND_MISCLASSIFIED,
+  JOB_COMPUTE_GRID,
+  JOB_GRID,
+  JOB_STOP,
+} JobKind;
+
+typedef struct {
+  CtCamRequest  request;          /* points into the copies below */
+  int          *epochs;
+  guint        *images;
+  char         *layer;
+} RequestCopy;
+
+typedef struct {
+  RequestCopy      *copy;
+  guint64           generation;
+  GCancellable     *cancellable;  /* cancelled once the request is superseded */
+  CtEngineRowsFunc  rows_func;
+  CtEngineDoneFunc  done_func;
+  gpointer          user_data;
+} GridJob;
+
+typedef struct {
+  JobKind  kind;
+  GTask   *task;                  /* every kind but JOB_GRID and JOB_STOP */
+  GridJob *grid;                  /* JOB_GRID */
+} Job;
+
+typedef struct {
+  char *run_dir;
+  char *data;
+} OpenRunData;
+
+typedef struct {
+  int     epoch;
+  guint   count;
+  guint64 seed;
+} MisclassifiedData;
+
+typedef struct {
+  CtEngine              *engine;            /* joins the trainer before it goes */
+  CtTrainOptions         options;           /* its strings point into the copies below */
+  char                  *data;
+  char                  *arch;
+  char                  *out_dir;
+  char                  *device;
+  GCancellable          *cancellable;
+  CtEngineTrainFunc      status_func;
+  CtEngineTrainDoneFunc  done_func;
+  gpointer               user_data;
+  /* Trainer thread only. */
+  gint64                 last_batch_post;
+  double                 images_per_second;
+  double                 seconds_per_epoch; /* of training alone; < 0 while unknown */
+} Training;
+
+struct _CtEngine
+{
+  GObject       parent_instance;
+
+  GMainContext *context;
+  GWeakRef     *guard;            /* an atomic rc box around a weak reference to self */
+  GThread      *worker;
+  GAsyncQueue  *jobs;             /* (element-type Job) */
+  int           stopping;         /* atomic: set by shutdown, read by the worker */
+
+  /* The trainer waits on grids_idle while grids_pending > 0. */
+  GMutex        lock;
+  GCond         grids_idle;
+  guint         grids_pending;    /* grid and compute-grid jobs queued or running */
+
+  /* Main thread. */
+  gboolean      shut_down;
+  guint64       generation;       /* the newest grid request's */
+  GCancellable *grid_cancellable; /* the newest grid request's */
+  gboolean      grid_outstanding; /* the newest request has not had done_func yet */
+  GThread      *trainer;
+  Training     *training;
+};
+
+G_DEFINE_FINAL_TYPE (CtEngine, ct_engine, G_TYPE_OBJECT)
+
+void
+ct_run_info_free (CtRunInfo *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->run_dir);
+  g_clear_pointer (&self->manifest, ct_manifest_free);
+  g_clear_pointer (&self->epochs, g_array_unref);
+  g_clear_pointer (&self->metrics, g_array_unref);
+  g_free (self->test_labels);
+  g_free (self);
+}
+
+/* ---- Posting to the engine's context --------------------------------- */
+
+static void
+guard_release (GWeakRef *guard)
+{
+  g_atomic_rc_box_release_full (guard, (GDestroyNotify) g_weak_ref_clear);
+}
+
+/* Returns: (transfer full) (nullable): the engine, while it still takes
+ * callbacks. */
+static CtEngine *
+guard_dup_engine (GWeakRef *guard)
+{
+  CtEngine *self = g_weak_ref_get (guard);
+
+  if (self != NULL && self->shut_down)
+    g_clear_object (&self);
+  return self;
+}
+
+/* An explicit idle source rather than g_main_context_invoke(), which runs
+ * @func at once on a thread that can acquire the context, the worker
+ * included. */
+static void
+post_to_context (CtEngine       *self,
+                 GSourceFunc     func,
+                 gpointer        data,
+                 GDestroyNotify  notify)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[camtrail] engine post");
+  g_source_attach (source, self->context);
+}
+
+static gboolean
+release_cb (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- Jobs ------------------------------------------------------------ */
+
+static RequestCopy *
+request_copy_new (const CtCamRequest *request)
+{
+  RequestCopy *copy = g_new0 (RequestCopy, 1);
+
+  /* CtPerturb holds no pointers; the arrays and the layer are copied. */
+  copy->request = *request;
+  copy->epochs = g_memdup2 (request->epochs, request->n_epochs * sizeof (int));
+  copy->images = g_memdup2 (request->images, request->n_images * sizeof (guint));
+  copy->layer = g_strdup (request->layer);
+  copy->request.epochs = copy->epochs;
+  copy->request.images = copy->images;
+  copy->request.layer = copy->layer;
+  return copy;
+}
+
+static void
+request_copy_free (RequestCopy *copy)
+{
+  g_free (copy->epochs);
+  g_free (copy->images);
+  g_free (copy->layer);
+  g_free (copy);
+}
+
+static GridJob *
+grid_job_new (const CtCamRequest *request,
+              guint64             generation,
+              CtEngineRowsFunc    rows_func,
+              CtEngineDoneFunc    done_func,
+              gpointer            user_data)
+{
+  GridJob *grid = g_new0 (GridJob, 1);
+
+  grid->copy = request_copy_new (request);
+  grid->generation = generation;
+  grid->cancellable = g_cancellable_new ();
+  grid->rows_func = rows_func;
+  grid->done_func = done_func;
+  grid->user_data = user_data;
+  return grid;
+}
+
+static void
+grid_job_free (GridJob *grid)
+{
+  request_copy_free (grid->copy);
+  g_clear_object (&grid->cancellable);
+  g_free (grid);
+}
+
+static Job *
+job_new (JobKind  kind,
+         GTask   *task,
+         GridJob *grid)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  job->task = task != NULL ? g_object_ref (task) : NULL;
+  job->grid = grid;
+  return job;
+}
+
+static void
+job_free (Job *job)
+{
+  g_clear_object (&job->task);
+  g_clear_pointer (&job->grid, grid_job_free);
+  g_free (job);
+}
+
+static void
+open_run_data_free (OpenRunData *data)
+{
+  g_free (data->run_dir);
+  g_free (data->data);
+  g_free (data);
+}
+
+/* Grids, the visible work, pause training while they are pending. */
+static gboolean
+job_is_grid (JobKind kind)
+{
+  return kind == JOB_GRID || kind == JOB_COMPUTE_GRID;
+}
+
+static void
+grids_pending_add (CtEngine *self)
+{
+  g_mutex_lock (&self->lock);
+  self->grids_pending++;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+grids_pending_drop (CtEngine *self)
+{
+  g_mutex_lock (&self->lock);
+  if (--self->grids_pending == 0)
+    g_cond_broadcast (&self->grids_idle);
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- The worker ------------------------------------------------------ */
+
+typedef struct {
+  GWeakRef         *guard;
+  guint64           generation;
+  guint             first_row;
+  CtGrid           *grid;         /* rows posts */
+  GError           *error;        /* done posts */
+  CtEngineRowsFunc  rows_func;
+  CtEngineDoneFunc  done_func;
+  gpointer          user_data;
+} GridPost;
+
+static void
+grid_post_free (GridPost *post)
+{
+  guard_release (post->guard);
+  g_clear_pointer (&post->grid, ct_grid_free);
+  g_clear_error (&post->error);
+  g_free (post);
+}
+
+static GridPost *
+grid_post_new (CtEngine      *self,
+               const GridJob *grid)
+{
+  GridPost *post = g_new0 (GridPost, 1);
+
+  post->guard = g_atomic_rc_box_acquire (self->guard);
+  post->generation = grid->generation;
+  post->rows_func = grid->rows_func;
+  post->done_func = grid->done_func;
+  post->user_data = grid->user_data;
+  return post;
+}
+
+/* Delivery re-checks the generation: the request may have been superseded
+ * while the post waited in the queue. */
+static gboolean
+deliver_rows_cb (gpointer data)
+{
+  GridPost *post = data;
+  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
+
+  if (self != NULL && post->generation == self->generation && post->rows_func != NULL)
+    post->rows_func (self, post->generation, post->first_row, g_steal_pointer (&post->grid),
+                     post->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+deliver_done_cb (gpointer data)
+{
+  GridPost *post = data;
+  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
+
+  if (self != NULL && post->generation == self->generation)
+    {
+      self->grid_outstanding = FALSE;
+      if (post->done_func != NULL)
+        post->done_func (self, post->generation, post->error, post->user_data);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_rows (CtEngine      *self,
+           const GridJob *grid,
+           guint          first_row,
+           CtGrid        *rows)
+{
+  GridPost *post = grid_post_new (self, grid);
+
+  post->first_row = first_row;
+  post->grid = rows;
+  post_to_context (self, deliver_rows_cb, post, (GDestroyNotify) grid_post_free);
+}
+
+static void
+post_done (CtEngine      *self,
+           const GridJob *grid,
+           const GError  *error)
+{
+  GridPost *post = grid_post_new (self, grid);
+
+  post->error = error != NULL ? g_error_copy (error) : NULL;
+  post_to_context (self, deliver_done_cb, post, (GDestroyNotify) grid_post_free);
+}
+
+static gboolean
+check_open (CtCamSession  *session,
+            GError       **error)
+{
+  if (session != NULL)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, "no run is open");
+  return FALSE;
+}
+
+/* Training may have saved checkpoints since the run was opened. */
+static gboolean
+ensure_checkpoints (CtCamSession  *session,
+                    const int     *epochs,
+                    guint          n_epochs,
+                    GError       **error)
+{
+  for (guint i = 0; i < n_epochs; i++)
+    if (!ct_cam_session_has_checkpoint (session, epochs[i]))
+      return ct_cam_session_rescan (session, error);
+  return TRUE;
+}
+
+static void
+compute_rows (CtEngine      *self,
+              CtCamSession  *session,
+              const GridJob *grid,
+              GError       **error)
+{
+  const CtCamRequest *request = &grid->copy->request;
+
+  /* A shared scale is one min-max over the column, so no row is final
+   * before the last; one row (or none, which compute refuses) is one call
+   * anyway. */
+  if (request->scale == CT_CAM_SCALE_SHARED || request->n_epochs <= 1)
+    {
+      CtGrid *rows = ct_cam_session_compute (session, request, grid->cancellable, error);
+
+      if (rows != NULL)
+        post_rows (self, grid, 0, rows);
+      return;
+    }
+
+  for (guint row = 0; row < request->n_epochs; row++)
+    {
+      CtCamRequest one = *request;
+      CtGrid *rows;
+
+      one.epochs = request->epochs + row;
+      one.n_epochs = 1;
+      rows = ct_cam_session_compute (session, &one, grid->cancellable, error);
+      if (rows == NULL)
+        return;
+      post_rows (self, grid, row, rows);
+    }
+}
+
+static void
+run_grid (CtEngine     *self,
+          CtCamSession *session,
+          GridJob      *grid)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* A job is cancelled when a newer request supersedes it, by
+   * ct_engine_cancel_grids() or by shutdown: nobody wants its callbacks
+   * any more, so it is skipped, or stops between rows, and posts nothing. */
+  if (!g_cancellable_is_cancelled (grid->cancellable))
+    {
+      const CtCamRequest *request = &grid->copy->request;
+
+      if (check_open (session, &error) &&
+          ensure_checkpoints (session, request->epochs, request->n_epochs, &error))
+        compute_rows (self, session, grid, &error);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        post_done (self, grid, error);
+    }
+}
+
+static CtRunInfo *
+run_info_new (CtCamSession  *session,
+              GError       **error)
+{
+  const char *run_dir = ct_cam_session_get_run_dir (session);
+  const CtSplit *test = &ct_cam_session_get_dataset (session)->test;
+  g_autoptr(CtRunInfo) info = g_new0 (CtRunInfo, 1);
+
+  info->run_dir = g_strdup (run_dir);
+  /* A manifest of its own: the window keeps it after the worker moves on. */
+  info->manifest = ct_manifest_load (run_dir, error);
+  if (info->manifest == NULL)
+    return NULL;
+  info->metrics = ct_metrics_load (run_dir, error);
+  if (info->metrics == NULL)
+    return NULL;
+  info->epochs = g_array_copy (ct_cam_session_get_epochs (session));
+  info->n_test = test->n_images;
+  info->test_labels = g_memdup2 (test->labels, test->n_images);
+  return g_steal_pointer (&info);
+}
+
+/* Takes @error. */
+static void
+task_return (GTask          *task,
+             gpointer        result,
+             GDestroyNotify  result_free,
+             GError         *error)
+{
+  if (result != NULL)
+    g_task_return_pointer (task, result, result_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+open_run (CtCamSession **session,
+          GTask         *task)
+{
+  const OpenRunData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(CtCamSession) opened = ct_cam_session_new (data->run_dir, data->data, NULL, &error);
+  CtRunInfo *info = opened != NULL ? run_info_new (opened, &error) : NULL;
+
+  /* A run that fails to open leaves the open one in place. */
+  if (info != NULL)
+    {
+      g_clear_pointer (session, ct_cam_session_free);
+      *session = g_steal_pointer (&opened);
+    }
+  task_return (task, info, (GDestroyNotify) ct_run_info_free, error);
+}
+
+static void
+refresh_run (CtCamSession *session,
+             GTask        *task)
+{
+  GError *error = NULL;
+  CtRunInfo *info = NULL;
+
+  if (check_open (session, &error) && ct_cam_session_rescan (session, &error))
+    info = run_info_new (session, &error);
+  task_return (task, info, (GDestroyNotify) ct_run_info_free, error);
+}
+
+static void
+find_misclassified (CtCamSession *session,
+                    GTask        *task)
+{
+  const MisclassifiedData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  GArray *found = NULL;
+
+  if (check_open (session, &error) && ensure_checkpoints (session, &data->epoch, 1, &error))
+    found = ct_cam_session_find_misclassified (session, data->epoch, data->count, data->seed,
+                                               &error);
+  task_return (task, found, (GDestroyNotify) g_array_unref, error);
+}
+
+static void
+compute_grid (CtCamSession *session,
+              GTask        *task)
+{
+  const RequestCopy *copy = g_task_get_task_data (task);
+  const CtCamRequest *request = &copy->request;
+  GError *error = NULL;
+  CtGrid *grid = NULL;
+
+  if (check_open (session, &error) &&
+      ensure_checkpoints (session, request->epochs, request->n_epochs, &error))
+    grid = ct_cam_session_compute (session, request, g_task_get_cancellable (task), &error);
+  task_return (task, grid, (GDestroyNotify) ct_grid_free, error);
+}
+
+static void
+run_task (CtEngine      *self,
+          CtCamSession **session,
+          Job           *job)
+{
+  if (g_atomic_int_get (&self->stopping))
+    {
+      g_task_return_new_error (job->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "the engine was shut down");
+      return;
+    }
+  if (g_task_return_error_if_cancelled (job->task))
+    return;
+
+  switch (job->kind)
+    {
+    case JOB_OPEN_RUN:
+      open_run (session, job->task);
+      break;
+    case JOB_REFRESH_RUN:
+      refresh_run (*session, job->task);
+      break;
+    case JOB_FIND_MISCLASSIFIED:
+      find_misclassified (*session, job->task);
+      break;
+    case JOB_COMPUTE_GRID:
+      compute_grid (*session, job->task);
+      break;
+    case JOB_GRID:
+    case JOB_STOP:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  CtEngine *self = data;
+  g_autoptr(CtCamSession) session = NULL;
+  Job *job;
+
+  while ((job = g_async_queue_pop (self->jobs))->kind != JOB_STOP)
+    {
+      if (job->kind == JOB_GRID)
+        run_grid (self, session, job->grid);
+      else
+        {
+          run_task (self, &session, job);
+          /* The last reference to a task may be the last one to the engine
+           * (its source object), and the engine must not be finalised here,
+           * on the thread it joins. */
+          post_to_context (self, release_cb, g_steal_pointer (&job->task), g_object_unref);
+        }
+      if (job_is_grid (job->kind))
+        grids_pending_drop (self);
+      job_free (job);
+    }
+  job_free (job);
+
+  return NULL;
+}
+
+/* ---- The trainer ----------------------------------------------------- */
+
+typedef struct {
+  GWeakRef              *guard;
+  CtEngineTrainStatus    status;
+  char                  *message;
+  GError                *error;         /* done posts */
+  CtEngineTrainFunc      status_func;
+  CtEngineTrainDoneFunc  done_func;
+  gpointer               user_data;
+} TrainPost;
+
+static void
+train_post_free (TrainPost *post)
+{
+  guard_release (post->guard);
+  g_free (post->message);
+  g_clear_error (&post->error);
+  g_free (post);
+}
+
+static TrainPost *
+train_post_new (Training *training)
+{
+  TrainPost *post = g_new0 (TrainPost, 1);
+
+  post->guard = g_atomic_rc_box_acquire (training->engine->guard);
+  post->status_func = training->status_func;
+  post->done_func = training->done_func;
+  post->user_data = training->user_data;
+  return post;
+}
+
+static Training *
+training_new (CtEngine              *self,
+              const CtTrainOptions  *options,
+              CtEngineTrainFunc      status_func,
+              CtEngineTrainDoneFunc  done_func,
+              gpointer               user_data)
+{
+  Training *training = g_new0 (Training, 1);
+
+  training->engine = self;
+  training->options = *options;
+  training->data = g_strdup (options->data);
+  training->arch = g_strdup (options->arch);
+  training->out_dir = g_strdup (options->out_dir);
+  training->device = g_strdup (options->device);
+  training->options.data = training->data;
+  training->options.arch = training->arch;
+  training->options.out_dir = training->out_dir;
+  training->options.device = training->device;
+  training->cancellable = g_cancellable_new ();
+  training->status_func = status_func;
+  training->done_func = done_func;
+  training->user_data = user_data;
+  training->last_batch_post = g_get_monotonic_time () - TRAIN_STATUS_INTERVAL_US;
+  training->seconds_per_epoch = -1;
+  return training;
+}
+
+static void
+training_free (Training *training)
+{
+  g_free (training->data);
+  g_free (training->arch);
+  g_free (training->out_dir);
+  g_free (training->device);
+  g_clear_object (&training->cancellable);
+  g_free (training);
+}
+
+/* Joins a trainer that has finished or is about to. */
+static void
+join_trainer (CtEngine *self)
+{
+  g_thread_join (g_steal_pointer (&self->trainer));
+  g_clear_pointer (&self->training, training_free);
+}
+
+static gboolean
+deliver_train_status_cb (gpointer data)
+{
+  TrainPost *post = data;
+  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
+
+  if (self != NULL && post->status_func != NULL)
+    {
+      post->status.message = post->message;
+      post->status_func (self, &post->status, post->user_data);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+deliver_train_done_cb (gpointer data)
+{
+  TrainPost *post = data;
+  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+
+  /* Before the callback, so that it may start the next training. */
+  join_trainer (self);
+  if (post->done_func != NULL)
+    post->done_func (self, post->error, post->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wake_trainer (CtEngine *self)
+{
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->grids_idle);
+  g_mutex_unlock (&self->lock);
+}
+
+/* The visible grid gets the cores: training pauses between batches while
+ * grid jobs are queued or running. */
+static void
+wait_for_grids (Training *training)
+{
+  CtEngine *self = training->engine;
+
+  g_mutex_lock (&self->lock);
+  while (self->grids_pending > 0 && !g_cancellable_is_cancelled (training->cancellable))
+    g_cond_wait (&self->grids_idle, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Fills @status from @report; the rates learnt from batch progress carry
+ * over to the reports without it. */
+static void
+training_status (Training            *training,
+                 const CtTrainReport *report,
+                 CtEngineTrainStatus *status)
+{
+  double epochs_done = 0.0;  /* of the run, fractional */
+
+  status->stage = report->stage;
+  status->epoch = report->epoch;
+  status->epochs = report->epochs;
+  switch (report->stage)
+    {
+    case CT_TRAIN_STAGE_TRAINING:
+      {
+        const CtTrainProgress *batch = report->batch;
+
+        if (batch->n_batches > 0)
+          status->epoch_fraction = (double) batch->batch / batch->n_batches;
+        training->images_per_second = batch->images_per_second;
+        if (batch->images_per_second > 0 && status->epoch_fraction > 0)
+          training->seconds_per_epoch =
+            batch->images_done / batch->images_per_second / status->epoch_fraction;
+        epochs_done = report->epoch - 1 + status->epoch_fraction;
+      }
+      break;
+    case CT_TRAIN_STAGE_SAVED:
+      status->metrics = *report->metrics;
+      if (report->metrics->epoch > 0)
+        {
+          training->images_per_second = report->metrics->images_per_second;
+          training->seconds_per_epoch = report->metrics->seconds;
+        }
+      epochs_done = report->epoch;
+      break;
+    case CT_TRAIN_STAGE_EVALUATING:
+      /* An epoch is evaluated once it is trained. */
+      epochs_done = report->epoch;
+      break;
+    case CT_TRAIN_STAGE_LOADING:
+    default:
+      break;
+    }
+
+  if (report->epochs > 0)
+    status->run_fraction = CLAMP (epochs_done / report->epochs, 0.0, 1.0);
+  status->images_per_second = training->images_per_second;
+  status->eta_seconds = -1.0;
+  if (training->seconds_per_epoch >= 0)
+    status->eta_seconds = MAX (report->epochs - epochs_done, 0.0) * training->seconds_per_epoch;
+}
+
+static void
+post_status (Training                  *training,
+             const CtEngineTrainStatus *status,
+             const char                *message)
+{
+  TrainPost *post = train_post_new (training);
+
+  post->status = *status;
+  post->message = g_strdup (message);
+  post_to_context (training->engine, deliver_train_status_cb, post,
+                   (GDestroyNotify) train_post_free);
+}
+
+static void
+train_report_cb (const CtTrainReport *report,
+                 gpointer             user_data)
+{
+  Training *training = user_data;
+  CtEngineTrainStatus status = { 0 };
+  gint64 now;
+
+  training_status (training, report, &status);
+  if (report->stage != CT_TRAIN_STAGE_TRAINING)
+    {
+      post_status (training, &status, report->message);
+      return;
+    }
+
+  /* Batches come faster than anyone reads them. */
+  now = g_get_monotonic_time ();
+  if (now - training->last_batch_post >= TRAIN_STATUS_INTERVAL_US)
+    {
+      training->last_batch_post = now;
+      post_status (training, &status, report->message);
+    }
+  wait_for_grids (training);
+}
+
+static gpointer
+trainer_main (gpointer data)
+{
+  Training *training = data;
+  TrainPost *post = train_post_new (training);
+
+  ct_train_run (&training->options, train_report_cb, training, training->cancellable,
+                &post->error);
+  post_to_context (training->engine, deliver_train_done_cb, post,
+                   (GDestroyNotify) train_post_free);
+  return NULL;
+}
+
+/* ---- The object ------------------------------------------------------ */
+
+static void
+ct_engine_dispose (GObject *object)
+{
+  ct_engine_shutdown (CT_ENGINE (object));
+
+  G_OBJECT_CLASS (ct_engine_parent_class)->dispose (object);
+}
+
+static void
+ct_engine_finalize (GObject *object)
+{
+  CtEngine *self = CT_ENGINE (object);
+
+  g_async_queue_unref (self->jobs);
+  g_clear_object (&self->grid_cancellable);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->grids_idle);
+  guard_release (self->guard);
+  g_main_context_unref (self->context);
+
+  G_OBJECT_CLASS (ct_engine_parent_class)->finalize (object);
+}
+
+static void
+ct_engine_class_init (CtEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ct_engine_dispose;
+  object_class->finalize = ct_engine_finalize;
+}
+
+static void
+ct_engine_init (CtEngine *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  self->guard = g_atomic_rc_box_new0 (GWeakRef);
+  g_weak_ref_init (self->guard, self);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->grids_idle);
+  self->jobs = g_async_queue_new ();
+  self->worker = g_thread_new ("ct-cam-worker", worker_main, self);
+}
+
+CtEngine *
+ct_engine_new (void)
+{
+  return g_object_new (CT_TYPE_ENGINE, NULL);
+}
+
+void
+ct_engine_shutdown (CtEngine *self)
+{
+  Job *job;
+
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  if (self->shut_down)
+    return;
+  self->shut_down = TRUE;
+  self->grid_outstanding = FALSE;
+  g_atomic_int_set (&self->stopping, TRUE);
+
+  if (self->grid_cancellable != NULL)
+    g_cancellable_cancel (self->grid_cancellable);
+  if (self->training != NULL)
+    g_cancellable_cancel (self->training->cancellable);
+  wake_trainer (self);
+
+  /* Queued tasks complete, cancelled; queued grids just go. */
+  while ((job = g_async_queue_try_pop (self->jobs)) != NULL)
+    {
+      if (job->task != NULL)
+        g_task_return_new_error (job->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 "the engine was shut down");
+      if (job_is_grid (job->kind))
+        grids_pending_drop (self);
+      job_free (job);
+    }
+  g_async_queue_push (self->jobs, job_new (JOB_STOP, NULL, NULL));
+  g_thread_join (g_steal_pointer (&self->worker));
+
+  if (self->trainer != NULL)
+    join_trainer (self);
+}
+
+static void
+queue_task (CtEngine *self,
+            JobKind   kind,
+            GTask    *task)
+{
+  if (self->shut_down)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
+      return;
+    }
+  if (job_is_grid (kind))
+    grids_pending_add (self);
+  g_async_queue_push (self->jobs, job_new (kind, task, NULL));
+}
+
+void
+ct_engine_open_run (CtEngine            *self,
+                    const char          *run_dir,
+                    const char          *data,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenRunData *open_data;
+
+  g_return_if_fail (CT_IS_ENGINE (self));
+  g_return_if_fail (run_dir != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ct_engine_open_run);
+  open_data = g_new0 (OpenRunData, 1);
+  open_data->run_dir = g_strdup (run_dir);
+  open_data->data = g_strdup (data);
+  g_task_set_task_data (task, open_data, (GDestroyNotify) open_run_data_free);
+  queue_task (self, JOB_OPEN_RUN, task);
+}
+
+CtRunInfo *
+ct_engine_open_run_finish (CtEngine      *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, ct_engine_open_run), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+ct_engine_refresh_run (CtEngine            *self,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ct_engine_refresh_run);
+  queue_task (self, JOB_REFRESH_RUN, task);
+}
+
+CtRunInfo *
+ct_engine_refresh_run_finish (CtEngine      *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, ct_engine_refresh_run), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+guint64
+ct_engine_request_grid (CtEngine           *self,
+                        const CtCamRequest *request,
+                        CtEngineRowsFunc    rows_func,
+                        CtEngineDoneFunc    done_func,
+                        gpointer            user_data)
+{
+  GridJob *grid;
+
+  g_return_val_if_fail (CT_IS_ENGINE (self), 0);
+  g_return_val_if_fail (request != NULL, 0);
+
+  if (self->grid_cancellable != NULL)
+    g_cancellable_cancel (self->grid_cancellable);
+  self->generation++;
+  if (self->shut_down)
+    return self->generation;
+
+  grid = grid_job_new (request, self->generation, rows_func, done_func, user_data);
+  g_set_object (&self->grid_cancellable, grid->cancellable);
+  self->grid_outstanding = TRUE;
+  grids_pending_add (self);
+  g_async_queue_push (self->jobs, job_new (JOB_GRID, NULL, grid));
+  return self->generation;
+}
+
+void
+ct_engine_cancel_grids (CtEngine *self)
+{
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  if (self->grid_cancellable != NULL)
+    g_cancellable_cancel (self->grid_cancellable);
+  g_clear_object (&self->grid_cancellable);
+  /* A generation that no request has: every post still on its way is stale. */
+  self->generation++;
+  self->grid_outstanding = FALSE;
+}
+
+gboolean
+ct_engine_is_busy (CtEngine *self)
+{
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+
+  return self->grid_outstanding;
+}
+
+void
+ct_engine_compute_grid (CtEngine            *self,
+                        const CtCamRequest  *request,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CT_IS_ENGINE (self));
+  g_return_if_fail (request != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ct_engine_compute_grid);
+  g_task_set_task_data (task, request_copy_new (request), (GDestroyNotify) request_copy_free);
+  queue_task (self, JOB_COMPUTE_GRID, task);
+}
+
+CtGrid *
+ct_engine_compute_grid_finish (CtEngine      *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, ct_engine_compute_grid), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+ct_engine_find_misclassified (CtEngine            *self,
+                              int                  epoch,
+                              guint                count,
+                              guint64              seed,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  MisclassifiedData *data;
+
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ct_engine_find_misclassified);
+  data = g_new0 (MisclassifiedData, 1);
+  data->epoch = epoch;
+  data->count = count;
+  data->seed = seed;
+  g_task_set_task_data (task, data, g_free);
+  queue_task (self, JOB_FIND_MISCLASSIFIED, task);
+}
+
+GArray *
+ct_engine_find_misclassified_finish (CtEngine      *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, ct_engine_find_misclassified), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+ct_engine_train (CtEngine              *self,
+                 const CtTrainOptions  *options,
+                 CtEngineTrainFunc      status_func,
+                 CtEngineTrainDoneFunc  done_func,
+                 gpointer               user_data,
+                 GError               **error)
+{
+  Training *training;
+
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->shut_down)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
+      return FALSE;
+    }
+  if (self->training != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   "%s is still training; one training runs at a time",
+                   self->training->out_dir);
+      return FALSE;
+    }
+
+  training = training_new (self, options, status_func, done_func, user_data);
+  self->trainer = g_thread_try_new ("ct-train", trainer_main, training, error);
+  if (self->trainer == NULL)
+    {
+      training_free (training);
+      return FALSE;
+    }
+  self->training = training;
+  return TRUE;
+}
+
+void
+ct_engine_cancel_training (CtEngine *self)
+{
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  if (self->training == NULL)
+    return;
+  g_cancellable_cancel (self->training->cancellable);
+  wake_trainer (self);
+}
+
+gboolean
+ct_engine_is_training (CtEngine *self)
+{
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+
+  return self->training != NULL;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ct-cam-job.h"
+#include "ct-grid.h"
+#include "ct-run.h"
+#include "ct-train.h"
+
+G_BEGIN_DECLS
+
+/* The engine runs everything that touches torch off the caller's thread, so
+ * a window's main loop never waits on it.
+ *
+ * - One CAM worker thread owns the open run (a CtCamSession) and serves a
+ *   queue of jobs: opening a run, Grad-CAM grids, the misclassified scan.
+ *   A new grid request supersedes the older ones: queued ones are dropped
+ *   and the running one is cancelled between checkpoints.
+ * - Training runs on its own thread (one training at a time) and pauses
+ *   between batches while a grid is being computed, so the visible grid
+ *   wins the two cores.
+ *
+ * Every callback runs in the thread-default main context of the thread that
+ * created the engine (the UI thread), never after ct_engine_shutdown() or
+ * the engine's finalisation. */
+
+#define CT_TYPE_ENGINE (ct_engine_get_type ())
+
+G_DECLARE_FINAL_TYPE (CtEngine, ct_engine, CT, ENGINE, GObject)
+
+/* What the window needs to know about an opened run. */
+typedef struct {
+  char       *run_dir;
+  CtManifest *manifest;
+  GArray     *epochs;        /* (element-type int) epochs with a checkpoint, ascending */
+  GArray     *metrics;       /* (element-type CtEpochMetrics) metrics.jsonl */
+  guint       n_test;        /* images in the test split */
+  guint8     *test_labels;   /* n_test true classes */
+} CtRunInfo;
+
+void       ct_run_info_free (CtRunInfo *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtRunInfo, ct_run_info_free)
+
+/* Called with one or more finished checkpoint rows of the newest grid
+ * request: @grid holds rows @first_row … @first_row + grid->n_rows − 1 of
+ * the request (all rows at once when the scale is shared per column).
+ * @grid is (transfer full). */
+typedef void (*CtEngineRowsFunc) (CtEngine  *engine,
+                                  guint64    generation,
+                                  guint      first_row,
+                                  CtGrid    *grid,
+                                  gpointer   user_data);
+
+/* Called once when the newest grid request is complete (@error NULL) or has
+ * failed.  Superseded requests get no callbacks at all. */
+typedef void (*CtEngineDoneFunc) (CtEngine     *engine,
+                                  guint64       generation,
+                                  const GError *error,
+                                  gpointer      user_data);
+
+/* A snapshot of a training job, delivered on the UI thread. */
+typedef struct {
+  CtTrainStage   stage;
+  int            epoch;              /* the epoch being trained or just saved */
+  int            epochs;             /* the last epoch of the run */
+  double         epoch_fraction;     /* 0…1 within @epoch (TRAINING) */
+  double         run_fraction;       /* 0…1 over the whole run */
+  double         images_per_second;  /* 0 when unknown */
+  double         eta_seconds;        /* < 0 when unknown */
+  CtEpochMetrics metrics;            /* SAVED only */
+  const char    *message;            /* (nullable) human-readable line */
+} CtEngineTrainStatus;
+
+typedef void (*CtEngineTrainFunc) (CtEngine                  *engine,
+                                   const CtEngineTrainStatus *status,
+                                   gpointer                   user_data);
+
+/* @error NULL on success; G_IO_ERROR_CANCELLED after
+ * ct_engine_cancel_training() (the run keeps its finished checkpoints). */
+typedef void (*CtEngineTrainDoneFunc) (CtEngine     *engine,
+                                       const GError *error,
+                                       gpointer      user_data);
+
+/* Returns: (transfer full): an engine whose callbacks run in the calling
+ * thread's thread-default main context. */
+CtEngine  *ct_engine_new                  (void);
+
+/* Cancels every job, drops the queue and joins both threads.  Idempotent;
+ * finalisation calls it too.  No callback runs afterwards. */
+void       ct_engine_shutdown             (CtEngine             *self);
+
+/* Opens @run_dir on the worker (reads its manifest and dataset) and makes it
+ * the run that grid requests refer to.  @data (nullable) overrides the
+ * dataset path of the manifest. */
+void       ct_engine_open_run             (CtEngine             *self,
+                                           const char           *run_dir,
+                                           const char           *data,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+/* Returns: (transfer full) (nullable). */
+CtRunInfo *ct_engine_open_run_finish      (CtEngine             *self,
+                                           GAsyncResult         *result,
+                                           GError              **error);
+
+/* Reloads the checkpoint list and metrics of the open run (after training
+ * saved an epoch).  Same result as ct_engine_open_run(). */
+void       ct_engine_refresh_run          (CtEngine             *self,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+CtRunInfo *ct_engine_refresh_run_finish   (CtEngine             *self,
+                                           GAsyncResult         *result,
+                                           GError              **error);
+
+/* Queues a grid for the open run; @request is copied.  Supersedes every
+ * earlier request.  Returns: the request's generation (increasing). */
+guint64    ct_engine_request_grid         (CtEngine             *self,
+                                           const CtCamRequest   *request,
+                                           CtEngineRowsFunc      rows_func,
+                                           CtEngineDoneFunc      done_func,
+                                           gpointer              user_data);
+
+/* Drops every queued grid request and cancels the running one. */
+void       ct_engine_cancel_grids         (CtEngine             *self);
+
+/* TRUE while a grid request is queued or running. */
+gboolean   ct_engine_is_busy              (CtEngine             *self);
+
+/* Computes one grid for the open run as a one-shot job (a cell's detail
+ * view) that neither supersedes nor is superseded by grid requests. */
+void       ct_engine_compute_grid         (CtEngine             *self,
+                                           const CtCamRequest   *request,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+/* Returns: (transfer full) (nullable). */
+CtGrid    *ct_engine_compute_grid_finish  (CtEngine             *self,
+                                           GAsyncResult         *result,
+                                           GError              **error);
+
+/* The first @count test images that the checkpoint of @epoch misclassifies,
+ * scanning in an order shuffled by @seed (ct_cam_session_find_misclassified). */
+void       ct_engine_find_misclassified   (CtEngine             *self,
+                                           int                   epoch,
+                                           guint                 count,
+                                           guint64               seed,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+/* Returns: (transfer full) (element-type guint) (nullable). */
+GArray    *ct_engine_find_misclassified_finish (CtEngine        *self,
+                                                GAsyncResult    *result,
+                                                GError         **error);
+
+/* Starts training with @options (copied).  Fails at once with
+ * G_IO_ERROR_BUSY while another training runs. */
+gboolean   ct_engine_train                (CtEngine             *self,
+                                           const CtTrainOptions *options,
+                                           CtEngineTrainFunc     status_func,
+                                           CtEngineTrainDoneFunc done_func,
+                                           gpointer              user_data,
+                                           GError              **error);
+void       ct_engine_cancel_training      (CtEngine             *self);
+gboolean   ct_engine_is_training          (CtEngine             *self);
+
+G_END_DECLS

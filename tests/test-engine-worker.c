@@ -1,0 +1,1004 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ct-cam-job.h"
+#include "ct-dataset.h"
+#include "ct-engine.h"
+#include "ct-test-data.h"
+#include "ct-train.h"
+
+/* CtEngine as the window sees it, on a tiny learnable run: callbacks arrive
+ * in the test's main context, in order, once, and only for the newest grid
+ * request, and grids equal a synchronous CtCamSession's bit for bit. */
+
+static char *tmpdir;
+static char *data_dir;
+
+static void
+tiny_options (CtTrainOptions *options,
+              const char     *out_dir,
+              int             epochs)
+{
+  ct_train_options_init (options, "camtrail_net");
+  options->data = data_dir;
+  options->out_dir = out_dir;
+  options->epochs = epochs;
+  options->width = 8;
+  options->batch_size = 64;
+  options->lr = 0.2;
+  options->warmup_epochs = 0.5;
+  options->threads = 2;
+  options->seed = 7;
+}
+
+/* One run trained synchronously, shared by the tests that only read it. */
+static const char *
+trained_run (void)
+{
+  static char *run;
+
+  if (run == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      CtTrainOptions options;
+
+      run = g_build_filename (tmpdir, "trained", NULL);
+      tiny_options (&options, run, 3);
+      g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+    }
+  return run;
+}
+
+/* ---- Driving the main context ---------------------------------------- */
+
+static void
+spin_until (const gboolean *flag)
+{
+  while (!*flag)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+set_flag_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the context for @ms, so that anything wrongly posted would arrive. */
+static void
+spin_for (guint ms)
+{
+  gboolean elapsed = FALSE;
+
+  g_timeout_add (ms, set_flag_cb, &elapsed);
+  spin_until (&elapsed);
+}
+
+static void
+store_result_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+static CtRunInfo *
+open_run (CtEngine    *engine,
+          const char  *run_dir,
+          GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  ct_engine_open_run (engine, run_dir, NULL, NULL, store_result_cb, &result);
+  return ct_engine_open_run_finish (engine, wait_for_result (&result), error);
+}
+
+static CtRunInfo *
+refresh_run (CtEngine  *engine,
+             GError   **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  ct_engine_refresh_run (engine, NULL, store_result_cb, &result);
+  return ct_engine_refresh_run_finish (engine, wait_for_result (&result), error);
+}
+
+static void
+assert_epochs (GArray *epochs,
+               int     last)
+{
+  g_assert_cmpuint (epochs->len, ==, (guint) last + 1);
+  for (int i = 0; i <= last; i++)
+    g_assert_cmpint (g_array_index (epochs, int, i), ==, i);
+}
+
+/* ---- Grid callbacks -------------------------------------------------- */
+
+typedef struct {
+  GPtrArray *rows;          /* (element-type CtGrid) in delivery order */
+  GArray    *first_rows;    /* (element-type guint) */
+  GArray    *generations;   /* (element-type guint64) of every rows callback */
+  guint      n_done;
+  guint64    done_generation;
+  GError    *error;
+} GridRecord;
+
+static void
+grid_record_init (GridRecord *record)
+{
+  record->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_grid_free);
+  record->first_rows = g_array_new (FALSE, FALSE, sizeof (guint));
+  record->generations = g_array_new (FALSE, FALSE, sizeof (guint64));
+  record->n_done = 0;
+  record->error = NULL;
+}
+
+static void
+grid_record_clear (GridRecord *record)
+{
+  g_ptr_array_unref (record->rows);
+  g_array_unref (record->first_rows);
+  g_array_unref (record->generations);
+  g_clear_error (&record->error);
+}
+
+static void
+record_rows_cb (CtEngine *engine,
+                guint64   generation,
+                guint     first_row,
+                CtGrid   *grid,
+                gpointer  user_data)
+{
+  GridRecord *record = user_data;
+
+  g_assert_cmpuint (record->n_done, ==, 0);
+  g_ptr_array_add (record->rows, grid);
+  g_array_append_val (record->first_rows, first_row);
+  g_array_append_val (record->generations, generation);
+}
+
+static void
+record_done_cb (CtEngine     *engine,
+                guint64       generation,
+                const GError *error,
+                gpointer      user_data)
+{
+  GridRecord *record = user_data;
+
+  record->n_done++;
+  record->done_generation = generation;
+  if (error != NULL)
+    record->error = g_error_copy (error);
+}
+
+static void
+wait_for_done (GridRecord *record)
+{
+  while (record->n_done == 0)
+    g_main_context_iteration (NULL, TRUE);
+  /* Anything still on its way, such as a second done, would arrive now. */
+  spin_for (50);
+  g_assert_cmpuint (record->n_done, ==, 1);
+}
+
+/* @rows holds rows @first_row… of @expected, bit for bit. */
+static void
+assert_rows_equal (CtGrid *rows,
+                   guint   first_row,
+                   CtGrid *expected)
+{
+  gsize image_values = (gsize) expected->channels * expected->height * expected->width;
+  gsize map = (gsize) expected->height * expected->width;
+
+  g_assert_cmpuint (first_row + rows->n_rows, <=, expected->n_rows);
+  g_assert_cmpuint (rows->n_images, ==, expected->n_images);
+  g_assert_cmpuint (rows->n_rounds, ==, expected->n_rounds);
+  g_assert_cmpstr (rows->layer, ==, expected->layer);
+  g_assert_cmpstr (rows->perturbation, ==, expected->perturbation);
+  g_assert_cmpint (rows->scale, ==, expected->scale);
+  g_assert_cmpmem (rows->image_indices, rows->n_images * sizeof (guint),
+                   expected->image_indices, expected->n_images * sizeof (guint));
+  g_assert_cmpmem (rows->images, rows->n_images * rows->n_rounds * image_values * sizeof (float),
+                   expected->images,
+                   expected->n_images * expected->n_rounds * image_values * sizeof (float));
+  for (guint row = 0; row < rows->n_rows; row++)
+    {
+      g_assert_cmpint (rows->epochs[row], ==, expected->epochs[first_row + row]);
+      for (guint i = 0; i < rows->n_images; i++)
+        for (guint r = 0; r < rows->n_rounds; r++)
+          {
+            CtGridCell *a = ct_grid_get_cell (rows, row, i, r);
+            CtGridCell *b = ct_grid_get_cell (expected, first_row + row, i, r);
+
+            g_assert_cmpint (a->predicted, ==, b->predicted);
+            g_assert_cmpint (a->target, ==, b->target);
+            g_assert_cmpint (a->clean_predicted, ==, b->clean_predicted);
+            g_assert_cmpfloat (a->confidence_drop, ==, b->confidence_drop);
+            g_assert_cmpmem (a->probabilities, expected->n_classes * sizeof (float),
+                             b->probabilities, expected->n_classes * sizeof (float));
+            g_assert_cmpmem (a->heatmap, map * sizeof (float), b->heatmap, map * sizeof (float));
+          }
+    }
+}
+
+static CtGrid *
+compute_directly (const CtCamRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  CtGrid *grid;
+
+  g_assert_no_error (error);
+  grid = ct_cam_session_compute (session, request, NULL, &error);
+  g_assert_no_error (error);
+  return grid;
+}
+
+/* ---- Tests ----------------------------------------------------------- */
+
+static void
+test_open_run (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtDataset) dataset = ct_dataset_load (data_dir, &error);
+  g_autoptr(CtRunInfo) info = NULL;
+  g_autoptr(CtRunInfo) missing = NULL;
+  g_autoptr(CtRunInfo) still = NULL;
+  g_autofree char *nowhere = g_build_filename (tmpdir, "no-such-run", NULL);
+  const int epoch0[] = { 0 };
+  const guint image0[] = { 0 };
+  CtCamRequest request = { 0 };
+  GridRecord record;
+
+  g_assert_no_error (error);
+
+  /* Before any run is open, a grid fails cleanly. */
+  request.epochs = epoch0;
+  request.n_epochs = 1;
+  request.images = image0;
+  request.n_images = 1;
+  ct_perturb_init (&request.perturb);
+  grid_record_init (&record);
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &record);
+  wait_for_done (&record);
+  g_assert_error (record.error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+  g_assert_cmpuint (record.rows->len, ==, 0);
+  g_assert_false (ct_engine_is_busy (engine));
+  grid_record_clear (&record);
+
+  info = open_run (engine, trained_run (), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->run_dir, ==, trained_run ());
+  g_assert_cmpstr (info->manifest->arch, ==, "camtrail_net");
+  g_assert_cmpint (info->manifest->n_classes, ==, 4);
+  assert_epochs (info->epochs, 3);
+  g_assert_cmpuint (info->metrics->len, ==, 4);
+  g_assert_cmpint (g_array_index (info->metrics, CtEpochMetrics, 3).epoch, ==, 3);
+  g_assert_cmpuint (info->n_test, ==, dataset->test.n_images);
+  g_assert_cmpmem (info->test_labels, info->n_test, dataset->test.labels, dataset->test.n_images);
+
+  missing = open_run (engine, nowhere, &error);
+  g_assert_null (missing);
+  g_assert_error (error, CT_RUN_ERROR, CT_RUN_ERROR_NOT_A_RUN);
+  g_assert_nonnull (strstr (error->message, nowhere));
+  g_clear_error (&error);
+
+  /* A run that fails to open leaves the open one in place. */
+  still = refresh_run (engine, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (still->run_dir, ==, trained_run ());
+}
+
+static void
+test_grid_rows (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  g_autoptr(CtGrid) expected = NULL;
+  const int epochs[] = { 0, 1, 2, 3 };
+  const guint images[] = { 0, 1, 2, 7 };
+  CtCamRequest request = { 0 };
+  GridRecord record;
+  guint64 generation;
+
+  g_assert_no_error (error);
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  request.rounds = 2;
+  ct_perturb_init (&request.perturb);
+  request.perturb.noise_sigma = 0.2;
+  request.perturb.seed = 5;
+
+  grid_record_init (&record);
+  generation = ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &record);
+  g_assert_true (ct_engine_is_busy (engine));
+  wait_for_done (&record);
+  g_assert_false (ct_engine_is_busy (engine));
+  g_assert_no_error (record.error);
+  g_assert_cmpuint (record.done_generation, ==, generation);
+
+  /* One callback per checkpoint, in order. */
+  expected = compute_directly (&request);
+  g_assert_cmpuint (record.rows->len, ==, G_N_ELEMENTS (epochs));
+  for (guint i = 0; i < record.rows->len; i++)
+    {
+      CtGrid *rows = g_ptr_array_index (record.rows, i);
+
+      g_assert_cmpuint (g_array_index (record.first_rows, guint, i), ==, i);
+      g_assert_cmpuint (g_array_index (record.generations, guint64, i), ==, generation);
+      g_assert_cmpuint (rows->n_rows, ==, 1);
+      assert_rows_equal (rows, i, expected);
+    }
+  grid_record_clear (&record);
+}
+
+static void
+test_grid_supersede (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  g_autoptr(CtGrid) expected = NULL;
+  const int newest_epochs[] = { 0, 3 };
+  const guint newest_images[] = { 0, 5, 9 };
+  CtCamRequest request = { 0 };
+  GridRecord record;
+  guint64 last = 0;
+
+  g_assert_no_error (error);
+  ct_perturb_init (&request.perturb);
+  request.rounds = 2;
+  request.perturb.seed = 11;
+
+  /* A slider dragged fast: no main-loop iteration between requests.  Each
+   * request's arrays are scribbled over and freed at once, so the engine
+   * must have copied them. */
+  grid_record_init (&record);
+  for (guint i = 0; i < 1000; i++)
+    {
+      int *epochs = g_memdup2 (newest_epochs, sizeof newest_epochs);
+      guint *images = g_memdup2 (newest_images, sizeof newest_images);
+      char *layer = g_strdup (info->manifest->layers[0].name);
+      guint64 generation;
+
+      request.epochs = epochs;
+      request.n_epochs = G_N_ELEMENTS (newest_epochs);
+      request.images = images;
+      request.n_images = G_N_ELEMENTS (newest_images);
+      request.layer = layer;
+      request.perturb.noise_sigma = 0.05 + 0.0005 * i;
+      generation = ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb,
+                                           &record);
+      g_assert_cmpuint (generation, >, last);
+      last = generation;
+      /* The first request has time to finish: its callbacks wait in the
+       * context, stale by the time it runs. */
+      if (i == 0)
+        g_usleep (G_USEC_PER_SEC / 2);
+
+      memset (epochs, 0xff, sizeof newest_epochs);
+      memset (images, 0xff, sizeof newest_images);
+      memset (layer, 'x', strlen (layer));
+      g_free (epochs);
+      g_free (images);
+      g_free (layer);
+    }
+  wait_for_done (&record);
+  g_assert_no_error (record.error);
+  g_assert_cmpuint (record.done_generation, ==, last);
+  g_assert_cmpuint (record.rows->len, ==, 2);
+  for (guint i = 0; i < record.generations->len; i++)
+    g_assert_cmpuint (g_array_index (record.generations, guint64, i), ==, last);
+
+  request.epochs = newest_epochs;
+  request.images = newest_images;
+  request.layer = info->manifest->layers[0].name;
+  expected = compute_directly (&request);
+  for (guint i = 0; i < record.rows->len; i++)
+    {
+      g_assert_cmpuint (g_array_index (record.first_rows, guint, i), ==, i);
+      assert_rows_equal (g_ptr_array_index (record.rows, i), i, expected);
+    }
+  grid_record_clear (&record);
+}
+
+static void
+test_grid_shared_scale (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  g_autoptr(CtGrid) expected = NULL;
+  const int epochs[] = { 0, 2, 3 };
+  const guint images[] = { 3, 4 };
+  CtCamRequest request = { 0 };
+  GridRecord record;
+  CtGrid *rows;
+
+  g_assert_no_error (error);
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  request.scale = CT_CAM_SCALE_SHARED;
+  ct_perturb_init (&request.perturb);
+
+  grid_record_init (&record);
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &record);
+  wait_for_done (&record);
+  g_assert_no_error (record.error);
+
+  /* One min-max spans the column: every row comes in one callback. */
+  g_assert_cmpuint (record.rows->len, ==, 1);
+  g_assert_cmpuint (g_array_index (record.first_rows, guint, 0), ==, 0);
+  rows = g_ptr_array_index (record.rows, 0);
+  g_assert_cmpuint (rows->n_rows, ==, G_N_ELEMENTS (epochs));
+  expected = compute_directly (&request);
+  assert_rows_equal (rows, 0, expected);
+  grid_record_clear (&record);
+}
+
+static void
+test_grid_compute_one_shot (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) cancelled_result = NULL;
+  g_autoptr(CtGrid) detail = NULL;
+  g_autoptr(CtGrid) none = NULL;
+  g_autoptr(CtGrid) expected = NULL;
+  const int epochs[] = { 0, 1, 2, 3 };
+  const int detail_epochs[] = { 1, 3 };
+  const guint images[] = { 0, 1 };
+  const guint detail_images[] = { 6 };
+  CtCamRequest request = { 0 };
+  CtCamRequest detail_request = { 0 };
+  GridRecord record;
+
+  g_assert_no_error (error);
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  ct_perturb_init (&request.perturb);
+  detail_request = request;
+  detail_request.epochs = detail_epochs;
+  detail_request.n_epochs = G_N_ELEMENTS (detail_epochs);
+  detail_request.images = detail_images;
+  detail_request.n_images = G_N_ELEMENTS (detail_images);
+  detail_request.rounds = 3;
+  detail_request.perturb.rotate_degrees = 20;
+  detail_request.perturb.rotate_random = TRUE;
+
+  /* A cell's detail neither supersedes the grid nor is superseded by it. */
+  grid_record_init (&record);
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &record);
+  ct_engine_compute_grid (engine, &detail_request, NULL, store_result_cb, &result);
+  g_cancellable_cancel (cancelled);
+  ct_engine_compute_grid (engine, &detail_request, cancelled, store_result_cb, &cancelled_result);
+  wait_for_done (&record);
+  g_assert_no_error (record.error);
+  g_assert_cmpuint (record.rows->len, ==, G_N_ELEMENTS (epochs));
+  grid_record_clear (&record);
+
+  detail = ct_engine_compute_grid_finish (engine, wait_for_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (detail->n_rows, ==, G_N_ELEMENTS (detail_epochs));
+  expected = compute_directly (&detail_request);
+  assert_rows_equal (detail, 0, expected);
+
+  none = ct_engine_compute_grid_finish (engine, wait_for_result (&cancelled_result), &error);
+  g_assert_null (none);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+test_grid_cancel (void)
+{
+  g_autoptr(GError) error = NULL;
+  CtEngine *engine = ct_engine_new ();
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  const int epochs[] = { 0, 1, 2, 3 };
+  const guint images[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  CtCamRequest request = { 0 };
+  GridRecord record;
+
+  g_assert_no_error (error);
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  ct_perturb_init (&request.perturb);
+
+  /* Cancelled requests get no callbacks. */
+  grid_record_init (&record);
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &record);
+  ct_engine_cancel_grids (engine);
+  g_assert_false (ct_engine_is_busy (engine));
+  spin_for (300);
+  g_assert_cmpuint (record.rows->len, ==, 0);
+  g_assert_cmpuint (record.n_done, ==, 0);
+
+  /* Nor does a request running when the last reference goes. */
+  g_object_add_weak_pointer (G_OBJECT (engine), (gpointer *) &engine);
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &record);
+  g_object_unref (engine);
+  g_assert_null (engine);
+  spin_for (300);
+  g_assert_cmpuint (record.rows->len, ==, 0);
+  g_assert_cmpuint (record.n_done, ==, 0);
+  grid_record_clear (&record);
+}
+
+static void
+test_refresh_sees_new_checkpoints (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "growing", NULL);
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) before = NULL;
+  g_autoptr(CtRunInfo) after = NULL;
+  const int epoch2[] = { 2 };
+  const guint image0[] = { 0 };
+  CtCamRequest request = { 0 };
+  CtTrainOptions options;
+  GridRecord record;
+
+  /* The run opens as it was before training saved epoch 2: that
+   * checkpoint is out of the way until then. */
+  tiny_options (&options, run, 2);
+  options.train_limit = 128;
+  g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *last = ct_run_dup_checkpoint_path (run, 2);
+    g_autofree char *kept = g_build_filename (tmpdir, "epoch-002.kept", NULL);
+
+    g_assert_cmpint (g_rename (last, kept), ==, 0);
+    before = open_run (engine, run, &error);
+    g_assert_no_error (error);
+    assert_epochs (before->epochs, 1);
+    g_assert_cmpint (g_rename (kept, last), ==, 0);
+  }
+
+  /* A grid naming the new epoch finds it without a refresh. */
+  request.epochs = epoch2;
+  request.n_epochs = 1;
+  request.images = image0;
+  request.n_images = 1;
+  ct_perturb_init (&request.perturb);
+  grid_record_init (&record);
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &record);
+  wait_for_done (&record);
+  g_assert_no_error (record.error);
+  g_assert_cmpuint (record.rows->len, ==, 1);
+  grid_record_clear (&record);
+
+  after = refresh_run (engine, &error);
+  g_assert_no_error (error);
+  assert_epochs (after->epochs, 2);
+  g_assert_cmpuint (after->metrics->len, ==, 3);
+}
+
+static void
+test_find_misclassified (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GArray) expected = NULL;
+  g_autoptr(GArray) found = NULL;
+
+  g_assert_no_error (error);
+  expected = ct_cam_session_find_misclassified (session, 0, 5, 3, &error);
+  g_assert_no_error (error);
+
+  ct_engine_find_misclassified (engine, 0, 5, 3, NULL, store_result_cb, &result);
+  found = ct_engine_find_misclassified_finish (engine, wait_for_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 5);
+  g_assert_cmpmem (found->data, found->len * sizeof (guint),
+                   expected->data, expected->len * sizeof (guint));
+}
+
+/* ---- Training -------------------------------------------------------- */
+
+typedef struct {
+  GArray   *statuses;       /* (element-type CtEngineTrainStatus), messages dropped */
+  guint     n_done;
+  GError   *error;
+  int       cancel_after;   /* cancels once this epoch is saved; −1 never */
+} TrainRecord;
+
+static void
+train_record_init (TrainRecord *record,
+                   int          cancel_after)
+{
+  record->statuses = g_array_new (FALSE, FALSE, sizeof (CtEngineTrainStatus));
+  record->n_done = 0;
+  record->error = NULL;
+  record->cancel_after = cancel_after;
+}
+
+static void
+train_record_clear (TrainRecord *record)
+{
+  g_array_unref (record->statuses);
+  g_clear_error (&record->error);
+}
+
+static guint
+count_stage (TrainRecord  *record,
+             CtTrainStage  stage)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < record->statuses->len; i++)
+    n += g_array_index (record->statuses, CtEngineTrainStatus, i).stage == stage;
+  return n;
+}
+
+static void
+record_status_cb (CtEngine                  *engine,
+                  const CtEngineTrainStatus *status,
+                  gpointer                   user_data)
+{
+  TrainRecord *record = user_data;
+  CtEngineTrainStatus copy = *status;
+
+  g_assert_cmpuint (record->n_done, ==, 0);
+  if (status->stage == CT_TRAIN_STAGE_SAVED)
+    g_assert_true (g_str_has_suffix (status->message, ".safetensors"));
+  copy.message = NULL;
+  g_array_append_val (record->statuses, copy);
+  if (status->stage == CT_TRAIN_STAGE_SAVED && status->epoch == record->cancel_after)
+    ct_engine_cancel_training (engine);
+}
+
+static void
+record_train_done_cb (CtEngine     *engine,
+                      const GError *error,
+                      gpointer      user_data)
+{
+  TrainRecord *record = user_data;
+
+  g_assert_false (ct_engine_is_training (engine));
+  record->n_done++;
+  if (error != NULL)
+    record->error = g_error_copy (error);
+}
+
+static void
+wait_for_training (TrainRecord *record)
+{
+  while (record->n_done == 0)
+    g_main_context_iteration (NULL, TRUE);
+  spin_for (50);
+  g_assert_cmpuint (record->n_done, ==, 1);
+}
+
+static void
+test_train_statuses (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = NULL;
+  g_autofree char *run = g_build_filename (tmpdir, "engine-trained", NULL);
+  char *out_dir = g_strdup (run);
+  CtTrainOptions options;
+  TrainRecord record;
+  int saved = 0;
+  double fraction = 0.0;
+  gint64 start = g_get_monotonic_time ();
+  double seconds;
+
+  /* The options' strings are scribbled over and freed at once, so the
+   * engine must have copied them. */
+  tiny_options (&options, out_dir, 3);
+  train_record_init (&record, -1);
+  g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
+                                  &record, &error));
+  g_assert_no_error (error);
+  memset (out_dir, 'x', strlen (out_dir));
+  g_free (out_dir);
+  g_assert_true (ct_engine_is_training (engine));
+
+  g_assert_false (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
+                                   &record, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+
+  wait_for_training (&record);
+  seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  g_assert_no_error (record.error);
+  g_assert_false (ct_engine_is_training (engine));
+
+  g_assert_cmpint (g_array_index (record.statuses, CtEngineTrainStatus, 0).stage, ==,
+                   CT_TRAIN_STAGE_LOADING);
+  g_assert_cmpuint (count_stage (&record, CT_TRAIN_STAGE_EVALUATING), ==, 4);
+  g_assert_cmpuint (count_stage (&record, CT_TRAIN_STAGE_TRAINING), >=, 1);
+  /* Batch reports are throttled to ten a second. */
+  g_test_message ("%u batch reports in %.2f s", count_stage (&record, CT_TRAIN_STAGE_TRAINING),
+                  seconds);
+  g_assert_cmpuint (count_stage (&record, CT_TRAIN_STAGE_TRAINING), <=, (guint) (seconds * 10) + 1);
+  for (guint i = 0; i < record.statuses->len; i++)
+    {
+      const CtEngineTrainStatus *status = &g_array_index (record.statuses, CtEngineTrainStatus, i);
+
+      g_assert_cmpint (status->epochs, ==, 3);
+      g_assert_cmpfloat (status->run_fraction, >=, fraction);
+      g_assert_cmpfloat (status->run_fraction, <=, 1.0);
+      fraction = status->run_fraction;
+      if (status->stage == CT_TRAIN_STAGE_TRAINING)
+        {
+          g_assert_cmpint (status->epoch, >=, 1);
+          g_assert_cmpfloat (status->epoch_fraction, >, 0.0);
+          g_assert_cmpfloat (status->epoch_fraction, <=, 1.0);
+          g_assert_cmpfloat (status->images_per_second, >, 0.0);
+          g_assert_cmpfloat (status->eta_seconds, >=, 0.0);
+        }
+      else if (status->stage == CT_TRAIN_STAGE_SAVED)
+        {
+          g_assert_cmpint (status->epoch, ==, saved);
+          g_assert_cmpint (status->metrics.epoch, ==, saved);
+          saved++;
+        }
+    }
+  g_assert_cmpint (saved, ==, 4);
+  g_assert_cmpfloat (fraction, ==, 1.0);
+  g_assert_cmpfloat (g_array_index (record.statuses, CtEngineTrainStatus,
+                                    record.statuses->len - 1).eta_seconds, ==, 0.0);
+  train_record_clear (&record);
+
+  info = open_run (engine, run, &error);
+  g_assert_no_error (error);
+  assert_epochs (info->epochs, 3);
+}
+
+static void
+test_train_cancel (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = NULL;
+  g_autofree char *run = g_build_filename (tmpdir, "engine-cancelled", NULL);
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(GArray) metrics = NULL;
+  CtCamRequest request = { 0 };
+  const guint images[] = { 0, 1 };
+  CtTrainOptions options;
+  TrainRecord record;
+  GridRecord grid;
+  int last;
+
+  /* Cancelled during epoch 2 of 20, unless a busy machine lets a few more
+   * epochs through before the cancel lands. */
+  tiny_options (&options, run, 20);
+  train_record_init (&record, 1);
+  g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
+                                  &record, &error));
+  wait_for_training (&record);
+  g_assert_error (record.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  train_record_clear (&record);
+
+  epochs = ct_run_list_checkpoints (run, &error);
+  g_assert_no_error (error);
+  last = g_array_index (epochs, int, epochs->len - 1);
+  g_assert_cmpint (last, >=, 1);
+  g_assert_cmpint (last, <, 20);
+  assert_epochs (epochs, last);
+  metrics = ct_metrics_load (run, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (metrics->len, ==, (guint) last + 1);
+
+  /* The finished checkpoints load. */
+  info = open_run (engine, run, &error);
+  g_assert_no_error (error);
+  request.epochs = (const int *) info->epochs->data;
+  request.n_epochs = info->epochs->len;
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  ct_perturb_init (&request.perturb);
+  grid_record_init (&grid);
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &grid);
+  wait_for_done (&grid);
+  g_assert_no_error (grid.error);
+  g_assert_cmpuint (grid.rows->len, ==, info->epochs->len);
+  grid_record_clear (&grid);
+}
+
+static void
+test_train_yields_to_grids (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  g_autofree char *run = g_build_filename (tmpdir, "engine-yielding", NULL);
+  guint images[64];
+  const int epochs[] = { 0, 1, 2, 3 };
+  CtCamRequest request = { 0 };
+  CtTrainOptions options;
+  TrainRecord record;
+  GridRecord grid;
+  guint saved_before, saved_during;
+  gint64 start;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+    images[i] = i;
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  request.rounds = 4;
+  ct_perturb_init (&request.perturb);
+  request.perturb.noise_sigma = 0.1;
+
+  /* Short epochs, so that a training that did not yield would save
+   * several while the grid is computed. */
+  tiny_options (&options, run, 200);
+  options.train_limit = 128;
+  train_record_init (&record, -1);
+  g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
+                                  &record, &error));
+  while (count_stage (&record, CT_TRAIN_STAGE_TRAINING) == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* The epoch under way may still finish and be saved; no other can. */
+  grid_record_init (&grid);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  saved_before = count_stage (&record, CT_TRAIN_STAGE_SAVED);
+  start = g_get_monotonic_time ();
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &grid);
+  while (grid.n_done == 0)
+    g_main_context_iteration (NULL, TRUE);
+  saved_during = count_stage (&record, CT_TRAIN_STAGE_SAVED) - saved_before;
+  g_test_message ("grid: %.2f s, %u epochs saved meanwhile",
+                  (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC, saved_during);
+  g_assert_no_error (grid.error);
+  g_assert_cmpuint (saved_during, <=, 1);
+
+  ct_engine_cancel_training (engine);
+  wait_for_training (&record);
+  g_assert_error (record.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  train_record_clear (&record);
+  grid_record_clear (&grid);
+}
+
+static void
+test_shutdown_while_busy (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *run = g_build_filename (tmpdir, "engine-shutdown", NULL);
+  CtEngine *engine = ct_engine_new ();
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GArray) found = NULL;
+  guint images[64];
+  const int epochs[] = { 0, 1, 2, 3 };
+  CtCamRequest request = { 0 };
+  CtTrainOptions options;
+  TrainRecord record;
+  GridRecord grid;
+  guint n_statuses, n_rows;
+  gint64 start;
+
+  g_assert_no_error (error);
+
+  /* A training far longer than the test, running. */
+  tiny_options (&options, run, 200);
+  train_record_init (&record, -1);
+  g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
+                                  &record, &error));
+  while (count_stage (&record, CT_TRAIN_STAGE_TRAINING) == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* A grid, running (it has delivered its first row), and a task behind it. */
+  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+    images[i] = i;
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  request.rounds = 4;
+  ct_perturb_init (&request.perturb);
+  request.perturb.noise_sigma = 0.1;
+  grid_record_init (&grid);
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &grid);
+  ct_engine_find_misclassified (engine, 3, 5, 1, NULL, store_result_cb, &result);
+  while (grid.rows->len == 0 && grid.n_done == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  start = g_get_monotonic_time ();
+  ct_engine_shutdown (engine);
+  /* Promptly: the grid stops between checkpoints, training between batches. */
+  g_test_message ("shutdown: %.3f s, after %u of %u rows",
+                  (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC,
+                  grid.rows->len, request.n_epochs);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  ct_engine_shutdown (engine);
+  g_assert_false (ct_engine_is_busy (engine));
+
+  n_statuses = record.statuses->len;
+  n_rows = grid.rows->len;
+  g_assert_false (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
+                                   &record, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+  ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &grid);
+  spin_for (300);
+  g_assert_cmpuint (record.statuses->len, ==, n_statuses);
+  g_assert_cmpuint (record.n_done, ==, 0);
+  g_assert_cmpuint (grid.rows->len, ==, n_rows);
+  g_assert_cmpuint (grid.n_done, ==, 0);
+
+  /* The queued task still completes, as GTask does. */
+  found = ct_engine_find_misclassified_finish (engine, wait_for_result (&result), &error);
+  if (found == NULL)
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_object (&result);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  g_object_add_weak_pointer (G_OBJECT (engine), (gpointer *) &engine);
+  g_object_unref (engine);
+  g_assert_null (engine);
+  train_record_clear (&record);
+  grid_record_clear (&grid);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  tmpdir = ct_test_make_tmpdir ();
+  g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
+  data_dir = g_build_filename (tmpdir, "squares", NULL);
+  g_mkdir (data_dir, 0755);
+  g_free (ct_test_write_squares (data_dir, 512, 128, 1));
+
+  g_test_add_func ("/engine-worker/open-run", test_open_run);
+  g_test_add_func ("/engine-worker/grid/rows", test_grid_rows);
+  g_test_add_func ("/engine-worker/grid/supersede", test_grid_supersede);
+  g_test_add_func ("/engine-worker/grid/shared-scale", test_grid_shared_scale);
+  g_test_add_func ("/engine-worker/grid/compute-one-shot", test_grid_compute_one_shot);
+  g_test_add_func ("/engine-worker/grid/cancel", test_grid_cancel);
+  g_test_add_func ("/engine-worker/refresh-sees-new-checkpoints",
+                   test_refresh_sees_new_checkpoints);
+  g_test_add_func ("/engine-worker/find-misclassified", test_find_misclassified);
+  g_test_add_func ("/engine-worker/train/statuses", test_train_statuses);
+  g_test_add_func ("/engine-worker/train/cancel", test_train_cancel);
+  g_test_add_func ("/engine-worker/train/yields-to-grids", test_train_yields_to_grids);
+  g_test_add_func ("/engine-worker/shutdown-while-busy", test_shutdown_while_busy);
+
+  status = g_test_run ();
+  ct_test_remove_tree (tmpdir);
+  g_free (tmpdir);
+  g_free (data_dir);
+  return status;
+}

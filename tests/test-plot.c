@@ -1,0 +1,754 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <glib.h>
+#include <math.h>
+
+#include "ct-plot.h"
+
+/* GLib knows nothing of Cairo's types, and the figure never links GTK. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_t, cairo_destroy)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_surface_t, cairo_surface_destroy)
+
+#define WIDTH   400
+#define HEIGHT  250
+
+/* Matplotlib's tab:blue, well away from white, grey and black in every
+ * channel, so its blends with white are easy to tell apart. */
+static const double series_rgb[3] = { 0.12, 0.47, 0.71 };
+
+typedef struct {
+  cairo_surface_t *surface;
+  cairo_t         *cr;
+  int              width;
+  int              height;
+} Canvas;
+
+/* An RGB24 surface filled with @fill, so a test can tell what was drawn. */
+static void
+canvas_init (Canvas  *canvas,
+             int      width,
+             int      height,
+             guint32  fill)
+{
+  canvas->width = width;
+  canvas->height = height;
+  canvas->surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, MAX (width, 1),
+                                                MAX (height, 1));
+  canvas->cr = cairo_create (canvas->surface);
+  cairo_set_source_rgb (canvas->cr, ((fill >> 16) & 0xff) / 255.0,
+                        ((fill >> 8) & 0xff) / 255.0, (fill & 0xff) / 255.0);
+  cairo_paint (canvas->cr);
+}
+
+static void
+canvas_finish (Canvas *canvas)
+{
+  g_assert_cmpint (cairo_status (canvas->cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_flush (canvas->surface);
+}
+
+static void
+canvas_clear (Canvas *canvas)
+{
+  g_clear_pointer (&canvas->cr, cairo_destroy);
+  g_clear_pointer (&canvas->surface, cairo_surface_destroy);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Canvas, canvas_clear)
+
+/* The pixel as 0xRRGGBB; outside the surface reads as white. */
+static guint32
+pixel (const Canvas *canvas,
+       int           x,
+       int           y)
+{
+  const guint8 *data = cairo_image_surface_get_data (canvas->surface);
+  int stride = cairo_image_surface_get_stride (canvas->surface);
+
+  if (x < 0 || y < 0 || x >= canvas->width || y >= canvas->height)
+    return 0xffffff;
+
+  return ((const guint32 *) (data + (gsize) y * stride))[x] & 0xffffff;
+}
+
+static int
+channel (guint32 rgb,
+         guint   i)
+{
+  return (rgb >> (16 - 8 * i)) & 0xff;
+}
+
+static gboolean
+is_close (guint32       rgb,
+          const double  expected[3],
+          int           tolerance)
+{
+  for (guint i = 0; i < 3; i++)
+    if (ABS (channel (rgb, i) - (int) lround (255.0 * expected[i])) > tolerance)
+      return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+is_dark (guint32 rgb)
+{
+  return channel (rgb, 0) < 90 && channel (rgb, 1) < 90 && channel (rgb, 2) < 90;
+}
+
+/* True when some pixel within @radius of (@x, @y) is within @tolerance of
+ * @expected. */
+static gboolean
+near_color (const Canvas *canvas,
+            double        x,
+            double        y,
+            int           radius,
+            const double  expected[3],
+            int           tolerance)
+{
+  for (int dy = -radius; dy <= radius; dy++)
+    for (int dx = -radius; dx <= radius; dx++)
+      if (is_close (pixel (canvas, (int) floor (x) + dx, (int) floor (y) + dy),
+                    expected, tolerance))
+        return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+any_in_rect (const Canvas *canvas,
+             int           x0,
+             int           y0,
+             int           x1,
+             int           y1,
+             gboolean    (*predicate) (guint32 rgb))
+{
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      if (predicate (pixel (canvas, x, y)))
+        return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+is_not_white (guint32 rgb)
+{
+  return rgb != 0xffffff;
+}
+
+static gboolean
+is_series (guint32 rgb)
+{
+  return is_close (rgb, series_rgb, 40);
+}
+
+static gboolean
+is_nice_step (double step)
+{
+  double mantissa = step / pow (10.0, floor (log10 (step) + 1e-9));
+
+  return fabs (mantissa - 1.0) < 1e-9 || fabs (mantissa - 2.0) < 1e-9
+         || fabs (mantissa - 5.0) < 1e-9;
+}
+
+static gboolean
+is_multiple (double value,
+             double step)
+{
+  double ratio = value / step;
+
+  return fabs (ratio - round (ratio)) < 1e-9;
+}
+
+static CtPlotSeries
+make_series (const double *x,
+             const double *y,
+             guint         n)
+{
+  CtPlotSeries series = { 0 };
+
+  series.x = x;
+  series.y = y;
+  series.n = n;
+  for (guint i = 0; i < 3; i++)
+    series.rgb[i] = series_rgb[i];
+
+  return series;
+}
+
+static CtPlotAxes
+make_axes (double y_min,
+           double y_max)
+{
+  CtPlotAxes axes = { 0 };
+
+  axes.title = "Test accuracy";
+  axes.x_label = "Epoch";
+  axes.y_label = "Accuracy";
+  axes.y_min = y_min;
+  axes.y_max = y_max;
+  axes.y_percent = TRUE;
+
+  return axes;
+}
+
+/* Every point gets a dot of the series colour at its mapped position, every
+ * segment is drawn between them, and nothing is drawn far from the line. */
+static void
+test_points_at_data_positions (void)
+{
+  static const double x[] = { 0, 1, 2, 3, 4 };
+  static const double y[] = { 0.1, 0.5, 0.3, 0.9, 0.7 };
+  CtPlotSeries series = make_series (x, y, G_N_ELEMENTS (x));
+  CtPlotAxes axes = make_axes (0.0, 1.0);
+  g_auto(Canvas) canvas = { 0 };
+  CtPlotArea area;
+  double ux, uy;
+
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  g_assert_cmpfloat (area.x, >, 0.0);
+  g_assert_cmpfloat (area.y, >, 0.0);
+  g_assert_cmpfloat (area.x + area.width, <, WIDTH);
+  g_assert_cmpfloat (area.y + area.height, <, HEIGHT);
+  g_assert_cmpfloat (area.y_min, ==, 0.0);
+  g_assert_cmpfloat (area.y_max, ==, 1.0);
+  g_assert_cmpfloat (area.x_min, <, 0.0);
+  g_assert_cmpfloat (area.x_max, >, 4.0);
+
+  /* Epochs get whole-number ticks. */
+  g_assert_cmpfloat (area.x_step, ==, 1.0);
+  g_assert_true (is_nice_step (area.y_step));
+
+  ct_plot_area_to_user (&area, area.x_min, area.y_max, &ux, &uy);
+  g_assert_cmpfloat_with_epsilon (ux, area.x, 1e-9);
+  g_assert_cmpfloat_with_epsilon (uy, area.y, 1e-9);
+  ct_plot_area_to_user (&area, area.x_max, area.y_min, &ux, &uy);
+  g_assert_cmpfloat_with_epsilon (ux, area.x + area.width, 1e-9);
+  g_assert_cmpfloat_with_epsilon (uy, area.y + area.height, 1e-9);
+
+  canvas_init (&canvas, WIDTH, HEIGHT, 0x000000);
+  ct_plot_draw_lines (canvas.cr, WIDTH, HEIGHT, &axes, &series, 1);
+  canvas_finish (&canvas);
+
+  /* White background, and the title in dark text above the plot. */
+  g_assert_cmphex (pixel (&canvas, 1, 1), ==, 0xffffff);
+  g_assert_cmphex (pixel (&canvas, WIDTH - 2, HEIGHT - 2), ==, 0xffffff);
+  g_assert_true (any_in_rect (&canvas, 0, 0, WIDTH, (int) area.y, is_dark));
+
+  for (guint i = 0; i < G_N_ELEMENTS (x); i++)
+    {
+      ct_plot_area_to_user (&area, x[i], y[i], &ux, &uy);
+      g_assert_true (is_close (pixel (&canvas, (int) floor (ux), (int) floor (uy)),
+                               series_rgb, 12));
+
+      if (i + 1 < G_N_ELEMENTS (x))
+        {
+          ct_plot_area_to_user (&area, (x[i] + x[i + 1]) / 2.0, (y[i] + y[i + 1]) / 2.0,
+                                &ux, &uy);
+          g_assert_true (near_color (&canvas, ux, uy, 1, series_rgb, 40));
+        }
+    }
+
+  ct_plot_area_to_user (&area, 0.5, 0.9, &ux, &uy);
+  g_assert_false (near_color (&canvas, ux, uy, 3, series_rgb, 80));
+  ct_plot_area_to_user (&area, 3.5, 0.2, &ux, &uy);
+  g_assert_false (near_color (&canvas, ux, uy, 3, series_rgb, 80));
+}
+
+/* Epoch 0 has no training accuracy, and a gap in the middle stays a gap. */
+static void
+test_nan_breaks_line (void)
+{
+  static const double x[] = { 0, 1, 2, 3, 4, 5 };
+  static const double y[] = { NAN, 0.2, 0.3, NAN, 0.7, 0.8 };
+  CtPlotSeries series = make_series (x, y, G_N_ELEMENTS (x));
+  CtPlotAxes axes = make_axes (0.0, 1.0);
+  g_auto(Canvas) canvas = { 0 };
+  CtPlotArea area;
+  double x0, y0, x1, y1, ux, uy;
+
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  canvas_init (&canvas, WIDTH, HEIGHT, 0x000000);
+  ct_plot_draw_lines (canvas.cr, WIDTH, HEIGHT, &axes, &series, 1);
+  canvas_finish (&canvas);
+
+  /* The segments on either side of the gap are drawn. */
+  ct_plot_area_to_user (&area, 1.5, 0.25, &ux, &uy);
+  g_assert_true (near_color (&canvas, ux, uy, 1, series_rgb, 40));
+  ct_plot_area_to_user (&area, 4.5, 0.75, &ux, &uy);
+  g_assert_true (near_color (&canvas, ux, uy, 1, series_rgb, 40));
+
+  /* Nothing where a line from (2, 0.3) to (4, 0.7) would run, away from
+   * the dots at its ends. */
+  ct_plot_area_to_user (&area, 2, 0.3, &x0, &y0);
+  ct_plot_area_to_user (&area, 4, 0.7, &x1, &y1);
+  for (double t = 0.15; t <= 0.85; t += 0.05)
+    g_assert_false (near_color (&canvas, x0 + t * (x1 - x0), y0 + t * (y1 - y0), 1,
+                                series_rgb, 80));
+
+  /* Nothing at all above epoch 0. */
+  ct_plot_area_to_user (&area, 0, 0, &ux, &uy);
+  g_assert_false (any_in_rect (&canvas, (int) ux - 2, (int) area.y, (int) ux + 3,
+                               (int) (area.y + area.height) - 2, is_series));
+}
+
+/* The user-space row of each y tick, to keep probes off the grid lines. */
+static gboolean
+near_grid_line (const CtPlotArea *area,
+                double            uy)
+{
+  for (double tick = ceil (area->y_min / area->y_step) * area->y_step;
+       tick <= area->y_max + 1e-9; tick += area->y_step)
+    {
+      double ux, ty;
+
+      ct_plot_area_to_user (area, 0, tick, &ux, &ty);
+      if (fabs (ty - uy) < 2.5)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A band is the series colour laid over white at some opacity: every
+ * channel moved from white towards the series by the same fraction. */
+static void
+assert_translucent_series (guint32 rgb)
+{
+  double alpha[3];
+
+  for (guint i = 0; i < 3; i++)
+    {
+      double target = 255.0 * series_rgb[i];
+
+      alpha[i] = (255.0 - channel (rgb, i)) / (255.0 - target);
+    }
+
+  g_assert_cmpfloat (alpha[0], >, 0.05);
+  g_assert_cmpfloat (alpha[0], <, 0.6);
+  g_assert_cmpfloat_with_epsilon (alpha[1], alpha[0], 0.05);
+  g_assert_cmpfloat_with_epsilon (alpha[2], alpha[0], 0.05);
+}
+
+static void
+test_band_is_translucent (void)
+{
+  static const double x[] = { 0, 1, 2, 3 };
+  static const double y[] = { 0.5, 0.5, 0.5, 0.5 };
+  static const double lo[] = { 0.2, 0.2, 0.2, 0.2 };
+  static const double hi[] = { 0.8, 0.8, 0.8, 0.8 };
+  CtPlotSeries series = make_series (x, y, G_N_ELEMENTS (x));
+  CtPlotAxes axes = make_axes (0.0, 1.0);
+  g_auto(Canvas) canvas = { 0 };
+  CtPlotArea area;
+  double ux, uy, below;
+  guint probes = 0;
+
+  series.lo = lo;
+  series.hi = hi;
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  canvas_init (&canvas, WIDTH, HEIGHT, 0x000000);
+  ct_plot_draw_lines (canvas.cr, WIDTH, HEIGHT, &axes, &series, 1);
+  canvas_finish (&canvas);
+
+  /* Between whole epochs (no vertical grid line) and off the horizontal
+   * ones: inside the band above and below the line. */
+  for (double offset = 8.0; offset < 30.0 && probes < 4; offset += 3.0)
+    {
+      for (int side = -1; side <= 1; side += 2)
+        {
+          ct_plot_area_to_user (&area, side < 0 ? 0.5 : 2.5, 0.5, &ux, &uy);
+          uy += side * offset;
+          if (near_grid_line (&area, uy))
+            continue;
+
+          assert_translucent_series (pixel (&canvas, (int) ux, (int) uy));
+          probes++;
+        }
+    }
+  g_assert_cmpuint (probes, >=, 2);
+
+  /* Below the band, untouched white. */
+  ct_plot_area_to_user (&area, 1.5, 0.2, &ux, &below);
+  for (uy = below + 4.0; near_grid_line (&area, uy); uy += 3.0)
+    ;
+  g_assert_cmphex (pixel (&canvas, (int) ux, (int) uy), ==, 0xffffff);
+}
+
+/* Draws one labelled series and says whether dark (legend text) pixels are
+ * in the top-left and top-right quarters of the plot. */
+static void
+legend_corners (const double *y,
+                guint         n,
+                gboolean     *out_top_left,
+                gboolean     *out_top_right)
+{
+  static const double x[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+  CtPlotSeries series = make_series (x, y, n);
+  CtPlotAxes axes = make_axes (0.0, 1.0);
+  g_auto(Canvas) canvas = { 0 };
+  CtPlotArea area;
+  int left, top, middle_x, middle_y, right;
+
+  series.label = "Test loss";
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  canvas_init (&canvas, WIDTH, HEIGHT, 0x000000);
+  ct_plot_draw_lines (canvas.cr, WIDTH, HEIGHT, &axes, &series, 1);
+  canvas_finish (&canvas);
+
+  left = (int) area.x + 3;
+  top = (int) area.y + 3;
+  right = (int) (area.x + area.width) - 3;
+  middle_x = (int) (area.x + area.width / 2.0);
+  middle_y = (int) (area.y + area.height / 2.0);
+  *out_top_left = any_in_rect (&canvas, left, top, middle_x, middle_y, is_dark);
+  *out_top_right = any_in_rect (&canvas, middle_x, top, right, middle_y, is_dark);
+}
+
+static void
+test_legend_avoids_data (void)
+{
+  double falling[11], rising[11];
+  gboolean top_left, top_right;
+
+  for (guint i = 0; i < 11; i++)
+    {
+      falling[i] = 1.0 - i / 10.0;
+      rising[i] = i / 10.0;
+    }
+
+  /* The preferred top-left corner when it is free… */
+  legend_corners (rising, 11, &top_left, &top_right);
+  g_assert_true (top_left);
+  g_assert_false (top_right);
+
+  /* …and the next free corner when the data run through it. */
+  legend_corners (falling, 11, &top_left, &top_right);
+  g_assert_false (top_left);
+  g_assert_true (top_right);
+}
+
+/* Fitted ranges end on ticks and hold all the data and bands; one fixed
+ * bound is kept as given. */
+static void
+test_fitted_ranges (void)
+{
+  static const double epochs[] = { 0, 5, 10, 15, 20 };
+  static const double epochs_short[] = { 0, 1, 2 };
+  static const double fractions[] = { 0.5, 1.0, 1.5, 2.0, 2.5 };
+  static const double y[] = { 0.13, 0.5, 0.7, 0.8, 0.87 };
+  static const double lo[] = { 0.1, 0.45, NAN, 0.75, 0.84 };
+  static const double hi[] = { 0.16, 0.55, NAN, 0.85, 0.91 };
+  static const double loss[] = { 3.3, 2.1, 1.2, 0.9, 0.8 };
+  CtPlotSeries series = make_series (epochs, y, 5);
+  CtPlotAxes axes = make_axes (NAN, NAN);
+  CtPlotArea area;
+
+  series.lo = lo;
+  series.hi = hi;
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  g_assert_true (is_nice_step (area.y_step));
+  g_assert_true (is_multiple (area.y_min, area.y_step));
+  g_assert_true (is_multiple (area.y_max, area.y_step));
+  g_assert_cmpfloat (area.y_min, <=, 0.1);
+  g_assert_cmpfloat (area.y_max, >=, 0.91);
+  g_assert_cmpfloat (area.y_max - area.y_min, <, 1.5);
+
+  /* Whole epochs: whole ticks, as few as fit. */
+  g_assert_true (is_nice_step (area.x_step));
+  g_assert_cmpfloat (area.x_step, >=, 1.0);
+  g_assert_true (is_multiple (area.x_step, 1.0));
+  g_assert_cmpfloat (area.x_min, <, 0.0);
+  g_assert_cmpfloat (area.x_max, >, 20.0);
+
+  /* Three epochs would get ticks every 0.5 if x were not whole. */
+  series = make_series (epochs_short, y, 3);
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  g_assert_cmpfloat (area.x_step, ==, 1.0);
+
+  /* Fractional x may have fractional ticks. */
+  series = make_series (fractions, y, 5);
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  g_assert_true (is_nice_step (area.x_step));
+  g_assert_cmpfloat (area.x_step, <, 1.0);
+
+  /* Loss from 0 up. */
+  series = make_series (epochs, loss, 5);
+  axes = make_axes (0.0, NAN);
+  axes.y_percent = FALSE;
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  g_assert_cmpfloat (area.y_min, ==, 0.0);
+  g_assert_cmpfloat (area.y_max, >=, 3.3);
+  g_assert_true (is_multiple (area.y_max, area.y_step));
+
+  /* One point: a range around it, not a division by zero. */
+  series = make_series (epochs, loss, 1);
+  axes = make_axes (NAN, NAN);
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  g_assert_cmpfloat (area.x_min, <, 0.0);
+  g_assert_cmpfloat (area.x_max, >, 0.0);
+  g_assert_cmpfloat (area.y_min, <, 3.3);
+  g_assert_cmpfloat (area.y_max, >, 3.3);
+}
+
+/* Export draws at a larger scale by scaling the context: the same chart,
+ * every position doubled. */
+static void
+test_scaled (void)
+{
+  static const double x[] = { 0, 1, 2, 3, 4 };
+  static const double y[] = { 0.1, 0.5, 0.3, 0.9, 0.7 };
+  CtPlotSeries series = make_series (x, y, G_N_ELEMENTS (x));
+  CtPlotAxes axes = make_axes (0.0, 1.0);
+  g_auto(Canvas) canvas = { 0 };
+  CtPlotArea area;
+  double ux, uy;
+
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  canvas_init (&canvas, 2 * WIDTH, 2 * HEIGHT, 0x000000);
+  cairo_scale (canvas.cr, 2.0, 2.0);
+  ct_plot_draw_lines (canvas.cr, WIDTH, HEIGHT, &axes, &series, 1);
+  canvas_finish (&canvas);
+
+  g_assert_cmphex (pixel (&canvas, 2 * WIDTH - 2, 2 * HEIGHT - 2), ==, 0xffffff);
+  for (guint i = 0; i < G_N_ELEMENTS (x); i++)
+    {
+      ct_plot_area_to_user (&area, x[i], y[i], &ux, &uy);
+      g_assert_true (is_close (pixel (&canvas, (int) floor (2 * ux), (int) floor (2 * uy)),
+                               series_rgb, 12));
+    }
+}
+
+/* No series, a series with nothing in it and all-NaN data draw the axes
+ * and a "No data" note in the middle. */
+static void
+test_no_data (void)
+{
+  static const double x[] = { 0, 1, 2 };
+  static const double nans[] = { NAN, NAN, NAN };
+  CtPlotSeries all_nan = make_series (x, nans, 3);
+  CtPlotSeries empty = make_series (NULL, NULL, 0);
+  CtPlotAxes axes = make_axes (NAN, NAN);
+  const struct {
+    const CtPlotSeries *series;
+    guint               n_series;
+  } cases[] = {
+    { NULL, 0 },
+    { &empty, 1 },
+    { &all_nan, 1 },
+  };
+
+  all_nan.label = "Train accuracy";
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Canvas) canvas = { 0 };
+      CtPlotArea area;
+      int centre_x, centre_y;
+
+      g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, cases[i].series,
+                                       cases[i].n_series, &area));
+      g_assert_true (isfinite (area.x_min) && isfinite (area.x_max));
+      g_assert_cmpfloat (area.x_max, >, area.x_min);
+      g_assert_cmpfloat (area.y_max, >, area.y_min);
+
+      canvas_init (&canvas, WIDTH, HEIGHT, 0x000000);
+      ct_plot_draw_lines (canvas.cr, WIDTH, HEIGHT, &axes, cases[i].series,
+                          cases[i].n_series);
+      canvas_finish (&canvas);
+
+      centre_x = (int) (area.x + area.width / 2.0);
+      centre_y = (int) (area.y + area.height / 2.0);
+      g_assert_true (any_in_rect (&canvas, centre_x - 30, centre_y - 8,
+                                  centre_x + 30, centre_y + 8, is_not_white));
+      g_assert_false (any_in_rect (&canvas, 0, 0, WIDTH, HEIGHT, is_series));
+    }
+}
+
+/* Charts too small to hold anything leave the surface as it was. */
+static void
+test_tiny (void)
+{
+  static const double x[] = { 0, 1 };
+  static const double y[] = { 0.2, 0.4 };
+  static const char * const labels[] = { "cat", "dog" };
+  static const double values[] = { 0.7, 0.3 };
+  static const int sizes[][2] = { { 0, 0 }, { 1, 1 }, { 10, 10 }, { 49, 300 }, { 300, 49 },
+                                  { -5, 100 } };
+  CtPlotSeries series = make_series (x, y, 2);
+  CtPlotAxes axes = make_axes (NAN, NAN);
+  CtPlotArea area;
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_auto(Canvas) canvas = { 0 };
+      int width = MAX (sizes[i][0], 0), height = MAX (sizes[i][1], 0);
+
+      g_assert_false (ct_plot_get_area (sizes[i][0], sizes[i][1], &axes, &series, 1,
+                                        &area));
+
+      canvas_init (&canvas, width, height, 0x123456);
+      ct_plot_draw_lines (canvas.cr, sizes[i][0], sizes[i][1], &axes, &series, 1);
+      ct_plot_draw_bars (canvas.cr, sizes[i][0], sizes[i][1], "Top 5", labels, values,
+                         2, 1.0, 0);
+      canvas_finish (&canvas);
+
+      for (int py = 0; py < height; py++)
+        for (int px = 0; px < width; px++)
+          g_assert_cmphex (pixel (&canvas, px, py), ==, 0x123456);
+    }
+
+  /* Just above the limit, whatever fits is drawn and nothing breaks. */
+  for (int side = 50; side <= 90; side += 10)
+    {
+      g_auto(Canvas) canvas = { 0 };
+
+      canvas_init (&canvas, side, side, 0x123456);
+      ct_plot_draw_lines (canvas.cr, side, side, &axes, &series, 1);
+      ct_plot_draw_bars (canvas.cr, side, side, "Top 5", labels, values, 2, 1.0, 0);
+      canvas_finish (&canvas);
+    }
+}
+
+typedef struct {
+  int     length;
+  guint32 color;
+} Bar;
+
+/* The bars as runs of one colour at least 12 pixels long, grouped over the
+ * consecutive rows they fill; text never has such runs. */
+static GArray *
+find_bars (const Canvas *canvas)
+{
+  GArray *bars = g_array_new (FALSE, TRUE, sizeof (Bar));
+  gboolean in_bar = FALSE;
+
+  for (int y = 0; y < canvas->height; y++)
+    {
+      Bar longest = { 0, 0 };
+
+      for (int x = 0; x < canvas->width;)
+        {
+          guint32 color = pixel (canvas, x, y);
+          int end = x + 1;
+
+          while (end < canvas->width && pixel (canvas, end, y) == color)
+            end++;
+          if (color != 0xffffff && end - x > longest.length)
+            {
+              longest.length = end - x;
+              longest.color = color;
+            }
+          x = end;
+        }
+
+      if (longest.length < 12)
+        {
+          in_bar = FALSE;
+          continue;
+        }
+
+      if (!in_bar)
+        g_array_append_val (bars, longest);
+      else
+        {
+          Bar *bar = &g_array_index (bars, Bar, bars->len - 1);
+
+          g_assert_cmphex (bar->color, ==, longest.color);
+          g_assert_cmpint (ABS (bar->length - longest.length), <=, 1);
+        }
+      in_bar = TRUE;
+    }
+
+  return bars;
+}
+
+static GArray *
+draw_bars (const char * const *labels,
+           const double       *values,
+           guint               n,
+           double              max_value,
+           int                 highlight)
+{
+  g_auto(Canvas) canvas = { 0 };
+
+  canvas_init (&canvas, WIDTH, HEIGHT, 0x000000);
+  ct_plot_draw_bars (canvas.cr, WIDTH, HEIGHT, "Top-5 classes", labels, values, n,
+                     max_value, highlight);
+  canvas_finish (&canvas);
+
+  return find_bars (&canvas);
+}
+
+static void
+test_bars_proportional (void)
+{
+  static const char * const labels[] = { "cat", "dog", "ship", "frog" };
+  static const double values[] = { 0.8, 0.4, 0.2, 0.1 };
+  static const double halves[] = { 0.5, 0.25 };
+  static const double wholes[] = { 1.0, 0.5 };
+  g_autoptr(GArray) bars = draw_bars (labels, values, 4, 1.0, 1);
+  g_autoptr(GArray) relative = NULL;
+  g_autoptr(GArray) absolute = NULL;
+  Bar *bar = (Bar *) bars->data;
+
+  g_assert_cmpuint (bars->len, ==, 4);
+  for (guint i = 1; i < 4; i++)
+    g_assert_cmpfloat (fabs (bar[i].length - bar[0].length * values[i] / values[0]), <=,
+                       1.5);
+  g_assert_cmpint (bar[0].length, >=, WIDTH / 3);
+
+  /* The true class stands out; the others share one colour. */
+  g_assert_cmphex (bar[1].color, !=, bar[0].color);
+  g_assert_cmphex (bar[2].color, ==, bar[0].color);
+  g_assert_cmphex (bar[3].color, ==, bar[0].color);
+
+  /* No maximum: the largest value fills the room, as 1.0 does out of 1. */
+  relative = draw_bars (labels, halves, 2, 0.0, -1);
+  absolute = draw_bars (labels, wholes, 2, 1.0, -1);
+  g_assert_cmpuint (relative->len, ==, 2);
+  g_assert_cmpuint (absolute->len, ==, 2);
+  for (guint i = 0; i < 2; i++)
+    g_assert_cmpint (g_array_index (relative, Bar, i).length, ==,
+                     g_array_index (absolute, Bar, i).length);
+  g_assert_cmphex (g_array_index (relative, Bar, 0).color, ==, bar[0].color);
+}
+
+static void
+test_bars_odd_input (void)
+{
+  static const char * const labels[] = { "cat", "dog", "ship", "frog" };
+  static const double values[] = { 0.8, NAN, -0.3, 2.0 };
+  g_autoptr(GArray) bars = NULL;
+  g_autoptr(GArray) none = NULL;
+
+  /* NaN and negative values have no bar, values over the maximum stop at
+   * its length, and a highlight out of range highlights nothing. */
+  bars = draw_bars (labels, values, 4, 1.0, 7);
+  g_assert_cmpuint (bars->len, ==, 2);
+  g_assert_cmpfloat (fabs (g_array_index (bars, Bar, 0).length
+                           - 0.8 * g_array_index (bars, Bar, 1).length), <=, 1.5);
+  g_assert_cmphex (g_array_index (bars, Bar, 0).color, ==,
+                   g_array_index (bars, Bar, 1).color);
+
+  none = draw_bars (NULL, NULL, 0, 1.0, -1);
+  g_assert_cmpuint (none->len, ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/plot/lines/points-at-data-positions", test_points_at_data_positions);
+  g_test_add_func ("/plot/lines/nan-breaks-line", test_nan_breaks_line);
+  g_test_add_func ("/plot/lines/band-is-translucent", test_band_is_translucent);
+  g_test_add_func ("/plot/lines/legend-avoids-data", test_legend_avoids_data);
+  g_test_add_func ("/plot/lines/fitted-ranges", test_fitted_ranges);
+  g_test_add_func ("/plot/lines/scaled", test_scaled);
+  g_test_add_func ("/plot/lines/no-data", test_no_data);
+  g_test_add_func ("/plot/tiny", test_tiny);
+  g_test_add_func ("/plot/bars/proportional", test_bars_proportional);
+  g_test_add_func ("/plot/bars/odd-input", test_bars_odd_input);
+
+  return g_test_run ();
+}

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <gtk/gtk.h>
+#include <glib/gstdio.h>
+#include <math.h>
+
+#include "ct-checkpoint.h"
+#include "ct-png.h"
+#include "ct-test-data.h"
+#include "ct-test-ui.h"
+#include "ct-window.h"
+
+/* The real window under Xvfb on a tiny run the test trains: it is driven
+ * through its actions as a user's keyboard would, rendered to pixels, and
+ * closed while it trains. */
+
+#define TIMEOUT_S 120
+
+static char *tmpdir;
+static char *data_dir;
+static char *run_dir;
+static CtWindow *window;
+
+static void
+tiny_options (CtTrainOptions *options,
+              const char     *out_dir,
+              int             epochs)
+{
+  ct_train_options_init (options, "camtrail_net");
+  options->data = data_dir;
+  options->out_dir = out_dir;
+  options->epochs = epochs;
+  options->width = 8;
+  options->batch_size = 64;
+  options->lr = 0.2;
+  options->warmup_epochs = 0.5;
+  options->threads = 2;
+  options->seed = 7;
+}
+
+static gboolean
+window_idle (gpointer data)
+{
+  CtWindow *self = data;
+  gboolean busy;
+
+  g_object_get (self, "busy", &busy, NULL);
+  return !busy && ct_grid_view_get_grid (ct_window_get_grid_view (self)) != NULL &&
+         ct_grid_view_is_complete (ct_window_get_grid_view (self));
+}
+
+/* Runs the main loop until @done holds, and then until GTK has drawn. */
+static void
+wait_for (gboolean (*done) (gpointer),
+          gpointer  data)
+{
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      g_main_context_iteration (NULL, FALSE);
+      if (!done (data))
+        g_usleep (2000);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    }
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static void
+activate (const char *action,
+          GVariant   *parameter)
+{
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), action, parameter));
+  /* The request is issued from an idle, once per batch of changes. */
+  for (int i = 0; i < 5; i++)
+    g_main_context_iteration (NULL, FALSE);
+  wait_for (window_idle, window);
+}
+
+/* The window as pixels (GDK_MEMORY_DEFAULT, @out_stride bytes a row), as the
+ * screen shows it. */
+static void
+after_paint_cb (GdkFrameClock *clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+static guint8 *
+render_window (int   *out_width,
+               int   *out_height,
+               gsize *out_stride)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  g_autoptr(GdkTexture) texture = NULL;
+  gboolean painted = FALSE;
+  gulong handler;
+  guint8 *pixels;
+
+  /* Let GTK lay out and paint the latest state first. */
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &painted);
+  gtk_widget_queue_draw (GTK_WIDGET (window));
+  while (!painted)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (clock, handler);
+
+  texture = ct_test_render_widget (GTK_WIDGET (window));
+
+  g_assert_nonnull (texture);
+  *out_width = gdk_texture_get_width (texture);
+  *out_height = gdk_texture_get_height (texture);
+  *out_stride = (gsize) *out_width * 4;
+  pixels = g_malloc (*out_stride * *out_height);
+  gdk_texture_download (texture, pixels, *out_stride);
+  return pixels;
+}
+
+/* The rectangle of grid cell (@row, @image) in window coordinates. */
+static void
+cell_in_window (guint            row,
+                guint            image,
+                graphene_rect_t *out_rect,
+                double          *out_caption_height)
+{
+  CtGridView *view = ct_window_get_grid_view (window);
+  CtGrid *grid = ct_grid_view_get_grid (view);
+  graphene_point_t origin;
+  int x, y, size, caption;
+
+  g_assert_true (ct_grid_view_get_cell_rect (view, row, image, 0, out_rect));
+  ct_figure_get_cell_rect (grid, ct_grid_view_get_style (view), row, image, 0, &x, &y, &size, &caption);
+  g_assert_true (gtk_widget_compute_point (GTK_WIDGET (view), GTK_WIDGET (window),
+                                           &out_rect->origin, &origin));
+  out_rect->origin = origin;
+  *out_caption_height = caption;
+}
+
+/* Sum of |a − b| over a rectangle of two renderings. */
+static double
+difference (const guint8          *a,
+            const guint8          *b,
+            gsize                  stride,
+            const graphene_rect_t *rect)
+{
+  double sum = 0;
+
+  for (int y = rect->origin.y; y < rect->origin.y + rect->size.height; y++)
+    for (int x = rect->origin.x; x < rect->origin.x + rect->size.width; x++)
+      for (int c = 0; c < 3; c++)
+        sum += abs ((int) a[y * stride + 4 * x + c] - (int) b[y * stride + 4 * x + c]);
+  return sum;
+}
+
+/* Pixels clearly darker than the white background: text. */
+static guint
+dark_pixels (const guint8          *pixels,
+             gsize                  stride,
+             const graphene_rect_t *rect)
+{
+  guint n = 0;
+
+  for (int y = rect->origin.y; y < rect->origin.y + rect->size.height; y++)
+    for (int x = rect->origin.x; x < rect->origin.x + rect->size.width; x++)
+      n += pixels[y * stride + 4 * x] + pixels[y * stride + 4 * x + 1] +
+           pixels[y * stride + 4 * x + 2] < 3 * 160;
+  return n;
+}
+
+static void
+save_rendering (const char   *name,
+                const guint8 *pixels,
+                int           width,
+                int           height,
+                gsize         stride)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (pixels, stride * height);
+  g_autoptr(GdkTexture) texture = gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT,
+                                                          bytes, stride);
+  g_autofree char *path = g_build_filename (tmpdir, name, NULL);
+
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+}
+
+static void
+test_window_opens_run (void)
+{
+  CtGrid *grid;
+
+  activate ("win.open-run", g_variant_new_string (run_dir));
+  g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
+
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  /* "0, 1, 2, 3, last" on a run of epochs 0–2 gives three rows. */
+  g_assert_cmpuint (grid->n_rows, ==, 3);
+  g_assert_cmpint (grid->epochs[2], ==, 2);
+  g_assert_cmpuint (grid->n_images, ==, 8);
+  g_assert_cmpstr (grid->perturbation, ==, "none");
+
+  activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3"));
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_cmpuint (grid->n_images, ==, 4);
+  g_assert_cmpuint (grid->image_indices[3], ==, 3);
+}
+
+static void
+test_window_noise_changes_heatmaps (void)
+{
+  g_autofree guint8 *clean = NULL;
+  g_autofree guint8 *noisy = NULL;
+  graphene_rect_t cell, caption;
+  double clean_caption_height, noisy_caption_height;
+  int width, height, width2, height2;
+  gsize stride, stride2;
+  CtGrid *grid;
+
+  activate ("win.noise-sigma", g_variant_new_double (0.0));
+  clean = render_window (&width, &height, &stride);
+  save_rendering ("window-clean.png", clean, width, height, stride);
+
+  activate ("win.noise-sigma", g_variant_new_double (0.3));
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_nonnull (strstr (grid->perturbation, "noise σ=0.30"));
+  noisy = render_window (&width2, &height2, &stride2);
+  save_rendering ("window-noise.png", noisy, width2, height2, stride2);
+  g_assert_cmpint (width, ==, width2);
+  g_assert_cmpint (height, ==, height2);
+
+  /* The heatmap overlay of the last checkpoint's first image changes... */
+  cell_in_window (2, 0, &cell, &noisy_caption_height);
+  g_assert_cmpfloat (difference (clean, noisy, stride, &cell) / (cell.size.width * cell.size.height),
+                     >, 5.0);
+
+  /* ...and its caption gains a second line, the confidence drop "Δ…". */
+  activate ("win.noise-sigma", g_variant_new_double (0.0));
+  cell_in_window (0, 0, &cell, &clean_caption_height);
+  activate ("win.noise-sigma", g_variant_new_double (0.3));
+  cell_in_window (0, 0, &cell, &noisy_caption_height);
+  g_assert_cmpfloat (noisy_caption_height, >, 1.5 * clean_caption_height);
+  graphene_rect_init (&caption, cell.origin.x, cell.origin.y + cell.size.height + noisy_caption_height / 2,
+                      cell.size.width, noisy_caption_height / 2);
+  g_free (noisy);
+  noisy = render_window (&width2, &height2, &stride2);
+  g_assert_cmpuint (dark_pixels (noisy, stride2, &caption), >, 20);
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_true (isfinite (ct_grid_get_cell (grid, 0, 0, 0)->confidence_drop));
+}
+
+static void
+test_window_rotation_occlusion (void)
+{
+  CtGrid *grid;
+
+  activate ("win.rotation", g_variant_new_double (90.0));
+  activate ("win.occlude-pixels", g_variant_new_int32 (40));
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_nonnull (strstr (grid->perturbation, "rotation 90°"));
+  g_assert_nonnull (strstr (grid->perturbation, "40 occluded pixels"));
+
+  activate ("win.rounds", g_variant_new_int32 (2));
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_cmpuint (grid->n_rounds, ==, 2);
+
+  /* Clean view keeps the sliders but shows the unperturbed images. */
+  activate ("win.view-mode", g_variant_new_string ("clean"));
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_cmpstr (grid->perturbation, ==, "none");
+  activate ("win.view-mode", g_variant_new_string ("perturbed"));
+}
+
+static void
+test_window_export (void)
+{
+  g_autofree char *png = g_build_filename (tmpdir, "export.png", NULL);
+  g_autofree char *svg = g_build_filename (tmpdir, "export.svg", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) text = NULL;
+  g_autofree guint8 *rgba = NULL;
+  CtGridView *view = ct_window_get_grid_view (window);
+  CtFigureStyle style = *ct_grid_view_get_style (view);
+  int expected_width, expected_height;
+  guint width, height;
+
+  activate ("win.export-to", g_variant_new_string (png));
+  rgba = ct_png_read_rgba (png, &width, &height, &text, &error);
+  g_assert_no_error (error);
+
+  /* The export scale (2 by default) times what the screen shows. */
+  style.scale = 2.0;
+  ct_figure_get_size (ct_grid_view_get_grid (view), &style, &expected_width, &expected_height);
+  g_assert_cmpuint (width, ==, expected_width);
+  g_assert_cmpuint (height, ==, expected_height);
+  g_assert_cmpstr (g_hash_table_lookup (text, "Software"), ==, "Camtrail " PACKAGE_VERSION);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:epochs"), ==, "0,1,2");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:images"), ==, "0,1,2,3");
+  g_assert_nonnull (strstr (g_hash_table_lookup (text, "camtrail:perturbation"), "noise σ=0.30"));
+
+  activate ("win.export-to", g_variant_new_string (svg));
+  g_assert_true (g_file_test (svg, G_FILE_TEST_IS_REGULAR));
+}
+
+static gboolean
+initial_checkpoint_written (gpointer data)
+{
+  g_autofree char *path = g_build_filename (data, "epoch-001.safetensors", NULL);
+
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
+static void
+test_window_close_while_training (void)
+{
+  g_autofree char *train_dir = g_build_filename (tmpdir, "training", NULL);
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = NULL;
+  CtTrainOptions options;
+  gboolean training;
+  gint64 start;
+  const char *name;
+
+  tiny_options (&options, train_dir, 50);
+  ct_window_train (window, &options, FALSE);
+  g_object_get (window, "training", &training, NULL);
+  g_assert_true (training);
+  wait_for (initial_checkpoint_written, train_dir);
+
+  /* Closing cancels the training between batches and joins the threads. */
+  start = g_get_monotonic_time ();
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (window != NULL)
+    g_main_context_iteration (NULL, FALSE);
+  g_test_message ("closed in %.0f ms", (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 30 * G_USEC_PER_SEC);
+
+  /* Every checkpoint on disk is whole, and nothing half-written remains. */
+  epochs = ct_run_list_checkpoints (train_dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (epochs->len, >=, 2);
+  g_assert_cmpuint (epochs->len, <, 51);
+  for (guint i = 0; i < epochs->len; i++)
+    {
+      g_autoptr(CtManifest) manifest = ct_manifest_load (train_dir, &error);
+      g_autofree char *path = ct_run_dup_checkpoint_path (train_dir, g_array_index (epochs, int, i));
+      CtModel *model;
+
+      g_assert_no_error (error);
+      model = ct_checkpoint_new_model (manifest, "cpu", &error);
+      g_assert_no_error (error);
+      g_assert_true (ct_checkpoint_load (model, path, manifest->arch, &error));
+      g_assert_no_error (error);
+      ct_model_free (model);
+    }
+  dir = g_dir_open (train_dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_assert_false (g_str_has_suffix (name, ".tmp"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  CtTrainOptions options;
+  int status;
+
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+
+  /* The window lists runs under $XDG_DATA_HOME: keep it inside the test. */
+  tmpdir = ct_test_make_tmpdir ();
+  g_setenv ("XDG_DATA_HOME", tmpdir, TRUE);
+  data_dir = g_build_filename (tmpdir, "squares", NULL);
+  g_mkdir (data_dir, 0755);
+  ct_test_write_squares (data_dir, 512, 64, 3);
+  run_dir = g_build_filename (tmpdir, "run", NULL);
+  tiny_options (&options, run_dir, 2);
+  g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  window = ct_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 1000);
+  gtk_window_present (GTK_WINDOW (window));
+
+  g_test_add_func ("/window/opens-run", test_window_opens_run);
+  g_test_add_func ("/window/noise-changes-heatmaps", test_window_noise_changes_heatmaps);
+  g_test_add_func ("/window/rotation-occlusion", test_window_rotation_occlusion);
+  g_test_add_func ("/window/export", test_window_export);
+  g_test_add_func ("/window/close-while-training", test_window_close_while_training);
+  status = g_test_run ();
+
+  if (g_getenv ("CT_TEST_KEEP") == NULL)
+    ct_test_remove_tree (tmpdir);
+  return status;
+}
