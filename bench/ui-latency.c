@@ -18,6 +18,8 @@ static CtWindow *window;
 static gint64 last_tick;
 static gint64 longest_stall;
 static gboolean painted;
+static gint64 frame_start;
+static GArray *frame_ms;          /* (element-type double) layout + paint of each frame */
 
 static gboolean
 tick_cb (gpointer data)
@@ -31,9 +33,19 @@ tick_cb (gpointer data)
 }
 
 static void
+before_paint_cb (GdkFrameClock *clock,
+                 gpointer       data)
+{
+  frame_start = g_get_monotonic_time ();
+}
+
+static void
 after_paint_cb (GdkFrameClock *clock,
                 gpointer       data)
 {
+  double ms = (g_get_monotonic_time () - frame_start) / 1000.0;
+
+  g_array_append_val (frame_ms, ms);
   painted = TRUE;
 }
 
@@ -156,6 +168,9 @@ main (int   argc,
   window = ct_window_new (NULL);
   gtk_window_set_default_size (GTK_WINDOW (window), 1400, 1000);
   gtk_window_present (GTK_WINDOW (window));
+  frame_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "before-paint",
+                    G_CALLBACK (before_paint_cb), NULL);
   g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint",
                     G_CALLBACK (after_paint_cb), NULL);
 
@@ -183,8 +198,10 @@ main (int   argc,
              grid->n_rows, grid->n_images, grid->arch, grid->layer);
   }
 
+  g_array_set_size (frame_ms, 0);
   idle = time_slider_moves (iterations);
   print_summary ("slider move → last row painted (idle)", idle);
+  print_summary ("one frame: layout + paint + render (idle)", frame_ms);
 
   if (train_data != NULL && train_out != NULL)
     {

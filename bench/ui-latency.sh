@@ -24,7 +24,9 @@ iterations=${2:-30}
 
 export OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive
 export GSETTINGS_SCHEMA_DIR="$build/data" GSETTINGS_BACKEND=memory
-export GTK_A11Y=none NO_AT_BRIDGE=1
+# Xvfb has no GPU: GTK would render with GL on llvmpipe, two software
+# threads competing with torch for the two cores.  Cairo is the cheapest.
+export GTK_A11Y=none NO_AT_BRIDGE=1 GSK_RENDERER=cairo
 
 echo "ui-latency: a benchmark (it prints figures; it is not a test)"
 train_args=""

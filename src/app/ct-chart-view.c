@@ -110,6 +110,7 @@ ct_chart_view_snapshot (GtkWidget   *widget,
   };
   if (self->drop_epochs->len > 0)
     series[n_series++] = (CtPlotSeries) {
+      /* xgettext:no-c-format */
       .label = _("Mean confidence drop (95% interval)"),
       .x = (double *) self->drop_epochs->data, .y = (double *) self->drop_mean->data,
       .lo = (double *) self->drop_lo->data, .hi = (double *) self->drop_hi->data,

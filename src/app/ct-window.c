@@ -245,7 +245,9 @@ update_status (CtWindow *self)
 
   manifest = self->run->manifest;
   /* Translators: arch, dataset, number of checkpoints, target layer, perturbation. */
-  text = g_strdup_printf (_("%s on %s · %u checkpoints · layer %s · %s"),
+  text = g_strdup_printf (ngettext ("%s on %s · %u checkpoint · layer %s · %s",
+                                    "%s on %s · %u checkpoints · layer %s · %s",
+                                    self->run->epochs->len),
                           manifest->arch, manifest->dataset, self->run->epochs->len,
                           grid != NULL && grid->layer != NULL ? grid->layer : manifest->default_layer,
                           grid != NULL && grid->perturbation != NULL ? grid->perturbation : _("no perturbation"));

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "fuzz-common.h"
+
+#include <stdlib.h>
+
+#include <glib/gstdio.h>
+
+static char *private_dir;
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+remove_private_dir (void)
+{
+  g_autofree char *cache = g_strconcat (private_dir, "-cache", NULL);
+
+  remove_tree (private_dir);
+  remove_tree (cache);
+}
+
+void
+fuzz_init (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cache = NULL;
+
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+
+  private_dir = g_dir_make_tmp ("camtrail-fuzz-XXXXXX", &error);
+  g_assert_no_error (error);
+  atexit (remove_private_dir);
+
+  /* Outside the directory the targets empty, so the cache survives a clear. */
+  cache = g_strconcat (private_dir, "-cache", NULL);
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+}
+
+const char *
+fuzz_dir (void)
+{
+  return private_dir;
+}
+
+void
+fuzz_clear_dir (void)
+{
+  g_autoptr(GDir) dir = g_dir_open (private_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (private_dir, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+}
+
+char *
+fuzz_write_file (const char   *name,
+                 const guint8 *data,
+                 gsize         size)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (private_dir, name, NULL);
+
+  g_file_set_contents_full (path, (const char *) data, (gssize) size,
+                            G_FILE_SET_CONTENTS_NONE, 0644, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+guint8
+fuzz_touch (const guint8 *data,
+            gsize         size)
+{
+  guint8 sum = 0;
+
+  for (gsize i = 0; i < size; i++)
+    sum += data[i];
+  return sum;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* What the libFuzzer targets share.  Parsers that read a path get the fuzz
+ * input through files in one private directory, made once per process. */
+
+/* Makes GLib criticals and warnings fatal, so that a g_return_if_fail()
+ * hit by hostile input counts as a crash, and points the user cache (the
+ * dataset statistics cache) into the private directory. */
+void        fuzz_init          (void);
+
+/* Returns: (transfer none): the private directory, emptied by
+ * fuzz_clear_dir(). */
+const char *fuzz_dir           (void);
+void        fuzz_clear_dir     (void);
+
+/* Writes @size bytes to NAME in the private directory.
+ * Returns: (transfer full): its path. */
+char       *fuzz_write_file    (const char   *name,
+                                const guint8 *data,
+                                gsize         size);
+
+/* Reads every byte, so AddressSanitizer sees any that lie out of bounds. */
+guint8      fuzz_touch         (const guint8 *data,
+                                gsize         size);
+
+G_END_DECLS

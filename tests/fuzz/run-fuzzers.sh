@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Builds the libFuzzer targets into build-fuzz (clang, -Dfuzzing=true) and
+# runs each for SECONDS (default 600), one after the other: the machines we
+# run on have two cores, shared.  Prints executions and crashes per target
+# and exits 1 if any target crashed; the inputs that crash are kept in
+# build-fuzz/fuzz/TARGET/crashes.
+#
+#   tests/fuzz/run-fuzzers.sh [SECONDS] [TARGET…]     TARGET: cifar idx safetensors manifest metrics png
+set -eu
+cd "$(dirname "$0")/../.."
+
+seconds=${1:-600}
+[ $# -gt 0 ] && shift
+targets=${*:-cifar idx safetensors manifest metrics png}
+
+if [ ! -f build-fuzz/build.ninja ]; then
+  CC=clang CXX=clang++ meson setup build-fuzz -Dfuzzing=true -Dtests=false -Dgui=false -Dbenchmarks=false
+fi
+for target in $targets; do
+  names="${names:-} fuzz-$target"
+done
+# shellcheck disable=SC2086 # one word per target
+meson compile -C build-fuzz $names
+
+summary=""
+failed=0
+for target in $targets; do
+  work="build-fuzz/fuzz/$target"
+  mkdir -p "$work/corpus" "$work/crashes" "$work/tmp"
+  log="$work/fuzz.log"
+  echo "fuzz-$target: ${seconds}s, log in $log"
+  # The working corpus grows in build-fuzz; the seeds in the repo stay as
+  # they are.  -timeout turns a hang into a crash.  The private temporary
+  # files of the target go to $work/tmp.
+  status=0
+  TMPDIR="$PWD/$work/tmp" \
+  ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
+  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    "build-fuzz/tests/fuzz/fuzz-$target" \
+      -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+      -artifact_prefix="$work/crashes/" \
+      "$work/corpus" "tests/fuzz/corpus/$target" >"$log" 2>&1 || status=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+  crashes=$(find "$work/crashes" -type f | wc -l)
+  if [ "$status" -ne 0 ] || [ "$crashes" -gt 0 ]; then
+    failed=1
+    tail -n 40 "$log"
+  fi
+  summary="$summary$(printf '%-12s %6ss %12s executions %3s crashes (exit %s)' \
+    "$target" "$seconds" "${runs:-?}" "$crashes" "$status")
+"
+done
+
+printf '\n%s' "$summary"
+exit "$failed"
