@@ -301,6 +301,69 @@ test_window_export (void)
 }
 
 static gboolean
+cell_dialog_shown (gpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (g_strcmp0 (gtk_window_get_title (toplevel), data) == 0 &&
+          gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+test_window_cell_dialog (void)
+{
+  CtGridView *view = ct_window_get_grid_view (window);
+  CtGrid *grid = ct_grid_view_get_grid (view);
+  g_autofree char *title = g_strdup_printf ("Image %u (%s) at epoch %d", grid->image_indices[1],
+                                            grid->classes[grid->labels[1]], grid->epochs[2]);
+  GListModel *toplevels;
+
+  g_signal_emit_by_name (view, "cell-activated", 2u, 1u, 0u);
+  wait_for (cell_dialog_shown, title);
+
+  /* Closing it while or after the engine computes its clean heatmap is safe. */
+  toplevels = gtk_window_get_toplevels ();
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (g_strcmp0 (gtk_window_get_title (toplevel), title) == 0)
+        gtk_window_destroy (toplevel);
+    }
+  activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3"));
+}
+
+static gboolean
+training_run_shown (gpointer data)
+{
+  CtGrid *grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+
+  return g_strcmp0 (ct_window_get_run_dir (window), data) == 0 && window_idle (window) &&
+         grid != NULL && grid->n_rows == 3;
+}
+
+static void
+test_window_rows_appear_while_training (void)
+{
+  g_autofree char *train_dir = g_build_filename (tmpdir, "fresh", NULL);
+  CtTrainOptions options;
+
+  /* The window opens the new run at its first checkpoint and adds a row
+   * for every epoch saved after it. */
+  tiny_options (&options, train_dir, 2);
+  ct_window_train (window, &options, TRUE);
+  wait_for (training_run_shown, train_dir);
+  activate ("win.open-run", g_variant_new_string (run_dir));
+}
+
+static gboolean
 initial_checkpoint_written (gpointer data)
 {
   g_autofree char *path = g_build_filename (data, "epoch-001.safetensors", NULL);
@@ -391,6 +454,8 @@ main (int   argc,
   g_test_add_func ("/window/noise-changes-heatmaps", test_window_noise_changes_heatmaps);
   g_test_add_func ("/window/rotation-occlusion", test_window_rotation_occlusion);
   g_test_add_func ("/window/export", test_window_export);
+  g_test_add_func ("/window/cell-dialog", test_window_cell_dialog);
+  g_test_add_func ("/window/rows-appear-while-training", test_window_rows_appear_while_training);
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);
   status = g_test_run ();
 
