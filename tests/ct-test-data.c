@@ -78,6 +78,22 @@ ct_test_make_tmpdir (void)
   return dir;
 }
 
+char *
+ct_test_make_squares_tmpdir (const char  *xdg_variable,
+                             guint        n_train,
+                             guint        n_test,
+                             guint64      seed,
+                             char       **data_dir)
+{
+  char *dir = ct_test_make_tmpdir ();
+
+  g_setenv (xdg_variable, dir, TRUE);
+  *data_dir = g_build_filename (dir, "squares", NULL);
+  g_mkdir (*data_dir, 0755);
+  g_free (ct_test_write_squares (*data_dir, n_train, n_test, seed));
+  return dir;
+}
+
 void
 ct_test_remove_tree (const char *path)
 {

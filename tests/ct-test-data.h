@@ -19,4 +19,16 @@ char *ct_test_write_squares (const char *dir,
 char *ct_test_make_tmpdir     (void);
 void  ct_test_remove_tree     (const char *path);
 
+/* A new temporary directory, as ct_test_make_tmpdir(), that the environment
+ * variable @xdg_variable (such as "XDG_CACHE_HOME") is set to, so what the
+ * code under test keeps there stays inside the test, holding a squares/
+ * dataset from ct_test_write_squares().
+ * Returns: (transfer full): the directory; @data_dir gets (transfer full)
+ * its squares/. */
+char *ct_test_make_squares_tmpdir (const char  *xdg_variable,
+                                   guint        n_train,
+                                   guint        n_test,
+                                   guint64      seed,
+                                   char       **data_dir);
+
 G_END_DECLS

@@ -97,7 +97,7 @@ test_usage_errors (void)
 static void
 test_help (void)
 {
-  const char *commands[] = { "train", "eval", "layers", "cam" };
+  const char *commands[] = { "train", "eval", "layers", "cam", "robustness" };
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
@@ -151,6 +151,7 @@ test_cam_exports (void)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_auto(Result) cam = { 0 }, wrong = { 0 }, bad_image = { 0 };
+  g_auto(Result) corrupted = { 0 }, no_severity = { 0 };
   JsonObject *root;
   gsize npy_size = 0;
   guint width = 0, height = 0;
@@ -186,9 +187,135 @@ test_cam_exports (void)
            "--count", "3", "--out", png, NULL);
   g_assert_cmpint (wrong.status, ==, 0);
 
+  /* A CIFAR-10-C corruption is a perturbation like the others. */
+  run_cli (&corrupted, "cam", "--run", run_dir, "--epochs", "last", "--images", "2",
+           "--c10c", "gaussian_blur-3", "--out", png, NULL);
+  g_assert_cmpint (corrupted.status, ==, 0);
+  g_clear_pointer (&text, g_hash_table_unref);
+  g_clear_pointer (&pixels, g_free);
+  pixels = ct_png_read_rgba (png, &width, &height, &text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:perturbation"), ==, "c10c gaussian_blur-3");
+  run_cli (&no_severity, "cam", "--run", run_dir, "--images", "2", "--c10c", "gaussian_blur",
+           "--out", png, NULL);
+  g_assert_cmpint (no_severity.status, ==, 2);
+
   run_cli (&bad_image, "cam", "--run", run_dir, "--images", "100000", "--out", png, NULL);
   g_assert_cmpint (bad_image.status, ==, 1);
   g_assert_nonnull (strstr (bad_image.err, "out of range"));
+}
+
+static char *
+read_text (const char *dir,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+/* Rows of a robustness.csv for @epoch whose perturbation starts with
+ * @prefix. */
+static guint
+count_rows (const char *csv,
+            int         epoch,
+            const char *prefix)
+{
+  g_auto(GStrv) lines = g_strsplit (csv, "\n", -1);
+  g_autofree char *start = g_strdup_printf ("%d,%s", epoch, prefix);
+  guint n = 0;
+
+  for (guint i = 1; lines[i] != NULL; i++)
+    n += g_str_has_prefix (lines[i], start);
+  return n;
+}
+
+static void
+run_robustness (const char *out,
+                const char *perturb,
+                const char *seed)
+{
+  g_auto(Result) result = { 0 };
+
+  run_cli (&result, "robustness", "--run", run_dir, "--epochs", "0", "--perturb", perturb,
+           "--images", "4", "--rounds", "2", "--seed", seed, "--threads", "2", "--out", out, NULL);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.err, "ETA"));
+  g_assert_nonnull (strstr (result.out, "mCE"));
+}
+
+static void
+test_robustness (void)
+{
+  static const char * const charts[] = {
+    "accuracy.png", "confidence-drop.png", "stability-pearson.png",
+    "stability-spearman.png", "stability-iou.png",
+  };
+  g_autofree char *all = g_build_filename (tmpdir, "robustness-all", NULL);
+  g_autofree char *first = g_build_filename (tmpdir, "robustness-1", NULL);
+  g_autofree char *again = g_build_filename (tmpdir, "robustness-2", NULL);
+  g_autofree char *reseeded = g_build_filename (tmpdir, "robustness-3", NULL);
+  g_autofree char *csv = NULL, *first_csv = NULL, *again_csv = NULL, *reseeded_csv = NULL;
+  g_autofree char *first_json = NULL, *again_json = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(Result) bad = { 0 };
+  const char *study = "noise:0.1,rotate-random:30,occlude:5";
+
+  /* --epochs 0 gains the final checkpoint, epoch 2, as the CE baseline. */
+  run_robustness (all, "noise:0.1,c10c:all", "5");
+  csv = read_text (all, "robustness.csv");
+  lines = g_strsplit (csv, "\n", -1);
+  g_assert_true (g_str_has_prefix (lines[0], "epoch,perturbation,corruption,severity,samples,"
+                                              "clean_accuracy,accuracy,accuracy_drop,"
+                                              "confidence_drop,confidence_drop_ci95,"
+                                              "max_prob_drop,max_prob_drop_ci95,pearson,"
+                                              "pearson_ci95,spearman,spearman_ci95,top20_iou,"
+                                              "top20_iou_ci95,heatmap_pairs,ce,relative_ce"));
+  g_assert_cmpuint (g_strv_length (lines), ==, 1 + 2 * 56 + 1);
+  for (int epoch = 0; epoch <= 2; epoch += 2)
+    {
+      g_assert_cmpuint (count_rows (csv, epoch, "c10c:"), ==, 11 * 5);
+      g_assert_cmpuint (count_rows (csv, epoch, "c10c:gaussian_blur-3,gaussian_blur,3,8,"), ==, 1);
+      g_assert_cmpuint (count_rows (csv, epoch, "noise:0.1,,,8,"), ==, 1);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (charts); i++)
+    {
+      g_autofree char *png = g_build_filename (all, charts[i], NULL);
+      g_autoptr(GHashTable) text = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree guint8 *pixels = NULL;
+      guint width = 0, height = 0;
+
+      pixels = ct_png_read_rgba (png, &width, &height, &text, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (width, >, 600);
+      g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:epochs"), ==, "0,2");
+      g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:seed"), ==, "5");
+    }
+
+  /* The same seed reproduces every number; another seed draws other
+   * images and noise. */
+  run_robustness (first, study, "1");
+  run_robustness (again, study, "1");
+  run_robustness (reseeded, study, "2");
+  first_csv = read_text (first, "robustness.csv");
+  again_csv = read_text (again, "robustness.csv");
+  reseeded_csv = read_text (reseeded, "robustness.csv");
+  first_json = read_text (first, "robustness.json");
+  again_json = read_text (again, "robustness.json");
+  g_assert_cmpstr (first_csv, ==, again_csv);
+  g_assert_cmpstr (first_json, ==, again_json);
+  g_assert_cmpstr (first_csv, !=, reseeded_csv);
+  g_assert_cmpint (count_lines (first_csv), ==, 1 + 2 * 3);
+
+  run_cli (&bad, "robustness", "--run", run_dir, "--perturb", "c10c:fog", "--out", all, NULL);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_nonnull (strstr (bad.err, "c10c:fog"));
+  g_assert_cmpint (count_lines (bad.err), ==, 1);
 }
 
 static void
@@ -235,6 +362,7 @@ main (int    argc,
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/train-eval-layers", test_train_eval_layers);
   g_test_add_func ("/cli/cam-exports", test_cam_exports);
+  g_test_add_func ("/cli/robustness", test_robustness);
   g_test_add_func ("/cli/malformed-dataset", test_malformed_dataset);
 
   status = g_test_run ();

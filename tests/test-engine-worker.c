@@ -7,6 +7,7 @@
 #include "ct-dataset.h"
 #include "ct-engine.h"
 #include "ct-test-data.h"
+#include "ct-test-train.h"
 #include "ct-train.h"
 
 /* CtEngine as the window sees it, on a tiny learnable run: callbacks arrive
@@ -16,40 +17,11 @@
 static char *tmpdir;
 static char *data_dir;
 
-static void
-tiny_options (CtTrainOptions *options,
-              const char     *out_dir,
-              int             epochs)
-{
-  ct_train_options_init (options, "camtrail_net");
-  options->data = data_dir;
-  options->out_dir = out_dir;
-  options->epochs = epochs;
-  options->width = 8;
-  options->batch_size = 64;
-  options->lr = 0.2;
-  options->warmup_epochs = 0.5;
-  options->threads = 2;
-  options->seed = 7;
-}
-
 /* One run trained synchronously, shared by the tests that only read it. */
 static const char *
 trained_run (void)
 {
-  static char *run;
-
-  if (run == NULL)
-    {
-      g_autoptr(GError) error = NULL;
-      CtTrainOptions options;
-
-      run = g_build_filename (tmpdir, "trained", NULL);
-      tiny_options (&options, run, 3);
-      g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
-      g_assert_no_error (error);
-    }
-  return run;
+  return ct_test_trained_run (tmpdir, data_dir);
 }
 
 /* ---- Driving the main context ---------------------------------------- */
@@ -565,7 +537,7 @@ test_refresh_sees_new_checkpoints (void)
 
   /* The run opens as it was before training saved epoch 2: that
    * checkpoint is out of the way until then. */
-  tiny_options (&options, run, 2);
+  ct_test_tiny_options (&options, data_dir, run, 2);
   options.train_limit = 128;
   g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
@@ -715,7 +687,7 @@ test_train_statuses (void)
 
   /* The options' strings are scribbled over and freed at once, so the
    * engine must have copied them. */
-  tiny_options (&options, out_dir, 3);
+  ct_test_tiny_options (&options, data_dir, out_dir, 3);
   train_record_init (&record, -1);
   g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
                                   &record, &error));
@@ -794,7 +766,7 @@ test_train_cancel (void)
 
   /* Cancelled during epoch 2 of 20, unless a busy machine lets a few more
    * epochs through before the cancel lands. */
-  tiny_options (&options, run, 20);
+  ct_test_tiny_options (&options, data_dir, run, 20);
   train_record_init (&record, 1);
   g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
                                   &record, &error));
@@ -857,7 +829,7 @@ test_train_yields_to_grids (void)
 
   /* Short epochs, so that a training that did not yield would save
    * several while the grid is computed. */
-  tiny_options (&options, run, 200);
+  ct_test_tiny_options (&options, data_dir, run, 200);
   options.train_limit = 128;
   train_record_init (&record, -1);
   g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
@@ -908,7 +880,7 @@ test_shutdown_while_busy (void)
   g_assert_no_error (error);
 
   /* A training far longer than the test, running. */
-  tiny_options (&options, run, 200);
+  ct_test_tiny_options (&options, data_dir, run, 200);
   train_record_init (&record, -1);
   g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
                                   &record, &error));
@@ -976,11 +948,7 @@ main (int    argc,
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  tmpdir = ct_test_make_tmpdir ();
-  g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
-  data_dir = g_build_filename (tmpdir, "squares", NULL);
-  g_mkdir (data_dir, 0755);
-  g_free (ct_test_write_squares (data_dir, 512, 128, 1));
+  tmpdir = ct_test_make_squares_tmpdir ("XDG_CACHE_HOME", 512, 128, 1, &data_dir);
 
   g_test_add_func ("/engine-worker/open-run", test_open_run);
   g_test_add_func ("/engine-worker/grid/rows", test_grid_rows);

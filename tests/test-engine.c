@@ -8,6 +8,7 @@
 #include "ct-checkpoint.h"
 #include "ct-safetensors.h"
 #include "ct-test-data.h"
+#include "ct-test-train.h"
 #include "ct-torch-glib.h"
 #include "ct-train.h"
 
@@ -17,40 +18,11 @@
 static char *tmpdir;
 static char *data_dir;
 
-static void
-tiny_options (CtTrainOptions *options,
-              const char     *out_dir,
-              int             epochs)
-{
-  ct_train_options_init (options, "camtrail_net");
-  options->data = data_dir;
-  options->out_dir = out_dir;
-  options->epochs = epochs;
-  options->width = 8;
-  options->batch_size = 64;
-  options->lr = 0.2;
-  options->warmup_epochs = 0.5;
-  options->threads = 2;
-  options->seed = 7;
-}
-
 /* One trained run shared by the tests that only read it. */
 static const char *
 trained_run (void)
 {
-  static char *run;
-
-  if (run == NULL)
-    {
-      g_autoptr(GError) error = NULL;
-      CtTrainOptions options;
-
-      run = g_build_filename (tmpdir, "trained", NULL);
-      tiny_options (&options, run, 3);
-      g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
-      g_assert_no_error (error);
-    }
-  return run;
+  return ct_test_trained_run (tmpdir, data_dir);
 }
 
 static void
@@ -137,12 +109,12 @@ test_resume_matches_uninterrupted (void)
   g_autoptr(GArray) metrics = NULL;
   CtTrainOptions options;
 
-  tiny_options (&options, straight, 2);
+  ct_test_tiny_options (&options, data_dir, straight, 2);
   g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
 
   /* Killed in the middle of epoch 2: epoch 1 is the last checkpoint. */
-  tiny_options (&options, resumed, 2);
+  ct_test_tiny_options (&options, data_dir, resumed, 2);
   g_assert_false (ct_train_run (&options, cancel_in_epoch_2_cb, cancellable, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -221,7 +193,7 @@ test_nan_loss_keeps_run (void)
   const char *name;
   CtTrainOptions options;
 
-  tiny_options (&options, run, 2);
+  ct_test_tiny_options (&options, data_dir, run, 2);
   options.lr = 1e12;
   g_assert_false (ct_train_run (&options, NULL, NULL, NULL, &error));
   g_assert_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_NOT_FINITE);
@@ -367,11 +339,7 @@ main (int    argc,
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  tmpdir = ct_test_make_tmpdir ();
-  g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
-  data_dir = g_build_filename (tmpdir, "squares", NULL);
-  g_mkdir (data_dir, 0755);
-  ct_test_write_squares (data_dir, 512, 128, 1);
+  tmpdir = ct_test_make_squares_tmpdir ("XDG_CACHE_HOME", 512, 128, 1, &data_dir);
 
   g_test_add_func ("/engine/train/writes-run", test_train_writes_run);
   g_test_add_func ("/engine/train/resume-matches-uninterrupted", test_resume_matches_uninterrupted);

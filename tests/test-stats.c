@@ -2,6 +2,7 @@
 #include <glib.h>
 #include <math.h>
 
+#include "ct-perturb.h"
 #include "ct-stats.h"
 
 static void
@@ -134,6 +135,153 @@ test_percentile_edges (void)
   g_assert_true (isnan (ct_stats_percentile (NULL, 0, 50)));
 }
 
+static void
+test_rank (void)
+{
+  const double values[] = { 10, 20, 20, 5, 20 };
+  const double expected[] = { 2, 4, 4, 1, 4 };
+  const double flat[] = { 3, 3, 3 };
+  double ranks[5];
+
+  /* The three 20s span ranks 3, 4 and 5. */
+  ct_stats_rank (values, 5, ranks);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpfloat (ranks[i], ==, expected[i]);
+  ct_stats_rank (flat, 3, ranks);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpfloat (ranks[i], ==, 2);
+}
+
+static void
+test_pearson (void)
+{
+  const float a[] = { 1, 2, 3, 4 };
+  const float doubled[] = { 2, 4, 6, 8 };
+  const float reversed[] = { 8, 6, 4, 2 };
+  const float flat[] = { 5, 5, 5, 5 };
+  const float three_a[] = { 1, 2, 3 };
+  const float three_b[] = { 1, 3, 2 };
+  const float outlier_a[] = { 1, 2, 3, 100 };
+  const float outlier_b[] = { 1, 2, 3, -50 };
+  const guint8 mask[] = { 1, 1, 1, 0 };
+
+  g_assert_cmpfloat_with_epsilon (ct_stats_pearson (a, doubled, NULL, 4), 1, 1e-12);
+  g_assert_cmpfloat_with_epsilon (ct_stats_pearson (a, reversed, NULL, 4), -1, 1e-12);
+  /* Deviations (−1, 0, 1) and (−1, 1, 0): 1 / √(2 · 2). */
+  g_assert_cmpfloat_with_epsilon (ct_stats_pearson (three_a, three_b, NULL, 3), 0.5, 1e-12);
+  g_assert_true (isnan (ct_stats_pearson (a, flat, NULL, 4)));
+  g_assert_true (isnan (ct_stats_pearson (a, a, NULL, 1)));
+  /* The mask drops the outlier. */
+  g_assert_cmpfloat (ct_stats_pearson (outlier_a, outlier_b, NULL, 4), <, 0);
+  g_assert_cmpfloat_with_epsilon (ct_stats_pearson (outlier_a, outlier_b, mask, 4), 1, 1e-12);
+}
+
+static void
+test_spearman (void)
+{
+  const float a[] = { 1, 2, 3, 4 };
+  const float squares[] = { 1, 4, 9, 16 };
+  const float tied[] = { 1, 2, 2, 3 };
+  const float flat[] = { 5, 5, 5, 5 };
+
+  /* Monotone but not linear: ρ = 1, r < 1. */
+  g_assert_cmpfloat_with_epsilon (ct_stats_spearman (a, squares, NULL, 4), 1, 1e-12);
+  g_assert_cmpfloat (ct_stats_pearson (a, squares, NULL, 4), <, 0.99);
+  /* Ranks (1, 2.5, 2.5, 4) against (1, 2, 3, 4): deviations (−1.5, 0, 0,
+   * 1.5) and (−1.5, −0.5, 0.5, 1.5) give 4.5 / √(4.5 · 5). */
+  g_assert_cmpfloat_with_epsilon (ct_stats_spearman (tied, a, NULL, 4), 4.5 / sqrt (22.5), 1e-12);
+  g_assert_true (isnan (ct_stats_spearman (a, flat, NULL, 4)));
+}
+
+static void
+test_top_iou (void)
+{
+  /* 0 … 9: the 80th percentile is 7.2, so the top 20% is {8, 9} (indices
+   * 8 and 9).  In b the 9 sits at index 7, the 8 at 8: top {7, 8}.  One
+   * shared of three: 1/3. */
+  const float a[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const float b[] = { 0, 1, 2, 3, 4, 5, 6, 9, 8, 7 };
+  const float flat[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+  const guint8 mask[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+
+  g_assert_cmpfloat_with_epsilon (ct_stats_top_iou (a, b, NULL, 10, 0.2), 1 / 3.0, 1e-12);
+  g_assert_cmpfloat (ct_stats_top_iou (a, a, NULL, 10, 0.2), ==, 1);
+  /* A constant map is all top: 2 of 10 shared. */
+  g_assert_cmpfloat_with_epsilon (ct_stats_top_iou (a, flat, NULL, 10, 0.2), 0.2, 1e-12);
+  /* Without index 9 the 80th percentile of 0 … 8 is 6.4: a's top is
+   * {7, 8}, b's {7, 8} as well. */
+  g_assert_cmpfloat (ct_stats_top_iou (a, b, mask, 10, 0.2), ==, 1);
+  g_assert_true (isnan (ct_stats_top_iou (a, b, (const guint8[10]) { 0 }, 10, 0.2)));
+}
+
+static void
+test_rotate_back (void)
+{
+  float map[25], turned[25], back[25];
+  guint8 mask[25];
+
+  for (guint i = 0; i < 25; i++)
+    map[i] = i;
+
+  /* A quarter turn is exact both ways and loses nothing. */
+  ct_perturb_rotate (map, 1, 5, 5, 90, CT_INTERP_NEAREST, turned);
+  ct_stats_rotate_back (turned, 5, 5, 90, back, mask);
+  for (guint i = 0; i < 25; i++)
+    {
+      g_assert_cmpfloat (back[i], ==, map[i]);
+      g_assert_cmpuint (mask[i], ==, 1);
+    }
+  /* The turn moved the top-right corner (4) to the top-left. */
+  g_assert_cmpfloat (turned[0], ==, 4);
+
+  /* 45°: the corner (0, 0) samples (−0.83, −0.83), outside; the top
+   * middle samples (0.59, 0.59), inside; the centre stays. */
+  ct_perturb_rotate (map, 1, 5, 5, 45, CT_INTERP_NEAREST, turned);
+  ct_stats_rotate_back (turned, 5, 5, 45, back, mask);
+  g_assert_cmpuint (mask[0], ==, 0);
+  g_assert_cmpuint (mask[24], ==, 0);
+  g_assert_cmpuint (mask[2], ==, 1);
+  g_assert_cmpuint (mask[12], ==, 1);
+  g_assert_cmpfloat (back[12], ==, 12);
+}
+
+static void
+test_corruption_error (void)
+{
+  const double errors[] = { 0.2, 0.4 };
+  const double baseline[] = { 0.1, 0.1 };
+  const double perfect[] = { 0, 0 };
+  const double ces[] = { 1, 3, NAN };
+
+  /* (0.2 + 0.4) / (0.1 + 0.1). */
+  g_assert_cmpfloat_with_epsilon (ct_stats_corruption_error (errors, baseline, 2), 3, 1e-12);
+  /* ((0.2 − 0.1) + (0.4 − 0.1)) / ((0.1 − 0.05) + (0.1 − 0.05)). */
+  g_assert_cmpfloat_with_epsilon (ct_stats_relative_corruption_error (errors, 0.1, baseline, 0.05, 2),
+                                  4, 1e-12);
+  g_assert_true (isnan (ct_stats_corruption_error (errors, perfect, 2)));
+  g_assert_true (isnan (ct_stats_relative_corruption_error (errors, 0.1, baseline, 0.1, 2)));
+  /* The mean skips a corruption whose CE is undefined. */
+  g_assert_cmpfloat (ct_stats_mean_corruption_error (ces, 3), ==, 2);
+  g_assert_true (isnan (ct_stats_mean_corruption_error (ces + 2, 1)));
+}
+
+static void
+test_format_duration (void)
+{
+  static const struct { double seconds; const char *text; } cases[] = {
+    { 0, "0:00" }, { -5, "0:00" }, { 59.4, "0:59" }, { 59.5, "1:00" },
+    { 754, "12:34" }, { 3599.4, "59:59" }, { 3600, "1:00:00" }, { 90061, "25:01:01" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      char buffer[32];
+
+      ct_stats_format_duration (cases[i].seconds, buffer, sizeof buffer);
+      g_assert_cmpstr (buffer, ==, cases[i].text);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -147,6 +295,13 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/mean-ci95/offset", test_mean_ci95_offset);
   g_test_add_func ("/stats/percentile", test_percentile);
   g_test_add_func ("/stats/percentile/edges", test_percentile_edges);
+  g_test_add_func ("/stats/rank", test_rank);
+  g_test_add_func ("/stats/pearson", test_pearson);
+  g_test_add_func ("/stats/spearman", test_spearman);
+  g_test_add_func ("/stats/top-iou", test_top_iou);
+  g_test_add_func ("/stats/rotate-back", test_rotate_back);
+  g_test_add_func ("/stats/format-duration", test_format_duration);
+  g_test_add_func ("/stats/corruption-error", test_corruption_error);
 
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 #include "ct-checkpoint.h"
 #include "ct-png.h"
 #include "ct-test-data.h"
+#include "ct-test-train.h"
 #include "ct-test-ui.h"
 #include "ct-window.h"
 
@@ -21,23 +22,6 @@ static char *tmpdir;
 static char *data_dir;
 static char *run_dir;
 static CtWindow *window;
-
-static void
-tiny_options (CtTrainOptions *options,
-              const char     *out_dir,
-              int             epochs)
-{
-  ct_train_options_init (options, "camtrail_net");
-  options->data = data_dir;
-  options->out_dir = out_dir;
-  options->epochs = epochs;
-  options->width = 8;
-  options->batch_size = 64;
-  options->lr = 0.2;
-  options->warmup_epochs = 0.5;
-  options->threads = 2;
-  options->seed = 7;
-}
 
 static gboolean
 window_idle (gpointer data)
@@ -357,7 +341,7 @@ test_window_rows_appear_while_training (void)
 
   /* The window opens the new run at its first checkpoint and adds a row
    * for every epoch saved after it. */
-  tiny_options (&options, train_dir, 2);
+  ct_test_tiny_options (&options, data_dir, train_dir, 2);
   ct_window_train (window, &options, TRUE);
   wait_for (training_run_shown, train_dir);
   activate ("win.open-run", g_variant_new_string (run_dir));
@@ -383,7 +367,7 @@ test_window_close_while_training (void)
   gint64 start;
   const char *name;
 
-  tiny_options (&options, train_dir, 50);
+  ct_test_tiny_options (&options, data_dir, train_dir, 50);
   ct_window_train (window, &options, FALSE);
   g_object_get (window, "training", &training, NULL);
   g_assert_true (training);
@@ -426,8 +410,6 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  CtTrainOptions options;
   int status;
 
   g_setenv ("GSK_RENDERER", "cairo", TRUE);
@@ -436,15 +418,9 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
 
   /* The window lists runs under $XDG_DATA_HOME: keep it inside the test. */
-  tmpdir = ct_test_make_tmpdir ();
-  g_setenv ("XDG_DATA_HOME", tmpdir, TRUE);
-  data_dir = g_build_filename (tmpdir, "squares", NULL);
-  g_mkdir (data_dir, 0755);
-  ct_test_write_squares (data_dir, 512, 64, 3);
+  tmpdir = ct_test_make_squares_tmpdir ("XDG_DATA_HOME", 512, 64, 3, &data_dir);
   run_dir = g_build_filename (tmpdir, "run", NULL);
-  tiny_options (&options, run_dir, 2);
-  g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  ct_test_train_tiny (data_dir, run_dir, 2);
 
   window = ct_window_new (NULL);
   gtk_window_set_default_size (GTK_WINDOW (window), 1400, 1000);

@@ -8,6 +8,7 @@
 #include "ct-cell-dialog.h"
 #include "ct-chart-view.h"
 #include "ct-rng.h"
+#include "ct-stats.h"
 #include "ct-train-dialog.h"
 #include "ct-window.h"
 
@@ -786,19 +787,6 @@ ct_window_open_run (CtWindow *self,
 /* Training --------------------------------------------------------------- */
 
 static void
-format_duration (double  seconds,
-                 char   *buffer,
-                 gsize   size)
-{
-  int s = (int) (seconds + 0.5);
-
-  if (s >= 3600)
-    g_snprintf (buffer, size, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
-  else
-    g_snprintf (buffer, size, "%d:%02d", s / 60, s % 60);
-}
-
-static void
 train_status_cb (CtEngine                  *engine,
                  const CtEngineTrainStatus *status,
                  gpointer                   user_data)
@@ -818,7 +806,7 @@ train_status_cb (CtEngine                  *engine,
         char eta[32] = "–";
 
         if (status->eta_seconds >= 0)
-          format_duration (status->eta_seconds, eta, sizeof eta);
+          ct_stats_format_duration (status->eta_seconds, eta, sizeof eta);
         /* Translators: epoch, last epoch, images per second, time left. */
         text = g_strdup_printf (_("Epoch %d of %d · %.0f images/s · %s left"),
                                 status->epoch, status->epochs, status->images_per_second, eta);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ static const Command commands[] = {
   { "eval",   ct_cli_eval,   N_("Print a run's per-epoch accuracy table, or re-measure it") },
   { "layers", ct_cli_layers, N_("List a run's CAM target layers and their map sizes") },
   { "cam",    ct_cli_cam,    N_("Compute a Grad-CAM grid over checkpoints and export it") },
+  { "robustness", ct_cli_robustness, N_("Measure robustness and heatmap stability across epochs") },
 };
 
 int
@@ -67,6 +69,50 @@ ct_cli_parse (const char          *command,
   return TRUE;
 }
 
+GArray *
+ct_cli_parse_epochs (const char  *text,
+                     GArray      *available,
+                     GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+  GArray *epochs = g_array_new (FALSE, FALSE, sizeof (int));
+  int last = g_array_index (available, int, available->len - 1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *part = g_strstrip (parts[i]);
+      gint64 epoch;
+      gboolean found = FALSE;
+
+      if (g_str_equal (part, "all"))
+        {
+          g_array_append_vals (epochs, available->data, available->len);
+          continue;
+        }
+      if (g_str_equal (part, "last"))
+        epoch = last;
+      else if (!g_ascii_string_to_signed (part, 10, 0, G_MAXINT, &epoch, NULL))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "--epochs: “%s” is not an epoch number, “last” or “all”", part);
+          g_array_unref (epochs);
+          return NULL;
+        }
+      for (guint j = 0; j < available->len; j++)
+        found |= g_array_index (available, int, j) == epoch;
+      if (!found)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "--epochs: the run has no checkpoint for epoch %" G_GINT64_FORMAT
+                       " (it has 0–%d)", epoch, last);
+          g_array_unref (epochs);
+          return NULL;
+        }
+      g_array_append_vals (epochs, &(int) { (int) epoch }, 1);
+    }
+  return epochs;
+}
+
 static void
 print_usage (FILE *stream)
 {
@@ -75,7 +121,7 @@ print_usage (FILE *stream)
                      "epoch, then draw Grad-CAM heatmaps across epochs and perturbations.\n\n"
                      "Commands:\n"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (stream, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+    fprintf (stream, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
   fprintf (stream, _("\nRun “camtrail-cli COMMAND --help” for a command's options.\n"
                      "camtrail %s, libtorch %s\n"), PACKAGE_VERSION, ct_torch_version ());
 }

@@ -11,51 +11,6 @@
 #include "ct-figure.h"
 #include "ct-torch-glib.h"
 
-/* Parses "0,1,2,3,last" against the run's checkpoints; "all" is every one. */
-static GArray *
-parse_epochs (const char  *text,
-              GArray      *available,
-              GError     **error)
-{
-  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
-  GArray *epochs = g_array_new (FALSE, FALSE, sizeof (int));
-  int last = g_array_index (available, int, available->len - 1);
-
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      const char *part = g_strstrip (parts[i]);
-      gint64 epoch;
-      gboolean found = FALSE;
-
-      if (g_str_equal (part, "all"))
-        {
-          g_array_append_vals (epochs, available->data, available->len);
-          continue;
-        }
-      if (g_str_equal (part, "last"))
-        epoch = last;
-      else if (!g_ascii_string_to_signed (part, 10, 0, G_MAXINT, &epoch, NULL))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "--epochs: “%s” is not an epoch number, “last” or “all”", part);
-          g_array_unref (epochs);
-          return NULL;
-        }
-      for (guint j = 0; j < available->len; j++)
-        found |= g_array_index (available, int, j) == epoch;
-      if (!found)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "--epochs: the run has no checkpoint for epoch %" G_GINT64_FORMAT
-                       " (it has 0–%d)", epoch, last);
-          g_array_unref (epochs);
-          return NULL;
-        }
-      g_array_append_vals (epochs, &(int) { (int) epoch }, 1);
-    }
-  return epochs;
-}
-
 /* The study's rows, 0, 1, 2, 3 and the last epoch, as far as they exist. */
 static GArray *
 default_epochs (GArray *available)
@@ -145,7 +100,7 @@ ct_cli_cam (int    argc,
   g_autofree char *run = NULL, *epochs_text = NULL, *images_text = NULL, *layer = NULL;
   g_autofree char *out = NULL, *npy = NULL, *json = NULL, *target = NULL;
   g_autofree char *scale_text = NULL, *colormap_text = NULL, *fill = NULL, *device = NULL;
-  g_autofree char *data = NULL;
+  g_autofree char *data = NULL, *c10c = NULL;
   int random_count = 0, misclassified_at = -1, count = 8, occlude = 0, patch = 1;
   int rounds = 1, threads = 0;
   double noise = 0.0, rotate = NAN, rotate_random = NAN, print_scale = 1.0;
@@ -158,6 +113,7 @@ ct_cli_cam (int    argc,
   g_autoptr(CtGrid) grid = NULL;
   const CtManifest *manifest;
   CtCamRequest request = { 0 };
+  CtCorruption corruption = { CT_CORRUPTION_NONE, 0 };
   CtFigureStyle style;
   char *message = NULL;
   int status = 0, selectors;
@@ -175,6 +131,7 @@ ct_cli_cam (int    argc,
     { "occlude", 0, 0, G_OPTION_ARG_INT, &occlude, N_("Occlude N distinct random pixels (or patches)"), "N" },
     { "patch", 0, 0, G_OPTION_ARG_INT, &patch, N_("Side of each occluded patch (default 1)"), "P" },
     { "fill", 0, 0, G_OPTION_ARG_STRING, &fill, N_("Occlusion fill: zero (default) or mean"), N_("FILL") },
+    { "c10c", 0, 0, G_OPTION_ARG_STRING, &c10c, N_("A CIFAR-10-C corruption after the other perturbations, e.g. gaussian_blur-3"), N_("NAME-SEVERITY") },
     { "rounds", 'R', 0, G_OPTION_ARG_INT, &rounds, N_("Perturbation draws per image, side by side"), "R" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of every random draw"), "S" },
     { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
@@ -215,6 +172,10 @@ ct_cli_cam (int    argc,
     return ct_cli_usage_error ("cam", "--scale must be in (0, 16]");
   if (fill != NULL && !g_str_equal (fill, "zero") && !g_str_equal (fill, "mean"))
     return ct_cli_usage_error ("cam", "--fill must be zero or mean");
+  if (c10c != NULL &&
+      (!ct_corruption_parse (c10c, &corruption.kind, &corruption.severity) || corruption.severity == 0))
+    return ct_cli_usage_error ("cam", "--c10c: “%s” is not a CIFAR-10-C corruption with its severity, "
+                               "e.g. gaussian_blur-3", c10c);
 
   ct_figure_style_init (&style);
   style.scale = print_scale;
@@ -235,7 +196,7 @@ ct_cli_cam (int    argc,
     return ct_cli_usage_error ("cam", "--target: “%s” is neither predicted, label, a class index nor a class name", target);
 
   epochs = epochs_text != NULL
-    ? parse_epochs (epochs_text, ct_cam_session_get_epochs (session), &error)
+    ? ct_cli_parse_epochs (epochs_text, ct_cam_session_get_epochs (session), &error)
     : default_epochs (ct_cam_session_get_epochs (session));
   if (epochs == NULL)
     return ct_cli_usage_error ("cam", "%s", error->message);
@@ -267,6 +228,7 @@ ct_cli_cam (int    argc,
   request.perturb.occlude_count = occlude;
   request.perturb.occlude_patch = patch;
   request.perturb.occlude_fill = g_strcmp0 (fill, "mean") == 0 ? CT_FILL_MEAN : CT_FILL_ZERO;
+  request.perturb.corruption = corruption;
   request.perturb.seed = seed;
   request.rounds = rounds;
   request.epochs = (const int *) epochs->data;

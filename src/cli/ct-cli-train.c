@@ -8,6 +8,7 @@
 
 #include "ct-cli.h"
 #include "ct-torch.h"
+#include "ct-stats.h"
 #include "ct-train.h"
 
 typedef struct {
@@ -15,19 +16,6 @@ typedef struct {
   gboolean  quiet;
   gint64    last_print;
 } Terminal;
-
-static void
-format_duration (double  seconds,
-                 char   *buffer,
-                 gsize   size)
-{
-  int s = (int) (seconds + 0.5);
-
-  if (s >= 3600)
-    g_snprintf (buffer, size, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
-  else
-    g_snprintf (buffer, size, "%d:%02d", s / 60, s % 60);
-}
 
 static void
 report_cb (const CtTrainReport *report,
@@ -58,7 +46,7 @@ report_cb (const CtTrainReport *report,
         term->last_print = now;
         left = (p->n_batches - p->batch) * (p->images_done / (double) p->batch) /
                MAX (p->images_per_second, 1e-9);
-        format_duration (left, eta, sizeof eta);
+        ct_stats_format_duration (left, eta, sizeof eta);
         g_printerr ("%sepoch %d/%d  batch %zu/%zu  loss %.4f  acc %5.1f%%  %.0f img/s  lr %.4f  ETA %s%s",
                     term->tty ? "\r\033[K" : "",
                     report->epoch, report->epochs, p->batch, p->n_batches, p->loss,

@@ -13,6 +13,7 @@ int  ct_cli_train   (int argc, char **argv);
 int  ct_cli_eval    (int argc, char **argv);
 int  ct_cli_layers  (int argc, char **argv);
 int  ct_cli_cam     (int argc, char **argv);
+int  ct_cli_robustness (int argc, char **argv);
 
 /* Prints "camtrail-cli COMMAND: REASON" and a hint to stderr; returns 2. */
 int  ct_cli_usage_error (const char *command,
@@ -21,6 +22,13 @@ int  ct_cli_usage_error (const char *command,
 /* Prints "camtrail-cli COMMAND: MESSAGE" to stderr; returns 1. */
 int  ct_cli_fail        (const char *command,
                          const GError *error);
+
+/* Parses "0,1,2,3,last" against @available, a run's checkpoints; "all" is
+ * every one.
+ * Returns: (transfer full) (element-type int) (nullable). */
+GArray  *ct_cli_parse_epochs (const char  *text,
+                              GArray      *available,
+                              GError     **error);
 
 /* Parses @argv with @entries; on a parse error prints a one-line reason and
  * returns FALSE with *out_status = 2. */

@@ -8,7 +8,8 @@
 #include "ct-rng.h"
 
 /* The purpose numbers of the three streams: each perturbation draws from its
- * own stream so that moving one slider never changes what another does. */
+ * own stream so that moving one slider never changes what another does
+ * (ct-corrupt.c's corruptions draw from a fourth). */
 enum {
   STREAM_ROTATION = 1,
   STREAM_OCCLUSION = 2,
@@ -33,7 +34,8 @@ ct_perturb_is_identity (const CtPerturb *self)
 
   return !(self->noise_sigma > 0) &&
          self->rotate_degrees == 0 &&
-         self->occlude_count == 0;
+         self->occlude_count == 0 &&
+         self->corruption.kind == CT_CORRUPTION_NONE;
 }
 
 double
@@ -96,14 +98,14 @@ inside (double x,
  * from the centre, as torchvision's rotate does through affine_grid, so a
  * positive angle turns the picture counter-clockwise on screen (y points
  * down).  Samples outside the input read as 0. */
-static void
-rotate (const float *src,
-        guint        channels,
-        guint        height,
-        guint        width,
-        double       degrees,
-        CtInterp     interp,
-        float       *dst)
+void
+ct_perturb_rotate (const float *src,
+                   guint        channels,
+                   guint        height,
+                   guint        width,
+                   double       degrees,
+                   CtInterp     interp,
+                   float       *dst)
 {
   gsize plane = (gsize) height * width;
   double cx = (width - 1) / 2.0;
@@ -243,7 +245,7 @@ ct_perturb_apply (const CtPerturb *self,
       g_autofree float *unit = g_new (float, n_values);
 
       ct_image_to_unit (image, n_values, unit);
-      rotate (unit, channels, height, width, angle, self->rotate_interp, out);
+      ct_perturb_rotate (unit, channels, height, width, angle, self->rotate_interp, out);
     }
   else
     {
@@ -264,6 +266,9 @@ ct_perturb_apply (const CtPerturb *self,
 
   for (gsize i = 0; i < n_values; i++)
     out[i] = CLAMP (out[i], 0.0f, 1.0f);
+
+  ct_corruption_apply (&self->corruption, out, channels, height, width,
+                       self->seed, image_index, round);
 }
 
 /* Numbers in descriptions use '.' whatever the locale, since they also end
@@ -328,6 +333,13 @@ ct_perturb_describe (const CtPerturb *self)
         g_ptr_array_add (parts, g_strdup_printf ("%u occluded %u×%u patch%s%s",
                                                  self->occlude_count, patch, patch,
                                                  self->occlude_count == 1 ? "" : "es", fill));
+    }
+
+  if (self->corruption.kind != CT_CORRUPTION_NONE)
+    {
+      g_autofree char *corruption = ct_corruption_to_string (&self->corruption);
+
+      g_ptr_array_add (parts, g_strdup_printf ("c10c %s", corruption));
     }
 
   g_ptr_array_add (parts, NULL);

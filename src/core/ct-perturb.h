@@ -3,12 +3,14 @@
 
 #include <glib.h>
 
+#include "ct-corrupt.h"
+
 G_BEGIN_DECLS
 
 /* The one implementation of the perturbations, shared by the CLI, the window
  * and the benchmarks.  All of them act in [0, 1] pixel space before
- * normalisation, in this order: rotation, occlusion, Gaussian noise, then a
- * clip to [0, 1].  Every random draw comes from a stream seeded with
+ * normalisation, in this order: rotation, occlusion, Gaussian noise, a clip
+ * to [0, 1], then a CIFAR-10-C corruption (ct-corrupt.h).  Every random draw comes from a stream seeded with
  * (seed, image index, round, purpose), so each checkpoint row sees the same
  * perturbed image and changing one slider does not reshuffle the others. */
 
@@ -30,11 +32,12 @@ typedef struct {
   guint    occlude_count;    /* N distinct positions; 0 = none */
   guint    occlude_patch;    /* side of each square patch in pixels, ≥ 1 */
   CtFill   occlude_fill;
+  CtCorruption corruption;   /* kind CT_CORRUPTION_NONE = none */
   guint64  seed;
 } CtPerturb;
 
 /* Fills @self with the identity perturbation (patch 1, zero fill, nearest,
- * seed 0). */
+ * no corruption, seed 0). */
 void     ct_perturb_init          (CtPerturb       *self);
 gboolean ct_perturb_is_identity   (const CtPerturb *self);
 
@@ -58,9 +61,21 @@ double   ct_perturb_get_angle     (const CtPerturb *self,
                                    guint            image_index,
                                    guint            round);
 
+/* Rotates @channels planes of @height × @width floats by @degrees as
+ * ct_perturb_apply() does: about the centre, counter-clockwise, samples
+ * from outside the input reading 0.  @src and @dst must not overlap. */
+void     ct_perturb_rotate        (const float     *src,
+                                   guint            channels,
+                                   guint            height,
+                                   guint            width,
+                                   double           degrees,
+                                   CtInterp         interp,
+                                   float           *dst);
+
 /* Returns: (transfer full): a one-line human description, e.g.
  * "noise σ=0.10, rotation ±30° random (nearest), 10 occluded pixels",
- * "rotation 30° (bilinear)", "4 occluded 3×3 patches (mean fill)", or "none". */
+ * "rotation 30° (bilinear)", "4 occluded 3×3 patches (mean fill)",
+ * "c10c gaussian_blur-3", or "none". */
 char    *ct_perturb_describe      (const CtPerturb *self);
 
 G_END_DECLS

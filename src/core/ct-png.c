@@ -10,6 +10,10 @@
  * allocating.  16384² RGBA is 1 GiB, far beyond any figure we make. */
 #define CT_PNG_MAX_SIDE 16384
 
+/* Deflate cannot expand data by more than about 1032:1, so image data
+ * smaller than 1/1032 of what the header claims cannot fill the image. */
+#define DEFLATE_MAX_RATIO 1032
+
 G_DEFINE_QUARK (ct-png-error-quark, ct_png_error)
 
 /* libpng reports errors through a callback that must not return; it keeps
@@ -264,7 +268,48 @@ typedef struct
   const guint8 *data;
   gsize         size;
   gsize         pos;
+  guint64       idat_bytes;   /* compressed image data in the file */
 } ReadCursor;
+
+static guint32
+read_be32 (const guint8 *p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+}
+
+/* libpng allocates a chunk's buffer from the length in its header before it
+ * reads the chunk, so one lying length costs up to 2 GiB: check every length
+ * against the bytes that follow it first, and count the image data. */
+static gboolean
+scan_chunks (ReadCursor  *cursor,
+             char       **out_message)
+{
+  gsize pos = 8;
+
+  cursor->idat_bytes = 0;
+  while (cursor->size - pos >= 12)
+    {
+      guint32 length = read_be32 (cursor->data + pos);
+      const guint8 *type = cursor->data + pos + 4;
+
+      if (length > cursor->size - pos - 12)
+        {
+          *out_message = g_strdup_printf ("the chunk at byte %" G_GSIZE_FORMAT " claims %u bytes,"
+                                          " more than the %" G_GSIZE_FORMAT " left in the file",
+                                          pos, length, cursor->size - pos - 12);
+          return FALSE;
+        }
+      if (memcmp (type, "IEND", 4) == 0)
+        return TRUE;
+      if (memcmp (type, "IDAT", 4) == 0)
+        cursor->idat_bytes += length;
+      pos += 12 + (gsize) length;
+    }
+
+  *out_message = g_strdup_printf ("the file ends at byte %" G_GSIZE_FORMAT
+                                  " without an IEND chunk", cursor->size);
+  return FALSE;
+}
 
 static void
 read_from_memory_cb (png_structp png,
@@ -361,6 +406,9 @@ decode_png (ReadCursor  *cursor,
   png_set_user_limits (png, CT_PNG_MAX_SIDE, CT_PNG_MAX_SIDE);
   png_read_info (png, info);
   png_get_IHDR (png, info, &width, &height, &bit_depth, &color_type, NULL, NULL, NULL);
+  if ((guint64) width * height * png_get_channels (png, info) * bit_depth / 8
+      > (cursor->idat_bytes + 1) * DEFLATE_MAX_RATIO)
+    png_error (png, "the image data is too small for the size in the header");
 
   /* Whatever the stored format, ask libpng for 8-bit RGBA. */
   png_set_expand (png);
@@ -436,7 +484,10 @@ ct_png_read_rgba (const char   *path,
   cursor.pos = 0;
   text = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  pixels = decode_png (&cursor, &width, &height, text, &message);
+  if (scan_chunks (&cursor, &message))
+    pixels = decode_png (&cursor, &width, &height, text, &message);
+  else
+    pixels = NULL;
   if (pixels == NULL)
     {
       g_set_error (error, CT_PNG_ERROR, CT_PNG_ERROR_FORMAT,

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
 
+#include "ct-json.h"
 #include "ct-run.h"
 
 G_DEFINE_QUARK (ct-run-error-quark, ct_run_error)
@@ -169,13 +171,40 @@ ct_manifest_save (const CtManifest *self,
                                    error);
 }
 
-/* Readers that turn a missing or mistyped member into one error naming the
- * file and the member. */
+/* Readers that turn a missing, mistyped or out-of-range member into one
+ * error naming the file and the member.  After the first error they return
+ * zeros and NULLs, so a load runs to its end and checks reader.failed once. */
 typedef struct {
   const char *path;
   GError    **error;
   gboolean    failed;
 } Reader;
+
+/* Limits on what sizes memory and loops: far beyond any real run, small
+ * enough that a hostile manifest cannot make a model or buffer explode. */
+#define MAX_SIDE         4096
+#define MAX_WIDTH        4096
+#define MAX_CHANNELS     (1 << 20)
+#define MAX_EPOCHS       10000
+#define MAX_BATCH_SIZE   (1 << 20)
+
+G_GNUC_PRINTF (2, 3)
+static void
+reader_fail (Reader     *reader,
+             const char *format,
+             ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  if (reader->failed)
+    return;
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT, "%s: %s", reader->path, what);
+  reader->failed = TRUE;
+}
 
 /* The member @member of @object if it is a node of @type, else an error
  * saying it is missing or not @what. */
@@ -193,9 +222,7 @@ read_member (Reader       *reader,
   node = json_object_get_member (object, member);
   if (node == NULL || JSON_NODE_TYPE (node) != type)
     {
-      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
-                   "%s: \"%s\" is missing or not %s", reader->path, member, what);
-      reader->failed = TRUE;
+      reader_fail (reader, "\"%s\" is missing or not %s", member, what);
       return NULL;
     }
   return node;
@@ -219,6 +246,32 @@ read_array (Reader     *reader,
   return node != NULL ? json_node_get_array (node) : NULL;
 }
 
+/* json-glib converts between numbers, booleans and strings on request, so
+ * a type is checked exactly: "lr": true is not 1.0, nor "width": 8.5 an 8. */
+static gboolean
+node_has_type (JsonNode *node,
+               GType     type)
+{
+  GType found;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  found = json_node_get_value_type (node);
+  return found == type || (type == G_TYPE_DOUBLE && found == G_TYPE_INT64);
+}
+
+static const char *
+describe_type (GType type)
+{
+  if (type == G_TYPE_STRING)
+    return "a string";
+  if (type == G_TYPE_INT64)
+    return "an integer";
+  if (type == G_TYPE_DOUBLE)
+    return "a number";
+  return "true or false";
+}
+
 static JsonNode *
 read_value (Reader     *reader,
             JsonObject *object,
@@ -230,13 +283,9 @@ read_value (Reader     *reader,
   if (reader->failed || object == NULL)
     return NULL;
   node = json_object_get_member (object, member);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      (type == G_TYPE_STRING && json_node_get_value_type (node) != G_TYPE_STRING) ||
-      (type != G_TYPE_STRING && json_node_get_value_type (node) == G_TYPE_STRING))
+  if (!node_has_type (node, type))
     {
-      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
-                   "%s: \"%s\" is missing or has the wrong type", reader->path, member);
-      reader->failed = TRUE;
+      reader_fail (reader, "\"%s\" is missing or not %s", member, describe_type (type));
       return NULL;
     }
   return node;
@@ -249,18 +298,53 @@ read_string (Reader *reader, JsonObject *object, const char *member)
   return node != NULL ? g_strdup (json_node_get_string (node)) : NULL;
 }
 
+/* json-glib gives integers beyond 64 bits as wrapped values, so the range
+ * check also catches those that only look small once truncated to int. */
 static gint64
-read_int (Reader *reader, JsonObject *object, const char *member)
+read_int (Reader     *reader,
+          JsonObject *object,
+          const char *member,
+          gint64      min,
+          gint64      max)
 {
   JsonNode *node = read_value (reader, object, member, G_TYPE_INT64);
-  return node != NULL ? json_node_get_int (node) : 0;
+  gint64 value;
+
+  if (node == NULL)
+    return 0;
+  value = json_node_get_int (node);
+  if (value < min || value > max)
+    {
+      reader_fail (reader, "\"%s\" is %" G_GINT64_FORMAT "; expected %" G_GINT64_FORMAT
+                   " to %" G_GINT64_FORMAT, member, value, min, max);
+      return 0;
+    }
+  return value;
+}
+
+static double
+number_value (JsonNode *node)
+{
+  if (json_node_get_value_type (node) == G_TYPE_INT64)
+    return (double) json_node_get_int (node);
+  return json_node_get_double (node);
 }
 
 static double
 read_double (Reader *reader, JsonObject *object, const char *member)
 {
   JsonNode *node = read_value (reader, object, member, G_TYPE_DOUBLE);
-  return node != NULL ? json_node_get_double (node) : 0.0;
+  double value;
+
+  if (node == NULL)
+    return 0.0;
+  value = number_value (node);
+  if (!isfinite (value))
+    {
+      reader_fail (reader, "\"%s\" is not a finite number", member);
+      return 0.0;
+    }
+  return value;
 }
 
 static gboolean
@@ -270,12 +354,14 @@ read_boolean (Reader *reader, JsonObject *object, const char *member)
   return node != NULL ? json_node_get_boolean (node) : FALSE;
 }
 
+/* Normalisation divides by std, so it must be positive. */
 static void
 read_floats (Reader     *reader,
              JsonObject *object,
              const char *member,
              float      *out,
-             int         n)
+             int         n,
+             gboolean    positive)
 {
   JsonArray *array = read_array (reader, object, member);
 
@@ -283,14 +369,91 @@ read_floats (Reader     *reader,
     return;
   if ((int) json_array_get_length (array) != n)
     {
-      g_set_error (reader->error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
-                   "%s: \"%s\" has %u values, expected %d", reader->path, member,
+      reader_fail (reader, "\"%s\" has %u values, expected %d", member,
                    json_array_get_length (array), n);
-      reader->failed = TRUE;
       return;
     }
   for (int i = 0; i < n; i++)
-    out[i] = json_array_get_double_element (array, i);
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      double value = node_has_type (node, G_TYPE_DOUBLE) ? number_value (node) : NAN;
+
+      if (!isfinite ((float) value) || (positive && !(value > 0)))
+        {
+          reader_fail (reader, "value %d of \"%s\" is not a %snumber", i, member,
+                       positive ? "positive " : "finite ");
+          return;
+        }
+      out[i] = (float) value;
+    }
+}
+
+static char **
+read_strings (Reader     *reader,
+              JsonObject *object,
+              const char *member,
+              int        *out_n)
+{
+  JsonArray *array = read_array (reader, object, member);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  guint n;
+
+  *out_n = 0;
+  if (array == NULL)
+    return NULL;
+  n = json_array_get_length (array);
+  if (n == 0)
+    {
+      reader_fail (reader, "\"%s\" is empty", member);
+      return NULL;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+
+      if (!node_has_type (node, G_TYPE_STRING))
+        {
+          reader_fail (reader, "value %u of \"%s\" is not a string", i, member);
+          return NULL;
+        }
+      g_strv_builder_add (builder, json_node_get_string (node));
+    }
+  *out_n = (int) n;
+  return g_strv_builder_end (builder);
+}
+
+/* The seed is a string because JSON numbers lose bits above 2^53. */
+static guint64
+read_seed (Reader     *reader,
+           JsonObject *object,
+           const char *member)
+{
+  g_autofree char *text = read_string (reader, object, member);
+  guint64 value = 0;
+
+  if (text != NULL && !g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &value, NULL))
+    reader_fail (reader, "\"%s\" is \"%s\"; expected a decimal number below 2^64", member, text);
+  return value;
+}
+
+/* Reads the whole file and parses it, refusing what would crash json-glib. */
+static JsonParser *
+parse_file (const char  *path,
+            GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &contents, &length, &local_error) ||
+      !ct_json_parser_load (parser, contents, length, &local_error))
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: %s", path, local_error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&parser);
 }
 
 CtManifest *
@@ -298,13 +461,11 @@ ct_manifest_load (const char  *run_dir,
                   GError     **error)
 {
   g_autofree char *path = g_build_filename (run_dir, MANIFEST_NAME, NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(CtManifest) self = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *seed = NULL;
   JsonNode *root;
   JsonObject *top, *model, *dataset, *training, *versions;
-  JsonArray *classes, *layers;
+  JsonArray *layers;
   Reader reader = { path, error, FALSE };
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
@@ -313,12 +474,9 @@ ct_manifest_load (const char  *run_dir,
                    "%s is not a Camtrail run: it has no %s", run_dir, MANIFEST_NAME);
       return NULL;
     }
-  if (!json_parser_load_from_file (parser, path, &local_error))
-    {
-      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
-                   "%s: %s", path, local_error->message);
-      return NULL;
-    }
+  parser = parse_file (path, error);
+  if (parser == NULL)
+    return NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
@@ -335,60 +493,45 @@ ct_manifest_load (const char  *run_dir,
   versions = read_object (&reader, top, "versions");
 
   self->arch = read_string (&reader, model, "arch");
-  self->width = read_int (&reader, model, "width");
-  self->input_size = read_int (&reader, model, "input_size");
+  self->width = read_int (&reader, model, "width", 0, MAX_WIDTH);
+  self->input_size = read_int (&reader, model, "input_size", 1, MAX_SIDE);
   self->default_layer = read_string (&reader, model, "default_layer");
-  layers = model != NULL ? read_array (&reader, model, "layers") : NULL;
+  layers = read_array (&reader, model, "layers");
   if (layers != NULL)
     {
       self->n_layers = json_array_get_length (layers);
       self->layers = g_new0 (CtRunLayer, self->n_layers);
-      for (guint i = 0; i < self->n_layers; i++)
+      for (guint i = 0; i < self->n_layers && !reader.failed; i++)
         {
           JsonNode *node = json_array_get_element (layers, i);
           JsonObject *layer;
 
           if (!JSON_NODE_HOLDS_OBJECT (node))
             {
-              g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
-                           "%s: layer %u is not an object", path, i);
-              return NULL;
+              reader_fail (&reader, "layer %u is not an object", i);
+              break;
             }
           layer = json_node_get_object (node);
           self->layers[i].name = read_string (&reader, layer, "name");
-          self->layers[i].channels = read_int (&reader, layer, "channels");
-          self->layers[i].height = read_int (&reader, layer, "height");
-          self->layers[i].width = read_int (&reader, layer, "width");
+          self->layers[i].channels = read_int (&reader, layer, "channels", 1, MAX_CHANNELS);
+          self->layers[i].height = read_int (&reader, layer, "height", 1, MAX_SIDE);
+          self->layers[i].width = read_int (&reader, layer, "width", 1, MAX_SIDE);
         }
     }
 
   self->dataset = read_string (&reader, dataset, "name");
   self->dataset_path = read_string (&reader, dataset, "path");
-  self->channels = read_int (&reader, dataset, "channels");
-  self->image_size = read_int (&reader, dataset, "image_size");
-  self->train_images = read_int (&reader, dataset, "train_images");
-  classes = dataset != NULL ? read_array (&reader, dataset, "classes") : NULL;
-  if (classes != NULL)
-    {
-      self->n_classes = json_array_get_length (classes);
-      self->classes = g_new0 (char *, self->n_classes + 1);
-      for (int i = 0; i < self->n_classes; i++)
-        self->classes[i] = g_strdup (json_array_get_string_element (classes, i));
-    }
-  if (!reader.failed && (self->channels != 1 && self->channels != 3))
-    {
-      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
-                   "%s: dataset.channels is %d, expected 1 or 3", path, self->channels);
-      return NULL;
-    }
-  if (dataset != NULL)
-    {
-      read_floats (&reader, dataset, "mean", self->mean, self->channels);
-      read_floats (&reader, dataset, "std", self->std, self->channels);
-    }
+  self->channels = read_int (&reader, dataset, "channels", 1, 3);
+  if (!reader.failed && self->channels == 2)
+    reader_fail (&reader, "dataset.channels is 2, expected 1 or 3");
+  self->image_size = read_int (&reader, dataset, "image_size", 1, MAX_SIDE);
+  self->train_images = read_int (&reader, dataset, "train_images", 1, G_MAXUINT);
+  self->classes = read_strings (&reader, dataset, "classes", &self->n_classes);
+  read_floats (&reader, dataset, "mean", self->mean, self->channels, FALSE);
+  read_floats (&reader, dataset, "std", self->std, self->channels, TRUE);
 
-  self->epochs = read_int (&reader, training, "epochs");
-  self->batch_size = read_int (&reader, training, "batch_size");
+  self->epochs = read_int (&reader, training, "epochs", 1, MAX_EPOCHS);
+  self->batch_size = read_int (&reader, training, "batch_size", 1, MAX_BATCH_SIZE);
   self->lr = read_double (&reader, training, "lr");
   self->warmup_epochs = read_double (&reader, training, "warmup_epochs");
   self->momentum = read_double (&reader, training, "momentum");
@@ -396,10 +539,8 @@ ct_manifest_load (const char  *run_dir,
   self->weight_decay = read_double (&reader, training, "weight_decay");
   self->label_smoothing = read_double (&reader, training, "label_smoothing");
   self->flip = read_boolean (&reader, training, "flip");
-  self->translate = read_int (&reader, training, "translate");
-  seed = read_string (&reader, training, "seed");
-  if (seed != NULL)
-    self->seed = g_ascii_strtoull (seed, NULL, 10);
+  self->translate = read_int (&reader, training, "translate", 0, MAX_SIDE);
+  self->seed = read_seed (&reader, training, "seed");
 
   self->camtrail_version = read_string (&reader, versions, "camtrail");
   self->torch_version = read_string (&reader, versions, "libtorch");
@@ -411,27 +552,88 @@ ct_manifest_load (const char  *run_dir,
   return g_steal_pointer (&self);
 }
 
+/* NaN (no value, as for epoch 0's training loss) and infinities are written
+ * as null: JSON has no literal for them, and the file must stay readable. */
 static void
 add_metric (JsonBuilder *builder,
             const char  *name,
             double       value)
 {
   json_builder_set_member_name (builder, name);
-  if (isnan (value))
+  if (!isfinite (value))
     json_builder_add_null_value (builder);
   else
     json_builder_add_double_value (builder, value);
 }
 
-static double
+/* A metric is a number or null (NaN); a missing one is NaN too, so older
+ * files without images_per_second still load. */
+static gboolean
 get_metric (JsonObject *object,
-            const char *name)
+            const char *name,
+            double     *out_value)
 {
   JsonNode *node = json_object_get_member (object, name);
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return NAN;
-  return json_node_get_double (node);
+    {
+      *out_value = NAN;
+      return TRUE;
+    }
+  if (!node_has_type (node, G_TYPE_DOUBLE))
+    return FALSE;
+  *out_value = number_value (node);
+  return TRUE;
+}
+
+/* One line of metrics.jsonl; @error only says what is wrong, the caller adds
+ * the file and the line. */
+static gboolean
+parse_metrics_line (const char      *line,
+                    CtEpochMetrics  *m,
+                    GError         **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  struct { const char *name; double *value; } fields[] = {
+    { "train_loss", &m->train_loss },
+    { "train_accuracy", &m->train_accuracy },
+    { "test_loss", &m->test_loss },
+    { "test_accuracy", &m->test_accuracy },
+    { "seconds", &m->seconds },
+    { "images_per_second", &m->images_per_second },
+  };
+  JsonObject *object;
+  JsonNode *root, *epoch;
+
+  if (!ct_json_parser_load (parser, line, strlen (line), error))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT, "not an object");
+      return FALSE;
+    }
+  object = json_node_get_object (root);
+
+  epoch = json_object_get_member (object, "epoch");
+  if (!node_has_type (epoch, G_TYPE_INT64) ||
+      json_node_get_int (epoch) < 0 || json_node_get_int (epoch) > G_MAXINT)
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "\"epoch\" is missing or not an integer from 0 to %d", G_MAXINT);
+      return FALSE;
+    }
+  m->epoch = (int) json_node_get_int (epoch);
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    if (!get_metric (object, fields[i].name, fields[i].value))
+      {
+        g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                     "\"%s\" is not a number or null", fields[i].name);
+        return FALSE;
+      }
+
+  return TRUE;
 }
 
 GArray *
@@ -443,45 +645,39 @@ ct_metrics_load (const char  *run_dir,
   g_autoptr(GArray) metrics = g_array_new (FALSE, TRUE, sizeof (CtEpochMetrics));
   g_auto(GStrv) lines = NULL;
   g_autoptr(GError) local_error = NULL;
+  const char *nul;
+  gsize length = 0;
 
-  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         return g_steal_pointer (&metrics);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
+  /* Splitting into lines would silently drop everything after a NUL. */
+  nul = memchr (contents, '\0', length);
+  if (nul != NULL)
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
+                   "%s: at byte %" G_GSIZE_FORMAT ": a NUL byte; expected JSON text",
+                   path, (gsize) (nul - contents));
+      return NULL;
+    }
 
   lines = g_strsplit (contents, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      g_autoptr(JsonParser) parser = NULL;
       CtEpochMetrics m;
-      JsonNode *root;
-      JsonObject *object;
 
       if (*g_strstrip (lines[i]) == '\0')
         continue;
-      parser = json_parser_new ();
-      if (!json_parser_load_from_data (parser, lines[i], -1, &local_error) ||
-          (root = json_parser_get_root (parser)) == NULL ||
-          !JSON_NODE_HOLDS_OBJECT (root) ||
-          !json_object_has_member (json_node_get_object (root), "epoch"))
+      if (!parse_metrics_line (lines[i], &m, &local_error))
         {
           g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT,
-                       "%s line %u: not a metrics record%s%s", path, i + 1,
-                       local_error != NULL ? ": " : "",
-                       local_error != NULL ? local_error->message : "");
+                       "%s line %u: not a metrics record: %s", path, i + 1, local_error->message);
           return NULL;
         }
-      object = json_node_get_object (root);
-      m.epoch = json_object_get_int_member (object, "epoch");
-      m.train_loss = get_metric (object, "train_loss");
-      m.train_accuracy = get_metric (object, "train_accuracy");
-      m.test_loss = get_metric (object, "test_loss");
-      m.test_accuracy = get_metric (object, "test_accuracy");
-      m.seconds = get_metric (object, "seconds");
-      m.images_per_second = get_metric (object, "images_per_second");
       g_array_append_val (metrics, m);
     }
 

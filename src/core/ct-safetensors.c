@@ -7,6 +7,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ct-json.h"
+
 /* A header this large is hostile, not a checkpoint: refuse before parsing. */
 #define CT_SAFETENSORS_MAX_HEADER_LEN (100u * 1000u * 1000u)
 
@@ -192,7 +194,7 @@ parse_header_json (const char  *json,
   g_signal_connect (parser, "object-member", G_CALLBACK (on_object_member_cb), &check);
   g_signal_connect (parser, "object-end", G_CALLBACK (on_object_end_cb), &check);
 
-  if (!json_parser_load_from_data (parser, json, json_len, &local_error))
+  if (!ct_json_parser_load (parser, json, json_len, &local_error))
     {
       set_error (error, CT_SAFETENSORS_ERROR_HEADER, what,
                  "the header is not valid JSON: %s", local_error->message);
@@ -557,6 +559,14 @@ ct_safetensors_load (const char  *path,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   display_name = g_filename_display_name (path);
+
+  /* Mapping a directory fails with "No such device", which helps nobody. */
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, CT_SAFETENSORS_ERROR, CT_SAFETENSORS_ERROR_IO,
+                   "%s: is a directory, not a safetensors file", display_name);
+      return NULL;
+    }
 
   /* Mapping keeps a 45 MB checkpoint out of the heap; our writers replace
    * files by rename, so the mapped inode is never truncated under us. */

@@ -21,4 +21,71 @@ double ct_stats_percentile      (double       *values,
                                  gsize         n,
                                  double        p);
 
+/* Ranks of @n values from 1 for the smallest, ties sharing the mean of the
+ * ranks they span (scipy.stats.rankdata's "average"). */
+void   ct_stats_rank            (const double *values,
+                                 gsize         n,
+                                 double       *out_ranks);
+
+/* Agreement of two heatmaps of @n values, over the positions where @mask
+ * is non-zero (all of them when @mask is NULL).
+ *
+ * Pearson's r; NaN when fewer than two positions count or either map is
+ * constant over them. */
+double ct_stats_pearson         (const float  *a,
+                                 const float  *b,
+                                 const guint8 *mask,
+                                 gsize         n);
+/* Spearman's ρ: Pearson's r of the average ranks; NaN as Pearson's. */
+double ct_stats_spearman        (const float  *a,
+                                 const float  *b,
+                                 const guint8 *mask,
+                                 gsize         n);
+/* Intersection over union of the two maps' top @fraction (0.2 for the
+ * top 20%): each map's positions at or above its (1 − @fraction) quantile
+ * (ct_stats_percentile), so values tied at the threshold all count and a
+ * constant map is all top.  NaN when no position counts. */
+double ct_stats_top_iou         (const float  *a,
+                                 const float  *b,
+                                 const guint8 *mask,
+                                 gsize         n,
+                                 double        fraction);
+
+/* Undoes the rotation of an image for its heatmap: turns @map (@height ×
+ * @width) by −@degrees with ct_perturb_rotate(), nearest neighbour, so
+ * each position lines up with the same object region in the unrotated
+ * image.  @out_mask (nullable) gets 1 where the sample came from inside the
+ * map and 0 where it fell outside (the corners the rotation cut off), for
+ * the comparisons above. */
+void   ct_stats_rotate_back     (const float  *map,
+                                 guint         height,
+                                 guint         width,
+                                 double        degrees,
+                                 float        *out_map,
+                                 guint8       *out_mask);
+
+/* Corruption error of one corruption (Hendrycks & Dietterich 2019):
+ * CE = Σ_s E_s / Σ_s E^base_s over @n severities, E the top-1 error; NaN
+ * when the baseline never errs. */
+double ct_stats_corruption_error          (const double *errors,
+                                           const double *baseline_errors,
+                                           gsize         n);
+/* Relative CE: Σ_s (E_s − E_clean) / Σ_s (E^base_s − E^base_clean), the
+ * degradation against the baseline's; NaN when the baseline's is 0. */
+double ct_stats_relative_corruption_error (const double *errors,
+                                           double        clean_error,
+                                           const double *baseline_errors,
+                                           double        baseline_clean_error,
+                                           gsize         n);
+/* Mean CE (or relative mCE) over corruptions: the mean of the finite
+ * values of @errors, NaN when there are none. */
+double ct_stats_mean_corruption_error     (const double *errors,
+                                           gsize         n);
+
+/* A duration as a clock reads: "m:ss", or "h:mm:ss" from an hour on
+ * (rounded to the second, negative as 0).  Writes into @buffer of @size. */
+void ct_stats_format_duration (double  seconds,
+                               char   *buffer,
+                               gsize   size);
+
 G_END_DECLS

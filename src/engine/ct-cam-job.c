@@ -50,7 +50,8 @@ ct_cam_session_new (const char  *run_dir,
     return NULL;
   if ((int) self->dataset->n_classes != self->manifest->n_classes ||
       (int) self->dataset->test.channels != self->manifest->channels ||
-      (int) self->dataset->test.height != self->manifest->image_size)
+      (int) self->dataset->test.height != self->manifest->image_size ||
+      (int) self->dataset->test.width != self->manifest->image_size)
     {
       g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
                    "the dataset in %s does not match run %s (%s, %d classes, %d×%d×%d)",
@@ -157,7 +158,7 @@ get_model (CtCamSession  *self,
   if (model == NULL)
     return NULL;
   path = ct_run_dup_checkpoint_path (self->run_dir, epoch);
-  if (!ct_checkpoint_load (model, path, self->manifest->arch, error))
+  if (!ct_checkpoint_load_for_run (model, path, self->manifest, error))
     {
       ct_model_free (model);
       return NULL;

@@ -66,6 +66,46 @@ save_owned (GArray      *owned,
   return ct_safetensors_save (path, views, owned->len, metadata, error);
 }
 
+/* The CAM buffers are sized from the manifest's layer list while the model
+ * fills them with the maps it computes, so the two must agree: a manifest
+ * whose input size was changed without its layers would overflow them. */
+static gboolean
+check_layers (CtModel           *model,
+              const CtManifest  *manifest,
+              GError           **error)
+{
+  size_t n = ct_model_get_n_layers (model);
+
+  if (n != manifest->n_layers)
+    {
+      g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
+                   "the manifest lists %u layers, but %s at input size %d has %zu",
+                   manifest->n_layers, manifest->arch, manifest->input_size, n);
+      return FALSE;
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      const CtRunLayer *listed = &manifest->layers[i];
+      CtTorchLayer layer;
+      char *message = NULL;
+
+      if (!ct_torch_check (ct_model_get_layer (model, i, &layer, &message), message, error))
+        return FALSE;
+      if (g_strcmp0 (listed->name, layer.name) != 0 || listed->channels != layer.channels ||
+          listed->height != layer.height || listed->width != layer.width)
+        {
+          g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
+                       "the manifest lists layer %zu as %s with %d×%d×%d maps, but %s at input"
+                       " size %d has %s with %d×%d×%d maps",
+                       i, listed->name, listed->channels, listed->height, listed->width,
+                       manifest->arch, manifest->input_size, layer.name, layer.channels,
+                       layer.height, layer.width);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 CtModel *
 ct_checkpoint_new_model (const CtManifest  *manifest,
                          const char        *device,
@@ -85,8 +125,9 @@ ct_checkpoint_new_model (const CtManifest  *manifest,
 
   if (!ct_torch_check (ct_model_new (&config, &model, &message), message, error))
     return NULL;
-  if (device != NULL && g_strcmp0 (device, "cpu") != 0 &&
-      !ct_torch_check (ct_model_to_device (model, device, &message), message, error))
+  if (!check_layers (model, manifest, error) ||
+      (device != NULL && g_strcmp0 (device, "cpu") != 0 &&
+       !ct_torch_check (ct_model_to_device (model, device, &message), message, error)))
     {
       ct_model_free (model);
       return NULL;
@@ -190,6 +231,54 @@ ct_checkpoint_load (CtModel     *model,
     }
 
   return TRUE;
+}
+
+/* A metadata value that is present and is not @expected. */
+static gboolean
+metadata_disagrees (CtSafetensors *file,
+                    const char    *key,
+                    const char    *expected,
+                    const char   **out_found)
+{
+  *out_found = ct_safetensors_get_metadata (file, key);
+  return *out_found != NULL && g_strcmp0 (*out_found, expected) != 0;
+}
+
+gboolean
+ct_checkpoint_load_for_run (CtModel           *model,
+                            const char        *path,
+                            const CtManifest  *manifest,
+                            GError           **error)
+{
+  g_autoptr(CtSafetensors) file = ct_safetensors_load (path, error);
+  g_autofree char *n_classes = g_strdup_printf ("%d", manifest->n_classes);
+  g_autofree char *channels = g_strdup_printf ("%d", manifest->channels);
+  g_autofree char *input_size = g_strdup_printf ("%d", manifest->input_size);
+  const struct { const char *key, *expected, *what; } fields[] = {
+    { "arch", manifest->arch, "architecture" },
+    { "num_classes", n_classes, "class count" },
+    { "in_chans", channels, "input channels" },
+    { "input_size", input_size, "input size" },
+  };
+
+  if (file == NULL)
+    return FALSE;
+  /* Checked before the weights: the input size leaves no trace in their
+   * shapes, and the others give a clearer message here than a shape would. */
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      const char *found;
+
+      if (metadata_disagrees (file, fields[i].key, fields[i].expected, &found))
+        {
+          g_set_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_MISMATCH,
+                       "%s disagrees with the run's manifest.json: its %s is %s, the manifest's %s",
+                       path, fields[i].what, found, fields[i].expected);
+          return FALSE;
+        }
+    }
+
+  return ct_checkpoint_load (model, path, manifest->arch, error);
 }
 
 gboolean

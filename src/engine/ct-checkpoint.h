@@ -35,6 +35,15 @@ gboolean ct_checkpoint_load          (CtModel     *model,
                                       const char  *expected_arch,
                                       GError     **error);
 
+/* Loads checkpoint @path of the run @manifest describes into @model, as
+ * ct_checkpoint_load() does, after refusing (CT_TORCH_ERROR_MISMATCH) a file
+ * whose metadata names another architecture, class count, number of input
+ * channels or input size than @manifest. */
+gboolean ct_checkpoint_load_for_run  (CtModel          *model,
+                                      const char       *path,
+                                      const CtManifest *manifest,
+                                      GError          **error);
+
 /* The trainer's momentum buffers, with "epoch" in the metadata. */
 gboolean ct_checkpoint_save_optimizer (CtTrainer  *trainer,
                                        const char *path,

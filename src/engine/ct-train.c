@@ -9,6 +9,7 @@
 
 #include "ct-checkpoint.h"
 #include "ct-dataset.h"
+#include "ct-safetensors.h"
 #include "ct-torch-glib.h"
 #include "ct-train.h"
 
@@ -205,6 +206,7 @@ checkpoint_metadata (const CtManifest     *manifest,
                      const CtEpochMetrics *metrics)
 {
   GHashTable *metadata = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
 
   /* "format": "pt" is what safetensors.torch writes; keeps tools happy. */
   g_hash_table_insert (metadata, (char *) "format", g_strdup ("pt"));
@@ -213,9 +215,14 @@ checkpoint_metadata (const CtManifest     *manifest,
   g_hash_table_insert (metadata, (char *) "dataset", g_strdup (manifest->dataset));
   g_hash_table_insert (metadata, (char *) "num_classes", g_strdup_printf ("%d", manifest->n_classes));
   g_hash_table_insert (metadata, (char *) "in_chans", g_strdup_printf ("%d", manifest->channels));
-  g_hash_table_insert (metadata, (char *) "test_accuracy", g_strdup_printf ("%.6f", metrics->test_accuracy));
+  /* Leaves no trace in the weights' shapes, so a checkpoint says it itself. */
+  g_hash_table_insert (metadata, (char *) "input_size", g_strdup_printf ("%d", manifest->input_size));
+  /* Tools read these: a decimal point whatever the user's LC_NUMERIC. */
+  g_hash_table_insert (metadata, (char *) "test_accuracy",
+                       g_strdup (g_ascii_formatd (number, sizeof number, "%.6f", metrics->test_accuracy)));
   if (!isnan (metrics->train_accuracy))
-    g_hash_table_insert (metadata, (char *) "train_accuracy", g_strdup_printf ("%.6f", metrics->train_accuracy));
+    g_hash_table_insert (metadata, (char *) "train_accuracy",
+                         g_strdup (g_ascii_formatd (number, sizeof number, "%.6f", metrics->train_accuracy)));
   g_hash_table_insert (metadata, (char *) "software", g_strdup ("camtrail " PACKAGE_VERSION));
 
   return metadata;
@@ -248,7 +255,8 @@ check_dataset (const CtManifest *manifest,
 {
   if ((int) dataset->n_classes != manifest->n_classes ||
       (int) dataset->train.channels != manifest->channels ||
-      (int) dataset->train.height != manifest->image_size)
+      (int) dataset->train.height != manifest->image_size ||
+      (int) dataset->train.width != manifest->image_size)
     {
       g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
                    "the dataset in %s (%u classes, %u×%u×%u) is not the one the run was trained on "
@@ -259,6 +267,90 @@ check_dataset (const CtManifest *manifest,
                    manifest->image_size);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* The epoch whose optimizer state @path holds: 0 (a fresh optimizer) when
+ * there is no file, -1 when it cannot be read. */
+static int
+optimizer_epoch (const char *path)
+{
+  g_autoptr(CtSafetensors) file = NULL;
+  const char *epoch;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return 0;
+  file = ct_safetensors_load (path, NULL);
+  epoch = file != NULL ? ct_safetensors_get_metadata (file, "epoch") : NULL;
+  return epoch != NULL ? (int) g_ascii_strtoll (epoch, NULL, 10) : -1;
+}
+
+static gboolean
+has_epoch (GArray *epochs,
+           int     epoch)
+{
+  for (guint i = 0; i < epochs->len; i++)
+    if (g_array_index (epochs, int, i) == epoch)
+      return TRUE;
+  return FALSE;
+}
+
+/* Every file of a run is written to NAME.XXXXXX and renamed, so a killed
+ * training leaves such a file behind, as large as a checkpoint: remove the
+ * ones named after the run's own files. */
+static void
+remove_stale_temporaries (const char *run_dir)
+{
+  g_autoptr(GDir) dir = g_dir_open (run_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      const char *dot = strrchr (name, '.');
+      g_autofree char *target = NULL;
+
+      if (dot == NULL || strlen (dot + 1) != 6)
+        continue;
+      target = g_strndup (name, dot - name);
+      if (g_str_equal (target, "manifest.json") || g_str_equal (target, "metrics.jsonl") ||
+          g_str_equal (target, OPTIMIZER_NAME) ||
+          (g_str_has_prefix (target, "epoch-") && g_str_has_suffix (target, ".safetensors")))
+        {
+          g_autofree char *path = g_build_filename (run_dir, name, NULL);
+
+          g_unlink (path);
+        }
+    }
+}
+
+/* Measures the untrained model and commits epoch 0, its metrics line before
+ * its checkpoint as for every epoch (see ct_train_run()). */
+static gboolean
+save_initial_epoch (CtModel          *model,
+                    const CtDataset  *dataset,
+                    const CtManifest *manifest,
+                    const char       *out_dir,
+                    Job              *job,
+                    GArray          **out_metrics,
+                    GError          **error)
+{
+  g_autofree char *path = ct_run_dup_checkpoint_path (out_dir, 0);
+  g_autoptr(GArray) metrics = g_array_new (FALSE, TRUE, sizeof (CtEpochMetrics));
+  g_autoptr(GHashTable) metadata = NULL;
+  CtEpochMetrics initial = { 0, NAN, NAN, NAN, NAN, 0.0, NAN };
+  CtTrainReport saved = { CT_TRAIN_STAGE_SAVED, 0, job->epochs, NULL, &initial, path };
+
+  if (!evaluate (model, dataset, manifest, job, &initial, error))
+    return FALSE;
+  g_array_append_val (metrics, initial);
+  metadata = checkpoint_metadata (manifest, &initial);
+  if (!ct_metrics_save (out_dir, metrics, error) ||
+      !ct_checkpoint_save (model, path, metadata, error))
+    return FALSE;
+
+  if (job->report != NULL)
+    job->report (&saved, job->user_data);
+  *out_metrics = g_steal_pointer (&metrics);
   return TRUE;
 }
 
@@ -286,6 +378,15 @@ ct_train_run (const CtTrainOptions  *options,
   dataset = ct_dataset_load (options->data, error);
   if (dataset == NULL)
     return FALSE;
+  /* The models take square images: a non-square IDX set would be read past
+   * the end of its pixels. */
+  if (dataset->train.width != dataset->train.height)
+    {
+      g_set_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_FORMAT,
+                   "%s: the images are %u×%u; Camtrail's models take square images",
+                   dataset->path, dataset->train.height, dataset->train.width);
+      return FALSE;
+    }
   train_images = dataset->train.n_images;
   if (options->train_limit > 0 && options->train_limit < train_images)
     train_images = options->train_limit;
@@ -296,9 +397,6 @@ ct_train_run (const CtTrainOptions  *options,
   if (options->resume)
     {
       g_autoptr(GArray) epochs = NULL;
-      g_autofree char *path = NULL;
-      gboolean loaded = FALSE;
-      int last;
 
       manifest = ct_manifest_load (options->out_dir, error);
       if (manifest == NULL)
@@ -315,47 +413,62 @@ ct_train_run (const CtTrainOptions  *options,
       epochs = ct_run_list_checkpoints (options->out_dir, error);
       if (epochs == NULL)
         return FALSE;
-      if (epochs->len == 0)
-        {
-          g_set_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH,
-                       "%s has no checkpoint to resume from", options->out_dir);
-          return FALSE;
-        }
-      last = g_array_index (epochs, int, epochs->len - 1);
+      remove_stale_temporaries (options->out_dir);
       train_images = MIN (manifest->train_images, dataset->train.n_images);
       job.epochs = manifest->epochs;
 
       model = ct_checkpoint_new_model (manifest, options->device, error);
       if (model == NULL)
         return FALSE;
-      path = ct_run_dup_checkpoint_path (options->out_dir, last);
-      if (!ct_checkpoint_load (model, path, manifest->arch, error))
-        goto out;
-
       train_config_from_manifest (manifest, &config);
-      if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
-                           message, error))
-        goto out;
-      if (last > 0 &&
-          !ct_checkpoint_load_optimizer (trainer, optimizer_path, last, &loaded, error))
-        goto out;
-      if (last > 0 && !loaded)
-        g_warning ("%s: no optimizer state for epoch %d; momentum restarts from zero",
-                   options->out_dir, last);
 
-      metrics = ct_metrics_load (options->out_dir, error);
-      if (metrics == NULL)
-        goto out;
-      for (guint i = metrics->len; i > 0; i--)
-        if (g_array_index (metrics, CtEpochMetrics, i - 1).epoch > last)
-          g_array_remove_index (metrics, i - 1);
-      first_epoch = last + 1;
+      /* Killed before epoch 0 was committed: the manifest's seed gives the
+       * same initial weights again. */
+      if (epochs->len == 0)
+        {
+          if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
+                               message, error) ||
+              !save_initial_epoch (model, dataset, manifest, options->out_dir, &job, &metrics,
+                                   error))
+            goto out;
+        }
+      else
+        {
+          g_autofree char *path = NULL;
+          gboolean loaded = FALSE;
+          int last = g_array_index (epochs, int, epochs->len - 1);
+
+          /* The optimizer state is saved after its epoch's checkpoint, so one
+           * killed in between leaves the state of the epoch before: continue
+           * from that epoch, which redoes the last one exactly. */
+          if (last > 0 && optimizer_epoch (optimizer_path) == last - 1 &&
+              has_epoch (epochs, last - 1))
+            last--;
+
+          path = ct_run_dup_checkpoint_path (options->out_dir, last);
+          if (!ct_checkpoint_load_for_run (model, path, manifest, error) ||
+              !ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
+                               message, error))
+            goto out;
+          if (last > 0 &&
+              !ct_checkpoint_load_optimizer (trainer, optimizer_path, last, &loaded, error))
+            goto out;
+          if (last > 0 && !loaded)
+            g_warning ("%s: no optimizer state for epoch %d; momentum restarts from zero",
+                       options->out_dir, last);
+
+          metrics = ct_metrics_load (options->out_dir, error);
+          if (metrics == NULL)
+            goto out;
+          for (guint i = metrics->len; i > 0; i--)
+            if (g_array_index (metrics, CtEpochMetrics, i - 1).epoch > last)
+              g_array_remove_index (metrics, i - 1);
+          first_epoch = last + 1;
+        }
     }
   else
     {
       g_autofree char *manifest_path = g_build_filename (options->out_dir, "manifest.json", NULL);
-      g_autofree char *path = NULL;
-      g_autoptr(GHashTable) metadata = NULL;
       CtModelConfig model_config = {
         .arch = options->arch,
         .in_channels = dataset->train.channels,
@@ -365,7 +478,6 @@ ct_train_run (const CtTrainOptions  *options,
         .width = options->width,
         .seed = options->seed,
       };
-      CtEpochMetrics initial = { 0, NAN, NAN, NAN, NAN, 0.0, NAN };
 
       if (g_file_test (manifest_path, G_FILE_TEST_EXISTS))
         {
@@ -381,6 +493,8 @@ ct_train_run (const CtTrainOptions  *options,
                        "cannot create %s: %s", options->out_dir, g_strerror (saved_errno));
           return FALSE;
         }
+      /* Left by a training killed before it committed its manifest. */
+      remove_stale_temporaries (options->out_dir);
 
       if (!ct_torch_check (ct_model_new (&model_config, &model, &message), message, error))
         return FALSE;
@@ -400,22 +514,8 @@ ct_train_run (const CtTrainOptions  *options,
                            message, error))
         goto out;
 
-      if (!evaluate (model, dataset, manifest, &job, &initial, error))
+      if (!save_initial_epoch (model, dataset, manifest, options->out_dir, &job, &metrics, error))
         goto out;
-      metadata = checkpoint_metadata (manifest, &initial);
-      path = ct_run_dup_checkpoint_path (options->out_dir, 0);
-      if (!ct_checkpoint_save (model, path, metadata, error))
-        goto out;
-      metrics = g_array_new (FALSE, TRUE, sizeof (CtEpochMetrics));
-      g_array_append_val (metrics, initial);
-      if (!ct_metrics_save (options->out_dir, metrics, error))
-        goto out;
-
-      {
-        CtTrainReport saved = { CT_TRAIN_STAGE_SAVED, 0, job.epochs, NULL, &initial, path };
-        if (report != NULL)
-          report (&saved, user_data);
-      }
     }
 
   for (int epoch = first_epoch; epoch <= manifest->epochs; epoch++)
@@ -440,15 +540,17 @@ ct_train_run (const CtTrainOptions  *options,
       if (!evaluate (model, dataset, manifest, &job, &m, error))
         goto out;
 
-      /* The optimizer state first, the checkpoint last: the checkpoint's
-       * rename is the commit point of the epoch. */
-      if (!ct_checkpoint_save_optimizer (trainer, optimizer_path, epoch, error))
-        goto out;
-      metadata = checkpoint_metadata (manifest, &m);
-      if (!ct_checkpoint_save (model, path, metadata, error))
-        goto out;
+      /* The checkpoint's rename commits the epoch.  Its metrics line goes
+       * before it (a resume drops the lines past the last checkpoint) and
+       * the optimizer state after it (a resume from a state one epoch
+       * behind redoes that epoch), so a training killed anywhere resumes
+       * to the result of an uninterrupted one. */
       g_array_append_val (metrics, m);
       if (!ct_metrics_save (options->out_dir, metrics, error))
+        goto out;
+      metadata = checkpoint_metadata (manifest, &m);
+      if (!ct_checkpoint_save (model, path, metadata, error) ||
+          !ct_checkpoint_save_optimizer (trainer, optimizer_path, epoch, error))
         goto out;
 
       {
@@ -503,7 +605,7 @@ ct_train_reevaluate (const char         *run_dir,
 
       job.epoch = epoch;
       if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
-          !ct_checkpoint_load (model, path, manifest->arch, error) ||
+          !ct_checkpoint_load_for_run (model, path, manifest, error) ||
           !evaluate (model, dataset, manifest, &job, &m, error))
         {
           ct_model_free (model);

@@ -11,6 +11,7 @@
 #include <cairo-svg.h>
 #include <glib/gstdio.h>
 
+#include "ct-draw.h"
 #include "ct-png.h"
 
 /* All lengths below are in pixels at scale 1.  The layout multiplies them by
@@ -44,19 +45,12 @@
 #define BAR_LABEL_FONT    11
 #define BAR_LABEL_LINE    16
 #define MIN_CELL_SIZE     96
-#define FONT_FAMILY       "sans-serif"
 
 /* Cairo's image surfaces are limited to 32767 pixels a side. */
 #define MAX_SURFACE_SIDE  32767
 
-typedef struct {
-  double r, g, b;
-} Rgb;
-
-static const Rgb text_color = { 0.13, 0.14, 0.16 };
-static const Rgb secondary_color = { 0.40, 0.42, 0.46 };
-static const Rgb right_color = { 0.10, 0.56, 0.24 };
-static const Rgb wrong_color = { 0.82, 0.15, 0.18 };
+static const CtDrawRgb right_color = { 0.10, 0.56, 0.24 };
+static const CtDrawRgb wrong_color = { 0.82, 0.15, 0.18 };
 
 static const double bar_ticks[] = { 0.0, 0.25, 0.5, 0.75, 1.0 };
 
@@ -84,11 +78,6 @@ typedef struct {
 } Layout;
 
 G_DEFINE_QUARK (ct-figure-error-quark, ct_figure_error)
-
-/* GLib knows nothing of Cairo's types; GDK would declare these, but the
- * figure never links GTK. */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_t, cairo_destroy)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_surface_t, cairo_surface_destroy)
 
 void
 ct_figure_style_init (CtFigureStyle *style)
@@ -230,67 +219,6 @@ dup_subtitle (const CtGrid *grid)
 }
 
 static void
-set_color (cairo_t   *cr,
-           const Rgb *color)
-{
-  cairo_set_source_rgb (cr, color->r, color->g, color->b);
-}
-
-static void
-set_font (cairo_t *cr,
-          double   size,
-          gboolean bold)
-{
-  cairo_select_font_face (cr, FONT_FAMILY, CAIRO_FONT_SLANT_NORMAL,
-                          bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, size);
-}
-
-static double
-text_width (cairo_t    *cr,
-            const char *text)
-{
-  cairo_text_extents_t extents;
-
-  cairo_text_extents (cr, text, &extents);
-  return extents.x_advance;
-}
-
-/* The baseline that centres the current font's ascent and descent in the
- * band [top, top + height]. */
-static double
-centred_baseline (cairo_t *cr,
-                  double   top,
-                  double   height)
-{
-  cairo_font_extents_t extents;
-
-  cairo_font_extents (cr, &extents);
-  return top + (height + extents.ascent - extents.descent) / 2.0;
-}
-
-static void
-show_text_at (cairo_t    *cr,
-              const char *text,
-              double      x,
-              double      baseline)
-{
-  cairo_move_to (cr, x, baseline);
-  cairo_show_text (cr, text);
-}
-
-/* Shrinks the font set on @cr until @width_at_size fits in @max_width. */
-static void
-fit_font (cairo_t *cr,
-          double   size,
-          double   width_at_size,
-          double   max_width)
-{
-  if (width_at_size > max_width && width_at_size > 0.0)
-    cairo_set_font_size (cr, size * max_width / width_at_size);
-}
-
-static void
 layout_clear (Layout *layout)
 {
   g_clear_pointer (&layout->title, g_free);
@@ -323,9 +251,7 @@ layout_compute (Layout              *layout,
                 const CtGrid        *grid,
                 const CtFigureStyle *style)
 {
-  g_autoptr(cairo_surface_t) scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-  g_autoptr(cairo_t) cr = cairo_create (scratch);
-  cairo_font_options_t *font_options = cairo_font_options_create ();
+  g_autoptr(cairo_t) cr = ct_draw_create_measure_context ();
   guint n_rounds = grid_rounds (grid);
   double label_width = 0.0;
   double title_width;
@@ -333,10 +259,6 @@ layout_compute (Layout              *layout,
   int grid_width;
   int grid_height;
   int bar_extra = 0;
-
-  cairo_font_options_set_hint_metrics (font_options, CAIRO_HINT_METRICS_OFF);
-  cairo_set_font_options (cr, font_options);
-  cairo_font_options_destroy (font_options);
 
   memset (layout, 0, sizeof *layout);
   layout->scale = style_scale (style);
@@ -351,12 +273,12 @@ layout_compute (Layout              *layout,
   layout->row_gap = scaled (layout, ROW_GAP);
   layout->column_width = n_rounds * layout->cell + (n_rounds - 1) * layout->round_gap;
 
-  set_font (cr, ROW_LABEL_FONT, TRUE);
+  ct_draw_set_font (cr, ROW_LABEL_FONT, TRUE);
   for (guint row = 0; row < grid->n_rows; row++)
     {
       g_autofree char *label = row_label (grid, row);
 
-      label_width = MAX (label_width, text_width (cr, label));
+      label_width = MAX (label_width, ct_draw_text_width (cr, label));
     }
 
   layout->title_y = layout->margin;
@@ -376,12 +298,12 @@ layout_compute (Layout              *layout,
     {
       double tick_width = 0.0;
 
-      set_font (cr, TICK_FONT, FALSE);
+      ct_draw_set_font (cr, TICK_FONT, FALSE);
       for (guint i = 0; i < G_N_ELEMENTS (bar_ticks); i++)
         {
           g_autofree char *tick = format_number (bar_ticks[i], "%g");
 
-          tick_width = MAX (tick_width, text_width (cr, tick));
+          tick_width = MAX (tick_width, ct_draw_text_width (cr, tick));
         }
 
       layout->bar_x = layout->grid_x + grid_width + scaled (layout, BAR_GAP);
@@ -396,10 +318,10 @@ layout_compute (Layout              *layout,
 
   content_width = layout->grid_x + grid_width + bar_extra + layout->margin;
 
-  set_font (cr, TITLE_FONT, TRUE);
-  title_width = text_width (cr, layout->title);
-  set_font (cr, SUBTITLE_FONT, FALSE);
-  title_width = MAX (title_width, text_width (cr, layout->subtitle));
+  ct_draw_set_font (cr, TITLE_FONT, TRUE);
+  title_width = ct_draw_text_width (cr, layout->title);
+  ct_draw_set_font (cr, SUBTITLE_FONT, FALSE);
+  title_width = MAX (title_width, ct_draw_text_width (cr, layout->subtitle));
   content_width = MAX (content_width, 2 * layout->margin + scaled (layout, ceil (title_width)));
 
   layout->width = content_width;
@@ -544,14 +466,14 @@ draw_verdict_mark (cairo_t  *cr,
 
   if (right)
     {
-      set_color (cr, &right_color);
+      ct_draw_set_color (cr, &right_color);
       cairo_move_to (cr, x + 0.08 * em, baseline - 0.36 * em);
       cairo_line_to (cr, x + 0.30 * em, baseline - 0.08 * em);
       cairo_line_to (cr, x + 0.76 * em, baseline - 0.70 * em);
     }
   else
     {
-      set_color (cr, &wrong_color);
+      ct_draw_set_color (cr, &wrong_color);
       cairo_move_to (cr, x + 0.12 * em, baseline - 0.64 * em);
       cairo_line_to (cr, x + 0.66 * em, baseline - 0.10 * em);
       cairo_move_to (cr, x + 0.66 * em, baseline - 0.64 * em);
@@ -590,9 +512,9 @@ draw_cell_caption (cairo_t             *cr,
   if (font_size <= 0.0)
     return;
 
-  set_font (cr, font_size, FALSE);
+  ct_draw_set_font (cr, font_size, FALSE);
   mark_width = 0.8 * font_size;
-  total_width = text_width (cr, text) + mark_width;
+  total_width = ct_draw_text_width (cr, text) + mark_width;
   if (total_width > width)
     {
       font_size *= width / total_width;
@@ -601,10 +523,10 @@ draw_cell_caption (cairo_t             *cr,
       total_width = width;
     }
 
-  baseline = centred_baseline (cr, y, line_height);
+  baseline = ct_draw_centred_baseline (cr, y, line_height);
   left = x + (width - total_width) / 2.0;
-  set_color (cr, &text_color);
-  show_text_at (cr, text, left, baseline);
+  ct_draw_set_color (cr, &ct_draw_text_color);
+  ct_draw_show_text_at (cr, text, left, baseline);
   draw_verdict_mark (cr, right, left + total_width - mark_width, baseline, font_size);
 
   if (n_lines > 1)
@@ -615,13 +537,13 @@ draw_cell_caption (cairo_t             *cr,
                                                drop_number);
       double drop_width;
 
-      set_font (cr, font_size, FALSE);
-      drop_width = text_width (cr, drop);
-      fit_font (cr, font_size, drop_width, width);
+      ct_draw_set_font (cr, font_size, FALSE);
+      drop_width = ct_draw_text_width (cr, drop);
+      ct_draw_fit_font (cr, font_size, drop_width, width);
       drop_width = MIN (drop_width, width);
-      set_color (cr, &secondary_color);
-      show_text_at (cr, drop, x + (width - drop_width) / 2.0,
-                    centred_baseline (cr, y + line_height, line_height));
+      ct_draw_set_color (cr, &ct_draw_secondary_color);
+      ct_draw_show_text_at (cr, drop, x + (width - drop_width) / 2.0,
+                            ct_draw_centred_baseline (cr, y + line_height, line_height));
     }
 }
 
@@ -677,16 +599,16 @@ draw_titles (cairo_t      *cr,
   double x = layout->margin;
   double y = layout->title_y;
 
-  set_color (cr, &text_color);
-  set_font (cr, TITLE_FONT * layout->scale, TRUE);
-  show_text_at (cr, layout->title, x,
-                centred_baseline (cr, y, scaled (layout, TITLE_LINE)));
+  ct_draw_set_color (cr, &ct_draw_text_color);
+  ct_draw_set_font (cr, TITLE_FONT * layout->scale, TRUE);
+  ct_draw_show_text_at (cr, layout->title, x,
+                        ct_draw_centred_baseline (cr, y, scaled (layout, TITLE_LINE)));
 
   y += scaled (layout, TITLE_LINE);
-  set_color (cr, &secondary_color);
-  set_font (cr, SUBTITLE_FONT * layout->scale, FALSE);
-  show_text_at (cr, layout->subtitle, x,
-                centred_baseline (cr, y, scaled (layout, SUBTITLE_LINE)));
+  ct_draw_set_color (cr, &ct_draw_secondary_color);
+  ct_draw_set_font (cr, SUBTITLE_FONT * layout->scale, FALSE);
+  ct_draw_show_text_at (cr, layout->subtitle, x,
+                        ct_draw_centred_baseline (cr, y, scaled (layout, SUBTITLE_LINE)));
 }
 
 static void
@@ -716,10 +638,10 @@ draw_column_headers (cairo_t      *cr,
 
       /* Measure both parts at the full size, then shrink them together so a
        * long class name never spills into the next column. */
-      set_font (cr, font_size, TRUE);
-      name_width = text_width (cr, name_space);
-      set_font (cr, font_size, FALSE);
-      index_width = text_width (cr, index);
+      ct_draw_set_font (cr, font_size, TRUE);
+      name_width = ct_draw_text_width (cr, name_space);
+      ct_draw_set_font (cr, font_size, FALSE);
+      index_width = ct_draw_text_width (cr, index);
       if (name_width + index_width > layout->column_width)
         {
           size *= layout->column_width / (name_width + index_width);
@@ -728,27 +650,27 @@ draw_column_headers (cairo_t      *cr,
         }
 
       left = x + (layout->column_width - name_width - index_width) / 2.0;
-      set_font (cr, size, TRUE);
-      baseline = centred_baseline (cr, layout->header_y, header_line);
-      set_color (cr, &text_color);
-      show_text_at (cr, name_space, left, baseline);
-      set_font (cr, size, FALSE);
-      set_color (cr, &secondary_color);
-      show_text_at (cr, index, left + name_width, baseline);
+      ct_draw_set_font (cr, size, TRUE);
+      baseline = ct_draw_centred_baseline (cr, layout->header_y, header_line);
+      ct_draw_set_color (cr, &ct_draw_text_color);
+      ct_draw_show_text_at (cr, name_space, left, baseline);
+      ct_draw_set_font (cr, size, FALSE);
+      ct_draw_set_color (cr, &ct_draw_secondary_color);
+      ct_draw_show_text_at (cr, index, left + name_width, baseline);
 
       if (n_rounds < 2)
         continue;
 
-      set_font (cr, ROUND_FONT * layout->scale, FALSE);
+      ct_draw_set_font (cr, ROUND_FONT * layout->scale, FALSE);
       for (guint round = 0; round < n_rounds; round++)
         {
           g_autofree char *label = g_strdup_printf ("round %u", round + 1);
-          double label_width = text_width (cr, label);
+          double label_width = ct_draw_text_width (cr, label);
 
-          show_text_at (cr, label,
-                        cell_x (layout, image, round) + (layout->cell - label_width) / 2.0,
-                        centred_baseline (cr, layout->header_y + header_line,
-                                          scaled (layout, ROUND_LINE)));
+          ct_draw_show_text_at (cr, label,
+                                cell_x (layout, image, round) + (layout->cell - label_width) / 2.0,
+                                ct_draw_centred_baseline (cr, layout->header_y + header_line,
+                                                          scaled (layout, ROUND_LINE)));
         }
     }
 }
@@ -760,14 +682,14 @@ draw_row_labels (cairo_t      *cr,
 {
   double right = layout->grid_x - scaled (layout, ROW_LABEL_GAP);
 
-  set_color (cr, &text_color);
-  set_font (cr, ROW_LABEL_FONT * layout->scale, TRUE);
+  ct_draw_set_color (cr, &ct_draw_text_color);
+  ct_draw_set_font (cr, ROW_LABEL_FONT * layout->scale, TRUE);
   for (guint row = 0; row < grid->n_rows; row++)
     {
       g_autofree char *label = row_label (grid, row);
 
-      show_text_at (cr, label, right - text_width (cr, label),
-                    centred_baseline (cr, cell_y (layout, row), layout->cell));
+      ct_draw_show_text_at (cr, label, right - ct_draw_text_width (cr, label),
+                            ct_draw_centred_baseline (cr, cell_y (layout, row), layout->cell));
     }
 }
 
@@ -780,15 +702,15 @@ draw_colorbar_label (cairo_t      *cr,
   double width;
 
   cairo_save (cr);
-  set_color (cr, &secondary_color);
-  set_font (cr, BAR_LABEL_FONT * layout->scale, FALSE);
-  width = text_width (cr, label);
-  fit_font (cr, BAR_LABEL_FONT * layout->scale, width, layout->bar_height);
+  ct_draw_set_color (cr, &ct_draw_secondary_color);
+  ct_draw_set_font (cr, BAR_LABEL_FONT * layout->scale, FALSE);
+  width = ct_draw_text_width (cr, label);
+  ct_draw_fit_font (cr, BAR_LABEL_FONT * layout->scale, width, layout->bar_height);
   width = MIN (width, layout->bar_height);
   cairo_translate (cr, x, layout->bar_y + layout->bar_height / 2.0);
   cairo_rotate (cr, -G_PI / 2.0);
-  show_text_at (cr, label, -width / 2.0,
-                centred_baseline (cr, 0, scaled (layout, BAR_LABEL_LINE)));
+  ct_draw_show_text_at (cr, label, -width / 2.0,
+                        ct_draw_centred_baseline (cr, 0, scaled (layout, BAR_LABEL_LINE)));
   cairo_restore (cr);
 }
 
@@ -812,13 +734,13 @@ draw_colorbar (cairo_t             *cr,
   paint_pixels (cr, ramp, layout->bar_x, layout->bar_y, layout->bar_width, layout->bar_height);
 
   cairo_save (cr);
-  set_color (cr, &text_color);
+  ct_draw_set_color (cr, &ct_draw_text_color);
   cairo_set_line_width (cr, line_width);
   cairo_rectangle (cr, layout->bar_x - line_width / 2.0, layout->bar_y - line_width / 2.0,
                    layout->bar_width + line_width, layout->bar_height + line_width);
   cairo_stroke (cr);
 
-  set_font (cr, TICK_FONT * layout->scale, FALSE);
+  ct_draw_set_font (cr, TICK_FONT * layout->scale, FALSE);
   for (guint i = 0; i < G_N_ELEMENTS (bar_ticks); i++)
     {
       g_autofree char *tick = format_number (bar_ticks[i], "%g");
@@ -832,9 +754,9 @@ draw_colorbar (cairo_t             *cr,
       cairo_stroke (cr);
 
       cairo_font_extents (cr, &extents);
-      show_text_at (cr, tick, tick_right + scaled (layout, TICK_LABEL_GAP),
-                    y + (extents.ascent - extents.descent) / 2.0);
-      tick_label_width = MAX (tick_label_width, text_width (cr, tick));
+      ct_draw_show_text_at (cr, tick, tick_right + scaled (layout, TICK_LABEL_GAP),
+                            y + (extents.ascent - extents.descent) / 2.0);
+      tick_label_width = MAX (tick_label_width, ct_draw_text_width (cr, tick));
     }
 
   /* The scale's name reads bottom to top beside the ticks. */

@@ -4,8 +4,11 @@
 #include <math.h>
 #include <string.h>
 
-/* Lengths in user units.  The fonts and text colours are ct-figure.c's:
- * its header, caption and tick sizes, so charts sit beside figures. */
+#include "ct-draw.h"
+
+/* Lengths in user units.  The fonts and text colours are ct-draw's and the
+ * sizes ct-figure.c's header, caption and tick sizes, so charts sit beside
+ * figures. */
 #define MIN_SIDE          50
 #define MIN_AREA_SIDE     20
 #define MARGIN            8
@@ -41,19 +44,12 @@
 #define BAR_VALUE_GAP     4
 #define BAR_LABEL_SHARE   0.4
 #define MIN_BAR_SPAN      10
-#define FONT_FAMILY       "sans-serif"
 
-typedef struct {
-  double r, g, b;
-} Rgb;
-
-static const Rgb text_color = { 0.13, 0.14, 0.16 };
-static const Rgb secondary_color = { 0.40, 0.42, 0.46 };
-static const Rgb grid_color = { 0.90, 0.91, 0.92 };
-static const Rgb legend_border_color = { 0.82, 0.83, 0.85 };
+static const CtDrawRgb grid_color = { 0.90, 0.91, 0.92 };
+static const CtDrawRgb legend_border_color = { 0.82, 0.83, 0.85 };
 /* Neutral bars and GNOME's blue accent, both clear on white. */
-static const Rgb bar_color = { 0.69, 0.72, 0.76 };
-static const Rgb accent_color = { 0.21, 0.52, 0.89 };
+static const CtDrawRgb bar_color = { 0.69, 0.72, 0.76 };
+static const CtDrawRgb accent_color = { 0.21, 0.52, 0.89 };
 
 typedef enum {
   CORNER_TOP_LEFT,
@@ -71,97 +67,6 @@ typedef struct {
   double     x_label_y;      /* top of the x axis label line */
   double     y_label_x;      /* left of the rotated y axis label line */
 } Layout;
-
-/* GLib knows nothing of Cairo's types; GDK would declare these, but the
- * figure never links GTK. */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_t, cairo_destroy)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_surface_t, cairo_surface_destroy)
-
-static void
-set_color (cairo_t   *cr,
-           const Rgb *color)
-{
-  cairo_set_source_rgb (cr, color->r, color->g, color->b);
-}
-
-static void
-set_font (cairo_t *cr,
-          double   size,
-          gboolean bold)
-{
-  cairo_select_font_face (cr, FONT_FAMILY, CAIRO_FONT_SLANT_NORMAL,
-                          bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, size);
-}
-
-static double
-text_width (cairo_t    *cr,
-            const char *text)
-{
-  cairo_text_extents_t extents;
-
-  cairo_text_extents (cr, text, &extents);
-  return extents.x_advance;
-}
-
-/* The baseline that centres the current font's ascent and descent in the
- * band [top, top + height]. */
-static double
-centred_baseline (cairo_t *cr,
-                  double   top,
-                  double   height)
-{
-  cairo_font_extents_t extents;
-
-  cairo_font_extents (cr, &extents);
-  return top + (height + extents.ascent - extents.descent) / 2.0;
-}
-
-static void
-show_text_at (cairo_t    *cr,
-              const char *text,
-              double      x,
-              double      baseline)
-{
-  cairo_move_to (cr, x, baseline);
-  cairo_show_text (cr, text);
-}
-
-/* Shrinks the font set on @cr so @text fits in @max_width; returns its
- * width at the new size. */
-static double
-fit_text (cairo_t    *cr,
-          const char *text,
-          double      size,
-          double      max_width)
-{
-  double width = text_width (cr, text);
-
-  if (width > max_width && width > 0.0 && max_width > 0.0)
-    {
-      cairo_set_font_size (cr, size * max_width / width);
-      width = max_width;
-    }
-
-  return width;
-}
-
-/* Layout measures on a scratch surface with unhinted metrics, as
- * ct-figure does, so it depends on neither the target surface nor its
- * scale, and ct_plot_get_area() needs no cairo_t. */
-static cairo_t *
-create_measure_context (void)
-{
-  g_autoptr(cairo_surface_t) scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
-  cairo_t *cr = cairo_create (scratch);
-  cairo_font_options_t *font_options = cairo_font_options_create ();
-
-  cairo_font_options_set_hint_metrics (font_options, CAIRO_HINT_METRICS_OFF);
-  cairo_set_font_options (cr, font_options);
-  cairo_font_options_destroy (font_options);
-
-  return cr;
-}
 
 /* A coordinate moved so a line of @line_width user units along it covers
  * whole device pixels, whatever scale @cr has. */
@@ -365,7 +270,7 @@ widest_tick_label (cairo_t  *cr,
     {
       g_autofree char *label = format_tick (tick_at (min, step, i), step, percent);
 
-      widest = MAX (widest, text_width (cr, label));
+      widest = MAX (widest, ct_draw_text_width (cr, label));
     }
 
   return widest;
@@ -420,7 +325,10 @@ layout_compute (Layout             *layout,
   if (!(width >= MIN_SIDE && height >= MIN_SIDE))
     return FALSE;
 
-  cr = create_measure_context ();
+  /* Measured unhinted on a scratch surface, as ct-figure does, so the
+   * layout depends on neither the target surface nor its scale, and
+   * ct_plot_get_area() needs no cairo_t. */
+  cr = ct_draw_create_measure_context ();
   data_ranges (series, n_series, &x_lo, &x_hi, &y_lo, &y_hi, &x_integer);
   layout->has_data = x_lo <= x_hi;
 
@@ -468,7 +376,7 @@ layout_compute (Layout             *layout,
       layout->y_label_x = left;
       left += LABEL_LINE;
     }
-  set_font (cr, TICK_FONT, FALSE);
+  ct_draw_set_font (cr, TICK_FONT, FALSE);
   left += ceil (widest_tick_label (cr, area->y_min, area->y_max, area->y_step,
                                    axes->y_percent))
           + TICK_LABEL_GAP + TICK_LENGTH;
@@ -541,7 +449,7 @@ draw_grid (cairo_t      *cr,
   guint count;
 
   cairo_save (cr);
-  set_color (cr, &grid_color);
+  ct_draw_set_color (cr, &grid_color);
   cairo_set_line_width (cr, 1.0);
 
   count = n_ticks (area->y_min, area->y_max, area->y_step);
@@ -581,14 +489,14 @@ draw_axes (cairo_t          *cr,
   guint count;
 
   cairo_save (cr);
-  set_color (cr, &secondary_color);
+  ct_draw_set_color (cr, &ct_draw_secondary_color);
   cairo_set_line_width (cr, 1.0);
   cairo_move_to (cr, left, area->y);
   cairo_line_to (cr, left, bottom);
   cairo_line_to (cr, area->x + area->width, bottom);
   cairo_stroke (cr);
 
-  set_font (cr, TICK_FONT, FALSE);
+  ct_draw_set_font (cr, TICK_FONT, FALSE);
 
   count = n_ticks (area->y_min, area->y_max, area->y_step);
   for (guint i = 0; i < count; i++)
@@ -602,9 +510,9 @@ draw_axes (cairo_t          *cr,
       cairo_move_to (cr, left - TICK_LENGTH, y);
       cairo_line_to (cr, left, y);
       cairo_stroke (cr);
-      show_text_at (cr, label,
-                    left - TICK_LENGTH - TICK_LABEL_GAP - text_width (cr, label),
-                    centred_baseline (cr, y - TICK_LINE / 2.0, TICK_LINE));
+      ct_draw_show_text_at (cr, label,
+                            left - TICK_LENGTH - TICK_LABEL_GAP - ct_draw_text_width (cr, label),
+                            ct_draw_centred_baseline (cr, y - TICK_LINE / 2.0, TICK_LINE));
     }
 
   count = n_ticks (area->x_min, area->x_max, area->x_step);
@@ -619,8 +527,8 @@ draw_axes (cairo_t          *cr,
       cairo_move_to (cr, x, bottom);
       cairo_line_to (cr, x, bottom + TICK_LENGTH);
       cairo_stroke (cr);
-      show_text_at (cr, label, x - text_width (cr, label) / 2.0,
-                    centred_baseline (cr, layout->x_labels_y, TICK_LINE));
+      ct_draw_show_text_at (cr, label, x - ct_draw_text_width (cr, label) / 2.0,
+                            ct_draw_centred_baseline (cr, layout->x_labels_y, TICK_LINE));
     }
 
   cairo_restore (cr);
@@ -639,31 +547,32 @@ draw_labels (cairo_t          *cr,
 
   if (axes->title != NULL)
     {
-      set_color (cr, &text_color);
-      set_font (cr, TITLE_FONT, TRUE);
-      fit_text (cr, axes->title, TITLE_FONT, width - 2 * MARGIN);
-      show_text_at (cr, axes->title, MARGIN,
-                    centred_baseline (cr, layout->title_y, TITLE_LINE));
+      ct_draw_set_color (cr, &ct_draw_text_color);
+      ct_draw_set_font (cr, TITLE_FONT, TRUE);
+      ct_draw_fit_text (cr, axes->title, TITLE_FONT, width - 2 * MARGIN);
+      ct_draw_show_text_at (cr, axes->title, MARGIN,
+                            ct_draw_centred_baseline (cr, layout->title_y, TITLE_LINE));
     }
 
-  set_color (cr, &secondary_color);
-  set_font (cr, LABEL_FONT, FALSE);
+  ct_draw_set_color (cr, &ct_draw_secondary_color);
+  ct_draw_set_font (cr, LABEL_FONT, FALSE);
 
   if (axes->x_label != NULL)
     {
-      text = fit_text (cr, axes->x_label, LABEL_FONT, area->width);
-      show_text_at (cr, axes->x_label, area->x + (area->width - text) / 2.0,
-                    centred_baseline (cr, layout->x_label_y, LABEL_LINE));
+      text = ct_draw_fit_text (cr, axes->x_label, LABEL_FONT, area->width);
+      ct_draw_show_text_at (cr, axes->x_label, area->x + (area->width - text) / 2.0,
+                            ct_draw_centred_baseline (cr, layout->x_label_y, LABEL_LINE));
     }
 
   /* The y label reads bottom to top, centred on the plot. */
   if (axes->y_label != NULL)
     {
-      set_font (cr, LABEL_FONT, FALSE);
-      text = fit_text (cr, axes->y_label, LABEL_FONT, area->height);
+      ct_draw_set_font (cr, LABEL_FONT, FALSE);
+      text = ct_draw_fit_text (cr, axes->y_label, LABEL_FONT, area->height);
       cairo_translate (cr, layout->y_label_x, area->y + area->height / 2.0);
       cairo_rotate (cr, -G_PI / 2.0);
-      show_text_at (cr, axes->y_label, -text / 2.0, centred_baseline (cr, 0, LABEL_LINE));
+      ct_draw_show_text_at (cr, axes->y_label, -text / 2.0,
+                            ct_draw_centred_baseline (cr, 0, LABEL_LINE));
     }
 
   cairo_restore (cr);
@@ -841,10 +750,10 @@ draw_legend (cairo_t            *cr,
     return;
 
   cairo_save (cr);
-  set_font (cr, LEGEND_FONT, FALSE);
+  ct_draw_set_font (cr, LEGEND_FONT, FALSE);
   for (guint s = 0; s < n_series; s++)
     if (series[s].label != NULL)
-      text = MAX (text, text_width (cr, series[s].label));
+      text = MAX (text, ct_draw_text_width (cr, series[s].label));
 
   box_width = ceil (2 * LEGEND_PAD + LEGEND_SWATCH + LEGEND_GAP + text);
   box_height = 2 * LEGEND_PAD + n_entries * LEGEND_LINE;
@@ -882,7 +791,7 @@ draw_legend (cairo_t            *cr,
   cairo_rectangle (cr, left, top, box_width, box_height);
   cairo_set_source_rgba (cr, 1.0, 1.0, 1.0, 0.88);
   cairo_fill_preserve (cr);
-  set_color (cr, &legend_border_color);
+  ct_draw_set_color (cr, &legend_border_color);
   cairo_set_line_width (cr, 1.0);
   cairo_stroke (cr);
 
@@ -907,9 +816,9 @@ draw_legend (cairo_t            *cr,
                  2.0 * G_PI);
       cairo_fill (cr);
 
-      set_color (cr, &text_color);
-      show_text_at (cr, series[s].label, x + LEGEND_SWATCH + LEGEND_GAP,
-                    centred_baseline (cr, y, LEGEND_LINE));
+      ct_draw_set_color (cr, &ct_draw_text_color);
+      ct_draw_show_text_at (cr, series[s].label, x + LEGEND_SWATCH + LEGEND_GAP,
+                            ct_draw_centred_baseline (cr, y, LEGEND_LINE));
       row++;
     }
 
@@ -924,12 +833,13 @@ draw_no_data (cairo_t          *cr,
   double width;
 
   cairo_save (cr);
-  set_color (cr, &secondary_color);
-  set_font (cr, LABEL_FONT, FALSE);
-  width = fit_text (cr, note, LABEL_FONT, area->width);
-  show_text_at (cr, note, area->x + (area->width - width) / 2.0,
-                centred_baseline (cr, area->y + area->height / 2.0 - LABEL_LINE / 2.0,
-                                  LABEL_LINE));
+  ct_draw_set_color (cr, &ct_draw_secondary_color);
+  ct_draw_set_font (cr, LABEL_FONT, FALSE);
+  width = ct_draw_fit_text (cr, note, LABEL_FONT, area->width);
+  ct_draw_show_text_at (cr, note, area->x + (area->width - width) / 2.0,
+                        ct_draw_centred_baseline (cr,
+                                                  area->y + area->height / 2.0 - LABEL_LINE / 2.0,
+                                                  LABEL_LINE));
   cairo_restore (cr);
 }
 
@@ -1034,17 +944,17 @@ ct_plot_draw_bars (cairo_t            *cr,
 
   /* Labels as wide as the widest, up to a share of the chart; room after
    * the bars for the widest value a bar can show. */
-  measure = create_measure_context ();
-  set_font (measure, LABEL_FONT, TRUE);
+  measure = ct_draw_create_measure_context ();
+  ct_draw_set_font (measure, LABEL_FONT, TRUE);
   for (guint i = 0; i < n; i++)
     if (labels[i] != NULL)
-      label_width = MAX (label_width, text_width (measure, labels[i]));
+      label_width = MAX (label_width, ct_draw_text_width (measure, labels[i]));
   label_width = ceil (MIN (label_width, BAR_LABEL_SHARE * width));
-  set_font (measure, LABEL_FONT, FALSE);
+  ct_draw_set_font (measure, LABEL_FONT, FALSE);
   {
     g_autofree char *widest = format_percent (MAX (1.0, max_value));
 
-    value_width = ceil (text_width (measure, widest));
+    value_width = ceil (ct_draw_text_width (measure, widest));
   }
 
   bar_x = MARGIN + label_width + BAR_LABEL_GAP;
@@ -1058,10 +968,10 @@ ct_plot_draw_bars (cairo_t            *cr,
 
   if (title != NULL)
     {
-      set_color (cr, &text_color);
-      set_font (cr, TITLE_FONT, TRUE);
-      fit_text (cr, title, TITLE_FONT, width - 2 * MARGIN);
-      show_text_at (cr, title, MARGIN, centred_baseline (cr, MARGIN, TITLE_LINE));
+      ct_draw_set_color (cr, &ct_draw_text_color);
+      ct_draw_set_font (cr, TITLE_FONT, TRUE);
+      ct_draw_fit_text (cr, title, TITLE_FONT, width - 2 * MARGIN);
+      ct_draw_show_text_at (cr, title, MARGIN, ct_draw_centred_baseline (cr, MARGIN, TITLE_LINE));
     }
 
   if (n == 0)
@@ -1084,26 +994,26 @@ ct_plot_draw_bars (cairo_t            *cr,
         {
           double text_width_now;
 
-          set_color (cr, &text_color);
-          set_font (cr, LABEL_FONT, highlighted);
-          text_width_now = fit_text (cr, labels[i], LABEL_FONT, label_width);
-          show_text_at (cr, labels[i], MARGIN + label_width - text_width_now,
-                        centred_baseline (cr, y, row_height));
+          ct_draw_set_color (cr, &ct_draw_text_color);
+          ct_draw_set_font (cr, LABEL_FONT, highlighted);
+          text_width_now = ct_draw_fit_text (cr, labels[i], LABEL_FONT, label_width);
+          ct_draw_show_text_at (cr, labels[i], MARGIN + label_width - text_width_now,
+                                ct_draw_centred_baseline (cr, y, row_height));
         }
 
       /* Whole units, so a bar's end is crisp on screen. */
       if (length > 0.0)
         {
-          set_color (cr, highlighted ? &accent_color : &bar_color);
+          ct_draw_set_color (cr, highlighted ? &accent_color : &bar_color);
           cairo_rectangle (cr, bar_x, y + round ((row_height - thickness) / 2.0),
                            length, thickness);
           cairo_fill (cr);
         }
 
-      set_color (cr, &secondary_color);
-      set_font (cr, LABEL_FONT, FALSE);
-      show_text_at (cr, text, bar_x + length + BAR_VALUE_GAP,
-                    centred_baseline (cr, y, row_height));
+      ct_draw_set_color (cr, &ct_draw_secondary_color);
+      ct_draw_set_font (cr, LABEL_FONT, FALSE);
+      ct_draw_show_text_at (cr, text, bar_x + length + BAR_VALUE_GAP,
+                            ct_draw_centred_baseline (cr, y, row_height));
     }
 
   cairo_restore (cr);

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ct-cli.h"
+#include "ct-robustness-job.h"
+#include "ct-robustness-plot.h"
+#include "ct-torch-glib.h"
+
+/* The study's perturbations: noise σ 0.1, rotations in ±30°, 20 pixels. */
+#define DEFAULT_PERTURBATIONS "noise:0.1,rotate-random:30,occlude:20"
+
+typedef struct {
+  gboolean tty;
+  gboolean quiet;
+  gint64   last_print;
+} Terminal;
+
+static void
+format_duration (double  seconds,
+                 char   *buffer,
+                 gsize   size)
+{
+  int s = (int) (seconds + 0.5);
+
+  if (s >= 3600)
+    g_snprintf (buffer, size, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+  else
+    g_snprintf (buffer, size, "%d:%02d", s / 60, s % 60);
+}
+
+static void
+progress_cb (const CtRobustnessProgress *progress,
+             gpointer                    user_data)
+{
+  Terminal *term = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean last = progress->step == progress->n_steps;
+  char eta[32];
+
+  if (term->quiet)
+    return;
+  /* A live line on a terminal; a line every ~10 s in a log. */
+  if (!last && now - term->last_print < (term->tty ? 200000 : 10000000))
+    return;
+  term->last_print = now;
+
+  format_duration (progress->seconds / progress->step * (progress->n_steps - progress->step),
+                   eta, sizeof eta);
+  g_printerr ("%sepoch %d  %s  step %u/%u  ETA %s%s",
+              term->tty ? "\r\033[K" : "", progress->epoch, progress->perturbation,
+              progress->step, progress->n_steps, eta,
+              term->tty && !last ? "" : "\n");
+}
+
+static int
+compare_ints (gconstpointer a,
+              gconstpointer b)
+{
+  return *(const int *) a - *(const int *) b;
+}
+
+/* Ascending and each once, so that the charts run left to right. */
+static void
+sort_unique (GArray *epochs)
+{
+  guint kept = 0;
+
+  g_array_sort (epochs, compare_ints);
+  for (guint i = 0; i < epochs->len; i++)
+    if (kept == 0 || g_array_index (epochs, int, i) != g_array_index (epochs, int, kept - 1))
+      g_array_index (epochs, int, kept++) = g_array_index (epochs, int, i);
+  g_array_set_size (epochs, kept);
+}
+
+static gboolean
+write_outputs (const CtRobustness  *result,
+               const char          *out,
+               double               scale,
+               GError             **error)
+{
+  g_autofree char *csv = g_build_filename (out, "robustness.csv", NULL);
+  g_autofree char *json = g_build_filename (out, "robustness.json", NULL);
+
+  if (g_mkdir_with_parents (out, 0755) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Could not create %s: %s", out, g_strerror (saved));
+      return FALSE;
+    }
+  if (!ct_robustness_write_csv (result, csv, error) ||
+      !ct_robustness_write_json (result, json, error))
+    return FALSE;
+
+  for (CtRobustnessChart chart = 0; chart < CT_ROBUSTNESS_N_CHARTS; chart++)
+    {
+      g_autofree char *name = g_strconcat (ct_robustness_chart_to_string (chart), ".png", NULL);
+      g_autofree char *path = g_build_filename (out, name, NULL);
+
+      if (!ct_robustness_chart_write_png (result, chart, scale, path, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+print_summary (const CtRobustness *result,
+               const char         *out)
+{
+  printf ("%s: robustness of %s at layer %s, %u images × %u rounds, %u perturbations, "
+          "CE baseline epoch %d\n",
+          out, result->arch, result->layer, result->n_images, result->n_rounds,
+          result->n_perturbations, result->baseline_epoch);
+  printf ("%5s  %9s  %13s  %15s  %8s  %12s\n",
+          "epoch", "clean acc", "mean pert acc", "mean conf drop", "mCE", "relative mCE");
+  for (guint e = 0; e < result->n_epochs; e++)
+    {
+      double accuracy = 0, drop = 0;
+
+      for (guint p = 0; p < result->n_perturbations; p++)
+        {
+          const CtRobustnessRow *row = &result->rows[(gsize) e * result->n_perturbations + p];
+
+          accuracy += row->accuracy / result->n_perturbations;
+          drop += row->confidence_drop.mean / result->n_perturbations;
+        }
+      printf ("%5d  %8.2f%%  %12.2f%%  %+15.4f  %8.3f  %12.3f\n",
+              result->epochs[e].epoch, 100 * result->epochs[e].clean_accuracy, 100 * accuracy,
+              drop, result->epochs[e].mce, result->epochs[e].relative_mce);
+    }
+}
+
+int
+ct_cli_robustness (int    argc,
+                   char **argv)
+{
+  g_autofree char *run = NULL, *epochs_text = NULL, *perturb_text = NULL, *out = NULL;
+  g_autofree char *layer = NULL, *target = NULL, *data = NULL, *device = NULL;
+  int n_images = 100, rounds = 1, batch_size = 0, threads = 0;
+  double scale = 2.0;
+  gint64 seed = 0;
+  gboolean quiet = FALSE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(GArray) perturbations = NULL;
+  g_autoptr(CtRobustness) result = NULL;
+  GArray *available;
+  CtRobustnessRequest request = { 0 };
+  Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
+  char *message = NULL;
+  int status = 0;
+  int final;
+  const GOptionEntry entries[] = {
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory (required)"), N_("DIR") },
+    { "epochs", 'e', 0, G_OPTION_ARG_STRING, &epochs_text, N_("Checkpoints: epochs, “last” or “all” (default all; the last is always added as the CE baseline)"), N_("LIST") },
+    { "perturb", 'p', 0, G_OPTION_ARG_STRING, &perturb_text, N_("Perturbations: noise:SIGMA, rotate:DEG, rotate-random:A, occlude:N, c10c:all, c10c:NAME[-SEVERITY] (default " DEFAULT_PERTURBATIONS ")"), N_("LIST") },
+    { "images", 'n', 0, G_OPTION_ARG_INT, &n_images, N_("Test images drawn with --seed (default 100)"), "N" },
+    { "rounds", 'R', 0, G_OPTION_ARG_INT, &rounds, N_("Perturbation draws per image (default 1)"), "R" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the images and every perturbation draw"), "S" },
+    { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
+    { "target", 't', 0, G_OPTION_ARG_STRING, &target, N_("Class the heatmaps explain: predicted (default) or label"), N_("RULE") },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per Grad-CAM call (default 64)"), "N" },
+    { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, N_("Chart scale factor (default 2)"), "F" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Directory for robustness.csv, robustness.json and the charts (required)"), N_("DIR") },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset (default: the run's)"), N_("PATH") },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
+    { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
+    { NULL }
+  };
+
+  if (!ct_cli_parse ("robustness", NULL,
+                     _("Measures, for every checkpoint, accuracy, confidence drop and Grad-CAM\n"
+                       "heatmap stability under perturbations and CIFAR-10-C corruptions, with\n"
+                       "corruption errors against the final checkpoint, into CSV, JSON and charts."),
+                     entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return ct_cli_usage_error ("robustness", "unexpected argument “%s”", argv[1]);
+  if (run == NULL)
+    return ct_cli_usage_error ("robustness", "--run is required");
+  if (out == NULL)
+    return ct_cli_usage_error ("robustness", "--out is required");
+  if (n_images < 1 || rounds < 1 || rounds > 64 || batch_size < 0 || seed < 0 || threads < 0)
+    return ct_cli_usage_error ("robustness", "counts must be positive (--rounds at most 64)");
+  if (!(scale > 0 && scale <= 8))
+    return ct_cli_usage_error ("robustness", "--scale must be in (0, 8]");
+  if (target != NULL && !g_str_equal (target, "predicted") && !g_str_equal (target, "label"))
+    return ct_cli_usage_error ("robustness", "--target must be predicted or label");
+  perturbations = ct_robustness_parse_perturbations (perturb_text != NULL ? perturb_text
+                                                                          : DEFAULT_PERTURBATIONS,
+                                                     &error);
+  if (perturbations == NULL)
+    return ct_cli_usage_error ("robustness", "--perturb: %s", error->message);
+  term.quiet = quiet;
+
+  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
+    return ct_cli_fail ("robustness", error);
+  session = ct_cam_session_new (run, data, device, &error);
+  if (session == NULL)
+    return ct_cli_fail ("robustness", error);
+
+  available = ct_cam_session_get_epochs (session);
+  final = g_array_index (available, int, available->len - 1);
+  if (epochs_text != NULL)
+    {
+      epochs = ct_cli_parse_epochs (epochs_text, available, &error);
+      if (epochs == NULL)
+        return ct_cli_usage_error ("robustness", "%s", error->message);
+      g_array_append_val (epochs, final);
+    }
+  else
+    epochs = g_array_copy (available);
+  sort_unique (epochs);
+
+  request.epochs = (const int *) epochs->data;
+  request.n_epochs = epochs->len;
+  request.baseline_epoch = final;
+  request.perturbations = (const CtPerturb *) perturbations->data;
+  request.n_perturbations = perturbations->len;
+  request.n_images = n_images;
+  request.rounds = rounds;
+  request.seed = seed;
+  request.batch_size = batch_size;
+  request.layer = layer;
+  request.target_rule = g_strcmp0 (target, "label") == 0 ? CT_TARGET_RULE_LABEL
+                                                          : CT_TARGET_RULE_PREDICTED;
+
+  result = ct_robustness_compute (session, &request, progress_cb, &term, NULL, &error);
+  if (result == NULL || !write_outputs (result, out, scale, &error))
+    return ct_cli_fail ("robustness", error);
+
+  print_summary (result, out);
+  return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <cairo.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Drawing helpers shared by ct-figure and ct-plot: one font, one text
+ * colour and one way to measure and place text, so charts sit beside
+ * figures.  Internal to the figure library; not part of its API. */
+
+/* GLib knows nothing of Cairo's types; GDK would declare these, but the
+ * figure never links GTK. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_t, cairo_destroy)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_surface_t, cairo_surface_destroy)
+
+typedef struct {
+  double r, g, b;
+} CtDrawRgb;
+
+extern const CtDrawRgb ct_draw_text_color;
+extern const CtDrawRgb ct_draw_secondary_color;
+
+void     ct_draw_set_color         (cairo_t         *cr,
+                                    const CtDrawRgb *color);
+void     ct_draw_set_font          (cairo_t         *cr,
+                                    double           size,
+                                    gboolean         bold);
+double   ct_draw_text_width        (cairo_t         *cr,
+                                    const char      *text);
+/* The baseline that centres the current font's ascent and descent in the
+ * band [top, top + height]. */
+double   ct_draw_centred_baseline  (cairo_t         *cr,
+                                    double           top,
+                                    double           height);
+void     ct_draw_show_text_at      (cairo_t         *cr,
+                                    const char      *text,
+                                    double           x,
+                                    double           baseline);
+/* Shrinks the font set on @cr (at @size) until @width_at_size fits in
+ * @max_width. */
+void     ct_draw_fit_font          (cairo_t         *cr,
+                                    double           size,
+                                    double           width_at_size,
+                                    double           max_width);
+/* Shrinks the font set on @cr (at @size) so @text fits in @max_width,
+ * unless @max_width is not positive; returns its width at the new size. */
+double   ct_draw_fit_text          (cairo_t         *cr,
+                                    const char      *text,
+                                    double           size,
+                                    double           max_width);
+
+/* A context on a 1×1 scratch surface with unhinted metrics, for measuring
+ * text independently of the target surface and its scale.
+ * Returns: (transfer full): free with cairo_destroy(). */
+cairo_t *ct_draw_create_measure_context (void);
+
+G_END_DECLS

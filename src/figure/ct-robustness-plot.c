@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ct-robustness-plot.h"
+
+#include <math.h>
+
+#include "ct-draw.h"
+#include "ct-figure.h"
+#include "ct-plot.h"
+#include "ct-png.h"
+
+#define CHART_WIDTH      640.0
+#define MIN_CHART_HEIGHT 400.0
+/* Room around the plot area, and per legend entry (ct-plot's line). */
+#define CHART_CHROME     140.0
+#define LEGEND_ENTRY     14.0
+
+/* Tableau's ten; past ten, lines repeat a colour dashed. */
+static const double palette[][3] = {
+  { 0.12, 0.47, 0.71 }, { 1.00, 0.50, 0.05 }, { 0.17, 0.63, 0.17 },
+  { 0.84, 0.15, 0.16 }, { 0.58, 0.40, 0.74 }, { 0.55, 0.34, 0.29 },
+  { 0.89, 0.47, 0.76 }, { 0.50, 0.50, 0.50 }, { 0.74, 0.74, 0.13 },
+  { 0.09, 0.75, 0.81 },
+};
+
+static const char * const chart_names[] = {
+  [CT_ROBUSTNESS_CHART_ACCURACY] = "accuracy",
+  [CT_ROBUSTNESS_CHART_CONFIDENCE_DROP] = "confidence-drop",
+  [CT_ROBUSTNESS_CHART_PEARSON] = "stability-pearson",
+  [CT_ROBUSTNESS_CHART_SPEARMAN] = "stability-spearman",
+  [CT_ROBUSTNESS_CHART_TOP_IOU] = "stability-iou",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (chart_names) == CT_ROBUSTNESS_N_CHARTS);
+
+/* One line of a chart: the perturbations it averages. */
+typedef struct {
+  char   *label;
+  GArray *members;
+} Line;
+
+static void
+line_clear (gpointer data)
+{
+  Line *line = data;
+
+  g_free (line->label);
+  g_array_unref (line->members);
+}
+
+const char *
+ct_robustness_chart_to_string (CtRobustnessChart chart)
+{
+  g_return_val_if_fail (chart < CT_ROBUSTNESS_N_CHARTS, NULL);
+
+  return chart_names[chart];
+}
+
+/* A corruption studied at several severities becomes one line; anything
+ * else is a line of its own, in the order of the study. */
+static GArray *
+collect_lines (const CtRobustness *result)
+{
+  GArray *lines = g_array_new (FALSE, TRUE, sizeof (Line));
+  int line_of_kind[CT_CORRUPTION_N_KINDS + 1];
+  guint severities[CT_CORRUPTION_N_KINDS + 1] = { 0 };
+
+  g_array_set_clear_func (lines, line_clear);
+  for (guint k = 0; k <= CT_CORRUPTION_N_KINDS; k++)
+    line_of_kind[k] = -1;
+  for (guint p = 0; p < result->n_perturbations; p++)
+    severities[result->perturbations[p].corruption.kind]++;
+
+  for (guint p = 0; p < result->n_perturbations; p++)
+    {
+      CtCorruptionKind kind = result->perturbations[p].corruption.kind;
+      Line *line;
+
+      if (kind != CT_CORRUPTION_NONE && severities[kind] > 1 && line_of_kind[kind] >= 0)
+        {
+          line = &g_array_index (lines, Line, line_of_kind[kind]);
+          g_array_append_val (line->members, p);
+          continue;
+        }
+
+      g_array_set_size (lines, lines->len + 1);
+      line = &g_array_index (lines, Line, lines->len - 1);
+      line->members = g_array_new (FALSE, FALSE, sizeof (guint));
+      g_array_append_val (line->members, p);
+      if (kind != CT_CORRUPTION_NONE && severities[kind] > 1)
+        {
+          line_of_kind[kind] = lines->len - 1;
+          line->label = g_strdup_printf ("c10c:%s (mean of %u)",
+                                         ct_corruption_kind_to_string (kind), severities[kind]);
+        }
+      else
+        line->label = g_strdup (result->labels[p]);
+    }
+  return lines;
+}
+
+static const CtRobustnessStat *
+row_stat (const CtRobustnessRow *row,
+          CtRobustnessChart      chart)
+{
+  switch (chart)
+    {
+    case CT_ROBUSTNESS_CHART_CONFIDENCE_DROP:
+      return &row->confidence_drop;
+    case CT_ROBUSTNESS_CHART_PEARSON:
+      return &row->pearson;
+    case CT_ROBUSTNESS_CHART_SPEARMAN:
+      return &row->spearman;
+    case CT_ROBUSTNESS_CHART_TOP_IOU:
+      return &row->top_iou;
+    case CT_ROBUSTNESS_CHART_ACCURACY:
+    case CT_ROBUSTNESS_N_CHARTS:
+    default:
+      return NULL;
+    }
+}
+
+void
+ct_robustness_chart_get_size (const CtRobustness *result,
+                              double             *out_width,
+                              double             *out_height)
+{
+  g_autoptr(GArray) lines = NULL;
+
+  g_return_if_fail (result != NULL);
+
+  lines = collect_lines (result);
+  if (out_width != NULL)
+    *out_width = CHART_WIDTH;
+  /* One more legend entry: the accuracy chart's clean line. */
+  if (out_height != NULL)
+    *out_height = MAX (MIN_CHART_HEIGHT, CHART_CHROME + (lines->len + 1) * LEGEND_ENTRY);
+}
+
+static const char * const titles[] = {
+  [CT_ROBUSTNESS_CHART_ACCURACY] = "accuracy under perturbation",
+  [CT_ROBUSTNESS_CHART_CONFIDENCE_DROP] = "confidence drop p(c | clean) − p(c | perturbed)",
+  [CT_ROBUSTNESS_CHART_PEARSON] = "heatmap stability, Pearson r with the clean heatmap",
+  [CT_ROBUSTNESS_CHART_SPEARMAN] = "heatmap stability, Spearman ρ with the clean heatmap",
+  [CT_ROBUSTNESS_CHART_TOP_IOU] = "heatmap stability, IoU of the top 20% with the clean heatmap",
+};
+
+static const char * const y_labels[] = {
+  [CT_ROBUSTNESS_CHART_ACCURACY] = "test accuracy",
+  [CT_ROBUSTNESS_CHART_CONFIDENCE_DROP] = "confidence drop",
+  [CT_ROBUSTNESS_CHART_PEARSON] = "Pearson r",
+  [CT_ROBUSTNESS_CHART_SPEARMAN] = "Spearman ρ",
+  [CT_ROBUSTNESS_CHART_TOP_IOU] = "top-20% IoU",
+};
+
+static char *
+dup_title (const CtRobustness *result,
+           CtRobustnessChart   chart)
+{
+  return g_strdup_printf ("%s: %s", result->run_name != NULL ? result->run_name : "run",
+                          titles[chart]);
+}
+
+static void
+set_axes (CtRobustnessChart  chart,
+          const char        *title,
+          CtPlotAxes        *axes)
+{
+  axes->title = title;
+  axes->x_label = "epoch";
+  axes->y_label = y_labels[chart];
+  axes->y_percent = chart == CT_ROBUSTNESS_CHART_ACCURACY;
+  /* Shares and IoUs live in [0, 1]; drops and correlations are fitted. */
+  if (chart == CT_ROBUSTNESS_CHART_ACCURACY || chart == CT_ROBUSTNESS_CHART_TOP_IOU)
+    {
+      axes->y_min = 0;
+      axes->y_max = 1;
+    }
+  else
+    {
+      axes->y_min = NAN;
+      axes->y_max = NAN;
+    }
+}
+
+void
+ct_robustness_chart_draw (cairo_t            *cr,
+                          double              width,
+                          double              height,
+                          const CtRobustness *result,
+                          CtRobustnessChart   chart)
+{
+  g_autoptr(GArray) lines = NULL;
+  g_autofree CtPlotSeries *series = NULL;
+  g_autofree double *values = NULL;
+  g_autofree char *title = NULL;
+  CtPlotAxes axes;
+  guint E, n_series = 0;
+
+  g_return_if_fail (cr != NULL);
+  g_return_if_fail (result != NULL);
+  g_return_if_fail (chart < CT_ROBUSTNESS_N_CHARTS);
+
+  E = result->n_epochs;
+  lines = collect_lines (result);
+  series = g_new0 (CtPlotSeries, lines->len + 1);
+  /* Per series: x, y, lo, hi. */
+  values = g_new (double, (gsize) (lines->len + 1) * 4 * E);
+  title = dup_title (result, chart);
+  set_axes (chart, title, &axes);
+
+  for (guint l = 0; l < lines->len; l++)
+    {
+      const Line *line = &g_array_index (lines, Line, l);
+      CtPlotSeries *s = &series[n_series++];
+      double *x = values + (gsize) l * 4 * E;
+      double *y = x + E, *lo = y + E, *hi = lo + E;
+      gboolean band = line->members->len == 1 && chart != CT_ROBUSTNESS_CHART_ACCURACY;
+
+      for (guint e = 0; e < E; e++)
+        {
+          double total = 0;
+          guint counted = 0;
+
+          for (guint m = 0; m < line->members->len; m++)
+            {
+              guint p = g_array_index (line->members, guint, m);
+              const CtRobustnessRow *row = &result->rows[(gsize) e * result->n_perturbations + p];
+              const CtRobustnessStat *stat = row_stat (row, chart);
+              double value = stat != NULL ? stat->mean : row->accuracy;
+
+              if (isfinite (value))
+                {
+                  total += value;
+                  counted++;
+                }
+              if (band)
+                {
+                  lo[e] = stat->mean - stat->ci95;
+                  hi[e] = stat->mean + stat->ci95;
+                }
+            }
+          x[e] = result->epochs[e].epoch;
+          y[e] = counted > 0 ? total / counted : NAN;
+        }
+
+      s->label = line->label;
+      s->x = x;
+      s->y = y;
+      s->lo = band ? lo : NULL;
+      s->hi = band ? hi : NULL;
+      s->n = E;
+      for (guint c = 0; c < 3; c++)
+        s->rgb[c] = palette[l % G_N_ELEMENTS (palette)][c];
+      s->dashed = l / G_N_ELEMENTS (palette) % 2 == 1;
+    }
+
+  if (chart == CT_ROBUSTNESS_CHART_ACCURACY)
+    {
+      CtPlotSeries *s = &series[n_series++];
+      double *x = values + (gsize) lines->len * 4 * E;
+      double *y = x + E;
+
+      for (guint e = 0; e < E; e++)
+        {
+          x[e] = result->epochs[e].epoch;
+          y[e] = result->epochs[e].clean_accuracy;
+        }
+      *s = (CtPlotSeries) { .label = "clean", .x = x, .y = y, .n = E, .dashed = TRUE };
+    }
+
+  ct_plot_draw_lines (cr, width, height, &axes, series, n_series);
+}
+
+static gboolean
+set_cairo_error (cairo_status_t   status,
+                 GError         **error)
+{
+  g_set_error (error, CT_FIGURE_ERROR, CT_FIGURE_ERROR_CAIRO,
+               "Could not draw the robustness chart: %s", cairo_status_to_string (status));
+  return FALSE;
+}
+
+gboolean
+ct_robustness_chart_write_png (const CtRobustness  *result,
+                               CtRobustnessChart    chart,
+                               double               scale,
+                               const char          *path,
+                               GError             **error)
+{
+  g_autoptr(cairo_surface_t) surface = NULL;
+  g_autoptr(cairo_t) cr = NULL;
+  g_autoptr(GString) epochs = g_string_new (NULL);
+  g_autofree char *title = NULL;
+  g_autofree char *perturbations = NULL;
+  g_autofree char *seed = NULL;
+  double width, height;
+  cairo_status_t status;
+
+  g_return_val_if_fail (result != NULL, FALSE);
+  g_return_val_if_fail (chart < CT_ROBUSTNESS_N_CHARTS, FALSE);
+  g_return_val_if_fail (scale > 0, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ct_robustness_chart_get_size (result, &width, &height);
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (width * scale),
+                                        (int) ceil (height * scale));
+  status = cairo_surface_status (surface);
+  if (status != CAIRO_STATUS_SUCCESS)
+    return set_cairo_error (status, error);
+
+  cr = cairo_create (surface);
+  cairo_scale (cr, scale, scale);
+  ct_robustness_chart_draw (cr, width, height, result, chart);
+  status = cairo_status (cr);
+  if (status != CAIRO_STATUS_SUCCESS)
+    return set_cairo_error (status, error);
+  cairo_surface_flush (surface);
+
+  for (guint e = 0; e < result->n_epochs; e++)
+    g_string_append_printf (epochs, "%s%d", e > 0 ? "," : "", result->epochs[e].epoch);
+  title = dup_title (result, chart);
+  perturbations = g_strjoinv (",", result->labels);
+  seed = g_strdup_printf ("%" G_GUINT64_FORMAT, result->seed);
+
+  {
+    const char * const keys[] = {
+      "Software",
+      "Title",
+      "camtrail:run",
+      "camtrail:arch",
+      "camtrail:dataset",
+      "camtrail:layer",
+      "camtrail:target",
+      "camtrail:epochs",
+      "camtrail:perturbations",
+      "camtrail:seed",
+      "camtrail:chart",
+      NULL
+    };
+    const char * const values[] = {
+      "Camtrail " PACKAGE_VERSION,
+      title,
+      result->run_name != NULL ? result->run_name : "",
+      result->arch != NULL ? result->arch : "",
+      result->dataset != NULL ? result->dataset : "",
+      result->layer != NULL ? result->layer : "",
+      result->target_rule != NULL ? result->target_rule : "",
+      epochs->str,
+      perturbations,
+      seed,
+      ct_robustness_chart_to_string (chart),
+      NULL
+    };
+
+    return ct_png_write_argb32 (path, cairo_image_surface_get_width (surface),
+                                cairo_image_surface_get_height (surface),
+                                cairo_image_surface_get_stride (surface),
+                                cairo_image_surface_get_data (surface),
+                                keys, values, error);
+  }
+}
