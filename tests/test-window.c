@@ -188,6 +188,82 @@ test_window_opens_run (void)
   g_assert_cmpuint (grid->image_indices[3], ==, 3);
 }
 
+static guint errors_shown;
+
+static void
+error_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    data)
+{
+  g_autofree char *message = NULL;
+
+  g_object_get (object, "error", &message, NULL);
+  if (message != NULL)
+    errors_shown++;
+}
+
+static gboolean
+error_count_reached (gpointer data)
+{
+  return errors_shown >= GPOINTER_TO_UINT (data);
+}
+
+static gboolean
+run_open (gpointer data)
+{
+  return g_strcmp0 (ct_window_get_run_dir (window), data) == 0 && window_idle (window);
+}
+
+/* A folder that is no run, and a run whose checkpoint belongs to another
+ * architecture: the window says what is wrong and keeps working. */
+static void
+test_window_errors (void)
+{
+  g_autofree char *not_a_run = g_build_filename (tmpdir, "not-a-run", NULL);
+  g_autofree char *other_arch = g_build_filename (tmpdir, "other-arch", NULL);
+  g_autofree char *message = NULL;
+  g_autofree char *source = ct_run_dup_checkpoint_path (run_dir, 1);
+  g_autofree char *target = NULL;
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gulong handler;
+  gsize length;
+
+  handler = g_signal_connect (window, "notify::error", G_CALLBACK (error_notify_cb), NULL);
+  errors_shown = 0;
+
+  g_mkdir (not_a_run, 0755);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-run", "s", not_a_run));
+  wait_for (error_count_reached, GUINT_TO_POINTER (1));
+  g_object_get (window, "error", &message, NULL);
+  g_assert_nonnull (strstr (message, not_a_run));
+  g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
+  g_clear_pointer (&message, g_free);
+
+  /* The same run, but the manifest says resnet18: its checkpoints do not fit. */
+  g_mkdir (other_arch, 0755);
+  manifest = ct_manifest_load (run_dir, &error);
+  g_assert_no_error (error);
+  g_free (manifest->arch);
+  manifest->arch = g_strdup ("resnet18");
+  g_assert_true (ct_manifest_save (manifest, other_arch, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (source, &contents, &length, NULL));
+  target = ct_run_dup_checkpoint_path (other_arch, 0);
+  g_assert_true (g_file_set_contents (target, contents, length, NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-run", "s", other_arch));
+  wait_for (error_count_reached, GUINT_TO_POINTER (2));
+  g_object_get (window, "error", &message, NULL);
+  g_test_message ("%s", message);
+  g_assert_nonnull (strstr (message, "resnet18"));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-run", "s", run_dir));
+  wait_for (run_open, run_dir);
+  g_signal_handler_disconnect (window, handler);
+  activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3"));
+}
+
 static void
 test_window_noise_changes_heatmaps (void)
 {
@@ -427,6 +503,7 @@ main (int   argc,
   gtk_window_present (GTK_WINDOW (window));
 
   g_test_add_func ("/window/opens-run", test_window_opens_run);
+  g_test_add_func ("/window/errors", test_window_errors);
   g_test_add_func ("/window/noise-changes-heatmaps", test_window_noise_changes_heatmaps);
   g_test_add_func ("/window/rotation-occlusion", test_window_rotation_occlusion);
   g_test_add_func ("/window/export", test_window_export);

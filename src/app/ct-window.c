@@ -80,6 +80,7 @@ enum {
   PROP_0,
   PROP_BUSY,
   PROP_TRAINING,
+  PROP_ERROR,
   N_PROPS
 };
 
@@ -123,17 +124,25 @@ show_error (CtWindow   *self,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  g_warning ("%s", message);
+  g_message ("%s", message);
   gtk_label_set_text (self->error_label, message);
   gtk_info_bar_set_revealed (self->error_bar, TRUE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+}
+
+static void
+hide_error (CtWindow *self)
+{
+  gtk_info_bar_set_revealed (self->error_bar, FALSE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
 }
 
 static void
 error_bar_response_cb (GtkInfoBar *bar,
                        int         response,
-                       gpointer    user_data)
+                       CtWindow   *self)
 {
-  gtk_info_bar_set_revealed (bar, FALSE);
+  hide_error (self);
 }
 
 static void
@@ -728,7 +737,7 @@ open_run_cb (GObject      *source,
     }
 
   g_clear_pointer (&self->opening_dir, g_free);
-  gtk_info_bar_set_revealed (self->error_bar, FALSE);
+  hide_error (self);
   show_run (self, run);
 }
 
@@ -1312,6 +1321,10 @@ ct_window_get_property (GObject    *object,
     case PROP_TRAINING:
       g_value_set_boolean (value, self->training_dir != NULL);
       break;
+    case PROP_ERROR:
+      g_value_set_string (value, gtk_info_bar_get_revealed (self->error_bar)
+                                 ? gtk_label_get_text (self->error_label) : NULL);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1366,6 +1379,9 @@ ct_window_class_init (CtWindowClass *klass)
     g_param_spec_boolean ("busy", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_TRAINING] =
     g_param_spec_boolean ("training", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* The message the window shows in its error bar, NULL when none. */
+  properties[PROP_ERROR] =
+    g_param_spec_string ("error", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (CT_TYPE_GRID_VIEW);
