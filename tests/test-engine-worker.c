@@ -6,6 +6,7 @@
 #include "ct-cam-job.h"
 #include "ct-dataset.h"
 #include "ct-engine.h"
+#include "ct-robustness-job.h"
 #include "ct-test-data.h"
 #include "ct-test-train.h"
 #include "ct-train.h"
@@ -941,6 +942,361 @@ test_shutdown_while_busy (void)
   grid_record_clear (&grid);
 }
 
+/* ---- Robustness studies ---------------------------------------------- */
+
+#define STUDY_PERTURBATIONS "noise:0.1,rotate-random:30,occlude:20"
+
+typedef struct {
+  GArray       *statuses;     /* (element-type CtEngineRobustnessStatus), labels dropped */
+  guint         n_done;
+  CtRobustness *result;
+  GError       *error;
+  /* The last status delivered before a grid's done callback. */
+  guint         step_at_grid_done;
+  gboolean      paused_at_grid_done;
+} StudyRecord;
+
+static void
+study_record_init (StudyRecord *record)
+{
+  memset (record, 0, sizeof *record);
+  record->statuses = g_array_new (FALSE, FALSE, sizeof (CtEngineRobustnessStatus));
+}
+
+static void
+study_record_clear (StudyRecord *record)
+{
+  g_array_unref (record->statuses);
+  g_clear_pointer (&record->result, ct_robustness_free);
+  g_clear_error (&record->error);
+}
+
+static const CtEngineRobustnessStatus *
+last_study_status (StudyRecord *record)
+{
+  g_assert_cmpuint (record->statuses->len, >, 0);
+  return &g_array_index (record->statuses, CtEngineRobustnessStatus, record->statuses->len - 1);
+}
+
+static void
+record_study_status_cb (CtEngine                       *engine,
+                        const CtEngineRobustnessStatus *status,
+                        gpointer                        user_data)
+{
+  StudyRecord *record = user_data;
+  CtEngineRobustnessStatus copy = *status;
+
+  g_assert_cmpuint (record->n_done, ==, 0);
+  g_assert_nonnull (status->perturbation);
+  copy.perturbation = NULL;
+  g_array_append_val (record->statuses, copy);
+}
+
+static void
+record_study_done_cb (CtEngine     *engine,
+                      CtRobustness *result,
+                      const GError *error,
+                      gpointer      user_data)
+{
+  StudyRecord *record = user_data;
+
+  g_assert_false (ct_engine_is_computing_robustness (engine));
+  g_assert_true ((result == NULL) != (error == NULL));
+  record->n_done++;
+  record->result = result;
+  if (error != NULL)
+    record->error = g_error_copy (error);
+}
+
+static void
+wait_for_study (StudyRecord *record)
+{
+  while (record->n_done == 0)
+    g_main_context_iteration (NULL, TRUE);
+  spin_for (50);
+  g_assert_cmpuint (record->n_done, ==, 1);
+}
+
+static void
+wait_for_study_status (StudyRecord *record)
+{
+  while (record->statuses->len == 0 && record->n_done == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (record->n_done, ==, 0);
+}
+
+/* Every checkpoint of the trained run, the last as the CE baseline. */
+static void
+study_request (CtRobustnessRequest *request,
+               GArray              *perturbations,
+               guint                n_images,
+               guint                batch_size)
+{
+  static const int epochs[] = { 0, 1, 2, 3 };
+
+  memset (request, 0, sizeof *request);
+  request->epochs = epochs;
+  request->n_epochs = G_N_ELEMENTS (epochs);
+  request->baseline_epoch = 3;
+  request->perturbations = (const CtPerturb *) perturbations->data;
+  request->n_perturbations = perturbations->len;
+  request->n_images = n_images;
+  request->rounds = 2;
+  request->seed = 7;
+  request->batch_size = batch_size;
+  request->target_rule = CT_TARGET_RULE_PREDICTED;
+}
+
+static GBytes *
+csv_bytes (const CtRobustness *result,
+           const char         *name)
+{
+  g_autofree char *path = g_build_filename (tmpdir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMappedFile) file = NULL;
+
+  g_assert_true (ct_robustness_write_csv (result, path, &error));
+  g_assert_no_error (error);
+  file = g_mapped_file_new (path, FALSE, &error);
+  g_assert_no_error (error);
+  return g_mapped_file_get_bytes (file);
+}
+
+static void
+test_robustness_result (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) perturbations = ct_robustness_parse_perturbations (STUDY_PERTURBATIONS, &error);
+  g_autoptr(CtManifest) manifest = ct_manifest_load (trained_run (), &error);
+  g_autoptr(CtCamSession) session = NULL;
+  g_autoptr(CtRobustness) expected = NULL;
+  g_autoptr(GBytes) engine_csv = NULL;
+  g_autoptr(GBytes) direct_csv = NULL;
+  CtRobustnessRequest request;
+  CtTrainOptions options;
+  StudyRecord record;
+  GArray *scribbled;
+  char *layer;
+  int *epochs;
+  guint step = 0;
+
+  g_assert_no_error (error);
+  study_request (&request, perturbations, 24, 8);
+  request.layer = manifest->default_layer;
+
+  /* The request's arrays and layer are scribbled over and freed at once,
+   * so the engine must have copied them. */
+  study_record_init (&record);
+  {
+    CtRobustnessRequest copy = request;
+
+    scribbled = g_array_copy (perturbations);
+    epochs = g_memdup2 (request.epochs, request.n_epochs * sizeof (int));
+    layer = g_strdup (request.layer);
+    copy.perturbations = (const CtPerturb *) scribbled->data;
+    copy.epochs = epochs;
+    copy.layer = layer;
+    g_assert_true (ct_engine_compute_robustness (engine, trained_run (), &copy,
+                                                 record_study_status_cb, record_study_done_cb,
+                                                 &record, &error));
+    g_assert_no_error (error);
+    memset (scribbled->data, 0xff, scribbled->len * sizeof (CtPerturb));
+    memset (epochs, 0xff, request.n_epochs * sizeof (int));
+    memset (layer, 'x', strlen (layer));
+    g_array_unref (scribbled);
+    g_free (epochs);
+    g_free (layer);
+  }
+  g_assert_true (ct_engine_is_computing_robustness (engine));
+  g_assert_false (ct_engine_is_training (engine));
+
+  /* One background job at a time. */
+  g_assert_false (ct_engine_compute_robustness (engine, trained_run (), &request, NULL, NULL,
+                                                NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  ct_test_tiny_options (&options, data_dir, tmpdir, 1);
+  g_assert_false (ct_engine_train (engine, &options, NULL, NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  /* Cancelling training leaves a study alone. */
+  ct_engine_cancel_training (engine);
+
+  wait_for_study (&record);
+  g_assert_no_error (record.error);
+  g_assert_false (ct_engine_is_computing_robustness (engine));
+
+  /* 4 epochs × 3 batches × (clean + 3 perturbations). */
+  for (guint i = 0; i < record.statuses->len; i++)
+    {
+      const CtEngineRobustnessStatus *status =
+        &g_array_index (record.statuses, CtEngineRobustnessStatus, i);
+
+      g_assert_cmpuint (status->n_steps, ==, 48);
+      g_assert_cmpuint (status->step, >=, MAX (step, 1));
+      g_assert_cmpfloat_with_epsilon (status->fraction, (double) status->step / 48, 1e-12);
+      g_assert_cmpfloat (status->eta_seconds, >=, 0.0);
+      step = status->step;
+    }
+  g_assert_cmpuint (last_study_status (&record)->step, ==, 48);
+  g_assert_cmpint (last_study_status (&record)->epoch, ==, 3);
+  g_assert_cmpfloat (last_study_status (&record)->eta_seconds, ==, 0.0);
+
+  /* The same numbers as the study run directly. */
+  session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  g_assert_no_error (error);
+  expected = ct_robustness_compute (session, &request, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (record.result->n_images, ==, 24);
+  g_assert_cmpmem (record.result->image_indices, record.result->n_images * sizeof (guint),
+                   expected->image_indices, expected->n_images * sizeof (guint));
+  g_assert_cmpstr (record.result->layer, ==, manifest->default_layer);
+  engine_csv = csv_bytes (record.result, "engine-robustness.csv");
+  direct_csv = csv_bytes (expected, "direct-robustness.csv");
+  g_assert_true (g_bytes_equal (engine_csv, direct_csv));
+  study_record_clear (&record);
+}
+
+static void
+grid_done_during_study_cb (CtEngine     *engine,
+                           guint64       generation,
+                           const GError *error,
+                           gpointer      user_data)
+{
+  StudyRecord *record = user_data;
+
+  g_assert_no_error (error);
+  record->step_at_grid_done = last_study_status (record)->step;
+  record->paused_at_grid_done = last_study_status (record)->paused;
+}
+
+static void
+test_robustness_yields_to_grids (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  g_autoptr(GArray) perturbations = ct_robustness_parse_perturbations (STUDY_PERTURBATIONS, &error);
+  const int epochs[] = { 0, 1, 2, 3 };
+  guint images[64];
+  CtRobustnessRequest request;
+  CtCamRequest grid = { 0 };
+  StudyRecord record;
+  guint n_before;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+    images[i] = i;
+  grid.epochs = epochs;
+  grid.n_epochs = G_N_ELEMENTS (epochs);
+  grid.images = images;
+  grid.n_images = G_N_ELEMENTS (images);
+  grid.rounds = 4;
+  ct_perturb_init (&grid.perturb);
+  grid.perturb.noise_sigma = 0.1;
+
+  /* Small steps: 4 epochs × 16 batches × 4 calls, far longer than the grid. */
+  study_request (&request, perturbations, 64, 4);
+  study_record_init (&record);
+  g_assert_true (ct_engine_compute_robustness (engine, trained_run (), &request,
+                                               record_study_status_cb, record_study_done_cb,
+                                               &record, &error));
+  wait_for_study_status (&record);
+
+  /* The grid completes while the study runs, and the study waits for it:
+   * what it told last before the grid's done is that it paused. */
+  n_before = record.statuses->len;
+  ct_engine_request_grid (engine, &grid, NULL, grid_done_during_study_cb, &record);
+  while (ct_engine_is_busy (engine))
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("study at step %u of %u when the grid was done",
+                  record.step_at_grid_done, last_study_status (&record)->n_steps);
+  g_assert_cmpuint (record.n_done, ==, 0);
+  g_assert_true (record.paused_at_grid_done);
+  g_assert_cmpuint (record.step_at_grid_done, <, last_study_status (&record)->n_steps);
+  g_assert_cmpuint (record.statuses->len, >, n_before);
+
+  /* It goes on afterwards, until cancelled. */
+  while (last_study_status (&record)->step == record.step_at_grid_done && record.n_done == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (last_study_status (&record)->paused);
+  ct_engine_cancel_robustness (engine);
+  wait_for_study (&record);
+  g_assert_error (record.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (record.result);
+  study_record_clear (&record);
+}
+
+static void
+test_robustness_busy_while_training (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) perturbations = ct_robustness_parse_perturbations (STUDY_PERTURBATIONS, &error);
+  g_autofree char *run = g_build_filename (tmpdir, "engine-busy", NULL);
+  CtRobustnessRequest request;
+  CtTrainOptions options;
+  TrainRecord record;
+
+  g_assert_no_error (error);
+  ct_test_tiny_options (&options, data_dir, run, 200);
+  train_record_init (&record, -1);
+  g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
+                                  &record, &error));
+
+  study_request (&request, perturbations, 8, 0);
+  g_assert_false (ct_engine_compute_robustness (engine, trained_run (), &request, NULL, NULL,
+                                                NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_false (ct_engine_is_computing_robustness (engine));
+
+  /* Cancelling a study leaves the training alone. */
+  ct_engine_cancel_robustness (engine);
+  spin_for (100);
+  g_assert_true (ct_engine_is_training (engine));
+
+  ct_engine_cancel_training (engine);
+  wait_for_training (&record);
+  g_assert_error (record.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  train_record_clear (&record);
+}
+
+static void
+test_robustness_shutdown (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) perturbations = ct_robustness_parse_perturbations (STUDY_PERTURBATIONS, &error);
+  CtEngine *engine = ct_engine_new ();
+  CtRobustnessRequest request;
+  StudyRecord record;
+  guint n_statuses;
+  gint64 start;
+
+  g_assert_no_error (error);
+  study_request (&request, perturbations, 64, 4);
+  study_record_init (&record);
+  g_assert_true (ct_engine_compute_robustness (engine, trained_run (), &request,
+                                               record_study_status_cb, record_study_done_cb,
+                                               &record, &error));
+  wait_for_study_status (&record);
+
+  /* The last reference cancels the study between steps and joins it. */
+  start = g_get_monotonic_time ();
+  g_object_add_weak_pointer (G_OBJECT (engine), (gpointer *) &engine);
+  g_object_unref (engine);
+  g_assert_null (engine);
+  g_test_message ("shutdown: %.3f s", (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+
+  n_statuses = record.statuses->len;
+  spin_for (300);
+  g_assert_cmpuint (record.statuses->len, ==, n_statuses);
+  g_assert_cmpuint (record.n_done, ==, 0);
+  study_record_clear (&record);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -963,6 +1319,11 @@ main (int    argc,
   g_test_add_func ("/engine-worker/train/cancel", test_train_cancel);
   g_test_add_func ("/engine-worker/train/yields-to-grids", test_train_yields_to_grids);
   g_test_add_func ("/engine-worker/shutdown-while-busy", test_shutdown_while_busy);
+  g_test_add_func ("/engine-worker/robustness/result", test_robustness_result);
+  g_test_add_func ("/engine-worker/robustness/yields-to-grids", test_robustness_yields_to_grids);
+  g_test_add_func ("/engine-worker/robustness/busy-while-training",
+                   test_robustness_busy_while_training);
+  g_test_add_func ("/engine-worker/robustness/shutdown", test_robustness_shutdown);
 
   status = g_test_run ();
   ct_test_remove_tree (tmpdir);

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "ct-plot.h"
+#include "ct-robustness-plot.h"
 
 /* GLib knows nothing of Cairo's types, and the figure never links GTK. */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_t, cairo_destroy)
@@ -734,6 +735,106 @@ test_bars_odd_input (void)
   g_assert_cmpuint (none->len, ==, 0);
 }
 
+/* A study of epochs 0, 5 and 10 under noise and two severities of one
+ * corruption, which the charts average into one line. */
+static CtRobustness *
+make_study (void)
+{
+  g_autoptr(GArray) perturbations =
+    ct_robustness_parse_perturbations ("noise:0.1,c10c:contrast-1,c10c:contrast-2", NULL);
+  CtRobustness *result = g_new0 (CtRobustness, 1);
+  guint P = perturbations->len;
+
+  result->run_name = g_strdup ("study");
+  result->n_perturbations = P;
+  result->perturbations = g_memdup2 (perturbations->data, P * sizeof (CtPerturb));
+  result->labels = g_new0 (char *, P + 1);
+  for (guint p = 0; p < P; p++)
+    result->labels[p] = ct_robustness_dup_label (&result->perturbations[p]);
+  result->n_epochs = 3;
+  result->epochs = g_new0 (CtRobustnessEpoch, result->n_epochs);
+  result->rows = g_new0 (CtRobustnessRow, result->n_epochs * P);
+  for (guint e = 0; e < result->n_epochs; e++)
+    {
+      result->epochs[e].epoch = 5 * e;
+      result->epochs[e].clean_accuracy = 0.5 + 0.2 * e;
+      for (guint p = 0; p < P; p++)
+        {
+          CtRobustnessRow *row = ct_robustness_get_row (result, e, p);
+
+          row->epoch = 5 * e;
+          row->perturbation = p;
+          row->accuracy = 0.3 + 0.1 * e + 0.05 * p;
+          row->confidence_drop = (CtRobustnessStat) { 0.1 * (p + 1) - 0.02 * e, 0.01, 10 };
+        }
+    }
+  return result;
+}
+
+static void
+test_robustness_points (void)
+{
+  g_autoptr(CtRobustness) result = make_study ();
+  g_autoptr(GArray) drops = NULL;
+  g_autoptr(GArray) accuracy = NULL;
+  g_autoptr(GArray) tiny = NULL;
+  g_auto(Canvas) canvas = { 0 };
+  const int width = 640, height = 400;
+  CtRobustnessPoint hit;
+
+  /* Noise, then the corruption's mean line named by its first severity. */
+  drops = ct_robustness_chart_dup_points (result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP,
+                                          width, height);
+  g_assert_cmpuint (drops->len, ==, 6);
+  for (guint i = 0; i < drops->len; i++)
+    {
+      const CtRobustnessPoint *point = &g_array_index (drops, CtRobustnessPoint, i);
+
+      g_assert_cmpuint (point->epoch_index, ==, i % 3);
+      g_assert_cmpint (point->perturbation, ==, i < 3 ? 0 : 1);
+      if (i % 3 > 0)
+        g_assert_cmpfloat (point->x, >, g_array_index (drops, CtRobustnessPoint, i - 1).x);
+    }
+  /* Equal steps of epochs are equal steps across. */
+  g_assert_cmpfloat_with_epsilon (g_array_index (drops, CtRobustnessPoint, 1).x
+                                  - g_array_index (drops, CtRobustnessPoint, 0).x,
+                                  g_array_index (drops, CtRobustnessPoint, 2).x
+                                  - g_array_index (drops, CtRobustnessPoint, 1).x, 1e-9);
+
+  /* The points are where the chart draws them: noise is the first colour. */
+  canvas_init (&canvas, width, height, 0x000000);
+  ct_robustness_chart_draw (canvas.cr, width, height, result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP);
+  canvas_finish (&canvas);
+  for (guint i = 0; i < 3; i++)
+    {
+      const CtRobustnessPoint *point = &g_array_index (drops, CtRobustnessPoint, i);
+
+      g_assert_true (near_color (&canvas, point->x, point->y, 1, series_rgb, 40));
+    }
+
+  /* A click near a point finds it; one far from every point, nothing. */
+  for (guint i = 0; i < drops->len; i++)
+    {
+      const CtRobustnessPoint *point = &g_array_index (drops, CtRobustnessPoint, i);
+
+      g_assert_true (ct_robustness_chart_hit_test (result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP,
+                                                   width, height, point->x + 4, point->y - 3,
+                                                   8, &hit));
+      g_assert_cmpuint (hit.epoch_index, ==, point->epoch_index);
+      g_assert_cmpint (hit.perturbation, ==, point->perturbation);
+    }
+  g_assert_false (ct_robustness_chart_hit_test (result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP,
+                                                width, height, 2, 2, 8, &hit));
+
+  /* The accuracy chart adds the clean line, which is no perturbation. */
+  accuracy = ct_robustness_chart_dup_points (result, CT_ROBUSTNESS_CHART_ACCURACY, width, height);
+  g_assert_cmpuint (accuracy->len, ==, 9);
+  g_assert_cmpint (g_array_index (accuracy, CtRobustnessPoint, 8).perturbation, ==, -1);
+
+  tiny = ct_robustness_chart_dup_points (result, CT_ROBUSTNESS_CHART_ACCURACY, 30, 30);
+  g_assert_cmpuint (tiny->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -749,6 +850,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plot/tiny", test_tiny);
   g_test_add_func ("/plot/bars/proportional", test_bars_proportional);
   g_test_add_func ("/plot/bars/odd-input", test_bars_odd_input);
+  g_test_add_func ("/plot/robustness/points", test_robustness_points);
 
   return g_test_run ();
 }

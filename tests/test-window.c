@@ -7,6 +7,7 @@
 
 #include "ct-checkpoint.h"
 #include "ct-png.h"
+#include "ct-robustness-plot.h"
 #include "ct-test-data.h"
 #include "ct-test-train.h"
 #include "ct-test-ui.h"
@@ -424,6 +425,168 @@ test_window_rows_appear_while_training (void)
 }
 
 static gboolean
+robustness_done (gpointer data)
+{
+  return !ct_engine_is_computing_robustness (ct_window_get_engine (window)) &&
+         ct_robustness_view_get_result (ct_window_get_robustness_view (window)) != NULL;
+}
+
+typedef struct {
+  guint epoch_index;
+  int   perturbation;
+  guint n_activated;
+} Activated;
+
+static void
+point_activated_cb (CtRobustnessView *view,
+                    guint             epoch_index,
+                    int               perturbation,
+                    Activated        *activated)
+{
+  activated->epoch_index = epoch_index;
+  activated->perturbation = perturbation;
+  activated->n_activated++;
+}
+
+/* The grid after a point was activated: the study's first images, the
+ * point's epoch among its rows. */
+static void
+assert_grid_opened (const CtRobustness *result,
+                    guint               epoch_index)
+{
+  CtGrid *grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  gboolean has_epoch = FALSE;
+
+  g_assert_cmpuint (grid->n_images, ==, 8);
+  g_assert_cmpmem (grid->image_indices, 8 * sizeof (guint), result->image_indices, 8 * sizeof (guint));
+  for (guint row = 0; row < grid->n_rows; row++)
+    has_epoch |= grid->epochs[row] == result->epochs[epoch_index].epoch;
+  g_assert_true (has_epoch);
+}
+
+static void
+wait_for_grid (void)
+{
+  for (int i = 0; i < 5; i++)
+    g_main_context_iteration (NULL, FALSE);
+  wait_for (window_idle, window);
+}
+
+/* The Robustness page computes a study of the open run in the background;
+ * a click on a point of its chart opens the point's images in the grid. */
+static void
+test_window_robustness (void)
+{
+  CtRobustnessView *view = ct_window_get_robustness_view (window);
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  GtkLabel *status = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (window), CT_TYPE_WINDOW,
+                                                               "status_label"));
+  g_autoptr(GArray) points = NULL;
+  const CtRobustnessPoint *click = NULL;
+  Activated activated = { 0 };
+  g_autofree guint8 *pixels = NULL;
+  graphene_rect_t bounds;
+  int window_width, window_height;
+  gsize stride;
+  CtRobustness *result;
+  CtGrid *grid;
+  gulong handler;
+  int width, height;
+
+  activate ("win.robustness-images", g_variant_new_int32 (16));
+  activate ("win.robustness-perturbations",
+            g_variant_new_string ("noise:0.1,rotate-random:30,c10c:contrast-2"));
+  activate ("win.robustness-chart", g_variant_new_string ("confidence-drop"));
+  activate ("win.set-epochs", g_variant_new_string ("0"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.compute-robustness", NULL));
+  g_assert_true (ct_engine_is_computing_robustness (ct_window_get_engine (window)));
+  wait_for (robustness_done, NULL);
+
+  /* Every checkpoint of the run under every perturbation, with the
+   * window's seed and rounds. */
+  result = ct_robustness_view_get_result (view);
+  g_assert_cmpuint (result->n_images, ==, 16);
+  g_assert_cmpuint (result->n_rounds, ==, g_settings_get_int (settings, "rounds"));
+  g_assert_cmpuint (result->seed, ==, g_settings_get_int (settings, "seed"));
+  g_assert_cmpuint (result->n_epochs, ==, 3);
+  g_assert_cmpuint (result->n_perturbations, ==, 3);
+  g_assert_cmpstr (result->labels[2], ==, "c10c:contrast-2");
+  for (guint e = 0; e < result->n_epochs; e++)
+    {
+      g_assert_cmpint (result->epochs[e].epoch, ==, (int) e);
+      for (guint p = 0; p < result->n_perturbations; p++)
+        {
+          const CtRobustnessRow *row = ct_robustness_get_row (result, e, p);
+
+          g_assert_cmpint (row->epoch, ==, (int) e);
+          g_assert_cmpuint (row->perturbation, ==, p);
+          g_assert_cmpuint (row->n_samples, ==, 16 * result->n_rounds);
+        }
+    }
+  g_assert_cmpint (ct_robustness_view_get_chart (view), ==, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP);
+
+  /* The chart is on screen, with its title and axes. */
+  pixels = render_window (&window_width, &window_height, &stride);
+  save_rendering ("window-robustness.png", pixels, window_width, window_height, stride);
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (view), GTK_WIDGET (window), &bounds));
+  g_assert_cmpuint (dark_pixels (pixels, stride, &bounds), >, 500);
+
+  /* A click a few pixels off the last epoch's noise point. */
+  width = gtk_widget_get_width (GTK_WIDGET (view));
+  height = gtk_widget_get_height (GTK_WIDGET (view));
+  g_assert_cmpint (width, >, 0);
+  points = ct_robustness_chart_dup_points (result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP, width, height);
+  for (guint i = 0; i < points->len; i++)
+    {
+      const CtRobustnessPoint *point = &g_array_index (points, CtRobustnessPoint, i);
+
+      if (point->epoch_index == 2 && point->perturbation == 0)
+        click = point;
+    }
+  g_assert_nonnull (click);
+  handler = g_signal_connect (view, "point-activated", G_CALLBACK (point_activated_cb), &activated);
+  g_assert_false (ct_robustness_view_activate_at (view, 2, 2));
+  g_assert_true (ct_robustness_view_activate_at (view, click->x + 3, click->y - 2));
+  g_assert_cmpuint (activated.n_activated, ==, 1);
+  g_assert_cmpuint (activated.epoch_index, ==, 2);
+  wait_for_grid ();
+
+  /* Another line may pass through the same spot: the window follows the
+   * point that was activated. */
+  assert_grid_opened (result, 2);
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_cmpuint (grid->n_rows, ==, 2);
+  if (activated.perturbation == 0)
+    {
+      g_assert_cmpfloat (g_settings_get_double (settings, "noise-sigma"), ==, 0.1);
+      g_assert_cmpfloat (g_settings_get_double (settings, "rotation"), ==, 0.0);
+      g_assert_cmpint (g_settings_get_int (settings, "occlude-pixels"), ==, 0);
+      g_assert_nonnull (strstr (grid->perturbation, "noise σ=0.10"));
+    }
+
+  /* The random rotation's point sets the rotation controls. */
+  g_signal_emit_by_name (view, "point-activated", 1u, 1);
+  wait_for_grid ();
+  assert_grid_opened (result, 1);
+  g_assert_cmpfloat (g_settings_get_double (settings, "noise-sigma"), ==, 0.0);
+  g_assert_cmpfloat (g_settings_get_double (settings, "rotation"), ==, 30.0);
+  g_assert_true (g_settings_get_boolean (settings, "rotation-random"));
+
+  /* The grid has no control for a corruption: the status line says so
+   * and the sliders stay. */
+  g_signal_emit_by_name (view, "point-activated", 0u, 2);
+  wait_for_grid ();
+  assert_grid_opened (result, 0);
+  g_assert_cmpfloat (g_settings_get_double (settings, "rotation"), ==, 30.0);
+  g_test_message ("%s", gtk_label_get_text (status));
+  g_assert_nonnull (strstr (gtk_label_get_text (status), "c10c:contrast-2"));
+  g_signal_handler_disconnect (view, handler);
+
+  activate ("win.reset-perturbation", NULL);
+  g_assert_null (strstr (gtk_label_get_text (status), "c10c:contrast-2"));
+}
+
+static gboolean
 initial_checkpoint_written (gpointer data)
 {
   g_autofree char *path = g_build_filename (data, "epoch-001.safetensors", NULL);
@@ -509,6 +672,7 @@ main (int   argc,
   g_test_add_func ("/window/export", test_window_export);
   g_test_add_func ("/window/cell-dialog", test_window_cell_dialog);
   g_test_add_func ("/window/rows-appear-while-training", test_window_rows_appear_while_training);
+  g_test_add_func ("/window/robustness", test_window_robustness);
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);
   status = g_test_run ();
 

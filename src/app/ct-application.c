@@ -180,6 +180,7 @@ ct_application_startup (GApplication *app)
     { "win.train", { "<Control>t", NULL } },
     { "win.random-images", { "<Control>r", NULL } },
     { "win.reset-perturbation", { "<Control>0", NULL } },
+    { "win.compute-robustness", { "<Control><Shift>r", NULL } },
   };
 
   G_APPLICATION_CLASS (ct_application_parent_class)->startup (app);

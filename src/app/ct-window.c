@@ -8,6 +8,7 @@
 #include "ct-cell-dialog.h"
 #include "ct-chart-view.h"
 #include "ct-rng.h"
+#include "ct-robustness-view.h"
 #include "ct-stats.h"
 #include "ct-train-dialog.h"
 #include "ct-window.h"
@@ -33,12 +34,15 @@ struct _CtWindow
   char           *epochs_spec;      /* grid rows as typed: "0, 1, 2, 3, last" */
   GArray         *epochs;           /* (element-type int) grid rows, resolved */
   guint64         generation;       /* of the newest grid request */
+  guint           image_draws;      /* Random presses since the run opened */
   guint           request_source;   /* idle that coalesces control changes */
   gboolean        busy;
   gboolean        updating;         /* models are being refilled: ignore selections */
 
   char           *training_dir;     /* (nullable) the run being trained */
   gboolean        open_when_saved;  /* open training_dir at its first checkpoint */
+  char           *robustness_dir;   /* (nullable) the run of the study under way */
+  char           *status_note;      /* (nullable) said after the status line */
 
   /* Template widgets. */
   GtkDropDown    *run_dropdown;
@@ -73,6 +77,13 @@ struct _CtWindow
   GtkStringList  *class_names;
   CtGridView     *grid_view;
   CtChartView    *chart_view;
+  GtkStack       *lower_stack;
+  GtkEntry       *robustness_perturbations_entry;
+  GtkSpinButton  *robustness_images_spin;
+  GtkDropDown    *robustness_chart_dropdown;
+  GtkButton      *robustness_button;
+  GtkProgressBar *robustness_progress;
+  CtRobustnessView *robustness_view;
   GtkLabel       *status_label;
 };
 
@@ -103,6 +114,10 @@ static const char *const view_values[] = { "perturbed", "clean", NULL };
 static const char *const target_values[] = { "predicted", "label", NULL };
 static const char *const colormap_values[] = { "jet", "turbo", "viridis", "inferno", NULL };
 static const char *const scale_values[] = { "image", "shared", "raw", NULL };
+/* In CtRobustnessChart order, as ct_robustness_chart_to_string() names them. */
+static const char *const chart_values[] = {
+  "accuracy", "confidence-drop", "stability-pearson", "stability-spearman", "stability-iou", NULL
+};
 
 static void request_grid (CtWindow *self);
 static void open_run_dir (CtWindow *self, const char *run_dir);
@@ -261,6 +276,13 @@ update_status (CtWindow *self)
                           manifest->arch, manifest->dataset, self->run->epochs->len,
                           grid != NULL && grid->layer != NULL ? grid->layer : manifest->default_layer,
                           grid != NULL && grid->perturbation != NULL ? grid->perturbation : _("no perturbation"));
+  if (self->status_note != NULL)
+    {
+      g_autofree char *line = g_strconcat (text, " · ", self->status_note, NULL);
+
+      gtk_label_set_text (self->status_label, line);
+      return;
+    }
   gtk_label_set_text (self->status_label, text);
 }
 
@@ -529,14 +551,30 @@ request_grid (CtWindow *self)
 }
 
 static void
+update_robustness_chart (CtWindow *self)
+{
+  g_autofree char *chart = g_settings_get_string (self->settings, "robustness-chart");
+
+  for (guint i = 0; chart_values[i] != NULL; i++)
+    if (g_str_equal (chart_values[i], chart))
+      ct_robustness_view_set_chart (self->robustness_view, i);
+}
+
+static void
 settings_changed_cb (GSettings  *settings,
                      const char *key,
                      CtWindow   *self)
 {
   if (g_strv_contains (compute_keys, key))
-    request_grid (self);
+    {
+      /* A note on the perturbation the grid could not show is old news. */
+      g_clear_pointer (&self->status_note, g_free);
+      request_grid (self);
+    }
   else if (g_strv_contains (style_keys, key))
     update_style (self);
+  else if (g_str_equal (key, "robustness-chart"))
+    update_robustness_chart (self);
 }
 
 /* The layer dropdown lists "Default (name, h×w)" then every layer. */
@@ -608,8 +646,12 @@ pick_random_images (CtWindow *self)
 
   if (self->run == NULL)
     return;
+  /* The first pick of a run is the seed's own sample (as `camtrail-cli cam
+   * --random K --seed S`); each Random press draws the next one, leaving
+   * the perturbations' seed alone. */
   images = ct_rng_sample_indices (self->run->n_test, count,
-                                  g_settings_get_int (self->settings, "seed"));
+                                  (guint64) g_settings_get_int (self->settings, "seed") +
+                                  ((guint64) self->image_draws << 32));
   g_clear_pointer (&self->images, g_array_unref);
   self->images = g_steal_pointer (&images);
   set_images_text (self);
@@ -688,6 +730,7 @@ show_run (CtWindow  *self,
   ct_chart_view_set_metrics (self->chart_view, run->metrics);
   if (!same_run)
     {
+      self->image_draws = 0;
       ct_grid_view_clear (self->grid_view);
       fill_layers (self);
       fill_classes (self);
@@ -700,6 +743,14 @@ show_run (CtWindow  *self,
       g_free (self->epochs_spec);
       self->epochs_spec = g_strdup (DEFAULT_EPOCHS);
       gtk_stack_set_visible_child_name (self->stack, "run");
+      /* A study belongs to its run. */
+      ct_robustness_view_take_result (self->robustness_view, NULL);
+      if (self->robustness_dir == NULL)
+        {
+          gtk_progress_bar_set_fraction (self->robustness_progress, 0);
+          gtk_progress_bar_set_text (self->robustness_progress, "");
+        }
+      g_clear_pointer (&self->status_note, g_free);
     }
 
   g_clear_pointer (&self->epochs, g_array_unref);
@@ -952,6 +1003,226 @@ train_dialog_start_cb (CtWindow      *self,
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
+/* Robustness ------------------------------------------------------------- */
+
+static void
+robustness_progress_cb (CtEngine                       *engine,
+                        const CtEngineRobustnessStatus *status,
+                        gpointer                        user_data)
+{
+  CtWindow *self = user_data;
+  g_autofree char *text = NULL;
+  char eta[32] = "–";
+
+  if (status->paused)
+    /* Translators: epoch, perturbation. */
+    text = g_strdup_printf (_("Epoch %d · %s · paused while the grid is computed"),
+                            status->epoch, status->perturbation);
+  else
+    {
+      if (status->eta_seconds >= 0)
+        ct_stats_format_duration (status->eta_seconds, eta, sizeof eta);
+      /* Translators: epoch, perturbation, step, number of steps, time left. */
+      text = g_strdup_printf (_("Epoch %d · %s · step %u of %u · %s left"),
+                              status->epoch, status->perturbation, status->step,
+                              status->n_steps, eta);
+    }
+  gtk_progress_bar_set_fraction (self->robustness_progress, status->fraction);
+  gtk_progress_bar_set_text (self->robustness_progress, text);
+}
+
+static void
+robustness_done_cb (CtEngine     *engine,
+                    CtRobustness *result,
+                    const GError *error,
+                    gpointer      user_data)
+{
+  CtWindow *self = user_data;
+  g_autoptr(CtRobustness) owned = result;
+  g_autofree char *run_dir = g_steal_pointer (&self->robustness_dir);
+  g_autofree char *text = NULL;
+
+  gtk_button_set_label (self->robustness_button, _("Compute"));
+  if (error != NULL)
+    {
+      gtk_progress_bar_set_fraction (self->robustness_progress, 0);
+      gtk_progress_bar_set_text (self->robustness_progress,
+                                 g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                                 ? _("Stopped") : _("Failed"));
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("Could not compute the robustness study: %s"), error->message);
+      return;
+    }
+
+  /* Another run opened meanwhile: the study is of no use to its charts. */
+  if (self->run == NULL || !g_str_equal (self->run->run_dir, run_dir))
+    {
+      gtk_progress_bar_set_fraction (self->robustness_progress, 0);
+      gtk_progress_bar_set_text (self->robustness_progress, "");
+      return;
+    }
+
+  /* Translators: images, rounds, layer. */
+  text = g_strdup_printf (ngettext ("Done · %u image × %u rounds · layer %s",
+                                    "Done · %u images × %u rounds · layer %s",
+                                    owned->n_images),
+                          owned->n_images, owned->n_rounds, owned->layer);
+  gtk_progress_bar_set_fraction (self->robustness_progress, 1);
+  gtk_progress_bar_set_text (self->robustness_progress, text);
+  ct_robustness_view_take_result (self->robustness_view, g_steal_pointer (&owned));
+}
+
+/* Every checkpoint of the open run under the chosen perturbations, with the
+ * seed, rounds, layer and target of the grid, so a point's images are the
+ * grid's. */
+static void
+start_robustness (CtWindow *self)
+{
+  g_autofree char *text = g_settings_get_string (self->settings, "robustness-perturbations");
+  g_autofree char *layer = g_settings_get_string (self->settings, "layer");
+  g_autofree char *target = g_settings_get_string (self->settings, "target-rule");
+  g_autoptr(GArray) perturbations = NULL;
+  g_autoptr(GError) error = NULL;
+  CtRobustnessRequest request = { 0 };
+  GArray *epochs;
+
+  if (self->run == NULL)
+    return;
+  perturbations = ct_robustness_parse_perturbations (text, &error);
+  if (perturbations == NULL)
+    {
+      show_error (self, _("Could not read the perturbations: %s"), error->message);
+      return;
+    }
+
+  epochs = self->run->epochs;
+  request.epochs = (const int *) epochs->data;
+  request.n_epochs = epochs->len;
+  request.baseline_epoch = g_array_index (epochs, int, epochs->len - 1);
+  request.perturbations = (const CtPerturb *) perturbations->data;
+  request.n_perturbations = perturbations->len;
+  request.n_images = g_settings_get_int (self->settings, "robustness-images");
+  request.rounds = g_settings_get_int (self->settings, "rounds");
+  request.seed = g_settings_get_int (self->settings, "seed");
+  request.layer = *layer != '\0' ? layer : NULL;
+  request.target_rule = g_str_equal (target, "label") ? CT_TARGET_RULE_LABEL
+                                                      : CT_TARGET_RULE_PREDICTED;
+  if (!ct_engine_compute_robustness (self->engine, self->run->run_dir, &request,
+                                     robustness_progress_cb, robustness_done_cb, self, &error))
+    {
+      show_error (self, _("Could not start the robustness study: %s"), error->message);
+      return;
+    }
+
+  self->robustness_dir = g_strdup (self->run->run_dir);
+  gtk_button_set_label (self->robustness_button, _("Stop"));
+  gtk_progress_bar_set_fraction (self->robustness_progress, 0);
+  gtk_progress_bar_set_text (self->robustness_progress, _("Loading the run…"));
+  gtk_stack_set_visible_child_name (self->lower_stack, "robustness");
+}
+
+static gboolean
+adjustment_holds (GtkAdjustment *adjustment,
+                  double         value)
+{
+  return value >= gtk_adjustment_get_lower (adjustment) &&
+         value <= gtk_adjustment_get_upper (adjustment);
+}
+
+/* Sets the perturbation controls to @perturb.  Returns: FALSE, changing
+ * nothing, when they cannot express it. */
+static gboolean
+set_perturbation (CtWindow        *self,
+                  const CtPerturb *perturb)
+{
+  if (perturb->corruption.kind != CT_CORRUPTION_NONE ||
+      perturb->rotate_interp != CT_INTERP_NEAREST || perturb->occlude_fill != CT_FILL_ZERO ||
+      !adjustment_holds (self->noise_adjustment, perturb->noise_sigma) ||
+      !adjustment_holds (self->rotation_adjustment, perturb->rotate_degrees) ||
+      !adjustment_holds (self->occlude_adjustment, perturb->occlude_count) ||
+      !adjustment_holds (gtk_spin_button_get_adjustment (self->patch_spin), perturb->occlude_patch))
+    return FALSE;
+
+  /* One change, so one grid request. */
+  g_settings_delay (self->settings);
+  g_settings_set_double (self->settings, "noise-sigma", perturb->noise_sigma);
+  g_settings_set_double (self->settings, "rotation", perturb->rotate_degrees);
+  g_settings_set_boolean (self->settings, "rotation-random", perturb->rotate_random);
+  g_settings_set_int (self->settings, "occlude-pixels", perturb->occlude_count);
+  g_settings_set_int (self->settings, "occlude-patch", perturb->occlude_patch);
+  g_settings_set_string (self->settings, "view-mode", "perturbed");
+  g_settings_apply (self->settings);
+  return TRUE;
+}
+
+/* Adds @epoch to the grid's rows unless it is there. */
+static void
+include_epoch (CtWindow *self,
+               int       epoch)
+{
+  g_autoptr(GArray) epochs = g_array_copy (self->epochs);
+  g_autoptr(GString) spec = g_string_new (NULL);
+  guint at = 0;
+
+  while (at < epochs->len && g_array_index (epochs, int, at) < epoch)
+    at++;
+  if (at < epochs->len && g_array_index (epochs, int, at) == epoch)
+    return;
+  g_array_insert_val (epochs, at, epoch);
+  for (guint i = 0; i < epochs->len; i++)
+    g_string_append_printf (spec, "%s%d", i > 0 ? ", " : "", g_array_index (epochs, int, i));
+  apply_epochs (self, spec->str);
+}
+
+/* A point of the chart opens its images in the grid: the first images of
+ * the study, at the point's epoch, under the point's perturbation. */
+static void
+robustness_point_activated_cb (CtWindow         *self,
+                               guint             epoch_index,
+                               int               perturbation,
+                               CtRobustnessView *view)
+{
+  CtRobustness *result = ct_robustness_view_get_result (view);
+  CtPerturb clean;
+
+  if (result == NULL || self->run == NULL || self->epochs == NULL)
+    return;
+
+  g_clear_pointer (&self->images, g_array_unref);
+  self->images = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_array_append_vals (self->images, result->image_indices,
+                       MIN (result->n_images, DEFAULT_IMAGE_COUNT));
+  set_images_text (self);
+  include_epoch (self, result->epochs[epoch_index].epoch);
+
+  g_clear_pointer (&self->status_note, g_free);
+  if (perturbation < 0)
+    {
+      /* The clean accuracy's point: no perturbation, which always fits. */
+      ct_perturb_init (&clean);
+      set_perturbation (self, &clean);
+    }
+  else if (!set_perturbation (self, &result->perturbations[perturbation]))
+    /* Translators: a perturbation such as "c10c:fog-3". */
+    self->status_note = g_strdup_printf (_("the grid's controls cannot show %s, so they keep "
+                                           "their values"), result->labels[perturbation]);
+  request_grid (self);
+  update_status (self);
+}
+
+static void
+compute_robustness_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  CtWindow *self = CT_WINDOW (widget);
+
+  if (ct_engine_is_computing_robustness (self->engine))
+    ct_engine_cancel_robustness (self->engine);
+  else
+    start_robustness (self);
+}
+
 /* Actions ---------------------------------------------------------------- */
 
 static void
@@ -1107,9 +1378,8 @@ random_images_action (GtkWidget  *widget,
 {
   CtWindow *self = CT_WINDOW (widget);
 
-  /* Each press draws a new sample: the seed moves on. */
   if (self->images != NULL)
-    g_settings_set_int (self->settings, "seed", (g_settings_get_int (self->settings, "seed") + 1) % G_MAXINT);
+    self->image_draws++;
   pick_random_images (self);
 }
 
@@ -1256,6 +1526,13 @@ ct_window_get_engine (CtWindow *self)
   return self->engine;
 }
 
+CtRobustnessView *
+ct_window_get_robustness_view (CtWindow *self)
+{
+  g_return_val_if_fail (CT_IS_WINDOW (self), NULL);
+  return self->robustness_view;
+}
+
 const char *
 ct_window_get_run_dir (CtWindow *self)
 {
@@ -1359,6 +1636,8 @@ ct_window_finalize (GObject *object)
   g_free (self->epochs_spec);
   g_free (self->opening_dir);
   g_free (self->training_dir);
+  g_free (self->robustness_dir);
+  g_free (self->status_note);
 
   G_OBJECT_CLASS (ct_window_parent_class)->finalize (object);
 }
@@ -1386,6 +1665,7 @@ ct_window_class_init (CtWindowClass *klass)
 
   g_type_ensure (CT_TYPE_GRID_VIEW);
   g_type_ensure (CT_TYPE_CHART_VIEW);
+  g_type_ensure (CT_TYPE_ROBUSTNESS_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/camtrail/Camtrail/ct-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, CtWindow, name)
@@ -1421,12 +1701,20 @@ ct_window_class_init (CtWindowClass *klass)
   BIND (class_names);
   BIND (grid_view);
   BIND (chart_view);
+  BIND (lower_stack);
+  BIND (robustness_perturbations_entry);
+  BIND (robustness_images_spin);
+  BIND (robustness_chart_dropdown);
+  BIND (robustness_button);
+  BIND (robustness_progress);
+  BIND (robustness_view);
   BIND (status_label);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, error_bar_response_cb);
   gtk_widget_class_bind_template_callback (widget_class, epochs_entry_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, images_entry_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, cell_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, robustness_point_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-run", "s", open_run_action);
@@ -1443,6 +1731,8 @@ ct_window_class_init (CtWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.set-epochs", "s", set_epochs_action);
   gtk_widget_class_install_action (widget_class, "win.reset-perturbation", NULL,
                                    reset_perturbation_action);
+  gtk_widget_class_install_action (widget_class, "win.compute-robustness", NULL,
+                                   compute_robustness_action);
 }
 
 static void
@@ -1451,7 +1741,8 @@ ct_window_init (CtWindow *self)
   static const char *const action_keys[] = {
     "noise-sigma", "rotation", "rotation-random", "occlude-pixels", "occlude-patch",
     "rounds", "seed", "target-rule", "colormap", "overlay-opacity", "normalisation",
-    "view-mode", "layer", NULL
+    "view-mode", "layer", "robustness-perturbations", "robustness-images", "robustness-chart",
+    NULL
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -1483,6 +1774,10 @@ ct_window_init (CtWindow *self)
   bind_choice (self, "target-rule", self->target_dropdown, target_values);
   bind_choice (self, "colormap", self->colormap_dropdown, colormap_values);
   bind_choice (self, "normalisation", self->scale_dropdown, scale_values);
+  g_settings_bind (self->settings, "robustness-perturbations", self->robustness_perturbations_entry,
+                   "text", G_SETTINGS_BIND_DEFAULT);
+  bind_int (self, "robustness-images", gtk_spin_button_get_adjustment (self->robustness_images_spin));
+  bind_choice (self, "robustness-chart", self->robustness_chart_dropdown, chart_values);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
@@ -1495,6 +1790,7 @@ ct_window_init (CtWindow *self)
   g_signal_connect_swapped (self->run_dropdown, "notify::selected", G_CALLBACK (run_selected_cb), self);
 
   update_style (self);
+  update_robustness_chart (self);
   gtk_stack_set_visible_child_name (self->stack, "empty");
   restore_last_run (self);
 }

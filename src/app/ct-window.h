@@ -6,13 +6,15 @@
 #include "ct-application.h"
 #include "ct-engine.h"
 #include "ct-grid-view.h"
+#include "ct-robustness-view.h"
 #include "ct-train.h"
 
 G_BEGIN_DECLS
 
 /* The main window: a run's epochs × images grid with the perturbation and
- * Grad-CAM controls beside it and the accuracy chart below.  Every control
- * is a GSettings key, exposed as a window action of the same name
+ * Grad-CAM controls beside it and, below, the training chart or the run's
+ * robustness study, whose points open their images in the grid.  Every
+ * control is a GSettings key, exposed as a window action of the same name
  * ("win.noise-sigma", …), so keyboard, tests and benchmarks drive it alike.
  * Torch work happens in the window's CtEngine, never on this thread. */
 
@@ -36,6 +38,8 @@ void        ct_window_train         (CtWindow             *self,
 
 /* Returns: (transfer none). */
 CtGridView *ct_window_get_grid_view (CtWindow      *self);
+/* Returns: (transfer none). */
+CtRobustnessView *ct_window_get_robustness_view (CtWindow *self);
 /* Returns: (transfer none). */
 CtEngine   *ct_window_get_engine    (CtWindow      *self);
 /* Returns: (transfer none) (nullable): the open run's directory. */

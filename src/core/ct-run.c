@@ -291,11 +291,21 @@ read_value (Reader     *reader,
   return node;
 }
 
+/* json-glib turns an escaped lone surrogate such as \ud800 into bytes that
+ * are not UTF-8, which labels and messages must be. */
 static char *
 read_string (Reader *reader, JsonObject *object, const char *member)
 {
   JsonNode *node = read_value (reader, object, member, G_TYPE_STRING);
-  return node != NULL ? g_strdup (json_node_get_string (node)) : NULL;
+
+  if (node == NULL)
+    return NULL;
+  if (!g_utf8_validate (json_node_get_string (node), -1, NULL))
+    {
+      reader_fail (reader, "\"%s\" is not valid UTF-8 once unescaped", member);
+      return NULL;
+    }
+  return g_strdup (json_node_get_string (node));
 }
 
 /* json-glib gives integers beyond 64 bits as wrapped values, so the range
@@ -411,9 +421,9 @@ read_strings (Reader     *reader,
     {
       JsonNode *node = json_array_get_element (array, i);
 
-      if (!node_has_type (node, G_TYPE_STRING))
+      if (!node_has_type (node, G_TYPE_STRING) || !g_utf8_validate (json_node_get_string (node), -1, NULL))
         {
-          reader_fail (reader, "value %u of \"%s\" is not a string", i, member);
+          reader_fail (reader, "value %u of \"%s\" is not a UTF-8 string", i, member);
           return NULL;
         }
       g_strv_builder_add (builder, json_node_get_string (node));

@@ -393,10 +393,22 @@ parse_metadata (JsonNode    *node,
   json_object_iter_init (&iter, json_node_get_object (node));
   while (json_object_iter_next (&iter, &key, &value))
     {
+      if (!g_utf8_validate (key, -1, NULL))
+        {
+          set_error (error, CT_SAFETENSORS_ERROR_HEADER, what,
+                     "a metadata key is not valid UTF-8 once unescaped");
+          return FALSE;
+        }
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
         {
           set_error (error, CT_SAFETENSORS_ERROR_HEADER, what,
                      "the metadata value of “%s” is not a string", key);
+          return FALSE;
+        }
+      if (!g_utf8_validate (json_node_get_string (value), -1, NULL))
+        {
+          set_error (error, CT_SAFETENSORS_ERROR_HEADER, what,
+                     "the metadata value of “%s” is not valid UTF-8 once unescaped", key);
           return FALSE;
         }
       g_hash_table_insert (metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
@@ -495,6 +507,14 @@ ct_safetensors_parse (GBytes      *bytes,
     {
       ParsedTensor tensor;
 
+      /* The header text is valid UTF-8, but json-glib turns an escaped lone
+       * surrogate such as \ud800 into bytes that are not. */
+      if (!g_utf8_validate (name, -1, NULL))
+        {
+          set_error (error, CT_SAFETENSORS_ERROR_HEADER, what,
+                     "a tensor name is not valid UTF-8 once unescaped");
+          return NULL;
+        }
       if (strcmp (name, METADATA_KEY) == 0)
         {
           if (!parse_metadata (node, self->metadata, what, error))

@@ -6,16 +6,17 @@
  *   marked "main thread" and runs every callback.
  * - The worker pops jobs and alone touches the CtCamSession, a local of
  *   worker_main().
- * - The trainer runs ct_train_run() and, between batches, waits while grid
- *   jobs are pending.
+ * - The background thread runs one training (ct_train_run()) or one
+ *   robustness study (ct_robustness_compute() over a CtCamSession of its
+ *   own) and, between steps, waits while grid jobs are pending.
  * Neither thread ever drops a reference to the engine, so it is finalised
  * on its own thread, where finalising joins them.  What they post holds
  * `guard`: one weak reference, made at creation on the engine's thread (a
  * weak reference first set on a worker while the engine is being disposed
  * would outlive it). */
 
-/* At most ten batch reports a second reach the UI. */
-#define TRAIN_STATUS_INTERVAL_US (G_USEC_PER_SEC / 10)
+/* At most ten progress reports a second reach the UI. */
+#define STATUS_INTERVAL_US (G_USEC_PER_SEC / 10)
 
 typedef enum {
   JOB_OPEN_RUN,
@@ -59,14 +60,26 @@ typedef struct {
   guint64 seed;
 } MisclassifiedData;
 
+typedef enum {
+  BACKGROUND_TRAINING,
+  BACKGROUND_ROBUSTNESS,
+} BackgroundKind;
+
+/* The job of the background thread: the first member of Training and
+ * Study, so that the engine holds either as one. */
 typedef struct {
-  CtEngine              *engine;            /* joins the trainer before it goes */
+  BackgroundKind  kind;
+  CtEngine       *engine;           /* joins the thread before it goes */
+  GCancellable   *cancellable;
+} Background;
+
+typedef struct {
+  Background             base;
   CtTrainOptions         options;           /* its strings point into the copies below */
   char                  *data;
   char                  *arch;
   char                  *out_dir;
   char                  *device;
-  GCancellable          *cancellable;
   CtEngineTrainFunc      status_func;
   CtEngineTrainDoneFunc  done_func;
   gpointer               user_data;
@@ -75,6 +88,21 @@ typedef struct {
   double                 images_per_second;
   double                 seconds_per_epoch; /* of training alone; < 0 while unknown */
 } Training;
+
+typedef struct {
+  Background                  base;
+  char                       *run_dir;
+  CtRobustnessRequest         request;      /* points into the copies below */
+  int                        *epochs;
+  CtPerturb                  *perturbations;
+  char                       *layer;
+  CtEngineRobustnessFunc      progress_func;
+  CtEngineRobustnessDoneFunc  done_func;
+  gpointer                    user_data;
+  /* Background thread only. */
+  gint64                      last_post;
+  gint64                      paused_us;    /* waiting for grids: not in the ETA */
+} Study;
 
 struct _CtEngine
 {
@@ -86,7 +114,7 @@ struct _CtEngine
   GAsyncQueue  *jobs;             /* (element-type Job) */
   int           stopping;         /* atomic: set by shutdown, read by the worker */
 
-  /* The trainer waits on grids_idle while grids_pending > 0. */
+  /* The background job waits on grids_idle while grids_pending > 0. */
   GMutex        lock;
   GCond         grids_idle;
   guint         grids_pending;    /* grid and compute-grid jobs queued or running */
@@ -96,8 +124,8 @@ struct _CtEngine
   guint64       generation;       /* the newest grid request's */
   GCancellable *grid_cancellable; /* the newest grid request's */
   gboolean      grid_outstanding; /* the newest request has not had done_func yet */
-  GThread      *trainer;
-  Training     *training;
+  GThread      *background_thread;
+  Background   *background;       /* (nullable) a Training or a Study */
 };
 
 G_DEFINE_FINAL_TYPE (CtEngine, ct_engine, G_TYPE_OBJECT)
@@ -590,7 +618,103 @@ worker_main (gpointer data)
   return NULL;
 }
 
-/* ---- The trainer ----------------------------------------------------- */
+/* ---- The background thread ------------------------------------------- */
+
+static void
+wake_background (CtEngine *self)
+{
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->grids_idle);
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+has_pending_grids (CtEngine *self)
+{
+  gboolean pending;
+
+  g_mutex_lock (&self->lock);
+  pending = self->grids_pending > 0;
+  g_mutex_unlock (&self->lock);
+  return pending;
+}
+
+/* The visible grid gets the cores: the background job pauses between
+ * steps while grid jobs are queued or running. */
+static void
+wait_for_grids (Background *background)
+{
+  CtEngine *self = background->engine;
+
+  g_mutex_lock (&self->lock);
+  while (self->grids_pending > 0 && !g_cancellable_is_cancelled (background->cancellable))
+    g_cond_wait (&self->grids_idle, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
+static void training_free (Training *training);
+static void study_free (Study *study);
+
+static void
+background_free (Background *background)
+{
+  if (background->kind == BACKGROUND_TRAINING)
+    training_free ((Training *) background);
+  else
+    study_free ((Study *) background);
+}
+
+/* Joins a background thread that has finished or is about to. */
+static void
+join_background (CtEngine *self)
+{
+  Background *background = g_steal_pointer (&self->background);
+
+  g_thread_join (g_steal_pointer (&self->background_thread));
+  background_free (background);
+}
+
+/* Starts @background on its thread, or frees it and fails. */
+static gboolean
+start_background (CtEngine     *self,
+                  Background   *background,
+                  const char   *name,
+                  GThreadFunc   func,
+                  GError      **error)
+{
+  self->background_thread = g_thread_try_new (name, func, background, error);
+  if (self->background_thread == NULL)
+    {
+      background_free (background);
+      return FALSE;
+    }
+  self->background = background;
+  return TRUE;
+}
+
+static gboolean
+check_background_free (CtEngine  *self,
+                       GError   **error)
+{
+  if (self->shut_down)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
+      return FALSE;
+    }
+  if (self->background == NULL)
+    return TRUE;
+  if (self->background->kind == BACKGROUND_TRAINING)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                 "%s is still training; one training or robustness study runs at a time",
+                 ((Training *) self->background)->out_dir);
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                 "a robustness study of %s is still running; one training or robustness "
+                 "study runs at a time", ((Study *) self->background)->run_dir);
+  return FALSE;
+}
+
+/* ---- Training -------------------------------------------------------- */
 
 typedef struct {
   GWeakRef              *guard;
@@ -616,7 +740,7 @@ train_post_new (Training *training)
 {
   TrainPost *post = g_new0 (TrainPost, 1);
 
-  post->guard = g_atomic_rc_box_acquire (training->engine->guard);
+  post->guard = g_atomic_rc_box_acquire (training->base.engine->guard);
   post->status_func = training->status_func;
   post->done_func = training->done_func;
   post->user_data = training->user_data;
@@ -632,7 +756,9 @@ training_new (CtEngine              *self,
 {
   Training *training = g_new0 (Training, 1);
 
-  training->engine = self;
+  training->base.kind = BACKGROUND_TRAINING;
+  training->base.engine = self;
+  training->base.cancellable = g_cancellable_new ();
   training->options = *options;
   training->data = g_strdup (options->data);
   training->arch = g_strdup (options->arch);
@@ -642,11 +768,10 @@ training_new (CtEngine              *self,
   training->options.arch = training->arch;
   training->options.out_dir = training->out_dir;
   training->options.device = training->device;
-  training->cancellable = g_cancellable_new ();
   training->status_func = status_func;
   training->done_func = done_func;
   training->user_data = user_data;
-  training->last_batch_post = g_get_monotonic_time () - TRAIN_STATUS_INTERVAL_US;
+  training->last_batch_post = g_get_monotonic_time () - STATUS_INTERVAL_US;
   training->seconds_per_epoch = -1;
   return training;
 }
@@ -658,16 +783,8 @@ training_free (Training *training)
   g_free (training->arch);
   g_free (training->out_dir);
   g_free (training->device);
-  g_clear_object (&training->cancellable);
+  g_clear_object (&training->base.cancellable);
   g_free (training);
-}
-
-/* Joins a trainer that has finished or is about to. */
-static void
-join_trainer (CtEngine *self)
-{
-  g_thread_join (g_steal_pointer (&self->trainer));
-  g_clear_pointer (&self->training, training_free);
 }
 
 static gboolean
@@ -693,32 +810,11 @@ deliver_train_done_cb (gpointer data)
   if (self == NULL)
     return G_SOURCE_REMOVE;
 
-  /* Before the callback, so that it may start the next training. */
-  join_trainer (self);
+  /* Before the callback, so that it may start the next background job. */
+  join_background (self);
   if (post->done_func != NULL)
     post->done_func (self, post->error, post->user_data);
   return G_SOURCE_REMOVE;
-}
-
-static void
-wake_trainer (CtEngine *self)
-{
-  g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->grids_idle);
-  g_mutex_unlock (&self->lock);
-}
-
-/* The visible grid gets the cores: training pauses between batches while
- * grid jobs are queued or running. */
-static void
-wait_for_grids (Training *training)
-{
-  CtEngine *self = training->engine;
-
-  g_mutex_lock (&self->lock);
-  while (self->grids_pending > 0 && !g_cancellable_is_cancelled (training->cancellable))
-    g_cond_wait (&self->grids_idle, &self->lock);
-  g_mutex_unlock (&self->lock);
 }
 
 /* Fills @status from @report; the rates learnt from batch progress carry
@@ -783,7 +879,7 @@ post_status (Training                  *training,
 
   post->status = *status;
   post->message = g_strdup (message);
-  post_to_context (training->engine, deliver_train_status_cb, post,
+  post_to_context (training->base.engine, deliver_train_status_cb, post,
                    (GDestroyNotify) train_post_free);
 }
 
@@ -804,12 +900,12 @@ train_report_cb (const CtTrainReport *report,
 
   /* Batches come faster than anyone reads them. */
   now = g_get_monotonic_time ();
-  if (now - training->last_batch_post >= TRAIN_STATUS_INTERVAL_US)
+  if (now - training->last_batch_post >= STATUS_INTERVAL_US)
     {
       training->last_batch_post = now;
       post_status (training, &status, report->message);
     }
-  wait_for_grids (training);
+  wait_for_grids (&training->base);
 }
 
 static gpointer
@@ -818,10 +914,174 @@ trainer_main (gpointer data)
   Training *training = data;
   TrainPost *post = train_post_new (training);
 
-  ct_train_run (&training->options, train_report_cb, training, training->cancellable,
+  ct_train_run (&training->options, train_report_cb, training, training->base.cancellable,
                 &post->error);
-  post_to_context (training->engine, deliver_train_done_cb, post,
+  post_to_context (training->base.engine, deliver_train_done_cb, post,
                    (GDestroyNotify) train_post_free);
+  return NULL;
+}
+
+/* ---- Robustness studies ---------------------------------------------- */
+
+typedef struct {
+  GWeakRef                   *guard;
+  CtEngineRobustnessStatus    status;
+  char                       *perturbation;
+  CtRobustness               *result;    /* done posts */
+  GError                     *error;     /* done posts */
+  CtEngineRobustnessFunc      progress_func;
+  CtEngineRobustnessDoneFunc  done_func;
+  gpointer                    user_data;
+} StudyPost;
+
+static void
+study_post_free (StudyPost *post)
+{
+  guard_release (post->guard);
+  g_free (post->perturbation);
+  g_clear_pointer (&post->result, ct_robustness_free);
+  g_clear_error (&post->error);
+  g_free (post);
+}
+
+static StudyPost *
+study_post_new (Study *study)
+{
+  StudyPost *post = g_new0 (StudyPost, 1);
+
+  post->guard = g_atomic_rc_box_acquire (study->base.engine->guard);
+  post->progress_func = study->progress_func;
+  post->done_func = study->done_func;
+  post->user_data = study->user_data;
+  return post;
+}
+
+static Study *
+study_new (CtEngine                   *self,
+           const char                 *run_dir,
+           const CtRobustnessRequest  *request,
+           CtEngineRobustnessFunc      progress_func,
+           CtEngineRobustnessDoneFunc  done_func,
+           gpointer                    user_data)
+{
+  Study *study = g_new0 (Study, 1);
+
+  study->base.kind = BACKGROUND_ROBUSTNESS;
+  study->base.engine = self;
+  study->base.cancellable = g_cancellable_new ();
+  study->run_dir = g_strdup (run_dir);
+  /* CtPerturb holds no pointers; the arrays and the layer are copied. */
+  study->request = *request;
+  study->epochs = g_memdup2 (request->epochs, request->n_epochs * sizeof (int));
+  study->perturbations = g_memdup2 (request->perturbations,
+                                    request->n_perturbations * sizeof (CtPerturb));
+  study->layer = g_strdup (request->layer);
+  study->request.epochs = study->epochs;
+  study->request.perturbations = study->perturbations;
+  study->request.layer = study->layer;
+  study->progress_func = progress_func;
+  study->done_func = done_func;
+  study->user_data = user_data;
+  study->last_post = g_get_monotonic_time () - STATUS_INTERVAL_US;
+  return study;
+}
+
+static void
+study_free (Study *study)
+{
+  g_free (study->run_dir);
+  g_free (study->epochs);
+  g_free (study->perturbations);
+  g_free (study->layer);
+  g_clear_object (&study->base.cancellable);
+  g_free (study);
+}
+
+static gboolean
+deliver_study_status_cb (gpointer data)
+{
+  StudyPost *post = data;
+  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
+
+  if (self != NULL && post->progress_func != NULL)
+    {
+      post->status.perturbation = post->perturbation;
+      post->progress_func (self, &post->status, post->user_data);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+deliver_study_done_cb (gpointer data)
+{
+  StudyPost *post = data;
+  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+
+  /* Before the callback, so that it may start the next background job. */
+  join_background (self);
+  if (post->done_func != NULL)
+    post->done_func (self, g_steal_pointer (&post->result), post->error, post->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_study_status (Study                      *study,
+                   const CtRobustnessProgress *progress,
+                   gboolean                    paused)
+{
+  StudyPost *post = study_post_new (study);
+  CtEngineRobustnessStatus *status = &post->status;
+  double working = progress->seconds - study->paused_us / (double) G_USEC_PER_SEC;
+
+  status->step = progress->step;
+  status->n_steps = progress->n_steps;
+  status->fraction = (double) progress->step / progress->n_steps;
+  status->eta_seconds = MAX (working, 0.0) / progress->step * (progress->n_steps - progress->step);
+  status->epoch = progress->epoch;
+  status->paused = paused;
+  post->perturbation = g_strdup (progress->perturbation);
+  post_to_context (study->base.engine, deliver_study_status_cb, post,
+                   (GDestroyNotify) study_post_free);
+}
+
+static void
+study_progress_cb (const CtRobustnessProgress *progress,
+                   gpointer                    user_data)
+{
+  Study *study = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  /* Small batches come faster than anyone reads them; the last one and a
+   * pause are always told. */
+  if (now - study->last_post >= STATUS_INTERVAL_US || progress->step == progress->n_steps)
+    {
+      study->last_post = now;
+      post_study_status (study, progress, FALSE);
+    }
+
+  if (has_pending_grids (study->base.engine))
+    {
+      post_study_status (study, progress, TRUE);
+      wait_for_grids (&study->base);
+      study->paused_us += g_get_monotonic_time () - now;
+    }
+}
+
+static gpointer
+study_main (gpointer data)
+{
+  Study *study = data;
+  StudyPost *post = study_post_new (study);
+  g_autoptr(CtCamSession) session = ct_cam_session_new (study->run_dir, NULL, NULL, &post->error);
+
+  if (session != NULL)
+    post->result = ct_robustness_compute (session, &study->request, study_progress_cb, study,
+                                          study->base.cancellable, &post->error);
+  post_to_context (study->base.engine, deliver_study_done_cb, post,
+                   (GDestroyNotify) study_post_free);
   return NULL;
 }
 
@@ -892,9 +1152,9 @@ ct_engine_shutdown (CtEngine *self)
 
   if (self->grid_cancellable != NULL)
     g_cancellable_cancel (self->grid_cancellable);
-  if (self->training != NULL)
-    g_cancellable_cancel (self->training->cancellable);
-  wake_trainer (self);
+  if (self->background != NULL)
+    g_cancellable_cancel (self->background->cancellable);
+  wake_background (self);
 
   /* Queued tasks complete, cancelled; queued grids just go. */
   while ((job = g_async_queue_try_pop (self->jobs)) != NULL)
@@ -909,8 +1169,8 @@ ct_engine_shutdown (CtEngine *self)
   g_async_queue_push (self->jobs, job_new (JOB_STOP, NULL, NULL));
   g_thread_join (g_steal_pointer (&self->worker));
 
-  if (self->trainer != NULL)
-    join_trainer (self);
+  if (self->background != NULL)
+    join_background (self);
 }
 
 static void
@@ -1113,28 +1373,21 @@ ct_engine_train (CtEngine              *self,
   g_return_val_if_fail (options != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->shut_down)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
-      return FALSE;
-    }
-  if (self->training != NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                   "%s is still training; one training runs at a time",
-                   self->training->out_dir);
-      return FALSE;
-    }
-
+  if (!check_background_free (self, error))
+    return FALSE;
   training = training_new (self, options, status_func, done_func, user_data);
-  self->trainer = g_thread_try_new ("ct-train", trainer_main, training, error);
-  if (self->trainer == NULL)
-    {
-      training_free (training);
-      return FALSE;
-    }
-  self->training = training;
-  return TRUE;
+  return start_background (self, &training->base, "ct-train", trainer_main, error);
+}
+
+/* Cancels the background job if it is of @kind. */
+static void
+cancel_background (CtEngine       *self,
+                   BackgroundKind  kind)
+{
+  if (self->background == NULL || self->background->kind != kind)
+    return;
+  g_cancellable_cancel (self->background->cancellable);
+  wake_background (self);
 }
 
 void
@@ -1142,10 +1395,7 @@ ct_engine_cancel_training (CtEngine *self)
 {
   g_return_if_fail (CT_IS_ENGINE (self));
 
-  if (self->training == NULL)
-    return;
-  g_cancellable_cancel (self->training->cancellable);
-  wake_trainer (self);
+  cancel_background (self, BACKGROUND_TRAINING);
 }
 
 gboolean
@@ -1153,5 +1403,43 @@ ct_engine_is_training (CtEngine *self)
 {
   g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
 
-  return self->training != NULL;
+  return self->background != NULL && self->background->kind == BACKGROUND_TRAINING;
+}
+
+gboolean
+ct_engine_compute_robustness (CtEngine                   *self,
+                              const char                 *run_dir,
+                              const CtRobustnessRequest  *request,
+                              CtEngineRobustnessFunc      progress_func,
+                              CtEngineRobustnessDoneFunc  done_func,
+                              gpointer                    user_data,
+                              GError                    **error)
+{
+  Study *study;
+
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (run_dir != NULL, FALSE);
+  g_return_val_if_fail (request != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_background_free (self, error))
+    return FALSE;
+  study = study_new (self, run_dir, request, progress_func, done_func, user_data);
+  return start_background (self, &study->base, "ct-robustness", study_main, error);
+}
+
+void
+ct_engine_cancel_robustness (CtEngine *self)
+{
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  cancel_background (self, BACKGROUND_ROBUSTNESS);
+}
+
+gboolean
+ct_engine_is_computing_robustness (CtEngine *self)
+{
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+
+  return self->background != NULL && self->background->kind == BACKGROUND_ROBUSTNESS;
 }

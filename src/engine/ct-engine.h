@@ -5,6 +5,7 @@
 
 #include "ct-cam-job.h"
 #include "ct-grid.h"
+#include "ct-robustness-job.h"
 #include "ct-run.h"
 #include "ct-train.h"
 
@@ -17,9 +18,10 @@ G_BEGIN_DECLS
  *   queue of jobs: opening a run, Grad-CAM grids, the misclassified scan.
  *   A new grid request supersedes the older ones: queued ones are dropped
  *   and the running one is cancelled between checkpoints.
- * - Training runs on its own thread (one training at a time) and pauses
- *   between batches while a grid is being computed, so the visible grid
- *   wins the two cores.
+ * - One background job at a time, a training or a robustness study, runs
+ *   on a thread of its own (a study opens its own CtCamSession, so the grid
+ *   stays live) and pauses between steps while a grid is being computed,
+ *   so the visible grid wins the two cores.
  *
  * Every callback runs in the thread-default main context of the thread that
  * created the engine (the UI thread), never after ct_engine_shutdown() or
@@ -82,11 +84,33 @@ typedef void (*CtEngineTrainDoneFunc) (CtEngine     *engine,
                                        const GError *error,
                                        gpointer      user_data);
 
+/* A snapshot of a robustness study, delivered on the UI thread. */
+typedef struct {
+  guint       step;              /* Grad-CAM calls done, 1 … n_steps */
+  guint       n_steps;
+  double      fraction;          /* step / n_steps */
+  double      eta_seconds;       /* < 0 when unknown; pauses for grids do not count */
+  int         epoch;             /* of the call just done */
+  const char *perturbation;      /* its label, or "clean" */
+  gboolean    paused;            /* waiting, after @step, for grids to finish */
+} CtEngineRobustnessStatus;
+
+typedef void (*CtEngineRobustnessFunc) (CtEngine                       *engine,
+                                        const CtEngineRobustnessStatus *status,
+                                        gpointer                        user_data);
+
+/* @result: (transfer full) (nullable): the study, or NULL with @error;
+ * G_IO_ERROR_CANCELLED after ct_engine_cancel_robustness(). */
+typedef void (*CtEngineRobustnessDoneFunc) (CtEngine     *engine,
+                                            CtRobustness *result,
+                                            const GError *error,
+                                            gpointer      user_data);
+
 /* Returns: (transfer full): an engine whose callbacks run in the calling
  * thread's thread-default main context. */
 CtEngine  *ct_engine_new                  (void);
 
-/* Cancels every job, drops the queue and joins both threads.  Idempotent;
+/* Cancels every job, drops the queue and joins the threads.  Idempotent;
  * finalisation calls it too.  No callback runs afterwards. */
 void       ct_engine_shutdown             (CtEngine             *self);
 
@@ -155,7 +179,8 @@ GArray    *ct_engine_find_misclassified_finish (CtEngine        *self,
                                                 GError         **error);
 
 /* Starts training with @options (copied).  Fails at once with
- * G_IO_ERROR_BUSY while another training runs. */
+ * G_IO_ERROR_BUSY while another background job (a training or a
+ * robustness study) runs. */
 gboolean   ct_engine_train                (CtEngine             *self,
                                            const CtTrainOptions *options,
                                            CtEngineTrainFunc     status_func,
@@ -164,5 +189,21 @@ gboolean   ct_engine_train                (CtEngine             *self,
                                            GError              **error);
 void       ct_engine_cancel_training      (CtEngine             *self);
 gboolean   ct_engine_is_training          (CtEngine             *self);
+
+/* Starts a robustness study of @run_dir (ct_robustness_compute() over a
+ * CtCamSession of its own, on the run's dataset and the CPU) with
+ * @request (copied).  @progress_func is called at most ten times a second,
+ * after the last step, and whenever the study pauses for a grid.  Fails at
+ * once with G_IO_ERROR_BUSY while another background job runs. */
+gboolean   ct_engine_compute_robustness   (CtEngine                   *self,
+                                           const char                 *run_dir,
+                                           const CtRobustnessRequest  *request,
+                                           CtEngineRobustnessFunc      progress_func,
+                                           CtEngineRobustnessDoneFunc  done_func,
+                                           gpointer                    user_data,
+                                           GError                    **error);
+void       ct_engine_cancel_robustness    (CtEngine                   *self);
+/* TRUE from ct_engine_compute_robustness() until its done_func. */
+gboolean   ct_engine_is_computing_robustness (CtEngine *self);
 
 G_END_DECLS

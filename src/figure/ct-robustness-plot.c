@@ -184,37 +184,36 @@ set_axes (CtRobustnessChart  chart,
     }
 }
 
-void
-ct_robustness_chart_draw (cairo_t            *cr,
-                          double              width,
-                          double              height,
-                          const CtRobustness *result,
-                          CtRobustnessChart   chart)
+/* A chart's series and axes, with the storage they point into. */
+typedef struct {
+  GArray       *lines;
+  CtPlotSeries *series;     /* one per line, then the clean accuracy */
+  guint         n_series;
+  double       *values;
+  char         *title;
+  CtPlotAxes    axes;
+} Chart;
+
+static void
+chart_init (Chart              *self,
+            const CtRobustness *result,
+            CtRobustnessChart   chart)
 {
-  g_autoptr(GArray) lines = NULL;
-  g_autofree CtPlotSeries *series = NULL;
-  g_autofree double *values = NULL;
-  g_autofree char *title = NULL;
-  CtPlotAxes axes;
-  guint E, n_series = 0;
+  guint E = result->n_epochs;
 
-  g_return_if_fail (cr != NULL);
-  g_return_if_fail (result != NULL);
-  g_return_if_fail (chart < CT_ROBUSTNESS_N_CHARTS);
-
-  E = result->n_epochs;
-  lines = collect_lines (result);
-  series = g_new0 (CtPlotSeries, lines->len + 1);
+  self->lines = collect_lines (result);
+  self->series = g_new0 (CtPlotSeries, self->lines->len + 1);
+  self->n_series = 0;
   /* Per series: x, y, lo, hi. */
-  values = g_new (double, (gsize) (lines->len + 1) * 4 * E);
-  title = dup_title (result, chart);
-  set_axes (chart, title, &axes);
+  self->values = g_new (double, (gsize) (self->lines->len + 1) * 4 * E);
+  self->title = dup_title (result, chart);
+  set_axes (chart, self->title, &self->axes);
 
-  for (guint l = 0; l < lines->len; l++)
+  for (guint l = 0; l < self->lines->len; l++)
     {
-      const Line *line = &g_array_index (lines, Line, l);
-      CtPlotSeries *s = &series[n_series++];
-      double *x = values + (gsize) l * 4 * E;
+      const Line *line = &g_array_index (self->lines, Line, l);
+      CtPlotSeries *s = &self->series[self->n_series++];
+      double *x = self->values + (gsize) l * 4 * E;
       double *y = x + E, *lo = y + E, *hi = lo + E;
       gboolean band = line->members->len == 1 && chart != CT_ROBUSTNESS_CHART_ACCURACY;
 
@@ -258,8 +257,8 @@ ct_robustness_chart_draw (cairo_t            *cr,
 
   if (chart == CT_ROBUSTNESS_CHART_ACCURACY)
     {
-      CtPlotSeries *s = &series[n_series++];
-      double *x = values + (gsize) lines->len * 4 * E;
+      CtPlotSeries *s = &self->series[self->n_series++];
+      double *x = self->values + (gsize) self->lines->len * 4 * E;
       double *y = x + E;
 
       for (guint e = 0; e < E; e++)
@@ -269,8 +268,104 @@ ct_robustness_chart_draw (cairo_t            *cr,
         }
       *s = (CtPlotSeries) { .label = "clean", .x = x, .y = y, .n = E, .dashed = TRUE };
     }
+}
 
-  ct_plot_draw_lines (cr, width, height, &axes, series, n_series);
+static void
+chart_clear (Chart *self)
+{
+  g_clear_pointer (&self->lines, g_array_unref);
+  g_clear_pointer (&self->series, g_free);
+  g_clear_pointer (&self->values, g_free);
+  g_clear_pointer (&self->title, g_free);
+}
+
+void
+ct_robustness_chart_draw (cairo_t            *cr,
+                          double              width,
+                          double              height,
+                          const CtRobustness *result,
+                          CtRobustnessChart   chart)
+{
+  Chart data;
+
+  g_return_if_fail (cr != NULL);
+  g_return_if_fail (result != NULL);
+  g_return_if_fail (chart < CT_ROBUSTNESS_N_CHARTS);
+
+  chart_init (&data, result, chart);
+  ct_plot_draw_lines (cr, width, height, &data.axes, data.series, data.n_series);
+  chart_clear (&data);
+}
+
+GArray *
+ct_robustness_chart_dup_points (const CtRobustness *result,
+                                CtRobustnessChart   chart,
+                                double              width,
+                                double              height)
+{
+  GArray *points = g_array_new (FALSE, FALSE, sizeof (CtRobustnessPoint));
+  CtPlotArea area;
+  Chart data;
+
+  g_return_val_if_fail (result != NULL, points);
+  g_return_val_if_fail (chart < CT_ROBUSTNESS_N_CHARTS, points);
+
+  chart_init (&data, result, chart);
+  if (ct_plot_get_area (width, height, &data.axes, data.series, data.n_series, &area))
+    for (guint s = 0; s < data.n_series; s++)
+      {
+        const CtPlotSeries *series = &data.series[s];
+        /* The series after the lines is the clean accuracy. */
+        int perturbation = s < data.lines->len
+                           ? (int) g_array_index (g_array_index (data.lines, Line, s).members, guint, 0)
+                           : -1;
+
+        for (guint e = 0; e < series->n; e++)
+          {
+            CtRobustnessPoint point = { .epoch_index = e, .perturbation = perturbation };
+
+            if (!isfinite (series->x[e]) || !isfinite (series->y[e]))
+              continue;
+            ct_plot_area_to_user (&area, series->x[e], series->y[e], &point.x, &point.y);
+            g_array_append_val (points, point);
+          }
+      }
+  chart_clear (&data);
+  return points;
+}
+
+gboolean
+ct_robustness_chart_hit_test (const CtRobustness *result,
+                              CtRobustnessChart   chart,
+                              double              width,
+                              double              height,
+                              double              x,
+                              double              y,
+                              double              radius,
+                              CtRobustnessPoint  *out_point)
+{
+  g_autoptr(GArray) points = NULL;
+  double best = radius * radius;
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (result != NULL, FALSE);
+  g_return_val_if_fail (chart < CT_ROBUSTNESS_N_CHARTS, FALSE);
+
+  points = ct_robustness_chart_dup_points (result, chart, width, height);
+  for (guint i = 0; i < points->len; i++)
+    {
+      const CtRobustnessPoint *point = &g_array_index (points, CtRobustnessPoint, i);
+      double distance = (point->x - x) * (point->x - x) + (point->y - y) * (point->y - y);
+
+      if (distance <= best)
+        {
+          best = distance;
+          found = TRUE;
+          if (out_point != NULL)
+            *out_point = *point;
+        }
+    }
+  return found;
 }
 
 static gboolean

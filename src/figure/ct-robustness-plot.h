@@ -38,6 +38,36 @@ void        ct_robustness_chart_draw      (cairo_t            *cr,
                                            const CtRobustness *result,
                                            CtRobustnessChart   chart);
 
+/* A point of a chart, where ct_robustness_chart_draw() puts it. */
+typedef struct {
+  double x;              /* in user units of the chart */
+  double y;
+  guint  epoch_index;    /* into CtRobustness.epochs */
+  int    perturbation;   /* into CtRobustness.perturbations; −1: the clean accuracy */
+} CtRobustnessPoint;
+
+/* Every finite point of @chart drawn at @width × @height, line by line.  A
+ * line that averages a corruption's severities names its first severity's
+ * perturbation.
+ * Returns: (transfer full) (element-type CtRobustnessPoint): empty when the
+ * chart is too small to draw. */
+GArray     *ct_robustness_chart_dup_points (const CtRobustness *result,
+                                            CtRobustnessChart   chart,
+                                            double              width,
+                                            double              height);
+
+/* The point of @chart drawn at @width × @height nearest to (@x, @y), when
+ * it lies within @radius user units (a click on the chart).  @out_point:
+ * (out) (optional).  Returns: FALSE when no point is that close. */
+gboolean    ct_robustness_chart_hit_test  (const CtRobustness *result,
+                                           CtRobustnessChart   chart,
+                                           double              width,
+                                           double              height,
+                                           double              x,
+                                           double              y,
+                                           double              radius,
+                                           CtRobustnessPoint  *out_point);
+
 /* Writes @chart at its natural size times @scale as a PNG with the
  * study's provenance in text chunks, atomically.  Errors are
  * CT_FIGURE_ERROR or CT_PNG_ERROR. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "fuzz-common.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
 #include <glib/gstdio.h>
@@ -34,6 +35,14 @@ remove_private_dir (void)
   remove_tree (cache);
 }
 
+/* GLib ends a fatal message with G_BREAKPOINT (SIGTRAP), which libFuzzer
+ * does not catch; the abort it does catch saves the input that caused it. */
+static void
+trap_to_abort_cb (int signal_number)
+{
+  abort ();
+}
+
 void
 fuzz_init (void)
 {
@@ -41,6 +50,7 @@ fuzz_init (void)
   g_autofree char *cache = NULL;
 
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  signal (SIGTRAP, trap_to_abort_cb);
 
   private_dir = g_dir_make_tmp ("camtrail-fuzz-XXXXXX", &error);
   g_assert_no_error (error);

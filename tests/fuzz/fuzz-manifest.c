@@ -18,6 +18,13 @@ LLVMFuzzerInitialize (int    *argc,
   return 0;
 }
 
+static void
+assert_utf8 (const char *text)
+{
+  g_assert_nonnull (text);
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
@@ -35,9 +42,17 @@ LLVMFuzzerTestOneInput (const guint8 *data,
       return 0;
     }
 
+  /* Names end up in messages, figures and the window: UTF-8 throughout. */
   g_assert_cmpint (g_strv_length (manifest->classes), ==, manifest->n_classes);
+  for (int i = 0; i < manifest->n_classes; i++)
+    assert_utf8 (manifest->classes[i]);
   for (guint i = 0; i < manifest->n_layers; i++)
-    g_assert_nonnull (manifest->layers[i].name);
+    assert_utf8 (manifest->layers[i].name);
+  assert_utf8 (manifest->arch);
+  assert_utf8 (manifest->default_layer);
+  assert_utf8 (manifest->dataset);
+  assert_utf8 (manifest->dataset_path);
+  assert_utf8 (manifest->created);
 
   if (!ct_manifest_save (manifest, fuzz_dir (), &error))
     g_error ("a manifest the reader accepts cannot be saved: %s", error->message);
