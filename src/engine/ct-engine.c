@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _GNU_SOURCE
 #include "ct-engine.h"
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 /* Threads and who owns what:
  * - The engine's own thread (the UI thread) calls the API, owns the fields
@@ -590,6 +596,18 @@ run_task (CtEngine      *self,
     }
 }
 
+/* Torch work runs at a lower priority than the thread that owns the
+ * engine (the UI), so a busy engine cannot stall the main loop.  On Linux
+ * the nice value is per thread and the OpenMP workers a thread starts
+ * inherit it, so this is called before the thread's first torch call. */
+static void
+lower_thread_priority (void)
+{
+#ifdef __linux__
+  setpriority (PRIO_PROCESS, (id_t) gettid (), 5);
+#endif
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -597,6 +615,7 @@ worker_main (gpointer data)
   g_autoptr(CtCamSession) session = NULL;
   Job *job;
 
+  lower_thread_priority ();
   while ((job = g_async_queue_pop (self->jobs))->kind != JOB_STOP)
     {
       if (job->kind == JOB_GRID)
@@ -914,6 +933,7 @@ trainer_main (gpointer data)
   Training *training = data;
   TrainPost *post = train_post_new (training);
 
+  lower_thread_priority ();
   ct_train_run (&training->options, train_report_cb, training, training->base.cancellable,
                 &post->error);
   post_to_context (training->base.engine, deliver_train_done_cb, post,
@@ -1074,8 +1094,12 @@ static gpointer
 study_main (gpointer data)
 {
   Study *study = data;
-  StudyPost *post = study_post_new (study);
-  g_autoptr(CtCamSession) session = ct_cam_session_new (study->run_dir, NULL, NULL, &post->error);
+  StudyPost *post;
+  g_autoptr(CtCamSession) session = NULL;
+
+  lower_thread_priority ();
+  post = study_post_new (study);
+  session = ct_cam_session_new (study->run_dir, NULL, NULL, &post->error);
 
   if (session != NULL)
     post->result = ct_robustness_compute (session, &study->request, study_progress_cb, study,
