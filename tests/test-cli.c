@@ -330,7 +330,7 @@ test_malformed_dataset (void)
   gsize length;
 
   g_mkdir (bad, 0755);
-  ct_test_write_squares (bad, 64, 16, 2);
+  g_free (ct_test_write_squares (bad, 64, 16, 2));
   test_batch = g_build_filename (bad, "test_batch.bin", NULL);
   g_file_get_contents (test_batch, &contents, &length, &error);
   g_assert_no_error (error);
@@ -356,7 +356,7 @@ main (int    argc,
   data_dir = g_build_filename (tmpdir, "squares", NULL);
   run_dir = g_build_filename (tmpdir, "run", NULL);
   g_mkdir (data_dir, 0755);
-  ct_test_write_squares (data_dir, 256, 64, 1);
+  g_free (ct_test_write_squares (data_dir, 256, 64, 1));
 
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/help", test_help);

@@ -205,6 +205,7 @@ static void
 test_png_read_garbage (Fixture       *fixture,
                        gconstpointer  user_data)
 {
+  static const char nonsense[] = "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDRgarbagegarbage";
   g_autofree char *path = g_build_filename (fixture->dir, "garbage.png", NULL);
   g_autoptr(GError) error = NULL;
 
@@ -217,7 +218,7 @@ test_png_read_garbage (Fixture       *fixture,
   assert_read_fails (path);
 
   /* A valid signature and then nonsense goes through libpng's error path. */
-  g_file_set_contents (path, "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDRgarbagegarbage", 33, &error);
+  g_file_set_contents (path, nonsense, sizeof nonsense - 1, &error);
   g_assert_no_error (error);
   assert_read_fails (path);
 }

@@ -6,18 +6,16 @@
 G_DEFINE_QUARK (ct-torch-error-quark, ct_torch_error)
 
 gboolean
-ct_torch_check (CtTorchStatus   status,
-                char           *message,
-                GError        **error)
+ct_torch_check_message (CtTorchStatus   status,
+                        char          **message,
+                        GError        **error)
 {
-  if (status == CT_TORCH_OK)
-    {
-      free (message);
-      return TRUE;
-    }
+  char *text = *message;
 
-  g_set_error_literal (error, CT_TORCH_ERROR, status,
-                       message != NULL ? message : "libtorch call failed");
-  free (message);
-  return FALSE;
+  *message = NULL;
+  if (status != CT_TORCH_OK)
+    g_set_error_literal (error, CT_TORCH_ERROR, status,
+                         text != NULL ? text : "libtorch call failed");
+  free (text);
+  return status == CT_TORCH_OK;
 }
