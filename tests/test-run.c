@@ -101,6 +101,55 @@ test_manifest_round_trip (void)
   remove_dir (dir);
 }
 
+/* "precision" round-trips; a manifest written before it existed reads as
+ * fp32; any other value is refused with the member named. */
+static void
+test_manifest_precision (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "manifest.json", NULL);
+  g_autoptr(CtManifest) written = sample_manifest ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  char *member;
+
+  for (int mixed = 0; mixed <= 1; mixed++)
+    {
+      g_autoptr(CtManifest) read = NULL;
+
+      written->mixed_precision = mixed;
+      g_assert_true (ct_manifest_save (written, dir, &error));
+      g_assert_no_error (error);
+      read = ct_manifest_load (dir, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (read->mixed_precision, ==, mixed);
+    }
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  member = strstr (text, "\"precision\":\"bf16-mixed\"");
+  if (member == NULL)
+    member = strstr (text, "\"precision\" : \"bf16-mixed\"");
+  g_assert_nonnull (member);
+
+  /* An older manifest: the member renamed away is as if absent. */
+  memcpy (member + 1, "xrecision", 9);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  {
+    g_autoptr(CtManifest) read = ct_manifest_load (dir, &error);
+    g_assert_no_error (error);
+    g_assert_false (read->mixed_precision);
+  }
+
+  /* An unknown value. */
+  memcpy (member + 1, "precision", 9);
+  member = strstr (member, "bf16-mixed");
+  memcpy (member, "fp16-mixed", 10);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_null (ct_manifest_load (dir, &error));
+  g_assert_error (error, CT_RUN_ERROR, CT_RUN_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "\"precision\" is \"fp16-mixed\""));
+  remove_dir (dir);
+}
+
 static void
 test_manifest_errors (void)
 {
@@ -187,6 +236,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/run/manifest/round-trip", test_manifest_round_trip);
+  g_test_add_func ("/run/manifest/precision", test_manifest_precision);
   g_test_add_func ("/run/manifest/errors", test_manifest_errors);
   g_test_add_func ("/run/metrics/round-trip", test_metrics_round_trip);
   g_test_add_func ("/run/checkpoints/list", test_list_checkpoints);

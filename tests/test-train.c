@@ -276,6 +276,43 @@ test_learns (void)
   g_assert_cmpfloat (accuracy, >=, 0.8);
 }
 
+/* bfloat16 mixed precision learns as well, repeats itself bit for bit,
+ * computes something else than float32 (so autocast is really on), and
+ * keeps float32 weights. */
+static void
+test_mixed_precision (void)
+{
+  CtTrainConfig config = default_config ();
+  State *states[3] = { NULL };
+  double loss, accuracy = 0.0;
+
+  config.flip = false;
+  for (int run = 0; run < 3; run++)
+    {
+      g_autoptr (CtModel) model = new_model (1);
+      g_autoptr (CtTrainer) trainer = NULL;
+
+      config.mixed_precision = run < 2;
+      trainer = new_trainer (model, &config);
+      for (int epoch = 1; epoch <= config.epochs; epoch++)
+        run_epoch_ok (trainer, epoch);
+      states[run] = model_state (model);
+      if (run == 0)
+        g_assert_cmpint (ct_model_evaluate (model, test_data.images, test_data.labels, test_data.n,
+                                            mean, std, 100, NULL, &loss, &accuracy, NULL),
+                         ==, CT_TORCH_OK);
+    }
+  g_test_message ("bf16-mixed: test accuracy %.3f, loss %.3f", accuracy, loss);
+  g_assert_cmpfloat (accuracy, >=, 0.8);
+  g_assert_true (states_equal (states[0], states[1]));
+  g_assert_false (states_equal (states[0], states[2]));
+  for (size_t i = 0; i < states[0]->n; i++)
+    if (!g_str_has_suffix (states[0]->tensors[i].name, "num_batches_tracked"))
+      g_assert_cmpint (states[0]->tensors[i].dtype, ==, CT_TORCH_DTYPE_FLOAT32);
+  for (int run = 0; run < 3; run++)
+    state_free (states[run]);
+}
+
 /* The same seeds give bit-identical weights; another data seed does not. */
 static void
 test_deterministic (void)
@@ -583,6 +620,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/train/learns", test_learns);
   g_test_add_func ("/train/deterministic", test_deterministic);
+  g_test_add_func ("/train/mixed-precision", test_mixed_precision);
   g_test_add_func ("/train/deterministic-threads", test_deterministic_threads);
   g_test_add_func ("/train/resume", test_resume);
   g_test_add_func ("/train/optimizer-state-errors", test_optimizer_state_errors);

@@ -385,6 +385,8 @@ test_window_cell_dialog (void)
   g_autofree char *title = g_strdup_printf ("Image %u (%s) at epoch %d", grid->image_indices[1],
                                             grid->classes[grid->labels[1]], grid->epochs[2]);
   GListModel *toplevels;
+  GtkWindow *dialog = NULL;
+  gboolean found = FALSE;
 
   g_signal_emit_by_name (view, "cell-activated", 2u, 1u, 0u);
   wait_for (cell_dialog_shown, title);
@@ -396,9 +398,17 @@ test_window_cell_dialog (void)
       g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
 
       if (g_strcmp0 (gtk_window_get_title (toplevel), title) == 0)
-        gtk_window_destroy (toplevel);
+        {
+          dialog = toplevel;
+          g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+          gtk_window_destroy (toplevel);
+          found = TRUE;
+        }
     }
+  g_assert_true (found);
   activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3"));
+  /* Nothing keeps the closed dialog alive. */
+  g_assert_null (dialog);
 }
 
 static gboolean
@@ -619,6 +629,16 @@ test_window_close_while_training (void)
   gint64 start;
   const char *name;
 
+  /* LeakSanitizer cannot tell our widgets from GTK's process-lifetime
+   * caches (tests/meson.build), so the window's own objects are watched
+   * instead: all of them must be finalized once the window is closed. */
+  gpointer watched[] = {
+    ct_window_get_grid_view (window), ct_window_get_robustness_view (window),
+    ct_window_get_engine (window),
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (watched); i++)
+    g_object_add_weak_pointer (watched[i], &watched[i]);
+
   ct_test_tiny_options (&options, data_dir, train_dir, 50);
   ct_window_train (window, &options, FALSE);
   g_object_get (window, "training", &training, NULL);
@@ -633,6 +653,11 @@ test_window_close_while_training (void)
     g_main_context_iteration (NULL, FALSE);
   g_test_message ("closed in %.0f ms", (g_get_monotonic_time () - start) / 1000.0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 30 * G_USEC_PER_SEC);
+
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  for (gsize i = 0; i < G_N_ELEMENTS (watched); i++)
+    g_assert_null (watched[i]);
 
   /* Every checkpoint on disk is whole, and nothing half-written remains. */
   epochs = ct_run_list_checkpoints (train_dir, &error);

@@ -90,6 +90,7 @@ ct_cli_train (int    argc,
   g_autofree char *arch = NULL;
   g_autofree char *out = NULL;
   g_autofree char *device = NULL;
+  g_autofree char *precision = NULL;
   int epochs = -1, batch_size = -1, translate = -1, threads = 0, input_size = 0, width = 0;
   int train_limit = 0;
   double lr = NAN, warmup = NAN, momentum = NAN, weight_decay = NAN, smoothing = NAN;
@@ -97,6 +98,7 @@ ct_cli_train (int    argc,
   gboolean no_nesterov = FALSE, no_flip = FALSE, resume = FALSE, quiet = FALSE, demo = FALSE;
   g_autoptr(GError) error = NULL;
   CtTrainOptions options;
+  CtPrecision parsed_precision = CT_PRECISION_AUTO;
   Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
   int status = 0;
   const GOptionEntry entries[] = {
@@ -121,6 +123,7 @@ ct_cli_train (int    argc,
     { "width", 0, 0, G_OPTION_ARG_INT, &width, N_("camtrail_net first-stage width (default 64: 64/256/256)"), "N" },
     { "train-limit", 0, 0, G_OPTION_ARG_INT, &train_limit, N_("Train on the first N training images only"), "N" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
+    { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, N_("auto (default: bf16-mixed where the CPU computes bfloat16 natively, else fp32), fp32 or bf16-mixed"), N_("MODE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
     { NULL }
   };
@@ -148,6 +151,10 @@ ct_cli_train (int    argc,
     return ct_cli_usage_error ("train", "--label-smoothing must be in [0, 1)");
   if (translate < -1)
     return ct_cli_usage_error ("train", "--translate cannot be negative");
+  if (precision != NULL && !ct_precision_parse (precision, &parsed_precision))
+    return ct_cli_usage_error ("train", "--precision must be auto, fp32 or bf16-mixed");
+  if (precision != NULL && resume)
+    return ct_cli_usage_error ("train", "--precision cannot change a resumed run's");
 
   /* Resuming continues with the run's own architecture and dataset unless
    * told otherwise. */
@@ -200,6 +207,7 @@ ct_cli_train (int    argc,
   options.resume = resume;
   if (device != NULL)
     options.device = device;
+  options.precision = parsed_precision;
   term.quiet = quiet;
 
   if (!ct_train_run (&options, report_cb, &term, NULL, &error))

@@ -5,6 +5,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ct-json.h"
 #include "ct-npy.h"
 #include "ct-stats.h"
 
@@ -307,18 +308,6 @@ ct_grid_row_summary (CtGrid *self,
   ct_stats_mean_ci95 (max_drops, n, out_max_drop_mean, out_max_drop_ci95);
 }
 
-static void
-add_member_string (JsonBuilder *builder,
-                   const char  *name,
-                   const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
 /* The class name for @class_index, or NULL when the grid has no names or the
  * index is out of range. */
 static const char *
@@ -365,7 +354,7 @@ add_cell (CtGrid           *self,
   json_builder_add_int_value (builder, round);
   json_builder_set_member_name (builder, "predicted");
   json_builder_add_int_value (builder, cell->predicted);
-  add_member_string (builder, "predicted_class", class_name (self, cell->predicted));
+  ct_json_add_string (builder, "predicted_class", class_name (self, cell->predicted));
   json_builder_set_member_name (builder, "probability");
   json_builder_add_double_value (builder, cell->probability);
   json_builder_set_member_name (builder, "target");
@@ -421,10 +410,6 @@ ct_grid_write_json (CtGrid      *self,
                     GError     **error)
 {
   g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(JsonGenerator) generator = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
-  gsize length;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -433,29 +418,16 @@ ct_grid_write_json (CtGrid      *self,
   builder = json_builder_new ();
   json_builder_begin_object (builder);
 
-  add_member_string (builder, "run", self->run_name);
-  add_member_string (builder, "arch", self->arch);
-  add_member_string (builder, "dataset", self->dataset);
-  add_member_string (builder, "layer", self->layer);
-  add_member_string (builder, "method", self->method);
-  add_member_string (builder, "target", self->target_rule);
-  add_member_string (builder, "perturbation", self->perturbation);
+  ct_json_add_string (builder, "run", self->run_name);
+  ct_json_add_string (builder, "arch", self->arch);
+  ct_json_add_string (builder, "dataset", self->dataset);
+  ct_json_add_string (builder, "layer", self->layer);
+  ct_json_add_string (builder, "method", self->method);
+  ct_json_add_string (builder, "target", self->target_rule);
+  ct_json_add_string (builder, "perturbation", self->perturbation);
 
-  /* JSON-GLib only writes signed integers; a seed beyond them is kept
-   * exact as a decimal string rather than wrapped to a negative number. */
-  json_builder_set_member_name (builder, "seed");
-  if (self->seed <= G_MAXINT64)
-    {
-      json_builder_add_int_value (builder, (gint64) self->seed);
-    }
-  else
-    {
-      g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, self->seed);
-
-      json_builder_add_string_value (builder, seed);
-    }
-
-  add_member_string (builder, "scale", ct_cam_scale_to_string (self->scale));
+  ct_json_add_seed (builder, "seed", self->seed);
+  ct_json_add_string (builder, "scale", ct_cam_scale_to_string (self->scale));
 
   json_builder_set_member_name (builder, "classes");
   json_builder_begin_array (builder);
@@ -478,7 +450,7 @@ ct_grid_write_json (CtGrid      *self,
       json_builder_add_int_value (builder, self->image_indices[i]);
       json_builder_set_member_name (builder, "label");
       json_builder_add_int_value (builder, self->labels[i]);
-      add_member_string (builder, "class", class_name (self, self->labels[i]));
+      ct_json_add_string (builder, "class", class_name (self, self->labels[i]));
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -491,12 +463,5 @@ ct_grid_write_json (CtGrid      *self,
 
   json_builder_end_object (builder);
 
-  root = json_builder_get_root (builder);
-  generator = json_generator_new ();
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, &length);
-
-  return g_file_set_contents_full (path, text, length,
-                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+  return ct_json_write_file (builder, path, error);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "ct-json.h"
 
+#include <math.h>
+
 /* The offset of the first bracket nested deeper than @max_depth, or -1.
  * Brackets inside strings do not count; the parser judges the rest. */
 static gssize
@@ -61,4 +63,73 @@ ct_json_parser_load (JsonParser  *parser,
     }
 
   return json_parser_load_from_data (parser, data != NULL ? data : "", (gssize) length, error);
+}
+
+void
+ct_json_add_string (JsonBuilder *builder,
+                    const char  *name,
+                    const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+ct_json_add_int (JsonBuilder *builder,
+                 const char  *name,
+                 gint64       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+void
+ct_json_add_double (JsonBuilder *builder,
+                    const char  *name,
+                    double       value)
+{
+  json_builder_set_member_name (builder, name);
+  if (isfinite (value))
+    json_builder_add_double_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+ct_json_add_seed (JsonBuilder *builder,
+                  const char  *name,
+                  guint64      seed)
+{
+  if (seed <= G_MAXINT64)
+    {
+      ct_json_add_int (builder, name, (gint64) seed);
+    }
+  else
+    {
+      g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT, seed);
+
+      ct_json_add_string (builder, name, text);
+    }
+}
+
+gboolean
+ct_json_write_file (JsonBuilder  *builder,
+                    const char   *path,
+                    GError      **error)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+  gsize length;
+
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  text = json_generator_to_data (generator, &length);
+
+  return g_file_set_contents_full (path, text, length,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ct-json.h"
 #include "ct-stats.h"
 
 /* The per-sample values a row collects, in this order. */
@@ -557,48 +558,15 @@ ct_robustness_write_csv (const CtRobustness  *self,
 }
 
 static void
-add_string (JsonBuilder *builder,
-            const char  *name,
-            const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static void
-add_int (JsonBuilder *builder,
-         const char  *name,
-         gint64       value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
-}
-
-static void
-add_double (JsonBuilder *builder,
-            const char  *name,
-            double       value)
-{
-  json_builder_set_member_name (builder, name);
-  if (isfinite (value))
-    json_builder_add_double_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static void
 add_stat (JsonBuilder            *builder,
           const char             *name,
           const CtRobustnessStat *stat)
 {
   json_builder_set_member_name (builder, name);
   json_builder_begin_object (builder);
-  add_double (builder, "mean", stat->mean);
-  add_double (builder, "ci95", stat->ci95);
-  add_int (builder, "n", stat->n);
+  ct_json_add_double (builder, "mean", stat->mean);
+  ct_json_add_double (builder, "ci95", stat->ci95);
+  ct_json_add_int (builder, "n", stat->n);
   json_builder_end_object (builder);
 }
 
@@ -614,12 +582,12 @@ add_perturbations (const CtRobustness *self,
       g_autofree char *description = ct_perturb_describe (&self->perturbations[p]);
 
       json_builder_begin_object (builder);
-      add_string (builder, "label", self->labels[p]);
-      add_string (builder, "description", description);
+      ct_json_add_string (builder, "label", self->labels[p]);
+      ct_json_add_string (builder, "description", description);
       if (corruption->kind != CT_CORRUPTION_NONE)
         {
-          add_string (builder, "corruption", ct_corruption_kind_to_string (corruption->kind));
-          add_int (builder, "severity", corruption->severity);
+          ct_json_add_string (builder, "corruption", ct_corruption_kind_to_string (corruption->kind));
+          ct_json_add_int (builder, "severity", corruption->severity);
         }
       json_builder_end_object (builder);
     }
@@ -637,19 +605,19 @@ add_rows (const CtRobustness *self,
       const CtRobustnessRow *row = &self->rows[r];
 
       json_builder_begin_object (builder);
-      add_int (builder, "epoch", row->epoch);
-      add_string (builder, "perturbation", self->labels[row->perturbation]);
-      add_int (builder, "samples", row->n_samples);
-      add_double (builder, "clean_accuracy", row->clean_accuracy);
-      add_double (builder, "accuracy", row->accuracy);
-      add_double (builder, "accuracy_drop", row->accuracy_drop);
+      ct_json_add_int (builder, "epoch", row->epoch);
+      ct_json_add_string (builder, "perturbation", self->labels[row->perturbation]);
+      ct_json_add_int (builder, "samples", row->n_samples);
+      ct_json_add_double (builder, "clean_accuracy", row->clean_accuracy);
+      ct_json_add_double (builder, "accuracy", row->accuracy);
+      ct_json_add_double (builder, "accuracy_drop", row->accuracy_drop);
       add_stat (builder, "confidence_drop", &row->confidence_drop);
       add_stat (builder, "max_prob_drop", &row->max_prob_drop);
       add_stat (builder, "pearson", &row->pearson);
       add_stat (builder, "spearman", &row->spearman);
       add_stat (builder, "top20_iou", &row->top_iou);
-      add_double (builder, "ce", row->ce);
-      add_double (builder, "relative_ce", row->relative_ce);
+      ct_json_add_double (builder, "ce", row->ce);
+      ct_json_add_double (builder, "relative_ce", row->relative_ce);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -661,10 +629,6 @@ ct_robustness_write_json (const CtRobustness  *self,
                           GError             **error)
 {
   g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(JsonGenerator) generator = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
-  gsize length;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -672,27 +636,17 @@ ct_robustness_write_json (const CtRobustness  *self,
 
   builder = json_builder_new ();
   json_builder_begin_object (builder);
-  add_string (builder, "run", self->run_name);
-  add_string (builder, "arch", self->arch);
-  add_string (builder, "dataset", self->dataset);
-  add_string (builder, "layer", self->layer);
-  add_string (builder, "method", "grad-cam");
-  add_string (builder, "target", self->target_rule);
+  ct_json_add_string (builder, "run", self->run_name);
+  ct_json_add_string (builder, "arch", self->arch);
+  ct_json_add_string (builder, "dataset", self->dataset);
+  ct_json_add_string (builder, "layer", self->layer);
+  ct_json_add_string (builder, "method", "grad-cam");
+  ct_json_add_string (builder, "target", self->target_rule);
 
-  /* JSON-GLib only writes signed integers: a seed beyond them stays exact
-   * as a decimal string, as ct_grid_write_json() does. */
-  if (self->seed <= G_MAXINT64)
-    add_int (builder, "seed", (gint64) self->seed);
-  else
-    {
-      g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, self->seed);
-
-      add_string (builder, "seed", seed);
-    }
-
-  add_int (builder, "rounds", self->n_rounds);
-  add_double (builder, "top_fraction", CT_ROBUSTNESS_TOP_FRACTION);
-  add_int (builder, "baseline_epoch", self->baseline_epoch);
+  ct_json_add_seed (builder, "seed", self->seed);
+  ct_json_add_int (builder, "rounds", self->n_rounds);
+  ct_json_add_double (builder, "top_fraction", CT_ROBUSTNESS_TOP_FRACTION);
+  ct_json_add_int (builder, "baseline_epoch", self->baseline_epoch);
   json_builder_set_member_name (builder, "images");
   json_builder_begin_array (builder);
   for (guint i = 0; i < self->n_images; i++)
@@ -706,10 +660,10 @@ ct_robustness_write_json (const CtRobustness  *self,
   for (guint e = 0; e < self->n_epochs; e++)
     {
       json_builder_begin_object (builder);
-      add_int (builder, "epoch", self->epochs[e].epoch);
-      add_double (builder, "clean_accuracy", self->epochs[e].clean_accuracy);
-      add_double (builder, "mce", self->epochs[e].mce);
-      add_double (builder, "relative_mce", self->epochs[e].relative_mce);
+      ct_json_add_int (builder, "epoch", self->epochs[e].epoch);
+      ct_json_add_double (builder, "clean_accuracy", self->epochs[e].clean_accuracy);
+      ct_json_add_double (builder, "mce", self->epochs[e].mce);
+      ct_json_add_double (builder, "relative_mce", self->epochs[e].relative_mce);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -717,12 +671,5 @@ ct_robustness_write_json (const CtRobustness  *self,
   add_rows (self, builder);
   json_builder_end_object (builder);
 
-  root = json_builder_get_root (builder);
-  generator = json_generator_new ();
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, &length);
-
-  return g_file_set_contents_full (path, text, length,
-                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+  return ct_json_write_file (builder, path, error);
 }

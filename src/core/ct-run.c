@@ -60,9 +60,6 @@ ct_manifest_save (const CtManifest *self,
                   GError          **error)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
   g_autofree char *path = g_build_filename (run_dir, MANIFEST_NAME, NULL);
 
   json_builder_begin_object (builder);
@@ -146,6 +143,8 @@ ct_manifest_save (const CtManifest *self,
     g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, self->seed);
     json_builder_add_string_value (builder, seed);
   }
+  json_builder_set_member_name (builder, "precision");
+  json_builder_add_string_value (builder, self->mixed_precision ? "bf16-mixed" : "fp32");
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "versions");
@@ -160,15 +159,7 @@ ct_manifest_save (const CtManifest *self,
   json_builder_add_string_value (builder, self->created);
   json_builder_end_object (builder);
 
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_indent (generator, 2);
-  text = json_generator_to_data (generator, NULL);
-
-  return g_file_set_contents_full (path, text, -1,
-                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644,
-                                   error);
+  return ct_json_write_file (builder, path, error);
 }
 
 /* Readers that turn a missing, mistyped or out-of-range member into one
@@ -446,6 +437,25 @@ read_seed (Reader     *reader,
   return value;
 }
 
+/* "precision": "fp32" or "bf16-mixed"; runs written before the member
+ * existed trained in float32. */
+static gboolean
+read_precision (Reader     *reader,
+                JsonObject *object)
+{
+  g_autofree char *precision = NULL;
+
+  if (reader->failed || object == NULL || !json_object_has_member (object, "precision"))
+    return FALSE;
+  precision = read_string (reader, object, "precision");
+  if (precision == NULL)
+    return FALSE;
+  if (strcmp (precision, "bf16-mixed") != 0 && strcmp (precision, "fp32") != 0)
+    reader_fail (reader, "\"precision\" is \"%s\", expected \"fp32\" or \"bf16-mixed\"",
+                 precision);
+  return strcmp (precision, "bf16-mixed") == 0;
+}
+
 /* Reads the whole file and parses it, refusing what would crash json-glib. */
 static JsonParser *
 parse_file (const char  *path,
@@ -551,6 +561,7 @@ ct_manifest_load (const char  *run_dir,
   self->flip = read_boolean (&reader, training, "flip");
   self->translate = read_int (&reader, training, "translate", 0, MAX_SIDE);
   self->seed = read_seed (&reader, training, "seed");
+  self->mixed_precision = read_precision (&reader, training);
 
   self->camtrail_version = read_string (&reader, versions, "camtrail");
   self->torch_version = read_string (&reader, versions, "libtorch");

@@ -54,6 +54,7 @@ typedef struct {
   gboolean    flip;
   int         translate;
   guint64     seed;
+  gboolean    mixed_precision;  /* "precision": "bf16-mixed" (TRUE) or "fp32" */
   /* CAM target layers and the default one. */
   CtRunLayer *layers;
   guint       n_layers;

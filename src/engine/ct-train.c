@@ -56,6 +56,25 @@ ct_train_options_init (CtTrainOptions *options,
     }
 }
 
+gboolean
+ct_precision_parse (const char  *text,
+                    CtPrecision *out)
+{
+  static const struct { const char *name; CtPrecision value; } names[] = {
+    { "auto", CT_PRECISION_AUTO },
+    { "fp32", CT_PRECISION_FP32 },
+    { "bf16-mixed", CT_PRECISION_BF16_MIXED },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_strcmp0 (text, names[i].name) == 0)
+      {
+        *out = names[i].value;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 void
 ct_train_options_init_demo (CtTrainOptions *options,
                             const char     *out_dir)
@@ -161,6 +180,10 @@ manifest_from_options (const CtTrainOptions *options,
   manifest->flip = options->flip;
   manifest->translate = options->translate;
   manifest->seed = options->seed;
+  manifest->mixed_precision =
+    options->precision == CT_PRECISION_BF16_MIXED ||
+    (options->precision == CT_PRECISION_AUTO &&
+     ct_torch_has_native_bf16 (options->device != NULL ? options->device : "cpu"));
   manifest->layers = g_new0 (CtRunLayer, n_layers);
   manifest->n_layers = n_layers;
   for (size_t i = 0; i < n_layers; i++)
@@ -199,6 +222,7 @@ train_config_from_manifest (const CtManifest *manifest,
   config->flip = manifest->flip;
   config->translate = manifest->translate;
   config->seed = manifest->seed;
+  config->mixed_precision = manifest->mixed_precision;
 }
 
 static GHashTable *

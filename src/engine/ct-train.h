@@ -12,6 +12,12 @@ G_BEGIN_DECLS
  * become a checkpoint, written atomically, with a metrics line each.  A
  * killed training resumes from its last checkpoint with --resume. */
 
+typedef enum {
+  CT_PRECISION_AUTO,            /* bf16-mixed where the CPU computes bfloat16 natively, else fp32 */
+  CT_PRECISION_FP32,
+  CT_PRECISION_BF16_MIXED,      /* bfloat16 autocast for forward and loss, float32 weights */
+} CtPrecision;
+
 typedef struct {
   const char *data;             /* dataset directory or alias ("fashion-mnist") */
   const char *arch;
@@ -33,6 +39,7 @@ typedef struct {
   guint       train_limit;      /* train on the first N images only (0 = all) */
   gboolean    resume;
   const char *device;           /* "cpu" (default) or "cuda" */
+  CtPrecision precision;        /* a resumed run keeps its manifest's */
 } CtTrainOptions;
 
 typedef enum {
@@ -63,6 +70,10 @@ void     ct_train_options_init (CtTrainOptions        *options,
  * Fashion-MNIST images (Debian's dataset-fashion-mnist), into @out_dir. */
 void     ct_train_options_init_demo (CtTrainOptions   *options,
                                      const char       *out_dir);
+
+/* Parses "auto", "fp32" or "bf16-mixed". */
+gboolean ct_precision_parse     (const char            *text,
+                                 CtPrecision           *out);
 
 /* Runs the whole training.  @report (nullable) is called on this thread.
  * Cancelling stops between batches; the run then ends at its last complete

@@ -66,6 +66,11 @@ const char   *ct_torch_version          (void);
 CtTorchStatus ct_torch_set_threads      (int              n,
                                          char           **error);
 bool          ct_torch_cuda_available   (void);
+/* Whether @device ("cpu" or "cuda[:N]") computes bfloat16 natively: on the
+ * CPU, the AVX512-BF16 or AMX-BF16 instructions (elsewhere libtorch emulates
+ * bfloat16, slower than float32); CUDA devices answer false, for want of a
+ * check that does not start a CUDA context. */
+bool          ct_torch_has_native_bf16  (const char      *device);
 /* Borrowed, static: NULL-terminated list of the architecture names. */
 const char *const *ct_torch_list_archs  (void);
 
@@ -187,6 +192,7 @@ typedef struct {
   bool     flip;              /* random horizontal flip */
   int      translate;         /* random translation of up to ± pixels, zero padded (random crop) */
   uint64_t seed;              /* shuffling and augmentation of epoch e use (seed, e) */
+  bool     mixed_precision;   /* bfloat16 autocast for forward and loss; weights stay float32 */
 } CtTrainConfig;
 
 typedef struct {
