@@ -47,6 +47,7 @@ rebuild_figure (CtGridView *self)
 {
   g_autoptr(GPtrArray) parts = g_ptr_array_new ();
   const CtGrid *reference = NULL;
+  int old_width = 0, old_height = 0, width = 0, height = 0;
 
   g_array_set_size (self->figure_fresh, 0);
   for (guint i = 0; i < self->rows->len; i++)
@@ -71,11 +72,22 @@ rebuild_figure (CtGridView *self)
         }
     }
 
+  if (self->figure != NULL)
+    ct_figure_get_size (self->figure, &self->style, &old_width, &old_height);
   g_clear_pointer (&self->figure, ct_grid_free);
   if (parts->len > 0)
-    self->figure = ct_grid_concat ((const CtGrid *const *) parts->pdata, parts->len);
+    {
+      self->figure = ct_grid_concat ((const CtGrid *const *) parts->pdata, parts->len);
+      ct_figure_get_size (self->figure, &self->style, &width, &height);
+    }
 
-  gtk_widget_queue_resize (GTK_WIDGET (self));
+  /* A row replacing a row of the same size only needs painting: a resize
+   * would lay out the whole window (every label of the controls) again for
+   * each row the engine sends. */
+  if (width == old_width && height == old_height)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+  else
+    gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
 void
