@@ -123,7 +123,7 @@ ct_cli_train (int    argc,
     { "width", 0, 0, G_OPTION_ARG_INT, &width, N_("camtrail_net first-stage width (default 64: 64/256/256)"), "N" },
     { "train-limit", 0, 0, G_OPTION_ARG_INT, &train_limit, N_("Train on the first N training images only"), "N" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
-    { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, N_("auto (default: bf16-mixed where the CPU computes bfloat16 natively, else fp32), fp32 or bf16-mixed"), N_("MODE") },
+    { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, N_("auto (default: bf16-mixed where the CPU computes bfloat16 natively, except for efficientnet_b0; else fp32), fp32 or bf16-mixed"), N_("MODE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
     { NULL }
   };

@@ -13,7 +13,8 @@ G_BEGIN_DECLS
  * killed training resumes from its last checkpoint with --resume. */
 
 typedef enum {
-  CT_PRECISION_AUTO,            /* bf16-mixed where the CPU computes bfloat16 natively, else fp32 */
+  CT_PRECISION_AUTO,            /* bf16-mixed where the CPU computes bfloat16 natively and it
+                                 * speeds the architecture up (not efficientnet_b0), else fp32 */
   CT_PRECISION_FP32,
   CT_PRECISION_BF16_MIXED,      /* bfloat16 autocast for forward and loss, float32 weights */
 } CtPrecision;
