@@ -11,13 +11,6 @@
 #include <torch/version.h>
 
 #include <algorithm>
-#include <climits>
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -34,6 +27,14 @@
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#include <climits>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -215,12 +216,17 @@ private:
 // scope on @device: convolutions and matrix products run in bfloat16, the
 // ops autocast keeps in float32 stay there, weights and their updates stay
 // float32.  Autocast state is per thread, so other threads are unaffected.
+// libtorch 2.4 replaced the per-device-type functions with ones that take
+// the device type; the older ones serve 1.x up to 2.3.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define CT_AUTOCAST_BY_DEVICE_TYPE 1
+#endif
 class MixedPrecision {
 public:
   MixedPrecision(bool enable, const torch::Device &device) : on_(enable), cuda_(device.is_cuda()) {
     if (!on_)
       return;
-#if TORCH_VERSION_MAJOR >= 2
+#ifdef CT_AUTOCAST_BY_DEVICE_TYPE
     c10::DeviceType type = cuda_ ? c10::DeviceType::CUDA : c10::DeviceType::CPU;
     was_enabled_ = at::autocast::is_autocast_enabled(type);
     was_dtype_ = at::autocast::get_autocast_dtype(type);
@@ -244,7 +250,7 @@ public:
       return;
     if (at::autocast::decrement_nesting() == 0)
       at::autocast::clear_cache();
-#if TORCH_VERSION_MAJOR >= 2
+#ifdef CT_AUTOCAST_BY_DEVICE_TYPE
     c10::DeviceType type = cuda_ ? c10::DeviceType::CUDA : c10::DeviceType::CPU;
     at::autocast::set_autocast_enabled(type, was_enabled_);
     at::autocast::set_autocast_dtype(type, was_dtype_);
@@ -292,9 +298,13 @@ public:
 #if defined(__GLIBC__)
     std::lock_guard<std::mutex> lock(mutex());
     if (--depth() == 0) {
-      // glibc's defaults (the trim threshold's is 128 KiB).
+      // Setting any of these turns glibc's dynamic mmap threshold off for
+      // good, so it is fixed where the dynamic one grows to (32 MiB, and
+      // twice that for trimming) rather than left at its starting 128 KiB,
+      // which would map every Grad-CAM batch's activations afresh.
       mallopt(M_MMAP_MAX, 65536);
-      mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+      mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+      mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
       malloc_trim(0);
     }
 #endif
