@@ -573,20 +573,6 @@ ct_manifest_load (const char  *run_dir,
   return g_steal_pointer (&self);
 }
 
-/* NaN (no value, as for epoch 0's training loss) and infinities are written
- * as null: JSON has no literal for them, and the file must stay readable. */
-static void
-add_metric (JsonBuilder *builder,
-            const char  *name,
-            double       value)
-{
-  json_builder_set_member_name (builder, name);
-  if (!isfinite (value))
-    json_builder_add_null_value (builder);
-  else
-    json_builder_add_double_value (builder, value);
-}
-
 /* A metric is a number or null (NaN); a missing one is NaN too, so older
  * files without images_per_second still load. */
 static gboolean
@@ -722,14 +708,15 @@ ct_metrics_save (const char  *run_dir,
       g_autofree char *line = NULL;
 
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "epoch");
-      json_builder_add_int_value (builder, m->epoch);
-      add_metric (builder, "train_loss", m->train_loss);
-      add_metric (builder, "train_accuracy", m->train_accuracy);
-      add_metric (builder, "test_loss", m->test_loss);
-      add_metric (builder, "test_accuracy", m->test_accuracy);
-      add_metric (builder, "seconds", m->seconds);
-      add_metric (builder, "images_per_second", m->images_per_second);
+      ct_json_add_int (builder, "epoch", m->epoch);
+      /* NaN (no value, as for epoch 0's training loss) and infinities are
+       * written as null: JSON has no literal for them. */
+      ct_json_add_double (builder, "train_loss", m->train_loss);
+      ct_json_add_double (builder, "train_accuracy", m->train_accuracy);
+      ct_json_add_double (builder, "test_loss", m->test_loss);
+      ct_json_add_double (builder, "test_accuracy", m->test_accuracy);
+      ct_json_add_double (builder, "seconds", m->seconds);
+      ct_json_add_double (builder, "images_per_second", m->images_per_second);
       json_builder_end_object (builder);
 
       root = json_builder_get_root (builder);
