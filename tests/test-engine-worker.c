@@ -12,8 +12,10 @@
 #include "ct-train.h"
 
 /* CtEngine as the window sees it, on a tiny learnable run: callbacks arrive
- * in the test's main context, in order, once, and only for the newest grid
- * request, and grids equal a synchronous CtCamSession's bit for bit. */
+ * in the test's main context, once, and only for the newest grid
+ * request, and grids equal a synchronous CtCamSession's: bit for bit but
+ * for the float rounding of another thread count (the engine shares a
+ * grid's rows among threads of one core each). */
 
 static char *tmpdir;
 static char *data_dir;
@@ -166,7 +168,23 @@ wait_for_done (GridRecord *record)
   g_assert_cmpuint (record->n_done, ==, 1);
 }
 
-/* @rows holds rows @first_row… of @expected, bit for bit. */
+/* Largest difference a thread count makes: torch sums in another order
+ * (6e-8 on this test's heatmaps, one thread against two; issue 3's bar
+ * against PyTorch is 1e-4). */
+#define THREADS_TOLERANCE 1e-5
+
+static void
+assert_floats_close (const float *a,
+                     const float *b,
+                     gsize        n)
+{
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat_with_epsilon (a[i], b[i], THREADS_TOLERANCE);
+}
+
+/* @rows holds rows @first_row… of @expected: the same images, predictions
+ * and targets, and the same probabilities and heatmaps up to
+ * THREADS_TOLERANCE. */
 static void
 assert_rows_equal (CtGrid *rows,
                    guint   first_row,
@@ -198,11 +216,31 @@ assert_rows_equal (CtGrid *rows,
             g_assert_cmpint (a->predicted, ==, b->predicted);
             g_assert_cmpint (a->target, ==, b->target);
             g_assert_cmpint (a->clean_predicted, ==, b->clean_predicted);
-            g_assert_cmpfloat (a->confidence_drop, ==, b->confidence_drop);
-            g_assert_cmpmem (a->probabilities, expected->n_classes * sizeof (float),
-                             b->probabilities, expected->n_classes * sizeof (float));
-            g_assert_cmpmem (a->heatmap, map * sizeof (float), b->heatmap, map * sizeof (float));
+            g_assert_cmpfloat_with_epsilon (a->confidence_drop, b->confidence_drop,
+                                            THREADS_TOLERANCE);
+            assert_floats_close (a->probabilities, b->probabilities, expected->n_classes);
+            assert_floats_close (a->heatmap, b->heatmap, map);
           }
+    }
+}
+
+/* @record has each row of @expected once, one row per callback, in the
+ * order the worker and its helpers finished them. */
+static void
+assert_record_rows (const GridRecord *record,
+                    CtGrid           *expected)
+{
+  g_assert_cmpuint (record->rows->len, ==, expected->n_rows);
+  for (guint i = 0; i < record->rows->len; i++)
+    {
+      CtGrid *rows = g_ptr_array_index (record->rows, i);
+      guint first_row = g_array_index (record->first_rows, guint, i);
+
+      g_assert_cmpuint (first_row, <, expected->n_rows);
+      for (guint j = 0; j < i; j++)
+        g_assert_cmpuint (g_array_index (record->first_rows, guint, j), !=, first_row);
+      g_assert_cmpuint (rows->n_rows, ==, 1);
+      assert_rows_equal (rows, first_row, expected);
     }
 }
 
@@ -306,18 +344,11 @@ test_grid_rows (void)
   g_assert_no_error (record.error);
   g_assert_cmpuint (record.done_generation, ==, generation);
 
-  /* One callback per checkpoint, in order. */
+  /* One callback per checkpoint. */
   expected = compute_directly (&request);
-  g_assert_cmpuint (record.rows->len, ==, G_N_ELEMENTS (epochs));
+  assert_record_rows (&record, expected);
   for (guint i = 0; i < record.rows->len; i++)
-    {
-      CtGrid *rows = g_ptr_array_index (record.rows, i);
-
-      g_assert_cmpuint (g_array_index (record.first_rows, guint, i), ==, i);
-      g_assert_cmpuint (g_array_index (record.generations, guint64, i), ==, generation);
-      g_assert_cmpuint (rows->n_rows, ==, 1);
-      assert_rows_equal (rows, i, expected);
-    }
+    g_assert_cmpuint (g_array_index (record.generations, guint64, i), ==, generation);
   grid_record_clear (&record);
 }
 
@@ -383,11 +414,7 @@ test_grid_supersede (void)
   request.images = newest_images;
   request.layer = info->manifest->layers[0].name;
   expected = compute_directly (&request);
-  for (guint i = 0; i < record.rows->len; i++)
-    {
-      g_assert_cmpuint (g_array_index (record.first_rows, guint, i), ==, i);
-      assert_rows_equal (g_ptr_array_index (record.rows, i), i, expected);
-    }
+  assert_record_rows (&record, expected);
   grid_record_clear (&record);
 }
 

@@ -140,6 +140,36 @@ test_library (void)
   g_assert_cmpint (ct_torch_set_threads (1, NULL), ==, CT_TORCH_OK);
 }
 
+static gpointer
+thread_threads_main (gpointer data)
+{
+  gboolean *set = data;
+
+  /* A new thread starts from the process-wide count… */
+  g_assert_cmpint (ct_torch_get_threads (), ==, 3);
+  *set = ct_torch_set_thread_threads (1);
+  if (*set)
+    g_assert_cmpint (ct_torch_get_threads (), ==, 1);
+  return NULL;
+}
+
+/* …and ct_torch_set_thread_threads() changes the calling thread's only,
+ * which the engine relies on to give each grid row one core. */
+static void
+test_thread_threads (void)
+{
+  gboolean set = FALSE;
+
+  g_assert_cmpint (ct_torch_set_threads (3, NULL), ==, CT_TORCH_OK);
+  g_assert_cmpint (ct_torch_get_threads (), ==, 3);
+  g_thread_join (g_thread_new ("thread-threads", thread_threads_main, &set));
+  g_assert_cmpint (ct_torch_get_threads (), ==, 3);
+  g_assert_cmpint (ct_torch_set_threads (1, NULL), ==, CT_TORCH_OK);
+  if (!set)
+    g_test_skip ("this libtorch has no per-thread OpenMP team size the shim can set: "
+                 "the engine computes grid rows one after the other");
+}
+
 typedef struct {
   const char   *name;
   CtTorchDtype  dtype;
@@ -748,6 +778,7 @@ main (int argc, char **argv)
   ct_torch_set_threads (1, NULL);
 
   g_test_add_func ("/torch/library", test_library);
+  g_test_add_func ("/torch/thread-threads", test_thread_threads);
   g_test_add_func ("/torch/archs", test_archs);
   g_test_add_func ("/torch/resnet-count", test_resnet_count);
   g_test_add_func ("/torch/layers", test_layers);

@@ -37,6 +37,7 @@ struct _CtWindow
   guint           image_draws;      /* Random presses since the run opened */
   guint           request_source;   /* idle that coalesces control changes */
   gboolean        busy;
+  guint           spinner_source;   /* timeout that shows the spinner */
   gboolean        updating;         /* models are being refilled: ignore selections */
 
   char           *training_dir;     /* (nullable) the run being trained */
@@ -160,6 +161,22 @@ error_bar_response_cb (GtkInfoBar *bar,
   hide_error (self);
 }
 
+/* The spinner shows work that takes long enough to notice.  A slider
+ * move's grid is faster than this, and its veiled rows already show it
+ * coming; a spinner there would flicker, and on two cores its animation
+ * frames cost the grid about a tenth of its time (bench/ui-latency). */
+#define SPINNER_DELAY_MS 300
+
+static gboolean
+show_spinner_cb (gpointer user_data)
+{
+  CtWindow *self = user_data;
+
+  self->spinner_source = 0;
+  gtk_spinner_set_spinning (self->busy_spinner, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 set_busy (CtWindow *self,
           gboolean  busy)
@@ -167,7 +184,11 @@ set_busy (CtWindow *self,
   if (self->busy == busy)
     return;
   self->busy = busy;
-  gtk_spinner_set_spinning (self->busy_spinner, busy);
+  g_clear_handle_id (&self->spinner_source, g_source_remove);
+  if (busy)
+    self->spinner_source = g_timeout_add (SPINNER_DELAY_MS, show_spinner_cb, self);
+  else
+    gtk_spinner_set_spinning (self->busy_spinner, FALSE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
 
@@ -510,7 +531,10 @@ request_grid_idle_cb (gpointer user_data)
 
   self->request_source = 0;
   if (self->run == NULL || self->epochs == NULL || self->images == NULL)
-    return G_SOURCE_REMOVE;
+    {
+      set_busy (self, ct_engine_is_busy (self->engine));
+      return G_SOURCE_REMOVE;
+    }
 
   request.epochs = (const int *) self->epochs->data;
   request.n_epochs = self->epochs->len;
@@ -536,16 +560,18 @@ request_grid_idle_cb (gpointer user_data)
   ct_cam_scale_from_string (scale, &request.scale);
 
   ct_grid_view_begin (self->grid_view, request.n_epochs);
-  set_busy (self, TRUE);
   self->generation = ct_engine_request_grid (self->engine, &request, rows_cb, done_cb, self);
   return G_SOURCE_REMOVE;
 }
 
 /* A slider drag changes several values per frame; they become one request
- * once the main loop is idle. */
+ * once the main loop is idle.  The window is busy from the change on, so
+ * whoever waits for the grid (the spinner, tests, bench/ui-latency) never
+ * takes the previous grid for the new one. */
 static void
 request_grid (CtWindow *self)
 {
+  set_busy (self, TRUE);
   if (self->request_source == 0)
     self->request_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, request_grid_idle_cb, self, NULL);
 }
@@ -780,10 +806,13 @@ open_run_cb (GObject      *source,
 
   if (run == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("Could not open the run %s: %s"),
-                    self->opening_dir != NULL ? self->opening_dir : "", error->message);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      show_error (self, _("Could not open the run %s: %s"),
+                  self->opening_dir != NULL ? self->opening_dir : "", error->message);
       g_clear_pointer (&self->opening_dir, g_free);
+      /* The open run stays; opening cancelled its grid. */
+      request_grid (self);
       return;
     }
 
@@ -1615,6 +1644,7 @@ ct_window_dispose (GObject *object)
   if (self->engine != NULL)
     ct_engine_shutdown (self->engine);
   g_clear_handle_id (&self->request_source, g_source_remove);
+  g_clear_handle_id (&self->spinner_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->engine);

@@ -19,6 +19,9 @@ struct _CtCamSession {
   CtManifest *manifest;
   CtDataset  *dataset;
   GArray     *epochs;
+  /* Rows of one grid may be computed on several threads at once: the
+   * caches are shared under the lock. */
+  GMutex      lock;
   GHashTable *models;     /* epoch → CtModel */
   GHashTable *clean;      /* "epoch/image" → float[n_classes] clean logits */
 };
@@ -39,6 +42,7 @@ ct_cam_session_new (const char  *run_dir,
 
   self->run_dir = g_strdup (run_dir);
   self->device = g_strdup (device != NULL ? device : "cpu");
+  g_mutex_init (&self->lock);
   self->models = g_hash_table_new_full (NULL, NULL, NULL, model_free);
   self->clean = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
@@ -86,6 +90,7 @@ ct_cam_session_free (CtCamSession *self)
   g_clear_pointer (&self->epochs, g_array_unref);
   g_clear_pointer (&self->models, g_hash_table_unref);
   g_clear_pointer (&self->clean, g_hash_table_unref);
+  g_mutex_clear (&self->lock);
   g_free (self);
 }
 
@@ -138,9 +143,9 @@ ct_cam_session_has_checkpoint (CtCamSession *self,
 }
 
 static CtModel *
-get_model (CtCamSession  *self,
-           int            epoch,
-           GError       **error)
+get_model_locked (CtCamSession  *self,
+                  int            epoch,
+                  GError       **error)
 {
   CtModel *model = g_hash_table_lookup (self->models, GINT_TO_POINTER (epoch));
   g_autofree char *path = NULL;
@@ -166,6 +171,19 @@ get_model (CtCamSession  *self,
 
   g_hash_table_insert (self->models, GINT_TO_POINTER (epoch), model);
   return model;
+}
+
+/* The model of @epoch, loaded on first use.  A model is used by one thread
+ * at a time: ct_cam_session_compute() callers on several threads give each
+ * a different epoch. */
+static CtModel *
+get_model (CtCamSession  *self,
+           int            epoch,
+           GError       **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return get_model_locked (self, epoch, error);
 }
 
 gboolean
@@ -245,6 +263,7 @@ clean_logits (CtCamSession  *self,
   gboolean complete = TRUE;
   char *message = NULL;
 
+  g_mutex_lock (&self->lock);
   for (guint i = 0; i < n_images && complete; i++)
     {
       g_autofree char *key = g_strdup_printf ("%d/%u", epoch, images[i]);
@@ -255,14 +274,17 @@ clean_logits (CtCamSession  *self,
       else
         complete = FALSE;
     }
+  g_mutex_unlock (&self->lock);
   if (complete)
     return TRUE;
 
   if (!ct_torch_check (ct_model_forward (model, clean, n_images, logits, &message), message, error))
     return FALSE;
+  g_mutex_lock (&self->lock);
   for (guint i = 0; i < n_images; i++)
     g_hash_table_insert (self->clean, g_strdup_printf ("%d/%u", epoch, images[i]),
                          g_memdup2 (logits + (gsize) i * K, K * sizeof (float)));
+  g_mutex_unlock (&self->lock);
   return TRUE;
 }
 

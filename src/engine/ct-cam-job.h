@@ -67,7 +67,9 @@ gboolean          ct_cam_session_preload        (CtCamSession        *self,
                                                  guint                n_epochs,
                                                  GError             **error);
 
-/* Computes the grid for @request.
+/* Computes the grid for @request.  Several threads may compute at once
+ * when no two of their requests share an epoch (a model serves one thread
+ * at a time); nothing else of the session may change meanwhile.
  * Returns: (transfer full) (nullable). */
 CtGrid           *ct_cam_session_compute        (CtCamSession        *self,
                                                  const CtCamRequest  *request,

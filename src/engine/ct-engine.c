@@ -118,6 +118,7 @@ struct _CtEngine
   GWeakRef     *guard;            /* an atomic rc box around a weak reference to self */
   GThread      *worker;
   GAsyncQueue  *jobs;             /* (element-type Job) */
+  GThreadPool  *row_helpers;      /* (nullable) share grid rows with the worker */
   int           stopping;         /* atomic: set by shutdown, read by the worker */
 
   /* The background job waits on grids_idle while grids_pending > 0. */
@@ -411,6 +412,120 @@ ensure_checkpoints (CtCamSession  *session,
   return TRUE;
 }
 
+static void lower_thread_priority (void);
+
+/* A grid's rows shared by the CAM worker and its helpers: each takes the
+ * next row nobody has taken, with a share of the worker's torch threads.
+ * On two cores that is one single-threaded row per core: a core the window
+ * takes for a frame then slows one row, where an OpenMP team of two would
+ * wait for its preempted member at every barrier (a 5 × 8 grid took twice
+ * as long in the window as in bench/cam-latency). */
+typedef struct {
+  CtEngine      *engine;
+  CtCamSession  *session;
+  const GridJob *grid;
+  int            threads;        /* torch threads per participant */
+  int            next_row;       /* atomic */
+  GMutex         lock;
+  GCond          finished;
+  guint          helpers;        /* running; under lock */
+  GError        *error;          /* the first failure; under lock */
+} RowShare;
+
+static void
+share_rows (RowShare *share)
+{
+  const CtCamRequest *request = &share->grid->copy->request;
+  int n_rows = (int) request->n_epochs;
+  int row;
+
+  while ((row = g_atomic_int_add (&share->next_row, 1)) < n_rows)
+    {
+      CtCamRequest one = *request;
+      GError *error = NULL;
+      CtGrid *rows;
+
+      one.epochs = request->epochs + row;
+      one.n_epochs = 1;
+      rows = ct_cam_session_compute (share->session, &one, share->grid->cancellable, &error);
+      if (rows == NULL)
+        {
+          g_atomic_int_set (&share->next_row, n_rows);
+          g_mutex_lock (&share->lock);
+          if (share->error == NULL)
+            share->error = g_steal_pointer (&error);
+          g_mutex_unlock (&share->lock);
+          g_clear_error (&error);
+          return;
+        }
+      post_rows (share->engine, share->grid, (guint) row, rows);
+    }
+}
+
+static void
+row_helper_main (gpointer data,
+                 gpointer user_data)
+{
+  RowShare *share = data;
+
+  lower_thread_priority ();
+  ct_torch_set_thread_threads (share->threads);
+  share_rows (share);
+  g_mutex_lock (&share->lock);
+  share->helpers--;
+  g_cond_signal (&share->finished);
+  g_mutex_unlock (&share->lock);
+}
+
+/* Whether the rows can go to several threads: each needs a model of its
+ * own, so no epoch may repeat. */
+static gboolean
+rows_can_share (const CtCamRequest *request)
+{
+  for (guint i = 0; i < request->n_epochs; i++)
+    for (guint j = 0; j < i; j++)
+      if (request->epochs[i] == request->epochs[j])
+        return FALSE;
+  return TRUE;
+}
+
+/* Computes the rows on the worker and up to participants − 1 helpers. */
+static gboolean
+compute_rows_shared (CtEngine      *self,
+                     CtCamSession  *session,
+                     const GridJob *grid,
+                     GError       **error)
+{
+  const CtCamRequest *request = &grid->copy->request;
+  int threads = ct_torch_get_threads ();
+  guint participants = MIN (request->n_epochs,
+                            MIN ((guint) MAX (threads, 1),
+                                 1 + (guint) g_thread_pool_get_max_threads (self->row_helpers)));
+  RowShare share = { self, session, grid, MAX (1, threads / (int) participants), 0 };
+
+  if (participants < 2 || !rows_can_share (request) ||
+      !ct_torch_set_thread_threads (share.threads))
+    return FALSE;
+
+  g_mutex_init (&share.lock);
+  g_cond_init (&share.finished);
+  share.helpers = participants - 1;
+  for (guint i = 1; i < participants; i++)
+    g_thread_pool_push (self->row_helpers, &share, NULL);
+  share_rows (&share);
+  g_mutex_lock (&share.lock);
+  while (share.helpers > 0)
+    g_cond_wait (&share.finished, &share.lock);
+  g_mutex_unlock (&share.lock);
+  ct_torch_set_thread_threads (threads);
+
+  g_mutex_clear (&share.lock);
+  g_cond_clear (&share.finished);
+  if (share.error != NULL)
+    g_propagate_error (error, share.error);
+  return TRUE;
+}
+
 static void
 compute_rows (CtEngine      *self,
               CtCamSession  *session,
@@ -430,6 +545,9 @@ compute_rows (CtEngine      *self,
         post_rows (self, grid, 0, rows);
       return;
     }
+
+  if (self->row_helpers != NULL && compute_rows_shared (self, session, grid, error))
+    return;
 
   for (guint row = 0; row < request->n_epochs; row++)
     {
@@ -1152,6 +1270,9 @@ ct_engine_init (CtEngine *self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->grids_idle);
   self->jobs = g_async_queue_new ();
+  if (g_get_num_processors () > 1)
+    self->row_helpers = g_thread_pool_new (row_helper_main, self, (int) g_get_num_processors () - 1,
+                                           FALSE, NULL);
   self->worker = g_thread_new ("ct-cam-worker", worker_main, self);
 }
 
@@ -1192,6 +1313,9 @@ ct_engine_shutdown (CtEngine *self)
     }
   g_async_queue_push (self->jobs, job_new (JOB_STOP, NULL, NULL));
   g_thread_join (g_steal_pointer (&self->worker));
+  /* Idle by now: the worker waits for its helpers. */
+  if (self->row_helpers != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->row_helpers), FALSE, TRUE);
 
   if (self->background != NULL)
     join_background (self);

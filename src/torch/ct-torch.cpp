@@ -6,6 +6,7 @@
 #include "ct-torch.h"
 #include "ct-torch-models.hpp"
 
+#include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -34,6 +35,9 @@
 #endif
 #if defined(__GLIBC__)
 #include <malloc.h>
+#endif
+#if AT_PARALLEL_OPENMP && defined(CT_HAVE_OPENMP)
+#include <omp.h>
 #endif
 
 namespace {
@@ -501,6 +505,29 @@ CtTorchStatus ct_torch_set_threads(int n, char **error) {
     if (n <= 0)
       n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(n);
+  });
+}
+
+int ct_torch_get_threads(void) {
+  return guarded_value(1, [] { return at::get_num_threads(); });
+}
+
+bool ct_torch_set_thread_threads(int n) {
+  return guarded_value(false, [&] {
+    if (n <= 0)
+      n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+#if AT_PARALLEL_OPENMP && defined(CT_HAVE_OPENMP)
+    // libtorch sets a thread's OpenMP team size from the process-wide count
+    // at the thread's first parallel call; get_num_threads() makes that
+    // happen now, so it cannot undo the team size set after it.
+    (void) at::get_num_threads();
+    omp_set_num_threads(n);
+    return at::get_num_threads() == n;
+#else
+    // Other builds share one pool among all threads.
+    (void) n;
+    return false;
+#endif
   });
 }
 

@@ -65,6 +65,13 @@ const char   *ct_torch_version          (void);
  * shim; n ≤ 0 means the number of cores. */
 CtTorchStatus ct_torch_set_threads      (int              n,
                                          char           **error);
+/* The intra-op threads of torch calls made from the calling thread. */
+int           ct_torch_get_threads      (void);
+/* Sets the intra-op threads of torch calls made from the calling thread
+ * only, e.g. so that two threads each use one core; n ≤ 0 means the number
+ * of cores.  Returns false, changing nothing, where libtorch cannot (a
+ * build without OpenMP, whose pool all threads share). */
+bool          ct_torch_set_thread_threads (int            n);
 bool          ct_torch_cuda_available   (void);
 /* Whether @device ("cpu" or "cuda[:N]") computes bfloat16 natively: on the
  * CPU, the AVX512-BF16 or AMX-BF16 instructions (elsewhere libtorch emulates
