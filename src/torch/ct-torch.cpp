@@ -639,10 +639,17 @@ CtTorchStatus ct_model_new(const CtModelConfig *config, CtModel **out_model, cha
     m->net = ct::make_network(m->spec);
     m->net->train(true);
     if (m->channels_last()) {
+      // Restrided even where contiguous(ChannelsLast) would keep the tensor
+      // as it is: a 1×1 kernel [O, I, 1, 1] or a depthwise one [C, 1, k, k]
+      // counts as channels-last contiguous already, yet its strides make
+      // libtorch suggest the default layout, and then the convolutions it
+      // meets on 1×1 maps (efficientnet_b0's last stages at 32×32) ran in
+      // NCHW on oneDNN's gemm fallback, 60× slower than the depthwise
+      // kernel (as PyTorch's module.to(memory_format=...) restrides them).
       torch::NoGradGuard no_grad;
       for (auto &p : m->net->parameters())
         if (p.defined() && p.dim() == 4)
-          p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+          p.set_data(at::empty_like(p.data(), at::MemoryFormat::ChannelsLast).copy_(p.data()));
     }
     m->refresh_state();
     measure_layers(*m);
