@@ -49,7 +49,10 @@ ct_train_options_init (CtTrainOptions *options,
   else if (g_strcmp0 (options->arch, "efficientnet_b0") == 0)
     {
       options->batch_size = 128;
-      options->lr = 0.1;
+      /* One epoch of CIFAR-10 at 32×32: lr 0.1 diverged (test accuracy
+       * 8.5%, the running statistics useless), 0.05 reached 18.1%, 0.02
+       * 30.3%; two epochs of 10 000 images: 12.6% at 0.1, 18.8% at 0.02. */
+      options->lr = 0.02;
       options->weight_decay = 1e-4;
       options->label_smoothing = 0.1;
       options->translate = 4;
