@@ -281,6 +281,8 @@ test_window_noise_changes_heatmaps (void)
   CtGrid *grid;
 
   activate ("win.noise-sigma", g_variant_new_double (0.0));
+  /* No perturbation, no confidence drops in the chart. */
+  g_assert_cmpuint (ct_chart_view_get_n_drops (ct_window_get_chart_view (window)), ==, 0);
   clean = render_window (&width, &height, &stride);
   save_rendering ("window-clean.png", clean, width, height, stride);
 
@@ -298,6 +300,9 @@ test_window_noise_changes_heatmaps (void)
   }
   grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
   g_assert_nonnull (strstr (grid->perturbation, "noise σ=0.30"));
+  /* The chart's drops follow the finished grid: one point per row. */
+  g_assert_cmpuint (ct_chart_view_get_n_drops (ct_window_get_chart_view (window)), ==,
+                    grid->n_rows);
   noisy = render_window (&width2, &height2, &stride2);
   save_rendering ("window-noise.png", noisy, width2, height2, stride2);
   g_assert_cmpint (width, ==, width2);

@@ -76,6 +76,14 @@ ct_chart_view_set_drops (CtChartView  *self,
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+guint
+ct_chart_view_get_n_drops (CtChartView *self)
+{
+  g_return_val_if_fail (CT_IS_CHART_VIEW (self), 0);
+
+  return self->drop_epochs->len;
+}
+
 static void
 ct_chart_view_snapshot (GtkWidget   *widget,
                         GtkSnapshot *snapshot)

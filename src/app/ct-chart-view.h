@@ -25,5 +25,7 @@ void       ct_chart_view_set_drops   (CtChartView  *self,
                                       const double *mean,
                                       const double *ci95,
                                       guint         n);
+/* How many epochs the confidence-drop series has (0: hidden). */
+guint      ct_chart_view_get_n_drops (CtChartView  *self);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include <gtk/gtk.h>
 
 #include "ct-application.h"
+#include "ct-chart-view.h"
 #include "ct-engine.h"
 #include "ct-grid-view.h"
 #include "ct-robustness-view.h"
@@ -38,6 +39,8 @@ void        ct_window_train         (CtWindow             *self,
 
 /* Returns: (transfer none). */
 CtGridView *ct_window_get_grid_view (CtWindow      *self);
+/* Returns: (transfer none). */
+CtChartView *ct_window_get_chart_view (CtWindow *self);
 /* Returns: (transfer none). */
 CtRobustnessView *ct_window_get_robustness_view (CtWindow *self);
 /* Returns: (transfer none). */
