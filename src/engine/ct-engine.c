@@ -412,7 +412,11 @@ ensure_checkpoints (CtCamSession  *session,
   return TRUE;
 }
 
-static void lower_thread_priority (void);
+/* Nice values of the engine's threads; see lower_thread_priority(). */
+#define CAM_NICE        5
+#define BACKGROUND_NICE 10
+
+static void lower_thread_priority (int nice);
 
 /* A grid's rows shared by the CAM worker and its helpers: each takes the
  * next row nobody has taken, with a share of the worker's torch threads.
@@ -468,7 +472,7 @@ row_helper_main (gpointer data,
 {
   RowShare *share = data;
 
-  lower_thread_priority ();
+  lower_thread_priority (CAM_NICE);
   ct_torch_set_thread_threads (share->threads);
   share_rows (share);
   g_mutex_lock (&share->lock);
@@ -715,14 +719,17 @@ run_task (CtEngine      *self,
 }
 
 /* Torch work runs at a lower priority than the thread that owns the
- * engine (the UI), so a busy engine cannot stall the main loop.  On Linux
- * the nice value is per thread and the OpenMP workers a thread starts
- * inherit it, so this is called before the thread's first torch call. */
+ * engine (the UI), so a busy engine cannot stall the main loop, and a
+ * training or study lower still than grids, so that a grid asked for in the
+ * middle of a training batch gets most of the cores before the batch ends
+ * and the training pauses.  On Linux the nice value is per thread and the
+ * OpenMP workers a thread starts inherit it, so this is called before the
+ * thread's first torch call. */
 static void
-lower_thread_priority (void)
+lower_thread_priority (int nice)
 {
 #ifdef __linux__
-  setpriority (PRIO_PROCESS, (id_t) gettid (), 5);
+  setpriority (PRIO_PROCESS, (id_t) gettid (), nice);
 #endif
 }
 
@@ -733,7 +740,7 @@ worker_main (gpointer data)
   g_autoptr(CtCamSession) session = NULL;
   Job *job;
 
-  lower_thread_priority ();
+  lower_thread_priority (CAM_NICE);
   while ((job = g_async_queue_pop (self->jobs))->kind != JOB_STOP)
     {
       if (job->kind == JOB_GRID)
@@ -1051,7 +1058,7 @@ trainer_main (gpointer data)
   Training *training = data;
   TrainPost *post = train_post_new (training);
 
-  lower_thread_priority ();
+  lower_thread_priority (BACKGROUND_NICE);
   ct_train_run (&training->options, train_report_cb, training, training->base.cancellable,
                 &post->error);
   post_to_context (training->base.engine, deliver_train_done_cb, post,
@@ -1215,7 +1222,7 @@ study_main (gpointer data)
   StudyPost *post;
   g_autoptr(CtCamSession) session = NULL;
 
-  lower_thread_priority ();
+  lower_thread_priority (BACKGROUND_NICE);
   post = study_post_new (study);
   session = ct_cam_session_new (study->run_dir, NULL, NULL, &post->error);
 
