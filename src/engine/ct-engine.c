@@ -423,7 +423,8 @@ static void lower_thread_priority (int nice);
  * On two cores that is one single-threaded row per core: a core the window
  * takes for a frame then slows one row, where an OpenMP team of two would
  * wait for its preempted member at every barrier (a 5 × 8 grid took twice
- * as long in the window as in bench/cam-latency). */
+ * as long in the window as in bench/cam-latency).  Where rows cannot be
+ * shared, the worker takes them all, one after the other. */
 typedef struct {
   CtEngine      *engine;
   CtCamSession  *session;
@@ -493,41 +494,24 @@ rows_can_share (const CtCamRequest *request)
   return TRUE;
 }
 
-/* Computes the rows on the worker and up to participants − 1 helpers. */
-static gboolean
-compute_rows_shared (CtEngine      *self,
-                     CtCamSession  *session,
-                     const GridJob *grid,
-                     GError       **error)
+/* How many threads compute @request's rows: the worker alone, or with up to
+ * participants − 1 helpers, each with its share of the worker's threads
+ * (set for the worker here; restore them afterwards). */
+static guint
+count_participants (CtEngine           *self,
+                    const CtCamRequest *request,
+                    int                 threads)
 {
-  const CtCamRequest *request = &grid->copy->request;
-  int threads = ct_torch_get_threads ();
-  guint participants = MIN (request->n_epochs,
-                            MIN ((guint) MAX (threads, 1),
-                                 1 + (guint) g_thread_pool_get_max_threads (self->row_helpers)));
-  RowShare share = { self, session, grid, MAX (1, threads / (int) participants), 0 };
+  guint participants;
 
-  if (participants < 2 || !rows_can_share (request) ||
-      !ct_torch_set_thread_threads (share.threads))
-    return FALSE;
-
-  g_mutex_init (&share.lock);
-  g_cond_init (&share.finished);
-  share.helpers = participants - 1;
-  for (guint i = 1; i < participants; i++)
-    g_thread_pool_push (self->row_helpers, &share, NULL);
-  share_rows (&share);
-  g_mutex_lock (&share.lock);
-  while (share.helpers > 0)
-    g_cond_wait (&share.finished, &share.lock);
-  g_mutex_unlock (&share.lock);
-  ct_torch_set_thread_threads (threads);
-
-  g_mutex_clear (&share.lock);
-  g_cond_clear (&share.finished);
-  if (share.error != NULL)
-    g_propagate_error (error, share.error);
-  return TRUE;
+  if (self->row_helpers == NULL || !rows_can_share (request))
+    return 1;
+  participants = MIN (request->n_epochs,
+                      MIN ((guint) MAX (threads, 1),
+                           1 + (guint) g_thread_pool_get_max_threads (self->row_helpers)));
+  if (participants < 2 || !ct_torch_set_thread_threads (MAX (1, threads / (int) participants)))
+    return 1;
+  return participants;
 }
 
 static void
@@ -537,6 +521,9 @@ compute_rows (CtEngine      *self,
               GError       **error)
 {
   const CtCamRequest *request = &grid->copy->request;
+  int threads = ct_torch_get_threads ();
+  guint participants;
+  RowShare share = { self, session, grid };
 
   /* A shared scale is one min-max over the column, so no row is final
    * before the last; one row (or none, which compute refuses) is one call
@@ -550,21 +537,25 @@ compute_rows (CtEngine      *self,
       return;
     }
 
-  if (self->row_helpers != NULL && compute_rows_shared (self, session, grid, error))
-    return;
+  participants = count_participants (self, request, threads);
+  share.threads = MAX (1, threads / (int) participants);
+  g_mutex_init (&share.lock);
+  g_cond_init (&share.finished);
+  share.helpers = participants - 1;
+  for (guint i = 1; i < participants; i++)
+    g_thread_pool_push (self->row_helpers, &share, NULL);
+  share_rows (&share);
+  g_mutex_lock (&share.lock);
+  while (share.helpers > 0)
+    g_cond_wait (&share.finished, &share.lock);
+  g_mutex_unlock (&share.lock);
+  if (participants > 1)
+    ct_torch_set_thread_threads (threads);
 
-  for (guint row = 0; row < request->n_epochs; row++)
-    {
-      CtCamRequest one = *request;
-      CtGrid *rows;
-
-      one.epochs = request->epochs + row;
-      one.n_epochs = 1;
-      rows = ct_cam_session_compute (session, &one, grid->cancellable, error);
-      if (rows == NULL)
-        return;
-      post_rows (self, grid, row, rows);
-    }
+  g_mutex_clear (&share.lock);
+  g_cond_clear (&share.finished);
+  if (share.error != NULL)
+    g_propagate_error (error, share.error);
 }
 
 static void
