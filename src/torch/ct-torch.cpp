@@ -500,12 +500,13 @@ struct CtTrainer {
 
 const char *ct_torch_version(void) { return TORCH_VERSION; }
 
+// A thread count as the API takes it: n ≤ 0 means the number of cores.
+static int thread_count(int n) {
+  return n > 0 ? n : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 CtTorchStatus ct_torch_set_threads(int n, char **error) {
-  return guarded(error, [&] {
-    if (n <= 0)
-      n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(n);
-  });
+  return guarded(error, [&] { at::set_num_threads(thread_count(n)); });
 }
 
 int ct_torch_get_threads(void) {
@@ -514,8 +515,7 @@ int ct_torch_get_threads(void) {
 
 bool ct_torch_set_thread_threads(int n) {
   return guarded_value(false, [&] {
-    if (n <= 0)
-      n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    n = thread_count(n);
 #if AT_PARALLEL_OPENMP && defined(CT_HAVE_OPENMP)
     // libtorch sets a thread's OpenMP team size from the process-wide count
     // at the thread's first parallel call; get_num_threads() makes that
