@@ -112,3 +112,68 @@ ct_test_remove_tree (const char *path)
       }
   g_rmdir (path);
 }
+
+static void
+put_be32 (GByteArray *bytes,
+          guint32     value)
+{
+  guint8 be[4] = { value >> 24, value >> 16, value >> 8, value };
+
+  g_byte_array_append (bytes, be, 4);
+}
+
+/* One IDX split: 28×28 grey images, class k (0–3) a bright 10×10 square in
+ * quadrant k on a dark noisy background. */
+static void
+write_idx_split (const char *dir,
+                 const char *images_name,
+                 const char *labels_name,
+                 guint       n,
+                 GRand      *rand)
+{
+  g_autoptr(GByteArray) images = g_byte_array_new ();
+  g_autoptr(GByteArray) labels = g_byte_array_new ();
+  g_autofree char *images_path = g_build_filename (dir, images_name, NULL);
+  g_autofree char *labels_path = g_build_filename (dir, labels_name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  put_be32 (images, 0x00000803);
+  put_be32 (images, n);
+  put_be32 (images, 28);
+  put_be32 (images, 28);
+  put_be32 (labels, 0x00000801);
+  put_be32 (labels, n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 label = i % 4;
+      guint x0 = (label % 2) * 14 + g_rand_int_range (rand, 0, 5);
+      guint y0 = (label / 2) * 14 + g_rand_int_range (rand, 0, 5);
+
+      for (guint y = 0; y < 28; y++)
+        for (guint x = 0; x < 28; x++)
+          {
+            gboolean lit = x >= x0 && x < x0 + 10 && y >= y0 && y < y0 + 10;
+            guint8 pixel = (lit ? 200 : 20) + g_rand_int_range (rand, 0, 40);
+
+            g_byte_array_append (images, &pixel, 1);
+          }
+      g_byte_array_append (labels, &label, 1);
+    }
+  g_file_set_contents (images_path, (const char *) images->data, images->len, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (labels_path, (const char *) labels->data, labels->len, &error);
+  g_assert_no_error (error);
+}
+
+char *
+ct_test_write_idx_squares (const char *dir,
+                           guint       n_train,
+                           guint       n_test,
+                           guint64     seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed ((guint32) seed);
+
+  write_idx_split (dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", n_train, rand);
+  write_idx_split (dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", n_test, rand);
+  return g_strdup (dir);
+}

@@ -14,6 +14,13 @@ char *ct_test_write_squares (const char *dir,
                                guint       n_test,
                                guint64     seed);
 
+/* A tiny learnable dataset in the real IDX layout (as Fashion-MNIST):
+ * 28×28 grey, 4 classes, class k a bright square in quadrant k.
+ * Returns: (transfer full): @dir. */
+char *ct_test_write_idx_squares (const char *dir,
+                                 guint       n_train,
+                                 guint       n_test,
+                                 guint64     seed);
 /* Returns: (transfer full): a new temporary directory; removed by
  * ct_test_remove_tree(). */
 char *ct_test_make_tmpdir     (void);

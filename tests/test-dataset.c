@@ -321,10 +321,18 @@ assert_stats_match_train (const CtDataset *dataset)
 static void
 test_resolve_path (void)
 {
-  g_autofree char *alias = ct_dataset_resolve_path ("fashion-mnist");
+  g_autofree char *alias = NULL;
+  g_autofree char *moved = NULL;
   g_autofree char *plain = ct_dataset_resolve_path ("/data/cifar");
 
+  g_unsetenv ("CAMTRAIL_FASHION_MNIST_DIR");
+  alias = ct_dataset_resolve_path ("fashion-mnist");
+  g_setenv ("CAMTRAIL_FASHION_MNIST_DIR", "/srv/FashionMNIST/raw", TRUE);
+  moved = ct_dataset_resolve_path ("fashion-mnist");
+  g_unsetenv ("CAMTRAIL_FASHION_MNIST_DIR");
+
   g_assert_cmpstr (alias, ==, CT_DATASET_FASHION_MNIST_DIR);
+  g_assert_cmpstr (moved, ==, "/srv/FashionMNIST/raw");
   g_assert_cmpstr (plain, ==, "/data/cifar");
 }
 

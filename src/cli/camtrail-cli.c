@@ -141,7 +141,8 @@ main (int    argc,
 
   if (argc < 2)
     {
-      print_usage (stderr);
+      g_printerr (_("camtrail-cli: a command is needed: train, eval, layers, cam or robustness "
+                    "(see camtrail-cli --help)\n"));
       return CT_CLI_EXIT_USAGE;
     }
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))

@@ -1243,7 +1243,12 @@ ct_dataset_resolve_path (const char *path)
   g_return_val_if_fail (path != NULL, NULL);
 
   if (g_str_equal (path, "fashion-mnist"))
-    return g_strdup (CT_DATASET_FASHION_MNIST_DIR);
+    {
+      const char *elsewhere = g_getenv ("CAMTRAIL_FASHION_MNIST_DIR");
+
+      return g_strdup (elsewhere != NULL && *elsewhere != '\0' ? elsewhere
+                                                              : CT_DATASET_FASHION_MNIST_DIR);
+    }
 
   return g_strdup (path);
 }

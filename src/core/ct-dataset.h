@@ -60,7 +60,9 @@ CtDataset *ct_dataset_load          (const char       *path,
                                      GError          **error);
 void       ct_dataset_free          (CtDataset        *self);
 
-/* Resolves the aliases ("fashion-mnist") to a directory.
+/* Resolves the aliases ("fashion-mnist") to a directory: the one in
+ * $CAMTRAIL_FASHION_MNIST_DIR if set (a copy elsewhere, such as
+ * torchvision's FashionMNIST/raw), else CT_DATASET_FASHION_MNIST_DIR.
  * Returns: (transfer full). */
 char      *ct_dataset_resolve_path  (const char       *path);
 
