@@ -70,12 +70,23 @@ def main():
                 lines = f.read().splitlines()
             check("Exec=camtrail %F" in lines, f"{desktop}: no Exec=camtrail %F")
             check(f"Icon={app_id}" in lines, f"{desktop}: no Icon={app_id}")
+            check("DBusActivatable=true" in lines, f"{desktop}: no DBusActivatable=true")
             for language in languages:
                 check(any(line.startswith(f"Comment[{language}]=") for line in lines),
                       f"{desktop}: Comment not translated to {language} (i18n.merge_file)")
                 keywords = [line for line in lines if line.startswith(f"Keywords[{language}]=")]
                 check(len(keywords) == 1 and keywords[0].endswith(";"),
                       f"{desktop}: Keywords[{language}] missing or not ending in ';'")
+
+        # DBusActivatable needs the bus to know how to start the installed program.
+        service = os.path.join(datadir, "dbus-1", "services", app_id + ".service")
+        if check(os.path.isfile(service), f"missing {service}"):
+            with open(service, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            program = os.path.join(args.prefix, args.bindir, "camtrail")
+            check(f"Name={app_id}" in lines, f"{service}: no Name={app_id}")
+            check(f"Exec={program} --gapplication-service" in lines,
+                  f"{service}: no Exec={program} --gapplication-service")
 
         metainfo = os.path.join(datadir, "metainfo", app_id + ".metainfo.xml")
         if check(os.path.isfile(metainfo), f"missing {metainfo}"):
