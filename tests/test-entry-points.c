@@ -27,6 +27,7 @@
 static char *root;          /* everything the test makes */
 static char *runs;          /* root/runs: runs made by camtrail-cli */
 static char *idx_data;      /* a tiny Fashion-MNIST stand-in */
+static const char *child_locale = "C.UTF-8";
 
 typedef struct {
   GSubprocess *process;
@@ -81,7 +82,7 @@ process_start (const char         *home,
   /* Settings persist in HOME between processes, as on a desktop. */
   g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
   g_subprocess_launcher_setenv (launcher, "CAMTRAIL_FASHION_MNIST_DIR", idx_data, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", child_locale, TRUE);
   /* glibc's own aborts ("double free detected") go to stderr, not the tty. */
   g_subprocess_launcher_setenv (launcher, "LIBC_FATAL_STDERR_", "1", TRUE);
 
@@ -139,13 +140,16 @@ process_finish (Process *process,
   return err;
 }
 
-/* Runs @argv to its end; returns: (transfer full): its stdout. */
+/* Runs @argv to its end with HOME @home in @cwd; returns: (transfer
+ * full): its stdout. */
 static char *
-run_to_end (const char * const *argv,
-            int                 status,
-            char              **out_err)
+run_in (const char         *home,
+        const char         *cwd,
+        const char * const *argv,
+        int                 status,
+        char              **out_err)
 {
-  Process *process = process_start (root, root, argv);
+  Process *process = process_start (home, cwd, argv);
   g_autofree char *out_path = g_strdup (process->out_path);
   char *err = process_finish (process, status);
 
@@ -154,6 +158,14 @@ run_to_end (const char * const *argv,
   else
     g_free (err);
   return read_text (out_path);
+}
+
+static char *
+run_to_end (const char * const *argv,
+            int                 status,
+            char              **out_err)
+{
+  return run_in (root, root, argv, status, out_err);
 }
 
 static GDBusConnection *
@@ -544,6 +556,70 @@ test_cli_help (void)
     }
 }
 
+/* One home for runs: `camtrail-cli train` without --out writes into
+ * ~/.local/share/camtrail/runs, the other subcommands find a run there by
+ * its name, and the window lists and opens it. */
+static void
+test_runs_home (void)
+{
+  g_autofree char *home = make_home ("home-runs-home");
+  g_autofree char *squares = g_build_filename (root, "squares", NULL);
+  g_autofree char *runs_home = g_build_filename (home, ".local", "share", "camtrail", "runs",
+                                                 NULL);
+  const char *train_argv[] = { "CAMTRAIL_CLI", "train", "--data", squares, "--epochs", "1",
+                               "--width", "8", "--batch-size", "32", "--threads", "2", NULL };
+  const char *window_argv[] = { "CAMTRAIL", NULL };
+  g_autofree char *err = NULL;
+  g_autofree char *out = run_in (home, root, train_argv, 0, &err);
+  g_autoptr(GDir) dir = g_dir_open (runs_home, 0, NULL);
+  g_autofree char *run = NULL;
+  g_autofree char *table = NULL;
+  const char *name;
+  Process *window;
+
+  g_assert_nonnull (dir);
+  name = g_dir_read_name (dir);
+  g_assert_nonnull (name);
+  g_assert_true (g_str_has_prefix (name, "camtrail_net-squares-"));
+  g_assert_null (g_dir_read_name (dir));
+  run = g_build_filename (runs_home, name, NULL);
+  g_assert_nonnull (strstr (err, run));
+
+  {
+    const char *eval_argv[] = { "CAMTRAIL_CLI", "eval", "--run", name, NULL };
+
+    table = run_in (home, root, eval_argv, 0, NULL);
+    g_assert_true (g_str_has_prefix (table, run));
+  }
+
+  window = process_start (home, root, window_argv);
+  wait_for_status (window, &(Expect) { run, TRUE, NULL });
+  quit_and_finish (window);
+}
+
+/* Without a UTF-8 locale, "…", "→", "“ ”" come out as ASCII, never '?'. */
+static void
+test_ascii_locale (void)
+{
+  const char *cli_argv[] = { "CAMTRAIL_CLI", "--help", NULL };
+  const char *cam_argv[] = { "CAMTRAIL_CLI", "cam", "--help", NULL };
+  const char *window_argv[] = { "CAMTRAIL", "--help", NULL };
+  g_autofree char *cli = NULL, *cam = NULL, *window = NULL;
+
+  child_locale = "C";
+  cli = run_to_end (cli_argv, 0, NULL);
+  cam = run_to_end (cam_argv, 0, NULL);
+  window = run_to_end (window_argv, 0, NULL);
+  child_locale = "C.UTF-8";
+
+  g_assert_nonnull (strstr (cli, "[OPTION...]"));
+  g_assert_nonnull (strstr (cli, "\"camtrail-cli COMMAND --help\""));
+  g_assert_nonnull (strstr (window, "[RUN_DIR...]"));
+  g_assert_null (strchr (cli, '?'));
+  g_assert_null (strchr (cam, '?'));
+  g_assert_null (strchr (window, '?'));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -573,6 +649,8 @@ main (int   argc,
 
   g_test_add_func ("/entry-points/cli/help", test_cli_help);
   g_test_add_func ("/entry-points/window/help-and-version", test_window_help_and_version);
+  g_test_add_func ("/entry-points/ascii-locale", test_ascii_locale);
+  g_test_add_func ("/entry-points/runs-home", test_runs_home);
   g_test_add_func ("/entry-points/window/bare-fresh", test_bare_fresh);
   g_test_add_func ("/entry-points/window/run-dir-and-second-instance",
                    test_run_dir_and_second_instance);

@@ -230,6 +230,53 @@ test_list_checkpoints (void)
   remove_dir (dir);
 }
 
+/* One home for runs: $XDG_DATA_HOME/camtrail/runs; a bare name finds a
+ * run there, anything that exists or looks like a path is kept. */
+static void
+test_run_home (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data_home = g_dir_make_tmp ("camtrail-run-home-XXXXXX", &error);
+  g_autofree char *expected_home = NULL;
+  g_autofree char *home = NULL;
+  g_autofree char *camtrail_dir = NULL;
+  g_autofree char *demo = NULL;
+  g_autofree char *local = NULL;
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *found = NULL, *missing = NULL, *relative = NULL, *here = NULL;
+
+  g_assert_no_error (error);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_assert_cmpstr (g_get_user_data_dir (), ==, data_home);
+  expected_home = g_build_filename (data_home, "camtrail", "runs", NULL);
+  home = ct_run_dup_home ();
+  g_assert_cmpstr (home, ==, expected_home);
+  camtrail_dir = g_path_get_dirname (home);
+
+  demo = g_build_filename (home, CT_RUN_DEMO_NAME, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (demo, 0755), ==, 0);
+  found = ct_run_resolve (CT_RUN_DEMO_NAME);
+  g_assert_cmpstr (found, ==, demo);
+  missing = ct_run_resolve ("no-such-run");
+  g_assert_cmpstr (missing, ==, "no-such-run");
+  relative = ct_run_resolve ("./" CT_RUN_DEMO_NAME);
+  g_assert_cmpstr (relative, ==, "./" CT_RUN_DEMO_NAME);
+
+  /* A folder of that name where the user is wins over the home's. */
+  g_assert_cmpint (g_chdir (data_home), ==, 0);
+  local = g_build_filename (data_home, CT_RUN_DEMO_NAME, NULL);
+  g_assert_cmpint (g_mkdir (local, 0755), ==, 0);
+  here = ct_run_resolve (CT_RUN_DEMO_NAME);
+  g_assert_cmpstr (here, ==, CT_RUN_DEMO_NAME);
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+
+  g_rmdir (local);
+  g_rmdir (demo);
+  g_rmdir (home);
+  g_rmdir (camtrail_dir);
+  g_rmdir (data_home);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -240,5 +287,6 @@ main (int    argc,
   g_test_add_func ("/run/manifest/errors", test_manifest_errors);
   g_test_add_func ("/run/metrics/round-trip", test_metrics_round_trip);
   g_test_add_func ("/run/checkpoints/list", test_list_checkpoints);
+  g_test_add_func ("/run/home", test_run_home);
   return g_test_run ();
 }

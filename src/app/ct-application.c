@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "ct-application.h"
+#include "ct-run.h"
 #include "ct-window.h"
 
 struct _CtApplication
@@ -19,7 +20,7 @@ G_DEFINE_FINAL_TYPE (CtApplication, ct_application, GTK_TYPE_APPLICATION)
 char *
 ct_application_dup_runs_dir (void)
 {
-  return g_build_filename (g_get_user_data_dir (), "camtrail", "runs", NULL);
+  return ct_run_dup_home ();
 }
 
 /* The state of the active window as an a{sv}: "window" (b: one is open),

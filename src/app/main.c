@@ -5,6 +5,7 @@
 #include <locale.h>
 
 #include "ct-application.h"
+#include "ct-text.h"
 
 int
 main (int   argc,
@@ -19,6 +20,8 @@ main (int   argc,
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  /* --help and messages without '?' where the locale is not UTF-8. */
+  ct_text_install_print_handlers ();
 
   app = ct_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);

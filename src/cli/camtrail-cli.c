@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #include "ct-cli.h"
+#include "ct-run.h"
+#include "ct-text.h"
 #include "ct-torch.h"
 
 typedef struct {
@@ -69,6 +71,18 @@ ct_cli_parse (const char          *command,
   return TRUE;
 }
 
+void
+ct_cli_resolve_run (char **run)
+{
+  char *resolved;
+
+  if (*run == NULL)
+    return;
+  resolved = ct_run_resolve (*run);
+  g_free (*run);
+  *run = resolved;
+}
+
 GArray *
 ct_cli_parse_epochs (const char  *text,
                      GArray      *available,
@@ -114,15 +128,15 @@ ct_cli_parse_epochs (const char  *text,
 }
 
 static void
-print_usage (FILE *stream)
+print_usage (void)
 {
-  fprintf (stream, _("Usage: camtrail-cli COMMAND [OPTION…]\n\n"
+  g_print (_("Usage: camtrail-cli COMMAND [OPTION…]\n\n"
                      "Watch what a CNN looks at while it learns: train with a checkpoint per\n"
                      "epoch, then draw Grad-CAM heatmaps across epochs and perturbations.\n\n"
                      "Commands:\n"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (stream, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
-  fprintf (stream, _("\nRun “camtrail-cli COMMAND --help” for a command's options.\n"
+    g_print ("  %-10s %s\n", commands[i].name, _(commands[i].summary));
+  g_print (_("\nRun “camtrail-cli COMMAND --help” for a command's options.\n"
                      "camtrail %s, libtorch %s\n"), PACKAGE_VERSION, ct_torch_version ());
 }
 
@@ -138,6 +152,7 @@ main (int    argc,
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  ct_text_install_print_handlers ();
 
   if (argc < 2)
     {
@@ -147,12 +162,12 @@ main (int    argc,
     }
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))
     {
-      print_usage (stdout);
+      print_usage ();
       return 0;
     }
   if (g_str_equal (argv[1], "--version"))
     {
-      printf ("camtrail-cli %s (libtorch %s)\n", PACKAGE_VERSION, ct_torch_version ());
+      g_print ("camtrail-cli %s (libtorch %s)\n", PACKAGE_VERSION, ct_torch_version ());
       return 0;
     }
 

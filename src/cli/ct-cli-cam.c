@@ -118,7 +118,7 @@ ct_cli_cam (int    argc,
   char *message = NULL;
   int status = 0, selectors;
   const GOptionEntry entries[] = {
-    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory (required)"), N_("DIR") },
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory, or the name of a run in ~/.local/share/camtrail/runs (required)"), N_("DIR") },
     { "epochs", 'e', 0, G_OPTION_ARG_STRING, &epochs_text, N_("Rows: epochs, “last” or “all” (default 0,1,2,3,last)"), N_("LIST") },
     { "images", 'i', 0, G_OPTION_ARG_STRING, &images_text, N_("Columns: test-split indices, e.g. 12,950"), N_("LIST") },
     { "random", 0, 0, G_OPTION_ARG_INT, &random_count, N_("Columns: K test images drawn with --seed"), "K" },
@@ -157,6 +157,7 @@ ct_cli_cam (int    argc,
     return ct_cli_usage_error ("cam", "unexpected argument “%s”", argv[1]);
   if (run == NULL)
     return ct_cli_usage_error ("cam", "--run is required");
+  ct_cli_resolve_run (&run);
   if (out == NULL)
     return ct_cli_usage_error ("cam", "--out is required");
   selectors = (images_text != NULL) + (random_count > 0) + (misclassified_at >= 0);
@@ -249,18 +250,18 @@ ct_cli_cam (int    argc,
   {
     g_autofree char *rows = join_ints (request.epochs, request.n_epochs);
 
-    printf ("%s: Grad-CAM of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
+    g_print ("%s: Grad-CAM of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
             out, grid->arch, grid->layer, rows, grid->n_images, grid->n_rounds, grid->perturbation);
   }
   if (!ct_perturb_is_identity (&request.perturb))
     {
-      printf ("%5s  %-24s  %-24s\n", "epoch", "confidence drop (95% CI)", "max-prob drop (95% CI)");
+      g_print ("%5s  %-24s  %-24s\n", "epoch", "confidence drop (95% CI)", "max-prob drop (95% CI)");
       for (guint row = 0; row < grid->n_rows; row++)
         {
           double drop, drop_ci, max_drop, max_drop_ci;
 
           ct_grid_row_summary (grid, row, &drop, &drop_ci, &max_drop, &max_drop_ci);
-          printf ("%5d  %+.4f ± %.4f          %+.4f ± %.4f\n",
+          g_print ("%5d  %+.4f ± %.4f          %+.4f ± %.4f\n",
                   grid->epochs[row], drop, drop_ci, max_drop, max_drop_ci);
         }
     }

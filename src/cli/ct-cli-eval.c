@@ -13,9 +13,9 @@ static void
 print_percent (double value)
 {
   if (isnan (value))
-    printf ("  %9s", "—");
+    g_print ("  %8s%s", "", "–");
   else
-    printf ("  %8.2f%%", 100.0 * value);
+    g_print ("  %8.2f%%", 100.0 * value);
 }
 
 static void
@@ -23,9 +23,9 @@ print_number (double value,
               int    decimals)
 {
   if (isnan (value))
-    printf ("  %9s", "—");
+    g_print ("  %8s%s", "", "–");
   else
-    printf ("  %9.*f", decimals, value);
+    g_print ("  %9.*f", decimals, value);
 }
 
 /* The study's Table 1: accuracy per epoch, train beside test. */
@@ -35,22 +35,22 @@ print_table (const CtManifest *manifest,
              GArray           *metrics,
              const char       *caption)
 {
-  printf ("%s: %s on %s (%u training images per epoch, %d classes)%s\n",
+  g_print ("%s: %s on %s (%u training images per epoch, %d classes)%s\n",
           run_dir, manifest->arch, manifest->dataset, manifest->train_images,
           manifest->n_classes, caption);
-  printf ("%5s  %9s  %9s  %9s  %9s  %9s\n",
+  g_print ("%5s  %9s  %9s  %9s  %9s  %9s\n",
           "epoch", "train acc", "test acc", "train loss", "test loss", "seconds");
   for (guint i = 0; i < metrics->len; i++)
     {
       const CtEpochMetrics *m = &g_array_index (metrics, CtEpochMetrics, i);
 
-      printf ("%5d", m->epoch);
+      g_print ("%5d", m->epoch);
       print_percent (m->train_accuracy);
       print_percent (m->test_accuracy);
       print_number (m->train_loss, 4);
       print_number (m->test_loss, 4);
       print_number (m->seconds, 1);
-      printf ("\n");
+      g_print ("\n");
     }
 }
 
@@ -75,7 +75,7 @@ ct_cli_eval (int    argc,
   g_autoptr(GArray) metrics = NULL;
   int status = 0;
   const GOptionEntry entries[] = {
-    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory (required)"), N_("DIR") },
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory, or the name of a run in ~/.local/share/camtrail/runs (required)"), N_("DIR") },
     { "remeasure", 0, 0, G_OPTION_ARG_NONE, &remeasure, N_("Re-measure test loss and accuracy from every checkpoint"), NULL },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset to re-measure on (default: the run's)"), N_("PATH") },
     { NULL }
@@ -90,6 +90,7 @@ ct_cli_eval (int    argc,
     return ct_cli_usage_error ("eval", "unexpected argument “%s”", argv[1]);
   if (run == NULL)
     return ct_cli_usage_error ("eval", "--run is required");
+  ct_cli_resolve_run (&run);
 
   manifest = ct_manifest_load (run, &error);
   if (manifest == NULL)
@@ -122,7 +123,7 @@ ct_cli_layers (int    argc,
   g_autoptr(CtManifest) manifest = NULL;
   int status = 0;
   const GOptionEntry entries[] = {
-    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory (required)"), N_("DIR") },
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory, or the name of a run in ~/.local/share/camtrail/runs (required)"), N_("DIR") },
     { NULL }
   };
 
@@ -135,20 +136,21 @@ ct_cli_layers (int    argc,
     return ct_cli_usage_error ("layers", "unexpected argument “%s”", argv[1]);
   if (run == NULL)
     return ct_cli_usage_error ("layers", "--run is required");
+  ct_cli_resolve_run (&run);
 
   manifest = ct_manifest_load (run, &error);
   if (manifest == NULL)
     return ct_cli_fail ("layers", error);
 
-  printf ("%s (%s, %d×%d input)\n", run, manifest->arch, manifest->input_size,
+  g_print ("%s (%s, %d×%d input)\n", run, manifest->arch, manifest->input_size,
           manifest->input_size);
-  printf ("  %-20s %8s  %s\n", "layer", "channels", "map");
+  g_print ("  %-20s %8s  %s\n", "layer", "channels", "map");
   for (guint i = 0; i < manifest->n_layers; i++)
     {
       const CtRunLayer *layer = &manifest->layers[i];
       g_autofree char *map = g_strdup_printf ("%d×%d", layer->height, layer->width);
 
-      printf ("%s %-20s %8d  %s\n",
+      g_print ("%s %-20s %8d  %s\n",
               g_strcmp0 (layer->name, manifest->default_layer) == 0 ? "*" : " ",
               layer->name, layer->channels, map);
     }

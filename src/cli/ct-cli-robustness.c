@@ -158,7 +158,7 @@ ct_cli_robustness (int    argc,
   int status = 0;
   int final;
   const GOptionEntry entries[] = {
-    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory (required)"), N_("DIR") },
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory, or the name of a run in ~/.local/share/camtrail/runs (required)"), N_("DIR") },
     { "epochs", 'e', 0, G_OPTION_ARG_STRING, &epochs_text, N_("Checkpoints: epochs, “last” or “all” (default all; the last is always added as the CE baseline)"), N_("LIST") },
     { "perturb", 'p', 0, G_OPTION_ARG_STRING, &perturb_text, N_("Perturbations: noise:SIGMA, rotate:DEG, rotate-random:A, occlude:N, c10c:all, c10c:NAME[-SEVERITY] (default " DEFAULT_PERTURBATIONS ")"), N_("LIST") },
     { "images", 'n', 0, G_OPTION_ARG_INT, &n_images, N_("Test images drawn with --seed (default 100)"), "N" },
@@ -186,6 +186,7 @@ ct_cli_robustness (int    argc,
     return ct_cli_usage_error ("robustness", "unexpected argument “%s”", argv[1]);
   if (run == NULL)
     return ct_cli_usage_error ("robustness", "--run is required");
+  ct_cli_resolve_run (&run);
   if (out == NULL)
     return ct_cli_usage_error ("robustness", "--out is required");
   if (n_images < 1 || rounds < 1 || rounds > 64 || batch_size < 0 || seed < 0 || threads < 0)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ct-cli.h"
+#include "ct-run.h"
 #include "ct-torch.h"
 #include "ct-stats.h"
 #include "ct-train.h"
@@ -82,6 +83,30 @@ report_cb (const CtTrainReport *report,
     }
 }
 
+/* A new run's folder name: fashion-demo for the demo, else what it trains
+ * on what and when, e.g. camtrail_net-cifar-10-batches-bin-20261202-104512. */
+static char *
+default_run_name (gboolean    demo,
+                  const char *arch,
+                  const char *data)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  g_autofree char *dataset = NULL;
+
+  if (demo)
+    return g_strdup (CT_RUN_DEMO_NAME);
+  if (data == NULL || g_str_equal (data, "fashion-mnist"))
+    dataset = g_strdup ("fashion-mnist");
+  else
+    {
+      g_autofree char *canonical = g_canonicalize_filename (data, NULL);
+
+      dataset = g_path_get_basename (canonical);
+    }
+  return g_strdup_printf ("%s-%s-%s", arch != NULL ? arch : "camtrail_net", dataset, stamp);
+}
+
 int
 ct_cli_train (int    argc,
               char **argv)
@@ -105,7 +130,7 @@ ct_cli_train (int    argc,
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset directory (CIFAR-10/100 binary or IDX), or “fashion-mnist” (default)"), N_("PATH") },
     { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch, N_("camtrail_net (default), resnet18 or efficientnet_b0"), N_("NAME") },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, N_("Epochs to train (default 8)"), "N" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Run directory to create (required)"), N_("DIR") },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Run directory to create (default: a new one in ~/.local/share/camtrail/runs, where the window lists runs; with --demo, its fashion-demo)"), N_("DIR") },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &demo, N_("The offline demo recipe (the window's demo run): a narrow camtrail_net, 3 epochs on 30 000 Fashion-MNIST images; other options override it"), NULL },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Continue the run in --out from its last checkpoint"), NULL },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per batch"), "N" },
@@ -135,8 +160,8 @@ ct_cli_train (int    argc,
     return status;
   if (argc > 1)
     return ct_cli_usage_error ("train", "unexpected argument “%s”", argv[1]);
-  if (out == NULL)
-    return ct_cli_usage_error ("train", "--out is required");
+  if (out == NULL && resume && !demo)
+    return ct_cli_usage_error ("train", "--resume needs --out: the run to continue");
   if (arch != NULL && !g_strv_contains ((const char * const *) ct_torch_list_archs (), arch))
     return ct_cli_usage_error ("train", "unknown architecture “%s”", arch);
   if (epochs != -1 && (epochs < 1 || epochs > 10000))
@@ -155,6 +180,24 @@ ct_cli_train (int    argc,
     return ct_cli_usage_error ("train", "--precision must be auto, fp32 or bf16-mixed");
   if (precision != NULL && resume)
     return ct_cli_usage_error ("train", "--precision cannot change a resumed run's");
+
+  /* Without --out, runs go where the window lists them. */
+  if (out == NULL)
+    {
+      g_autofree char *home = ct_run_dup_home ();
+      g_autofree char *name = default_run_name (demo, arch, data);
+
+      out = g_build_filename (home, name, NULL);
+      if (!quiet)
+        g_printerr (_("Run folder: %s\n"), out);
+    }
+  else if (resume)
+    {
+      char *resolved = ct_run_resolve (out);
+
+      g_free (out);
+      out = resolved;
+    }
 
   /* Resuming continues with the run's own architecture and dataset unless
    * told otherwise. */

@@ -23,6 +23,10 @@ int  ct_cli_usage_error (const char *command,
 int  ct_cli_fail        (const char *command,
                          const GError *error);
 
+/* Replaces *@run, what the user typed for --run, by the run it names
+ * (ct_run_resolve(): a bare name may be a run in the runs home). */
+void     ct_cli_resolve_run (char **run);
+
 /* Parses "0,1,2,3,last" against @available, a run's checkpoints; "all" is
  * every one.
  * Returns: (transfer full) (element-type int) (nullable). */

@@ -732,6 +732,28 @@ ct_metrics_save (const char  *run_dir,
 }
 
 char *
+ct_run_dup_home (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "camtrail", "runs", NULL);
+}
+
+char *
+ct_run_resolve (const char *name)
+{
+  g_autofree char *home = NULL;
+  g_autofree char *in_home = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  if (g_file_test (name, G_FILE_TEST_EXISTS) || *name == '\0' || strchr (name, '/') != NULL ||
+      g_str_equal (name, ".") || g_str_equal (name, ".."))
+    return g_strdup (name);
+  home = ct_run_dup_home ();
+  in_home = g_build_filename (home, name, NULL);
+  return g_file_test (in_home, G_FILE_TEST_IS_DIR) ? g_steal_pointer (&in_home) : g_strdup (name);
+}
+
+char *
 ct_run_dup_checkpoint_path (const char *run_dir,
                             int         epoch)
 {

@@ -96,6 +96,18 @@ gboolean    ct_metrics_save             (const char       *run_dir,
                                          GArray           *metrics,
                                          GError          **error);
 
+/* The folder every program keeps runs in unless told otherwise (the
+ * window lists it, camtrail-cli train writes there without --out). */
+#define CT_RUN_DEMO_NAME "fashion-demo"
+
+/* Returns: (transfer full): $XDG_DATA_HOME/camtrail/runs. */
+char       *ct_run_dup_home             (void);
+/* Resolves what a user typed for a run: @name itself when it exists, else
+ * a run of that name in ct_run_dup_home() when @name is a bare name and
+ * that run exists, else @name unchanged (so errors name what was typed).
+ * Returns: (transfer full). */
+char       *ct_run_resolve              (const char       *name);
+
 /* Returns: (transfer full): RUN_DIR/epoch-NNN.safetensors. */
 char       *ct_run_dup_checkpoint_path  (const char       *run_dir,
                                          int               epoch);
