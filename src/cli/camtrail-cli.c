@@ -135,7 +135,7 @@ print_usage (void)
                      "epoch, then draw Grad-CAM heatmaps across epochs and perturbations.\n\n"
                      "Commands:\n"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_print ("  %-10s %s\n", commands[i].name, _(commands[i].summary));
+    g_print ("  %-12s%s\n", commands[i].name, _(commands[i].summary));
   g_print (_("\nRun “camtrail-cli COMMAND --help” for a command's options.\n"
                      "camtrail %s, libtorch %s\n"), PACKAGE_VERSION, ct_torch_version ());
 }
