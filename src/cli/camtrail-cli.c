@@ -4,7 +4,6 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <locale.h>
-#include <stdio.h>
 
 #include "ct-cli.h"
 #include "ct-run.h"
@@ -131,13 +130,13 @@ static void
 print_usage (void)
 {
   g_print (_("Usage: camtrail-cli COMMAND [OPTION…]\n\n"
-                     "Watch what a CNN looks at while it learns: train with a checkpoint per\n"
-                     "epoch, then draw Grad-CAM heatmaps across epochs and perturbations.\n\n"
-                     "Commands:\n"));
+             "Watch what a CNN looks at while it learns: train with a checkpoint per\n"
+             "epoch, then draw Grad-CAM heatmaps across epochs and perturbations.\n\n"
+             "Commands:\n"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     g_print ("  %-12s%s\n", commands[i].name, _(commands[i].summary));
   g_print (_("\nRun “camtrail-cli COMMAND --help” for a command's options.\n"
-                     "camtrail %s, libtorch %s\n"), PACKAGE_VERSION, ct_torch_version ());
+             "camtrail %s, libtorch %s\n"), PACKAGE_VERSION, ct_torch_version ());
 }
 
 int

@@ -3,7 +3,6 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "ct-cam-job.h"
@@ -251,7 +250,7 @@ ct_cli_cam (int    argc,
     g_autofree char *rows = join_ints (request.epochs, request.n_epochs);
 
     g_print ("%s: Grad-CAM of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
-            out, grid->arch, grid->layer, rows, grid->n_images, grid->n_rounds, grid->perturbation);
+             out, grid->arch, grid->layer, rows, grid->n_images, grid->n_rounds, grid->perturbation);
   }
   if (!ct_perturb_is_identity (&request.perturb))
     {
@@ -262,7 +261,7 @@ ct_cli_cam (int    argc,
 
           ct_grid_row_summary (grid, row, &drop, &drop_ci, &max_drop, &max_drop_ci);
           g_print ("%5d  %+.4f ± %.4f          %+.4f ± %.4f\n",
-                  grid->epochs[row], drop, drop_ci, max_drop, max_drop_ci);
+                   grid->epochs[row], drop, drop_ci, max_drop, max_drop_ci);
         }
     }
 

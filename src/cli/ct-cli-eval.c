@@ -3,7 +3,6 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
-#include <stdio.h>
 
 #include "ct-cli.h"
 #include "ct-run.h"
@@ -36,10 +35,10 @@ print_table (const CtManifest *manifest,
              const char       *caption)
 {
   g_print ("%s: %s on %s (%u training images per epoch, %d classes)%s\n",
-          run_dir, manifest->arch, manifest->dataset, manifest->train_images,
-          manifest->n_classes, caption);
+           run_dir, manifest->arch, manifest->dataset, manifest->train_images,
+           manifest->n_classes, caption);
   g_print ("%5s  %9s  %9s  %9s  %9s  %9s\n",
-          "epoch", "train acc", "test acc", "train loss", "test loss", "seconds");
+           "epoch", "train acc", "test acc", "train loss", "test loss", "seconds");
   for (guint i = 0; i < metrics->len; i++)
     {
       const CtEpochMetrics *m = &g_array_index (metrics, CtEpochMetrics, i);
@@ -143,7 +142,7 @@ ct_cli_layers (int    argc,
     return ct_cli_fail ("layers", error);
 
   g_print ("%s (%s, %d×%d input)\n", run, manifest->arch, manifest->input_size,
-          manifest->input_size);
+           manifest->input_size);
   g_print ("  %-20s %8s  %s\n", "layer", "channels", "map");
   for (guint i = 0; i < manifest->n_layers; i++)
     {
@@ -151,8 +150,8 @@ ct_cli_layers (int    argc,
       g_autofree char *map = g_strdup_printf ("%d×%d", layer->height, layer->width);
 
       g_print ("%s %-20s %8d  %s\n",
-              g_strcmp0 (layer->name, manifest->default_layer) == 0 ? "*" : " ",
-              layer->name, layer->channels, map);
+               g_strcmp0 (layer->name, manifest->default_layer) == 0 ? "*" : " ",
+               layer->name, layer->channels, map);
     }
 
   return 0;
