@@ -437,6 +437,186 @@ test_write_formats (void)
   g_rmdir (dir);
 }
 
+/* Runs @argv, failing the test with its output unless it exits 0. */
+static void
+run_tool (const char * const *argv)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int wait_status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (wait_status, NULL))
+    g_error ("%s failed:\n%s%s", argv[0], out, err);
+}
+
+/* The program that the build found for @variable (tests/meson.build sets
+ * it); without it the test fails, it does not skip. */
+static const char *
+tool_from_env (const char *variable,
+               const char *package)
+{
+  const char *path = g_getenv (variable);
+
+  if (path == NULL || *path == '\0')
+    g_error ("$%s is not set: install %s (scripts/install-deps) and run meson setup "
+             "--reconfigure", variable, package);
+  return path;
+}
+
+/* Reads a PNG and lays it over white, as a viewer shows a transparent page. */
+static guint8 *
+read_on_white (const char *path,
+               guint      *width,
+               guint      *height)
+{
+  g_autoptr(GError) error = NULL;
+  guint8 *rgba = ct_png_read_rgba (path, width, height, NULL, &error);
+
+  g_assert_no_error (error);
+  for (gsize i = 0; i < (gsize) *width * *height; i++)
+    {
+      guint8 *p = rgba + i * 4;
+
+      for (guint c = 0; c < 3; c++)
+        p[c] = (p[c] * p[3] + 255 * (255 - p[3]) + 127) / 255;
+      p[3] = 255;
+    }
+  return rgba;
+}
+
+/* How many pixels of @a and @b differ by more than @tolerance in a
+ * channel. */
+static gsize
+count_different (const guint8 *a,
+                 const guint8 *b,
+                 guint         width,
+                 guint         height,
+                 int           tolerance)
+{
+  gsize n = 0;
+
+  for (gsize i = 0; i < (gsize) width * height; i++)
+    for (guint c = 0; c < 3; c++)
+      if (ABS ((int) a[i * 4 + c] - (int) b[i * 4 + c]) > tolerance)
+        {
+          n++;
+          break;
+        }
+  return n;
+}
+
+/* SVG and PDF exports draw the same figure as the PNG: rendered back to
+ * pixels by other programs (librsvg's rsvg-convert, poppler's pdftoppm),
+ * they match the PNG but for the edges of glyphs and lines, which each
+ * renderer antialiases its own way. */
+static void
+test_vector_renders_like_png (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (2, "noise σ=0.10");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-figure-XXXXXX", &error);
+  g_autofree char *png = g_build_filename (dir, "figure.png", NULL);
+  g_autofree char *svg = g_build_filename (dir, "figure.svg", NULL);
+  g_autofree char *pdf = g_build_filename (dir, "figure.pdf", NULL);
+  g_autofree char *svg_png = g_build_filename (dir, "from-svg.png", NULL);
+  g_autofree char *pdf_stem = g_build_filename (dir, "from-pdf", NULL);
+  g_autofree char *pdf_png = g_strconcat (pdf_stem, ".png", NULL);
+  g_autofree guint8 *expected = NULL;
+  const char *rsvg_convert = tool_from_env ("RSVG_CONVERT", "librsvg2-bin");
+  const char *pdftoppm = tool_from_env ("PDFTOPPM", "poppler-utils");
+  const char *rendered[] = { svg_png, pdf_png };
+  g_autofree char *w = NULL;
+  g_autofree char *h = NULL;
+  CtFigureStyle style;
+  guint width = 0, height = 0;
+  int fig_width, fig_height, x, y, size;
+  gsize ink = 0;
+
+  g_assert_no_error (error);
+  ct_figure_style_init (&style);
+  g_assert_true (ct_figure_write (grid, &style, png, &error));
+  g_assert_true (ct_figure_write (grid, &style, svg, &error));
+  g_assert_true (ct_figure_write (grid, &style, pdf, &error));
+  g_assert_no_error (error);
+  ct_figure_get_size (grid, &style, &fig_width, &fig_height);
+  w = g_strdup_printf ("%d", fig_width);
+  h = g_strdup_printf ("%d", fig_height);
+
+  {
+    const char *svg_argv[] = { rsvg_convert, "-w", w, "-h", h, "-o", svg_png, svg, NULL };
+    const char *pdf_argv[] = { pdftoppm, "-png", "-singlefile", "-scale-to-x", w, "-scale-to-y", h,
+                               pdf, pdf_stem, NULL };
+
+    run_tool (svg_argv);
+    run_tool (pdf_argv);
+  }
+
+  expected = read_on_white (png, &width, &height);
+  g_assert_cmpuint (width, ==, fig_width);
+  g_assert_cmpuint (height, ==, fig_height);
+  for (gsize i = 0; i < (gsize) width * height; i++)
+    ink += !is_white (expected + i * 4);
+  /* The figure is mostly drawn, not mostly margin. */
+  g_assert_cmpuint (ink, >, (gsize) width * height / 4);
+
+  ct_figure_get_cell_rect (grid, &style, 1, 1, 1, &x, &y, &size, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (rendered); i++)
+    {
+      g_autofree guint8 *found = NULL;
+      guint found_width = 0, found_height = 0;
+      gsize different;
+      const guint8 *hot_expected, *hot_found;
+      guint hot_x = x + HOT_X * size / SIDE + size / SIDE / 2;
+      guint hot_y = y + HOT_Y * size / SIDE + size / SIDE / 2;
+
+      found = read_on_white (rendered[i], &found_width, &found_height);
+      g_assert_cmpuint (found_width, ==, width);
+      g_assert_cmpuint (found_height, ==, height);
+
+      /* Glyph edges differ most: a few percent of the figure. */
+      different = count_different (expected, found, width, height, 48);
+      g_test_message ("%s: %" G_GSIZE_FORMAT " of %u pixels differ from the PNG's", rendered[i],
+                      different, width * height);
+      g_assert_cmpuint (different, <, (gsize) width * height / 20);
+
+      /* The cells' pixels, but for their borders, are the same. */
+      for (guint row = 0; row < 2; row++)
+        for (guint image = 0; image < 2; image++)
+          for (guint round = 0; round < 2; round++)
+            {
+              int cx, cy, csize;
+              gsize cell_different = 0;
+
+              ct_figure_get_cell_rect (grid, &style, row, image, round, &cx, &cy, &csize, NULL);
+              for (int py = cy + 1; py < cy + csize - 1; py++)
+                cell_different += count_different (pixel_at (expected, width, cx + 1, py),
+                                                   pixel_at (found, width, cx + 1, py),
+                                                   csize - 2, 1, 48);
+              if (cell_different > 0)
+                g_error ("%s: %" G_GSIZE_FORMAT " pixels of cell (%u, %u, %u) differ from the PNG's",
+                         rendered[i], cell_different, row, image, round);
+            }
+
+      /* The hot spot of the last cell, in the heatmap's colour. */
+      hot_expected = pixel_at (expected, width, hot_x, hot_y);
+      hot_found = pixel_at (found, width, hot_x, hot_y);
+      g_assert_true (is_red (hot_expected));
+      for (guint c = 0; c < 3; c++)
+        g_assert_cmpint (ABS ((int) hot_expected[c] - (int) hot_found[c]), <=, 8);
+    }
+
+  g_unlink (png);
+  g_unlink (svg);
+  g_unlink (pdf);
+  g_unlink (svg_png);
+  g_unlink (pdf_png);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 static void
 test_too_large (void)
 {
@@ -501,6 +681,7 @@ main (int argc, char **argv)
   g_test_add_func ("/figure/write-png", test_write_png);
   g_test_add_func ("/figure/write-png-scaled", test_write_png_scaled);
   g_test_add_func ("/figure/write-formats", test_write_formats);
+  g_test_add_func ("/figure/vector-renders-like-png", test_vector_renders_like_png);
   g_test_add_func ("/figure/too-large", test_too_large);
   g_test_add_func ("/figure/draw-cell-at-offset", test_draw_cell_at_offset);
 

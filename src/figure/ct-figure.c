@@ -422,6 +422,35 @@ surface_from_rgb (const guint8 *rgb,
   return surface;
 }
 
+/* @surface with each pixel repeated @factor_x × @factor_y times. */
+static cairo_surface_t *
+dup_enlarged (cairo_surface_t *surface,
+              int              factor_x,
+              int              factor_y)
+{
+  int width = cairo_image_surface_get_width (surface);
+  int height = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  cairo_surface_t *large = cairo_image_surface_create (cairo_image_surface_get_format (surface),
+                                                       width * factor_x, height * factor_y);
+  int large_stride = cairo_image_surface_get_stride (large);
+  guint8 *large_data = cairo_image_surface_get_data (large);
+
+  cairo_surface_flush (surface);
+  cairo_surface_flush (large);
+  for (int y = 0; y < height * factor_y; y++)
+    {
+      const guint32 *from = (const guint32 *) (data + (gsize) (y / factor_y) * stride);
+      guint32 *to = (guint32 *) (large_data + (gsize) y * large_stride);
+
+      for (int x = 0; x < width * factor_x; x++)
+        to[x] = from[x / factor_x];
+    }
+  cairo_surface_mark_dirty (large);
+  return large;
+}
+
 /* Paints @surface stretched over the rectangle with crisp, unblended
  * pixels. */
 static void
@@ -434,9 +463,27 @@ paint_pixels (cairo_t         *cr,
 {
   int surface_width = cairo_image_surface_get_width (surface);
   int surface_height = cairo_image_surface_get_height (surface);
+  cairo_surface_t *enlarged = NULL;
 
   if (surface_width <= 0 || surface_height <= 0)
     return;
+
+  /* An SVG keeps no filter with its images (Cairo 1.16), and viewers
+   * smooth them: enlarged beforehand to about the device size, the pixels
+   * stay crisp whatever the viewer does. */
+  if (cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_SVG)
+    {
+      double device_width = width, device_height = height;
+      int factor_x, factor_y;
+
+      cairo_user_to_device_distance (cr, &device_width, &device_height);
+      factor_x = CLAMP ((int) ceil (fabs (device_width) / surface_width), 1, 32);
+      factor_y = CLAMP ((int) ceil (fabs (device_height) / surface_height), 1, 32);
+      enlarged = dup_enlarged (surface, factor_x, factor_y);
+      surface = enlarged;
+      surface_width *= factor_x;
+      surface_height *= factor_y;
+    }
 
   cairo_save (cr);
   cairo_rectangle (cr, x, y, width, height);
@@ -448,6 +495,7 @@ paint_pixels (cairo_t         *cr,
   cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
   cairo_paint (cr);
   cairo_restore (cr);
+  g_clear_pointer (&enlarged, cairo_surface_destroy);
 }
 
 /* A tick or a cross drawn as strokes, so it needs no glyph from the font;
