@@ -6,6 +6,7 @@
 
 #include "ct-cam-job.h"
 #include "ct-checkpoint.h"
+#include "ct-rng.h"
 #include "ct-safetensors.h"
 #include "ct-test-data.h"
 #include "ct-test-train.h"
@@ -220,7 +221,6 @@ test_cam_grid (void)
   g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
   g_autoptr(CtGrid) clean = NULL;
   g_autoptr(CtGrid) noisy = NULL;
-  g_autoptr(CtGrid) shared = NULL;
   const int epochs[] = { 0, 3 };
   const guint images[] = { 0, 1, 2, 7 };
   gsize map = 32 * 32;
@@ -283,24 +283,154 @@ test_cam_grid (void)
   g_assert_true (memcmp (ct_grid_get_image (noisy, 0, 0), ct_grid_get_image (noisy, 0, 1),
                          3 * map * sizeof (float)) != 0);
 
-  request.perturb.noise_sigma = 0;
-  request.scale = CT_CAM_SCALE_SHARED;
-  shared = ct_cam_session_compute (session, &request, NULL, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < 4; i++)
-    {
-      float hi = 0;
-
-      for (guint row = 0; row < 2; row++)
-        for (gsize p = 0; p < map; p++)
-          hi = MAX (hi, ct_grid_get_cell (shared, row, i, 0)->heatmap[p]);
-      g_assert_cmpfloat (hi, <=, 1.0f);
-    }
-
   request.layer = "no.such.layer";
   g_assert_null (ct_cam_session_compute (session, &request, NULL, &error));
   g_assert_error (error, CT_RUN_ERROR, CT_RUN_ERROR_MISMATCH);
   g_assert_nonnull (strstr (error->message, "stages"));
+}
+
+/* --cam-scale shared, computed by hand from the raw maps: each column (an
+ * image and a round) is min-max scaled over all its rows together,
+ * (c − min) / (1e-7 + max − min), so an epoch whose map is weaker stays
+ * darker than the strongest epoch of the column. */
+static void
+assert_shared_scale (CtCamSession *session,
+                     CtCamRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtGrid) raw = NULL;
+  g_autoptr(CtGrid) shared = NULL;
+  gsize map = 32 * 32;
+  guint dimmer_cells = 0;
+
+  request->scale = CT_CAM_SCALE_RAW;
+  raw = ct_cam_session_compute (session, request, NULL, &error);
+  g_assert_no_error (error);
+  request->scale = CT_CAM_SCALE_SHARED;
+  shared = ct_cam_session_compute (session, request, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (shared->scale, ==, CT_CAM_SCALE_SHARED);
+
+  for (guint i = 0; i < raw->n_images; i++)
+    for (guint r = 0; r < raw->n_rounds; r++)
+      {
+        double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE;
+
+        for (guint row = 0; row < raw->n_rows; row++)
+          for (gsize p = 0; p < map; p++)
+            {
+              lo = MIN (lo, ct_grid_get_cell (raw, row, i, r)->heatmap[p]);
+              hi = MAX (hi, ct_grid_get_cell (raw, row, i, r)->heatmap[p]);
+            }
+        /* Raw maps are ReLU'd magnitudes, not already in [0, 1]. */
+        g_assert_cmpfloat (hi - lo, >, 0.0);
+        for (guint row = 0; row < raw->n_rows; row++)
+          {
+            const float *in = ct_grid_get_cell (raw, row, i, r)->heatmap;
+            const float *out = ct_grid_get_cell (shared, row, i, r)->heatmap;
+            float row_hi = 0;
+
+            for (gsize p = 0; p < map; p++)
+              {
+                double expected = (in[p] - lo) / (1e-7 + (hi - lo));
+
+                if (fabs (out[p] - expected) > 1e-5)
+                  g_error ("shared scale of row %u, image %u, round %u, pixel %" G_GSIZE_FORMAT
+                           ": %g, by hand %g", row, i, r, p, out[p], expected);
+                row_hi = MAX (row_hi, out[p]);
+              }
+            dimmer_cells += row_hi < 0.95f;
+          }
+      }
+  /* Otherwise the case could not tell shared from per-image scaling. */
+  g_assert_cmpuint (dimmer_cells, >, 0);
+}
+
+static void
+test_cam_shared_scale (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  const int epochs[] = { 0, 1, 3 };
+  const guint images[] = { 0, 1, 2, 7 };
+  CtCamRequest request = { 0 };
+
+  g_assert_no_error (error);
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  ct_perturb_init (&request.perturb);
+  assert_shared_scale (session, &request);
+
+  /* Perturbed: each round is a column of its own. */
+  request.rounds = 2;
+  request.perturb.noise_sigma = 0.2;
+  request.perturb.seed = 3;
+  assert_shared_scale (session, &request);
+}
+
+/* The misclassified scan's order, as ct-cam-job.h documents it: a
+ * Fisher–Yates shuffle of 0…n−1 (ct_rng_shuffle) drawn from the stream
+ * (seed, "misc"); the answer is the first @count images in that order that
+ * the checkpoint gets wrong.  Which images are wrong comes from a plain
+ * grid over the whole test split. */
+#define STREAM_MISCLASSIFIED 0x6d697363u  /* "misc" */
+
+static void
+test_misclassified_order (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) in_index_order = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) found = NULL;
+  g_autoptr(CtGrid) grid = NULL;
+  g_autofree guint *order = NULL;
+  g_autofree gboolean *wrong = NULL;
+  const int epoch0[] = { 0 };
+  const guint64 seed = 3;
+  const guint count = 5;
+  CtCamRequest request = { 0 };
+  guint n;
+  CtRng rng;
+
+  g_assert_no_error (error);
+  n = ct_cam_session_get_dataset (session)->test.n_images;
+  for (guint i = 0; i < n; i++)
+    g_array_append_val (all, i);
+  request.epochs = epoch0;
+  request.n_epochs = 1;
+  request.images = (const guint *) all->data;
+  request.n_images = n;
+  ct_perturb_init (&request.perturb);
+  grid = ct_cam_session_compute (session, &request, NULL, &error);
+  g_assert_no_error (error);
+  wrong = g_new0 (gboolean, n);
+  for (guint i = 0; i < n; i++)
+    {
+      wrong[i] = ct_grid_get_cell (grid, 0, i, 0)->predicted != grid->labels[i];
+      if (wrong[i] && in_index_order->len < count)
+        g_array_append_val (in_index_order, i);
+    }
+
+  order = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    order[i] = i;
+  ct_rng_init (&rng, seed, STREAM_MISCLASSIFIED, 0, 0);
+  ct_rng_shuffle (&rng, order, n);
+  for (guint i = 0; i < n && expected->len < count; i++)
+    if (wrong[order[i]])
+      g_array_append_val (expected, order[i]);
+  g_assert_cmpuint (expected->len, ==, count);
+  /* Otherwise the case could not tell a shuffled scan from a plain one. */
+  g_assert_false (memcmp (expected->data, in_index_order->data, count * sizeof (guint)) == 0);
+
+  found = ct_cam_session_find_misclassified (session, 0, count, seed, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (found->data, found->len * sizeof (guint),
+                   expected->data, expected->len * sizeof (guint));
 }
 
 static void
@@ -346,7 +476,9 @@ main (int    argc,
   g_test_add_func ("/engine/checkpoint/refuses-other-architecture", test_refuses_other_architecture);
   g_test_add_func ("/engine/train/nan-loss-keeps-run", test_nan_loss_keeps_run);
   g_test_add_func ("/engine/cam/grid", test_cam_grid);
+  g_test_add_func ("/engine/cam/shared-scale", test_cam_shared_scale);
   g_test_add_func ("/engine/cam/find-misclassified", test_find_misclassified);
+  g_test_add_func ("/engine/cam/misclassified-order", test_misclassified_order);
 
   status = g_test_run ();
   ct_test_remove_tree (tmpdir);

@@ -77,8 +77,10 @@ CtGrid           *ct_cam_session_compute        (CtCamSession        *self,
                                                  GError             **error);
 
 /* The study's way of finding mistakes: scans the test split in an order
- * shuffled by @seed and returns the first @count images that the checkpoint
- * of @epoch misclassifies (fewer if the split runs out).
+ * shuffled by @seed (ct_rng_shuffle() of 0…n−1 drawn from the stream
+ * (@seed, "misc"), tests/test-engine.c holds it to that) and returns the
+ * first @count images that the checkpoint of @epoch misclassifies (fewer if
+ * the split runs out).
  * Returns: (transfer full) (element-type guint). */
 GArray           *ct_cam_session_find_misclassified (CtCamSession    *self,
                                                      int              epoch,
