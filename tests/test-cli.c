@@ -2,10 +2,13 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "ct-png.h"
+#include "ct-run.h"
 #include "ct-test-data.h"
 
 /* camtrail-cli end to end, as a user runs it: exit statuses, messages,
@@ -207,6 +210,550 @@ test_cam_exports (void)
   g_assert_nonnull (strstr (bad_image.err, "out of range"));
 }
 
+/* ---- The cam command's options, each with its outcome ---------------- */
+
+/* A little-endian float32 .npy as camtrail-cli writes it.
+ * Returns: (transfer full): the values; @shape gets the first five
+ * dimensions. */
+static float *
+read_npy (const char *path,
+          guint       shape[5],
+          gsize      *out_n)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *dims;
+  gsize length, header_length, n = 1;
+  int n_dims;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_assert_true (memcmp (contents, "\x93NUMPY\x01\x00", 8) == 0);
+  header_length = (guint8) contents[8] | (guint8) contents[9] << 8;
+  g_assert_nonnull (strstr (contents + 10, "'descr': '<f4'"));
+  dims = strstr (contents + 10, "'shape': (");
+  g_assert_nonnull (dims);
+  n_dims = sscanf (dims, "'shape': (%u, %u, %u, %u, %u)",
+                   &shape[0], &shape[1], &shape[2], &shape[3], &shape[4]);
+  g_assert_cmpint (n_dims, ==, 5);
+  for (guint i = 0; i < 5; i++)
+    n *= shape[i];
+  g_assert_cmpuint (length, ==, 10 + header_length + n * sizeof (float));
+  *out_n = n;
+  return g_memdup2 (contents + 10 + header_length, n * sizeof (float));
+}
+
+/* Runs `camtrail-cli cam` on the test run with @options (NULL-terminated,
+ * at most 16) and epochs 0,1,2 × images 0–3, writing cells.json and
+ * cams.npy under @name. */
+static void
+run_cam (const char *name,
+         int         expected_status,
+         Result     *result,
+         ...)
+{
+  g_autofree char *png = g_strdup_printf ("%s/%s.png", tmpdir, name);
+  g_autofree char *npy = g_strdup_printf ("%s/%s.npy", tmpdir, name);
+  g_autofree char *json = g_strdup_printf ("%s/%s.json", tmpdir, name);
+  const char *extra[16] = { NULL };
+  const char *arg;
+  guint n = 0;
+  va_list ap;
+
+  va_start (ap, result);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    {
+      g_assert_cmpuint (n, <, G_N_ELEMENTS (extra) - 1);
+      extra[n++] = arg;
+    }
+  va_end (ap);
+  run_cli (result, "cam", "--run", run_dir, "--epochs", "0,1,2", "--images", "0,1,2,3",
+           "--threads", "2", "--out", png, "--npy", npy, "--json", json,
+           extra[0], extra[1], extra[2], extra[3], extra[4], extra[5], extra[6], extra[7],
+           extra[8], extra[9], extra[10], extra[11], extra[12], extra[13], extra[14], NULL);
+  if (result->status != expected_status)
+    g_error ("cam %s: exit %d, expected %d\n%s", name, result->status, expected_status,
+             result->err);
+}
+
+static char *
+cam_path (const char *name,
+          const char *suffix)
+{
+  return g_strdup_printf ("%s/%s.%s", tmpdir, name, suffix);
+}
+
+static float *
+cam_heatmaps (const char *name,
+              guint       shape[5],
+              gsize      *n)
+{
+  g_autofree char *path = cam_path (name, "npy");
+
+  return read_npy (path, shape, n);
+}
+
+static JsonObject *
+cam_cells (const char *name,
+           JsonParser *parser)
+{
+  g_autofree char *path = cam_path (name, "json");
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static JsonObject *
+cell_at (JsonObject *root,
+         guint       row,
+         guint       cell)
+{
+  JsonArray *rows = json_object_get_array_member (root, "rows");
+  JsonObject *row_object = json_array_get_object_element (rows, row);
+
+  return json_array_get_object_element (json_object_get_array_member (row_object, "cells"), cell);
+}
+
+static guint
+count_cells (JsonObject *root,
+             guint       row)
+{
+  JsonArray *rows = json_object_get_array_member (root, "rows");
+  JsonObject *row_object = json_array_get_object_element (rows, row);
+
+  return json_array_get_length (json_object_get_array_member (row_object, "cells"));
+}
+
+/* The largest difference between the class probabilities of two cells. */
+static double
+probabilities_distance (JsonObject *a,
+                        JsonObject *b)
+{
+  JsonArray *pa = json_object_get_array_member (a, "probabilities");
+  JsonArray *pb = json_object_get_array_member (b, "probabilities");
+  double distance = 0;
+
+  g_assert_cmpuint (json_array_get_length (pa), ==, json_array_get_length (pb));
+  for (guint k = 0; k < json_array_get_length (pa); k++)
+    distance = MAX (distance, fabs (json_array_get_double_element (pa, k) -
+                                    json_array_get_double_element (pb, k)));
+  return distance;
+}
+
+/* The largest difference between the probabilities of the same cells of two
+ * cam outputs. */
+static double
+cams_distance (const char *name_a,
+               const char *name_b)
+{
+  g_autoptr(JsonParser) parser_a = json_parser_new ();
+  g_autoptr(JsonParser) parser_b = json_parser_new ();
+  JsonObject *a = cam_cells (name_a, parser_a);
+  JsonObject *b = cam_cells (name_b, parser_b);
+  double distance = 0;
+
+  for (guint row = 0; row < 3; row++)
+    {
+      g_assert_cmpuint (count_cells (a, row), ==, count_cells (b, row));
+      for (guint i = 0; i < count_cells (a, row); i++)
+        distance = MAX (distance, probabilities_distance (cell_at (a, row, i), cell_at (b, row, i)));
+    }
+  return distance;
+}
+
+static const char *
+cam_perturbation (const char *name,
+                  JsonParser *parser)
+{
+  return json_object_get_string_member (cam_cells (name, parser), "perturbation");
+}
+
+/* --cam-scale: image (the default) min-max scales each map; raw keeps the
+ * magnitudes; shared is one min-max per column over the epochs, checked by
+ * hand against raw. */
+static void
+test_cam_scale (void)
+{
+  g_auto(Result) image = { 0 }, plain = { 0 }, raw = { 0 }, shared = { 0 }, bad = { 0 };
+  g_autofree float *image_maps = NULL, *plain_maps = NULL, *raw_maps = NULL, *shared_maps = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  guint shape[5], shape_raw[5];
+  gsize n, n_raw, map = 32 * 32;
+  guint dimmer_cells = 0, raw_cells_not_unit = 0;
+
+  run_cam ("scale-default", 0, &plain, NULL);
+  run_cam ("scale-image", 0, &image, "--cam-scale", "image", NULL);
+  run_cam ("scale-raw", 0, &raw, "--cam-scale", "raw", NULL);
+  run_cam ("scale-shared", 0, &shared, "--cam-scale", "shared", NULL);
+  run_cam ("scale-bad", 2, &bad, "--cam-scale", "column", NULL);
+  g_assert_cmpstr (json_object_get_string_member (cam_cells ("scale-shared", parser), "scale"),
+                   ==, "shared");
+
+  plain_maps = cam_heatmaps ("scale-default", shape, &n);
+  image_maps = cam_heatmaps ("scale-image", shape, &n);
+  raw_maps = cam_heatmaps ("scale-raw", shape_raw, &n_raw);
+  shared_maps = cam_heatmaps ("scale-shared", shape, &n);
+  g_assert_cmpmem (shape, sizeof shape, shape_raw, sizeof shape_raw);
+  g_assert_cmpuint (shape[0], ==, 3);
+  g_assert_cmpuint (shape[1], ==, 4);
+  g_assert_cmpuint (shape[2], ==, 1);
+  g_assert_cmpmem (plain_maps, n * sizeof (float), image_maps, n * sizeof (float));
+
+  for (guint i = 0; i < shape[1]; i++)
+    {
+      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE;
+
+      for (guint row = 0; row < shape[0]; row++)
+        {
+          const float *cell = raw_maps + (row * shape[1] + i) * map;
+          const float *scaled = image_maps + (row * shape[1] + i) * map;
+          float cell_lo = G_MAXFLOAT, cell_hi = -G_MAXFLOAT, scaled_lo = 1, scaled_hi = 0;
+
+          for (gsize p = 0; p < map; p++)
+            {
+              cell_lo = MIN (cell_lo, cell[p]);
+              cell_hi = MAX (cell_hi, cell[p]);
+              scaled_lo = MIN (scaled_lo, scaled[p]);
+              scaled_hi = MAX (scaled_hi, scaled[p]);
+            }
+          lo = MIN (lo, cell_lo);
+          hi = MAX (hi, cell_hi);
+          /* Per image: each map spans [0, 1] unless it is flat. */
+          g_assert_cmpfloat_with_epsilon (scaled_lo, 0.0, 1e-6);
+          if (cell_hi > cell_lo)
+            g_assert_cmpfloat_with_epsilon (scaled_hi, 1.0, 1e-4);
+          raw_cells_not_unit += fabsf (cell_hi - 1.0f) > 0.01f;
+        }
+      for (guint row = 0; row < shape[0]; row++)
+        {
+          const float *in = raw_maps + (row * shape[1] + i) * map;
+          const float *out = shared_maps + (row * shape[1] + i) * map;
+          float row_hi = 0;
+
+          for (gsize p = 0; p < map; p++)
+            {
+              double expected = (in[p] - lo) / (1e-7 + (hi - lo));
+
+              if (fabs (out[p] - expected) > 1e-5)
+                g_error ("--cam-scale shared, epoch row %u, image %u, pixel %" G_GSIZE_FORMAT
+                         ": %g, by hand %g", row, i, p, out[p], expected);
+              row_hi = MAX (row_hi, out[p]);
+            }
+          dimmer_cells += row_hi < 0.95f;
+        }
+    }
+  /* Raw magnitudes are not min-max scaled, and in some column an epoch is
+   * weaker than another: the case tells the three scales apart. */
+  g_assert_cmpuint (raw_cells_not_unit, >, 0);
+  g_assert_cmpuint (dimmer_cells, >, 0);
+}
+
+/* --target: which class each cell explains. */
+static void
+test_cam_target (void)
+{
+  static const struct { const char *rule; int cls; } rules[] = {
+    { "predicted", -1 }, { "label", -2 }, { "2", 2 }, { "Blue", 2 }, { "white", 3 },
+  };
+  g_auto(Result) bad = { 0 }, out_of_range = { 0 };
+
+  for (guint r = 0; r < G_N_ELEMENTS (rules); r++)
+    {
+      g_autofree char *name = g_strdup_printf ("target-%u", r);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_auto(Result) result = { 0 };
+      JsonObject *root;
+      JsonArray *images;
+
+      run_cam (name, 0, &result, "--target", rules[r].rule, NULL);
+      root = cam_cells (name, parser);
+      images = json_object_get_array_member (root, "images");
+      for (guint row = 0; row < 3; row++)
+        for (guint i = 0; i < 4; i++)
+          {
+            JsonObject *cell = cell_at (root, row, i);
+            gint64 target = json_object_get_int_member (cell, "target");
+
+            if (rules[r].cls == -1)
+              g_assert_cmpint (target, ==, json_object_get_int_member (cell, "predicted"));
+            else if (rules[r].cls == -2)
+              g_assert_cmpint (target, ==, json_object_get_int_member (
+                                 json_array_get_object_element (images, i), "label"));
+            else
+              g_assert_cmpint (target, ==, rules[r].cls);
+          }
+    }
+  run_cam ("target-bad", 2, &bad, "--target", "purple", NULL);
+  run_cam ("target-range", 2, &out_of_range, "--target", "4", NULL);
+}
+
+/* Rotation: exact at multiples of 90°, so a full turn changes nothing and
+ * ±180° are the same picture; bilinear differs from nearest in between;
+ * a random angle is drawn per round from the seed. */
+static void
+test_cam_rotation (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(Result) full = { 0 }, half = { 0 }, minus_half = { 0 }, clean = { 0 };
+  g_auto(Result) nearest = { 0 }, bilinear = { 0 }, full_bilinear = { 0 };
+  g_auto(Result) random1 = { 0 }, random1_again = { 0 }, random2 = { 0 }, both = { 0 };
+  JsonObject *root;
+  double round_distance = 0;
+
+  run_cam ("rotate-clean", 0, &clean, NULL);
+  run_cam ("rotate-360", 0, &full, "--rotate", "360", NULL);
+  run_cam ("rotate-180", 0, &half, "--rotate", "180", NULL);
+  run_cam ("rotate-minus-180", 0, &minus_half, "--rotate", "-180", NULL);
+  run_cam ("rotate-30", 0, &nearest, "--rotate", "30", NULL);
+  run_cam ("rotate-30-bilinear", 0, &bilinear, "--rotate", "30", "--bilinear", NULL);
+  run_cam ("rotate-360-bilinear", 0, &full_bilinear, "--rotate", "360", "--bilinear", NULL);
+  run_cam ("rotate-random-1", 0, &random1, "--rotate-random", "30", "--rounds", "3",
+           "--seed", "1", NULL);
+  run_cam ("rotate-random-1-again", 0, &random1_again, "--rotate-random", "30", "--rounds", "3",
+           "--seed", "1", NULL);
+  run_cam ("rotate-random-2", 0, &random2, "--rotate-random", "30", "--rounds", "3",
+           "--seed", "2", NULL);
+  run_cam ("rotate-both", 2, &both, "--rotate", "30", "--rotate-random", "30", NULL);
+
+  g_assert_cmpstr (cam_perturbation ("rotate-180", parser), ==, "rotation 180° (nearest)");
+  g_assert_cmpstr (cam_perturbation ("rotate-30-bilinear", parser), ==, "rotation 30° (bilinear)");
+  g_assert_cmpstr (cam_perturbation ("rotate-random-1", parser), ==,
+                   "rotation ±30° random (nearest)");
+
+  g_assert_cmpfloat (cams_distance ("rotate-clean", "rotate-360"), <, 1e-5);
+  g_assert_cmpfloat (cams_distance ("rotate-clean", "rotate-360-bilinear"), <, 1e-5);
+  g_assert_cmpfloat (cams_distance ("rotate-clean", "rotate-180"), >, 1e-3);
+  g_assert_cmpfloat (cams_distance ("rotate-180", "rotate-minus-180"), <, 1e-5);
+  g_assert_cmpfloat (cams_distance ("rotate-30", "rotate-30-bilinear"), >, 1e-4);
+  g_assert_cmpfloat (cams_distance ("rotate-random-1", "rotate-random-1-again"), ==, 0);
+  g_assert_cmpfloat (cams_distance ("rotate-random-1", "rotate-random-2"), >, 1e-4);
+
+  /* The rounds of one image are different draws. */
+  root = cam_cells ("rotate-random-1", parser);
+  g_assert_cmpuint (count_cells (root, 2), ==, 4 * 3);
+  for (guint i = 0; i < 4; i++)
+    round_distance = MAX (round_distance, probabilities_distance (cell_at (root, 2, i * 3),
+                                                                  cell_at (root, 2, i * 3 + 1)));
+  g_assert_cmpfloat (round_distance, >, 1e-4);
+}
+
+/* Occlusion: one patch as large as the image, or as many pixels as it has,
+ * leaves every image the same flat picture, so every cell of a row sees the
+ * same input; the fill decides which. */
+static void
+test_cam_occlusion (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(Result) patch = { 0 }, pixels = { 0 }, mean = { 0 }, partial = { 0 }, bad_fill = { 0 };
+  JsonObject *root;
+  double across_images = 0;
+
+  run_cam ("occlude-patch", 0, &patch, "--occlude", "1", "--patch", "32", NULL);
+  run_cam ("occlude-pixels", 0, &pixels, "--occlude", "1024", NULL);
+  run_cam ("occlude-mean", 0, &mean, "--occlude", "1", "--patch", "32", "--fill", "mean", NULL);
+  run_cam ("occlude-partial", 0, &partial, "--occlude", "3", "--patch", "5", "--fill", "zero", NULL);
+  run_cam ("occlude-bad-fill", 2, &bad_fill, "--occlude", "3", "--fill", "grey", NULL);
+
+  g_assert_cmpstr (cam_perturbation ("occlude-mean", parser), ==,
+                   "1 occluded 32×32 patch (mean fill)");
+  g_assert_cmpstr (cam_perturbation ("occlude-partial", parser), ==, "3 occluded 5×5 patches");
+  g_assert_cmpstr (cam_perturbation ("occlude-pixels", parser), ==, "1024 occluded pixels");
+
+  for (guint f = 0; f < 3; f++)
+    {
+      const char *name = (const char *[]) { "occlude-patch", "occlude-pixels", "occlude-mean" }[f];
+
+      root = cam_cells (name, parser);
+      for (guint row = 0; row < 3; row++)
+        for (guint i = 1; i < 4; i++)
+          g_assert_cmpfloat (probabilities_distance (cell_at (root, row, 0), cell_at (root, row, i)),
+                             <, 1e-5);
+    }
+  g_assert_cmpfloat (cams_distance ("occlude-patch", "occlude-pixels"), <, 1e-5);
+  g_assert_cmpfloat (cams_distance ("occlude-patch", "occlude-mean"), >, 1e-4);
+
+  root = cam_cells ("occlude-partial", parser);
+  for (guint i = 1; i < 4; i++)
+    across_images = MAX (across_images, probabilities_distance (cell_at (root, 2, 0),
+                                                                cell_at (root, 2, i)));
+  g_assert_cmpfloat (across_images, >, 1e-4);
+}
+
+/* --scale and --colormap change the figure, and its provenance says so. */
+static void
+test_cam_figure_options (void)
+{
+  g_auto(Result) plain = { 0 }, doubled = { 0 }, viridis = { 0 }, bad_map = { 0 }, bad_scale = { 0 };
+  g_autofree char *plain_png = cam_path ("figure-plain", "png");
+  g_autofree char *doubled_png = cam_path ("figure-doubled", "png");
+  g_autofree char *viridis_png = cam_path ("figure-viridis", "png");
+  g_autofree guint8 *plain_pixels = NULL, *doubled_pixels = NULL, *viridis_pixels = NULL;
+  g_autoptr(GHashTable) plain_text = NULL, doubled_text = NULL, viridis_text = NULL;
+  g_autoptr(GError) error = NULL;
+  guint width, height, doubled_width, doubled_height, viridis_width, viridis_height;
+
+  run_cam ("figure-plain", 0, &plain, NULL);
+  run_cam ("figure-doubled", 0, &doubled, "--scale", "2", NULL);
+  run_cam ("figure-viridis", 0, &viridis, "--colormap", "viridis", NULL);
+  run_cam ("figure-bad-map", 2, &bad_map, "--colormap", "rainbow", NULL);
+  run_cam ("figure-bad-scale", 2, &bad_scale, "--scale", "0", NULL);
+
+  plain_pixels = ct_png_read_rgba (plain_png, &width, &height, &plain_text, &error);
+  g_assert_no_error (error);
+  doubled_pixels = ct_png_read_rgba (doubled_png, &doubled_width, &doubled_height, &doubled_text,
+                                     &error);
+  g_assert_no_error (error);
+  viridis_pixels = ct_png_read_rgba (viridis_png, &viridis_width, &viridis_height, &viridis_text,
+                                     &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (doubled_width, ==, 2 * width);
+  g_assert_cmpuint (doubled_height, ==, 2 * height);
+  g_assert_cmpstr (g_hash_table_lookup (plain_text, "camtrail:colormap"), ==, "jet");
+  g_assert_cmpstr (g_hash_table_lookup (viridis_text, "camtrail:colormap"), ==, "viridis");
+  g_assert_cmpuint (viridis_width, ==, width);
+  g_assert_cmpuint (viridis_height, ==, height);
+  g_assert_false (memcmp (plain_pixels, viridis_pixels, (gsize) width * height * 4) == 0);
+}
+
+/* --data computes on another copy of the dataset; --device names where. */
+static void
+test_cam_data_device (void)
+{
+  g_autofree char *other = g_build_filename (tmpdir, "other-squares", NULL);
+  g_autofree char *png = cam_path ("data", "png");
+  g_auto(Result) same = { 0 }, elsewhere = { 0 }, beyond = { 0 }, cpu = { 0 }, cuda = { 0 };
+  g_auto(Result) nowhere = { 0 };
+
+  g_mkdir (other, 0755);
+  g_free (ct_test_write_squares (other, 64, 16, 9));
+
+  run_cam ("data-same", 0, &same, NULL);
+  run_cam ("data-other", 0, &elsewhere, "--data", other, NULL);
+  /* The same labels (class k at index k mod 4), other pixels. */
+  g_assert_cmpfloat (cams_distance ("data-same", "data-other"), >, 1e-4);
+  run_cli (&beyond, "cam", "--run", run_dir, "--images", "20", "--data", other, "--out", png, NULL);
+  g_assert_cmpint (beyond.status, ==, 1);
+  g_assert_nonnull (strstr (beyond.err, "16 images"));
+
+  run_cam ("device-cpu", 0, &cpu, "--device", "cpu", NULL);
+  g_assert_cmpfloat (cams_distance ("data-same", "device-cpu"), ==, 0);
+  run_cli (&cuda, "cam", "--run", run_dir, "--images", "1", "--device", "cuda", "--out", png, NULL);
+  if (cuda.status != 0)
+    {
+      /* This libtorch has no CUDA, or the machine no GPU: said, not crashed. */
+      g_autofree char *message = g_ascii_strdown (cuda.err, -1);
+
+      g_assert_cmpint (cuda.status, ==, 1);
+      g_assert_nonnull (strstr (message, "cuda"));
+    }
+  run_cli (&nowhere, "cam", "--run", run_dir, "--images", "1", "--device", "abacus", "--out", png,
+           NULL);
+  g_assert_cmpint (nowhere.status, !=, 0);
+  g_assert_nonnull (strstr (nowhere.err, "abacus"));
+}
+
+static CtManifest *
+load_manifest (const char *run)
+{
+  g_autoptr(GError) error = NULL;
+  CtManifest *manifest = ct_manifest_load (run, &error);
+
+  g_assert_no_error (error);
+  return manifest;
+}
+
+/* train's --precision, --input-size and --device, each seen in the run. */
+static void
+test_train_options (void)
+{
+  g_autofree char *fp32 = g_build_filename (tmpdir, "run-fp32-40", NULL);
+  g_autofree char *bf16 = g_build_filename (tmpdir, "run-bf16", NULL);
+  g_autofree char *never = g_build_filename (tmpdir, "run-never", NULL);
+  g_autofree char *png = cam_path ("input-size", "png");
+  g_autofree char *npy = cam_path ("input-size", "npy");
+  g_autofree float *maps = NULL;
+  g_autoptr(CtManifest) base = load_manifest (run_dir);
+  g_autoptr(CtManifest) fp32_manifest = NULL;
+  g_autoptr(CtManifest) bf16_manifest = NULL;
+  g_auto(Result) train_fp32 = { 0 }, train_bf16 = { 0 }, bad = { 0 }, cuda = { 0 }, cam = { 0 };
+  guint shape[5];
+  gsize n;
+
+  run_cli (&train_fp32, "train", "--data", data_dir, "--width", "4", "--epochs", "1",
+           "--train-limit", "64", "--threads", "2", "--precision", "fp32", "--input-size", "40",
+           "--out", fp32, NULL);
+  g_assert_cmpint (train_fp32.status, ==, 0);
+  fp32_manifest = load_manifest (fp32);
+  g_assert_false (fp32_manifest->mixed_precision);
+  g_assert_cmpint (fp32_manifest->input_size, ==, 40);
+  g_assert_cmpint (fp32_manifest->image_size, ==, 32);
+  /* camtrail_net's maps, by hand: a 2×2 unpadded stem (side − 1), then
+   * halved (rounding down) by each further stage. */
+  g_assert_cmpint (base->input_size, ==, 32);
+  g_assert_cmpuint (fp32_manifest->n_layers, ==, base->n_layers);
+  for (guint i = 0, side = 39; i < fp32_manifest->n_layers; i++, side /= 2)
+    {
+      g_assert_cmpint (fp32_manifest->layers[i].height, ==, side);
+      g_assert_cmpint (base->layers[i].height, ==, 31 >> i);
+    }
+  /* Heatmaps still come at the image's size. */
+  run_cli (&cam, "cam", "--run", fp32, "--epochs", "1", "--images", "0", "--out", png,
+           "--npy", npy, NULL);
+  g_assert_cmpint (cam.status, ==, 0);
+  maps = read_npy (npy, shape, &n);
+  g_assert_cmpuint (shape[3], ==, 32);
+  g_assert_cmpuint (shape[4], ==, 32);
+
+  run_cli (&train_bf16, "train", "--data", data_dir, "--width", "4", "--epochs", "1",
+           "--train-limit", "64", "--threads", "2", "--precision", "bf16-mixed", "--out", bf16, NULL);
+  g_assert_cmpint (train_bf16.status, ==, 0);
+  bf16_manifest = load_manifest (bf16);
+  g_assert_true (bf16_manifest->mixed_precision);
+
+  run_cli (&bad, "train", "--data", data_dir, "--precision", "fp16", "--out", never, NULL);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_nonnull (strstr (bad.err, "--precision"));
+
+  run_cli (&cuda, "train", "--data", data_dir, "--width", "4", "--epochs", "1", "--train-limit", "64",
+           "--device", "cuda", "--out", never, NULL);
+  if (cuda.status != 0)
+    {
+      g_autofree char *message = g_ascii_strdown (cuda.err, -1);
+
+      /* This libtorch has no CUDA, or the machine no GPU: said, not crashed. */
+      g_assert_cmpint (cuda.status, ==, 1);
+      g_assert_nonnull (strstr (message, "cuda"));
+    }
+}
+
+/* train --demo: the window's demo recipe on Debian's Fashion-MNIST, here
+ * cut to one epoch on a few images (other options override the recipe). */
+static void
+test_train_demo (void)
+{
+  g_autofree char *demo = g_build_filename (tmpdir, "demo", NULL);
+  g_autoptr(CtManifest) manifest = NULL;
+  g_auto(Result) train = { 0 };
+
+  run_cli (&train, "train", "--demo", "--epochs", "1", "--train-limit", "256", "--threads", "2",
+           "--out", demo, NULL);
+  if (train.status != 0)
+    g_error ("train --demo failed (is dataset-fashion-mnist installed? scripts/install-deps):\n%s",
+             train.err);
+  manifest = load_manifest (demo);
+  g_assert_cmpstr (manifest->arch, ==, "camtrail_net");
+  g_assert_cmpint (manifest->width, ==, 16);
+  g_assert_cmpstr (manifest->dataset, ==, "fashion-mnist");
+  g_assert_cmpint (manifest->channels, ==, 1);
+  g_assert_cmpint (manifest->image_size, ==, 28);
+  g_assert_cmpint (manifest->n_classes, ==, 10);
+  g_assert_cmpuint (manifest->train_images, ==, 256);
+  g_assert_cmpint (manifest->epochs, ==, 1);
+}
+
 static char *
 read_text (const char *dir,
            const char *name)
@@ -364,6 +911,14 @@ main (int    argc,
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/train-eval-layers", test_train_eval_layers);
   g_test_add_func ("/cli/cam-exports", test_cam_exports);
+  g_test_add_func ("/cli/cam-scale", test_cam_scale);
+  g_test_add_func ("/cli/cam-target", test_cam_target);
+  g_test_add_func ("/cli/cam-rotation", test_cam_rotation);
+  g_test_add_func ("/cli/cam-occlusion", test_cam_occlusion);
+  g_test_add_func ("/cli/cam-figure-options", test_cam_figure_options);
+  g_test_add_func ("/cli/cam-data-device", test_cam_data_device);
+  g_test_add_func ("/cli/train-options", test_train_options);
+  g_test_add_func ("/cli/train-demo", test_train_demo);
   g_test_add_func ("/cli/robustness", test_robustness);
   g_test_add_func ("/cli/malformed-dataset", test_malformed_dataset);
 
