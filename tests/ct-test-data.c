@@ -2,6 +2,9 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include <string.h>
+
+#include "ct-safetensors.h"
 #include "ct-test-data.h"
 
 #define SIDE 32
@@ -97,19 +100,21 @@ ct_test_make_squares_tmpdir (const char  *xdg_variable,
 void
 ct_test_remove_tree (const char *path)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr(GDir) dir = NULL;
   const char *name;
 
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
+  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_unlink (path);
+      return;
+    }
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
 
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          ct_test_remove_tree (child);
-        else
-          g_unlink (child);
-      }
+      ct_test_remove_tree (child);
+    }
   g_rmdir (path);
 }
 
@@ -176,4 +181,30 @@ ct_test_write_idx_squares (const char *dir,
   write_idx_split (dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", n_train, rand);
   write_idx_split (dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", n_test, rand);
   return g_strdup (dir);
+}
+
+void
+ct_test_assert_same_weights (const char *path_a,
+                             const char *path_b)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtSafetensors) a = ct_safetensors_load (path_a, &error);
+  g_autoptr(CtSafetensors) b = NULL;
+
+  g_assert_no_error (error);
+  b = ct_safetensors_load (path_b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ct_safetensors_get_n_tensors (a), ==, ct_safetensors_get_n_tensors (b));
+  for (guint i = 0; i < ct_safetensors_get_n_tensors (a); i++)
+    {
+      const CtTensorView *ta = ct_safetensors_get_tensor (a, i);
+      const CtTensorView *tb = ct_safetensors_lookup (b, ta->name);
+
+      if (tb == NULL)
+        g_error ("%s has %s, %s does not", path_a, ta->name, path_b);
+      g_assert_cmpint (ta->dtype, ==, tb->dtype);
+      g_assert_cmpmem (ta->shape, ta->n_dims * sizeof (gint64), tb->shape, tb->n_dims * sizeof (gint64));
+      if (ta->n_bytes != tb->n_bytes || memcmp (ta->data, tb->data, ta->n_bytes) != 0)
+        g_error ("%s and %s differ in %s", path_a, path_b, ta->name);
+    }
 }

@@ -24,7 +24,14 @@ char *ct_test_write_idx_squares (const char *dir,
 /* Returns: (transfer full): a new temporary directory; removed by
  * ct_test_remove_tree(). */
 char *ct_test_make_tmpdir     (void);
+/* Removes @path, a file or a whole directory tree; links are removed, not
+ * followed. */
 void  ct_test_remove_tree     (const char *path);
+
+/* Asserts that the safetensors files @path_a and @path_b hold the same
+ * tensors: names, dtypes, shapes and every byte. */
+void  ct_test_assert_same_weights (const char *path_a,
+                                   const char *path_b);
 
 /* A new temporary directory, as ct_test_make_tmpdir(), that the environment
  * variable @xdg_variable (such as "XDG_CACHE_HOME") is set to, so what the

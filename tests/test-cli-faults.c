@@ -215,32 +215,6 @@ assert_same_file (const char *path,
     g_error ("%s changed", path);
 }
 
-/* Every tensor of @a in @b with the same dtype, shape and bytes. */
-static void
-assert_same_weights (const char *path_a,
-                     const char *path_b)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CtSafetensors) a = ct_safetensors_load (path_a, &error);
-  g_autoptr(CtSafetensors) b = NULL;
-
-  g_assert_no_error (error);
-  b = ct_safetensors_load (path_b, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (ct_safetensors_get_n_tensors (a), ==, ct_safetensors_get_n_tensors (b));
-  for (guint i = 0; i < ct_safetensors_get_n_tensors (a); i++)
-    {
-      const CtTensorView *ta = ct_safetensors_get_tensor (a, i);
-      const CtTensorView *tb = ct_safetensors_lookup (b, ta->name);
-
-      g_assert_nonnull (tb);
-      g_assert_cmpint (ta->dtype, ==, tb->dtype);
-      g_assert_cmpmem (ta->shape, ta->n_dims * sizeof (gint64), tb->shape, tb->n_dims * sizeof (gint64));
-      if (ta->n_bytes != tb->n_bytes || memcmp (ta->data, tb->data, ta->n_bytes) != 0)
-        g_error ("%s and %s differ in %s", path_a, path_b, ta->name);
-    }
-}
-
 /* The metrics hold epochs 0 to @last, each once, in order. */
 static void
 assert_metrics_complete (const char *run,
@@ -450,7 +424,7 @@ test_killed_training (void)
           g_autofree char *expected = ct_run_dup_checkpoint_path (reference_dir, epoch);
           g_autofree char *found = ct_run_dup_checkpoint_path (run, epoch);
 
-          assert_same_weights (expected, found);
+          ct_test_assert_same_weights (expected, found);
         }
       assert_metrics_complete (run, EPOCHS);
       g_assert_cmpuint (count_temporaries (run), ==, 0);

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "ct-dataset.h"
+#include "ct-test-data.h"
 
 #define CIFAR_PIXELS 3072
 #define CIFAR10_RECORD (1 + CIFAR_PIXELS)
@@ -26,24 +27,6 @@ typedef struct
 } Fixture;
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
-}
-
-static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
@@ -58,7 +41,7 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
-  remove_tree (fixture->dir);
+  ct_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
 }
 
@@ -713,7 +696,7 @@ test_error_cifar_truncated (Fixture       *fixture,
   assert_load_fails (fixture->dir, CT_DATASET_ERROR_FORMAT, "data_batch_2.bin", 0);
 
   /* A CIFAR-10 record size is not a CIFAR-100 one. */
-  remove_tree (fixture->dir);
+  ct_test_remove_tree (fixture->dir);
   g_mkdir (fixture->dir, 0700);
   write_bytes (fixture->dir, "train.bin", cifar10_in_cifar100);
   write_bytes (fixture->dir, "test.bin", cifar10_in_cifar100);
@@ -738,7 +721,7 @@ test_error_cifar_label (Fixture       *fixture,
   dataset = ct_dataset_load (fixture->dir, &error);
   assert_contains (error->message, "record 1 ");
 
-  remove_tree (fixture->dir);
+  ct_test_remove_tree (fixture->dir);
   g_mkdir (fixture->dir, 0700);
   write_bytes (fixture->dir, "train.bin", bad100);
   write_bytes (fixture->dir, "test.bin", good100);
@@ -1099,7 +1082,7 @@ test_cache_write_failure (Fixture       *fixture,
   g_autoptr(CtDataset) dataset = NULL;
 
   /* A plain file where the cache directory should be: nothing can be written. */
-  remove_tree (camtrail_dir);
+  ct_test_remove_tree (camtrail_dir);
   g_mkdir_with_parents (cache_home, 0700);
   write_text (cache_home, "camtrail", "in the way");
 
@@ -1108,7 +1091,7 @@ test_cache_write_failure (Fixture       *fixture,
   assert_stats_match_train (dataset);
 
   g_assert_false (g_file_test (stats_dir, G_FILE_TEST_EXISTS));
-  remove_tree (camtrail_dir);
+  ct_test_remove_tree (camtrail_dir);
 }
 
 static void
@@ -1165,7 +1148,7 @@ main (int    argc,
 
   status = g_test_run ();
 
-  remove_tree (cache_home);
+  ct_test_remove_tree (cache_home);
   g_free (cache_home);
   return status;
 }

@@ -76,28 +76,6 @@ cancel_in_epoch_2_cb (const CtTrainReport *report,
 }
 
 static void
-assert_same_weights (const char *path_a,
-                     const char *path_b)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CtSafetensors) a = ct_safetensors_load (path_a, &error);
-  g_autoptr(CtSafetensors) b = ct_safetensors_load (path_b, &error);
-
-  g_assert_no_error (error);
-  g_assert_cmpuint (ct_safetensors_get_n_tensors (a), ==, ct_safetensors_get_n_tensors (b));
-  for (guint i = 0; i < ct_safetensors_get_n_tensors (a); i++)
-    {
-      const CtTensorView *ta = ct_safetensors_get_tensor (a, i);
-      const CtTensorView *tb = ct_safetensors_lookup (b, ta->name);
-
-      g_assert_nonnull (tb);
-      g_assert_cmpuint (ta->n_bytes, ==, tb->n_bytes);
-      if (memcmp (ta->data, tb->data, ta->n_bytes) != 0)
-        g_error ("tensor %s differs between %s and %s", ta->name, path_a, path_b);
-    }
-}
-
-static void
 test_resume_matches_uninterrupted (void)
 {
   g_autofree char *straight = g_build_filename (tmpdir, "straight", NULL);
@@ -130,7 +108,7 @@ test_resume_matches_uninterrupted (void)
   options.resume = TRUE;
   g_assert_true (ct_train_run (&options, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  assert_same_weights (a, b);
+  ct_test_assert_same_weights (a, b);
 
   metrics = ct_metrics_load (resumed, &error);
   g_assert_no_error (error);

@@ -14,6 +14,7 @@
 #include "ct-png.h"
 #include "ct-run.h"
 #include "ct-safetensors.h"
+#include "ct-test-data.h"
 
 /* Hostile and broken files for every parser, table-driven.  Each format has
  * a valid set of files; every table row breaks one file of it one way, and
@@ -74,27 +75,6 @@ typedef struct {
 
 /* XDG_CACHE_HOME for the whole run: g_get_user_cache_dir() reads it once. */
 static char *cache_home;
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_unlink (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-    }
-  g_rmdir (path);
-}
 
 /* Without the fsync of g_file_set_contents(): thousands of throwaway files. */
 static void
@@ -1005,7 +985,7 @@ test_valid (gconstpointer user_data)
   /* Every failure below is the edit's doing, not the fixture's. */
   g_assert_true (format->load (dir, &error));
   g_assert_no_error (error);
-  remove_tree (dir);
+  ct_test_remove_tree (dir);
 }
 
 typedef struct {
@@ -1024,7 +1004,7 @@ test_case (gconstpointer user_data)
   assert_refused (c->format, dir, c->hostile->names != NULL ? c->hostile->names : c->hostile->file,
                   domain, c->hostile->code, c->hostile->says,
                   TRUE);
-  remove_tree (dir);
+  ct_test_remove_tree (dir);
 }
 
 /* Cuts the sweep file at every byte, or every boundary of its structure,
@@ -1056,7 +1036,7 @@ test_sweep (gconstpointer user_data)
       n_refused++;
     }
   g_test_message ("%s: %u cuts of its %u bytes refused", format->sweep_file, n_refused, valid->len);
-  remove_tree (dir);
+  ct_test_remove_tree (dir);
 }
 
 int
@@ -1097,7 +1077,7 @@ main (int    argc,
 
   status = g_test_run ();
 
-  remove_tree (cache_home);
+  ct_test_remove_tree (cache_home);
   g_free (cache_home);
   return status;
 }

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include "ct-safetensors.h"
+#include "ct-test-data.h"
 
 /* A scratch directory per test, removed with everything in it. */
 typedef struct
@@ -23,28 +24,10 @@ fixture_setup (Fixture       *fixture,
 }
 
 static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
-}
-
-static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  user_data)
 {
-  remove_tree (fixture->dir);
+  ct_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
 }
 

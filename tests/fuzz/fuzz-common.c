@@ -6,33 +6,17 @@
 
 #include <glib/gstdio.h>
 
+#include "ct-test-data.h"
+
 static char *private_dir;
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 remove_private_dir (void)
 {
   g_autofree char *cache = g_strconcat (private_dir, "-cache", NULL);
 
-  remove_tree (private_dir);
-  remove_tree (cache);
+  ct_test_remove_tree (private_dir);
+  ct_test_remove_tree (cache);
 }
 
 /* GLib ends a fatal message with G_BREAKPOINT (SIGTRAP), which libFuzzer
@@ -77,10 +61,7 @@ fuzz_clear_dir (void)
     {
       g_autofree char *child = g_build_filename (private_dir, name, NULL);
 
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
+      ct_test_remove_tree (child);
     }
 }
 

@@ -145,9 +145,24 @@ def png_seeds():
                                    extra=[(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"caf\xe9"))]))
 
 
+def perturb_seeds():
+    write("perturb", "study", b"noise:0.1,rotate-random:30,occlude:20")
+    write("perturb", "c10c-all", b"c10c:all")
+    write("perturb", "mixed", b"c10c:gaussian_blur-3,rotate:-45.5,noise:0")
+
+
+def epochs_seeds():
+    # Checkpoint count − 1, first epoch, gaps − 1, then the list as typed.
+    write("epochs", "study", b"\x04\x00\x00\x00\x00\x00" + b"0,1,2,3,last")
+    write("epochs", "all", b"\x02\x01\x03\x05" + b"all")
+    write("epochs", "spaces", b"\x00\x02" + b" last , 2")
+
+
 cifar_seeds()
 idx_seeds()
 safetensors_seeds()
 manifest_seeds()
 metrics_seeds()
 png_seeds()
+perturb_seeds()
+epochs_seeds()

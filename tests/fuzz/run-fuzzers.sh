@@ -6,13 +6,17 @@
 # and exits 1 if any target crashed; the inputs that crash are kept in
 # build-fuzz/fuzz/TARGET/crashes.
 #
-#   tests/fuzz/run-fuzzers.sh [SECONDS] [TARGET…]     TARGET: cifar idx safetensors manifest metrics png
+#   tests/fuzz/run-fuzzers.sh [SECONDS] [TARGET…]
+#
+# TARGET: cifar idx safetensors manifest metrics png perturb epochs.  Each
+# run first replays the seeds in tests/fuzz/corpus/TARGET and the corpus
+# grown by earlier runs; .ci/run runs every target for a few seconds.
 set -eu
 cd "$(dirname "$0")/../.."
 
 seconds=${1:-600}
 [ $# -gt 0 ] && shift
-targets=${*:-cifar idx safetensors manifest metrics png}
+targets=${*:-cifar idx safetensors manifest metrics png perturb epochs}
 
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang CXX=clang++ meson setup build-fuzz -Dfuzzing=true -Dtests=false -Dgui=false -Dbenchmarks=false
