@@ -49,6 +49,15 @@ test_minmax (void)
     g_assert_cmpfloat (unit[1], ==, 1.0f / 1.0000001f);
     g_assert_cmpfloat (unit[1], <, 1.0f);
   }
+
+  /* Neither end first: the extremes are found wherever they are. */
+  {
+    float middle_first[] = { 4.0f, 6.0f, 2.0f };
+    const float scaled[] = { 2.0f / (4.0f + 1e-7f), 4.0f / (4.0f + 1e-7f), 0.0f };
+
+    ct_cam_minmax (middle_first, G_N_ELEMENTS (middle_first));
+    assert_floats (middle_first, scaled, G_N_ELEMENTS (scaled), 0);
+  }
 }
 
 static void
