@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "ct-png.h"
+#include "ct-rng.h"
 #include "ct-run.h"
 #include "ct-test-data.h"
 
@@ -665,6 +666,90 @@ load_manifest (const char *run)
   return manifest;
 }
 
+/* Columns chosen by --random (the seeded sampler the window shares) and
+ * by --misclassified-at, and rows explained at another --layer. */
+static void
+test_cam_selectors (void)
+{
+  g_autofree char *png = cam_path ("selectors", "png");
+  g_autofree char *random_json = cam_path ("random", "json");
+  g_autofree char *wrong_json = cam_path ("wrong", "json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GArray) sample = ct_rng_sample_indices (64, 5, 12);
+  g_autoptr(CtManifest) manifest = load_manifest (run_dir);
+  g_auto(Result) random = { 0 }, wrong = { 0 }, layer = { 0 }, plain = { 0 }, no_layer = { 0 };
+  g_autofree float *plain_maps = NULL, *layer_maps = NULL;
+  const char *other_layer = NULL;
+  JsonObject *root;
+  JsonArray *images;
+  guint shape[5];
+  gsize n;
+
+  run_cli (&random, "cam", "--run", run_dir, "--epochs", "2", "--random", "5", "--seed", "12",
+           "--out", png, "--json", random_json, NULL);
+  g_assert_cmpint (random.status, ==, 0);
+  root = cam_cells ("random", parser);
+  images = json_object_get_array_member (root, "images");
+  g_assert_cmpuint (json_array_get_length (images), ==, 5);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (images, i), "index"),
+                     ==, g_array_index (sample, guint, i));
+
+  /* Epoch 0, untrained, gets most images wrong. */
+  run_cli (&wrong, "cam", "--run", run_dir, "--epochs", "0,2", "--misclassified-at", "0",
+           "--count", "3", "--seed", "2", "--out", png, "--json", wrong_json, NULL);
+  g_assert_cmpint (wrong.status, ==, 0);
+  root = cam_cells ("wrong", parser);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "images")), ==, 3);
+  g_assert_cmpuint (count_cells (root, 0), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_false (json_object_get_boolean_member (cell_at (root, 0, i), "correct"));
+
+  for (guint i = 0; i < manifest->n_layers; i++)
+    if (g_strcmp0 (manifest->layers[i].name, manifest->default_layer) != 0)
+      other_layer = manifest->layers[i].name;
+  g_assert_nonnull (other_layer);
+  run_cam ("layer-default", 0, &plain, NULL);
+  run_cam ("layer-other", 0, &layer, "--layer", other_layer, NULL);
+  run_cam ("layer-none", 1, &no_layer, "--layer", "stages.99", NULL);
+  g_assert_cmpstr (json_object_get_string_member (cam_cells ("layer-default", parser), "layer"), ==,
+                   manifest->default_layer);
+  g_assert_cmpstr (json_object_get_string_member (cam_cells ("layer-other", parser), "layer"), ==,
+                   other_layer);
+  plain_maps = cam_heatmaps ("layer-default", shape, &n);
+  layer_maps = cam_heatmaps ("layer-other", shape, &n);
+  g_assert_false (memcmp (plain_maps, layer_maps, n * sizeof (float)) == 0);
+}
+
+/* train's hyper-parameters land in the manifest; --quiet prints nothing. */
+static void
+test_train_hyperparameters (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "run-hyper", NULL);
+  g_autoptr(CtManifest) manifest = NULL;
+  g_auto(Result) train = { 0 };
+
+  run_cli (&train, "train", "--data", data_dir, "--width", "4", "--epochs", "1", "--train-limit", "64",
+           "--batch-size", "32", "--threads", "2", "--lr", "0.05", "--warmup", "0.25",
+           "--momentum", "0.5", "--no-nesterov", "--weight-decay", "0.001",
+           "--label-smoothing", "0.1", "--no-flip", "--translate", "3", "--seed", "11", "--quiet",
+           "--out", run, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  g_assert_cmpstr (train.err, ==, "");
+  manifest = load_manifest (run);
+  g_assert_cmpint (manifest->batch_size, ==, 32);
+  g_assert_cmpuint (manifest->train_images, ==, 64);
+  g_assert_cmpfloat (manifest->lr, ==, 0.05);
+  g_assert_cmpfloat (manifest->warmup_epochs, ==, 0.25);
+  g_assert_cmpfloat (manifest->momentum, ==, 0.5);
+  g_assert_false (manifest->nesterov);
+  g_assert_cmpfloat (manifest->weight_decay, ==, 0.001);
+  g_assert_cmpfloat (manifest->label_smoothing, ==, 0.1);
+  g_assert_false (manifest->flip);
+  g_assert_cmpint (manifest->translate, ==, 3);
+  g_assert_cmpuint (manifest->seed, ==, 11);
+}
+
 /* train's --precision, --input-size and --device, each seen in the run. */
 static void
 test_train_options (void)
@@ -867,6 +952,74 @@ test_robustness (void)
   g_assert_cmpint (count_lines (bad.err), ==, 1);
 }
 
+/* robustness's --layer, --target, --scale, --batch-size, --data and
+ * --quiet, each seen in what it writes. */
+static void
+test_robustness_options (void)
+{
+  g_autofree char *plain = g_build_filename (tmpdir, "robustness-plain", NULL);
+  g_autofree char *options = g_build_filename (tmpdir, "robustness-options", NULL);
+  g_autofree char *other = g_build_filename (tmpdir, "robustness-squares", NULL);
+  g_autofree char *plain_chart = g_build_filename (plain, "accuracy.png", NULL);
+  g_autofree char *options_chart = g_build_filename (options, "accuracy.png", NULL);
+  g_autofree char *plain_json = NULL, *options_json = NULL;
+  g_autofree char *plain_csv = NULL, *options_csv = NULL;
+  g_autoptr(CtManifest) manifest = load_manifest (run_dir);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *pixels = NULL;
+  g_auto(Result) first = { 0 }, second = { 0 }, bad_target = { 0 };
+  const char *other_layer = NULL;
+  guint plain_width = 0, options_width = 0, height = 0;
+  JsonObject *root;
+
+  g_mkdir (other, 0755);
+  g_free (ct_test_write_squares (other, 64, 16, 9));
+  for (guint i = 0; i < manifest->n_layers; i++)
+    if (g_strcmp0 (manifest->layers[i].name, manifest->default_layer) != 0)
+      other_layer = manifest->layers[i].name;
+
+  run_cli (&first, "robustness", "--run", run_dir, "--epochs", "0", "--perturb", "noise:0.1",
+           "--images", "4", "--seed", "3", "--threads", "2", "--out", plain, NULL);
+  g_assert_cmpint (first.status, ==, 0);
+  g_assert_cmpstr (first.err, !=, "");
+  run_cli (&second, "robustness", "--run", run_dir, "--epochs", "0", "--perturb", "noise:0.1",
+           "--images", "4", "--seed", "3", "--threads", "2", "--layer", other_layer,
+           "--target", "label", "--scale", "1", "--batch-size", "3", "--data", other, "--quiet",
+           "--out", options, NULL);
+  g_assert_cmpint (second.status, ==, 0);
+  g_assert_cmpstr (second.err, ==, "");
+
+  plain_json = g_build_filename (plain, "robustness.json", NULL);
+  options_json = g_build_filename (options, "robustness.json", NULL);
+  json_parser_load_from_file (parser, plain_json, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "layer"), ==, manifest->default_layer);
+  g_assert_cmpstr (json_object_get_string_member (root, "target"), ==, "predicted");
+  json_parser_load_from_file (parser, options_json, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "layer"), ==, other_layer);
+  g_assert_cmpstr (json_object_get_string_member (root, "target"), ==, "label");
+
+  /* The default chart scale is 2. */
+  pixels = ct_png_read_rgba (plain_chart, &plain_width, &height, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&pixels, g_free);
+  pixels = ct_png_read_rgba (options_chart, &options_width, &height, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (plain_width, ==, 2 * options_width);
+
+  /* Another dataset's pixels give other numbers. */
+  plain_csv = read_text (plain, "robustness.csv");
+  options_csv = read_text (options, "robustness.csv");
+  g_assert_cmpstr (plain_csv, !=, options_csv);
+
+  run_cli (&bad_target, "robustness", "--run", run_dir, "--target", "3", "--out", options, NULL);
+  g_assert_cmpint (bad_target.status, ==, 2);
+}
+
 static void
 test_malformed_dataset (void)
 {
@@ -917,9 +1070,12 @@ main (int    argc,
   g_test_add_func ("/cli/cam-occlusion", test_cam_occlusion);
   g_test_add_func ("/cli/cam-figure-options", test_cam_figure_options);
   g_test_add_func ("/cli/cam-data-device", test_cam_data_device);
+  g_test_add_func ("/cli/cam-selectors", test_cam_selectors);
   g_test_add_func ("/cli/train-options", test_train_options);
+  g_test_add_func ("/cli/train-hyperparameters", test_train_hyperparameters);
   g_test_add_func ("/cli/train-demo", test_train_demo);
   g_test_add_func ("/cli/robustness", test_robustness);
+  g_test_add_func ("/cli/robustness-options", test_robustness_options);
   g_test_add_func ("/cli/malformed-dataset", test_malformed_dataset);
 
   status = g_test_run ();
