@@ -952,8 +952,8 @@ test_robustness (void)
   g_assert_cmpint (count_lines (bad.err), ==, 1);
 }
 
-/* robustness's --layer, --target, --scale, --batch-size, --data and
- * --quiet, each seen in what it writes. */
+/* robustness's --layer, --target, --scale, --batch-size, --data,
+ * --device and --quiet, each seen in what it writes. */
 static void
 test_robustness_options (void)
 {
@@ -968,7 +968,7 @@ test_robustness_options (void)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_autofree guint8 *pixels = NULL;
-  g_auto(Result) first = { 0 }, second = { 0 }, bad_target = { 0 };
+  g_auto(Result) first = { 0 }, second = { 0 }, bad_target = { 0 }, cuda = { 0 };
   const char *other_layer = NULL;
   guint plain_width = 0, options_width = 0, height = 0;
   JsonObject *root;
@@ -1018,6 +1018,17 @@ test_robustness_options (void)
 
   run_cli (&bad_target, "robustness", "--run", run_dir, "--target", "3", "--out", options, NULL);
   g_assert_cmpint (bad_target.status, ==, 2);
+
+  run_cli (&cuda, "robustness", "--run", run_dir, "--epochs", "0", "--perturb", "noise:0.1",
+           "--images", "2", "--device", "cuda", "--quiet", "--out", options, NULL);
+  if (cuda.status != 0)
+    {
+      g_autofree char *message = g_ascii_strdown (cuda.err, -1);
+
+      /* This libtorch has no CUDA, or the machine no GPU: said, not crashed. */
+      g_assert_cmpint (cuda.status, ==, 1);
+      g_assert_nonnull (strstr (message, "cuda"));
+    }
 }
 
 static void
