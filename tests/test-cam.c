@@ -150,6 +150,22 @@ test_resize_non_square (void)
   assert_floats (dst, expected_column, 6, 0);
 }
 
+/* One side kept, the other resized: 2×2 → 2×4 (coordinates along x
+ * −.25 .25 .75 1.25) and 2×2 → 1×2 (the one row at y = .5, between both). */
+static void
+test_resize_one_side (void)
+{
+  const float src[] = { 0, 1, 2, 3 };
+  const float wider[] = { 0, 0.25f, 0.75f, 1, 2, 2.25f, 2.75f, 3 };
+  const float one_row[] = { 1, 2 };
+  float dst[8];
+
+  ct_cam_resize (src, 2, 2, dst, 2, 4);
+  assert_floats (dst, wider, 8, 0);
+  ct_cam_resize (src, 2, 2, dst, 1, 2);
+  assert_floats (dst, one_row, 2, 0);
+}
+
 static void
 test_resize_1x1 (void)
 {
@@ -361,6 +377,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cam/resize/2x2-to-3x3", test_resize_2x2_to_3x3);
   g_test_add_func ("/cam/resize/3x3-to-2x2", test_resize_3x3_to_2x2);
   g_test_add_func ("/cam/resize/non-square", test_resize_non_square);
+  g_test_add_func ("/cam/resize/one-side", test_resize_one_side);
   g_test_add_func ("/cam/resize/1x1", test_resize_1x1);
   g_test_add_func ("/cam/resize/identity", test_resize_identity);
   g_test_add_func ("/cam/resize/properties", test_resize_properties);
