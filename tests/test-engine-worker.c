@@ -368,7 +368,9 @@ test_grid_supersede (void)
 
   /* A slider dragged fast: no main-loop iteration between requests.  Each
    * request's arrays are scribbled over and freed at once, so the engine
-   * must have copied them. */
+   * must have copied them.  Nothing else is on its way to the context, so
+   * the first post that arrives is the first request's. */
+  sync_with_worker (engine);
   grid_record_init (&record);
   for (guint i = 0; i < 1000; i++)
     {
