@@ -360,8 +360,32 @@ test_softmax_extreme (void)
   g_assert_cmpfloat (out[0], ==, 1.0f);
   g_assert_cmpfloat (out[1], ==, 0.0f);
 
+  /* One class is certain (out[0] is 1 already: clear it first). */
+  out[0] = 0.0f;
   ct_softmax (huge, 1, out);
   g_assert_cmpfloat (out[0], ==, 1.0f);
+}
+
+/* The --cam-scale names, both ways; anything else is refused. */
+static void
+test_scale_names (void)
+{
+  static const char * const names[] = { "image", "raw", "shared" };
+  static const CtCamScale scales[] = { CT_CAM_SCALE_IMAGE, CT_CAM_SCALE_RAW, CT_CAM_SCALE_SHARED };
+  CtCamScale scale;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      scale = (CtCamScale) -1;
+      g_assert_true (ct_cam_scale_from_string (names[i], &scale));
+      g_assert_cmpint (scale, ==, scales[i]);
+      g_assert_cmpstr (ct_cam_scale_to_string (scales[i]), ==, names[i]);
+    }
+  scale = CT_CAM_SCALE_RAW;
+  g_assert_false (ct_cam_scale_from_string ("column", &scale));
+  g_assert_false (ct_cam_scale_from_string ("", &scale));
+  g_assert_false (ct_cam_scale_from_string (NULL, &scale));
+  g_assert_cmpint (scale, ==, CT_CAM_SCALE_RAW);
 }
 
 int
@@ -387,6 +411,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cam/postprocess/constant", test_postprocess_constant);
   g_test_add_func ("/cam/postprocess/input-untouched", test_postprocess_input_untouched);
   g_test_add_func ("/cam/softmax", test_softmax);
+  g_test_add_func ("/cam/scale-names", test_scale_names);
   g_test_add_func ("/cam/softmax/sums-to-one", test_softmax_sums_to_one);
   g_test_add_func ("/cam/softmax/extreme", test_softmax_extreme);
 

@@ -23,6 +23,9 @@ checks='resnet18 layer4|resnet18|--epochs 1 --batch-size 32 --lr 0.01|
 resnet18 layer3|resnet18|reuse|--layer layer3
 camtrail_net stages.1 (default)|camtrail_net|--width 16 --epochs 2 --batch-size 32|
 camtrail_net stem|camtrail_net|reuse|--layer stem
+camtrail_net --target label|camtrail_net|reuse|--target label
+camtrail_net --cam-scale raw|camtrail_net|reuse|--cam-scale raw
+camtrail_net --cam-scale shared|camtrail_net|reuse|--cam-scale shared
 efficientnet_b0 blocks.2|efficientnet_b0|--epochs 1 --batch-size 32 --lr 0.01 --train-limit 64|'
 
 echo "1..$(printf '%s\n' "$checks" | wc -l)"

@@ -4,7 +4,7 @@
 Usage: gradcam_reference.py RUN_DIR CAMS.npy CELLS.json [--data DIR] [--tolerance T]
 
 CAMS.npy and CELLS.json come from `camtrail-cli cam --npy … --json …` on
-unperturbed images with --cam-scale image.  For every epoch in them, the
+unperturbed images, with any --target and --cam-scale.  For every epoch in them, the
 checkpoint is loaded with load_state_dict(strict=True) into a PyTorch model
 built here (torchvision's resnet18 with the CIFAR stem, or the mirrors in
 ct_models.py), and Grad-CAM is computed the way pytorch-grad-cam does it:
@@ -13,6 +13,8 @@ gradient, one full backward() of the summed target logits, then in numpy
 α = mean of the gradient over the map, cam = ReLU(Σ_k α_k A^k), per-image
 min-max, bilinear resize to the image size (torch's interpolate with
 half-pixel centres, as cv2.resize INTER_LINEAR upscales), min-max again.
+--cam-scale raw stops after ReLU and resize; shared then min-max scales
+each image's maps over all epochs together.
 
 Prints the largest heatmap and probability differences per epoch; exits 1
 when a heatmap differs by more than the tolerance (default 1e-4), a
@@ -78,8 +80,9 @@ def target_classes(rule, logits, labels):
     raise ValueError(f"unknown target rule {rule!r}")
 
 
-def grad_cam(model, layer_name, x, rule, labels, height, width):
-    """Returns (heatmaps N×H×W float32, logits N×K, targets) for batch @x."""
+def grad_cam(model, layer_name, x, rule, labels, height, width, scale="image"):
+    """Returns (heatmaps N×H×W float32, logits N×K, targets) for batch @x;
+    for @scale "raw" and "shared" the maps after ReLU and resize only."""
     hooks = ActivationsAndGradients(model.get_submodule(layer_name))
     try:
         x = x.clone().requires_grad_(True)
@@ -96,8 +99,19 @@ def grad_cam(model, layer_name, x, rule, labels, height, width):
     weights = np.mean(gradients, axis=(2, 3))
     cams = (weights[:, :, None, None] * activations).sum(axis=1)
     cams = np.maximum(cams, 0)
-    heatmaps = np.stack([minmax(resize(minmax(cam), height, width)) for cam in cams])
+    if scale == "image":
+        heatmaps = np.stack([minmax(resize(minmax(cam), height, width)) for cam in cams])
+    else:
+        heatmaps = np.stack([resize(cam.astype(np.float32), height, width) for cam in cams])
     return heatmaps.astype(np.float32), logits.detach().double(), targets
+
+
+def scale_columns(rows):
+    """--cam-scale shared: one min-max per image over all epochs' maps."""
+    rows = np.array(rows, dtype=np.float64)
+    lo = rows.min(axis=(0, 2, 3), keepdims=True)
+    hi = rows.max(axis=(0, 2, 3), keepdims=True)
+    return ((rows - lo) / (1e-7 + (hi - lo))).astype(np.float32)
 
 
 def main():
@@ -122,9 +136,10 @@ def main():
 
     arch = manifest["model"]["arch"]
     layer = cells["layer"]
-    if cells["scale"] != "image" or cells["perturbation"] != "none":
-        sys.exit(f"{args.json}: expected unperturbed images with --cam-scale image, "
-                 f"got scale {cells['scale']!r}, perturbation {cells['perturbation']!r}")
+    scale = cells["scale"]
+    if scale not in ("image", "raw", "shared") or cells["perturbation"] != "none":
+        sys.exit(f"{args.json}: expected unperturbed images, "
+                 f"got scale {scale!r}, perturbation {cells['perturbation']!r}")
     epochs = cells["epochs"]
     indices = [image["index"] for image in cells["images"]]
     images, labels = ct_data.load_split(args.data or manifest["dataset"]["path"], "test")
@@ -153,9 +168,10 @@ def main():
     other_name = "default" if channels_last else "channels-last"
 
     print(f"# {arch}, layer {layer}, epochs {epochs}, images {indices}, target {cells['target']}, "
-          f"PyTorch {layout_name} layout")
+          f"scale {scale}, PyTorch {layout_name} layout")
     failures = []
     worst_heatmap = worst_probability = 0.0
+    results = []
     for row, epoch in enumerate(epochs):
         model = ct_models.build_from_manifest(manifest)
         # strict=True: every name, shape and buffer of the checkpoint must be
@@ -163,8 +179,26 @@ def main():
         model.load_state_dict(safetensors_io.load_torch(ct_data.checkpoint_path(args.run, epoch)),
                               strict=True)
         model.eval().to(memory_format=layout)
-        heatmaps, logits, targets = grad_cam(model, layer, x, cells["target"], labels, height, width)
+        heatmaps, logits, targets = grad_cam(model, layer, x, cells["target"], labels, height, width,
+                                             scale)
+        # Not asserted: PyTorch in the other layout (libtorch's other
+        # convolution kernels), as a measure of PyTorch's own spread.
+        model.to(memory_format=other_layout)
+        other, _, _ = grad_cam(model, layer, x_other, cells["target"], labels, height, width, scale)
+        results.append((heatmaps, other, logits, targets))
+    if scale == "shared":
+        shared = scale_columns([r[0] for r in results])
+        shared_other = scale_columns([r[1] for r in results])
+        results = [(shared[i], shared_other[i], r[2], r[3]) for i, r in enumerate(results)]
+
+    for row, epoch in enumerate(epochs):
+        heatmaps, other, logits, targets = results[row]
         probabilities = torch.softmax(logits, 1).numpy()
+        # Raw maps keep their magnitudes, small or large: the tolerance is
+        # relative to the largest.
+        tolerance = args.tolerance
+        if scale == "raw":
+            tolerance *= max(float(np.max(np.abs(heatmaps))), 1e-30)
 
         heatmap_diff = float(np.max(np.abs(heatmaps - camtrail[row, :, 0])))
         json_cells = cells["rows"][row]["cells"]
@@ -178,16 +212,12 @@ def main():
         print(f"epoch {epoch:3d}: heatmap max|Δ| = {heatmap_diff:.3e}   probability max|Δ| = "
               f"{probability_diff:.3e}   predicted {predicted}"
               + ("" if predicted == reference_predicted else f" (reference {reference_predicted})"))
-        # Not asserted: how far PyTorch in the other layout (libtorch's other
-        # convolution kernels) is from Camtrail and from PyTorch itself.
-        model.to(memory_format=other_layout)
-        other, _, _ = grad_cam(model, layer, x_other, cells["target"], labels, height, width)
         print(f"           diagnostic: PyTorch in the {other_name} layout is max|Δ| = "
               f"{float(np.max(np.abs(other - camtrail[row, :, 0]))):.3e} from Camtrail, "
               f"{float(np.max(np.abs(other - heatmaps))):.3e} from PyTorch in the {layout_name} layout")
 
-        if heatmap_diff > args.tolerance:
-            failures.append(f"epoch {epoch}: heatmaps differ by {heatmap_diff:.3e} > {args.tolerance:g}")
+        if heatmap_diff > tolerance:
+            failures.append(f"epoch {epoch}: heatmaps differ by {heatmap_diff:.3e} > {tolerance:g}")
         if probability_diff > PROBABILITY_TOLERANCE:
             failures.append(f"epoch {epoch}: probabilities differ by {probability_diff:.3e} "
                             f"> {PROBABILITY_TOLERANCE:g}")
