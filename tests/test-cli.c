@@ -750,6 +750,90 @@ test_train_hyperparameters (void)
   g_assert_cmpuint (manifest->seed, ==, 11);
 }
 
+/* The test accuracy of the last epoch, from `eval --remeasure`'s
+ * "epoch N: test accuracy X%" lines. */
+static double
+remeasured_accuracy (const char *err)
+{
+  g_auto(GStrv) lines = g_strsplit (err, "\n", -1);
+  double accuracy = -1;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *at = strstr (lines[i], ": test accuracy ");
+
+      if (g_str_has_prefix (lines[i], "epoch ") && at != NULL)
+        accuracy = g_ascii_strtod (at + strlen (": test accuracy "), NULL) / 100;
+    }
+  g_assert_cmpfloat (accuracy, >=, 0);
+  return accuracy;
+}
+
+/* eval --data re-measures on another dataset: here the run's own test
+ * images with every label moved on by one class.  By hand from the last
+ * epoch's predictions (cam --json over the whole split): the accuracy
+ * against the true labels, and against the moved ones. */
+static void
+test_eval_data (void)
+{
+  g_autofree char *moved = g_build_filename (tmpdir, "moved-labels", NULL);
+  g_autofree char *json = cam_path ("eval-all", "json");
+  g_autofree char *png = cam_path ("eval-all", "png");
+  g_autoptr(GString) all = g_string_new ("0");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(Result) cam = { 0 }, own = { 0 }, other = { 0 };
+  const char *names[] = { "data_batch_1.bin", "data_batch_2.bin", "test_batch.bin",
+                          "batches.meta.txt" };
+  guint right = 0, right_moved = 0, n;
+  JsonObject *root;
+  JsonArray *images;
+
+  g_mkdir (moved, 0755);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *from = g_build_filename (data_dir, names[i], NULL);
+      g_autofree char *to = g_build_filename (moved, names[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      g_file_get_contents (from, &contents, &length, &error);
+      g_assert_no_error (error);
+      if (g_str_equal (names[i], "test_batch.bin"))
+        for (gsize record = 0; record < length; record += 1 + 3 * 32 * 32)
+          contents[record] = (contents[record] + 1) % 4;
+      g_file_set_contents (to, contents, length, &error);
+      g_assert_no_error (error);
+    }
+
+  for (guint i = 1; i < 64; i++)
+    g_string_append_printf (all, ",%u", i);
+  run_cli (&cam, "cam", "--run", run_dir, "--epochs", "last", "--images", all->str, "--out", png,
+           "--json", json, NULL);
+  g_assert_cmpint (cam.status, ==, 0);
+  root = cam_cells ("eval-all", parser);
+  images = json_object_get_array_member (root, "images");
+  n = json_array_get_length (images);
+  g_assert_cmpuint (n, ==, 64);
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 label = json_object_get_int_member (json_array_get_object_element (images, i), "label");
+      gint64 predicted = json_object_get_int_member (cell_at (root, 0, i), "predicted");
+
+      right += predicted == label;
+      right_moved += predicted == (label + 1) % 4;
+    }
+
+  run_cli (&own, "eval", "--run", run_dir, "--remeasure", NULL);
+  g_assert_cmpint (own.status, ==, 0);
+  run_cli (&other, "eval", "--run", run_dir, "--remeasure", "--data", moved, NULL);
+  g_assert_cmpint (other.status, ==, 0);
+  g_assert_cmpfloat_with_epsilon (remeasured_accuracy (own.err), (double) right / n, 1e-4);
+  g_assert_cmpfloat_with_epsilon (remeasured_accuracy (other.err), (double) right_moved / n, 1e-4);
+  /* The case tells the datasets apart. */
+  g_assert_cmpuint (right, !=, right_moved);
+}
+
 /* train's --precision, --input-size and --device, each seen in the run. */
 static void
 test_train_options (void)
@@ -1082,6 +1166,7 @@ main (int    argc,
   g_test_add_func ("/cli/cam-figure-options", test_cam_figure_options);
   g_test_add_func ("/cli/cam-data-device", test_cam_data_device);
   g_test_add_func ("/cli/cam-selectors", test_cam_selectors);
+  g_test_add_func ("/cli/eval-data", test_eval_data);
   g_test_add_func ("/cli/train-options", test_train_options);
   g_test_add_func ("/cli/train-hyperparameters", test_train_hyperparameters);
   g_test_add_func ("/cli/train-demo", test_train_demo);
