@@ -348,6 +348,46 @@ test_cam_shared_scale (void)
   assert_shared_scale (session, &request);
 }
 
+/* A class given by number, the first and the last included; others are
+ * refused. */
+static void
+test_cam_target_class (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  const int epochs[] = { 0, 3 };
+  const guint images[] = { 0, 1, 2, 3 };
+  const int refused[] = { -1, 4 };
+  CtCamRequest request = { 0 };
+
+  g_assert_no_error (error);
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  request.target_rule = CT_TARGET_RULE_CLASS;
+  ct_perturb_init (&request.perturb);
+  for (int k = 0; k < 4; k += 3)
+    {
+      g_autoptr(CtGrid) grid = NULL;
+
+      request.target_class = k;
+      grid = ct_cam_session_compute (session, &request, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_str_has_prefix (grid->target_rule, k == 0 ? "class 0 (red)" : "class 3 (white)"));
+      for (guint row = 0; row < 2; row++)
+        for (guint i = 0; i < 4; i++)
+          g_assert_cmpint (ct_grid_get_cell (grid, row, i, 0)->target, ==, k);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      request.target_class = refused[i];
+      g_assert_null (ct_cam_session_compute (session, &request, NULL, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+    }
+}
+
 /* The misclassified scan's order, as ct-cam-job.h documents it: a
  * Fisher–Yates shuffle of 0…n−1 (ct_rng_shuffle) drawn from the stream
  * (seed, "misc"); the answer is the first @count images in that order that
@@ -455,6 +495,7 @@ main (int    argc,
   g_test_add_func ("/engine/train/nan-loss-keeps-run", test_nan_loss_keeps_run);
   g_test_add_func ("/engine/cam/grid", test_cam_grid);
   g_test_add_func ("/engine/cam/shared-scale", test_cam_shared_scale);
+  g_test_add_func ("/engine/cam/target-class", test_cam_target_class);
   g_test_add_func ("/engine/cam/find-misclassified", test_find_misclassified);
   g_test_add_func ("/engine/cam/misclassified-order", test_misclassified_order);
 
