@@ -215,6 +215,8 @@ test_cam_grid (void)
   clean = ct_cam_session_compute (session, &request, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (clean->n_rows, ==, 2);
+  g_assert_cmpmem (clean->epochs, 2 * sizeof (int), epochs, sizeof epochs);
+  g_assert_cmpmem (clean->image_indices, 4 * sizeof (guint), images, sizeof images);
   g_assert_cmpuint (clean->n_rounds, ==, 1);
   g_assert_cmpint (clean->labels[3], ==, 3);
   for (guint row = 0; row < 2; row++)
