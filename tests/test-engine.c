@@ -217,6 +217,16 @@ test_cam_grid (void)
   g_assert_cmpuint (clean->n_rows, ==, 2);
   g_assert_cmpmem (clean->epochs, 2 * sizeof (int), epochs, sizeof epochs);
   g_assert_cmpmem (clean->image_indices, 4 * sizeof (guint), images, sizeof images);
+  /* Unperturbed, each column shows its test image as it is, in [0, 1]. */
+  for (guint i = 0; i < 4; i++)
+    {
+      const CtSplit *test = &ct_cam_session_get_dataset (session)->test;
+      const guint8 *pixels = ct_split_image (test, images[i]);
+      const float *shown = ct_grid_get_image (clean, i, 0);
+
+      for (gsize p = 0; p < 3 * map; p++)
+        g_assert_cmpfloat_with_epsilon (shown[p], pixels[p] / 255.0f, 1e-6);
+    }
   g_assert_cmpuint (clean->n_rounds, ==, 1);
   g_assert_cmpint (clean->labels[3], ==, 3);
   for (guint row = 0; row < 2; row++)
