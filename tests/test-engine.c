@@ -463,6 +463,51 @@ test_misclassified_order (void)
                    expected->data, expected->len * sizeof (guint));
 }
 
+/* At a trained epoch the split runs out of mistakes before @count: all of
+ * them come back, in the scan's order, and no more. */
+static void
+test_misclassified_runs_out (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) found = NULL;
+  g_autoptr(CtGrid) grid = NULL;
+  g_autofree guint *order = NULL;
+  const int epoch3[] = { 3 };
+  CtCamRequest request = { 0 };
+  guint n;
+  CtRng rng;
+
+  g_assert_no_error (error);
+  n = ct_cam_session_get_dataset (session)->test.n_images;
+  for (guint i = 0; i < n; i++)
+    g_array_append_val (all, i);
+  request.epochs = epoch3;
+  request.n_epochs = 1;
+  request.images = (const guint *) all->data;
+  request.n_images = n;
+  ct_perturb_init (&request.perturb);
+  grid = ct_cam_session_compute (session, &request, NULL, &error);
+  g_assert_no_error (error);
+
+  order = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    order[i] = i;
+  ct_rng_init (&rng, 8, STREAM_MISCLASSIFIED, 0, 0);
+  ct_rng_shuffle (&rng, order, n);
+  for (guint i = 0; i < n; i++)
+    if (ct_grid_get_cell (grid, 0, order[i], 0)->predicted != grid->labels[order[i]])
+      g_array_append_val (expected, order[i]);
+  g_assert_cmpuint (expected->len, <, n / 4);
+
+  found = ct_cam_session_find_misclassified (session, 3, n, 8, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (found->data, found->len * sizeof (guint),
+                   expected->data, expected->len * sizeof (guint));
+}
+
 static void
 test_find_misclassified (void)
 {
@@ -510,6 +555,7 @@ main (int    argc,
   g_test_add_func ("/engine/cam/target-class", test_cam_target_class);
   g_test_add_func ("/engine/cam/find-misclassified", test_find_misclassified);
   g_test_add_func ("/engine/cam/misclassified-order", test_misclassified_order);
+  g_test_add_func ("/engine/cam/misclassified-runs-out", test_misclassified_runs_out);
 
   status = g_test_run ();
   ct_test_remove_tree (tmpdir);
