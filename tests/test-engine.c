@@ -269,6 +269,33 @@ test_cam_grid (void)
                                           cell->clean_probability - cell->probabilities[cell->clean_predicted],
                                           1e-6);
         }
+  /* A full turn is a perturbation that changes no pixel: the perturbed
+   * path gives the clean probabilities and heatmaps. */
+  {
+    g_autoptr(CtGrid) turned = NULL;
+
+    request.perturb.noise_sigma = 0;
+    request.perturb.rotate_degrees = 360;
+    turned = ct_cam_session_compute (session, &request, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (turned->n_rounds, ==, 3);
+    for (guint row = 0; row < 2; row++)
+      for (guint i = 0; i < 4; i++)
+        for (guint r = 0; r < 3; r++)
+          {
+            CtGridCell *cell = ct_grid_get_cell (turned, row, i, r);
+            CtGridCell *base = ct_grid_get_cell (clean, row, i, 0);
+
+            g_assert_cmpfloat_with_epsilon (cell->confidence_drop, 0.0f, 1e-5);
+            for (guint k = 0; k < 4; k++)
+              g_assert_cmpfloat_with_epsilon (cell->probabilities[k], base->probabilities[k], 1e-5);
+            for (gsize p = 0; p < map; p++)
+              g_assert_cmpfloat_with_epsilon (cell->heatmap[p], base->heatmap[p], 1e-4);
+          }
+    request.perturb.rotate_degrees = 0;
+    request.perturb.noise_sigma = 0.3;
+  }
+
   /* Rounds differ from each other: the noise is seeded per round. */
   g_assert_true (memcmp (ct_grid_get_image (noisy, 0, 0), ct_grid_get_image (noisy, 0, 1),
                          3 * map * sizeof (float)) != 0);
@@ -463,29 +490,28 @@ test_misclassified_order (void)
                    expected->data, expected->len * sizeof (guint));
 }
 
-/* At a trained epoch the split runs out of mistakes before @count: all of
- * them come back, in the scan's order, and no more. */
+/* Asking for as many mistakes as there are images, the split runs out:
+ * all of them come back, in the scan's order, and no more; at the untrained
+ * and the trained epoch, for several seeds (so that each scan starts on a
+ * different image). */
 static void
 test_misclassified_runs_out (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
   g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GArray) found = NULL;
   g_autoptr(CtGrid) grid = NULL;
   g_autofree guint *order = NULL;
-  const int epoch3[] = { 3 };
+  const int epochs[] = { 0, 3 };
   CtCamRequest request = { 0 };
   guint n;
-  CtRng rng;
 
   g_assert_no_error (error);
   n = ct_cam_session_get_dataset (session)->test.n_images;
   for (guint i = 0; i < n; i++)
     g_array_append_val (all, i);
-  request.epochs = epoch3;
-  request.n_epochs = 1;
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
   request.images = (const guint *) all->data;
   request.n_images = n;
   ct_perturb_init (&request.perturb);
@@ -493,19 +519,28 @@ test_misclassified_runs_out (void)
   g_assert_no_error (error);
 
   order = g_new (guint, n);
-  for (guint i = 0; i < n; i++)
-    order[i] = i;
-  ct_rng_init (&rng, 8, STREAM_MISCLASSIFIED, 0, 0);
-  ct_rng_shuffle (&rng, order, n);
-  for (guint i = 0; i < n; i++)
-    if (ct_grid_get_cell (grid, 0, order[i], 0)->predicted != grid->labels[order[i]])
-      g_array_append_val (expected, order[i]);
-  g_assert_cmpuint (expected->len, <, n / 4);
+  for (guint row = 0; row < G_N_ELEMENTS (epochs); row++)
+    for (guint64 seed = 1; seed <= 6; seed++)
+      {
+        g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (guint));
+        g_autoptr(GArray) found = NULL;
+        CtRng rng;
 
-  found = ct_cam_session_find_misclassified (session, 3, n, 8, &error);
-  g_assert_no_error (error);
-  g_assert_cmpmem (found->data, found->len * sizeof (guint),
-                   expected->data, expected->len * sizeof (guint));
+        for (guint i = 0; i < n; i++)
+          order[i] = i;
+        ct_rng_init (&rng, seed, STREAM_MISCLASSIFIED, 0, 0);
+        ct_rng_shuffle (&rng, order, n);
+        for (guint i = 0; i < n; i++)
+          if (ct_grid_get_cell (grid, row, order[i], 0)->predicted != grid->labels[order[i]])
+            g_array_append_val (expected, order[i]);
+        if (epochs[row] == 3)
+          g_assert_cmpuint (expected->len, <, n / 4);
+
+        found = ct_cam_session_find_misclassified (session, epochs[row], n, seed, &error);
+        g_assert_no_error (error);
+        g_assert_cmpmem (found->data, found->len * sizeof (guint),
+                         expected->data, expected->len * sizeof (guint));
+      }
 }
 
 static void
