@@ -462,7 +462,7 @@ tool_from_env (const char *variable,
   const char *path = g_getenv (variable);
 
   if (path == NULL || *path == '\0')
-    g_error ("$%s is not set: install %s (scripts/install-deps) and run meson setup "
+    g_error ("$%s is not set: install %s (scripts/install-deps --tests) and run meson setup "
              "--reconfigure", variable, package);
   return path;
 }
