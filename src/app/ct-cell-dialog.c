@@ -232,8 +232,10 @@ ct_cell_dialog_new (GtkWindow           *parent,
   ct_perturb_init (&request.perturb);
   request.rounds = 1;
   request.layer = grid->layer;
-  request.target_rule = g_strcmp0 (grid->target_rule, "label") == 0 ? CT_TARGET_RULE_LABEL
-                                                                      : CT_TARGET_RULE_PREDICTED;
+  /* The grid's own rule, a fixed class included. */
+  if (!ct_target_rule_parse (grid->target_rule, (const char *const *) grid->classes, grid->n_classes,
+                             &request.target_rule, &request.target_class, NULL))
+    request.target_rule = CT_TARGET_RULE_PREDICTED;
   /* One image alone: a shared column scale is the per-image one. */
   request.scale = grid->scale == CT_CAM_SCALE_RAW ? CT_CAM_SCALE_RAW : CT_CAM_SCALE_IMAGE;
   ct_engine_compute_grid (engine, &request, self->cancellable, clean_cb, g_object_ref (self));

@@ -10,77 +10,6 @@
 #include "ct-figure.h"
 #include "ct-torch-glib.h"
 
-/* The study's rows, 0, 1, 2, 3 and the last epoch, as far as they exist. */
-static GArray *
-default_epochs (GArray *available)
-{
-  GArray *epochs = g_array_new (FALSE, FALSE, sizeof (int));
-  int last = g_array_index (available, int, available->len - 1);
-
-  for (guint j = 0; j < available->len; j++)
-    {
-      int epoch = g_array_index (available, int, j);
-
-      if (epoch <= 3 || epoch == last)
-        g_array_append_val (epochs, epoch);
-    }
-  return epochs;
-}
-
-static GArray *
-parse_images (const char  *text,
-              GError     **error)
-{
-  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
-  GArray *images = g_array_new (FALSE, FALSE, sizeof (guint));
-
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      guint64 index;
-
-      if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 0, G_MAXUINT32, &index, NULL))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "--images: “%s” is not an image index", parts[i]);
-          g_array_unref (images);
-          return NULL;
-        }
-      g_array_append_vals (images, &(guint) { (guint) index }, 1);
-    }
-  return images;
-}
-
-static gboolean
-parse_target (const char        *text,
-              const CtManifest  *manifest,
-              CtTargetRule      *out_rule,
-              int               *out_class)
-{
-  gint64 number;
-
-  if (text == NULL || g_str_equal (text, "predicted"))
-    *out_rule = CT_TARGET_RULE_PREDICTED;
-  else if (g_str_equal (text, "label"))
-    *out_rule = CT_TARGET_RULE_LABEL;
-  else
-    {
-      *out_rule = CT_TARGET_RULE_CLASS;
-      if (g_ascii_string_to_signed (text, 10, 0, manifest->n_classes - 1, &number, NULL))
-        {
-          *out_class = number;
-          return TRUE;
-        }
-      for (int c = 0; c < manifest->n_classes; c++)
-        if (g_ascii_strcasecmp (manifest->classes[c], text) == 0)
-          {
-            *out_class = c;
-            return TRUE;
-          }
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static char *
 join_ints (const int *values,
            guint      n)
@@ -109,6 +38,7 @@ ct_cli_cam (int    argc,
   g_autoptr(CtCamSession) session = NULL;
   g_autoptr(GArray) epochs = NULL;
   g_autoptr(GArray) images = NULL;
+  GArray *available;
   g_autoptr(CtGrid) grid = NULL;
   const CtManifest *manifest;
   CtCamRequest request = { 0 };
@@ -192,17 +122,24 @@ ct_cli_cam (int    argc,
     return ct_cli_fail ("cam", error);
   manifest = ct_cam_session_get_manifest (session);
 
-  if (!parse_target (target, manifest, &request.target_rule, &request.target_class))
-    return ct_cli_usage_error ("cam", "--target: “%s” is neither predicted, label, a class index nor a class name", target);
+  if (!ct_target_rule_parse (target, (const char *const *) manifest->classes, manifest->n_classes,
+                             &request.target_rule, &request.target_class, &error))
+    return ct_cli_usage_error ("cam", "--target: %s", error->message);
 
-  epochs = epochs_text != NULL
-    ? ct_cli_parse_epochs (epochs_text, ct_cam_session_get_epochs (session), &error)
-    : default_epochs (ct_cam_session_get_epochs (session));
+  available = ct_cam_session_get_epochs (session);
+  epochs = ct_epochs_parse (epochs_text != NULL ? epochs_text : CT_EPOCHS_DEFAULT,
+                            (const int *) available->data, available->len,
+                            epochs_text != NULL ? CT_EPOCHS_STRICT : CT_EPOCHS_SKIP_MISSING, &error);
   if (epochs == NULL)
-    return ct_cli_usage_error ("cam", "%s", error->message);
+    return ct_cli_usage_error ("cam", "--epochs: %s", error->message);
 
   if (images_text != NULL)
-    images = parse_images (images_text, &error);
+    {
+      /* Indices beyond the test split are the session's to refuse, with the run's size. */
+      images = ct_images_parse (images_text, 0, &error);
+      if (images == NULL)
+        return ct_cli_usage_error ("cam", "--images: %s", error->message);
+    }
   else if (random_count > 0)
     images = ct_cam_session_sample_images (session, random_count, seed);
   else

@@ -152,6 +152,8 @@ ct_cli_robustness (int    argc,
   g_autoptr(GArray) perturbations = NULL;
   g_autoptr(CtRobustness) result = NULL;
   GArray *available;
+  CtTargetRule target_rule = CT_TARGET_RULE_PREDICTED;
+  int target_class = 0;
   CtRobustnessRequest request = { 0 };
   Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
   char *message = NULL;
@@ -193,7 +195,8 @@ ct_cli_robustness (int    argc,
     return ct_cli_usage_error ("robustness", "counts must be positive (--rounds at most 64)");
   if (!(scale > 0 && scale <= 8))
     return ct_cli_usage_error ("robustness", "--scale must be in (0, 8]");
-  if (target != NULL && !g_str_equal (target, "predicted") && !g_str_equal (target, "label"))
+  /* A study explains each image's own class, so no fixed class index. */
+  if (!ct_target_rule_parse (target, NULL, 0, &target_rule, &target_class, NULL))
     return ct_cli_usage_error ("robustness", "--target must be predicted or label");
   perturbations = ct_robustness_parse_perturbations (perturb_text != NULL ? perturb_text
                                                                           : DEFAULT_PERTURBATIONS,
@@ -212,9 +215,10 @@ ct_cli_robustness (int    argc,
   final = g_array_index (available, int, available->len - 1);
   if (epochs_text != NULL)
     {
-      epochs = ct_cli_parse_epochs (epochs_text, available, &error);
+      epochs = ct_epochs_parse (epochs_text, (const int *) available->data, available->len,
+                                CT_EPOCHS_STRICT, &error);
       if (epochs == NULL)
-        return ct_cli_usage_error ("robustness", "%s", error->message);
+        return ct_cli_usage_error ("robustness", "--epochs: %s", error->message);
       g_array_append_val (epochs, final);
     }
   else
@@ -231,8 +235,7 @@ ct_cli_robustness (int    argc,
   request.seed = seed;
   request.batch_size = batch_size;
   request.layer = layer;
-  request.target_rule = g_strcmp0 (target, "label") == 0 ? CT_TARGET_RULE_LABEL
-                                                          : CT_TARGET_RULE_PREDICTED;
+  request.target_rule = target_rule;
 
   result = ct_robustness_compute (session, &request, progress_cb, &term, NULL, &error);
   if (result == NULL || !write_outputs (result, out, scale, &error))

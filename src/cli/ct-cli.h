@@ -27,13 +27,6 @@ int  ct_cli_fail        (const char *command,
  * (ct_run_resolve(): a bare name may be a run in the runs home). */
 void     ct_cli_resolve_run (char **run);
 
-/* Parses "0,1,2,3,last" against @available, a run's checkpoints; "all" is
- * every one.
- * Returns: (transfer full) (element-type int) (nullable). */
-GArray  *ct_cli_parse_epochs (const char  *text,
-                              GArray      *available,
-                              GError     **error);
-
 /* Parses @argv with @entries; on a parse error prints a one-line reason and
  * returns FALSE with *out_status = 2. */
 gboolean ct_cli_parse   (const char      *command,

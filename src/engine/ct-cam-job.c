@@ -228,23 +228,6 @@ argmax (const float *values,
   return best;
 }
 
-static char *
-describe_target (const CtCamRequest *request,
-                 const CtManifest   *manifest)
-{
-  switch (request->target_rule)
-    {
-    case CT_TARGET_RULE_LABEL:
-      return g_strdup ("label");
-    case CT_TARGET_RULE_CLASS:
-      return g_strdup_printf ("class %d (%s)", request->target_class,
-                              manifest->classes[request->target_class]);
-    case CT_TARGET_RULE_PREDICTED:
-    default:
-      return g_strdup ("predicted");
-    }
-}
-
 /* Fills rows 0..n_images−1 of @logits with the clean images' logits at
  * @epoch: from the session's cache, or from one forward pass over @clean
  * (the normalised clean images) when any is missing.  A slider move changes
@@ -371,7 +354,8 @@ ct_cam_session_compute (CtCamSession        *self,
   grid->dataset = g_strdup (m->dataset);
   grid->layer = g_strdup (layer->name);
   grid->method = g_strdup ("grad-cam");
-  grid->target_rule = describe_target (request, m);
+  grid->target_rule = ct_target_rule_to_string (request->target_rule, request->target_class,
+                                                (const char *const *) m->classes);
   grid->perturbation = ct_perturb_describe (&request->perturb);
   grid->seed = request->perturb.seed;
   grid->scale = request->scale;

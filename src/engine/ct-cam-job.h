@@ -7,6 +7,7 @@
 #include "ct-grid.h"
 #include "ct-perturb.h"
 #include "ct-run.h"
+#include "ct-spec.h"
 
 G_BEGIN_DECLS
 
@@ -15,12 +16,6 @@ G_BEGIN_DECLS
  * move) costs one batched forward and one backward to the target layer per
  * checkpoint and nothing else: the clean images' logits, needed for the
  * confidence drop, are cached per (checkpoint, image). */
-
-typedef enum {
-  CT_TARGET_RULE_PREDICTED,   /* the class predicted on the image shown (default) */
-  CT_TARGET_RULE_LABEL,       /* the true class */
-  CT_TARGET_RULE_CLASS,       /* one given class for every image */
-} CtTargetRule;
 
 typedef struct {
   const int   *epochs;        /* rows, each with a checkpoint */

@@ -134,8 +134,7 @@ ct_robustness_compute (CtCamSession               *session,
   result->arch = g_strdup (manifest->arch);
   result->dataset = g_strdup (manifest->dataset);
   result->layer = g_steal_pointer (&layer);
-  result->target_rule = g_strdup (request->target_rule == CT_TARGET_RULE_LABEL
-                                  ? "label" : "predicted");
+  result->target_rule = ct_target_rule_to_string (request->target_rule, 0, NULL);
   result->seed = request->seed;
   result->n_images = images->len;
   result->n_rounds = request->rounds;
