@@ -8,6 +8,7 @@
 #include "ct-engine.h"
 #include "ct-grid-view.h"
 #include "ct-robustness-view.h"
+#include "ct-session.h"
 #include "ct-train.h"
 
 G_BEGIN_DECLS
@@ -45,6 +46,8 @@ CtChartView *ct_window_get_chart_view (CtWindow *self);
 CtRobustnessView *ct_window_get_robustness_view (CtWindow *self);
 /* Returns: (transfer none). */
 CtEngine   *ct_window_get_engine    (CtWindow      *self);
+/* Returns: (transfer none): what the window shows. */
+CtSession  *ct_window_get_session   (CtWindow      *self);
 /* Returns: (transfer none) (nullable): the open run's directory. */
 const char *ct_window_get_run_dir   (CtWindow      *self);
 

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "ct-session.h"
+#include "ct-window.h"
+
+G_BEGIN_DECLS
+
+/* Shared by the files of CtWindow, one concern each (as GNOME Text
+ * Editor's editor-window*.c): ct-window.c (template, lifetime, grid
+ * requests), ct-window-controls.c, ct-window-runs.c, ct-window-actions.c,
+ * ct-window-training.c, ct-window-robustness.c and ct-window-export.c.  What the user looks at
+ * is the session's; the window holds widgets and the state of its jobs. */
+
+#define DEMO_RUN_NAME "fashion-demo"
+/* Columns a robustness point opens in the grid, at most. */
+#define DEFAULT_IMAGE_COUNT 8
+
+struct _CtWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  GSettings      *settings;
+  CtSession      *session;          /* what the user looks at */
+  CtEngine       *engine;
+  GCancellable   *cancellable;      /* one-shot engine jobs of the open run */
+
+  char           *opening_dir;      /* (nullable) a run being opened */
+  GPtrArray      *run_dirs;         /* (element-type utf8) beside run_names */
+  guint64         generation;       /* of the newest grid request */
+  guint           request_source;   /* idle that coalesces session changes */
+  gboolean        busy;
+  guint           spinner_source;   /* timeout that shows the spinner */
+  gboolean        updating;         /* models are being refilled: ignore selections */
+
+  char           *training_dir;     /* (nullable) the run being trained */
+  gboolean        open_when_saved;  /* open training_dir at its first checkpoint */
+  char           *robustness_dir;   /* (nullable) the run of the study under way */
+  char           *status_note;      /* (nullable) said after the status line */
+
+  /* Template widgets. */
+  GtkDropDown    *run_dropdown;
+  GtkStringList  *run_names;
+  GtkSpinner     *busy_spinner;
+  GtkInfoBar     *error_bar;
+  GtkLabel       *error_label;
+  GtkRevealer    *train_revealer;
+  GtkLabel       *train_label;
+  GtkProgressBar *train_progress;
+  GtkStack       *stack;
+  GtkLabel       *empty_title;
+  GtkAdjustment  *noise_adjustment;
+  GtkAdjustment  *rotation_adjustment;
+  GtkAdjustment  *occlude_adjustment;
+  GtkAdjustment  *opacity_adjustment;
+  GtkCheckButton *rotation_random_check;
+  GtkSpinButton  *patch_spin;
+  GtkSpinButton  *rounds_spin;
+  GtkSpinButton  *seed_spin;
+  GtkDropDown    *view_dropdown;
+  GtkDropDown    *layer_dropdown;
+  GtkStringList  *layer_names;
+  GtkDropDown    *target_dropdown;
+  GtkDropDown    *colormap_dropdown;
+  GtkDropDown    *scale_dropdown;
+  GtkEntry       *epochs_entry;
+  GtkEntry       *images_entry;
+  GtkSpinButton  *count_spin;
+  GtkSpinButton  *misclassified_spin;
+  GtkDropDown    *class_dropdown;
+  GtkStringList  *class_names;
+  CtGridView     *grid_view;
+  CtChartView    *chart_view;
+  GtkStack       *lower_stack;
+  GtkEntry       *robustness_perturbations_entry;
+  GtkSpinButton  *robustness_images_spin;
+  GtkDropDown    *robustness_chart_dropdown;
+  GtkButton      *robustness_button;
+  GtkProgressBar *robustness_progress;
+  CtRobustnessView *robustness_view;
+  GtkLabel       *status_label;
+};
+
+/* ct-window.c */
+void     ct_window_show_error        (CtWindow   *self,
+                                      const char *format,
+                                      ...) G_GNUC_PRINTF (2, 3);
+void     ct_window_hide_error        (CtWindow   *self);
+/* Marks @entry as holding a wrong value (with the message in the error
+ * bar), or, with @message NULL, as right again. */
+void     ct_window_set_entry_error   (CtWindow   *self,
+                                      GtkEntry   *entry,
+                                      const char *message);
+void     ct_window_notify_training   (CtWindow   *self);
+void     ct_window_request_grid      (CtWindow   *self);
+void     ct_window_update_status     (CtWindow   *self);
+
+/* ct-window-runs.c */
+/* Lists the runs under the runs directory plus the open ones, selecting @select_dir. */
+void     ct_window_refresh_run_list  (CtWindow   *self,
+                                      const char *select_dir);
+/* Opens @run_dir in the engine; it becomes the session's run once read. */
+void     ct_window_open_run_dir      (CtWindow   *self,
+                                      const char *run_dir);
+/* Reloads the open run (training saved an epoch). */
+void     ct_window_refresh_run       (CtWindow   *self);
+/* Lists the runs and opens the last one (or the first listed). */
+void     ct_window_init_runs         (CtWindow   *self);
+
+/* ct-window-controls.c */
+void     ct_window_bind_controls     (CtWindow   *self);
+/* Fills the controls that depend on the run (layers, classes, ranges). */
+void     ct_window_fill_run_controls (CtWindow   *self);
+void     ct_window_epochs_entry_activate_cb (CtWindow *self,
+                                             GtkEntry *entry);
+void     ct_window_images_entry_activate_cb (CtWindow *self,
+                                             GtkEntry *entry);
+
+/* ct-window-actions.c */
+void     ct_window_class_add_actions (GtkWidgetClass *widget_class);
+/* Enables each action whose state allows it (a run, a grid, a job). */
+void     ct_window_update_actions    (CtWindow   *self);
+
+/* ct-window-export.c */
+void     ct_window_choose_run        (CtWindow   *self);
+void     ct_window_choose_export     (CtWindow   *self);
+gboolean ct_window_export_to         (CtWindow   *self,
+                                      const char *path);
+
+/* ct-window-training.c */
+void     ct_window_show_train_dialog (CtWindow   *self);
+
+/* ct-window-robustness.c */
+void     ct_window_toggle_robustness (CtWindow   *self);
+/* The run changed: a study belongs to its run. */
+void     ct_window_forget_robustness (CtWindow   *self);
+void     ct_window_update_robustness_chart (CtWindow *self);
+void     ct_window_robustness_point_activated_cb (CtWindow         *self,
+                                                  guint             epoch_index,
+                                                  int               perturbation,
+                                                  CtRobustnessView *view);
+
+G_END_DECLS
