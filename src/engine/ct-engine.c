@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #define _GNU_SOURCE
 #include "ct-engine.h"
+#include "ct-torch.h"
 
 #ifdef __linux__
 #include <sys/resource.h>

@@ -4,7 +4,6 @@
 #include <gio/gio.h>
 
 #include "ct-run.h"
-#include "ct-torch.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +41,10 @@ typedef struct {
   const char *device;           /* "cpu" (default) or "cuda" */
   CtPrecision precision;        /* a resumed run keeps its manifest's */
 } CtTrainOptions;
+
+/* A batch's progress, from the torch shim (ct-torch.h), which this header
+ * leaves out so that the window's build never sees the shim. */
+typedef struct CtTrainProgress CtTrainProgress;
 
 typedef enum {
   CT_TRAIN_STAGE_LOADING,       /* reading the dataset */

@@ -202,7 +202,8 @@ typedef struct {
   bool     mixed_precision;   /* bfloat16 autocast for forward and loss; weights stay float32 */
 } CtTrainConfig;
 
-typedef struct {
+/* Tagged, so that a header can name it without including this one. */
+typedef struct CtTrainProgress {
   int     epoch;
   size_t  batch;              /* 1-based, batches done */
   size_t  n_batches;
