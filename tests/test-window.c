@@ -172,6 +172,72 @@ save_rendering (const char   *name,
   g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
+/* The first widget under @root whose action is @action_name, such as the
+ * header bar's Export button for "win.export". */
+static GtkWidget *
+find_actionable (GtkWidget  *root,
+                 const char *action_name)
+{
+  if (GTK_IS_ACTIONABLE (root) &&
+      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action_name) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_actionable (child, action_name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Whether the control of @action_name can be used: GTK makes a button
+ * insensitive while its action is disabled. */
+static gboolean
+action_usable (const char *action_name)
+{
+  GtkWidget *button = find_actionable (GTK_WIDGET (window), action_name);
+
+  g_assert_nonnull (button);
+  return gtk_widget_get_sensitive (button);
+}
+
+/* Whether any dropdown of the window lists @name. */
+static gboolean
+dropdown_lists (GtkWidget  *root,
+                const char *name)
+{
+  if (GTK_IS_DROP_DOWN (root))
+    {
+      GListModel *model = gtk_drop_down_get_model (GTK_DROP_DOWN (root));
+
+      for (guint i = 0; GTK_IS_STRING_LIST (model) && i < g_list_model_get_n_items (model); i++)
+        if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (model), i), name))
+          return TRUE;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (dropdown_lists (child, name))
+      return TRUE;
+  return FALSE;
+}
+
+/* Before any run: what needs one cannot be used, and Export needs a grid. */
+static void
+test_window_actions_without_run (void)
+{
+  g_assert_null (ct_window_get_run_dir (window));
+  g_assert_false (action_usable ("win.export"));
+  g_assert_false (action_usable ("win.random-images"));
+  g_assert_false (action_usable ("win.misclassified-images"));
+  g_assert_false (action_usable ("win.add-class-image"));
+  g_assert_false (action_usable ("win.compute-robustness"));
+  g_assert_false (action_usable ("win.cancel-training"));
+  g_assert_true (action_usable ("win.train"));
+  g_assert_true (action_usable ("win.open"));
+}
+
 static void
 test_window_opens_run (void)
 {
@@ -186,11 +252,89 @@ test_window_opens_run (void)
   g_assert_cmpint (grid->epochs[2], ==, 2);
   g_assert_cmpuint (grid->n_images, ==, 8);
   g_assert_cmpstr (grid->perturbation, ==, "none");
+  g_assert_true (action_usable ("win.export"));
+  g_assert_true (action_usable ("win.random-images"));
+  g_assert_true (action_usable ("win.compute-robustness"));
+  g_assert_false (action_usable ("win.cancel-training"));
 
   activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3"));
   grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
   g_assert_cmpuint (grid->n_images, ==, 4);
   g_assert_cmpuint (grid->image_indices[3], ==, 3);
+}
+
+/* The widget of the window's template with the id @id. */
+static GtkWidget *
+find_by_id (GtkWidget  *root,
+            const char *id)
+{
+  if (g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (root)), id) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_id (child, id);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static char *
+dup_error (void)
+{
+  char *message = NULL;
+
+  g_object_get (window, "error", &message, NULL);
+  return message;
+}
+
+/* A wrong list is marked on its field and refused, the grid unchanged;
+ * the mark and the message go as soon as the field reads right. */
+static void
+test_window_field_errors (void)
+{
+  GtkWidget *epochs = find_by_id (GTK_WIDGET (window), "epochs_entry");
+  GtkWidget *images = find_by_id (GTK_WIDGET (window), "images_entry");
+  CtGridView *view = ct_window_get_grid_view (window);
+  g_autofree char *message = NULL;
+
+  g_assert_nonnull (epochs);
+  g_assert_nonnull (images);
+  g_assert_cmpuint (ct_grid_view_get_grid (view)->n_rows, ==, 3);
+
+  /* The run has checkpoints 0 to 2: a typed 7 is an error, not left out. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.set-epochs", "s", "0, 7"));
+  message = dup_error ();
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (message, "epoch 7"));
+  g_assert_true (gtk_widget_has_css_class (epochs, "error"));
+  g_assert_cmpuint (ct_grid_view_get_grid (view)->n_rows, ==, 3);
+  g_clear_pointer (&message, g_free);
+
+  gtk_editable_set_text (GTK_EDITABLE (epochs), "0, 2");
+  g_assert_false (gtk_widget_has_css_class (epochs, "error"));
+  message = dup_error ();
+  g_assert_null (message);
+  g_signal_emit_by_name (epochs, "activate");
+  for (int i = 0; i < 5; i++)
+    g_main_context_iteration (NULL, FALSE);
+  wait_for (window_idle, window);
+  g_assert_cmpuint (ct_grid_view_get_grid (view)->n_rows, ==, 2);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.set-images", "s", "0, 100000"));
+  message = dup_error ();
+  g_assert_nonnull (strstr (message, "100000"));
+  g_assert_true (gtk_widget_has_css_class (images, "error"));
+  g_clear_pointer (&message, g_free);
+  gtk_editable_set_text (GTK_EDITABLE (images), "0, 1");
+  g_assert_false (gtk_widget_has_css_class (images, "error"));
+  message = dup_error ();
+  g_assert_null (message);
+
+  activate ("win.set-epochs", g_variant_new_string ("0, 1, 2"));
+  activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3"));
 }
 
 static guint errors_shown;
@@ -244,6 +388,9 @@ test_window_errors (void)
   g_object_get (window, "error", &message, NULL);
   g_assert_nonnull (strstr (message, not_a_run));
   g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
+  /* Refused, it does not stay in the header bar's list of runs either. */
+  g_assert_false (dropdown_lists (GTK_WIDGET (window), "not-a-run"));
+  g_assert_true (dropdown_lists (GTK_WIDGET (window), "run"));
   g_clear_pointer (&message, g_free);
 
   /* The same run, but the manifest says resnet18: its checkpoints do not fit. */
@@ -450,6 +597,8 @@ test_window_rows_appear_while_training (void)
    * for every epoch saved after it. */
   ct_test_tiny_options (&options, data_dir, train_dir, 2);
   ct_window_train (window, &options, TRUE);
+  g_assert_true (action_usable ("win.cancel-training"));
+  g_assert_false (action_usable ("win.train"));
   wait_for (training_run_shown, train_dir);
   /* Opening is asynchronous and the old grid is complete meanwhile: wait
    * for the run itself. */
@@ -723,7 +872,9 @@ main (int   argc,
   gtk_window_set_default_size (GTK_WINDOW (window), 1400, 1000);
   gtk_window_present (GTK_WINDOW (window));
 
+  g_test_add_func ("/window/actions-without-run", test_window_actions_without_run);
   g_test_add_func ("/window/opens-run", test_window_opens_run);
+  g_test_add_func ("/window/field-errors", test_window_field_errors);
   g_test_add_func ("/window/errors", test_window_errors);
   g_test_add_func ("/window/noise-changes-heatmaps", test_window_noise_changes_heatmaps);
   g_test_add_func ("/window/rotation-occlusion", test_window_rotation_occlusion);

@@ -100,6 +100,7 @@ open_run_cb (GObject      *source,
   g_autoptr(CtWindow) self = user_data;
   g_autoptr(GError) error = NULL;
   CtRunInfo *run = ct_engine_open_run_finish (CT_ENGINE (source), result, &error);
+  guint index;
 
   if (run == NULL)
     {
@@ -108,8 +109,9 @@ open_run_cb (GObject      *source,
       ct_window_show_error (self, _("Could not open the run %s: %s"),
                             self->opening_dir != NULL ? self->opening_dir : "", error->message);
       /* A folder that is not a run leaves the list; the open run stays. */
-      if (self->opening_dir != NULL)
-        g_ptr_array_remove (self->run_dirs, self->opening_dir);
+      if (self->opening_dir != NULL &&
+          g_ptr_array_find_with_equal_func (self->run_dirs, self->opening_dir, g_str_equal, &index))
+        g_ptr_array_remove_index (self->run_dirs, index);
       g_clear_pointer (&self->opening_dir, g_free);
       ct_window_refresh_run_list (self, ct_session_get_run_dir (self->session));
       /* Opening cancelled the open run's grid. */
