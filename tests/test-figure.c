@@ -204,6 +204,55 @@ test_size_scales (void)
 }
 
 static void
+test_fit_cell_size (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (1, "none");
+  CtFigureStyle style;
+  int width, height, fitted_width, fitted_height;
+
+  ct_figure_style_init (&style);
+  g_assert_cmpint (ct_figure_get_cell_size (grid, &style), ==, 96);
+  ct_figure_get_size (grid, &style, &width, &height);
+
+  /* Room to spare: the natural cell, never more. */
+  g_assert_cmpint (ct_figure_fit_cell_size (grid, &style, 4 * width, 4 * height), ==, 96);
+  g_assert_cmpint (ct_figure_fit_cell_size (grid, &style, width, height), ==, 96);
+  /* Two rows: 60 pixels less height is 30 less per cell (the height is
+   * linear in the cell, 2 cells a column); one pixel less is one less. */
+  g_assert_cmpint (ct_figure_fit_cell_size (grid, &style, width, height - 60), ==, 66);
+  g_assert_cmpint (ct_figure_fit_cell_size (grid, &style, width, height - 1), ==, 95);
+  style.cell_size = 66;
+  ct_figure_get_size (grid, &style, &fitted_width, &fitted_height);
+  g_assert_cmpint (fitted_height, ==, height - 60);
+  /* No room at all: the smallest cell, for the scrollbars to show the rest. */
+  style.cell_size = 0;
+  g_assert_cmpint (ct_figure_fit_cell_size (grid, &style, 10, 10), ==, 1);
+}
+
+static void
+test_drop_label (void)
+{
+  static const struct {
+    double      drop;
+    const char *label;
+  } cases[] = {
+    { 0.123, "Δ0.12" },
+    { 0.0, "Δ0.00" },
+    { -0.004, "Δ0.00" },
+    { -0.0, "Δ0.00" },
+    { -0.02, "Δ−0.02" },
+    { -0.5, "Δ−0.50" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *label = ct_figure_dup_drop_label (cases[i].drop);
+
+      g_assert_cmpstr (label, ==, cases[i].label);
+    }
+}
+
+static void
 test_perturbed_layout (void)
 {
   g_autoptr(CtGrid) clean = make_grid (1, "none");
@@ -677,6 +726,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/figure/style-defaults", test_style_defaults);
   g_test_add_func ("/figure/size-scales", test_size_scales);
+  g_test_add_func ("/figure/fit-cell-size", test_fit_cell_size);
+  g_test_add_func ("/figure/drop-label", test_drop_label);
   g_test_add_func ("/figure/perturbed-layout", test_perturbed_layout);
   g_test_add_func ("/figure/write-png", test_write_png);
   g_test_add_func ("/figure/write-png-scaled", test_write_png_scaled);

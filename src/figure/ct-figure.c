@@ -151,6 +151,15 @@ format_number (double value,
   return g_strdup (g_ascii_formatd (buffer, sizeof buffer, format, value));
 }
 
+char *
+ct_figure_dup_drop_label (double drop)
+{
+  g_autofree char *number = format_number (fabs (drop), "%.2f");
+
+  /* A drop that rounds to zero has no sign: never "Δ−0.00" beside "Δ0.00". */
+  return g_strdup_printf ("Δ%s%s", drop < 0 && !g_str_equal (number, "0.00") ? "−" : "", number);
+}
+
 static char *
 row_label (const CtGrid *grid,
            guint         row)
@@ -361,6 +370,44 @@ ct_figure_get_size (const CtGrid        *grid,
     *out_width = layout.width;
   if (out_height != NULL)
     *out_height = layout.height;
+}
+
+int
+ct_figure_get_cell_size (const CtGrid        *grid,
+                         const CtFigureStyle *style)
+{
+  g_return_val_if_fail (grid != NULL && style != NULL, 0);
+
+  return effective_cell_size (grid, style);
+}
+
+int
+ct_figure_fit_cell_size (const CtGrid        *grid,
+                         const CtFigureStyle *style,
+                         int                  width,
+                         int                  height)
+{
+  CtFigureStyle trial;
+  int low = 1, high;
+
+  g_return_val_if_fail (grid != NULL && style != NULL, 1);
+
+  /* The figure grows with the cell: the largest that fits, by bisection. */
+  trial = *style;
+  high = effective_cell_size (grid, style);
+  while (low < high)
+    {
+      int middle = low + (high - low + 1) / 2;
+      int figure_width, figure_height;
+
+      trial.cell_size = middle;
+      ct_figure_get_size (grid, &trial, &figure_width, &figure_height);
+      if (figure_width <= width && figure_height <= height)
+        low = middle;
+      else
+        high = middle - 1;
+    }
+  return low;
 }
 
 void
@@ -579,10 +626,7 @@ draw_cell_caption (cairo_t             *cr,
 
   if (n_lines > 1)
     {
-      g_autofree char *drop_number = format_number (fabs (cell->confidence_drop), "%.2f");
-      g_autofree char *drop = g_strdup_printf ("Δ%s%s",
-                                               cell->confidence_drop < 0 ? "−" : "",
-                                               drop_number);
+      g_autofree char *drop = ct_figure_dup_drop_label (cell->confidence_drop);
       double drop_width;
 
       ct_draw_set_font (cr, font_size, FALSE);

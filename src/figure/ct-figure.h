@@ -39,6 +39,23 @@ void     ct_figure_get_size   (const CtGrid        *grid,
                                int                 *out_width,
                                int                 *out_height);
 
+/* A cell's confidence drop as its caption shows it, "Δ0.12" or "Δ−0.03",
+ * to two decimals.  Returns: (transfer full). */
+char    *ct_figure_dup_drop_label (double               drop);
+
+/* The side of an image cell that @style gives (its cell_size, or the
+ * default for the grid's images), in pixels at scale 1. */
+int      ct_figure_get_cell_size (const CtGrid        *grid,
+                                  const CtFigureStyle *style);
+
+/* "Best fit": the largest cell side, at most ct_figure_get_cell_size() and
+ * at least 1, with which the whole figure fits @width × @height pixels;
+ * only the cells shrink, the texts keep their size. */
+int      ct_figure_fit_cell_size (const CtGrid        *grid,
+                                  const CtFigureStyle *style,
+                                  int                  width,
+                                  int                  height);
+
 /* Where ct_figure_draw() puts the cell (@row, @image, @round): the
  * top-left corner and side of its image square in pixels, and the height of
  * the caption under it; for hit-testing and for tests. */
