@@ -229,6 +229,29 @@ test_fit_cell_size (void)
   g_assert_cmpint (ct_figure_fit_cell_size (grid, &style, 10, 10), ==, 1);
 }
 
+/* On screen a long title is cut, not allowed to widen the figure. */
+static void
+test_ellipsized_titles (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (1, "none");
+  g_autoptr(CtGrid) long_named = make_grid (1, "none");
+  CtFigureStyle style;
+  int whole, cut, short_cut, height, cut_height;
+
+  g_free (long_named->run_name);
+  long_named->run_name = g_strnfill (300, 'x');
+  ct_figure_style_init (&style);
+  g_assert_false (style.ellipsize_titles);
+  ct_figure_get_size (long_named, &style, &whole, &height);
+  style.ellipsize_titles = TRUE;
+  ct_figure_get_size (long_named, &style, &cut, &cut_height);
+  ct_figure_get_size (grid, &style, &short_cut, NULL);
+
+  g_assert_cmpint (cut, <, whole);
+  g_assert_cmpint (cut, ==, short_cut);
+  g_assert_cmpint (cut_height, ==, height);
+}
+
 static void
 test_drop_label (void)
 {
@@ -728,6 +751,7 @@ main (int argc, char **argv)
   g_test_add_func ("/figure/size-scales", test_size_scales);
   g_test_add_func ("/figure/fit-cell-size", test_fit_cell_size);
   g_test_add_func ("/figure/drop-label", test_drop_label);
+  g_test_add_func ("/figure/ellipsized-titles", test_ellipsized_titles);
   g_test_add_func ("/figure/perturbed-layout", test_perturbed_layout);
   g_test_add_func ("/figure/write-png", test_write_png);
   g_test_add_func ("/figure/write-png-scaled", test_write_png_scaled);

@@ -11,6 +11,7 @@
 #include "ct-test-data.h"
 #include "ct-test-train.h"
 #include "ct-test-ui.h"
+#include "ct-train-dialog.h"
 #include "ct-window.h"
 
 /* The real window under Xvfb on a tiny run the test trains: it is driven
@@ -335,6 +336,48 @@ test_window_field_errors (void)
 
   activate ("win.set-epochs", g_variant_new_string ("0, 1, 2"));
   activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3"));
+}
+
+/* Train… offers the folder kinds, IDX (MNIST) among them, and cannot
+ * start with a folder kind until a folder is chosen. */
+static void
+test_window_train_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkWindow *dialog = NULL;
+  GtkDropDown *datasets;
+  GtkWidget *start;
+  GListModel *kinds;
+  gboolean idx = FALSE;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL));
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (CT_IS_TRAIN_DIALOG (toplevel))
+        dialog = toplevel;
+    }
+  g_assert_nonnull (dialog);
+  datasets = GTK_DROP_DOWN (find_by_id (GTK_WIDGET (dialog), "dataset_dropdown"));
+  start = find_actionable (GTK_WIDGET (dialog), "dialog.start");
+  g_assert_nonnull (start);
+  kinds = gtk_drop_down_get_model (datasets);
+  for (guint i = 0; i < g_list_model_get_n_items (kinds); i++)
+    idx = idx || strstr (gtk_string_list_get_string (GTK_STRING_LIST (kinds), i), "IDX") != NULL;
+  g_assert_true (idx);
+
+  /* Fashion-MNIST comes from Debian: no folder needed. */
+  g_assert_cmpuint (gtk_drop_down_get_selected (datasets), ==, 0);
+  g_assert_true (gtk_widget_get_sensitive (start));
+  for (guint i = 1; i < g_list_model_get_n_items (kinds); i++)
+    {
+      gtk_drop_down_set_selected (datasets, i);
+      g_assert_false (gtk_widget_get_sensitive (start));
+    }
+  gtk_drop_down_set_selected (datasets, 0);
+  g_assert_true (gtk_widget_get_sensitive (start));
+  gtk_window_destroy (dialog);
 }
 
 static guint errors_shown;
@@ -786,6 +829,124 @@ initial_checkpoint_written (gpointer data)
   return g_file_test (path, G_FILE_TEST_IS_REGULAR);
 }
 
+typedef struct {
+  int width;
+  int height;
+} Size;
+
+/* The window's widget at @data, a size in the window's own terms (without
+ * the frame that GTK draws around it here), with its grid drawn. */
+static gboolean
+window_has_size (gpointer data)
+{
+  const Size *size = data;
+
+  return gtk_widget_get_width (GTK_WIDGET (window)) == size->width &&
+         gtk_widget_get_height (GTK_WIDGET (window)) == size->height && window_idle (window);
+}
+
+/* The side of the cells drawn now, and whether the whole figure (every
+ * cell, caption and the colour bar) lies inside the grid's scrolled area. */
+static int
+drawn_cell_size (gboolean *out_all_visible)
+{
+  CtGridView *view = ct_window_get_grid_view (window);
+  GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+  CtGrid *grid = ct_grid_view_get_grid (view);
+  CtFigureStyle style;
+  int area_width = gtk_widget_get_width (scrolled);
+  int area_height = gtk_widget_get_height (scrolled);
+  graphene_rect_t rect;
+  graphene_point_t origin;
+  int figure_width, figure_height, x, y, size, caption;
+  double area_x, area_y;
+  gboolean visible;
+
+  /* The scrolled area must itself be inside the window, not pushed past
+   * its edge by something too wide beside or below it. */
+  g_assert_true (gtk_widget_compute_point (scrolled, GTK_WIDGET (window), &GRAPHENE_POINT_INIT (0, 0),
+                                           &origin));
+  area_x = origin.x;
+  area_y = origin.y;
+  visible = origin.x >= 0 && origin.y >= 0 &&
+            origin.x + area_width <= gtk_widget_get_width (GTK_WIDGET (window)) &&
+            origin.y + area_height <= gtk_widget_get_height (GTK_WIDGET (window));
+  ct_grid_view_get_drawn_style (view, &style);
+  for (guint row = 0; row < grid->n_rows; row++)
+    for (guint image = 0; image < grid->n_images; image++)
+      {
+        g_assert_true (ct_grid_view_get_cell_rect (view, row, image, 0, &rect));
+        ct_figure_get_cell_rect (grid, &style, row, image, 0, &x, &y, &size, &caption);
+        g_assert_true (gtk_widget_compute_point (GTK_WIDGET (view), scrolled, &rect.origin, &origin));
+        visible = visible && origin.x >= 0 && origin.y >= 0 &&
+                  origin.x + rect.size.width <= area_width &&
+                  origin.y + rect.size.height + caption <= area_height;
+      }
+  ct_figure_get_size (grid, &style, &figure_width, &figure_height);
+  g_assert_true (gtk_widget_compute_point (GTK_WIDGET (view), scrolled, &GRAPHENE_POINT_INIT (0, 0),
+                                           &origin));
+  visible = visible && origin.x + figure_width <= area_width && origin.y + figure_height <= area_height;
+  g_test_message ("window %d×%d, grid area %d×%d at (%g, %g) in it, cells of %d, figure %d×%d",
+                  gtk_widget_get_width (GTK_WIDGET (window)), gtk_widget_get_height (GTK_WIDGET (window)),
+                  area_width, area_height, area_x, area_y, style.cell_size, figure_width, figure_height);
+  *out_all_visible = visible;
+  return style.cell_size;
+}
+
+/* Best fit: at the default 1200×800 and at 800×600, every cell of five
+ * checkpoints × eight images, and the colour bar, are in sight; Ctrl+plus
+ * grows the cells past it (scrolling) and Ctrl+0 fits again. */
+static void
+test_window_grid_fits (void)
+{
+  g_autofree char *five_dir = g_build_filename (tmpdir, "five", NULL);
+  static const Size sizes[] = { { 1200, 800 }, { 800, 600 } };
+  int default_width, default_height, frame_width, frame_height;
+  CtGrid *grid;
+  gboolean visible;
+  int fitted, zoomed;
+
+  ct_test_train_tiny (data_dir, five_dir, 4);
+  activate ("win.open-run", g_variant_new_string (five_dir));
+  wait_for (run_open, five_dir);
+  activate ("win.set-epochs", g_variant_new_string ("all"));
+  activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3, 4, 5, 6, 7"));
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_cmpuint (grid->n_rows, ==, 5);
+  g_assert_cmpuint (grid->n_images, ==, 8);
+
+  /* A default size includes the frame (client-side decorations) around the widget. */
+  gtk_window_get_default_size (GTK_WINDOW (window), &default_width, &default_height);
+  frame_width = default_width - gtk_widget_get_width (GTK_WIDGET (window));
+  frame_height = default_height - gtk_widget_get_height (GTK_WIDGET (window));
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      Size inside = { sizes[i].width - frame_width, sizes[i].height - frame_height };
+
+      gtk_window_set_default_size (GTK_WINDOW (window), sizes[i].width, sizes[i].height);
+      wait_for (window_has_size, &inside);
+      g_free (render_window (&(int) { 0 }, &(int) { 0 }, &(gsize) { 0 }));
+      fitted = drawn_cell_size (&visible);
+      g_assert_true (visible);
+      g_assert_cmpint (fitted, >, 1);
+    }
+
+  activate ("win.zoom-in", NULL);
+  g_free (render_window (&(int) { 0 }, &(int) { 0 }, &(gsize) { 0 }));
+  zoomed = drawn_cell_size (&visible);
+  g_assert_cmpint (zoomed, >, fitted);
+  g_assert_false (visible);
+  activate ("win.zoom-fit", NULL);
+  g_free (render_window (&(int) { 0 }, &(int) { 0 }, &(gsize) { 0 }));
+  g_assert_cmpint (drawn_cell_size (&visible), ==, fitted);
+  g_assert_true (visible);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), default_width, default_height);
+  wait_for (window_has_size, &(Size) { default_width - frame_width, default_height - frame_height });
+  activate ("win.open-run", g_variant_new_string (run_dir));
+  wait_for (run_open, run_dir);
+}
+
 static void
 test_window_close_while_training (void)
 {
@@ -803,7 +964,7 @@ test_window_close_while_training (void)
    * checks at exit, seeing anything unreachable). */
   gpointer watched[] = {
     ct_window_get_grid_view (window), ct_window_get_robustness_view (window),
-    ct_window_get_engine (window),
+    ct_window_get_engine (window), ct_window_get_session (window),
   };
   for (gsize i = 0; i < G_N_ELEMENTS (watched); i++)
     g_object_add_weak_pointer (watched[i], &watched[i]);
@@ -875,6 +1036,7 @@ main (int   argc,
   g_test_add_func ("/window/actions-without-run", test_window_actions_without_run);
   g_test_add_func ("/window/opens-run", test_window_opens_run);
   g_test_add_func ("/window/field-errors", test_window_field_errors);
+  g_test_add_func ("/window/train-dialog", test_window_train_dialog);
   g_test_add_func ("/window/errors", test_window_errors);
   g_test_add_func ("/window/noise-changes-heatmaps", test_window_noise_changes_heatmaps);
   g_test_add_func ("/window/rotation-occlusion", test_window_rotation_occlusion);
@@ -882,6 +1044,7 @@ main (int   argc,
   g_test_add_func ("/window/cell-dialog", test_window_cell_dialog);
   g_test_add_func ("/window/rows-appear-while-training", test_window_rows_appear_while_training);
   g_test_add_func ("/window/robustness", test_window_robustness);
+  g_test_add_func ("/window/grid-fits", test_window_grid_fits);
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);
   status = g_test_run ();
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <math.h>
+
 #include "ct-grid-view.h"
 
 struct _CtGridView
@@ -14,6 +16,10 @@ struct _CtGridView
   GArray        *fresh;         /* (element-type gboolean) */
   CtGrid        *figure;        /* the rows present, joined; what is drawn */
   GArray        *figure_fresh;  /* (element-type gboolean) per row of @figure */
+
+  gboolean       fit;           /* best fit: the cells shrink to the space given */
+  int            zoom_cell;     /* the cell side when not fitting, 0 = the style's */
+  int            drawn_cell;    /* the cell side drawn now, 0 before the first allocation */
 };
 
 enum {
@@ -24,6 +30,25 @@ enum {
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (CtGridView, ct_grid_view, GTK_TYPE_WIDGET)
+
+/* Zooming stops at cells this small, and at this many times the natural size. */
+#define MIN_ZOOM_CELL 16
+#define MAX_ZOOM      8
+
+/* The style as drawn on screen: the user's, with the cell side that the
+ * fit or the zoom gives.  Export uses the user's style as it is. */
+void
+ct_grid_view_get_drawn_style (CtGridView    *self,
+                              CtFigureStyle *out_style)
+{
+  *out_style = self->style;
+  /* The screen's room is for the grid: long titles are cut, not shrunk. */
+  out_style->ellipsize_titles = TRUE;
+  if (self->fit && self->drawn_cell > 0)
+    out_style->cell_size = self->drawn_cell;
+  else if (!self->fit && self->zoom_cell > 0)
+    out_style->cell_size = self->zoom_cell;
+}
 
 GtkWidget *
 ct_grid_view_new (void)
@@ -185,6 +210,7 @@ ct_grid_view_get_cell_rect (CtGridView      *self,
                             guint            round,
                             graphene_rect_t *out_rect)
 {
+  CtFigureStyle style;
   int x, y, size, caption;
 
   g_return_val_if_fail (CT_IS_GRID_VIEW (self), FALSE);
@@ -193,12 +219,52 @@ ct_grid_view_get_cell_rect (CtGridView      *self,
       image >= self->figure->n_images || round >= self->figure->n_rounds)
     return FALSE;
 
-  ct_figure_get_cell_rect (self->figure, &self->style, row, image, round,
-                           &x, &y, &size, &caption);
+  ct_grid_view_get_drawn_style (self, &style);
+  ct_figure_get_cell_rect (self->figure, &style, row, image, round, &x, &y, &size, &caption);
   graphene_rect_init (out_rect, x, y, size, size);
   return TRUE;
 }
 
+void
+ct_grid_view_zoom_to_fit (CtGridView *self)
+{
+  g_return_if_fail (CT_IS_GRID_VIEW (self));
+
+  self->fit = TRUE;
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+void
+ct_grid_view_zoom (CtGridView *self,
+                   double      factor)
+{
+  CtFigureStyle style;
+  int cell, natural;
+
+  g_return_if_fail (CT_IS_GRID_VIEW (self));
+  g_return_if_fail (factor > 0);
+
+  if (self->figure == NULL)
+    return;
+  ct_grid_view_get_drawn_style (self, &style);
+  cell = ct_figure_get_cell_size (self->figure, &style);
+  natural = ct_figure_get_cell_size (self->figure, &self->style);
+  self->zoom_cell = CLAMP ((int) lround (cell * factor), MIN_ZOOM_CELL, MAX_ZOOM * natural);
+  self->fit = FALSE;
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+gboolean
+ct_grid_view_get_fit (CtGridView *self)
+{
+  g_return_val_if_fail (CT_IS_GRID_VIEW (self), FALSE);
+
+  return self->fit;
+}
+
+/* Fitting, the grid asks for the room of its natural cells and makes do
+ * with the room of cells of one pixel (its texts): the cells shrink to
+ * whatever it gets.  Zoomed, it asks for its size, and scrolls. */
 static void
 ct_grid_view_measure (GtkWidget      *widget,
                       GtkOrientation  orientation,
@@ -209,12 +275,43 @@ ct_grid_view_measure (GtkWidget      *widget,
                       int            *natural_baseline)
 {
   CtGridView *self = CT_GRID_VIEW (widget);
-  int width = 0, height = 0;
+  CtFigureStyle style;
+  int width = 0, height = 0, min_width = 0, min_height = 0;
 
   if (self->figure != NULL)
-    ct_figure_get_size (self->figure, &self->style, &width, &height);
+    {
+      ct_grid_view_get_drawn_style (self, &style);
+      if (self->fit)
+        {
+          style.cell_size = self->style.cell_size;
+          ct_figure_get_size (self->figure, &style, &width, &height);
+          style.cell_size = 1;
+          ct_figure_get_size (self->figure, &style, &min_width, &min_height);
+        }
+      else
+        {
+          ct_figure_get_size (self->figure, &style, &width, &height);
+          min_width = width;
+          min_height = height;
+        }
+    }
 
-  *minimum = *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? width : height;
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? min_width : min_height;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? width : height;
+}
+
+static void
+ct_grid_view_size_allocate (GtkWidget *widget,
+                            int        width,
+                            int        height,
+                            int        baseline)
+{
+  CtGridView *self = CT_GRID_VIEW (widget);
+  CtFigureStyle style = self->style;
+
+  style.ellipsize_titles = TRUE;
+  if (self->fit && self->figure != NULL)
+    self->drawn_cell = ct_figure_fit_cell_size (self->figure, &style, width, height);
 }
 
 static void
@@ -222,15 +319,17 @@ ct_grid_view_snapshot (GtkWidget   *widget,
                        GtkSnapshot *snapshot)
 {
   CtGridView *self = CT_GRID_VIEW (widget);
+  CtFigureStyle style;
   int width, height;
   cairo_t *cr;
 
   if (self->figure == NULL)
     return;
 
-  ct_figure_get_size (self->figure, &self->style, &width, &height);
+  ct_grid_view_get_drawn_style (self, &style);
+  ct_figure_get_size (self->figure, &style, &width, &height);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  ct_figure_draw (cr, self->figure, &self->style);
+  ct_figure_draw (cr, self->figure, &style);
 
   /* Rows still showing an earlier request are veiled until replaced. */
   for (guint row = 0; row < self->figure->n_rows; row++)
@@ -238,7 +337,7 @@ ct_grid_view_snapshot (GtkWidget   *widget,
       {
         int x, y, size, caption;
 
-        ct_figure_get_cell_rect (self->figure, &self->style, row, 0, 0, &x, &y, &size, &caption);
+        ct_figure_get_cell_rect (self->figure, &style, row, 0, 0, &x, &y, &size, &caption);
         cairo_rectangle (cr, 0, y, width, size + caption);
         cairo_set_source_rgba (cr, 1, 1, 1, 0.55);
         cairo_fill (cr);
@@ -292,6 +391,7 @@ ct_grid_view_class_init (CtGridViewClass *klass)
 
   object_class->finalize = ct_grid_view_finalize;
   widget_class->measure = ct_grid_view_measure;
+  widget_class->size_allocate = ct_grid_view_size_allocate;
   widget_class->snapshot = ct_grid_view_snapshot;
 
   /**
@@ -318,6 +418,7 @@ ct_grid_view_init (CtGridView *self)
   self->fresh = g_array_new (FALSE, TRUE, sizeof (gboolean));
   self->figure_fresh = g_array_new (FALSE, TRUE, sizeof (gboolean));
   ct_figure_style_init (&self->style);
+  self->fit = TRUE;
 
   g_signal_connect (click, "released", G_CALLBACK (click_released_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));

@@ -34,6 +34,20 @@ void       ct_grid_view_set_style    (CtGridView          *self,
 /* Returns: (transfer none). */
 const CtFigureStyle *ct_grid_view_get_style (CtGridView   *self);
 
+/* "Best fit" (the default): the cells shrink so that the whole figure
+ * fits the space the view is given, never growing past the style's size;
+ * the texts keep theirs. */
+void       ct_grid_view_zoom_to_fit  (CtGridView          *self);
+/* Leaves best fit for cells @factor times the size drawn now (scrolling
+ * beyond the view). */
+void       ct_grid_view_zoom         (CtGridView          *self,
+                                      double               factor);
+gboolean   ct_grid_view_get_fit      (CtGridView          *self);
+/* The style as drawn now: ct_grid_view_get_style() (which export uses) with
+ * the cell side of the fit or the zoom, and the titles cut to the width. */
+void       ct_grid_view_get_drawn_style (CtGridView       *self,
+                                         CtFigureStyle    *out_style);
+
 /* TRUE once every row of the current request has arrived. */
 gboolean   ct_grid_view_is_complete  (CtGridView          *self);
 

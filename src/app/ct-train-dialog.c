@@ -54,11 +54,26 @@ arch_selected_cb (CtTrainDialog *self)
   gtk_spin_button_set_value (self->lr_spin, options.lr);
 }
 
+/* Every dataset but the first (Fashion-MNIST, from Debian) is a folder. */
+static gboolean
+needs_folder (CtTrainDialog *self)
+{
+  return gtk_drop_down_get_selected (self->dataset_dropdown) > 0;
+}
+
+/* Start waits for a dataset: a folder where the choice needs one. */
+static void
+update_start (CtTrainDialog *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.start",
+                                 !needs_folder (self) || self->data_dir != NULL);
+}
+
 static void
 dataset_selected_cb (CtTrainDialog *self)
 {
-  gtk_widget_set_sensitive (GTK_WIDGET (self->folder_button),
-                            gtk_drop_down_get_selected (self->dataset_dropdown) > 0);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->folder_button), needs_folder (self));
+  update_start (self);
 }
 
 static void
@@ -75,6 +90,7 @@ folder_response_cb (GtkNativeDialog *chooser,
       self->data_dir = g_file_get_path (folder);
       base = g_path_get_basename (self->data_dir);
       gtk_button_set_label (self->folder_button, base);
+      update_start (self);
     }
   g_object_unref (chooser);
 }
@@ -98,7 +114,7 @@ ct_train_dialog_get_options (CtTrainDialog  *self,
                              GError        **error)
 {
   const char *name = gtk_editable_get_text (GTK_EDITABLE (self->name_entry));
-  gboolean cifar = gtk_drop_down_get_selected (self->dataset_dropdown) > 0;
+  gboolean folder = needs_folder (self);
 
   if (*name == '\0' || strchr (name, G_DIR_SEPARATOR) != NULL || g_str_equal (name, "..") ||
       g_str_equal (name, "."))
@@ -115,15 +131,15 @@ ct_train_dialog_get_options (CtTrainDialog  *self,
                    _("A run named “%s” exists already; choose another name"), name);
       return FALSE;
     }
-  if (cifar && self->data_dir == NULL)
+  if (folder && self->data_dir == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("Choose the folder of the CIFAR dataset"));
+                   _("Choose the folder of the dataset"));
       return FALSE;
     }
 
   ct_train_options_init (options, selected_arch (self));
-  options->data = cifar ? self->data_dir : "fashion-mnist";
+  options->data = folder ? self->data_dir : "fashion-mnist";
   options->out_dir = self->out_dir;
   options->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
   options->batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
@@ -214,6 +230,7 @@ ct_train_dialog_init (CtTrainDialog *self)
   g_signal_connect_swapped (self->dataset_dropdown, "notify::selected",
                             G_CALLBACK (dataset_selected_cb), self);
   arch_selected_cb (self);
+  dataset_selected_cb (self);
 }
 
 CtTrainDialog *

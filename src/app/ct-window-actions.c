@@ -193,6 +193,33 @@ compute_robustness_action (GtkWidget  *widget,
   ct_window_toggle_robustness (CT_WINDOW (widget));
 }
 
+/* Each step of Ctrl+plus / Ctrl+minus scales the cells by this much. */
+#define ZOOM_STEP 1.25
+
+static void
+zoom_in_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  ct_grid_view_zoom (CT_WINDOW (widget)->grid_view, ZOOM_STEP);
+}
+
+static void
+zoom_out_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  ct_grid_view_zoom (CT_WINDOW (widget)->grid_view, 1 / ZOOM_STEP);
+}
+
+static void
+zoom_fit_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  ct_grid_view_zoom_to_fit (CT_WINDOW (widget)->grid_view);
+}
+
 void
 ct_window_update_actions (CtWindow *self)
 {
@@ -203,6 +230,9 @@ ct_window_update_actions (CtWindow *self)
                       ct_grid_view_is_complete (self->grid_view);
 
   gtk_widget_action_set_enabled (widget, "win.export", has_grid);
+  gtk_widget_action_set_enabled (widget, "win.zoom-in", has_run);
+  gtk_widget_action_set_enabled (widget, "win.zoom-out", has_run);
+  gtk_widget_action_set_enabled (widget, "win.zoom-fit", has_run);
   gtk_widget_action_set_enabled (widget, "win.random-images", has_run);
   gtk_widget_action_set_enabled (widget, "win.misclassified-images", has_run);
   gtk_widget_action_set_enabled (widget, "win.add-class-image", has_run);
@@ -234,4 +264,16 @@ ct_window_class_add_actions (GtkWidgetClass *widget_class)
                                    reset_perturbation_action);
   gtk_widget_class_install_action (widget_class, "win.compute-robustness", NULL,
                                    compute_robustness_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_in_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_out_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, zoom_fit_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, GDK_CONTROL_MASK, "win.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, GDK_CONTROL_MASK, "win.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Add, GDK_CONTROL_MASK, "win.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, GDK_CONTROL_MASK, "win.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Subtract, GDK_CONTROL_MASK,
+                                       "win.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, GDK_CONTROL_MASK, "win.zoom-fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0, GDK_CONTROL_MASK, "win.zoom-fit", NULL);
 }

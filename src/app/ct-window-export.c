@@ -21,12 +21,28 @@ open_response_cb (GtkNativeDialog *chooser,
   g_object_unref (chooser);
 }
 
+/* Choosers start in @path when it is a folder (else where GTK likes). */
+static void
+start_in (GtkFileChooserNative *chooser,
+          const char           *path)
+{
+  g_autoptr(GFile) folder = NULL;
+
+  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_DIR))
+    return;
+  folder = g_file_new_for_path (path);
+  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL);
+}
+
 void
 ct_window_choose_run (CtWindow *self)
 {
+  g_autofree char *runs_dir = ct_application_dup_runs_dir ();
   GtkFileChooserNative *chooser =
     gtk_file_chooser_native_new (_("Open Run"), GTK_WINDOW (self),
                                  GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"), _("_Cancel"));
+
+  start_in (chooser, runs_dir);
 
   g_signal_connect (chooser, "response", G_CALLBACK (open_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
@@ -98,6 +114,8 @@ ct_window_choose_export (CtWindow *self)
   run_name = run != NULL ? g_path_get_basename (run->run_dir) : g_strdup ("camtrail");
   name = g_strdup_printf ("%s-grid.png", run_name);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  /* Beside the run, where its figures belong. */
+  start_in (chooser, run != NULL ? run->run_dir : NULL);
   g_signal_connect (chooser, "response", G_CALLBACK (export_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }

@@ -75,6 +75,7 @@ typedef struct {
   int    height;
   char  *title;
   char  *subtitle;
+  gboolean ellipsize_titles;
 } Layout;
 
 G_DEFINE_QUARK (ct-figure-error-quark, ct_figure_error)
@@ -89,6 +90,7 @@ ct_figure_style_init (CtFigureStyle *style)
   style->colormap = CT_COLORMAP_JET;
   style->image_weight = 0.5f;
   style->show_colorbar = TRUE;
+  style->ellipsize_titles = FALSE;
 }
 
 static inline int
@@ -327,11 +329,15 @@ layout_compute (Layout              *layout,
 
   content_width = layout->grid_x + grid_width + bar_extra + layout->margin;
 
-  ct_draw_set_font (cr, TITLE_FONT, TRUE);
-  title_width = ct_draw_text_width (cr, layout->title);
-  ct_draw_set_font (cr, SUBTITLE_FONT, FALSE);
-  title_width = MAX (title_width, ct_draw_text_width (cr, layout->subtitle));
-  content_width = MAX (content_width, 2 * layout->margin + scaled (layout, ceil (title_width)));
+  layout->ellipsize_titles = style->ellipsize_titles;
+  if (!style->ellipsize_titles)
+    {
+      ct_draw_set_font (cr, TITLE_FONT, TRUE);
+      title_width = ct_draw_text_width (cr, layout->title);
+      ct_draw_set_font (cr, SUBTITLE_FONT, FALSE);
+      title_width = MAX (title_width, ct_draw_text_width (cr, layout->subtitle));
+      content_width = MAX (content_width, 2 * layout->margin + scaled (layout, ceil (title_width)));
+    }
 
   layout->width = content_width;
   layout->height = layout->grid_y + grid_height + layout->margin;
@@ -684,23 +690,57 @@ ct_figure_draw_cell (cairo_t             *cr,
   cairo_restore (cr);
 }
 
+/* @text cut to @max_width in the current font, ending in "…" where cut.
+ * Returns: (transfer full). */
+static char *
+dup_ellipsized (cairo_t    *cr,
+                const char *text,
+                double      max_width)
+{
+  g_autoptr(GString) cut = g_string_new (text);
+
+  if (ct_draw_text_width (cr, text) <= max_width)
+    return g_string_free (g_steal_pointer (&cut), FALSE);
+  g_string_append (cut, "…");
+  while (cut->len > strlen ("…") && ct_draw_text_width (cr, cut->str) > max_width)
+    {
+      const char *end = cut->str + cut->len - strlen ("…");
+      const char *previous = g_utf8_find_prev_char (cut->str, end);
+
+      g_string_erase (cut, previous - cut->str, end - previous);
+    }
+  return g_string_free (g_steal_pointer (&cut), FALSE);
+}
+
+static void
+draw_title_line (cairo_t      *cr,
+                 const Layout *layout,
+                 const char   *text,
+                 double        y)
+{
+  g_autofree char *shown = layout->ellipsize_titles
+                           ? dup_ellipsized (cr, text, layout->width - 2 * layout->margin)
+                           : g_strdup (text);
+
+  ct_draw_show_text_at (cr, shown, layout->margin, y);
+}
+
 static void
 draw_titles (cairo_t      *cr,
              const Layout *layout)
 {
-  double x = layout->margin;
   double y = layout->title_y;
 
   ct_draw_set_color (cr, &ct_draw_text_color);
   ct_draw_set_font (cr, TITLE_FONT * layout->scale, TRUE);
-  ct_draw_show_text_at (cr, layout->title, x,
-                        ct_draw_centred_baseline (cr, y, scaled (layout, TITLE_LINE)));
+  draw_title_line (cr, layout, layout->title,
+                   ct_draw_centred_baseline (cr, y, scaled (layout, TITLE_LINE)));
 
   y += scaled (layout, TITLE_LINE);
   ct_draw_set_color (cr, &ct_draw_secondary_color);
   ct_draw_set_font (cr, SUBTITLE_FONT * layout->scale, FALSE);
-  ct_draw_show_text_at (cr, layout->subtitle, x,
-                        ct_draw_centred_baseline (cr, y, scaled (layout, SUBTITLE_LINE)));
+  draw_title_line (cr, layout, layout->subtitle,
+                   ct_draw_centred_baseline (cr, y, scaled (layout, SUBTITLE_LINE)));
 }
 
 static void

@@ -29,6 +29,8 @@ typedef struct {
   CtColormap colormap;
   float      image_weight;   /* 0.5 as pytorch-grad-cam's show_cam_on_image */
   gboolean   show_colorbar;
+  gboolean   ellipsize_titles; /* cut the title lines to the figure's width rather than widen it
+                                * (on screen; exports keep them whole) */
 } CtFigureStyle;
 
 void     ct_figure_style_init (CtFigureStyle       *style);
