@@ -630,6 +630,50 @@ training_run_shown (gpointer data)
          grid != NULL && grid->n_rows == 3;
 }
 
+/* The keyboard: arrows move between cells (stopping at the edges), Enter
+ * opens the cell as a click does. */
+static void
+test_window_grid_keyboard (void)
+{
+  CtGridView *view = ct_window_get_grid_view (window);
+  CtGrid *grid = ct_grid_view_get_grid (view);
+  g_autofree char *title = NULL;
+  GListModel *toplevels;
+  guint row, image, round;
+
+  g_assert_true (gtk_widget_get_focusable (GTK_WIDGET (view)));
+  g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (view)));
+  g_assert_true (ct_grid_view_get_focus_cell (view, &row, &image, &round));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "grid.move-focus", "(ii)", -5, -5));
+  g_assert_true (ct_grid_view_get_focus_cell (view, &row, &image, &round));
+  g_assert_cmpuint (row, ==, 0);
+  g_assert_cmpuint (image, ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "grid.move-focus", "(ii)", 1, 2));
+  g_assert_true (ct_grid_view_get_focus_cell (view, &row, &image, &round));
+  /* Columns are cells: each image has a cell per perturbation round. */
+  g_assert_cmpuint (row, ==, 1);
+  g_assert_cmpuint (image, ==, 2 / grid->n_rounds);
+  g_assert_cmpuint (round, ==, 2 % grid->n_rounds);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "grid.move-focus", "(ii)", 99, 99));
+  g_assert_true (ct_grid_view_get_focus_cell (view, &row, &image, &round));
+  g_assert_cmpuint (row, ==, grid->n_rows - 1);
+  g_assert_cmpuint (image, ==, grid->n_images - 1);
+  g_assert_cmpuint (round, ==, grid->n_rounds - 1);
+
+  title = g_strdup_printf ("Image %u (%s) at epoch %d", grid->image_indices[image],
+                           grid->classes[grid->labels[image]], grid->epochs[row]);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "grid.activate-focus", NULL));
+  wait_for (cell_dialog_shown, title);
+  toplevels = gtk_window_get_toplevels ();
+  for (guint i = g_list_model_get_n_items (toplevels); i > 0; i--)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i - 1);
+
+      if (g_strcmp0 (gtk_window_get_title (toplevel), title) == 0)
+        gtk_window_destroy (toplevel);
+    }
+}
+
 static void
 test_window_rows_appear_while_training (void)
 {
@@ -711,6 +755,7 @@ static void
 test_window_robustness (void)
 {
   CtRobustnessView *view = ct_window_get_robustness_view (window);
+  GtkRevealer *point_note;
   g_autoptr(GSettings) settings = g_settings_new (APP_ID);
   GtkLabel *status = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (window), CT_TYPE_WINDOW,
                                                                "status_label"));
@@ -806,6 +851,21 @@ test_window_robustness (void)
   g_assert_cmpfloat (g_settings_get_double (settings, "noise-sigma"), ==, 0.0);
   g_assert_cmpfloat (g_settings_get_double (settings, "rotation"), ==, 30.0);
   g_assert_true (g_settings_get_boolean (settings, "rotation-random"));
+
+  /* The note over the grid says what the point applied, and Undo puts back
+   * the grid of the point before (noise σ 0.1, no rotation). */
+  point_note = GTK_REVEALER (find_by_id (GTK_WIDGET (window), "point_revealer"));
+  g_assert_true (gtk_revealer_get_reveal_child (point_note));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_by_id (GTK_WIDGET (window), "point_label"))),
+                            result->labels[1]));
+  activate ("win.undo-point", NULL);
+  g_assert_false (gtk_revealer_get_reveal_child (point_note));
+  g_assert_cmpfloat (g_settings_get_double (settings, "noise-sigma"), ==, 0.1);
+  g_assert_cmpfloat (g_settings_get_double (settings, "rotation"), ==, 0.0);
+  g_assert_false (g_settings_get_boolean (settings, "rotation-random"));
+  g_assert_false (action_usable ("win.undo-point"));
+  g_signal_emit_by_name (view, "point-activated", 1u, 1);
+  wait_for_grid ();
 
   /* The grid has no control for a corruption: the status line says so
    * and the sliders stay. */
@@ -1042,6 +1102,7 @@ main (int   argc,
   g_test_add_func ("/window/rotation-occlusion", test_window_rotation_occlusion);
   g_test_add_func ("/window/export", test_window_export);
   g_test_add_func ("/window/cell-dialog", test_window_cell_dialog);
+  g_test_add_func ("/window/grid-keyboard", test_window_grid_keyboard);
   g_test_add_func ("/window/rows-appear-while-training", test_window_rows_appear_while_training);
   g_test_add_func ("/window/robustness", test_window_robustness);
   g_test_add_func ("/window/grid-fits", test_window_grid_fits);

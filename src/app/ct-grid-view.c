@@ -20,6 +20,9 @@ struct _CtGridView
   gboolean       fit;           /* best fit: the cells shrink to the space given */
   int            zoom_cell;     /* the cell side when not fitting, 0 = the style's */
   int            drawn_cell;    /* the cell side drawn now, 0 before the first allocation */
+
+  guint          focus_row;     /* the cell the keyboard is on */
+  guint          focus_column;  /* image × rounds + round */
 };
 
 enum {
@@ -104,6 +107,13 @@ rebuild_figure (CtGridView *self)
     {
       self->figure = ct_grid_concat ((const CtGrid *const *) parts->pdata, parts->len);
       ct_figure_get_size (self->figure, &self->style, &width, &height);
+    }
+
+  if (self->figure != NULL)
+    {
+      self->focus_row = MIN (self->focus_row, self->figure->n_rows - 1);
+      self->focus_column = MIN (self->focus_column,
+                                self->figure->n_images * self->figure->n_rounds - 1);
     }
 
   /* A row replacing a row of the same size only needs painting: a resize
@@ -262,6 +272,51 @@ ct_grid_view_get_fit (CtGridView *self)
   return self->fit;
 }
 
+gboolean
+ct_grid_view_get_focus_cell (CtGridView *self,
+                             guint      *out_row,
+                             guint      *out_image,
+                             guint      *out_round)
+{
+  g_return_val_if_fail (CT_IS_GRID_VIEW (self), FALSE);
+
+  if (self->figure == NULL)
+    return FALSE;
+  *out_row = self->focus_row;
+  *out_image = self->focus_column / self->figure->n_rounds;
+  *out_round = self->focus_column % self->figure->n_rounds;
+  return TRUE;
+}
+
+static void
+move_focus_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  CtGridView *self = CT_GRID_VIEW (widget);
+  int rows, columns;
+
+  if (self->figure == NULL)
+    return;
+  g_variant_get (parameter, "(ii)", &rows, &columns);
+  self->focus_row = CLAMP ((int) self->focus_row + rows, 0, (int) self->figure->n_rows - 1);
+  self->focus_column = CLAMP ((int) self->focus_column + columns, 0,
+                              (int) (self->figure->n_images * self->figure->n_rounds) - 1);
+  gtk_widget_queue_draw (widget);
+}
+
+static void
+activate_focus_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  CtGridView *self = CT_GRID_VIEW (widget);
+  guint row, image, round;
+
+  if (ct_grid_view_get_focus_cell (self, &row, &image, &round))
+    g_signal_emit (self, signals[SIGNAL_CELL_ACTIVATED], 0, row, image, round);
+}
+
 /* Fitting, the grid asks for the room of its natural cells and makes do
  * with the room of cells of one pixel (its texts): the cells shrink to
  * whatever it gets.  Zoomed, it asks for its size, and scrolls. */
@@ -342,6 +397,20 @@ ct_grid_view_snapshot (GtkWidget   *widget,
         cairo_set_source_rgba (cr, 1, 1, 1, 0.55);
         cairo_fill (cr);
       }
+
+  /* The keyboard's cell, while the grid has the keyboard. */
+  if (gtk_widget_has_focus (widget))
+    {
+      int x, y, size, caption;
+
+      ct_figure_get_cell_rect (self->figure, &style, self->focus_row,
+                               self->focus_column / self->figure->n_rounds,
+                               self->focus_column % self->figure->n_rounds, &x, &y, &size, &caption);
+      cairo_rectangle (cr, x - 2.5, y - 2.5, size + 5, size + caption + 5);
+      cairo_set_source_rgb (cr, 0.21, 0.52, 0.89);
+      cairo_set_line_width (cr, 2);
+      cairo_stroke (cr);
+    }
   cairo_destroy (cr);
 }
 
@@ -364,6 +433,9 @@ click_released_cb (GtkGestureClick *gesture,
           ct_grid_view_get_cell_rect (self, row, image, round, &rect);
           if (graphene_rect_contains_point (&rect, &GRAPHENE_POINT_INIT (x, y)))
             {
+              self->focus_row = row;
+              self->focus_column = image * self->figure->n_rounds + round;
+              gtk_widget_grab_focus (GTK_WIDGET (self));
               g_signal_emit (self, signals[SIGNAL_CELL_ACTIVATED], 0, row, image, round);
               return;
             }
@@ -406,6 +478,17 @@ ct_grid_view_class_init (CtGridViewClass *klass)
     g_signal_new ("cell-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_UINT);
 
+  /* Arrows move between cells, Enter opens one, as a click does. */
+  gtk_widget_class_install_action (widget_class, "grid.move-focus", "(ii)", move_focus_action);
+  gtk_widget_class_install_action (widget_class, "grid.activate-focus", NULL, activate_focus_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, 0, "grid.move-focus", "(ii)", -1, 0);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Down, 0, "grid.move-focus", "(ii)", 1, 0);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "grid.move-focus", "(ii)", 0, -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "grid.move-focus", "(ii)", 0, 1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, 0, "grid.activate-focus", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, 0, "grid.activate-focus", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, 0, "grid.activate-focus", NULL);
+
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 
@@ -419,6 +502,8 @@ ct_grid_view_init (CtGridView *self)
   self->figure_fresh = g_array_new (FALSE, TRUE, sizeof (gboolean));
   ct_figure_style_init (&self->style);
   self->fit = TRUE;
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  g_signal_connect (self, "notify::has-focus", G_CALLBACK (gtk_widget_queue_draw), NULL);
 
   g_signal_connect (click, "released", G_CALLBACK (click_released_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));

@@ -48,6 +48,13 @@ gboolean   ct_grid_view_get_fit      (CtGridView          *self);
 void       ct_grid_view_get_drawn_style (CtGridView       *self,
                                          CtFigureStyle    *out_style);
 
+/* The cell the keyboard is on (arrows move it, Enter activates it, a
+ * click sets it).  Returns: FALSE when there is no grid. */
+gboolean   ct_grid_view_get_focus_cell (CtGridView        *self,
+                                        guint             *out_row,
+                                        guint             *out_image,
+                                        guint             *out_round);
+
 /* TRUE once every row of the current request has arrived. */
 gboolean   ct_grid_view_is_complete  (CtGridView          *self);
 

@@ -193,6 +193,14 @@ compute_robustness_action (GtkWidget  *widget,
   ct_window_toggle_robustness (CT_WINDOW (widget));
 }
 
+static void
+undo_point_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  ct_window_undo_point (CT_WINDOW (widget));
+}
+
 /* Each step of Ctrl+plus / Ctrl+minus scales the cells by this much. */
 #define ZOOM_STEP 1.25
 
@@ -241,6 +249,7 @@ ct_window_update_actions (CtWindow *self)
   gtk_widget_action_set_enabled (widget, "win.compute-robustness",
                                  has_run || self->robustness_dir != NULL);
   gtk_widget_action_set_enabled (widget, "win.train", !training);
+  gtk_widget_action_set_enabled (widget, "win.undo-point", self->undo_epochs != NULL);
   gtk_widget_action_set_enabled (widget, "win.cancel-training", training);
 }
 
@@ -264,6 +273,7 @@ ct_window_class_add_actions (GtkWidgetClass *widget_class)
                                    reset_perturbation_action);
   gtk_widget_class_install_action (widget_class, "win.compute-robustness", NULL,
                                    compute_robustness_action);
+  gtk_widget_class_install_action (widget_class, "win.undo-point", NULL, undo_point_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_in_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_out_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, zoom_fit_action);

@@ -38,6 +38,13 @@ struct _CtWindow
   char           *robustness_dir;   /* (nullable) the run of the study under way */
   char           *status_note;      /* (nullable) said after the status line */
 
+  /* What the last robustness point replaced, for its Undo. */
+  GArray         *undo_images;      /* (nullable) (element-type guint) */
+  char           *undo_epochs;      /* (nullable) NULL: nothing to undo */
+  CtPerturb       undo_perturb;
+  char           *undo_view_mode;
+  guint           point_source;     /* hides the point's note */
+
   /* Template widgets. */
   GtkDropDown    *run_dropdown;
   GtkStringList  *run_names;
@@ -79,6 +86,8 @@ struct _CtWindow
   GtkProgressBar *robustness_progress;
   CtRobustnessView *robustness_view;
   GtkLabel       *status_label;
+  GtkRevealer    *point_revealer;
+  GtkLabel       *point_label;
 };
 
 /* ct-window.c */
@@ -135,6 +144,8 @@ void     ct_window_toggle_robustness (CtWindow   *self);
 /* The run changed: a study belongs to its run. */
 void     ct_window_forget_robustness (CtWindow   *self);
 void     ct_window_update_robustness_chart (CtWindow *self);
+/* Puts back what the last robustness point replaced in the grid. */
+void     ct_window_undo_point        (CtWindow   *self);
 void     ct_window_robustness_point_activated_cb (CtWindow         *self,
                                                   guint             epoch_index,
                                                   int               perturbation,

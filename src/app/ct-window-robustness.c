@@ -171,8 +171,72 @@ set_perturbation (CtWindow        *self,
   return ct_session_set_perturb (self->session, perturb);
 }
 
+/* The note on a point stays this long, its Undo with it. */
+#define POINT_NOTE_SECONDS 10
+
+static void
+forget_undo (CtWindow *self)
+{
+  g_clear_handle_id (&self->point_source, g_source_remove);
+  g_clear_pointer (&self->undo_images, g_array_unref);
+  g_clear_pointer (&self->undo_epochs, g_free);
+  g_clear_pointer (&self->undo_view_mode, g_free);
+  gtk_revealer_set_reveal_child (self->point_revealer, FALSE);
+  ct_window_update_actions (self);
+}
+
+static gboolean
+hide_point_note_cb (gpointer user_data)
+{
+  CtWindow *self = user_data;
+
+  self->point_source = 0;
+  forget_undo (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Keeps what the grid shows now, for a point's Undo. */
+static void
+remember_for_undo (CtWindow *self)
+{
+  GArray *images = ct_session_get_images (self->session);
+  double noise, rotation;
+  gboolean random;
+  int pixels, patch;
+
+  forget_undo (self);
+  self->undo_images = images != NULL ? g_array_copy (images) : NULL;
+  self->undo_epochs = g_strdup (ct_session_get_epochs_text (self->session));
+  g_object_get (self->session, "noise-sigma", &noise, "rotation", &rotation, "rotation-random", &random,
+                "occlude-pixels", &pixels, "occlude-patch", &patch, "view-mode", &self->undo_view_mode,
+                NULL);
+  ct_perturb_init (&self->undo_perturb);
+  self->undo_perturb.noise_sigma = noise;
+  self->undo_perturb.rotate_degrees = rotation;
+  self->undo_perturb.rotate_random = random;
+  self->undo_perturb.occlude_count = pixels;
+  self->undo_perturb.occlude_patch = patch;
+}
+
+void
+ct_window_undo_point (CtWindow *self)
+{
+  if (self->undo_epochs == NULL)
+    return;
+  if (self->undo_images != NULL)
+    ct_session_set_images (self->session, (const guint *) self->undo_images->data,
+                           self->undo_images->len);
+  ct_session_set_epochs_text (self->session, self->undo_epochs, NULL);
+  ct_session_set_perturb (self->session, &self->undo_perturb);
+  g_object_set (self->session, "view-mode", self->undo_view_mode, NULL);
+  g_clear_pointer (&self->status_note, g_free);
+  forget_undo (self);
+  ct_window_update_status (self);
+}
+
 /* A point of the chart opens its images in the grid: the first images of
- * the study, at the point's epoch, under the point's perturbation. */
+ * the study, at the point's epoch, under the point's perturbation; a note
+ * over the grid says so, with an Undo. */
 void
 ct_window_robustness_point_activated_cb (CtWindow         *self,
                                          guint             epoch_index,
@@ -181,14 +245,18 @@ ct_window_robustness_point_activated_cb (CtWindow         *self,
 {
   CtRobustness *result = ct_robustness_view_get_result (view);
   g_autofree char *note = NULL;
+  g_autofree char *text = NULL;
   CtPerturb clean;
+  int epoch;
 
   if (result == NULL || ct_session_get_epochs (self->session) == NULL)
     return;
 
+  remember_for_undo (self);
+  epoch = result->epochs[epoch_index].epoch;
   ct_session_set_images (self->session, result->image_indices,
                          MIN (result->n_images, DEFAULT_IMAGE_COUNT));
-  ct_session_include_epoch (self->session, result->epochs[epoch_index].epoch, NULL);
+  ct_session_include_epoch (self->session, epoch, NULL);
 
   if (perturbation < 0)
     {
@@ -200,6 +268,25 @@ ct_window_robustness_point_activated_cb (CtWindow         *self,
     /* Translators: a perturbation such as "c10c:fog-3". */
     note = g_strdup_printf (_("the grid's controls cannot show %s, so they keep their values"),
                             result->labels[perturbation]);
+
+  /* Translators: number of images, epoch, perturbation such as "noise:0.1". */
+  text = g_strdup_printf (ngettext ("Showing the study's first %1$u image at epoch %2$d, %3$s",
+                                    "Showing the study's first %1$u images at epoch %2$d, %3$s",
+                                    MIN (result->n_images, DEFAULT_IMAGE_COUNT)),
+                          MIN (result->n_images, DEFAULT_IMAGE_COUNT), epoch,
+                          perturbation < 0 ? _("without perturbation") : result->labels[perturbation]);
+  if (note != NULL)
+    {
+      g_autofree char *line = g_strconcat (text, " (", note, ")", NULL);
+
+      gtk_label_set_text (self->point_label, line);
+    }
+  else
+    gtk_label_set_text (self->point_label, text);
+  gtk_revealer_set_reveal_child (self->point_revealer, TRUE);
+  self->point_source = g_timeout_add_seconds (POINT_NOTE_SECONDS, hide_point_note_cb, self);
+  ct_window_update_actions (self);
+
   /* After the session's changes, which clear an older note. */
   g_free (self->status_note);
   self->status_note = g_steal_pointer (&note);

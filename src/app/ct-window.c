@@ -400,6 +400,7 @@ ct_window_dispose (GObject *object)
     ct_engine_shutdown (self->engine);
   g_clear_handle_id (&self->request_source, g_source_remove);
   g_clear_handle_id (&self->spinner_source, g_source_remove);
+  g_clear_handle_id (&self->point_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   if (self->session != NULL)
@@ -422,6 +423,9 @@ ct_window_finalize (GObject *object)
   g_free (self->training_dir);
   g_free (self->robustness_dir);
   g_free (self->status_note);
+  g_clear_pointer (&self->undo_images, g_array_unref);
+  g_free (self->undo_epochs);
+  g_free (self->undo_view_mode);
 
   G_OBJECT_CLASS (ct_window_parent_class)->finalize (object);
 }
@@ -493,6 +497,8 @@ ct_window_class_init (CtWindowClass *klass)
   BIND (robustness_progress);
   BIND (robustness_view);
   BIND (status_label);
+  BIND (point_revealer);
+  BIND (point_label);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, error_bar_response_cb);
   gtk_widget_class_bind_template_callback_full (widget_class, "epochs_entry_activate_cb",
