@@ -567,6 +567,13 @@ test_window_export (void)
   g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:images"), ==, "0,1,2,3");
   g_assert_nonnull (strstr (g_hash_table_lookup (text, "camtrail:perturbation"), "noise σ=0.30"));
 
+  /* A note over the grid says where it went, with a way there. */
+  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (find_by_id (GTK_WIDGET (window),
+                                                                          "note_revealer"))));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_by_id (GTK_WIDGET (window), "note_label"))),
+                            "export.png"));
+  g_assert_true (action_usable ("win.show-export-folder"));
+
   activate ("win.export-to", g_variant_new_string (svg));
   g_assert_true (g_file_test (svg, G_FILE_TEST_IS_REGULAR));
 }
@@ -854,9 +861,9 @@ test_window_robustness (void)
 
   /* The note over the grid says what the point applied, and Undo puts back
    * the grid of the point before (noise σ 0.1, no rotation). */
-  point_note = GTK_REVEALER (find_by_id (GTK_WIDGET (window), "point_revealer"));
+  point_note = GTK_REVEALER (find_by_id (GTK_WIDGET (window), "note_revealer"));
   g_assert_true (gtk_revealer_get_reveal_child (point_note));
-  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_by_id (GTK_WIDGET (window), "point_label"))),
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_by_id (GTK_WIDGET (window), "note_label"))),
                             result->labels[1]));
   activate ("win.undo-point", NULL);
   g_assert_false (gtk_revealer_get_reveal_child (point_note));

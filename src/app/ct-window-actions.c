@@ -194,6 +194,14 @@ compute_robustness_action (GtkWidget  *widget,
 }
 
 static void
+show_export_folder_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  ct_window_show_export_folder (CT_WINDOW (widget));
+}
+
+static void
 undo_point_action (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *parameter)
@@ -250,6 +258,7 @@ ct_window_update_actions (CtWindow *self)
                                  has_run || self->robustness_dir != NULL);
   gtk_widget_action_set_enabled (widget, "win.train", !training);
   gtk_widget_action_set_enabled (widget, "win.undo-point", self->undo_epochs != NULL);
+  gtk_widget_action_set_enabled (widget, "win.show-export-folder", self->exported_path != NULL);
   gtk_widget_action_set_enabled (widget, "win.cancel-training", training);
 }
 
@@ -274,6 +283,8 @@ ct_window_class_add_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.compute-robustness", NULL,
                                    compute_robustness_action);
   gtk_widget_class_install_action (widget_class, "win.undo-point", NULL, undo_point_action);
+  gtk_widget_class_install_action (widget_class, "win.show-export-folder", NULL,
+                                   show_export_folder_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_in_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_out_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, zoom_fit_action);

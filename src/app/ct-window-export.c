@@ -55,6 +55,8 @@ ct_window_export_to (CtWindow   *self,
   g_autoptr(GError) error = NULL;
   CtGrid *grid = ct_grid_view_get_grid (self->grid_view);
   CtFigureStyle style = *ct_grid_view_get_style (self->grid_view);
+  g_autofree char *base = NULL;
+  g_autofree char *text = NULL;
 
   if (grid == NULL || !ct_grid_view_is_complete (self->grid_view))
     {
@@ -68,7 +70,30 @@ ct_window_export_to (CtWindow   *self,
       ct_window_show_error (self, _("Could not export %s: %s"), path, error->message);
       return FALSE;
     }
+
+  g_free (self->exported_path);
+  self->exported_path = g_strdup (path);
+  base = g_path_get_basename (path);
+  /* Translators: a file name. */
+  text = g_strdup_printf (_("Exported %s"), base);
+  ct_window_update_actions (self);
+  ct_window_show_note (self, text, _("Show in _Folder"), "win.show-export-folder");
   return TRUE;
+}
+
+void
+ct_window_show_export_folder (CtWindow *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFile) folder = NULL;
+  g_autofree char *uri = NULL;
+
+  if (self->exported_path == NULL)
+    return;
+  file = g_file_new_for_path (self->exported_path);
+  folder = g_file_get_parent (file);
+  uri = g_file_get_uri (folder);
+  gtk_show_uri (GTK_WINDOW (self), uri, GDK_CURRENT_TIME);
 }
 
 static void

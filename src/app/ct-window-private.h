@@ -43,7 +43,8 @@ struct _CtWindow
   char           *undo_epochs;      /* (nullable) NULL: nothing to undo */
   CtPerturb       undo_perturb;
   char           *undo_view_mode;
-  guint           point_source;     /* hides the point's note */
+  guint           note_source;      /* hides the note over the grid */
+  char           *exported_path;    /* (nullable) the last figure exported */
 
   /* Template widgets. */
   GtkDropDown    *run_dropdown;
@@ -86,8 +87,9 @@ struct _CtWindow
   GtkProgressBar *robustness_progress;
   CtRobustnessView *robustness_view;
   GtkLabel       *status_label;
-  GtkRevealer    *point_revealer;
-  GtkLabel       *point_label;
+  GtkRevealer    *note_revealer;
+  GtkLabel       *note_label;
+  GtkButton      *note_button;
 };
 
 /* ct-window.c */
@@ -101,6 +103,13 @@ void     ct_window_set_entry_error   (CtWindow   *self,
                                       GtkEntry   *entry,
                                       const char *message);
 void     ct_window_notify_training   (CtWindow   *self);
+/* Shows @text over the grid for a few seconds, with a button for
+ * @action_name labelled @button_label (with a mnemonic). */
+void     ct_window_show_note         (CtWindow   *self,
+                                      const char *text,
+                                      const char *button_label,
+                                      const char *action_name);
+void     ct_window_hide_note         (CtWindow   *self);
 void     ct_window_request_grid      (CtWindow   *self);
 void     ct_window_update_status     (CtWindow   *self);
 
@@ -135,6 +144,8 @@ void     ct_window_choose_run        (CtWindow   *self);
 void     ct_window_choose_export     (CtWindow   *self);
 gboolean ct_window_export_to         (CtWindow   *self,
                                       const char *path);
+/* Shows the folder of the last figure exported, in the file manager. */
+void     ct_window_show_export_folder (CtWindow  *self);
 
 /* ct-window-training.c */
 void     ct_window_show_train_dialog (CtWindow   *self);

@@ -171,28 +171,13 @@ set_perturbation (CtWindow        *self,
   return ct_session_set_perturb (self->session, perturb);
 }
 
-/* The note on a point stays this long, its Undo with it. */
-#define POINT_NOTE_SECONDS 10
-
 static void
 forget_undo (CtWindow *self)
 {
-  g_clear_handle_id (&self->point_source, g_source_remove);
   g_clear_pointer (&self->undo_images, g_array_unref);
   g_clear_pointer (&self->undo_epochs, g_free);
   g_clear_pointer (&self->undo_view_mode, g_free);
-  gtk_revealer_set_reveal_child (self->point_revealer, FALSE);
   ct_window_update_actions (self);
-}
-
-static gboolean
-hide_point_note_cb (gpointer user_data)
-{
-  CtWindow *self = user_data;
-
-  self->point_source = 0;
-  forget_undo (self);
-  return G_SOURCE_REMOVE;
 }
 
 /* Keeps what the grid shows now, for a point's Undo. */
@@ -231,6 +216,7 @@ ct_window_undo_point (CtWindow *self)
   g_object_set (self->session, "view-mode", self->undo_view_mode, NULL);
   g_clear_pointer (&self->status_note, g_free);
   forget_undo (self);
+  ct_window_hide_note (self);
   ct_window_update_status (self);
 }
 
@@ -279,12 +265,10 @@ ct_window_robustness_point_activated_cb (CtWindow         *self,
     {
       g_autofree char *line = g_strconcat (text, " (", note, ")", NULL);
 
-      gtk_label_set_text (self->point_label, line);
+      ct_window_show_note (self, line, _("_Undo"), "win.undo-point");
     }
   else
-    gtk_label_set_text (self->point_label, text);
-  gtk_revealer_set_reveal_child (self->point_revealer, TRUE);
-  self->point_source = g_timeout_add_seconds (POINT_NOTE_SECONDS, hide_point_note_cb, self);
+    ct_window_show_note (self, text, _("_Undo"), "win.undo-point");
   ct_window_update_actions (self);
 
   /* After the session's changes, which clear an older note. */

@@ -78,6 +78,40 @@ ct_window_notify_training (CtWindow *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRAINING]);
 }
 
+/* A note stays this long. */
+#define NOTE_SECONDS 10
+
+void
+ct_window_hide_note (CtWindow *self)
+{
+  g_clear_handle_id (&self->note_source, g_source_remove);
+  gtk_revealer_set_reveal_child (self->note_revealer, FALSE);
+}
+
+static gboolean
+hide_note_cb (gpointer user_data)
+{
+  CtWindow *self = user_data;
+
+  self->note_source = 0;
+  ct_window_hide_note (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+ct_window_show_note (CtWindow   *self,
+                     const char *text,
+                     const char *button_label,
+                     const char *action_name)
+{
+  gtk_label_set_text (self->note_label, text);
+  gtk_button_set_label (self->note_button, button_label);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->note_button), action_name);
+  gtk_revealer_set_reveal_child (self->note_revealer, TRUE);
+  g_clear_handle_id (&self->note_source, g_source_remove);
+  self->note_source = g_timeout_add_seconds (NOTE_SECONDS, hide_note_cb, self);
+}
+
 static void
 error_bar_response_cb (GtkInfoBar *bar,
                        int         response,
@@ -400,7 +434,7 @@ ct_window_dispose (GObject *object)
     ct_engine_shutdown (self->engine);
   g_clear_handle_id (&self->request_source, g_source_remove);
   g_clear_handle_id (&self->spinner_source, g_source_remove);
-  g_clear_handle_id (&self->point_source, g_source_remove);
+  g_clear_handle_id (&self->note_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   if (self->session != NULL)
@@ -426,6 +460,7 @@ ct_window_finalize (GObject *object)
   g_clear_pointer (&self->undo_images, g_array_unref);
   g_free (self->undo_epochs);
   g_free (self->undo_view_mode);
+  g_free (self->exported_path);
 
   G_OBJECT_CLASS (ct_window_parent_class)->finalize (object);
 }
@@ -497,8 +532,9 @@ ct_window_class_init (CtWindowClass *klass)
   BIND (robustness_progress);
   BIND (robustness_view);
   BIND (status_label);
-  BIND (point_revealer);
-  BIND (point_label);
+  BIND (note_revealer);
+  BIND (note_label);
+  BIND (note_button);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, error_bar_response_cb);
   gtk_widget_class_bind_template_callback_full (widget_class, "epochs_entry_activate_cb",
