@@ -12,7 +12,6 @@ G_BEGIN_DECLS
  * ct-window-training.c, ct-window-robustness.c and ct-window-export.c.  What the user looks at
  * is the session's; the window holds widgets and the state of its jobs. */
 
-#define DEMO_RUN_NAME "fashion-demo"
 /* Columns a robustness point opens in the grid, at most. */
 #define DEFAULT_IMAGE_COUNT 8
 

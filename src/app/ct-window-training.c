@@ -111,7 +111,7 @@ void
 ct_window_open_demo (CtWindow *self)
 {
   g_autofree char *runs_dir = ct_application_dup_runs_dir ();
-  g_autofree char *run_dir = g_build_filename (runs_dir, DEMO_RUN_NAME, NULL);
+  g_autofree char *run_dir = g_build_filename (runs_dir, CT_RUN_DEMO_NAME, NULL);
   g_autoptr(CtManifest) existing = NULL;
   g_autoptr(GArray) epochs = NULL;
   CtTrainOptions options;
