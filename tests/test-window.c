@@ -5,8 +5,10 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "ct-cell-dialog.h"
 #include "ct-checkpoint.h"
 #include "ct-png.h"
+#include "ct-preferences-window.h"
 #include "ct-robustness-plot.h"
 #include "ct-test-data.h"
 #include "ct-test-train.h"
@@ -681,6 +683,71 @@ test_window_grid_keyboard (void)
     }
 }
 
+/* Whether Escape closes @window: a shortcut of it (its class's binding
+ * included) from a plain Escape to "window.close". */
+static gboolean
+closes_on_escape (GtkWidget *window)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (window);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (controller)); k++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), k);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+
+          if (GTK_IS_KEYVAL_TRIGGER (trigger) &&
+              gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == GDK_KEY_Escape &&
+              gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == 0 &&
+              GTK_IS_NAMED_ACTION (action) &&
+              g_strcmp0 (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)), "window.close") == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* Every dialog has a header bar and closes on Escape: Preferences, the
+ * cell's and Train…. */
+static void
+test_window_dialogs (void)
+{
+  CtGridView *view = ct_window_get_grid_view (window);
+  CtGrid *grid = ct_grid_view_get_grid (view);
+  g_autofree char *title = g_strdup_printf ("Image %u (%s) at epoch %d", grid->image_indices[0],
+                                            grid->classes[grid->labels[0]], grid->epochs[0]);
+  GtkWindow *preferences = GTK_WINDOW (ct_preferences_window_new (GTK_WINDOW (window)));
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint checked = 0;
+
+  g_assert_true (GTK_IS_HEADER_BAR (gtk_window_get_titlebar (preferences)));
+  g_assert_true (closes_on_escape (GTK_WIDGET (preferences)));
+  gtk_window_destroy (preferences);
+
+  g_signal_emit_by_name (view, "cell-activated", 0u, 0u, 0u);
+  wait_for (cell_dialog_shown, title);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL));
+  for (guint i = g_list_model_get_n_items (toplevels); i > 0; i--)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i - 1);
+
+      if (CT_IS_CELL_DIALOG (toplevel) || CT_IS_TRAIN_DIALOG (toplevel))
+        {
+          g_assert_true (GTK_IS_HEADER_BAR (gtk_window_get_titlebar (toplevel)));
+          g_assert_true (closes_on_escape (GTK_WIDGET (toplevel)));
+          gtk_window_destroy (toplevel);
+          checked++;
+        }
+    }
+  g_assert_cmpuint (checked, ==, 2);
+}
+
 static void
 test_window_rows_appear_while_training (void)
 {
@@ -1110,6 +1177,7 @@ main (int   argc,
   g_test_add_func ("/window/export", test_window_export);
   g_test_add_func ("/window/cell-dialog", test_window_cell_dialog);
   g_test_add_func ("/window/grid-keyboard", test_window_grid_keyboard);
+  g_test_add_func ("/window/dialogs", test_window_dialogs);
   g_test_add_func ("/window/rows-appear-while-training", test_window_rows_appear_while_training);
   g_test_add_func ("/window/robustness", test_window_robustness);
   g_test_add_func ("/window/grid-fits", test_window_grid_fits);

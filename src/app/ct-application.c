@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "ct-application.h"
+#include "ct-preferences-window.h"
 #include "ct-run.h"
 #include "ct-window.h"
 
@@ -183,55 +184,14 @@ about_activated_cb (GSimpleAction *action,
                          NULL);
 }
 
-static GtkWidget *
-preference_row (const char *label,
-                const char *tooltip,
-                GtkWidget  *control)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *title = gtk_label_new_with_mnemonic (label);
-
-  gtk_widget_set_hexpand (title, TRUE);
-  gtk_label_set_xalign (GTK_LABEL (title), 0);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (title), control);
-  gtk_widget_set_tooltip_text (control, tooltip);
-  gtk_box_append (GTK_BOX (box), title);
-  gtk_box_append (GTK_BOX (box), control);
-  return box;
-}
-
 static void
 preferences_activated_cb (GSimpleAction *action,
                           GVariant      *parameter,
                           gpointer       user_data)
 {
   GtkApplication *app = user_data;
-  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
-  GtkWidget *window = gtk_window_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *cell_size = gtk_spin_button_new_with_range (64, 512, 16);
-  GtkWidget *export_scale = gtk_spin_button_new_with_range (1, 8, 0.5);
 
-  gtk_window_set_title (GTK_WINDOW (window), _("Preferences"));
-  gtk_window_set_transient_for (GTK_WINDOW (window), gtk_application_get_active_window (app));
-  gtk_window_set_modal (GTK_WINDOW (window), TRUE);
-  gtk_window_set_default_size (GTK_WINDOW (window), 360, -1);
-  gtk_widget_set_margin_start (box, 18);
-  gtk_widget_set_margin_end (box, 18);
-  gtk_widget_set_margin_top (box, 18);
-  gtk_widget_set_margin_bottom (box, 18);
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (export_scale), 1);
-  g_settings_bind (settings, "cell-size", cell_size, "value", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "export-scale", export_scale, "value", G_SETTINGS_BIND_DEFAULT);
-  gtk_box_append (GTK_BOX (box),
-                  preference_row (_("_Cell size"), _("Side of a grid cell on screen, in pixels"),
-                                  cell_size));
-  gtk_box_append (GTK_BOX (box),
-                  preference_row (_("_Export scale"),
-                                  _("Exported figures are this many times the screen size"),
-                                  export_scale));
-  gtk_window_set_child (GTK_WINDOW (window), box);
-  gtk_window_present (GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (ct_preferences_window_new (gtk_application_get_active_window (app))));
 }
 
 /* Exports the active window's figure to the path in @parameter, as

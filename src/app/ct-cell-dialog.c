@@ -194,6 +194,7 @@ ct_cell_dialog_init (CtCellDialog *self)
   self->cancellable = g_cancellable_new ();
   self->area = gtk_drawing_area_new ();
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->area), draw_cb, self, NULL);
+  gtk_window_set_titlebar (GTK_WINDOW (self), gtk_header_bar_new ());
   gtk_window_set_child (GTK_WINDOW (self), self->area);
 }
 
