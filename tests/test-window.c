@@ -748,6 +748,47 @@ test_window_dialogs (void)
   g_assert_cmpuint (checked, ==, 2);
 }
 
+/* Train the Demo Run, when the demo is trained already: it opens, and a
+ * note says so (no training starts). */
+static void
+test_window_demo_exists (void)
+{
+  g_autofree char *home = ct_run_dup_home ();
+  g_autofree char *demo = g_build_filename (home, CT_RUN_DEMO_NAME, NULL);
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  gboolean training;
+
+  /* The test's run, copied in as the demo. */
+  g_assert_cmpint (g_mkdir_with_parents (demo, 0755), ==, 0);
+  dir = g_dir_open (run_dir, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (run_dir, name, NULL);
+      g_autofree char *to = g_build_filename (demo, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (!g_file_test (from, G_FILE_TEST_IS_REGULAR))
+        continue;
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      g_assert_true (g_file_set_contents (to, contents, length, NULL));
+    }
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train-demo", NULL));
+  g_object_get (window, "training", &training, NULL);
+  g_assert_false (training);
+  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (find_by_id (GTK_WIDGET (window),
+                                                                          "note_revealer"))));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_by_id (GTK_WIDGET (window), "note_label"))),
+                            "demo"));
+  wait_for (run_open, demo);
+
+  activate ("win.open-run", g_variant_new_string (run_dir));
+  wait_for (run_open, run_dir);
+  activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3"));
+}
+
 static void
 test_window_rows_appear_while_training (void)
 {
@@ -1178,6 +1219,7 @@ main (int   argc,
   g_test_add_func ("/window/cell-dialog", test_window_cell_dialog);
   g_test_add_func ("/window/grid-keyboard", test_window_grid_keyboard);
   g_test_add_func ("/window/dialogs", test_window_dialogs);
+  g_test_add_func ("/window/demo-exists", test_window_demo_exists);
   g_test_add_func ("/window/rows-appear-while-training", test_window_rows_appear_while_training);
   g_test_add_func ("/window/robustness", test_window_robustness);
   g_test_add_func ("/window/grid-fits", test_window_grid_fits);

@@ -62,7 +62,7 @@ train_demo_action (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *parameter)
 {
-  ct_window_open_demo (CT_WINDOW (widget));
+  ct_window_train_demo (CT_WINDOW (widget));
 }
 
 static void

@@ -148,6 +148,9 @@ void     ct_window_show_export_folder (CtWindow  *self);
 
 /* ct-window-training.c */
 void     ct_window_show_train_dialog (CtWindow   *self);
+/* "Train the Demo Run": opens the demo, training it first where needed,
+ * and says so when it was trained already. */
+void     ct_window_train_demo        (CtWindow   *self);
 
 /* ct-window-robustness.c */
 void     ct_window_toggle_robustness (CtWindow   *self);
