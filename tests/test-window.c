@@ -382,6 +382,17 @@ test_window_train_dialog (void)
   gtk_window_destroy (dialog);
 }
 
+/* The sidebar's scrollbar stays, so that it shows the controls scroll. */
+static void
+test_window_sidebar_scrolls (void)
+{
+  GtkWidget *controls = find_by_id (GTK_WIDGET (window), "controls");
+  GtkWidget *scrolled = gtk_widget_get_ancestor (controls, GTK_TYPE_SCROLLED_WINDOW);
+
+  g_assert_nonnull (scrolled);
+  g_assert_false (gtk_scrolled_window_get_overlay_scrolling (GTK_SCROLLED_WINDOW (scrolled)));
+}
+
 static guint errors_shown;
 
 static void
@@ -1211,6 +1222,7 @@ main (int   argc,
   g_test_add_func ("/window/actions-without-run", test_window_actions_without_run);
   g_test_add_func ("/window/opens-run", test_window_opens_run);
   g_test_add_func ("/window/field-errors", test_window_field_errors);
+  g_test_add_func ("/window/sidebar-scrolls", test_window_sidebar_scrolls);
   g_test_add_func ("/window/train-dialog", test_window_train_dialog);
   g_test_add_func ("/window/errors", test_window_errors);
   g_test_add_func ("/window/noise-changes-heatmaps", test_window_noise_changes_heatmaps);
