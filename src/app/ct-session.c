@@ -239,6 +239,7 @@ ct_session_set_epochs_text (CtSession   *self,
                             const char  *text,
                             GError     **error)
 {
+  gboolean is_default;
   GArray *epochs;
 
   g_return_val_if_fail (CT_IS_SESSION (self), FALSE);
@@ -249,11 +250,31 @@ ct_session_set_epochs_text (CtSession   *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, _("Open a run first"));
       return FALSE;
     }
-  epochs = resolve_epochs (self, text, FALSE, error);
+  /* The default list typed back is still the default list. */
+  is_default = g_str_equal (text, CT_EPOCHS_DEFAULT);
+  epochs = resolve_epochs (self, text, is_default, error);
   if (epochs == NULL)
     return FALSE;
-  set_epochs (self, text, FALSE, epochs);
+  set_epochs (self, text, is_default, epochs);
   return TRUE;
+}
+
+gboolean
+ct_session_check_epochs_text (CtSession   *self,
+                              const char  *text,
+                              GError     **error)
+{
+  g_autoptr(GArray) epochs = NULL;
+
+  g_return_val_if_fail (CT_IS_SESSION (self), FALSE);
+
+  if (self->run == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, _("Open a run first"));
+      return FALSE;
+    }
+  epochs = resolve_epochs (self, text, g_str_equal (text, CT_EPOCHS_DEFAULT), error);
+  return epochs != NULL;
 }
 
 gboolean

@@ -39,8 +39,13 @@ const CtRunInfo *ct_session_get_run            (CtSession         *self);
 /* Returns: (transfer none) (nullable). */
 const char      *ct_session_get_run_dir        (CtSession         *self);
 
-/* Rows: ct_epochs_parse() of @text against the run's checkpoints. */
+/* Rows: ct_epochs_parse() of @text against the run's checkpoints, strict
+ * but for CT_EPOCHS_DEFAULT, which leaves out the epochs the run lacks. */
 gboolean         ct_session_set_epochs_text    (CtSession         *self,
+                                                const char        *text,
+                                                GError           **error);
+/* Whether ct_session_set_epochs_text() would take @text, changing nothing. */
+gboolean         ct_session_check_epochs_text  (CtSession         *self,
                                                 const char        *text,
                                                 GError           **error);
 /* Adds @epoch to the rows, in ascending order among them, unless it is there. */

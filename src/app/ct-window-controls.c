@@ -209,8 +209,11 @@ entry_changed_cb (CtWindow *self,
   else if (run == NULL)
     return;
   else if (entry == self->epochs_entry)
-    parsed = ct_epochs_parse (text, (const int *) run->epochs->data, run->epochs->len,
-                              CT_EPOCHS_STRICT, NULL);
+    {
+      if (ct_session_check_epochs_text (self->session, text, NULL))
+        ct_window_set_entry_error (self, entry, NULL);
+      return;
+    }
   else if (entry == self->images_entry)
     parsed = ct_images_parse (text, run->n_test, NULL);
   if (parsed != NULL)
