@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The CAM methods, one table for the command line, the engine, the window
+ * and the benchmarks.  Names and definitions are pytorch-grad-cam's.  Every
+ * method turns the target layer's activations A (c × h × w for one image)
+ * and, for most, the gradient G = ∂y^t/∂A of the target logit into one
+ * h × w map before ReLU; ct_cam_postprocess() (ct-cam.h) does the rest, the
+ * same for every method.
+ *
+ *   gradcam              Σ_k mean_ij(G_k) · A_k
+ *   hirescam             Σ_k G_k ⊙ A_k
+ *   gradcam-elementwise  Σ_k max(G_k ⊙ A_k, 0)
+ *   gradcam++            Σ_k w_k · A_k,  w_k = Σ_ij max(G_kij, 0) · a_kij,
+ *                        a_kij = G²/(2G² + Σ_ij A_k · G³ + 1e-6), 0 where G = 0
+ *   xgradcam             Σ_k w_k · A_k,  w_k = Σ_ij G_kij · A_kij / (Σ_ij A_kij + 1e-7)
+ *   layercam             Σ_k max(G_k, 0) ⊙ A_k
+ *   eigencam             projection of A on its first principal component
+ *   eigengradcam         the same of G ⊙ A
+ *
+ * The element-wise products and quotients are float32 in NumPy's order;
+ * sums over channels or positions are accumulated in double. */
+
+typedef enum {
+  CT_CAM_METHOD_GRADCAM,
+  CT_CAM_METHOD_HIRESCAM,
+  CT_CAM_METHOD_GRADCAM_ELEMENTWISE,
+  CT_CAM_METHOD_GRADCAM_PLUSPLUS,
+  CT_CAM_METHOD_XGRADCAM,
+  CT_CAM_METHOD_LAYERCAM,
+  CT_CAM_METHOD_EIGENCAM,
+  CT_CAM_METHOD_EIGENGRADCAM,
+  CT_CAM_N_METHODS,
+} CtCamMethod;
+
+typedef struct {
+  CtCamMethod  method;
+  const char  *name;             /* the command line's and the files' name, e.g. "gradcam++" */
+  const char  *title;            /* as the papers write it, e.g. "Grad-CAM++" */
+  gboolean     needs_gradients;  /* a backward pass to the target layer */
+  gboolean     projects;         /* the map is a first principal component (an SVD in the shim) */
+} CtCamMethodInfo;
+
+/* Returns: (transfer none): the table entry of @method. */
+const CtCamMethodInfo *ct_cam_method_get_info    (CtCamMethod   method);
+/* Returns: (transfer none): "gradcam", "hirescam", … */
+const char            *ct_cam_method_to_string   (CtCamMethod   method);
+gboolean               ct_cam_method_from_string (const char   *name,
+                                                  CtCamMethod  *out_method);
+/* Returns: (transfer full): every name, joined by @separator. */
+char                  *ct_cam_method_dup_names   (const char   *separator);
+
+/* The map of one image before ReLU, for a method that does not project:
+ * @activations and @gradients are @channels × @height × @width (gradients
+ * may be NULL for a method that needs none); @out receives height × width. */
+void ct_cam_method_combine          (CtCamMethod  method,
+                                     const float *activations,
+                                     const float *gradients,
+                                     guint        channels,
+                                     guint        height,
+                                     guint        width,
+                                     float       *out);
+
+/* For a method that projects: the channels × height × width values whose
+ * first principal component over positions is the map (A, or G ⊙ A). */
+void ct_cam_method_projection_input (CtCamMethod  method,
+                                     const float *activations,
+                                     const float *gradients,
+                                     guint        channels,
+                                     guint        height,
+                                     guint        width,
+                                     float       *out);
+
+G_END_DECLS
