@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ct-cam-method.h"
 #include "ct-png.h"
 #include "ct-rng.h"
 #include "ct-run.h"
@@ -921,6 +922,59 @@ test_train_demo (void)
   g_assert_cmpint (manifest->n_classes, ==, 10);
   g_assert_cmpuint (manifest->train_images, ==, 256);
   g_assert_cmpint (manifest->epochs, ==, 1);
+/* Every method of core's table draws through `cam --method`, is named in
+ * the PNG's provenance and the JSON, and changes the heatmaps. */
+static void
+test_cam_methods (void)
+{
+  g_autofree char *png = g_build_filename (tmpdir, "method.png", NULL);
+  g_autofree char *gradcam_npy = NULL;
+  g_auto(Result) bad = { 0 };
+
+  for (guint m = 0; m < CT_CAM_N_METHODS; m++)
+    {
+      const char *name = ct_cam_method_to_string (m);
+      g_autofree char *npy = g_strdup_printf ("%s/method-%u.npy", tmpdir, m);
+      g_autofree char *json = g_strdup_printf ("%s/method-%u.json", tmpdir, m);
+      g_autofree char *npy_data = NULL;
+      g_autoptr(GHashTable) text = NULL;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+      g_autofree guint8 *pixels = NULL;
+      g_auto(Result) cam = { 0 };
+      guint width = 0, height = 0;
+      gsize npy_size = 0;
+
+      run_cli (&cam, "cam", "--run", run_dir, "--epochs", "last", "--images", "0,1,5",
+               "--method", name, "--threads", "2", "--out", png, "--npy", npy, "--json", json,
+               NULL);
+      g_assert_cmpint (cam.status, ==, 0);
+      g_assert_nonnull (strstr (cam.out, ct_cam_method_get_info (m)->title));
+
+      pixels = ct_png_read_rgba (png, &width, &height, &text, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:method"), ==, name);
+
+      json_parser_load_from_file (parser, json, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)),
+                                                      "method"), ==, name);
+
+      g_file_get_contents (npy, &npy_data, &npy_size, &error);
+      g_assert_no_error (error);
+      if (m == CT_CAM_METHOD_GRADCAM)
+        gradcam_npy = g_steal_pointer (&npy_data);
+      else if (m != CT_CAM_METHOD_XGRADCAM)
+        /* (XGrad-CAM may equal Grad-CAM where a channel's gradient is flat.) */
+        g_assert_true (memcmp (npy_data, gradcam_npy, npy_size) != 0);
+    }
+
+  run_cli (&bad, "cam", "--run", run_dir, "--images", "0", "--method", "grad-cam",
+           "--out", png, NULL);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_nonnull (strstr (bad.err, "grad-cam"));
+  g_assert_nonnull (strstr (bad.err, "gradcam++"));
+  g_assert_cmpint (count_lines (bad.err), ==, 1);
 }
 
 static char *
@@ -1034,6 +1088,35 @@ test_robustness (void)
   g_assert_cmpint (bad.status, ==, 2);
   g_assert_nonnull (strstr (bad.err, "c10c:fog"));
   g_assert_cmpint (count_lines (bad.err), ==, 1);
+
+  /* Another method: named in the JSON and the charts. */
+  {
+    g_autofree char *dir = g_build_filename (tmpdir, "robustness-layercam", NULL);
+    g_autofree char *json = g_build_filename (dir, "robustness.json", NULL);
+    g_autofree char *png = g_build_filename (dir, "accuracy.png", NULL);
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(GHashTable) text = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree guint8 *pixels = NULL;
+    g_auto(Result) result = { 0 }, unknown = { 0 };
+    guint width = 0, height = 0;
+
+    run_cli (&result, "robustness", "--run", run_dir, "--epochs", "0", "--perturb", "noise:0.1",
+             "--images", "4", "--method", "layercam", "--threads", "2", "--quiet", "--out", dir,
+             NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    json_parser_load_from_file (parser, json, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)),
+                                                    "method"), ==, "layercam");
+    pixels = ct_png_read_rgba (png, &width, &height, &text, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:method"), ==, "layercam");
+
+    run_cli (&unknown, "robustness", "--run", run_dir, "--method", "nope", "--out", dir, NULL);
+    g_assert_cmpint (unknown.status, ==, 2);
+    g_assert_cmpint (count_lines (unknown.err), ==, 1);
+  }
 }
 
 /* robustness's --layer, --target, --scale, --batch-size, --data,
@@ -1170,6 +1253,7 @@ main (int    argc,
   g_test_add_func ("/cli/train-options", test_train_options);
   g_test_add_func ("/cli/train-hyperparameters", test_train_hyperparameters);
   g_test_add_func ("/cli/train-demo", test_train_demo);
+  g_test_add_func ("/cli/cam-methods", test_cam_methods);
   g_test_add_func ("/cli/robustness", test_robustness);
   g_test_add_func ("/cli/robustness-options", test_robustness_options);
   g_test_add_func ("/cli/malformed-dataset", test_malformed_dataset);

@@ -82,6 +82,33 @@ ct_cli_resolve_run (char **run)
   *run = resolved;
 }
 
+gboolean
+ct_cli_parse_method (const char  *command,
+                     const char  *text,
+                     CtCamMethod *out_method)
+{
+  g_autofree char *names = NULL;
+
+  if (text == NULL)
+    {
+      *out_method = CT_CAM_METHOD_GRADCAM;
+      return TRUE;
+    }
+  if (ct_cam_method_from_string (text, out_method))
+    return TRUE;
+  names = ct_cam_method_dup_names (", ");
+  ct_cli_usage_error (command, "unknown --method “%s”: expected one of %s", text, names);
+  return FALSE;
+}
+
+char *
+ct_cli_dup_method_help (void)
+{
+  g_autofree char *names = ct_cam_method_dup_names (", ");
+
+  return g_strdup_printf (_("CAM method: %s (default gradcam)"), names);
+}
+
 static void
 print_usage (void)
 {

@@ -99,7 +99,8 @@ ct_cli_cam (int    argc,
   g_autofree char *run = NULL, *epochs_text = NULL, *images_text = NULL, *layer = NULL;
   g_autofree char *out = NULL, *npy = NULL, *json = NULL, *target = NULL;
   g_autofree char *scale_text = NULL, *colormap_text = NULL, *fill = NULL, *device = NULL;
-  g_autofree char *data = NULL, *c10c = NULL;
+  g_autofree char *data = NULL, *c10c = NULL, *method_text = NULL;
+  g_autofree char *method_help = ct_cli_dup_method_help ();
   int random_count = 0, misclassified_at = -1, count = 8, occlude = 0, patch = 1;
   int rounds = 1, threads = 0;
   double noise = 0.0, rotate = NAN, rotate_random = NAN, print_scale = 1.0;
@@ -134,6 +135,7 @@ ct_cli_cam (int    argc,
     { "rounds", 'R', 0, G_OPTION_ARG_INT, &rounds, N_("Perturbation draws per image, side by side"), "R" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of every random draw"), "S" },
     { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &method_text, method_help, N_("NAME") },
     { "target", 't', 0, G_OPTION_ARG_STRING, &target, N_("Class to explain: predicted (default), label, or a class index or name"), N_("RULE") },
     { "cam-scale", 0, 0, G_OPTION_ARG_STRING, &scale_text, N_("image (per-image min-max, default), raw, or shared (one scale per column)"), N_("SCALE") },
     { "colormap", 0, 0, G_OPTION_ARG_STRING, &colormap_text, N_("jet (default), viridis, inferno or turbo"), N_("NAME") },
@@ -148,7 +150,7 @@ ct_cli_cam (int    argc,
   };
 
   if (!ct_cli_parse ("cam", NULL,
-                     _("Draws Grad-CAM heatmaps for test images (columns) at several checkpoints\n"
+                     _("Draws CAM heatmaps (Grad-CAM or another --method) for test images (columns) at several checkpoints\n"
                        "(rows), optionally perturbed, into a PNG figure with its provenance."),
                      entries, &argc, &argv, &status))
     return status;
@@ -181,6 +183,8 @@ ct_cli_cam (int    argc,
   style.scale = print_scale;
   if (colormap_text != NULL && !ct_colormap_from_string (colormap_text, &style.colormap))
     return ct_cli_usage_error ("cam", "unknown colormap “%s”", colormap_text);
+  if (!ct_cli_parse_method ("cam", method_text, &request.method))
+    return CT_CLI_EXIT_USAGE;
   request.scale = CT_CAM_SCALE_IMAGE;
   if (scale_text != NULL && !ct_cam_scale_from_string (scale_text, &request.scale))
     return ct_cli_usage_error ("cam", "--cam-scale must be image, raw or shared");
@@ -249,8 +253,9 @@ ct_cli_cam (int    argc,
   {
     g_autofree char *rows = join_ints (request.epochs, request.n_epochs);
 
-    g_print ("%s: Grad-CAM of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
-             out, grid->arch, grid->layer, rows, grid->n_images, grid->n_rounds, grid->perturbation);
+    g_print ("%s: %s of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
+             out, ct_cam_method_get_info (request.method)->title, grid->arch, grid->layer, rows,
+             grid->n_images, grid->n_rounds, grid->perturbation);
   }
   if (!ct_perturb_is_identity (&request.perturb))
     {

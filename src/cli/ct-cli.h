@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "ct-cam-method.h"
+
 G_BEGIN_DECLS
 
 /* Exit statuses: 0 success, 1 the work failed (bad data, I/O), 2 wrong usage. */
@@ -33,6 +35,15 @@ void     ct_cli_resolve_run (char **run);
 GArray  *ct_cli_parse_epochs (const char  *text,
                               GArray      *available,
                               GError     **error);
+
+/* Parses --method's value (NULL: gradcam); on a bad name prints a one-line
+ * reason listing the methods and returns FALSE. */
+gboolean ct_cli_parse_method (const char  *command,
+                              const char  *text,
+                              CtCamMethod *out_method);
+
+/* Returns: (transfer full): --method's help text, listing the methods. */
+char    *ct_cli_dup_method_help (void);
 
 /* Parses @argv with @entries; on a parse error prints a one-line reason and
  * returns FALSE with *out_status = 2. */

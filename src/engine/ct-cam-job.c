@@ -314,6 +314,44 @@ minmax_column (CtGrid *grid,
     }
 }
 
+/* The maps before ReLU (n × h × w) of @method from the target layer's
+ * activations and gradients (n × c × h × w each; gradients NULL for a
+ * method that needs none). */
+static gboolean
+method_maps (CtCamMethod        method,
+             const CtRunLayer  *layer,
+             const float       *activations,
+             const float       *gradients,
+             guint              n,
+             float             *out,
+             GError           **error)
+{
+  gsize values = (gsize) layer->channels * layer->height * layer->width;
+  gsize map_size = (gsize) layer->height * layer->width;
+
+  if (ct_cam_method_get_info (method)->projects)
+    {
+      g_autofree float *projected = g_new (float, (gsize) n * values);
+      char *message = NULL;
+
+      for (guint b = 0; b < n; b++)
+        ct_cam_method_projection_input (method, activations + b * values,
+                                        gradients != NULL ? gradients + b * values : NULL,
+                                        layer->channels, layer->height, layer->width,
+                                        projected + b * values);
+      return ct_torch_check (ct_torch_project_first_component (projected, n, layer->channels,
+                                                               layer->height, layer->width,
+                                                               out, &message),
+                             message, error);
+    }
+
+  for (guint b = 0; b < n; b++)
+    ct_cam_method_combine (method, activations + b * values,
+                           gradients != NULL ? gradients + b * values : NULL,
+                           layer->channels, layer->height, layer->width, out + b * map_size);
+  return TRUE;
+}
+
 CtGrid *
 ct_cam_session_compute (CtCamSession        *self,
                         const CtCamRequest  *request,
@@ -327,6 +365,8 @@ ct_cam_session_compute (CtCamSession        *self,
   g_autofree float *batch = NULL;
   g_autofree int *targets = NULL;
   g_autofree float *weighted = NULL;
+  g_autofree float *activations = NULL;
+  g_autofree float *gradients = NULL;
   g_autofree float *logits = NULL;
   g_autofree float *clean_probs = NULL;
   gboolean perturbed = !ct_perturb_is_identity (&request->perturb);
@@ -337,7 +377,9 @@ ct_cam_session_compute (CtCamSession        *self,
   guint n_shown = request->n_images * rounds;
   guint n_batch = perturbed ? n_clean + n_shown : n_clean;
   guint K = m->n_classes;
+  const CtCamMethodInfo *method;
   gsize map_size;
+  gsize layer_values;
 
   if (request->n_epochs == 0 || request->n_images == 0)
     {
@@ -360,17 +402,25 @@ ct_cam_session_compute (CtCamSession        *self,
                    "class %d is out of range: the run has %u classes", request->target_class, K);
       return NULL;
     }
+  if ((guint) request->method >= CT_CAM_N_METHODS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "unknown CAM method %d", (int) request->method);
+      return NULL;
+    }
+  method = ct_cam_method_get_info (request->method);
   layer = find_layer (m, request->layer != NULL ? request->layer : m->default_layer, error);
   if (layer == NULL)
     return NULL;
   map_size = (gsize) layer->height * layer->width;
+  layer_values = (gsize) layer->channels * map_size;
 
   grid = ct_grid_new (request->n_epochs, request->n_images, rounds, C, H, W, K);
   grid->run_name = g_path_get_basename (self->run_dir);
   grid->arch = g_strdup (m->arch);
   grid->dataset = g_strdup (m->dataset);
   grid->layer = g_strdup (layer->name);
-  grid->method = g_strdup ("grad-cam");
+  grid->method = g_strdup (method->name);
   grid->target_rule = describe_target (request, m);
   grid->perturbation = ct_perturb_describe (&request->perturb);
   grid->seed = request->perturb.seed;
@@ -424,6 +474,9 @@ ct_cam_session_compute (CtCamSession        *self,
     }
 
   weighted = g_new (float, (gsize) n_batch * map_size);
+  activations = g_new (float, (gsize) n_batch * layer_values);
+  if (method->needs_gradients)
+    gradients = g_new (float, (gsize) n_batch * layer_values);
   logits = g_new (float, (gsize) n_batch * K);
   clean_probs = g_new (float, K);
 
@@ -432,30 +485,29 @@ ct_cam_session_compute (CtCamSession        *self,
       CtModel *model;
       char *message = NULL;
       g_autofree int *used = g_new (int, n_batch);
+      gsize skip;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
       model = get_model (self, request->epochs[row], error);
       if (model == NULL)
         return NULL;
-      if (perturbed)
-        {
-          /* Clean logits come from the cache; Grad-CAM runs on the
-           * perturbed images only. */
-          gsize skip = n_clean;
-
-          if (!clean_logits (self, model, request->epochs[row], request->images, n_clean,
-                             batch, logits, error) ||
-              !ct_torch_check (ct_model_grad_cam (model, layer->name,
-                                                  batch + skip * image_values, n_shown,
-                                                  targets + skip, weighted + skip * map_size,
-                                                  logits + skip * K, used + skip, &message),
-                               message, error))
-            return NULL;
-        }
-      else if (!ct_torch_check (ct_model_grad_cam (model, layer->name, batch, n_batch, targets,
-                                                   weighted, logits, used, &message),
-                                message, error))
+      /* Clean logits come from the cache when perturbed: the CAM runs on the
+       * perturbed images only. */
+      skip = perturbed ? n_clean : 0;
+      if (perturbed &&
+          !clean_logits (self, model, request->epochs[row], request->images, n_clean,
+                         batch, logits, error))
+        return NULL;
+      if (!ct_torch_check (ct_model_layer_maps (model, layer->name, batch + skip * image_values,
+                                                n_batch - skip, targets + skip,
+                                                activations + skip * layer_values,
+                                                gradients != NULL ? gradients + skip * layer_values : NULL,
+                                                logits + skip * K, used + skip, &message),
+                           message, error) ||
+          !method_maps (request->method, layer, activations + skip * layer_values,
+                        gradients != NULL ? gradients + skip * layer_values : NULL,
+                        n_batch - skip, weighted + skip * map_size, error))
         return NULL;
 
       for (guint i = 0; i < n_clean; i++)

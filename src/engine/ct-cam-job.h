@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "ct-cam-method.h"
 #include "ct-dataset.h"
 #include "ct-grid.h"
 #include "ct-perturb.h"
@@ -10,10 +11,11 @@
 
 G_BEGIN_DECLS
 
-/* Grad-CAM grids over the checkpoints of one run.  A session keeps the run's
- * dataset and one model per checkpoint in memory, so a new request (a slider
- * move) costs one batched forward and one backward to the target layer per
- * checkpoint and nothing else: the clean images' logits, needed for the
+/* CAM grids over the checkpoints of one run, for any method of
+ * ct-cam-method.h.  A session keeps the run's dataset and one model per
+ * checkpoint in memory, so a new request (a slider move) costs one batched
+ * forward, and one backward to the target layer for the methods that need
+ * gradients, per checkpoint and nothing else: the clean images' logits, needed for the
  * confidence drop, are cached per (checkpoint, image). */
 
 typedef enum {
@@ -33,6 +35,7 @@ typedef struct {
   CtTargetRule target_rule;
   int          target_class;  /* CT_TARGET_RULE_CLASS only */
   CtCamScale   scale;
+  CtCamMethod  method;        /* CT_CAM_METHOD_GRADCAM (0) unless set */
 } CtCamRequest;
 
 typedef struct _CtCamSession CtCamSession;

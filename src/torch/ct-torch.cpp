@@ -799,13 +799,13 @@ CtTorchStatus ct_model_forward(CtModel *model, const float *input, size_t n, flo
   });
 }
 
-CtTorchStatus ct_model_grad_cam(CtModel *model, const char *layer, const float *input, size_t n,
-                                const int *targets, float *out_weighted, float *out_logits,
-                                int *out_targets, char **error) {
+CtTorchStatus ct_model_layer_maps(CtModel *model, const char *layer, const float *input, size_t n,
+                                  const int *targets, float *out_activations, float *out_gradients,
+                                  float *out_logits, int *out_targets, char **error) {
   return guarded(error, [&] {
     if (model == nullptr || layer == nullptr ||
-        (n > 0 && (input == nullptr || out_weighted == nullptr)))
-      invalid("ct_model_grad_cam needs a model, a layer, input and out_weighted");
+        (n > 0 && (input == nullptr || out_activations == nullptr)))
+      invalid("ct_model_layer_maps needs a model, a layer, input and out_activations");
     const CtTorchLayer *info = model->find_layer(layer);
     if (info == nullptr)
       invalid(std::string("unknown layer \"") + layer + "\" for " + model->spec.arch +
@@ -819,15 +819,17 @@ CtTorchStatus ct_model_grad_cam(CtModel *model, const char *layer, const float *
 
     ModeGuard eval(*model->net, false);
     FrozenParameters frozen(*model->net);
-    torch::AutoGradMode grad_mode(true);
-    const size_t map = static_cast<size_t>(info->height) * info->width;
+    const bool with_gradients = out_gradients != nullptr;
+    torch::AutoGradMode grad_mode(with_gradients);
+    const size_t values = static_cast<size_t>(info->channels) * info->height * info->width;
 
     for (size_t start = 0; start < n; start += kInferenceChunk) {
       size_t count = std::min(kInferenceChunk, n - start);
       torch::Tensor a;
       auto logits = model->net->forward(model->input(input + start * model->pixels(), count),
                                         layer, &a);
-      if (!a.defined() || a.dim() != 4 || a.size(2) != info->height || a.size(3) != info->width)
+      if (!a.defined() || a.dim() != 4 || a.size(1) != info->channels ||
+          a.size(2) != info->height || a.size(3) != info->width)
         fail(CT_TORCH_ERROR_RUNTIME, std::string("layer ") + layer +
                                          " did not give the activation its size promised");
 
@@ -839,13 +841,18 @@ CtTorchStatus ct_model_grad_cam(CtModel *model, const char *layer, const float *
                          .to(chosen.device());
         chosen = torch::where(given >= 0, given, chosen);
       }
-      auto y = logits.gather(1, chosen.unsqueeze(1)).sum();
-      auto g = torch::autograd::grad({y}, {a})[0];
+      if (with_gradients) {
+        auto y = logits.gather(1, chosen.unsqueeze(1)).sum();
+        auto g = torch::autograd::grad({y}, {a})[0];
+        g = g.to(torch::kCPU, torch::kFloat32).contiguous();
+        std::memcpy(out_gradients + start * values, g.data_ptr<float>(),
+                    count * values * sizeof(float));
+      }
 
       torch::NoGradGuard no_grad;
-      auto alpha = g.mean({2, 3}, /*keepdim=*/true);
-      auto weighted = (alpha * a.detach()).sum(1).to(torch::kCPU, torch::kFloat32).contiguous();
-      std::memcpy(out_weighted + start * map, weighted.data_ptr<float>(), count * map * sizeof(float));
+      auto activations = a.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+      std::memcpy(out_activations + start * values, activations.data_ptr<float>(),
+                  count * values * sizeof(float));
       if (out_logits != nullptr) {
         auto l = logits.detach().to(torch::kCPU, torch::kFloat32).contiguous();
         std::memcpy(out_logits + start * k, l.data_ptr<float>(), count * k * sizeof(float));
@@ -856,6 +863,28 @@ CtTorchStatus ct_model_grad_cam(CtModel *model, const char *layer, const float *
         for (size_t i = 0; i < count; i++)
           out_targets[start + i] = static_cast<int>(acc[i]);
       }
+    }
+  });
+}
+
+CtTorchStatus ct_torch_project_first_component(const float *values, size_t n, int channels,
+                                               int height, int width, float *out, char **error) {
+  return guarded(error, [&] {
+    if (n > 0 && (values == nullptr || out == nullptr))
+      invalid("ct_torch_project_first_component needs values and out");
+    if (channels < 1 || height < 1 || width < 1)
+      invalid("ct_torch_project_first_component needs at least one channel and position");
+    torch::NoGradGuard no_grad;
+    const int64_t positions = static_cast<int64_t>(height) * width;
+    auto all = torch::from_blob(const_cast<float *>(values),
+                                {static_cast<int64_t>(n), channels, positions}, torch::kFloat32);
+    for (size_t i = 0; i < n; i++) {
+      // As get_2d_projection: positions × channels, centred per channel.
+      auto x = all[static_cast<int64_t>(i)].t();
+      x = x - x.mean(0);
+      auto vh = std::get<2>(torch::linalg_svd(x, /*full_matrices=*/true));
+      auto projection = x.matmul(vh[0]).contiguous();
+      std::memcpy(out + i * positions, projection.data_ptr<float>(), positions * sizeof(float));
     }
   });
 }

@@ -149,24 +149,42 @@ CtTorchStatus ct_model_forward          (CtModel             *model,
                                          float               *out_logits,
                                          char               **error);
 
-/* Grad-CAM in eval mode for @n normalised images: one forward pass keeping
- * the activation A of @layer, then the gradient of Σ_i y_i[t_i] (the
- * pre-softmax logits of the targets) with respect to A only — no weight
- * gradients.  @targets (nullable) gives each image's class, −1 meaning the
- * predicted class; NULL means predicted for all.
- * @out_weighted (n × h × w, h and w the layer's map size) receives
- * Σ_k α_k A^k with α_k the spatial mean of ∂y/∂A^k, before any ReLU.
- * @out_logits (nullable) receives n × n_classes; @out_targets (nullable) the
- * class used per image. */
-CtTorchStatus ct_model_grad_cam         (CtModel             *model,
+/* What every CAM method starts from, in eval mode for @n normalised images:
+ * one forward pass keeping the activation A of @layer and, when
+ * @out_gradients is not NULL, the gradient of Σ_i y_i[t_i] (the pre-softmax
+ * logits of the targets) with respect to A only — no weight gradients.
+ * @targets (nullable) gives each image's class, −1 meaning the predicted
+ * class; NULL means predicted for all.
+ * @out_activations and @out_gradients (nullable) receive n × c × h × w
+ * (c, h, w the layer's channels and map size), in that order whatever the
+ * model's memory layout.  @out_logits (nullable) receives n × n_classes;
+ * @out_targets (nullable) the class used per image.  Core's CAM methods
+ * (ct-cam-method.h) make the maps from them. */
+CtTorchStatus ct_model_layer_maps       (CtModel             *model,
                                          const char          *layer,
                                          const float         *input,
                                          size_t               n,
                                          const int           *targets,
-                                         float               *out_weighted,
+                                         float               *out_activations,
+                                         float               *out_gradients,
                                          float               *out_logits,
                                          int                 *out_targets,
                                          char               **error);
+
+/* pytorch-grad-cam's get_2d_projection, for Eigen-CAM: for each of @n maps
+ * of @channels × @height × @width values, the matrix of positions × channels
+ * is centred per channel and projected on its first right singular vector:
+ * out (n × height × width) = X · V[:, 0].  The SVD is LAPACK's gesdd in
+ * float32 through torch.linalg.svd (full matrices), the routine NumPy's
+ * svd calls, so the vector's sign, which an SVD leaves open, is the one
+ * NumPy gives on the same LAPACK. */
+CtTorchStatus ct_torch_project_first_component (const float  *values,
+                                                size_t        n,
+                                                int           channels,
+                                                int           height,
+                                                int           width,
+                                                float        *out,
+                                                char        **error);
 
 /* Mean cross-entropy (no smoothing) and accuracy of the model in eval mode on
  * @n ≥ 1 uint8 C×S×S images, normalised as (x/255 − mean)/std with @mean/@std
