@@ -127,6 +127,19 @@ test_linear_head_closed_form (void)
 }
 
 static void
+test_scorecam (void)
+{
+  /* softmax(0, ln 3) = (1/4, 3/4): A_0 / 4 + 3 A_1 / 4. */
+  const float scores[] = { 0, logf (3) };
+  const float expected[] = { 0.25f * 1 + 0.75f * 2, 0.25f * 3 + 0.75f * -1 };
+  float map[2];
+
+  ct_cam_method_combine_scores (CT_CAM_METHOD_SCORECAM, A, scores, 2, 1, 2, map);
+  for (guint i = 0; i < 2; i++)
+    g_assert_cmpfloat_with_epsilon (map[i], expected[i], 1e-6);
+}
+
+static void
 test_projection_input (void)
 {
   const float nan_activations[] = { 1, NAN, 2, -1 };
@@ -152,7 +165,7 @@ test_names (void)
   CtCamMethod method;
 
   g_assert_cmpstr (names, ==, "gradcam, hirescam, gradcam-elementwise, gradcam++, xgradcam, "
-                              "layercam, eigencam, eigengradcam");
+                              "layercam, eigencam, eigengradcam, scorecam");
   for (guint i = 0; i < CT_CAM_N_METHODS; i++)
     {
       const CtCamMethodInfo *info = ct_cam_method_get_info (i);
@@ -172,6 +185,9 @@ test_names (void)
   g_assert_true (ct_cam_method_get_info (CT_CAM_METHOD_EIGENGRADCAM)->needs_gradients);
   g_assert_true (ct_cam_method_get_info (CT_CAM_METHOD_GRADCAM)->needs_gradients);
   g_assert_false (ct_cam_method_get_info (CT_CAM_METHOD_GRADCAM)->projects);
+  g_assert_false (ct_cam_method_get_info (CT_CAM_METHOD_GRADCAM)->scores_channels);
+  g_assert_false (ct_cam_method_get_info (CT_CAM_METHOD_SCORECAM)->needs_gradients);
+  g_assert_true (ct_cam_method_get_info (CT_CAM_METHOD_SCORECAM)->scores_channels);
 }
 
 int
@@ -187,6 +203,7 @@ main (int   argc,
   g_test_add_func ("/cam-method/xgradcam", test_xgradcam);
   g_test_add_func ("/cam-method/gradcam++", test_gradcam_plusplus);
   g_test_add_func ("/cam-method/linear-head", test_linear_head_closed_form);
+  g_test_add_func ("/cam-method/scorecam", test_scorecam);
   g_test_add_func ("/cam-method/projection-input", test_projection_input);
   g_test_add_func ("/cam-method/names", test_names);
 

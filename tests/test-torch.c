@@ -715,6 +715,88 @@ test_project_first_component (void)
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
 }
 
+typedef struct {
+  size_t calls;
+  size_t last_done;
+  size_t total;
+  int    cancel_after;
+  volatile int cancel;
+} Passes;
+
+static void
+passes_cb (size_t done,
+           size_t total,
+           void  *user_data)
+{
+  Passes *passes = user_data;
+
+  g_assert_cmpuint (done, >, passes->last_done);
+  passes->calls++;
+  passes->last_done = done;
+  passes->total = total;
+  if (passes->cancel_after > 0 && passes->calls == (size_t) passes->cancel_after)
+    passes->cancel = 1;
+}
+
+/* Score-CAM's scores on cases that need no reference: a flat map masks the
+ * whole image to 0, so its score is the logit of a zero image; a map's
+ * score does not change under a → 2a + 5 (the masks are min-max scaled);
+ * batches across images give what one pass at a time gives. */
+static void
+test_score_cam (void)
+{
+  enum { N = 2, C = 3, H = 2, W = 2, K = 10, S = 32 };
+  g_autoptr (CtModel) model = new_model ("camtrail_net", 3, K, S, 1);
+  g_autofree float *input = random_input (N * 3 * S * S, 19);
+  g_autofree float *zeros = g_new0 (float, 3 * S * S);
+  g_autofree float *zero_logits = forward (model, zeros, 1);
+  const float activations[N * C * H * W] = {
+    /* image 0: flat, a ramp, the ramp doubled plus 5 */
+    0.3f, 0.3f, 0.3f, 0.3f,   0, 1, 2, 3,   5, 7, 9, 11,
+    /* image 1: a single peak, flat, a ramp */
+    0, 0, 4, 0,   -2, -2, -2, -2,   3, 2, 1, 0,
+  };
+  const int targets[N] = { 4, 7 };
+  float scores[N * C], one_by_one[N * C];
+  Passes passes = { 0 };
+  char *error = NULL;
+
+  g_assert_cmpint (ct_model_score_cam (model, input, N, activations, C, H, W, targets, 0,
+                                       passes_cb, &passes, &passes.cancel, scores, &error),
+                   ==, CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_cmpuint (passes.total, ==, N * C);
+  g_assert_cmpuint (passes.last_done, ==, N * C);
+  g_assert_cmpfloat_with_epsilon (scores[0], zero_logits[targets[0]], 1e-5);
+  g_assert_cmpfloat_with_epsilon (scores[1 * C + 1], zero_logits[targets[1]], 1e-5);
+  g_assert_cmpfloat_with_epsilon (scores[2], scores[1], 1e-5);
+  g_assert_cmpfloat (fabsf (scores[1] - scores[0]), >, 1e-4);
+
+  memset (&passes, 0, sizeof passes);
+  g_assert_cmpint (ct_model_score_cam (model, input, N, activations, C, H, W, targets, 1,
+                                       passes_cb, &passes, NULL, one_by_one, NULL),
+                   ==, CT_TORCH_OK);
+  g_assert_cmpuint (passes.calls, ==, N * C);
+  for (int i = 0; i < N * C; i++)
+    g_assert_cmpfloat_with_epsilon (one_by_one[i], scores[i], 1e-5);
+
+  /* Cancelled between batches. */
+  memset (&passes, 0, sizeof passes);
+  passes.cancel_after = 2;
+  assert_status (ct_model_score_cam (model, input, N, activations, C, H, W, targets, 1,
+                                     passes_cb, &passes, &passes.cancel, scores, &error),
+                 CT_TORCH_ERROR_CANCELLED, &error, "cancelled");
+  g_assert_cmpuint (passes.calls, ==, 2);
+
+  {
+    const int bad[N] = { 4, -1 };
+
+    assert_status (ct_model_score_cam (model, input, N, activations, C, H, W, bad, 0, NULL,
+                                       NULL, NULL, scores, &error),
+                   CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "target class -1");
+  }
+}
+
 /* Inference in chunks gives what one image at a time gives. */
 static void
 test_forward_batches (void)
@@ -884,6 +966,7 @@ main (int argc, char **argv)
   g_test_add_func ("/torch/grad-cam/layers", test_grad_cam_layers);
   g_test_add_func ("/torch/grad-cam/errors", test_grad_cam_errors);
   g_test_add_func ("/torch/project-first-component", test_project_first_component);
+  g_test_add_func ("/torch/score-cam", test_score_cam);
   g_test_add_func ("/torch/forward-batches", test_forward_batches);
   g_test_add_func ("/torch/evaluate", test_evaluate);
   g_test_add_func ("/torch/errors", test_errors);

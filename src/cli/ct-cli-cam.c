@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "ct-cam-job.h"
 #include "ct-cli.h"
@@ -92,6 +93,31 @@ join_ints (const int *values,
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
+typedef struct {
+  gboolean tty;
+  gint64   last_print;
+} Passes;
+
+/* Score-CAM's masked forward passes: a live line on a terminal, a line
+ * every ~10 s and at the end of each row in a log. */
+static void
+passes_cb (int      epoch,
+           gsize    done,
+           gsize    total,
+           gpointer user_data)
+{
+  Passes *passes = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean last = done == total;
+
+  if (!last && now - passes->last_print < (passes->tty ? 200000 : 10000000))
+    return;
+  passes->last_print = now;
+  g_printerr ("%sepoch %d  masked passes %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT "%s",
+              passes->tty ? "\r\033[K" : "", epoch, done, total,
+              passes->tty && !last ? "" : "\n");
+}
+
 int
 ct_cli_cam (int    argc,
             char **argv)
@@ -115,6 +141,7 @@ ct_cli_cam (int    argc,
   CtCamRequest request = { 0 };
   CtCorruption corruption = { CT_CORRUPTION_NONE, 0 };
   CtFigureStyle style;
+  Passes passes = { isatty (STDERR_FILENO), 0 };
   char *message = NULL;
   int status = 0, selectors;
   const GOptionEntry entries[] = {
@@ -240,6 +267,8 @@ ct_cli_cam (int    argc,
   request.images = (const guint *) images->data;
   request.n_images = images->len;
   request.layer = layer;
+  request.progress = passes_cb;
+  request.progress_data = &passes;
 
   grid = ct_cam_session_compute (session, &request, NULL, &error);
   if (grid == NULL)

@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "ct-cam-method.h"
 
+#include "ct-cam.h"
+
 #include <math.h>
 #include <string.h>
 
 /* Keep in the order of CtCamMethod: the table is indexed by it. */
 static const CtCamMethodInfo methods[] = {
-  { CT_CAM_METHOD_GRADCAM, "gradcam", "Grad-CAM", TRUE, FALSE },
-  { CT_CAM_METHOD_HIRESCAM, "hirescam", "HiResCAM", TRUE, FALSE },
-  { CT_CAM_METHOD_GRADCAM_ELEMENTWISE, "gradcam-elementwise", "Grad-CAM element-wise", TRUE, FALSE },
-  { CT_CAM_METHOD_GRADCAM_PLUSPLUS, "gradcam++", "Grad-CAM++", TRUE, FALSE },
-  { CT_CAM_METHOD_XGRADCAM, "xgradcam", "XGrad-CAM", TRUE, FALSE },
-  { CT_CAM_METHOD_LAYERCAM, "layercam", "LayerCAM", TRUE, FALSE },
-  { CT_CAM_METHOD_EIGENCAM, "eigencam", "Eigen-CAM", FALSE, TRUE },
-  { CT_CAM_METHOD_EIGENGRADCAM, "eigengradcam", "Eigen-Grad-CAM", TRUE, TRUE },
+  { CT_CAM_METHOD_GRADCAM, "gradcam", "Grad-CAM", TRUE, FALSE, FALSE },
+  { CT_CAM_METHOD_HIRESCAM, "hirescam", "HiResCAM", TRUE, FALSE, FALSE },
+  { CT_CAM_METHOD_GRADCAM_ELEMENTWISE, "gradcam-elementwise", "Grad-CAM element-wise", TRUE, FALSE, FALSE },
+  { CT_CAM_METHOD_GRADCAM_PLUSPLUS, "gradcam++", "Grad-CAM++", TRUE, FALSE, FALSE },
+  { CT_CAM_METHOD_XGRADCAM, "xgradcam", "XGrad-CAM", TRUE, FALSE, FALSE },
+  { CT_CAM_METHOD_LAYERCAM, "layercam", "LayerCAM", TRUE, FALSE, FALSE },
+  { CT_CAM_METHOD_EIGENCAM, "eigencam", "Eigen-CAM", FALSE, TRUE, FALSE },
+  { CT_CAM_METHOD_EIGENGRADCAM, "eigengradcam", "Eigen-Grad-CAM", TRUE, TRUE, FALSE },
+  { CT_CAM_METHOD_SCORECAM, "scorecam", "Score-CAM", FALSE, FALSE, TRUE },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (methods) == CT_CAM_N_METHODS);
@@ -142,7 +145,8 @@ ct_cam_method_combine (CtCamMethod  method,
   g_autofree double *total = NULL;
   g_autofree float *weights = NULL;
 
-  g_return_if_fail ((guint) method < CT_CAM_N_METHODS && !methods[method].projects);
+  g_return_if_fail ((guint) method < CT_CAM_N_METHODS && !methods[method].projects &&
+                    !methods[method].scores_channels);
   g_return_if_fail (activations != NULL && out != NULL);
   g_return_if_fail (gradients != NULL || !methods[method].needs_gradients);
 
@@ -182,11 +186,38 @@ ct_cam_method_combine (CtCamMethod  method,
 
     case CT_CAM_METHOD_EIGENCAM:
     case CT_CAM_METHOD_EIGENGRADCAM:
+    case CT_CAM_METHOD_SCORECAM:
     case CT_CAM_N_METHODS:
     default:
       g_return_if_reached ();
     }
 
+  for (gsize i = 0; i < n; i++)
+    out[i] = (float) total[i];
+}
+
+void
+ct_cam_method_combine_scores (CtCamMethod  method,
+                              const float *activations,
+                              const float *scores,
+                              guint        channels,
+                              guint        height,
+                              guint        width,
+                              float       *out)
+{
+  gsize n = (gsize) height * width;
+  g_autofree double *total = NULL;
+  g_autofree float *weights = NULL;
+
+  g_return_if_fail ((guint) method < CT_CAM_N_METHODS && methods[method].scores_channels);
+  g_return_if_fail (activations != NULL && scores != NULL && out != NULL);
+
+  weights = g_new (float, channels);
+  ct_softmax (scores, channels, weights);
+  total = g_new0 (double, n);
+  for (guint k = 0; k < channels; k++)
+    for (gsize i = 0; i < n; i++)
+      total[i] += weights[k] * activations[k * n + i];
   for (gsize i = 0; i < n; i++)
     out[i] = (float) total[i];
 }

@@ -21,6 +21,9 @@ G_BEGIN_DECLS
  *   layercam             Σ_k max(G_k, 0) ⊙ A_k
  *   eigencam             projection of A on its first principal component
  *   eigengradcam         the same of G ⊙ A
+ *   scorecam             Σ_k softmax_k(s) · A_k, s_k the target logit of the
+ *                        image masked by A_k scaled to [0, 1] (forward passes
+ *                        in the shim, no gradients)
  *
  * The element-wise products and quotients are float32 in NumPy's order;
  * sums over channels or positions are accumulated in double. */
@@ -34,6 +37,7 @@ typedef enum {
   CT_CAM_METHOD_LAYERCAM,
   CT_CAM_METHOD_EIGENCAM,
   CT_CAM_METHOD_EIGENGRADCAM,
+  CT_CAM_METHOD_SCORECAM,
   CT_CAM_N_METHODS,
 } CtCamMethod;
 
@@ -43,6 +47,7 @@ typedef struct {
   const char  *title;            /* as the papers write it, e.g. "Grad-CAM++" */
   gboolean     needs_gradients;  /* a backward pass to the target layer */
   gboolean     projects;         /* the map is a first principal component (an SVD in the shim) */
+  gboolean     scores_channels;  /* channel weights from one masked forward pass per channel */
 } CtCamMethodInfo;
 
 /* Returns: (transfer none): the table entry of @method. */
@@ -54,12 +59,23 @@ gboolean               ct_cam_method_from_string (const char   *name,
 /* Returns: (transfer full): every name, joined by @separator. */
 char                  *ct_cam_method_dup_names   (const char   *separator);
 
-/* The map of one image before ReLU, for a method that does not project:
+/* The map of one image before ReLU, for a method that neither projects nor
+ * scores channels:
  * @activations and @gradients are @channels × @height × @width (gradients
  * may be NULL for a method that needs none); @out receives height × width. */
 void ct_cam_method_combine          (CtCamMethod  method,
                                      const float *activations,
                                      const float *gradients,
+                                     guint        channels,
+                                     guint        height,
+                                     guint        width,
+                                     float       *out);
+
+/* For a method that scores channels: Σ_k w_k A_k with w the softmax over
+ * the channels of @scores (@channels values, from ct_model_score_cam()). */
+void ct_cam_method_combine_scores   (CtCamMethod  method,
+                                     const float *activations,
+                                     const float *scores,
                                      guint        channels,
                                      guint        height,
                                      guint        width,

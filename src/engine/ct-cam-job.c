@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ct-cam-job.h"
@@ -314,20 +315,73 @@ minmax_column (CtGrid *grid,
     }
 }
 
-/* The maps before ReLU (n × h × w) of @method from the target layer's
- * activations and gradients (n × c × h × w each; gradients NULL for a
- * method that needs none). */
-static gboolean
-method_maps (CtCamMethod        method,
-             const CtRunLayer  *layer,
-             const float       *activations,
-             const float       *gradients,
-             guint              n,
-             float             *out,
-             GError           **error)
+/* One row's Score-CAM passes: the request's progress, and the
+ * cancellable turned into the shim's cancel flag. */
+typedef struct {
+  const CtCamRequest *request;
+  int                 epoch;
+  GCancellable       *cancellable;
+  volatile int        cancel;
+} ScorePasses;
+
+static void
+score_progress_cb (size_t  done,
+                   size_t  total,
+                   void   *user_data)
 {
+  ScorePasses *passes = user_data;
+
+  if (g_cancellable_is_cancelled (passes->cancellable))
+    passes->cancel = 1;
+  if (passes->request->progress != NULL)
+    passes->request->progress (passes->epoch, done, total, passes->request->progress_data);
+}
+
+/* The maps before ReLU (n × h × w) of the request's method from the target
+ * layer's activations and gradients (n × c × h × w each; gradients NULL for
+ * a method that needs none); @input and @targets are the @n images and
+ * their classes, for the methods that run forward passes of their own. */
+static gboolean
+method_maps (const CtCamRequest *request,
+             int                 epoch,
+             CtModel            *model,
+             const CtRunLayer   *layer,
+             const float        *input,
+             const int          *targets,
+             const float        *activations,
+             const float        *gradients,
+             guint               n,
+             float              *out,
+             GCancellable       *cancellable,
+             GError            **error)
+{
+  CtCamMethod method = request->method;
   gsize values = (gsize) layer->channels * layer->height * layer->width;
   gsize map_size = (gsize) layer->height * layer->width;
+
+  if (ct_cam_method_get_info (method)->scores_channels)
+    {
+      g_autofree float *scores = g_new (float, (gsize) n * layer->channels);
+      ScorePasses passes = { request, epoch, cancellable, 0 };
+      char *message = NULL;
+      CtTorchStatus status;
+
+      status = ct_model_score_cam (model, input, n, activations, layer->channels, layer->height,
+                                   layer->width, targets, 0, score_progress_cb, &passes,
+                                   &passes.cancel, scores, &message);
+      if (status == CT_TORCH_ERROR_CANCELLED)
+        {
+          free (message);
+          return !g_cancellable_set_error_if_cancelled (cancellable, error);
+        }
+      if (!ct_torch_check (status, message, error))
+        return FALSE;
+      for (guint b = 0; b < n; b++)
+        ct_cam_method_combine_scores (method, activations + b * values,
+                                      scores + (gsize) b * layer->channels, layer->channels,
+                                      layer->height, layer->width, out + b * map_size);
+      return TRUE;
+    }
 
   if (ct_cam_method_get_info (method)->projects)
     {
@@ -505,9 +559,11 @@ ct_cam_session_compute (CtCamSession        *self,
                                                 gradients != NULL ? gradients + skip * layer_values : NULL,
                                                 logits + skip * K, used + skip, &message),
                            message, error) ||
-          !method_maps (request->method, layer, activations + skip * layer_values,
+          !method_maps (request, request->epochs[row], model, layer,
+                        batch + skip * image_values, used + skip,
+                        activations + skip * layer_values,
                         gradients != NULL ? gradients + skip * layer_values : NULL,
-                        n_batch - skip, weighted + skip * map_size, error))
+                        n_batch - skip, weighted + skip * map_size, cancellable, error))
         return NULL;
 
       for (guint i = 0; i < n_clean; i++)

@@ -24,6 +24,13 @@ typedef enum {
   CT_TARGET_RULE_CLASS,       /* one given class for every image */
 } CtTargetRule;
 
+/* Forward passes done of @total for the row of @epoch, for a method that
+ * scores channels (Score-CAM), called on the computing thread. */
+typedef void (*CtCamProgressFunc) (int      epoch,
+                                   gsize    done,
+                                   gsize    total,
+                                   gpointer user_data);
+
 typedef struct {
   const int   *epochs;        /* rows, each with a checkpoint */
   guint        n_epochs;
@@ -36,6 +43,8 @@ typedef struct {
   int          target_class;  /* CT_TARGET_RULE_CLASS only */
   CtCamScale   scale;
   CtCamMethod  method;        /* CT_CAM_METHOD_GRADCAM (0) unless set */
+  CtCamProgressFunc progress; /* nullable */
+  gpointer     progress_data;
 } CtCamRequest;
 
 typedef struct _CtCamSession CtCamSession;

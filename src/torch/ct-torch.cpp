@@ -867,6 +867,70 @@ CtTorchStatus ct_model_layer_maps(CtModel *model, const char *layer, const float
   });
 }
 
+CtTorchStatus ct_model_score_cam(CtModel *model, const float *input, size_t n,
+                                 const float *activations, int channels, int height, int width,
+                                 const int *targets, size_t batch_size,
+                                 CtTorchProgressFunc progress, void *user_data,
+                                 const volatile int *cancel, float *out_scores, char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr ||
+        (n > 0 && (input == nullptr || activations == nullptr || targets == nullptr ||
+                   out_scores == nullptr)))
+      invalid("ct_model_score_cam needs a model, input, activations, targets and out_scores");
+    if (channels < 1 || height < 1 || width < 1)
+      invalid("ct_model_score_cam needs at least one channel and position");
+    const int64_t k = model->spec.n_classes;
+    for (size_t i = 0; i < n; i++)
+      if (targets[i] < 0 || targets[i] >= k)
+        invalid("target class " + std::to_string(targets[i]) + " of image " + std::to_string(i) +
+                " is outside 0.." + std::to_string(k - 1));
+    if (batch_size == 0)
+      batch_size = kInferenceChunk;
+    if (n == 0)
+      return;
+
+    ModeGuard eval(*model->net, false);
+    torch::NoGradGuard no_grad;
+    const int64_t side = model->spec.image_size, c = channels;
+    const int64_t total = static_cast<int64_t>(n) * c;
+    auto x = model->input(input, n);
+    auto a = torch::from_blob(const_cast<float *>(activations),
+                              {static_cast<int64_t>(n), c, height, width}, torch::kFloat32)
+                 .to(x.device());
+    namespace F = torch::nn::functional;
+    auto masks = F::interpolate(a, F::InterpolateFuncOptions()
+                                       .size(std::vector<int64_t>{side, side})
+                                       .mode(torch::kBilinear)
+                                       .align_corners(true));
+    auto flat = masks.reshape({static_cast<int64_t>(n), c, -1});
+    auto highest = std::get<0>(flat.max(-1)).unsqueeze(-1).unsqueeze(-1);
+    auto lowest = std::get<0>(flat.min(-1)).unsqueeze(-1).unsqueeze(-1);
+    masks = ((masks - lowest) / (highest - lowest + 1e-8)).reshape({total, 1, side, side});
+    auto classes = torch::from_blob(const_cast<int *>(targets), {static_cast<int64_t>(n)},
+                                    torch::kInt32)
+                       .to(torch::kInt64)
+                       .to(x.device());
+
+    for (int64_t start = 0; start < total; start += static_cast<int64_t>(batch_size)) {
+      if (cancel != nullptr && *cancel)
+        fail(CT_TORCH_ERROR_CANCELLED, "Score-CAM cancelled");
+      int64_t count = std::min(static_cast<int64_t>(batch_size), total - start);
+      // Pass j masks image j / c with its channel j % c.
+      auto image = torch::arange(start, start + count, torch::TensorOptions(torch::kInt64)
+                                                           .device(x.device()))
+                       .div(c, "floor");
+      auto batch = model->to_model(x.index_select(0, image) * masks.slice(0, start, start + count));
+      auto logits = model->net->forward(batch);
+      auto scores = logits.gather(1, classes.index_select(0, image).unsqueeze(1))
+                        .to(torch::kCPU, torch::kFloat32)
+                        .contiguous();
+      std::memcpy(out_scores + start, scores.data_ptr<float>(), count * sizeof(float));
+      if (progress != nullptr)
+        progress(static_cast<size_t>(start + count), static_cast<size_t>(total), user_data);
+    }
+  });
+}
+
 CtTorchStatus ct_torch_project_first_component(const float *values, size_t n, int channels,
                                                int height, int width, float *out, char **error) {
   return guarded(error, [&] {

@@ -186,6 +186,37 @@ CtTorchStatus ct_torch_project_first_component (const float  *values,
                                                 float        *out,
                                                 char        **error);
 
+/* Passes done of @total, for long forward-only work. */
+typedef void (*CtTorchProgressFunc) (size_t  done,
+                                     size_t  total,
+                                     void   *user_data);
+
+/* Score-CAM's channel scores (Wang et al., as pytorch-grad-cam's ScoreCAM):
+ * each of the @channels maps of an image's activations (@activations,
+ * n × channels × height × width as ct_model_layer_maps gives them) is
+ * resized to the image bilinearly with align_corners=true (torch's
+ * UpsamplingBilinear2d), scaled to (a − min) / (max − min + 1e-8), and
+ * multiplied into the normalised image (@input); the model's logit of the
+ * image's class @targets[i] (0 ≤ t < n_classes) on that masked image, in
+ * eval mode, is @out_scores[i × channels + k].  The n × channels masked
+ * images go through the model in batches of @batch_size (0 = 256), across
+ * images; @progress (nullable) is called after each batch, and @cancel
+ * (nullable) is checked before each. */
+CtTorchStatus ct_model_score_cam        (CtModel             *model,
+                                         const float         *input,
+                                         size_t               n,
+                                         const float         *activations,
+                                         int                  channels,
+                                         int                  height,
+                                         int                  width,
+                                         const int           *targets,
+                                         size_t               batch_size,
+                                         CtTorchProgressFunc  progress,
+                                         void                *user_data,
+                                         const volatile int  *cancel,
+                                         float               *out_scores,
+                                         char               **error);
+
 /* Mean cross-entropy (no smoothing) and accuracy of the model in eval mode on
  * @n ≥ 1 uint8 C×S×S images, normalised as (x/255 − mean)/std with @mean/@std
  * (C floats each), in batches of @batch_size (0 = 256).  @cancel (nullable)
