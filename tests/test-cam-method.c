@@ -134,7 +134,26 @@ test_scorecam (void)
   const float expected[] = { 0.25f * 1 + 0.75f * 2, 0.25f * 3 + 0.75f * -1 };
   float map[2];
 
-  ct_cam_method_combine_scores (CT_CAM_METHOD_SCORECAM, A, scores, 2, 1, 2, map);
+  ct_cam_method_combine_scores (CT_CAM_METHOD_SCORECAM, A, scores, 99, 2, 1, 2, map);
+  for (guint i = 0; i < 2; i++)
+    g_assert_cmpfloat_with_epsilon (map[i], expected[i], 1e-6);
+}
+
+static void
+test_ablationcam (void)
+{
+  /* y = 4: ablating channel 0 leaves 3, channel 1 leaves 6, so the weights
+   * are (4 − 3)/4 = 0.25 and (4 − 6)/4 = −0.5.  The drop is relative to y:
+   * negating y and the scores keeps the weights. */
+  const float scores[] = { 3, 6 };
+  const float expected[] = { 0.25f * 1 - 0.5f * 2, 0.25f * 3 - 0.5f * -1 };
+  const float negative_scores[] = { -3, -6 };
+  float map[2];
+
+  ct_cam_method_combine_scores (CT_CAM_METHOD_ABLATIONCAM, A, scores, 4, 2, 1, 2, map);
+  for (guint i = 0; i < 2; i++)
+    g_assert_cmpfloat_with_epsilon (map[i], expected[i], 1e-6);
+  ct_cam_method_combine_scores (CT_CAM_METHOD_ABLATIONCAM, A, negative_scores, -4, 2, 1, 2, map);
   for (guint i = 0; i < 2; i++)
     g_assert_cmpfloat_with_epsilon (map[i], expected[i], 1e-6);
 }
@@ -165,7 +184,7 @@ test_names (void)
   CtCamMethod method;
 
   g_assert_cmpstr (names, ==, "gradcam, hirescam, gradcam-elementwise, gradcam++, xgradcam, "
-                              "layercam, eigencam, eigengradcam, scorecam");
+                              "layercam, eigencam, eigengradcam, scorecam, ablationcam");
   for (guint i = 0; i < CT_CAM_N_METHODS; i++)
     {
       const CtCamMethodInfo *info = ct_cam_method_get_info (i);
@@ -185,9 +204,13 @@ test_names (void)
   g_assert_true (ct_cam_method_get_info (CT_CAM_METHOD_EIGENGRADCAM)->needs_gradients);
   g_assert_true (ct_cam_method_get_info (CT_CAM_METHOD_GRADCAM)->needs_gradients);
   g_assert_false (ct_cam_method_get_info (CT_CAM_METHOD_GRADCAM)->projects);
-  g_assert_false (ct_cam_method_get_info (CT_CAM_METHOD_GRADCAM)->scores_channels);
+  g_assert_cmpint (ct_cam_method_get_info (CT_CAM_METHOD_GRADCAM)->passes, ==, CT_CAM_PASSES_NONE);
   g_assert_false (ct_cam_method_get_info (CT_CAM_METHOD_SCORECAM)->needs_gradients);
-  g_assert_true (ct_cam_method_get_info (CT_CAM_METHOD_SCORECAM)->scores_channels);
+  g_assert_cmpint (ct_cam_method_get_info (CT_CAM_METHOD_SCORECAM)->passes, ==,
+                   CT_CAM_PASSES_MASKED_INPUT);
+  g_assert_false (ct_cam_method_get_info (CT_CAM_METHOD_ABLATIONCAM)->needs_gradients);
+  g_assert_cmpint (ct_cam_method_get_info (CT_CAM_METHOD_ABLATIONCAM)->passes, ==,
+                   CT_CAM_PASSES_ABLATED_CHANNEL);
 }
 
 int
@@ -204,6 +227,7 @@ main (int   argc,
   g_test_add_func ("/cam-method/gradcam++", test_gradcam_plusplus);
   g_test_add_func ("/cam-method/linear-head", test_linear_head_closed_form);
   g_test_add_func ("/cam-method/scorecam", test_scorecam);
+  g_test_add_func ("/cam-method/ablationcam", test_ablationcam);
   g_test_add_func ("/cam-method/projection-input", test_projection_input);
   g_test_add_func ("/cam-method/names", test_names);
 

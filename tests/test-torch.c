@@ -797,6 +797,57 @@ test_score_cam (void)
   }
 }
 
+/* Ablation-CAM on resnet18's layer4, a ReLU output (minimum 0, so channels
+ * are zeroed) followed by global average pooling and fc: zeroing channel k
+ * lowers the target logit by exactly fc.weight[t, k] · mean(A_k). */
+static void
+test_ablation_cam (void)
+{
+  enum { N = 2, C = 512, H = 4, W = 4, K = 10 };
+  g_autoptr (CtModel) model = new_model ("resnet18", 3, K, 32, 5);
+  g_autoptr (State) state = state_dup (model);
+  const float *fc = state_find (state, "fc.weight")->data;
+  g_autofree float *input = random_input (N * 3 * 32 * 32, 23);
+  g_autofree float *activations = g_new (float, N * C * H * W);
+  g_autofree float *scores = g_new (float, N * C);
+  float logits[N * K];
+  int used[N];
+  Passes passes = { 0 };
+  char *error = NULL;
+
+  g_assert_cmpint (ct_model_layer_maps (model, "layer4", input, N, NULL, activations, NULL,
+                                        logits, used, &error), ==, CT_TORCH_OK);
+  g_assert_cmpint (ct_model_ablation_cam (model, "layer4", input, N, activations, used, 100,
+                                          passes_cb, &passes, &passes.cancel, scores, &error),
+                   ==, CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_cmpuint (passes.last_done, ==, N * C);
+  for (int i = 0; i < N; i++)
+    {
+      const float *a = activations + (gsize) i * C * H * W;
+      float y = logits[i * K + used[i]];
+      float lowest = a[0];
+
+      for (int p = 1; p < C * H * W; p++)
+        lowest = MIN (lowest, a[p]);
+      g_assert_cmpfloat (lowest, ==, 0);
+      for (int k = 0; k < C; k++)
+        {
+          double mean = 0;
+
+          for (int p = 0; p < H * W; p++)
+            mean += a[k * H * W + p];
+          mean /= H * W;
+          g_assert_cmpfloat_with_epsilon (scores[i * C + k], y - fc[used[i] * C + k] * mean,
+                                          1e-4 * (1 + fabsf (y)));
+        }
+    }
+
+  assert_status (ct_model_ablation_cam (model, "layer9", input, N, activations, used, 0, NULL,
+                                        NULL, NULL, scores, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "layer9");
+}
+
 /* Inference in chunks gives what one image at a time gives. */
 static void
 test_forward_batches (void)
@@ -967,6 +1018,7 @@ main (int argc, char **argv)
   g_test_add_func ("/torch/grad-cam/errors", test_grad_cam_errors);
   g_test_add_func ("/torch/project-first-component", test_project_first_component);
   g_test_add_func ("/torch/score-cam", test_score_cam);
+  g_test_add_func ("/torch/ablation-cam", test_ablation_cam);
   g_test_add_func ("/torch/forward-batches", test_forward_batches);
   g_test_add_func ("/torch/evaluate", test_evaluate);
   g_test_add_func ("/torch/errors", test_errors);

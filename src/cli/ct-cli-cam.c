@@ -98,8 +98,8 @@ typedef struct {
   gint64   last_print;
 } Passes;
 
-/* Score-CAM's masked forward passes: a live line on a terminal, a line
- * every ~10 s and at the end of each row in a log. */
+/* Score-CAM's and Ablation-CAM's forward passes: a live line on a
+ * terminal, a line every ~10 s and at the end of each row in a log. */
 static void
 passes_cb (int      epoch,
            gsize    done,
@@ -113,7 +113,7 @@ passes_cb (int      epoch,
   if (!last && now - passes->last_print < (passes->tty ? 200000 : 10000000))
     return;
   passes->last_print = now;
-  g_printerr ("%sepoch %d  masked passes %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT "%s",
+  g_printerr ("%sepoch %d  forward passes %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT "%s",
               passes->tty ? "\r\033[K" : "", epoch, done, total,
               passes->tty && !last ? "" : "\n");
 }

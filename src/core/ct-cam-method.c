@@ -8,15 +8,17 @@
 
 /* Keep in the order of CtCamMethod: the table is indexed by it. */
 static const CtCamMethodInfo methods[] = {
-  { CT_CAM_METHOD_GRADCAM, "gradcam", "Grad-CAM", TRUE, FALSE, FALSE },
-  { CT_CAM_METHOD_HIRESCAM, "hirescam", "HiResCAM", TRUE, FALSE, FALSE },
-  { CT_CAM_METHOD_GRADCAM_ELEMENTWISE, "gradcam-elementwise", "Grad-CAM element-wise", TRUE, FALSE, FALSE },
-  { CT_CAM_METHOD_GRADCAM_PLUSPLUS, "gradcam++", "Grad-CAM++", TRUE, FALSE, FALSE },
-  { CT_CAM_METHOD_XGRADCAM, "xgradcam", "XGrad-CAM", TRUE, FALSE, FALSE },
-  { CT_CAM_METHOD_LAYERCAM, "layercam", "LayerCAM", TRUE, FALSE, FALSE },
-  { CT_CAM_METHOD_EIGENCAM, "eigencam", "Eigen-CAM", FALSE, TRUE, FALSE },
-  { CT_CAM_METHOD_EIGENGRADCAM, "eigengradcam", "Eigen-Grad-CAM", TRUE, TRUE, FALSE },
-  { CT_CAM_METHOD_SCORECAM, "scorecam", "Score-CAM", FALSE, FALSE, TRUE },
+  { CT_CAM_METHOD_GRADCAM, "gradcam", "Grad-CAM", TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_HIRESCAM, "hirescam", "HiResCAM", TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_GRADCAM_ELEMENTWISE, "gradcam-elementwise", "Grad-CAM element-wise", TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_GRADCAM_PLUSPLUS, "gradcam++", "Grad-CAM++", TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_XGRADCAM, "xgradcam", "XGrad-CAM", TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_LAYERCAM, "layercam", "LayerCAM", TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_EIGENCAM, "eigencam", "Eigen-CAM", FALSE, TRUE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_EIGENGRADCAM, "eigengradcam", "Eigen-Grad-CAM", TRUE, TRUE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_SCORECAM, "scorecam", "Score-CAM", FALSE, FALSE, CT_CAM_PASSES_MASKED_INPUT },
+  { CT_CAM_METHOD_ABLATIONCAM, "ablationcam", "Ablation-CAM", FALSE, FALSE,
+    CT_CAM_PASSES_ABLATED_CHANNEL },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (methods) == CT_CAM_N_METHODS);
@@ -146,7 +148,7 @@ ct_cam_method_combine (CtCamMethod  method,
   g_autofree float *weights = NULL;
 
   g_return_if_fail ((guint) method < CT_CAM_N_METHODS && !methods[method].projects &&
-                    !methods[method].scores_channels);
+                    methods[method].passes == CT_CAM_PASSES_NONE);
   g_return_if_fail (activations != NULL && out != NULL);
   g_return_if_fail (gradients != NULL || !methods[method].needs_gradients);
 
@@ -187,6 +189,7 @@ ct_cam_method_combine (CtCamMethod  method,
     case CT_CAM_METHOD_EIGENCAM:
     case CT_CAM_METHOD_EIGENGRADCAM:
     case CT_CAM_METHOD_SCORECAM:
+    case CT_CAM_METHOD_ABLATIONCAM:
     case CT_CAM_N_METHODS:
     default:
       g_return_if_reached ();
@@ -200,6 +203,7 @@ void
 ct_cam_method_combine_scores (CtCamMethod  method,
                               const float *activations,
                               const float *scores,
+                              float        target_score,
                               guint        channels,
                               guint        height,
                               guint        width,
@@ -209,11 +213,18 @@ ct_cam_method_combine_scores (CtCamMethod  method,
   g_autofree double *total = NULL;
   g_autofree float *weights = NULL;
 
-  g_return_if_fail ((guint) method < CT_CAM_N_METHODS && methods[method].scores_channels);
+  g_return_if_fail ((guint) method < CT_CAM_N_METHODS &&
+                    methods[method].passes != CT_CAM_PASSES_NONE);
   g_return_if_fail (activations != NULL && scores != NULL && out != NULL);
 
   weights = g_new (float, channels);
-  ct_softmax (scores, channels, weights);
+  if (method == CT_CAM_METHOD_SCORECAM)
+    ct_softmax (scores, channels, weights);
+  else
+    /* The drop of the target logit, relative to it, in float32 as the
+     * reference's NumPy. */
+    for (guint k = 0; k < channels; k++)
+      weights[k] = (target_score - scores[k]) / target_score;
   total = g_new0 (double, n);
   for (guint k = 0; k < channels; k++)
     for (gsize i = 0; i < n; i++)

@@ -22,8 +22,10 @@ G_BEGIN_DECLS
  *   eigencam             projection of A on its first principal component
  *   eigengradcam         the same of G ⊙ A
  *   scorecam             Σ_k softmax_k(s) · A_k, s_k the target logit of the
- *                        image masked by A_k scaled to [0, 1] (forward passes
- *                        in the shim, no gradients)
+ *                        image masked by A_k scaled to [0, 1]
+ *   ablationcam          Σ_k (y − s_k) / y · A_k, y the target logit and s_k
+ *                        the logit with channel k of A ablated
+ * (the last two run forward passes per channel in the shim, no gradients)
  *
  * The element-wise products and quotients are float32 in NumPy's order;
  * sums over channels or positions are accumulated in double. */
@@ -38,8 +40,17 @@ typedef enum {
   CT_CAM_METHOD_EIGENCAM,
   CT_CAM_METHOD_EIGENGRADCAM,
   CT_CAM_METHOD_SCORECAM,
+  CT_CAM_METHOD_ABLATIONCAM,
   CT_CAM_N_METHODS,
 } CtCamMethod;
+
+/* The forward passes a method runs per channel, beyond the one every
+ * method runs. */
+typedef enum {
+  CT_CAM_PASSES_NONE,
+  CT_CAM_PASSES_MASKED_INPUT,     /* the image masked by each channel (ct_model_score_cam) */
+  CT_CAM_PASSES_ABLATED_CHANNEL,  /* each channel ablated (ct_model_ablation_cam) */
+} CtCamPasses;
 
 typedef struct {
   CtCamMethod  method;
@@ -47,7 +58,7 @@ typedef struct {
   const char  *title;            /* as the papers write it, e.g. "Grad-CAM++" */
   gboolean     needs_gradients;  /* a backward pass to the target layer */
   gboolean     projects;         /* the map is a first principal component (an SVD in the shim) */
-  gboolean     scores_channels;  /* channel weights from one masked forward pass per channel */
+  CtCamPasses  passes;           /* channel weights from one forward pass per channel */
 } CtCamMethodInfo;
 
 /* Returns: (transfer none): the table entry of @method. */
@@ -71,11 +82,15 @@ void ct_cam_method_combine          (CtCamMethod  method,
                                      guint        width,
                                      float       *out);
 
-/* For a method that scores channels: Σ_k w_k A_k with w the softmax over
- * the channels of @scores (@channels values, from ct_model_score_cam()). */
+/* For a method that runs passes per channel: Σ_k w_k A_k with w the
+ * softmax of @scores over the channels (scorecam), or
+ * (@target_score − scores_k) / @target_score (ablationcam), @target_score
+ * being the target logit on the image itself; @scores (@channels values)
+ * come from ct_model_score_cam() or ct_model_ablation_cam(). */
 void ct_cam_method_combine_scores   (CtCamMethod  method,
                                      const float *activations,
                                      const float *scores,
+                                     float        target_score,
                                      guint        channels,
                                      guint        height,
                                      guint        width,

@@ -315,8 +315,8 @@ minmax_column (CtGrid *grid,
     }
 }
 
-/* One row's Score-CAM passes: the request's progress, and the
- * cancellable turned into the shim's cancel flag. */
+/* One row's Score-CAM or Ablation-CAM passes: the request's progress, and
+ * the cancellable turned into the shim's cancel flag. */
 typedef struct {
   const CtCamRequest *request;
   int                 epoch;
@@ -339,8 +339,9 @@ score_progress_cb (size_t  done,
 
 /* The maps before ReLU (n × h × w) of the request's method from the target
  * layer's activations and gradients (n × c × h × w each; gradients NULL for
- * a method that needs none); @input and @targets are the @n images and
- * their classes, for the methods that run forward passes of their own. */
+ * a method that needs none); @input, @targets and @logits (n × @n_classes)
+ * are the @n images, their classes and logits, for the methods that run
+ * forward passes of their own. */
 static gboolean
 method_maps (const CtCamRequest *request,
              int                 epoch,
@@ -348,6 +349,8 @@ method_maps (const CtCamRequest *request,
              const CtRunLayer   *layer,
              const float        *input,
              const int          *targets,
+             const float        *logits,
+             guint               n_classes,
              const float        *activations,
              const float        *gradients,
              guint               n,
@@ -359,16 +362,21 @@ method_maps (const CtCamRequest *request,
   gsize values = (gsize) layer->channels * layer->height * layer->width;
   gsize map_size = (gsize) layer->height * layer->width;
 
-  if (ct_cam_method_get_info (method)->scores_channels)
+  if (ct_cam_method_get_info (method)->passes != CT_CAM_PASSES_NONE)
     {
       g_autofree float *scores = g_new (float, (gsize) n * layer->channels);
       ScorePasses passes = { request, epoch, cancellable, 0 };
       char *message = NULL;
       CtTorchStatus status;
 
-      status = ct_model_score_cam (model, input, n, activations, layer->channels, layer->height,
-                                   layer->width, targets, 0, score_progress_cb, &passes,
-                                   &passes.cancel, scores, &message);
+      if (ct_cam_method_get_info (method)->passes == CT_CAM_PASSES_MASKED_INPUT)
+        status = ct_model_score_cam (model, input, n, activations, layer->channels,
+                                     layer->height, layer->width, targets, 0, score_progress_cb,
+                                     &passes, &passes.cancel, scores, &message);
+      else
+        status = ct_model_ablation_cam (model, layer->name, input, n, activations, targets, 0,
+                                        score_progress_cb, &passes, &passes.cancel, scores,
+                                        &message);
       if (status == CT_TORCH_ERROR_CANCELLED)
         {
           free (message);
@@ -378,7 +386,8 @@ method_maps (const CtCamRequest *request,
         return FALSE;
       for (guint b = 0; b < n; b++)
         ct_cam_method_combine_scores (method, activations + b * values,
-                                      scores + (gsize) b * layer->channels, layer->channels,
+                                      scores + (gsize) b * layer->channels,
+                                      logits[(gsize) b * n_classes + targets[b]], layer->channels,
                                       layer->height, layer->width, out + b * map_size);
       return TRUE;
     }
@@ -560,7 +569,7 @@ ct_cam_session_compute (CtCamSession        *self,
                                                 logits + skip * K, used + skip, &message),
                            message, error) ||
           !method_maps (request, request->epochs[row], model, layer,
-                        batch + skip * image_values, used + skip,
+                        batch + skip * image_values, used + skip, logits + skip * K, K,
                         activations + skip * layer_values,
                         gradients != NULL ? gradients + skip * layer_values : NULL,
                         n_batch - skip, weighted + skip * map_size, cancellable, error))

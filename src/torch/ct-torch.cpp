@@ -931,6 +931,91 @@ CtTorchStatus ct_model_score_cam(CtModel *model, const float *input, size_t n,
   });
 }
 
+// pytorch-grad-cam's AblationCAM runs its passes in batches of this many.
+constexpr size_t kAblationGroup = 32;
+constexpr float kAblationStep = 1e7f;
+
+CtTorchStatus ct_model_ablation_cam(CtModel *model, const char *layer, const float *input,
+                                    size_t n, const float *activations, const int *targets,
+                                    size_t batch_size, CtTorchProgressFunc progress,
+                                    void *user_data, const volatile int *cancel,
+                                    float *out_scores, char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || layer == nullptr ||
+        (n > 0 && (input == nullptr || activations == nullptr || targets == nullptr ||
+                   out_scores == nullptr)))
+      invalid("ct_model_ablation_cam needs a model, a layer, input, activations, targets and "
+              "out_scores");
+    const CtTorchLayer *info = model->find_layer(layer);
+    if (info == nullptr)
+      invalid(std::string("unknown layer \"") + layer + "\" for " + model->spec.arch +
+              ": expected one of " + model->layer_list());
+    const int64_t k = model->spec.n_classes;
+    for (size_t i = 0; i < n; i++)
+      if (targets[i] < 0 || targets[i] >= k)
+        invalid("target class " + std::to_string(targets[i]) + " of image " + std::to_string(i) +
+                " is outside 0.." + std::to_string(k - 1));
+    if (batch_size == 0)
+      batch_size = kInferenceChunk;
+    if (n == 0)
+      return;
+
+    ModeGuard eval(*model->net, false);
+    torch::NoGradGuard no_grad;
+    const int64_t c = info->channels;
+    const size_t values = static_cast<size_t>(c) * info->height * info->width;
+    const int64_t total = static_cast<int64_t>(n) * c;
+
+    // The value each pass writes into its channel, as AblationLayer's loop
+    // over the rows of a batch of 32 leaves it.
+    std::vector<float> ablated(static_cast<size_t>(total));
+    for (size_t i = 0; i < n; i++) {
+      const float *a = activations + i * values;
+      float lowest = *std::min_element(a, a + values);
+      for (int64_t channel = 0; channel < c; channel++) {
+        float value = 0;
+        if (lowest != 0) {
+          value = lowest;
+          for (size_t row = 0; row <= static_cast<size_t>(channel) % kAblationGroup; row++)
+            value = value - kAblationStep;
+        }
+        ablated[i * c + channel] = value;
+      }
+    }
+
+    auto x = model->input(input, n);
+    auto a = torch::from_blob(const_cast<float *>(activations),
+                              {static_cast<int64_t>(n), c, info->height, info->width},
+                              torch::kFloat32)
+                 .to(x.device());
+    auto classes = torch::from_blob(const_cast<int *>(targets), {static_cast<int64_t>(n)},
+                                    torch::kInt32)
+                       .to(torch::kInt64)
+                       .to(x.device());
+
+    for (int64_t start = 0; start < total; start += static_cast<int64_t>(batch_size)) {
+      if (cancel != nullptr && *cancel)
+        fail(CT_TORCH_ERROR_CANCELLED, "Ablation-CAM cancelled");
+      int64_t count = std::min(static_cast<int64_t>(batch_size), total - start);
+      // Pass j ablates channel j % c of image j / c.
+      auto image = torch::arange(start, start + count, torch::TensorOptions(torch::kInt64)
+                                                           .device(x.device()))
+                       .div(c, "floor");
+      auto replacement = a.index_select(0, image);
+      for (int64_t j = 0; j < count; j++)
+        replacement[j][(start + j) % c].fill_(ablated[static_cast<size_t>(start + j)]);
+      replacement = model->to_model(replacement);
+      auto logits = model->net->forward(x.index_select(0, image), layer, nullptr, &replacement);
+      auto scores = logits.gather(1, classes.index_select(0, image).unsqueeze(1))
+                        .to(torch::kCPU, torch::kFloat32)
+                        .contiguous();
+      std::memcpy(out_scores + start, scores.data_ptr<float>(), count * sizeof(float));
+      if (progress != nullptr)
+        progress(static_cast<size_t>(start + count), static_cast<size_t>(total), user_data);
+    }
+  });
+}
+
 CtTorchStatus ct_torch_project_first_component(const float *values, size_t n, int channels,
                                                int height, int width, float *out, char **error) {
   return guarded(error, [&] {

@@ -217,6 +217,31 @@ CtTorchStatus ct_model_score_cam        (CtModel             *model,
                                          float               *out_scores,
                                          char               **error);
 
+/* Ablation-CAM's channel scores (Desai & Ramaswamy, as pytorch-grad-cam's
+ * AblationCAM with its AblationLayer): for each of @n images and each
+ * channel k of its activations at @layer (@activations, n × c × h × w as
+ * ct_model_layer_maps gives them), the model runs on the image with that
+ * layer's output replaced by the activations with channel k ablated, and
+ * the logit of @targets[i] (0 ≤ t < n_classes) is @out_scores[i × c + k].
+ * Ablated means set to 0 where the image's activations have the minimum 0;
+ * otherwise, as the reference's batches of 32 do, to m − 1e7 (m the
+ * minimum) for the first channel of each group of 32 and to 1e7 less again,
+ * in float32, for each next channel of the group.  The n × c passes run in
+ * batches of @batch_size (0 = 256) across images; @progress (nullable) is
+ * called after each batch, and @cancel (nullable) is checked before each. */
+CtTorchStatus ct_model_ablation_cam     (CtModel             *model,
+                                         const char          *layer,
+                                         const float         *input,
+                                         size_t               n,
+                                         const float         *activations,
+                                         const int           *targets,
+                                         size_t               batch_size,
+                                         CtTorchProgressFunc  progress,
+                                         void                *user_data,
+                                         const volatile int  *cancel,
+                                         float               *out_scores,
+                                         char               **error);
+
 /* Mean cross-entropy (no smoothing) and accuracy of the model in eval mode on
  * @n ≥ 1 uint8 C×S×S images, normalised as (x/255 − mean)/std with @mean/@std
  * (C floats each), in batches of @batch_size (0 = 256).  @cancel (nullable)
