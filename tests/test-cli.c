@@ -104,7 +104,7 @@ test_usage_errors (void)
 static void
 test_help (void)
 {
-  const char *commands[] = { "train", "eval", "layers", "cam", "robustness" };
+  const char *commands[] = { "train", "eval", "layers", "cam", "robustness", "faithfulness" };
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
@@ -1196,6 +1196,58 @@ test_robustness_options (void)
       g_assert_cmpint (cuda.status, ==, 1);
       g_assert_nonnull (strstr (message, "cuda"));
     }
+/* A small faithfulness study: the files, a method row and a random row per
+ * epoch, the same numbers for the same seed, bad options refused. */
+static void
+test_faithfulness (void)
+{
+  g_autofree char *out = g_build_filename (tmpdir, "faithfulness", NULL);
+  g_autofree char *again = g_build_filename (tmpdir, "faithfulness-again", NULL);
+  g_autofree char *csv = NULL, *again_csv = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(Result) first = { 0 }, second = { 0 }, bad_baseline = { 0 }, bad_step = { 0 };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = g_build_filename (out, "faithfulness.json", NULL);
+  JsonObject *root;
+
+  run_cli (&first, "faithfulness", "--run", run_dir, "--epochs", "0,last", "--images", "4",
+           "--step", "0.1", "--method", "layercam", "--seed", "3", "--threads", "2", "--quiet",
+           "--out", out, NULL);
+  g_assert_cmpint (first.status, ==, 0);
+  g_assert_nonnull (strstr (first.out, "deletion AUC"));
+  csv = read_text (out, "faithfulness.csv");
+  lines = g_strsplit (csv, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, "epoch,heatmap,images,deletion_auc,deletion_auc_ci95,"
+                                 "insertion_auc,insertion_auc_ci95,average_drop,"
+                                 "average_drop_ci95,increase_in_confidence,"
+                                 "increase_in_confidence_ci95");
+  g_assert_cmpuint (g_strv_length (lines), ==, 1 + 2 * 2 + 1);
+  g_assert_true (g_str_has_prefix (lines[1], "0,layercam,4,"));
+  g_assert_true (g_str_has_prefix (lines[2], "0,random,4,"));
+  g_assert_true (g_str_has_prefix (lines[3], "2,layercam,4,"));
+
+  json_parser_load_from_file (parser, json, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "method"), ==, "layercam");
+  g_assert_cmpstr (json_object_get_string_member (root, "baseline"), ==, "zero");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "rows")), ==, 4);
+
+  run_cli (&second, "faithfulness", "--run", run_dir, "--epochs", "0,last", "--images", "4",
+           "--step", "0.1", "--method", "layercam", "--seed", "3", "--threads", "2", "--quiet",
+           "--out", again, NULL);
+  g_assert_cmpint (second.status, ==, 0);
+  again_csv = read_text (again, "faithfulness.csv");
+  g_assert_cmpstr (csv, ==, again_csv);
+
+  run_cli (&bad_baseline, "faithfulness", "--run", run_dir, "--baseline", "blur", "--out", out,
+           NULL);
+  g_assert_cmpint (bad_baseline.status, ==, 2);
+  g_assert_cmpint (count_lines (bad_baseline.err), ==, 1);
+  run_cli (&bad_step, "faithfulness", "--run", run_dir, "--step", "0", "--out", out, NULL);
+  g_assert_cmpint (bad_step.status, ==, 2);
+  g_assert_cmpint (count_lines (bad_step.err), ==, 1);
 }
 
 static void
@@ -1256,6 +1308,7 @@ main (int    argc,
   g_test_add_func ("/cli/cam-methods", test_cam_methods);
   g_test_add_func ("/cli/robustness", test_robustness);
   g_test_add_func ("/cli/robustness-options", test_robustness_options);
+  g_test_add_func ("/cli/faithfulness", test_faithfulness);
   g_test_add_func ("/cli/malformed-dataset", test_malformed_dataset);
 
   status = g_test_run ();

@@ -22,6 +22,7 @@ static const Command commands[] = {
   { "layers", ct_cli_layers, N_("List a run's CAM target layers and their map sizes") },
   { "cam",    ct_cli_cam,    N_("Compute a Grad-CAM grid over checkpoints and export it") },
   { "robustness", ct_cli_robustness, N_("Measure robustness and heatmap stability across epochs") },
+  { "faithfulness", ct_cli_faithfulness, N_("Score how faithful a CAM method's heatmaps are across epochs") },
 };
 
 int

@@ -608,6 +608,23 @@ ct_cam_session_compute (CtCamSession        *self,
   return g_steal_pointer (&grid);
 }
 
+gboolean
+ct_cam_session_forward (CtCamSession  *self,
+                        int            epoch,
+                        const float   *normalised,
+                        guint          n,
+                        float         *out_logits,
+                        GError       **error)
+{
+  CtModel *model = get_model (self, epoch, error);
+  char *message = NULL;
+
+  if (model == NULL)
+    return FALSE;
+  return ct_torch_check (ct_model_forward (model, normalised, n, out_logits, &message), message,
+                         error);
+}
+
 /* A Fisher–Yates shuffle of the test indices from (seed, @stream). */
 static guint *
 shuffled_indices (guint   n,

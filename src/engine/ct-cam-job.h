@@ -88,6 +88,16 @@ CtGrid           *ct_cam_session_compute        (CtCamSession        *self,
                                                  GCancellable        *cancellable,
                                                  GError             **error);
 
+/* Logits (@n × n_classes) of the checkpoint of @epoch for @n normalised
+ * images (n × C × H × W), in eval mode; the threading rule of
+ * ct_cam_session_compute() holds. */
+gboolean          ct_cam_session_forward        (CtCamSession        *self,
+                                                 int                  epoch,
+                                                 const float         *normalised,
+                                                 guint                n,
+                                                 float               *out_logits,
+                                                 GError             **error);
+
 /* The study's way of finding mistakes: scans the test split in an order
  * shuffled by @seed (ct_rng_shuffle() of 0…n−1 drawn from the stream
  * (@seed, "misc"), tests/test-engine.c holds it to that) and returns the
