@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include "ct-cli.h"
@@ -61,19 +60,19 @@ static void
 print_summary (const CtFaithfulness *result,
                const char           *out)
 {
-  printf ("%s: faithfulness of %s at layer %s, %u images, baseline %s, %g of the pixels a step\n",
-          out, result->method, result->layer, result->n_images,
-          ct_baseline_to_string (result->baseline), result->step_fraction);
-  printf ("%5s  %-20s  %-17s  %-17s  %-17s  %-17s\n", "epoch", "heatmap",
-          "deletion AUC ↓", "insertion AUC ↑", "average drop % ↓", "increase % ↑");
+  g_print ("%s: faithfulness of %s at layer %s, %u images, baseline %s, %g of the pixels a step\n",
+           out, result->method, result->layer, result->n_images,
+           ct_baseline_to_string (result->baseline), result->step_fraction);
+  g_print ("%5s  %-20s  %-17s  %-17s  %-17s  %-17s\n", "epoch", "heatmap",
+           "deletion AUC (lo)", "insertion AUC (hi)", "average drop % (lo)", "increase % (hi)");
   for (guint r = 0; r < result->rows->len; r++)
     {
       const CtFaithfulnessRow *row = &g_array_index (result->rows, CtFaithfulnessRow, r);
 
-      printf ("%5d  %-20s  %.4f ± %.4f   %.4f ± %.4f   %6.2f ± %5.2f   %6.2f ± %5.2f\n",
-              row->epoch, row->heatmap, row->deletion, row->deletion_ci95, row->insertion,
-              row->insertion_ci95, row->average_drop, row->average_drop_ci95, row->increase,
-              row->increase_ci95);
+      g_print ("%5d  %-20s  %.4f ± %.4f   %.4f ± %.4f    %6.2f ± %5.2f       %6.2f ± %5.2f\n",
+               row->epoch, row->heatmap, row->deletion, row->deletion_ci95, row->insertion,
+               row->insertion_ci95, row->average_drop, row->average_drop_ci95, row->increase,
+               row->increase_ci95);
     }
 }
 
@@ -124,6 +123,7 @@ ct_cli_faithfulness (int    argc,
     return ct_cli_usage_error ("faithfulness", "unexpected argument “%s”", argv[1]);
   if (run == NULL)
     return ct_cli_usage_error ("faithfulness", "--run is required");
+  ct_cli_resolve_run (&run);
   if (out == NULL)
     return ct_cli_usage_error ("faithfulness", "--out is required");
   if (n_images < 1 || batch_size < 0 || seed < 0 || threads < 0)
