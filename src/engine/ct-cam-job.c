@@ -377,10 +377,11 @@ method_maps (const CtCamRequest *request,
         status = ct_model_ablation_cam (model, layer->name, input, n, activations, targets, 0,
                                         score_progress_cb, &passes, &passes.cancel, scores,
                                         &message);
-      if (status == CT_TORCH_ERROR_CANCELLED)
+      if (status == CT_TORCH_ERROR_CANCELLED && g_cancellable_is_cancelled (cancellable))
         {
           free (message);
-          return !g_cancellable_set_error_if_cancelled (cancellable, error);
+          g_cancellable_set_error_if_cancelled (cancellable, error);
+          return FALSE;
         }
       if (!ct_torch_check (status, message, error))
         return FALSE;
