@@ -922,6 +922,8 @@ test_train_demo (void)
   g_assert_cmpint (manifest->n_classes, ==, 10);
   g_assert_cmpuint (manifest->train_images, ==, 256);
   g_assert_cmpint (manifest->epochs, ==, 1);
+}
+
 /* Every method of core's table draws through `cam --method`, is named in
  * the PNG's provenance and the JSON, and changes the heatmaps. */
 static void
@@ -1196,6 +1198,8 @@ test_robustness_options (void)
       g_assert_cmpint (cuda.status, ==, 1);
       g_assert_nonnull (strstr (message, "cuda"));
     }
+}
+
 /* A small faithfulness study: the files, a method row and a random row per
  * epoch, the same numbers for the same seed, bad options refused. */
 static void

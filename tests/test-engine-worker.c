@@ -376,7 +376,7 @@ test_grid_methods (void)
       request.method = m;
       grid_record_init (&record);
       ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &record);
-      wait_for_done (&record);
+      wait_for_done (engine, &record);
       g_assert_no_error (record.error);
       expected = compute_directly (&request);
       g_assert_cmpstr (expected->method, ==, ct_cam_method_to_string (m));
