@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * cam-latency: how long one slider move takes.  Opens a run, preloads its
- * checkpoints, then times full Grad-CAM grids (checkpoints × images) with a
+ * checkpoints, then times full CAM grids (checkpoints × images, Grad-CAM
+ * or another --method) with a
  * perturbation whose seed changes every iteration, as dragging the noise or
  * occlusion slider does.
  *
@@ -107,7 +108,7 @@ main (int    argc,
       char **argv)
 {
   g_autofree char *run = NULL, *data = NULL, *layer = NULL, *device = NULL;
-  g_autofree char *epochs_text = NULL;
+  g_autofree char *epochs_text = NULL, *method_text = NULL;
   int n_images = 8, iterations = 50, warmup = 3, threads = 2, occlude = 10, first_image = 0;
   double noise = 0.1;
   gboolean no_floor = FALSE;
@@ -137,6 +138,7 @@ main (int    argc,
     { "noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise, "Gaussian noise σ (default 0.1)", "SIGMA" },
     { "occlude", 0, 0, G_OPTION_ARG_INT, &occlude, "Occluded pixels (default 10)", "N" },
     { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, "Target layer (default: the run's)", "NAME" },
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &method_text, "CAM method (default gradcam)", "NAME" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, "libtorch threads (default 2)", "N" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cuda", "DEVICE" },
     { "no-floor", 0, 0, G_OPTION_ARG_NONE, &no_floor, "Time the grids only, not the forward-only floor", NULL },
@@ -146,7 +148,7 @@ main (int    argc,
   setlocale (LC_ALL, "");
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
-                                "Times Grad-CAM grids of a run as slider moves would request them,\n"
+                                "Times CAM grids of a run as slider moves would request them,\n"
                                 "and the forward passes alone of the same batches (the floor).\n"
                                 "A benchmark: it prints figures and asserts nothing.");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -159,6 +161,13 @@ main (int    argc,
       occlude < 0 || first_image < 0 || noise < 0)
     {
       g_printerr ("cam-latency: --run is required; counts must be positive\n");
+      return 2;
+    }
+  if (method_text != NULL && !ct_cam_method_from_string (method_text, &request.method))
+    {
+      g_autofree char *names = ct_cam_method_dup_names (", ");
+
+      g_printerr ("cam-latency: unknown --method %s: expected one of %s\n", method_text, names);
       return 2;
     }
   if (device != NULL && g_strcmp0 (device, "cpu") != 0)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ct-cam-method.h"
 #include "ct-png.h"
 #include "ct-rng.h"
 #include "ct-run.h"
@@ -103,7 +104,7 @@ test_usage_errors (void)
 static void
 test_help (void)
 {
-  const char *commands[] = { "train", "eval", "layers", "cam", "robustness" };
+  const char *commands[] = { "train", "eval", "layers", "cam", "robustness", "faithfulness" };
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {
@@ -923,6 +924,61 @@ test_train_demo (void)
   g_assert_cmpint (manifest->epochs, ==, 1);
 }
 
+/* Every method of core's table draws through `cam --method`, is named in
+ * the PNG's provenance and the JSON, and changes the heatmaps. */
+static void
+test_cam_methods (void)
+{
+  g_autofree char *png = g_build_filename (tmpdir, "method.png", NULL);
+  g_autofree char *gradcam_npy = NULL;
+  g_auto(Result) bad = { 0 };
+
+  for (guint m = 0; m < CT_CAM_N_METHODS; m++)
+    {
+      const char *name = ct_cam_method_to_string (m);
+      g_autofree char *npy = g_strdup_printf ("%s/method-%u.npy", tmpdir, m);
+      g_autofree char *json = g_strdup_printf ("%s/method-%u.json", tmpdir, m);
+      g_autofree char *npy_data = NULL;
+      g_autoptr(GHashTable) text = NULL;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+      g_autofree guint8 *pixels = NULL;
+      g_auto(Result) cam = { 0 };
+      guint width = 0, height = 0;
+      gsize npy_size = 0;
+
+      run_cli (&cam, "cam", "--run", run_dir, "--epochs", "last", "--images", "0,1,5",
+               "--method", name, "--threads", "2", "--out", png, "--npy", npy, "--json", json,
+               NULL);
+      g_assert_cmpint (cam.status, ==, 0);
+      g_assert_nonnull (strstr (cam.out, ct_cam_method_get_info (m)->title));
+
+      pixels = ct_png_read_rgba (png, &width, &height, &text, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:method"), ==, name);
+
+      json_parser_load_from_file (parser, json, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)),
+                                                      "method"), ==, name);
+
+      g_file_get_contents (npy, &npy_data, &npy_size, &error);
+      g_assert_no_error (error);
+      if (m == CT_CAM_METHOD_GRADCAM)
+        gradcam_npy = g_steal_pointer (&npy_data);
+      else if (m != CT_CAM_METHOD_XGRADCAM)
+        /* (XGrad-CAM may equal Grad-CAM where a channel's gradient is flat.) */
+        g_assert_true (memcmp (npy_data, gradcam_npy, npy_size) != 0);
+    }
+
+  run_cli (&bad, "cam", "--run", run_dir, "--images", "0", "--method", "grad-cam",
+           "--out", png, NULL);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_nonnull (strstr (bad.err, "grad-cam"));
+  g_assert_nonnull (strstr (bad.err, "gradcam++"));
+  g_assert_cmpint (count_lines (bad.err), ==, 1);
+}
+
 static char *
 read_text (const char *dir,
            const char *name)
@@ -1034,6 +1090,35 @@ test_robustness (void)
   g_assert_cmpint (bad.status, ==, 2);
   g_assert_nonnull (strstr (bad.err, "c10c:fog"));
   g_assert_cmpint (count_lines (bad.err), ==, 1);
+
+  /* Another method: named in the JSON and the charts. */
+  {
+    g_autofree char *dir = g_build_filename (tmpdir, "robustness-layercam", NULL);
+    g_autofree char *json = g_build_filename (dir, "robustness.json", NULL);
+    g_autofree char *png = g_build_filename (dir, "accuracy.png", NULL);
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(GHashTable) text = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree guint8 *pixels = NULL;
+    g_auto(Result) result = { 0 }, unknown = { 0 };
+    guint width = 0, height = 0;
+
+    run_cli (&result, "robustness", "--run", run_dir, "--epochs", "0", "--perturb", "noise:0.1",
+             "--images", "4", "--method", "layercam", "--threads", "2", "--quiet", "--out", dir,
+             NULL);
+    g_assert_cmpint (result.status, ==, 0);
+    json_parser_load_from_file (parser, json, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)),
+                                                    "method"), ==, "layercam");
+    pixels = ct_png_read_rgba (png, &width, &height, &text, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:method"), ==, "layercam");
+
+    run_cli (&unknown, "robustness", "--run", run_dir, "--method", "nope", "--out", dir, NULL);
+    g_assert_cmpint (unknown.status, ==, 2);
+    g_assert_cmpint (count_lines (unknown.err), ==, 1);
+  }
 }
 
 /* robustness's --layer, --target, --scale, --batch-size, --data,
@@ -1115,6 +1200,60 @@ test_robustness_options (void)
     }
 }
 
+/* A small faithfulness study: the files, a method row and a random row per
+ * epoch, the same numbers for the same seed, bad options refused. */
+static void
+test_faithfulness (void)
+{
+  g_autofree char *out = g_build_filename (tmpdir, "faithfulness", NULL);
+  g_autofree char *again = g_build_filename (tmpdir, "faithfulness-again", NULL);
+  g_autofree char *csv = NULL, *again_csv = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(Result) first = { 0 }, second = { 0 }, bad_baseline = { 0 }, bad_step = { 0 };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = g_build_filename (out, "faithfulness.json", NULL);
+  JsonObject *root;
+
+  run_cli (&first, "faithfulness", "--run", run_dir, "--epochs", "0,last", "--images", "4",
+           "--step", "0.1", "--method", "layercam", "--seed", "3", "--threads", "2", "--quiet",
+           "--out", out, NULL);
+  g_assert_cmpint (first.status, ==, 0);
+  g_assert_nonnull (strstr (first.out, "deletion AUC"));
+  csv = read_text (out, "faithfulness.csv");
+  lines = g_strsplit (csv, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, "epoch,heatmap,images,deletion_auc,deletion_auc_ci95,"
+                                 "insertion_auc,insertion_auc_ci95,average_drop,"
+                                 "average_drop_ci95,increase_in_confidence,"
+                                 "increase_in_confidence_ci95");
+  g_assert_cmpuint (g_strv_length (lines), ==, 1 + 2 * 2 + 1);
+  g_assert_true (g_str_has_prefix (lines[1], "0,layercam,4,"));
+  g_assert_true (g_str_has_prefix (lines[2], "0,random,4,"));
+  g_assert_true (g_str_has_prefix (lines[3], "2,layercam,4,"));
+
+  json_parser_load_from_file (parser, json, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "method"), ==, "layercam");
+  g_assert_cmpstr (json_object_get_string_member (root, "baseline"), ==, "zero");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "rows")), ==, 4);
+
+  run_cli (&second, "faithfulness", "--run", run_dir, "--epochs", "0,last", "--images", "4",
+           "--step", "0.1", "--method", "layercam", "--seed", "3", "--threads", "2", "--quiet",
+           "--out", again, NULL);
+  g_assert_cmpint (second.status, ==, 0);
+  again_csv = read_text (again, "faithfulness.csv");
+  g_assert_cmpstr (csv, ==, again_csv);
+
+  run_cli (&bad_baseline, "faithfulness", "--run", run_dir, "--baseline", "blur", "--out", out,
+           NULL);
+  g_assert_cmpint (bad_baseline.status, ==, 2);
+  g_assert_cmpint (count_lines (bad_baseline.err), ==, 1);
+  run_cli (&bad_step, "faithfulness", "--run", run_dir, "--step", "0", "--out", out, NULL);
+  g_assert_cmpint (bad_step.status, ==, 2);
+  g_assert_cmpint (count_lines (bad_step.err), ==, 1);
+}
+
 static void
 test_malformed_dataset (void)
 {
@@ -1170,8 +1309,10 @@ main (int    argc,
   g_test_add_func ("/cli/train-options", test_train_options);
   g_test_add_func ("/cli/train-hyperparameters", test_train_hyperparameters);
   g_test_add_func ("/cli/train-demo", test_train_demo);
+  g_test_add_func ("/cli/cam-methods", test_cam_methods);
   g_test_add_func ("/cli/robustness", test_robustness);
   g_test_add_func ("/cli/robustness-options", test_robustness_options);
+  g_test_add_func ("/cli/faithfulness", test_faithfulness);
   g_test_add_func ("/cli/malformed-dataset", test_malformed_dataset);
 
   status = g_test_run ();

@@ -348,6 +348,86 @@ test_grid_rows (void)
   grid_record_clear (&record);
 }
 
+/* Every method of core's table: the worker's rows are the session's grid,
+ * named after the method. */
+static void
+test_grid_methods (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  const int epochs[] = { 0, 3 };
+  const guint images[] = { 0, 1, 7 };
+  CtCamRequest request = { 0 };
+
+  g_assert_no_error (error);
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.images = images;
+  request.n_images = G_N_ELEMENTS (images);
+  ct_perturb_init (&request.perturb);
+  request.perturb.occlude_count = 20;
+  request.perturb.seed = 3;
+  for (guint m = 0; m < CT_CAM_N_METHODS; m++)
+    {
+      g_autoptr(CtGrid) expected = NULL;
+      GridRecord record;
+
+      request.method = m;
+      grid_record_init (&record);
+      ct_engine_request_grid (engine, &request, record_rows_cb, record_done_cb, &record);
+      wait_for_done (engine, &record);
+      g_assert_no_error (record.error);
+      expected = compute_directly (&request);
+      g_assert_cmpstr (expected->method, ==, ct_cam_method_to_string (m));
+      assert_record_rows (&record, expected);
+      grid_record_clear (&record);
+    }
+}
+
+static void
+cancel_on_first_pass_cb (int      epoch,
+                         gsize    done,
+                         gsize    total,
+                         gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+/* Score-CAM and Ablation-CAM stop between batches of their passes. */
+static void
+test_grid_passes_cancel (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  const int epochs[] = { 3 };
+  g_autofree guint *images = g_new (guint, 100);
+  CtCamRequest request = { 0 };
+  const CtCamMethod methods[] = { CT_CAM_METHOD_SCORECAM, CT_CAM_METHOD_ABLATIONCAM };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 100; i++)
+    images[i] = i;
+  request.epochs = epochs;
+  request.n_epochs = 1;
+  request.images = images;
+  request.n_images = 100;
+  ct_perturb_init (&request.perturb);
+  request.progress = cancel_on_first_pass_cb;
+  for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr(CtGrid) grid = NULL;
+
+      request.method = methods[m];
+      request.progress_data = cancellable;
+      grid = ct_cam_session_compute (session, &request, cancellable, &error);
+      g_assert_null (grid);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_clear_error (&error);
+    }
+}
+
 static void
 test_grid_supersede (void)
 {
@@ -1357,6 +1437,8 @@ main (int    argc,
 
   g_test_add_func ("/engine-worker/open-run", test_open_run);
   g_test_add_func ("/engine-worker/grid/rows", test_grid_rows);
+  g_test_add_func ("/engine-worker/grid/methods", test_grid_methods);
+  g_test_add_func ("/engine-worker/grid/passes-cancel", test_grid_passes_cancel);
   g_test_add_func ("/engine-worker/grid/supersede", test_grid_supersede);
   g_test_add_func ("/engine-worker/grid/shared-scale", test_grid_shared_scale);
   g_test_add_func ("/engine-worker/grid/compute-one-shot", test_grid_compute_one_shot);

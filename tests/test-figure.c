@@ -27,7 +27,7 @@ make_grid (guint       n_rounds,
   grid->arch = g_strdup ("resnet18");
   grid->dataset = g_strdup ("cifar10");
   grid->layer = g_strdup ("layer4");
-  grid->method = g_strdup ("grad-cam");
+  grid->method = g_strdup ("gradcam");
   grid->target_rule = g_strdup ("predicted");
   grid->perturbation = g_strdup (perturbation);
   grid->seed = 7;
@@ -350,7 +350,7 @@ test_write_png (void)
   assert_text (text, "camtrail:epochs", "0,5");
   assert_text (text, "camtrail:images", "12,345");
   assert_text (text, "camtrail:perturbation", "none");
-  assert_text (text, "camtrail:method", "grad-cam");
+  assert_text (text, "camtrail:method", "gradcam");
   assert_text (text, "camtrail:layer", "layer4");
   assert_text (text, "camtrail:target", "predicted");
   assert_text (text, "camtrail:scale", "image");

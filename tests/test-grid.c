@@ -20,7 +20,7 @@ make_grid (void)
   grid->arch = g_strdup ("resnet18");
   grid->dataset = g_strdup ("cifar10");
   grid->layer = g_strdup ("layer4");
-  grid->method = g_strdup ("grad-cam");
+  grid->method = g_strdup ("gradcam");
   grid->target_rule = g_strdup ("predicted");
   grid->perturbation = g_strdup ("noise σ=0.10");
   grid->seed = 7;
@@ -243,7 +243,7 @@ test_grid_json (void)
   g_assert_cmpstr (json_object_get_string_member (root, "arch"), ==, "resnet18");
   g_assert_cmpstr (json_object_get_string_member (root, "dataset"), ==, "cifar10");
   g_assert_cmpstr (json_object_get_string_member (root, "layer"), ==, "layer4");
-  g_assert_cmpstr (json_object_get_string_member (root, "method"), ==, "grad-cam");
+  g_assert_cmpstr (json_object_get_string_member (root, "method"), ==, "gradcam");
   g_assert_cmpstr (json_object_get_string_member (root, "target"), ==, "predicted");
   g_assert_cmpstr (json_object_get_string_member (root, "perturbation"), ==, "noise σ=0.10");
   g_assert_cmpint (json_object_get_int_member (root, "seed"), ==, 7);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct-cam-method.h"
 #include "ct-torch.h"
 
 /* A copy of a model's state dict that outlives the borrowed pointers. */
@@ -482,9 +483,38 @@ test_load_mismatch (void)
   g_assert_cmpmem (before, sizeof (float) * 20, after, sizeof (float) * 20);
 }
 
+/* Grad-CAM the engine's way: the shim's activations and gradients of
+ * resnet18's layer4 (512 × 4 × 4 at 32×32), core's map. */
+static CtTorchStatus
+layer4_cam (CtModel     *model,
+            CtCamMethod  method,
+            const float *input,
+            size_t       n,
+            const int   *targets,
+            float       *out_maps,
+            float       *out_logits,
+            int         *out_targets,
+            char       **error)
+{
+  enum { C = 512, H = 4, W = 4 };
+  g_autofree float *activations = g_new (float, n * C * H * W);
+  g_autofree float *gradients = g_new (float, n * C * H * W);
+  CtTorchStatus status;
+
+  status = ct_model_layer_maps (model, "layer4", input, n, targets, activations, gradients,
+                                out_logits, out_targets, error);
+  if (status != CT_TORCH_OK)
+    return status;
+  for (size_t i = 0; i < n; i++)
+    ct_cam_method_combine (method, activations + i * C * H * W, gradients + i * C * H * W,
+                           C, H, W, out_maps + i * H * W);
+  return CT_TORCH_OK;
+}
+
 /* Zhou et al.'s CAM identity: resnet18 ends layer4 → global average pool →
  * fc, so Grad-CAM's α_k is fc.weight[c, k] / (h·w) and Σ_xy Σ_k α_k A^k_xy
- * equals logit_c − fc.bias[c], for any target c. */
+ * equals logit_c − fc.bias[c], for any target c.  The gradient is the same
+ * at every position, so HiResCAM and XGrad-CAM equal Grad-CAM. */
 static void
 test_grad_cam_identity (void)
 {
@@ -504,8 +534,8 @@ test_grad_cam_identity (void)
   bias = bias_tensor->data;
 
   /* Predicted class, by NULL targets. */
-  g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, N, NULL, weighted, logits,
-                                      predicted, &error), ==, CT_TORCH_OK);
+  g_assert_cmpint (layer4_cam (model, CT_CAM_METHOD_GRADCAM, input, N, NULL, weighted, logits,
+                               predicted, &error), ==, CT_TORCH_OK);
   g_assert_null (error);
   for (int i = 0; i < N; i++)
     {
@@ -529,20 +559,20 @@ test_grad_cam_identity (void)
   /* −1 means predicted, and an explicit argmax gives the same maps. */
   {
     int minus_one[N] = { -1, -1, -1 };
-    g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, N, minus_one, weighted_argmax,
-                                        logits_argmax, used, &error), ==, CT_TORCH_OK);
+    g_assert_cmpint (layer4_cam (model, CT_CAM_METHOD_GRADCAM, input, N, minus_one,
+                                 weighted_argmax, logits_argmax, used, &error), ==, CT_TORCH_OK);
     g_assert_cmpmem (weighted, sizeof weighted, weighted_argmax, sizeof weighted_argmax);
     g_assert_cmpmem (predicted, sizeof predicted, used, sizeof used);
-    g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, N, explicit_targets,
-                                        weighted_argmax, NULL, NULL, &error), ==, CT_TORCH_OK);
+    g_assert_cmpint (layer4_cam (model, CT_CAM_METHOD_GRADCAM, input, N, explicit_targets,
+                                 weighted_argmax, NULL, NULL, &error), ==, CT_TORCH_OK);
     g_assert_cmpmem (weighted, sizeof weighted, weighted_argmax, sizeof weighted_argmax);
   }
 
   /* Any other target obeys the identity too. */
   for (int i = 0; i < N; i++)
     explicit_targets[i] = (predicted[i] + 3 + i) % K;
-  g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, N, explicit_targets, weighted,
-                                      logits, used, &error), ==, CT_TORCH_OK);
+  g_assert_cmpint (layer4_cam (model, CT_CAM_METHOD_GRADCAM, input, N, explicit_targets,
+                               weighted, logits, used, &error), ==, CT_TORCH_OK);
   for (int i = 0; i < N; i++)
     {
       int c = explicit_targets[i];
@@ -554,6 +584,25 @@ test_grad_cam_identity (void)
       g_assert_cmpfloat_with_epsilon (sum, logits[i * K + c] - bias[c],
                                       1e-3 * (fabs (logits[i * K + c]) + fabs (bias[c])) + 1e-6);
     }
+
+  /* A gradient constant over the map: HiResCAM and XGrad-CAM are Grad-CAM. */
+  {
+    const CtCamMethod same[] = { CT_CAM_METHOD_HIRESCAM, CT_CAM_METHOD_XGRADCAM };
+
+    for (guint m = 0; m < G_N_ELEMENTS (same); m++)
+      {
+        float other[N * H * W];
+        float range = 0;
+
+        g_assert_cmpint (layer4_cam (model, same[m], input, N, explicit_targets, other, NULL,
+                                     NULL, &error), ==, CT_TORCH_OK);
+        for (int p = 0; p < N * H * W; p++)
+          range = MAX (range, fabsf (weighted[p]));
+        g_assert_cmpfloat (range, >, 0);
+        for (int p = 0; p < N * H * W; p++)
+          g_assert_cmpfloat_with_epsilon (other[p], weighted[p], 1e-5 * range);
+      }
+  }
 }
 
 /* Every layer of every arch gives a map of the promised size. */
@@ -570,24 +619,36 @@ test_grad_cam_layers (void)
       for (size_t l = 0; l < ct_model_get_n_layers (model); l++)
         {
           CtTorchLayer layer;
-          g_autofree float *weighted = NULL;
+          g_autofree float *activations = NULL;
+          g_autofree float *gradients = NULL;
           size_t size;
           gboolean any_nonzero = FALSE;
 
           g_assert_cmpint (ct_model_get_layer (model, l, &layer, NULL), ==, CT_TORCH_OK);
-          size = 2 * layer.height * layer.width;
+          size = 2 * (size_t) layer.channels * layer.height * layer.width;
           /* One float of guard after the maps. */
-          weighted = g_new (float, size + 1);
-          weighted[size] = 12345.0f;
-          g_assert_cmpint (ct_model_grad_cam (model, layer.name, input, 2, NULL, weighted,
-                                              NULL, NULL, NULL), ==, CT_TORCH_OK);
-          g_assert_cmpfloat (weighted[size], ==, 12345.0f);
+          activations = g_new (float, size + 1);
+          gradients = g_new (float, size + 1);
+          activations[size] = gradients[size] = 12345.0f;
+          g_assert_cmpint (ct_model_layer_maps (model, layer.name, input, 2, NULL, activations,
+                                                gradients, NULL, NULL, NULL), ==, CT_TORCH_OK);
+          g_assert_cmpfloat (activations[size], ==, 12345.0f);
+          g_assert_cmpfloat (gradients[size], ==, 12345.0f);
           for (size_t i = 0; i < size; i++)
             {
-              g_assert_true (isfinite (weighted[i]));
-              any_nonzero |= weighted[i] != 0.0f;
+              g_assert_true (isfinite (activations[i]) && isfinite (gradients[i]));
+              any_nonzero |= gradients[i] != 0.0f;
             }
           g_assert_true (any_nonzero);
+
+          /* Without gradients (Eigen-CAM): the same activations. */
+          {
+            g_autofree float *alone = g_new (float, size);
+
+            g_assert_cmpint (ct_model_layer_maps (model, layer.name, input, 2, NULL, alone, NULL,
+                                                  NULL, NULL, NULL), ==, CT_TORCH_OK);
+            g_assert_cmpmem (alone, size * sizeof (float), activations, size * sizeof (float));
+          }
         }
     }
 }
@@ -597,27 +658,195 @@ test_grad_cam_errors (void)
 {
   g_autoptr (CtModel) model = new_model ("resnet18", 3, 10, 32, 1);
   g_autofree float *input = random_input (2 * 3 * 32 * 32, 17);
-  float weighted[2 * 16];
+  g_autofree float *weighted = g_new (float, 2 * 512 * 16);
   int bad_targets[2] = { 0, 10 };
   char *error = NULL;
 
-  assert_status (ct_model_grad_cam (model, "layer9", input, 2, NULL, weighted, NULL, NULL, &error),
+  assert_status (ct_model_layer_maps (model, "layer9", input, 2, NULL, weighted, NULL, NULL, NULL, &error),
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "layer9");
-  assert_status (ct_model_grad_cam (model, "layer9", input, 2, NULL, weighted, NULL, NULL, &error),
+  assert_status (ct_model_layer_maps (model, "layer9", input, 2, NULL, weighted, NULL, NULL, NULL, &error),
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "layer4");
-  assert_status (ct_model_grad_cam (model, "layer4", input, 2, bad_targets, weighted, NULL, NULL,
+  assert_status (ct_model_layer_maps (model, "layer4", input, 2, bad_targets, weighted, NULL, NULL, NULL,
                                     &error),
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "target class 10");
-  assert_status (ct_model_grad_cam (model, NULL, input, 2, NULL, weighted, NULL, NULL, &error),
+  assert_status (ct_model_layer_maps (model, NULL, input, 2, NULL, weighted, NULL, NULL, NULL, &error),
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
-  assert_status (ct_model_grad_cam (model, "layer4", NULL, 2, NULL, weighted, NULL, NULL, &error),
+  assert_status (ct_model_layer_maps (model, "layer4", NULL, 2, NULL, weighted, NULL, NULL, NULL, &error),
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
   /* No message asked for. */
-  g_assert_cmpint (ct_model_grad_cam (model, "nope", input, 2, NULL, weighted, NULL, NULL, NULL),
+  g_assert_cmpint (ct_model_layer_maps (model, "nope", input, 2, NULL, weighted, NULL, NULL, NULL, NULL),
                    ==, CT_TORCH_ERROR_INVALID_ARGUMENT);
   /* And the model still works. */
-  g_assert_cmpint (ct_model_grad_cam (model, "layer4", input, 2, NULL, weighted, NULL, NULL, NULL),
+  g_assert_cmpint (ct_model_layer_maps (model, "layer4", input, 2, NULL, weighted, NULL, NULL, NULL, NULL),
                    ==, CT_TORCH_OK);
+}
+
+/* Eigen-CAM's projection on closed forms.  Positions × channels
+ * [[1, 2], [2, 4], [3, 6]] centre to [[−1, −2], [0, 0], [1, 2]], of rank 1
+ * along (1, 2)/√5: the projection is ±(−√5, 0, √5).  A second image of two
+ * uncorrelated channels, the second with the larger spread, projects onto
+ * that channel's centred values. */
+static void
+test_project_first_component (void)
+{
+  /* channels × positions, per image */
+  const float values[] = {
+    1, 2, 3,    2, 4, 6,
+    1, 1, 1,    0, 5, 10,
+  };
+  float out[6];
+  char *error = NULL;
+  float sign;
+
+  g_assert_cmpint (ct_torch_project_first_component (values, 2, 2, 1, 3, out, &error), ==,
+                   CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_cmpfloat_with_epsilon (fabsf (out[0]), sqrtf (5), 1e-5);
+  g_assert_cmpfloat_with_epsilon (out[1], 0, 1e-5);
+  g_assert_cmpfloat_with_epsilon (out[2], -out[0], 1e-5);
+  sign = out[3] < 0 ? -1 : 1;
+  g_assert_cmpfloat_with_epsilon (out[3], sign * 5, 1e-5);
+  g_assert_cmpfloat_with_epsilon (out[4], 0, 1e-5);
+  g_assert_cmpfloat_with_epsilon (out[5], -sign * 5, 1e-5);
+
+  assert_status (ct_torch_project_first_component (values, 1, 0, 1, 3, out, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "channel");
+  assert_status (ct_torch_project_first_component (NULL, 1, 2, 1, 3, out, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, NULL);
+}
+
+typedef struct {
+  size_t calls;
+  size_t last_done;
+  size_t total;
+  int    cancel_after;
+  volatile int cancel;
+} Passes;
+
+static void
+passes_cb (size_t done,
+           size_t total,
+           void  *user_data)
+{
+  Passes *passes = user_data;
+
+  g_assert_cmpuint (done, >, passes->last_done);
+  passes->calls++;
+  passes->last_done = done;
+  passes->total = total;
+  if (passes->cancel_after > 0 && passes->calls == (size_t) passes->cancel_after)
+    passes->cancel = 1;
+}
+
+/* Score-CAM's scores on cases that need no reference: a flat map masks the
+ * whole image to 0, so its score is the logit of a zero image; a map's
+ * score does not change under a → 2a + 5 (the masks are min-max scaled);
+ * batches across images give what one pass at a time gives. */
+static void
+test_score_cam (void)
+{
+  enum { N = 2, C = 3, H = 2, W = 2, K = 10, S = 32 };
+  g_autoptr (CtModel) model = new_model ("camtrail_net", 3, K, S, 1);
+  g_autofree float *input = random_input (N * 3 * S * S, 19);
+  g_autofree float *zeros = g_new0 (float, 3 * S * S);
+  g_autofree float *zero_logits = forward (model, zeros, 1);
+  const float activations[N * C * H * W] = {
+    /* image 0: flat, a ramp, the ramp doubled plus 5 */
+    0.3f, 0.3f, 0.3f, 0.3f,   0, 1, 2, 3,   5, 7, 9, 11,
+    /* image 1: a single peak, flat, a ramp */
+    0, 0, 4, 0,   -2, -2, -2, -2,   3, 2, 1, 0,
+  };
+  const int targets[N] = { 4, 7 };
+  float scores[N * C], one_by_one[N * C];
+  Passes passes = { 0 };
+  char *error = NULL;
+
+  g_assert_cmpint (ct_model_score_cam (model, input, N, activations, C, H, W, targets, 0,
+                                       passes_cb, &passes, &passes.cancel, scores, &error),
+                   ==, CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_cmpuint (passes.total, ==, N * C);
+  g_assert_cmpuint (passes.last_done, ==, N * C);
+  g_assert_cmpfloat_with_epsilon (scores[0], zero_logits[targets[0]], 1e-5);
+  g_assert_cmpfloat_with_epsilon (scores[1 * C + 1], zero_logits[targets[1]], 1e-5);
+  g_assert_cmpfloat_with_epsilon (scores[2], scores[1], 1e-5);
+  g_assert_cmpfloat (fabsf (scores[1] - scores[0]), >, 1e-4);
+
+  memset (&passes, 0, sizeof passes);
+  g_assert_cmpint (ct_model_score_cam (model, input, N, activations, C, H, W, targets, 1,
+                                       passes_cb, &passes, NULL, one_by_one, NULL),
+                   ==, CT_TORCH_OK);
+  g_assert_cmpuint (passes.calls, ==, N * C);
+  for (int i = 0; i < N * C; i++)
+    g_assert_cmpfloat_with_epsilon (one_by_one[i], scores[i], 1e-5);
+
+  /* Cancelled between batches. */
+  memset (&passes, 0, sizeof passes);
+  passes.cancel_after = 2;
+  assert_status (ct_model_score_cam (model, input, N, activations, C, H, W, targets, 1,
+                                     passes_cb, &passes, &passes.cancel, scores, &error),
+                 CT_TORCH_ERROR_CANCELLED, &error, "cancelled");
+  g_assert_cmpuint (passes.calls, ==, 2);
+
+  {
+    const int bad[N] = { 4, -1 };
+
+    assert_status (ct_model_score_cam (model, input, N, activations, C, H, W, bad, 0, NULL,
+                                       NULL, NULL, scores, &error),
+                   CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "target class -1");
+  }
+}
+
+/* Ablation-CAM on resnet18's layer4, a ReLU output (minimum 0, so channels
+ * are zeroed) followed by global average pooling and fc: zeroing channel k
+ * lowers the target logit by exactly fc.weight[t, k] · mean(A_k). */
+static void
+test_ablation_cam (void)
+{
+  /* 16 × 16 images (a 2 × 2 layer4): 1024 passes of resnet18 stay quick. */
+  enum { N = 2, C = 512, H = 2, W = 2, K = 10 };
+  g_autoptr (CtModel) model = new_model ("resnet18", 3, K, 16, 5);
+  g_autoptr (State) state = state_dup (model);
+  const float *fc = state_find (state, "fc.weight")->data;
+  g_autofree float *input = random_input (N * 3 * 16 * 16, 23);
+  g_autofree float *activations = g_new (float, N * C * H * W);
+  g_autofree float *scores = g_new (float, N * C);
+  float logits[N * K];
+  int used[N];
+  Passes passes = { 0 };
+  char *error = NULL;
+
+  g_assert_cmpint (ct_model_layer_maps (model, "layer4", input, N, NULL, activations, NULL,
+                                        logits, used, &error), ==, CT_TORCH_OK);
+  g_assert_cmpint (ct_model_ablation_cam (model, "layer4", input, N, activations, used, 100,
+                                          passes_cb, &passes, &passes.cancel, scores, &error),
+                   ==, CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_cmpuint (passes.last_done, ==, N * C);
+  for (int i = 0; i < N; i++)
+    {
+      const float *a = activations + (gsize) i * C * H * W;
+      float y = logits[i * K + used[i]];
+      float lowest = a[0];
+
+      for (int p = 1; p < C * H * W; p++)
+        lowest = MIN (lowest, a[p]);
+      g_assert_cmpfloat (lowest, ==, 0);
+      for (int k = 0; k < C; k++)
+        {
+          double mean = 0;
+
+          for (int p = 0; p < H * W; p++)
+            mean += a[k * H * W + p];
+          mean /= H * W;
+          g_assert_cmpfloat_with_epsilon (scores[i * C + k], y - fc[used[i] * C + k] * mean,
+                                          1e-4 * (1 + fabsf (y)));
+        }
+    }
+
+  assert_status (ct_model_ablation_cam (model, "layer9", input, N, activations, used, 0, NULL,
+                                        NULL, NULL, scores, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "layer9");
 }
 
 /* Inference in chunks gives what one image at a time gives. */
@@ -788,6 +1017,9 @@ main (int argc, char **argv)
   g_test_add_func ("/torch/grad-cam/identity", test_grad_cam_identity);
   g_test_add_func ("/torch/grad-cam/layers", test_grad_cam_layers);
   g_test_add_func ("/torch/grad-cam/errors", test_grad_cam_errors);
+  g_test_add_func ("/torch/project-first-component", test_project_first_component);
+  g_test_add_func ("/torch/score-cam", test_score_cam);
+  g_test_add_func ("/torch/ablation-cam", test_ablation_cam);
   g_test_add_func ("/torch/forward-batches", test_forward_batches);
   g_test_add_func ("/torch/evaluate", test_evaluate);
   g_test_add_func ("/torch/errors", test_errors);

@@ -32,7 +32,7 @@ struct _CtSession
   char      *target_rule;         /* "predicted" or "label" */
   char      *normalisation;       /* ct_cam_scale_from_string() */
   char      *view_mode;           /* "perturbed" or "clean" */
-  char      *method;              /* "grad-cam": the only one yet */
+  char      *method;              /* "gradcam" (ct-cam-method.h); the window offers no other yet */
 
   guint      change_depth;        /* > 0 inside one change of several properties */
   gboolean   changed_meanwhile;
@@ -685,7 +685,7 @@ ct_session_class_init (CtSessionClass *klass)
   properties[PROP_NORMALISATION] = g_param_spec_string ("normalisation", NULL, NULL, "image", rw);
   properties[PROP_VIEW_MODE] = g_param_spec_string ("view-mode", NULL, NULL, "perturbed", rw);
   /* The CAM method: a place for the coming ones; not saved yet. */
-  properties[PROP_METHOD] = g_param_spec_string ("method", NULL, NULL, "grad-cam", rw);
+  properties[PROP_METHOD] = g_param_spec_string ("method", NULL, NULL, "gradcam", rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_CHANGED] =
@@ -704,7 +704,7 @@ ct_session_init (CtSession *self)
   self->target_rule = g_strdup ("predicted");
   self->normalisation = g_strdup ("image");
   self->view_mode = g_strdup ("perturbed");
-  self->method = g_strdup ("grad-cam");
+  self->method = g_strdup ("gradcam");
 }
 
 CtSession *

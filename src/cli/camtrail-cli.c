@@ -22,6 +22,7 @@ static const Command commands[] = {
   { "layers", ct_cli_layers, N_("List a run's CAM target layers and their map sizes") },
   { "cam",    ct_cli_cam,    N_("Compute a Grad-CAM grid over checkpoints and export it") },
   { "robustness", ct_cli_robustness, N_("Measure robustness and heatmap stability across epochs") },
+  { "faithfulness", ct_cli_faithfulness, N_("Score how faithful a CAM method's heatmaps are across epochs") },
 };
 
 int
@@ -80,6 +81,33 @@ ct_cli_resolve_run (char **run)
   resolved = ct_run_resolve (*run);
   g_free (*run);
   *run = resolved;
+}
+
+gboolean
+ct_cli_parse_method (const char  *command,
+                     const char  *text,
+                     CtCamMethod *out_method)
+{
+  g_autofree char *names = NULL;
+
+  if (text == NULL)
+    {
+      *out_method = CT_CAM_METHOD_GRADCAM;
+      return TRUE;
+    }
+  if (ct_cam_method_from_string (text, out_method))
+    return TRUE;
+  names = ct_cam_method_dup_names (", ");
+  ct_cli_usage_error (command, "unknown --method “%s”: expected one of %s", text, names);
+  return FALSE;
+}
+
+char *
+ct_cli_dup_method_help (void)
+{
+  g_autofree char *names = ct_cam_method_dup_names (", ");
+
+  return g_strdup_printf (_("CAM method: %s (default gradcam)"), names);
 }
 
 static void

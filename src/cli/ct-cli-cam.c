@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "ct-cam-job.h"
 #include "ct-cli.h"
@@ -21,6 +22,31 @@ join_ints (const int *values,
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
+typedef struct {
+  gboolean tty;
+  gint64   last_print;
+} Passes;
+
+/* Score-CAM's and Ablation-CAM's forward passes: a live line on a
+ * terminal, a line every ~10 s and at the end of each row in a log. */
+static void
+passes_cb (int      epoch,
+           gsize    done,
+           gsize    total,
+           gpointer user_data)
+{
+  Passes *passes = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean last = done == total;
+
+  if (!last && now - passes->last_print < (passes->tty ? 200000 : 10000000))
+    return;
+  passes->last_print = now;
+  g_printerr ("%sepoch %d  forward passes %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT "%s",
+              passes->tty ? "\r\033[K" : "", epoch, done, total,
+              passes->tty && !last ? "" : "\n");
+}
+
 int
 ct_cli_cam (int    argc,
             char **argv)
@@ -28,7 +54,8 @@ ct_cli_cam (int    argc,
   g_autofree char *run = NULL, *epochs_text = NULL, *images_text = NULL, *layer = NULL;
   g_autofree char *out = NULL, *npy = NULL, *json = NULL, *target = NULL;
   g_autofree char *scale_text = NULL, *colormap_text = NULL, *fill = NULL, *device = NULL;
-  g_autofree char *data = NULL, *c10c = NULL;
+  g_autofree char *data = NULL, *c10c = NULL, *method_text = NULL;
+  g_autofree char *method_help = ct_cli_dup_method_help ();
   int random_count = 0, misclassified_at = -1, count = 8, occlude = 0, patch = 1;
   int rounds = 1, threads = 0;
   double noise = 0.0, rotate = NAN, rotate_random = NAN, print_scale = 1.0;
@@ -44,6 +71,7 @@ ct_cli_cam (int    argc,
   CtCamRequest request = { 0 };
   CtCorruption corruption = { CT_CORRUPTION_NONE, 0 };
   CtFigureStyle style;
+  Passes passes = { isatty (STDERR_FILENO), 0 };
   char *message = NULL;
   int status = 0, selectors;
   const GOptionEntry entries[] = {
@@ -64,6 +92,7 @@ ct_cli_cam (int    argc,
     { "rounds", 'R', 0, G_OPTION_ARG_INT, &rounds, N_("Perturbation draws per image, side by side"), "R" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of every random draw"), "S" },
     { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &method_text, method_help, N_("NAME") },
     { "target", 't', 0, G_OPTION_ARG_STRING, &target, N_("Class to explain: predicted (default), label, or a class index or name"), N_("RULE") },
     { "cam-scale", 0, 0, G_OPTION_ARG_STRING, &scale_text, N_("image (per-image min-max, default), raw, or shared (one scale per column)"), N_("SCALE") },
     { "colormap", 0, 0, G_OPTION_ARG_STRING, &colormap_text, N_("jet (default), viridis, inferno or turbo"), N_("NAME") },
@@ -78,7 +107,7 @@ ct_cli_cam (int    argc,
   };
 
   if (!ct_cli_parse ("cam", NULL,
-                     _("Draws Grad-CAM heatmaps for test images (columns) at several checkpoints\n"
+                     _("Draws CAM heatmaps (Grad-CAM or another --method) for test images (columns) at several checkpoints\n"
                        "(rows), optionally perturbed, into a PNG figure with its provenance."),
                      entries, &argc, &argv, &status))
     return status;
@@ -111,6 +140,8 @@ ct_cli_cam (int    argc,
   style.scale = print_scale;
   if (colormap_text != NULL && !ct_colormap_from_string (colormap_text, &style.colormap))
     return ct_cli_usage_error ("cam", "unknown colormap “%s”", colormap_text);
+  if (!ct_cli_parse_method ("cam", method_text, &request.method))
+    return CT_CLI_EXIT_USAGE;
   request.scale = CT_CAM_SCALE_IMAGE;
   if (scale_text != NULL && !ct_cam_scale_from_string (scale_text, &request.scale))
     return ct_cli_usage_error ("cam", "--cam-scale must be image, raw or shared");
@@ -173,6 +204,8 @@ ct_cli_cam (int    argc,
   request.images = (const guint *) images->data;
   request.n_images = images->len;
   request.layer = layer;
+  request.progress = passes_cb;
+  request.progress_data = &passes;
 
   grid = ct_cam_session_compute (session, &request, NULL, &error);
   if (grid == NULL)
@@ -186,8 +219,9 @@ ct_cli_cam (int    argc,
   {
     g_autofree char *rows = join_ints (request.epochs, request.n_epochs);
 
-    g_print ("%s: Grad-CAM of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
-             out, grid->arch, grid->layer, rows, grid->n_images, grid->n_rounds, grid->perturbation);
+    g_print ("%s: %s of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
+             out, ct_cam_method_get_info (request.method)->title, grid->arch, grid->layer, rows,
+             grid->n_images, grid->n_rounds, grid->perturbation);
   }
   if (!ct_perturb_is_identity (&request.perturb))
     {

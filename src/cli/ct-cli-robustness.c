@@ -142,6 +142,8 @@ ct_cli_robustness (int    argc,
 {
   g_autofree char *run = NULL, *epochs_text = NULL, *perturb_text = NULL, *out = NULL;
   g_autofree char *layer = NULL, *target = NULL, *data = NULL, *device = NULL;
+  g_autofree char *method_text = NULL;
+  g_autofree char *method_help = ct_cli_dup_method_help ();
   int n_images = 100, rounds = 1, batch_size = 0, threads = 0;
   double scale = 2.0;
   gint64 seed = 0;
@@ -167,6 +169,7 @@ ct_cli_robustness (int    argc,
     { "rounds", 'R', 0, G_OPTION_ARG_INT, &rounds, N_("Perturbation draws per image (default 1)"), "R" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the images and every perturbation draw"), "S" },
     { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &method_text, method_help, N_("NAME") },
     { "target", 't', 0, G_OPTION_ARG_STRING, &target, N_("Class the heatmaps explain: predicted (default) or label"), N_("RULE") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per Grad-CAM call (default 64)"), "N" },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, N_("Chart scale factor (default 2)"), "F" },
@@ -198,6 +201,8 @@ ct_cli_robustness (int    argc,
   /* A study explains each image's own class, so no fixed class index. */
   if (!ct_target_rule_parse (target, NULL, 0, &target_rule, &target_class, NULL))
     return ct_cli_usage_error ("robustness", "--target must be predicted or label");
+  if (!ct_cli_parse_method ("robustness", method_text, &request.method))
+    return CT_CLI_EXIT_USAGE;
   perturbations = ct_robustness_parse_perturbations (perturb_text != NULL ? perturb_text
                                                                           : DEFAULT_PERTURBATIONS,
                                                      &error);

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "ct-cam-method.h"
+
 G_BEGIN_DECLS
 
 /* Exit statuses: 0 success, 1 the work failed (bad data, I/O), 2 wrong usage. */
@@ -14,6 +16,7 @@ int  ct_cli_eval    (int argc, char **argv);
 int  ct_cli_layers  (int argc, char **argv);
 int  ct_cli_cam     (int argc, char **argv);
 int  ct_cli_robustness (int argc, char **argv);
+int  ct_cli_faithfulness (int argc, char **argv);
 
 /* Prints "camtrail-cli COMMAND: REASON" and a hint to stderr; returns 2. */
 int  ct_cli_usage_error (const char *command,
@@ -26,6 +29,15 @@ int  ct_cli_fail        (const char *command,
 /* Replaces *@run, what the user typed for --run, by the run it names
  * (ct_run_resolve(): a bare name may be a run in the runs home). */
 void     ct_cli_resolve_run (char **run);
+
+/* Parses --method's value (NULL: gradcam); on a bad name prints a one-line
+ * reason listing the methods and returns FALSE. */
+gboolean ct_cli_parse_method (const char  *command,
+                              const char  *text,
+                              CtCamMethod *out_method);
+
+/* Returns: (transfer full): --method's help text, listing the methods. */
+char    *ct_cli_dup_method_help (void);
 
 /* Parses @argv with @entries; on a parse error prints a one-line reason and
  * returns FALSE with *out_status = 2. */

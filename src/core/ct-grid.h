@@ -28,7 +28,7 @@ typedef struct {
   char       *arch;
   char       *dataset;
   char       *layer;          /* the target layer the maps come from */
-  char       *method;         /* "grad-cam" */
+  char       *method;         /* ct_cam_method_to_string(): "gradcam", "hirescam", … */
   char       *target_rule;    /* "predicted", "label", or "class N" */
   char       *perturbation;   /* ct_perturb_describe() */
   guint64     seed;

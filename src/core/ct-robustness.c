@@ -46,6 +46,7 @@ ct_robustness_free (CtRobustness *self)
   g_free (self->arch);
   g_free (self->dataset);
   g_free (self->layer);
+  g_free (self->method);
   g_free (self->target_rule);
   g_free (self->image_indices);
   g_free (self->perturbations);
@@ -640,7 +641,7 @@ ct_robustness_write_json (const CtRobustness  *self,
   ct_json_add_string (builder, "arch", self->arch);
   ct_json_add_string (builder, "dataset", self->dataset);
   ct_json_add_string (builder, "layer", self->layer);
-  ct_json_add_string (builder, "method", "grad-cam");
+  ct_json_add_string (builder, "method", self->method);
   ct_json_add_string (builder, "target", self->target_rule);
 
   ct_json_add_seed (builder, "seed", self->seed);

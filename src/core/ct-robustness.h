@@ -59,6 +59,7 @@ typedef struct {
   char              *arch;
   char              *dataset;
   char              *layer;
+  char              *method;         /* ct_cam_method_to_string() */
   char              *target_rule;    /* "predicted" or "label" */
   guint64            seed;           /* images and every perturbation draw */
   guint              n_images;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ct-cam-job.h"
@@ -297,6 +298,107 @@ minmax_column (CtGrid *grid,
     }
 }
 
+/* One row's Score-CAM or Ablation-CAM passes: the request's progress, and
+ * the cancellable turned into the shim's cancel flag. */
+typedef struct {
+  const CtCamRequest *request;
+  int                 epoch;
+  GCancellable       *cancellable;
+  volatile int        cancel;
+} ScorePasses;
+
+static void
+score_progress_cb (size_t  done,
+                   size_t  total,
+                   void   *user_data)
+{
+  ScorePasses *passes = user_data;
+
+  if (g_cancellable_is_cancelled (passes->cancellable))
+    passes->cancel = 1;
+  if (passes->request->progress != NULL)
+    passes->request->progress (passes->epoch, done, total, passes->request->progress_data);
+}
+
+/* The maps before ReLU (n × h × w) of the request's method from the target
+ * layer's activations and gradients (n × c × h × w each; gradients NULL for
+ * a method that needs none); @input, @targets and @logits (n × @n_classes)
+ * are the @n images, their classes and logits, for the methods that run
+ * forward passes of their own. */
+static gboolean
+method_maps (const CtCamRequest *request,
+             int                 epoch,
+             CtModel            *model,
+             const CtRunLayer   *layer,
+             const float        *input,
+             const int          *targets,
+             const float        *logits,
+             guint               n_classes,
+             const float        *activations,
+             const float        *gradients,
+             guint               n,
+             float              *out,
+             GCancellable       *cancellable,
+             GError            **error)
+{
+  CtCamMethod method = request->method;
+  gsize values = (gsize) layer->channels * layer->height * layer->width;
+  gsize map_size = (gsize) layer->height * layer->width;
+
+  if (ct_cam_method_get_info (method)->passes != CT_CAM_PASSES_NONE)
+    {
+      g_autofree float *scores = g_new (float, (gsize) n * layer->channels);
+      ScorePasses passes = { request, epoch, cancellable, 0 };
+      char *message = NULL;
+      CtTorchStatus status;
+
+      if (ct_cam_method_get_info (method)->passes == CT_CAM_PASSES_MASKED_INPUT)
+        status = ct_model_score_cam (model, input, n, activations, layer->channels,
+                                     layer->height, layer->width, targets, 0, score_progress_cb,
+                                     &passes, &passes.cancel, scores, &message);
+      else
+        status = ct_model_ablation_cam (model, layer->name, input, n, activations, targets, 0,
+                                        score_progress_cb, &passes, &passes.cancel, scores,
+                                        &message);
+      if (status == CT_TORCH_ERROR_CANCELLED && g_cancellable_is_cancelled (cancellable))
+        {
+          free (message);
+          g_cancellable_set_error_if_cancelled (cancellable, error);
+          return FALSE;
+        }
+      if (!ct_torch_check (status, message, error))
+        return FALSE;
+      for (guint b = 0; b < n; b++)
+        ct_cam_method_combine_scores (method, activations + b * values,
+                                      scores + (gsize) b * layer->channels,
+                                      logits[(gsize) b * n_classes + targets[b]], layer->channels,
+                                      layer->height, layer->width, out + b * map_size);
+      return TRUE;
+    }
+
+  if (ct_cam_method_get_info (method)->projects)
+    {
+      g_autofree float *projected = g_new (float, (gsize) n * values);
+      char *message = NULL;
+
+      for (guint b = 0; b < n; b++)
+        ct_cam_method_projection_input (method, activations + b * values,
+                                        gradients != NULL ? gradients + b * values : NULL,
+                                        layer->channels, layer->height, layer->width,
+                                        projected + b * values);
+      return ct_torch_check (ct_torch_project_first_component (projected, n, layer->channels,
+                                                               layer->height, layer->width,
+                                                               out, &message),
+                             message, error);
+    }
+
+  for (guint b = 0; b < n; b++)
+    ct_cam_method_combine (method, activations + b * values,
+                           gradients != NULL ? gradients + b * values : NULL,
+                           layer->channels, layer->height, layer->width, out + b * map_size);
+  return TRUE;
+}
+
 CtGrid *
 ct_cam_session_compute (CtCamSession        *self,
                         const CtCamRequest  *request,
@@ -310,6 +412,8 @@ ct_cam_session_compute (CtCamSession        *self,
   g_autofree float *batch = NULL;
   g_autofree int *targets = NULL;
   g_autofree float *weighted = NULL;
+  g_autofree float *activations = NULL;
+  g_autofree float *gradients = NULL;
   g_autofree float *logits = NULL;
   g_autofree float *clean_probs = NULL;
   gboolean perturbed = !ct_perturb_is_identity (&request->perturb);
@@ -320,7 +424,9 @@ ct_cam_session_compute (CtCamSession        *self,
   guint n_shown = request->n_images * rounds;
   guint n_batch = perturbed ? n_clean + n_shown : n_clean;
   guint K = m->n_classes;
+  const CtCamMethodInfo *method;
   gsize map_size;
+  gsize layer_values;
 
   if (request->n_epochs == 0 || request->n_images == 0)
     {
@@ -343,17 +449,25 @@ ct_cam_session_compute (CtCamSession        *self,
                    "class %d is out of range: the run has %u classes", request->target_class, K);
       return NULL;
     }
+  if ((guint) request->method >= CT_CAM_N_METHODS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "unknown CAM method %d", (int) request->method);
+      return NULL;
+    }
+  method = ct_cam_method_get_info (request->method);
   layer = find_layer (m, request->layer != NULL ? request->layer : m->default_layer, error);
   if (layer == NULL)
     return NULL;
   map_size = (gsize) layer->height * layer->width;
+  layer_values = (gsize) layer->channels * map_size;
 
   grid = ct_grid_new (request->n_epochs, request->n_images, rounds, C, H, W, K);
   grid->run_name = g_path_get_basename (self->run_dir);
   grid->arch = g_strdup (m->arch);
   grid->dataset = g_strdup (m->dataset);
   grid->layer = g_strdup (layer->name);
-  grid->method = g_strdup ("grad-cam");
+  grid->method = g_strdup (method->name);
   grid->target_rule = ct_target_rule_to_string (request->target_rule, request->target_class,
                                                 (const char *const *) m->classes);
   grid->perturbation = ct_perturb_describe (&request->perturb);
@@ -408,6 +522,9 @@ ct_cam_session_compute (CtCamSession        *self,
     }
 
   weighted = g_new (float, (gsize) n_batch * map_size);
+  activations = g_new (float, (gsize) n_batch * layer_values);
+  if (method->needs_gradients)
+    gradients = g_new (float, (gsize) n_batch * layer_values);
   logits = g_new (float, (gsize) n_batch * K);
   clean_probs = g_new (float, K);
 
@@ -416,30 +533,31 @@ ct_cam_session_compute (CtCamSession        *self,
       CtModel *model;
       char *message = NULL;
       g_autofree int *used = g_new (int, n_batch);
+      gsize skip;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
       model = get_model (self, request->epochs[row], error);
       if (model == NULL)
         return NULL;
-      if (perturbed)
-        {
-          /* Clean logits come from the cache; Grad-CAM runs on the
-           * perturbed images only. */
-          gsize skip = n_clean;
-
-          if (!clean_logits (self, model, request->epochs[row], request->images, n_clean,
-                             batch, logits, error) ||
-              !ct_torch_check (ct_model_grad_cam (model, layer->name,
-                                                  batch + skip * image_values, n_shown,
-                                                  targets + skip, weighted + skip * map_size,
-                                                  logits + skip * K, used + skip, &message),
-                               message, error))
-            return NULL;
-        }
-      else if (!ct_torch_check (ct_model_grad_cam (model, layer->name, batch, n_batch, targets,
-                                                   weighted, logits, used, &message),
-                                message, error))
+      /* Clean logits come from the cache when perturbed: the CAM runs on the
+       * perturbed images only. */
+      skip = perturbed ? n_clean : 0;
+      if (perturbed &&
+          !clean_logits (self, model, request->epochs[row], request->images, n_clean,
+                         batch, logits, error))
+        return NULL;
+      if (!ct_torch_check (ct_model_layer_maps (model, layer->name, batch + skip * image_values,
+                                                n_batch - skip, targets + skip,
+                                                activations + skip * layer_values,
+                                                gradients != NULL ? gradients + skip * layer_values : NULL,
+                                                logits + skip * K, used + skip, &message),
+                           message, error) ||
+          !method_maps (request, request->epochs[row], model, layer,
+                        batch + skip * image_values, used + skip, logits + skip * K, K,
+                        activations + skip * layer_values,
+                        gradients != NULL ? gradients + skip * layer_values : NULL,
+                        n_batch - skip, weighted + skip * map_size, cancellable, error))
         return NULL;
 
       for (guint i = 0; i < n_clean; i++)
@@ -473,6 +591,23 @@ ct_cam_session_compute (CtCamSession        *self,
         minmax_column (grid, i, r);
 
   return g_steal_pointer (&grid);
+}
+
+gboolean
+ct_cam_session_forward (CtCamSession  *self,
+                        int            epoch,
+                        const float   *normalised,
+                        guint          n,
+                        float         *out_logits,
+                        GError       **error)
+{
+  CtModel *model = get_model (self, epoch, error);
+  char *message = NULL;
+
+  if (model == NULL)
+    return FALSE;
+  return ct_torch_check (ct_model_forward (model, normalised, n, out_logits, &message), message,
+                         error);
 }
 
 /* A Fisher–Yates shuffle of the test indices from (seed, @stream). */

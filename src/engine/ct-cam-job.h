@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "ct-cam-method.h"
 #include "ct-dataset.h"
 #include "ct-grid.h"
 #include "ct-perturb.h"
@@ -11,11 +12,19 @@
 
 G_BEGIN_DECLS
 
-/* Grad-CAM grids over the checkpoints of one run.  A session keeps the run's
- * dataset and one model per checkpoint in memory, so a new request (a slider
- * move) costs one batched forward and one backward to the target layer per
- * checkpoint and nothing else: the clean images' logits, needed for the
+/* CAM grids over the checkpoints of one run, for any method of
+ * ct-cam-method.h.  A session keeps the run's dataset and one model per
+ * checkpoint in memory, so a new request (a slider move) costs one batched
+ * forward, and one backward to the target layer for the methods that need
+ * gradients, per checkpoint and nothing else: the clean images' logits, needed for the
  * confidence drop, are cached per (checkpoint, image). */
+
+/* Forward passes done of @total for the row of @epoch, for a method that
+ * scores channels (Score-CAM), called on the computing thread. */
+typedef void (*CtCamProgressFunc) (int      epoch,
+                                   gsize    done,
+                                   gsize    total,
+                                   gpointer user_data);
 
 typedef struct {
   const int   *epochs;        /* rows, each with a checkpoint */
@@ -28,6 +37,9 @@ typedef struct {
   CtTargetRule target_rule;
   int          target_class;  /* CT_TARGET_RULE_CLASS only */
   CtCamScale   scale;
+  CtCamMethod  method;        /* CT_CAM_METHOD_GRADCAM (0) unless set */
+  CtCamProgressFunc progress; /* nullable */
+  gpointer     progress_data;
 } CtCamRequest;
 
 typedef struct _CtCamSession CtCamSession;
@@ -69,6 +81,16 @@ gboolean          ct_cam_session_preload        (CtCamSession        *self,
 CtGrid           *ct_cam_session_compute        (CtCamSession        *self,
                                                  const CtCamRequest  *request,
                                                  GCancellable        *cancellable,
+                                                 GError             **error);
+
+/* Logits (@n × n_classes) of the checkpoint of @epoch for @n normalised
+ * images (n × C × H × W), in eval mode; the threading rule of
+ * ct_cam_session_compute() holds. */
+gboolean          ct_cam_session_forward        (CtCamSession        *self,
+                                                 int                  epoch,
+                                                 const float         *normalised,
+                                                 guint                n,
+                                                 float               *out_logits,
                                                  GError             **error);
 
 /* The study's way of finding mistakes: scans the test split in an order

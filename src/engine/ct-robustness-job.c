@@ -96,6 +96,7 @@ ct_robustness_compute (CtCamSession               *session,
           .layer = request->layer,
           .target_rule = request->target_rule,
           .scale = CT_CAM_SCALE_IMAGE,
+          .method = request->method,
         };
 
         report.epoch = request->epochs[e];
@@ -134,6 +135,7 @@ ct_robustness_compute (CtCamSession               *session,
   result->arch = g_strdup (manifest->arch);
   result->dataset = g_strdup (manifest->dataset);
   result->layer = g_steal_pointer (&layer);
+  result->method = g_strdup (ct_cam_method_to_string (request->method));
   result->target_rule = ct_target_rule_to_string (request->target_rule, 0, NULL);
   result->seed = request->seed;
   result->n_images = images->len;

@@ -24,6 +24,7 @@ typedef struct {
   guint            batch_size;       /* images per Grad-CAM call; 0: 64 */
   const char      *layer;            /* nullable: the run's default layer */
   CtTargetRule     target_rule;      /* PREDICTED or LABEL */
+  CtCamMethod      method;           /* CT_CAM_METHOD_GRADCAM (0) unless set */
 } CtRobustnessRequest;
 
 typedef struct {

@@ -61,14 +61,22 @@ protected:
   class Tap
   {
   public:
-    Tap (const std::string &layer, torch::Tensor *captured)
-      : layer_ (layer), captured_ (captured) {}
+    Tap (const std::string &layer, torch::Tensor *captured, const torch::Tensor *replacement)
+      : layer_ (layer), captured_ (captured), replacement_ (replacement) {}
 
     torch::Tensor
     operator() (const char *name, torch::Tensor a) const
     {
       if (layer_.empty () || layer_ != name)
         return a;
+      if (replacement_ != nullptr)
+        {
+          if (replacement_->sizes () != a.sizes ())
+            throw std::invalid_argument ("the replacement of layer " + layer_ + " is "
+                                         + c10::str (replacement_->sizes ()) + ", not "
+                                         + c10::str (a.sizes ()));
+          return *replacement_;
+        }
       a = a.detach ().requires_grad_ (true);
       if (captured_ != nullptr)
         *captured_ = a;
@@ -78,6 +86,7 @@ protected:
   private:
     const std::string &layer_;
     torch::Tensor *captured_;
+    const torch::Tensor *replacement_;
   };
 
   // Checks the batch and the layer name before any work, and resizes the
@@ -226,9 +235,9 @@ public:
 
   torch::Tensor
   forward (const torch::Tensor &input, const std::string &capture_layer,
-           torch::Tensor *captured) override
+           torch::Tensor *captured, const torch::Tensor *replacement) override
   {
-    const Tap tap (capture_layer, captured);
+    const Tap tap (capture_layer, captured, replacement);
     auto x = tap ("stem", stem_->forward (prepare (input, capture_layer)));
     static const char *const names[] = {"stages.0", "stages.1", "stages.2"};
     for (size_t i = 0; i < stages_.size (); i++)
@@ -320,9 +329,9 @@ public:
 
   torch::Tensor
   forward (const torch::Tensor &input, const std::string &capture_layer,
-           torch::Tensor *captured) override
+           torch::Tensor *captured, const torch::Tensor *replacement) override
   {
-    const Tap tap (capture_layer, captured);
+    const Tap tap (capture_layer, captured, replacement);
     auto x = torch::relu (bn1_->forward (conv1_->forward (prepare (input, capture_layer))));
     for (int i = 0; i < 4; i++)
       {
@@ -524,9 +533,9 @@ public:
 
   torch::Tensor
   forward (const torch::Tensor &input, const std::string &capture_layer,
-           torch::Tensor *captured) override
+           torch::Tensor *captured, const torch::Tensor *replacement) override
   {
-    const Tap tap (capture_layer, captured);
+    const Tap tap (capture_layer, captured, replacement);
     static const char *const names[] = {"blocks.0", "blocks.1", "blocks.2", "blocks.3",
                                         "blocks.4", "blocks.5", "blocks.6"};
     auto x = torch::silu (bn1_->forward (conv_stem_->forward (prepare (input, capture_layer))));

@@ -28,10 +28,14 @@ public:
   // capture_layer names a layer, the network replaces that layer's output A
   // by A.detach().requires_grad_(true), stores it in *captured and continues
   // from it: a gradient with respect to *captured then runs through the
-  // layers after A only.  Throws std::invalid_argument for an unknown layer.
+  // layers after A only.  With a replacement, the layer's output is
+  // *replacement instead (a tensor of A's shape; Ablation-CAM's ablated
+  // activations), and nothing is captured.  Throws std::invalid_argument
+  // for an unknown layer.
   virtual torch::Tensor forward(const torch::Tensor &x,
                                 const std::string &capture_layer = std::string(),
-                                torch::Tensor *captured = nullptr) = 0;
+                                torch::Tensor *captured = nullptr,
+                                const torch::Tensor *replacement = nullptr) = 0;
 
   // CAM target layers from input to output (e.g. "layer1".."layer4").
   virtual std::vector<std::string> layer_names() const = 0;

@@ -799,13 +799,13 @@ CtTorchStatus ct_model_forward(CtModel *model, const float *input, size_t n, flo
   });
 }
 
-CtTorchStatus ct_model_grad_cam(CtModel *model, const char *layer, const float *input, size_t n,
-                                const int *targets, float *out_weighted, float *out_logits,
-                                int *out_targets, char **error) {
+CtTorchStatus ct_model_layer_maps(CtModel *model, const char *layer, const float *input, size_t n,
+                                  const int *targets, float *out_activations, float *out_gradients,
+                                  float *out_logits, int *out_targets, char **error) {
   return guarded(error, [&] {
     if (model == nullptr || layer == nullptr ||
-        (n > 0 && (input == nullptr || out_weighted == nullptr)))
-      invalid("ct_model_grad_cam needs a model, a layer, input and out_weighted");
+        (n > 0 && (input == nullptr || out_activations == nullptr)))
+      invalid("ct_model_layer_maps needs a model, a layer, input and out_activations");
     const CtTorchLayer *info = model->find_layer(layer);
     if (info == nullptr)
       invalid(std::string("unknown layer \"") + layer + "\" for " + model->spec.arch +
@@ -819,15 +819,17 @@ CtTorchStatus ct_model_grad_cam(CtModel *model, const char *layer, const float *
 
     ModeGuard eval(*model->net, false);
     FrozenParameters frozen(*model->net);
-    torch::AutoGradMode grad_mode(true);
-    const size_t map = static_cast<size_t>(info->height) * info->width;
+    const bool with_gradients = out_gradients != nullptr;
+    torch::AutoGradMode grad_mode(with_gradients);
+    const size_t values = static_cast<size_t>(info->channels) * info->height * info->width;
 
     for (size_t start = 0; start < n; start += kInferenceChunk) {
       size_t count = std::min(kInferenceChunk, n - start);
       torch::Tensor a;
       auto logits = model->net->forward(model->input(input + start * model->pixels(), count),
                                         layer, &a);
-      if (!a.defined() || a.dim() != 4 || a.size(2) != info->height || a.size(3) != info->width)
+      if (!a.defined() || a.dim() != 4 || a.size(1) != info->channels ||
+          a.size(2) != info->height || a.size(3) != info->width)
         fail(CT_TORCH_ERROR_RUNTIME, std::string("layer ") + layer +
                                          " did not give the activation its size promised");
 
@@ -839,13 +841,18 @@ CtTorchStatus ct_model_grad_cam(CtModel *model, const char *layer, const float *
                          .to(chosen.device());
         chosen = torch::where(given >= 0, given, chosen);
       }
-      auto y = logits.gather(1, chosen.unsqueeze(1)).sum();
-      auto g = torch::autograd::grad({y}, {a})[0];
+      if (with_gradients) {
+        auto y = logits.gather(1, chosen.unsqueeze(1)).sum();
+        auto g = torch::autograd::grad({y}, {a})[0];
+        g = g.to(torch::kCPU, torch::kFloat32).contiguous();
+        std::memcpy(out_gradients + start * values, g.data_ptr<float>(),
+                    count * values * sizeof(float));
+      }
 
       torch::NoGradGuard no_grad;
-      auto alpha = g.mean({2, 3}, /*keepdim=*/true);
-      auto weighted = (alpha * a.detach()).sum(1).to(torch::kCPU, torch::kFloat32).contiguous();
-      std::memcpy(out_weighted + start * map, weighted.data_ptr<float>(), count * map * sizeof(float));
+      auto activations = a.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+      std::memcpy(out_activations + start * values, activations.data_ptr<float>(),
+                  count * values * sizeof(float));
       if (out_logits != nullptr) {
         auto l = logits.detach().to(torch::kCPU, torch::kFloat32).contiguous();
         std::memcpy(out_logits + start * k, l.data_ptr<float>(), count * k * sizeof(float));
@@ -856,6 +863,177 @@ CtTorchStatus ct_model_grad_cam(CtModel *model, const char *layer, const float *
         for (size_t i = 0; i < count; i++)
           out_targets[start + i] = static_cast<int>(acc[i]);
       }
+    }
+  });
+}
+
+CtTorchStatus ct_model_score_cam(CtModel *model, const float *input, size_t n,
+                                 const float *activations, int channels, int height, int width,
+                                 const int *targets, size_t batch_size,
+                                 CtTorchProgressFunc progress, void *user_data,
+                                 const volatile int *cancel, float *out_scores, char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr ||
+        (n > 0 && (input == nullptr || activations == nullptr || targets == nullptr ||
+                   out_scores == nullptr)))
+      invalid("ct_model_score_cam needs a model, input, activations, targets and out_scores");
+    if (channels < 1 || height < 1 || width < 1)
+      invalid("ct_model_score_cam needs at least one channel and position");
+    const int64_t k = model->spec.n_classes;
+    for (size_t i = 0; i < n; i++)
+      if (targets[i] < 0 || targets[i] >= k)
+        invalid("target class " + std::to_string(targets[i]) + " of image " + std::to_string(i) +
+                " is outside 0.." + std::to_string(k - 1));
+    if (batch_size == 0)
+      batch_size = kInferenceChunk;
+    if (n == 0)
+      return;
+
+    ModeGuard eval(*model->net, false);
+    torch::NoGradGuard no_grad;
+    const int64_t side = model->spec.image_size, c = channels;
+    const int64_t total = static_cast<int64_t>(n) * c;
+    auto x = model->input(input, n);
+    auto a = torch::from_blob(const_cast<float *>(activations),
+                              {static_cast<int64_t>(n), c, height, width}, torch::kFloat32)
+                 .to(x.device());
+    namespace F = torch::nn::functional;
+    auto masks = F::interpolate(a, F::InterpolateFuncOptions()
+                                       .size(std::vector<int64_t>{side, side})
+                                       .mode(torch::kBilinear)
+                                       .align_corners(true));
+    auto flat = masks.reshape({static_cast<int64_t>(n), c, -1});
+    auto highest = std::get<0>(flat.max(-1)).unsqueeze(-1).unsqueeze(-1);
+    auto lowest = std::get<0>(flat.min(-1)).unsqueeze(-1).unsqueeze(-1);
+    masks = ((masks - lowest) / (highest - lowest + 1e-8)).reshape({total, 1, side, side});
+    auto classes = torch::from_blob(const_cast<int *>(targets), {static_cast<int64_t>(n)},
+                                    torch::kInt32)
+                       .to(torch::kInt64)
+                       .to(x.device());
+
+    for (int64_t start = 0; start < total; start += static_cast<int64_t>(batch_size)) {
+      if (cancel != nullptr && *cancel)
+        fail(CT_TORCH_ERROR_CANCELLED, "Score-CAM cancelled");
+      int64_t count = std::min(static_cast<int64_t>(batch_size), total - start);
+      // Pass j masks image j / c with its channel j % c.
+      auto image = torch::arange(start, start + count, torch::TensorOptions(torch::kInt64)
+                                                           .device(x.device()))
+                       .div(c, "floor");
+      auto batch = model->to_model(x.index_select(0, image) * masks.slice(0, start, start + count));
+      auto logits = model->net->forward(batch);
+      auto scores = logits.gather(1, classes.index_select(0, image).unsqueeze(1))
+                        .to(torch::kCPU, torch::kFloat32)
+                        .contiguous();
+      std::memcpy(out_scores + start, scores.data_ptr<float>(), count * sizeof(float));
+      if (progress != nullptr)
+        progress(static_cast<size_t>(start + count), static_cast<size_t>(total), user_data);
+    }
+  });
+}
+
+// pytorch-grad-cam's AblationCAM runs its passes in batches of this many.
+constexpr size_t kAblationGroup = 32;
+constexpr float kAblationStep = 1e7f;
+
+CtTorchStatus ct_model_ablation_cam(CtModel *model, const char *layer, const float *input,
+                                    size_t n, const float *activations, const int *targets,
+                                    size_t batch_size, CtTorchProgressFunc progress,
+                                    void *user_data, const volatile int *cancel,
+                                    float *out_scores, char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || layer == nullptr ||
+        (n > 0 && (input == nullptr || activations == nullptr || targets == nullptr ||
+                   out_scores == nullptr)))
+      invalid("ct_model_ablation_cam needs a model, a layer, input, activations, targets and "
+              "out_scores");
+    const CtTorchLayer *info = model->find_layer(layer);
+    if (info == nullptr)
+      invalid(std::string("unknown layer \"") + layer + "\" for " + model->spec.arch +
+              ": expected one of " + model->layer_list());
+    const int64_t k = model->spec.n_classes;
+    for (size_t i = 0; i < n; i++)
+      if (targets[i] < 0 || targets[i] >= k)
+        invalid("target class " + std::to_string(targets[i]) + " of image " + std::to_string(i) +
+                " is outside 0.." + std::to_string(k - 1));
+    if (batch_size == 0)
+      batch_size = kInferenceChunk;
+    if (n == 0)
+      return;
+
+    ModeGuard eval(*model->net, false);
+    torch::NoGradGuard no_grad;
+    const int64_t c = info->channels;
+    const size_t values = static_cast<size_t>(c) * info->height * info->width;
+    const int64_t total = static_cast<int64_t>(n) * c;
+
+    // The value each pass writes into its channel, as AblationLayer's loop
+    // over the rows of a batch of 32 leaves it.
+    std::vector<float> ablated(static_cast<size_t>(total));
+    for (size_t i = 0; i < n; i++) {
+      const float *a = activations + i * values;
+      float lowest = *std::min_element(a, a + values);
+      for (int64_t channel = 0; channel < c; channel++) {
+        float value = 0;
+        if (lowest != 0) {
+          value = lowest;
+          for (size_t row = 0; row <= static_cast<size_t>(channel) % kAblationGroup; row++)
+            value = value - kAblationStep;
+        }
+        ablated[i * c + channel] = value;
+      }
+    }
+
+    auto x = model->input(input, n);
+    auto a = torch::from_blob(const_cast<float *>(activations),
+                              {static_cast<int64_t>(n), c, info->height, info->width},
+                              torch::kFloat32)
+                 .to(x.device());
+    auto classes = torch::from_blob(const_cast<int *>(targets), {static_cast<int64_t>(n)},
+                                    torch::kInt32)
+                       .to(torch::kInt64)
+                       .to(x.device());
+
+    for (int64_t start = 0; start < total; start += static_cast<int64_t>(batch_size)) {
+      if (cancel != nullptr && *cancel)
+        fail(CT_TORCH_ERROR_CANCELLED, "Ablation-CAM cancelled");
+      int64_t count = std::min(static_cast<int64_t>(batch_size), total - start);
+      // Pass j ablates channel j % c of image j / c.
+      auto image = torch::arange(start, start + count, torch::TensorOptions(torch::kInt64)
+                                                           .device(x.device()))
+                       .div(c, "floor");
+      auto replacement = a.index_select(0, image);
+      for (int64_t j = 0; j < count; j++)
+        replacement[j][(start + j) % c].fill_(ablated[static_cast<size_t>(start + j)]);
+      replacement = model->to_model(replacement);
+      auto logits = model->net->forward(x.index_select(0, image), layer, nullptr, &replacement);
+      auto scores = logits.gather(1, classes.index_select(0, image).unsqueeze(1))
+                        .to(torch::kCPU, torch::kFloat32)
+                        .contiguous();
+      std::memcpy(out_scores + start, scores.data_ptr<float>(), count * sizeof(float));
+      if (progress != nullptr)
+        progress(static_cast<size_t>(start + count), static_cast<size_t>(total), user_data);
+    }
+  });
+}
+
+CtTorchStatus ct_torch_project_first_component(const float *values, size_t n, int channels,
+                                               int height, int width, float *out, char **error) {
+  return guarded(error, [&] {
+    if (n > 0 && (values == nullptr || out == nullptr))
+      invalid("ct_torch_project_first_component needs values and out");
+    if (channels < 1 || height < 1 || width < 1)
+      invalid("ct_torch_project_first_component needs at least one channel and position");
+    torch::NoGradGuard no_grad;
+    const int64_t positions = static_cast<int64_t>(height) * width;
+    auto all = torch::from_blob(const_cast<float *>(values),
+                                {static_cast<int64_t>(n), channels, positions}, torch::kFloat32);
+    for (size_t i = 0; i < n; i++) {
+      // As get_2d_projection: positions × channels, centred per channel.
+      auto x = all[static_cast<int64_t>(i)].t();
+      x = x - x.mean(0);
+      auto vh = std::get<2>(torch::linalg_svd(x, /*full_matrices=*/true));
+      auto projection = x.matmul(vh[0]).contiguous();
+      std::memcpy(out + i * positions, projection.data_ptr<float>(), positions * sizeof(float));
     }
   });
 }

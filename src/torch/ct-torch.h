@@ -149,23 +149,97 @@ CtTorchStatus ct_model_forward          (CtModel             *model,
                                          float               *out_logits,
                                          char               **error);
 
-/* Grad-CAM in eval mode for @n normalised images: one forward pass keeping
- * the activation A of @layer, then the gradient of Σ_i y_i[t_i] (the
- * pre-softmax logits of the targets) with respect to A only — no weight
- * gradients.  @targets (nullable) gives each image's class, −1 meaning the
- * predicted class; NULL means predicted for all.
- * @out_weighted (n × h × w, h and w the layer's map size) receives
- * Σ_k α_k A^k with α_k the spatial mean of ∂y/∂A^k, before any ReLU.
- * @out_logits (nullable) receives n × n_classes; @out_targets (nullable) the
- * class used per image. */
-CtTorchStatus ct_model_grad_cam         (CtModel             *model,
+/* What every CAM method starts from, in eval mode for @n normalised images:
+ * one forward pass keeping the activation A of @layer and, when
+ * @out_gradients is not NULL, the gradient of Σ_i y_i[t_i] (the pre-softmax
+ * logits of the targets) with respect to A only — no weight gradients.
+ * @targets (nullable) gives each image's class, −1 meaning the predicted
+ * class; NULL means predicted for all.
+ * @out_activations and @out_gradients (nullable) receive n × c × h × w
+ * (c, h, w the layer's channels and map size), in that order whatever the
+ * model's memory layout.  @out_logits (nullable) receives n × n_classes;
+ * @out_targets (nullable) the class used per image.  Core's CAM methods
+ * (ct-cam-method.h) make the maps from them. */
+CtTorchStatus ct_model_layer_maps       (CtModel             *model,
                                          const char          *layer,
                                          const float         *input,
                                          size_t               n,
                                          const int           *targets,
-                                         float               *out_weighted,
+                                         float               *out_activations,
+                                         float               *out_gradients,
                                          float               *out_logits,
                                          int                 *out_targets,
+                                         char               **error);
+
+/* pytorch-grad-cam's get_2d_projection, for Eigen-CAM: for each of @n maps
+ * of @channels × @height × @width values, the matrix of positions × channels
+ * is centred per channel and projected on its first right singular vector:
+ * out (n × height × width) = X · V[:, 0].  The SVD is LAPACK's gesdd in
+ * float32 through torch.linalg.svd (full matrices), the routine NumPy's
+ * svd calls, so the vector's sign, which an SVD leaves open, is the one
+ * NumPy gives on the same LAPACK. */
+CtTorchStatus ct_torch_project_first_component (const float  *values,
+                                                size_t        n,
+                                                int           channels,
+                                                int           height,
+                                                int           width,
+                                                float        *out,
+                                                char        **error);
+
+/* Passes done of @total, for long forward-only work. */
+typedef void (*CtTorchProgressFunc) (size_t  done,
+                                     size_t  total,
+                                     void   *user_data);
+
+/* Score-CAM's channel scores (Wang et al., as pytorch-grad-cam's ScoreCAM):
+ * each of the @channels maps of an image's activations (@activations,
+ * n × channels × height × width as ct_model_layer_maps gives them) is
+ * resized to the image bilinearly with align_corners=true (torch's
+ * UpsamplingBilinear2d), scaled to (a − min) / (max − min + 1e-8), and
+ * multiplied into the normalised image (@input); the model's logit of the
+ * image's class @targets[i] (0 ≤ t < n_classes) on that masked image, in
+ * eval mode, is @out_scores[i × channels + k].  The n × channels masked
+ * images go through the model in batches of @batch_size (0 = 256), across
+ * images; @progress (nullable) is called after each batch, and @cancel
+ * (nullable) is checked before each. */
+CtTorchStatus ct_model_score_cam        (CtModel             *model,
+                                         const float         *input,
+                                         size_t               n,
+                                         const float         *activations,
+                                         int                  channels,
+                                         int                  height,
+                                         int                  width,
+                                         const int           *targets,
+                                         size_t               batch_size,
+                                         CtTorchProgressFunc  progress,
+                                         void                *user_data,
+                                         const volatile int  *cancel,
+                                         float               *out_scores,
+                                         char               **error);
+
+/* Ablation-CAM's channel scores (Desai & Ramaswamy, as pytorch-grad-cam's
+ * AblationCAM with its AblationLayer): for each of @n images and each
+ * channel k of its activations at @layer (@activations, n × c × h × w as
+ * ct_model_layer_maps gives them), the model runs on the image with that
+ * layer's output replaced by the activations with channel k ablated, and
+ * the logit of @targets[i] (0 ≤ t < n_classes) is @out_scores[i × c + k].
+ * Ablated means set to 0 where the image's activations have the minimum 0;
+ * otherwise, as the reference's batches of 32 do, to m − 1e7 (m the
+ * minimum) for the first channel of each group of 32 and to 1e7 less again,
+ * in float32, for each next channel of the group.  The n × c passes run in
+ * batches of @batch_size (0 = 256) across images; @progress (nullable) is
+ * called after each batch, and @cancel (nullable) is checked before each. */
+CtTorchStatus ct_model_ablation_cam     (CtModel             *model,
+                                         const char          *layer,
+                                         const float         *input,
+                                         size_t               n,
+                                         const float         *activations,
+                                         const int           *targets,
+                                         size_t               batch_size,
+                                         CtTorchProgressFunc  progress,
+                                         void                *user_data,
+                                         const volatile int  *cancel,
+                                         float               *out_scores,
                                          char               **error);
 
 /* Mean cross-entropy (no smoothing) and accuracy of the model in eval mode on

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# End-to-end reference check of Grad-CAM, TAP output.
+# End-to-end reference check of the CAM methods, TAP output.
 # Usage: check-gradcam.sh CAMTRAIL_CLI PYTHON
 #
 # Writes a tiny CIFAR-10-layout dataset, trains tiny resnet18, camtrail_net
@@ -18,17 +18,30 @@ cli=${1:?usage: check-gradcam.sh CAMTRAIL_CLI PYTHON}
 python=${2:?usage: check-gradcam.sh CAMTRAIL_CLI PYTHON}
 here=$(cd "$(dirname "$0")" && pwd)
 
-# name|arch|train options|cam options
-checks='resnet18 layer4|resnet18|--epochs 1 --batch-size 32 --lr 0.01|
-resnet18 layer3|resnet18|reuse|--layer layer3
-camtrail_net stages.1 (default)|camtrail_net|--width 16 --epochs 2 --batch-size 32|
-camtrail_net stem|camtrail_net|reuse|--layer stem
-camtrail_net --target label|camtrail_net|reuse|--target label
-camtrail_net --cam-scale raw|camtrail_net|reuse|--cam-scale raw
-camtrail_net --cam-scale shared|camtrail_net|reuse|--cam-scale shared
-efficientnet_b0 blocks.2|efficientnet_b0|--epochs 1 --batch-size 32 --lr 0.01 --train-limit 64|'
+methods='gradcam hirescam gradcam-elementwise gradcam++ xgradcam layercam eigencam eigengradcam'
 
-echo "1..$(printf '%s\n' "$checks" | wc -l)"
+# name|arch|train options|cam options|methods
+# (Score-CAM and Ablation-CAM run a forward pass per channel and image: on
+# resnet18's layer4, 512 channels, they are checked on one image of the
+# last epoch.  layer4 ends in a ReLU, so Ablation-CAM zeroes channels
+# there; on the other two layers it writes the reference's large negative
+# values.)
+passes='scorecam ablationcam'
+checks="resnet18 layer4|resnet18|--epochs 1 --batch-size 32 --lr 0.01||$methods
+resnet18 layer4, one image|resnet18|reuse|--images 0 --epochs last|$passes
+resnet18 layer3|resnet18|reuse|--layer layer3|gradcam
+camtrail_net stages.1 (default)|camtrail_net|--width 16 --epochs 2 --batch-size 32||$methods $passes
+camtrail_net stem|camtrail_net|reuse|--layer stem|gradcam
+camtrail_net --target label|camtrail_net|reuse|--target label|gradcam
+camtrail_net --cam-scale raw|camtrail_net|reuse|--cam-scale raw|gradcam
+camtrail_net --cam-scale shared|camtrail_net|reuse|--cam-scale shared|gradcam
+efficientnet_b0 blocks.2|efficientnet_b0|--epochs 1 --batch-size 32 --lr 0.01 --train-limit 64||$methods $passes"
+
+total=0
+for m in $(printf '%s\n' "$checks" | cut -d'|' -f5); do
+  total=$((total + 1))
+done
+echo "1..$total"
 
 if ! "$python" -c 'import numpy, torch, torchvision' >/dev/null 2>&1; then
   echo "Bail out! $python cannot import numpy, torch and torchvision: run scripts/install-deps (python3-numpy, python3-torch, python3-torchvision)"
@@ -65,39 +78,47 @@ comment () {
 n=0
 failed=0
 printf '%s\n' "$checks" > "$tmp/checks"
-while IFS='|' read -r name arch train cam; do
-  n=$((n + 1))
+while IFS='|' read -r name arch train cam check_methods; do
   run="$tmp/run-$arch"
-  log="$tmp/log-$n"
-  ok=1
+  log="$tmp/log-$arch"
 
   if [ "$train" != reuse ]; then
     # shellcheck disable=SC2086 # the options are meant to split
     if ! "$cli" train --quiet --data "$data" --arch "$arch" --threads 2 \
            --train-limit 128 $train --out "$run" </dev/null >"$log" 2>&1; then
       comment "$log"
-      echo "not ok $n - $name: camtrail-cli train failed"
+      for method in $check_methods; do
+        n=$((n + 1))
+        echo "not ok $n - $name $method: camtrail-cli train failed"
+      done
       failed=1
       continue
     fi
   fi
-  # shellcheck disable=SC2086
-  if ! "$cli" cam --run "$run" --epochs all --images 0,1,2,3,4,5 --threads 2 $cam \
-         --out "$tmp/grid-$n.png" --npy "$tmp/cams-$n.npy" --json "$tmp/cells-$n.json" </dev/null >"$log" 2>&1; then
+  for method in $check_methods; do
+    n=$((n + 1))
+    log="$tmp/log-$n"
+    ok=1
+    # shellcheck disable=SC2086
+    if ! "$cli" cam --run "$run" --epochs all --images 0,1,2,3,4,5 --threads 2 $cam \
+           --method "$method" --out "$tmp/grid-$n.png" --npy "$tmp/cams-$n.npy" \
+           --json "$tmp/cells-$n.json" </dev/null >"$log" 2>&1; then
+      comment "$log"
+      echo "not ok $n - $name $method: camtrail-cli cam failed"
+      failed=1
+      continue
+    fi
+    "$python" "$here/gradcam_reference.py" "$run" "$tmp/cams-$n.npy" "$tmp/cells-$n.json" \
+      </dev/null >"$log" 2>&1 || ok=0
     comment "$log"
-    echo "not ok $n - $name: camtrail-cli cam failed"
-    failed=1
-    continue
-  fi
-  "$python" "$here/gradcam_reference.py" "$run" "$tmp/cams-$n.npy" "$tmp/cells-$n.json" </dev/null >"$log" 2>&1 || ok=0
-  comment "$log"
-  summary=$(sed -n 's/^summary: [^ ]* [^ ]* //p' "$log")
-  if [ "$ok" = 1 ]; then
-    echo "ok $n - $name ${summary:-}"
-  else
-    echo "not ok $n - $name ${summary:-(the reference did not finish)}"
-    failed=1
-  fi
+    summary=$(sed -n 's/^summary: [^ ]* [^ ]* [^ ]* //p' "$log")
+    if [ "$ok" = 1 ]; then
+      echo "ok $n - $name $method ${summary:-}"
+    else
+      echo "not ok $n - $name $method ${summary:-(the reference did not finish)}"
+      failed=1
+    fi
+  done
 done < "$tmp/checks"
 
 exit "$failed"

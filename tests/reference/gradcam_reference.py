@@ -1,20 +1,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Checks Camtrail's Grad-CAM against an independent PyTorch eager reference.
+"""Checks Camtrail's CAMs against an independent PyTorch eager reference.
 
 Usage: gradcam_reference.py RUN_DIR CAMS.npy CELLS.json [--data DIR] [--tolerance T]
 
 CAMS.npy and CELLS.json come from `camtrail-cli cam --npy … --json …` on
-unperturbed images, with any --target and --cam-scale.  For every epoch in them, the
-checkpoint is loaded with load_state_dict(strict=True) into a PyTorch model
-built here (torchvision's resnet18 with the CIFAR stem, or the mirrors in
-ct_models.py), and Grad-CAM is computed the way pytorch-grad-cam does it:
-a forward hook on the target layer keeps its output and a tensor hook its
-gradient, one full backward() of the summed target logits, then in numpy
-α = mean of the gradient over the map, cam = ReLU(Σ_k α_k A^k), per-image
-min-max, bilinear resize to the image size (torch's interpolate with
-half-pixel centres, as cv2.resize INTER_LINEAR upscales), min-max again.
---cam-scale raw stops after ReLU and resize; shared then min-max scales
-each image's maps over all epochs together.
+unperturbed images, with any --method, --target and --cam-scale (the JSON
+names them).  For every epoch in them, the checkpoint is loaded with
+load_state_dict(strict=True) into a PyTorch model built here (torchvision's
+resnet18 with the CIFAR stem, or the mirrors in ct_models.py), and the CAM
+is computed the way pytorch-grad-cam does it: a forward hook on the target
+layer keeps its output and a tensor hook its gradient, one full backward()
+of the summed target logits (for the methods that use gradients), then in
+NumPy float32 the method's map from activations and gradients (cam_maps(),
+score_cam_weights() and ablation_cam_weights() below, written from
+pytorch-grad-cam's get_cam_weights / get_cam_image / get_2d_projection /
+AblationLayer), ReLU, per-image min-max, bilinear resize to the image size
+(torch's interpolate with half-pixel centres, as cv2.resize INTER_LINEAR
+upscales), min-max again.  --cam-scale raw stops after ReLU and resize;
+shared then min-max scales each image's maps over all epochs together.
 
 Prints the largest heatmap and probability differences per epoch; exits 1
 when a heatmap differs by more than the tolerance (default 1e-4), a
@@ -50,6 +53,128 @@ def resize(cam, height, width):
     return F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
+def projection(activation_batch):
+    """pytorch-grad-cam's get_2d_projection: the first principal component."""
+    activation_batch = activation_batch.copy()
+    activation_batch[np.isnan(activation_batch)] = 0
+    projections = []
+    for activations in activation_batch:
+        reshaped = activations.reshape(activations.shape[0], -1).transpose()
+        # Centred per channel before the SVD, as the reference does.
+        reshaped = reshaped - reshaped.mean(axis=0)
+        _, _, vt = np.linalg.svd(reshaped, full_matrices=True)
+        projections.append((reshaped @ vt[0, :]).reshape(activations.shape[1:]))
+    return np.float32(projections)
+
+
+def cam_maps(method, activations, gradients):
+    """The map before ReLU of each method, N×h×w, from N×K×h×w float32 arrays."""
+    if method == "gradcam":
+        weights = np.mean(gradients, axis=(2, 3))
+    elif method == "gradcam++":
+        grads_power_2 = gradients ** 2
+        grads_power_3 = grads_power_2 * gradients
+        sum_activations = np.sum(activations, axis=(2, 3))
+        aij = grads_power_2 / (2 * grads_power_2
+                               + sum_activations[:, :, None, None] * grads_power_3 + 0.000001)
+        aij = np.where(gradients != 0, aij, 0)
+        weights = np.sum(np.maximum(gradients, 0) * aij, axis=(2, 3))
+    elif method == "xgradcam":
+        sum_activations = np.sum(activations, axis=(2, 3))
+        weights = gradients * activations / (sum_activations[:, :, None, None] + 1e-7)
+        weights = weights.sum(axis=(2, 3))
+    elif method == "hirescam":
+        return (gradients * activations).sum(axis=1)
+    elif method == "gradcam-elementwise":
+        return np.maximum(gradients * activations, 0).sum(axis=1)
+    elif method == "layercam":
+        return (np.maximum(gradients, 0) * activations).sum(axis=1)
+    elif method == "eigencam":
+        return projection(activations)
+    elif method == "eigengradcam":
+        return projection(gradients * activations)
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    return (weights[:, :, None, None] * activations).sum(axis=1)
+
+
+def score_cam_weights(model, x, activations, targets, batch_size=16):
+    """pytorch-grad-cam's ScoreCAM.get_cam_weights: softmax over the channels
+    of the target logit on the image masked by each upsampled, min-max
+    scaled activation map."""
+    with torch.no_grad():
+        upsample = torch.nn.UpsamplingBilinear2d(size=x.shape[-2:])
+        upsampled = upsample(torch.from_numpy(activations))
+        maxs = upsampled.view(upsampled.size(0), upsampled.size(1), -1).max(dim=-1)[0]
+        mins = upsampled.view(upsampled.size(0), upsampled.size(1), -1).min(dim=-1)[0]
+        maxs, mins = maxs[:, :, None, None], mins[:, :, None, None]
+        upsampled = (upsampled - mins) / (maxs - mins + 1e-8)
+        input_tensors = x[:, None, :, :] * upsampled[:, :, None, :, :]
+        scores = []
+        for target, tensor in zip(targets, input_tensors):
+            for i in range(0, tensor.size(0), batch_size):
+                batch = tensor[i: i + batch_size, :]
+                scores.extend(float(o[target]) for o in model(batch))
+        scores = torch.Tensor(scores).view(activations.shape[0], activations.shape[1])
+        return torch.nn.Softmax(dim=-1)(scores).numpy()
+
+
+class AblationLayer:
+    """pytorch-grad-cam's AblationLayer as a forward hook: the target layer's
+    output becomes the image's cached activations, repeated once per row,
+    each row with its channel ablated in the reference's own loop."""
+
+    def __init__(self):
+        self.activations = None
+        self.indices = None
+
+    def set_next_batch(self, input_batch_index, activations, num_channels_to_ablate):
+        self.activations = activations[input_batch_index, :, :, :].clone() \
+            .unsqueeze(0).repeat(num_channels_to_ablate, 1, 1, 1)
+
+    def __call__(self, module, inputs, output):
+        output = self.activations
+        for i in range(output.size(0)):
+            if torch.min(output) == 0:
+                output[i, self.indices[i], :] = 0
+            else:
+                output[i, self.indices[i], :] = torch.min(output) - 1e7
+        return output
+
+
+def ablation_cam_weights(model, layer, x, activations, targets, batch_size=32):
+    """pytorch-grad-cam's AblationCAM.get_cam_weights, every channel ablated."""
+    with torch.no_grad():
+        outputs = model(x)
+        original_scores = np.float32([float(o[t]) for t, o in zip(targets, outputs)])
+        activations_tensor = torch.from_numpy(activations).contiguous()
+        ablation_layer = AblationLayer()
+        handle = layer.register_forward_hook(ablation_layer)
+        try:
+            number_of_channels = activations.shape[1]
+            weights = []
+            for batch_index, (target, tensor) in enumerate(zip(targets, x)):
+                new_scores = []
+                batch_tensor = tensor.repeat(batch_size, 1, 1, 1)
+                ablation_layer.indices = np.int32(range(number_of_channels))
+                for i in range(0, number_of_channels, batch_size):
+                    if i + batch_size > number_of_channels:
+                        batch_tensor = batch_tensor[:(number_of_channels - i)]
+                    ablation_layer.set_next_batch(batch_index, activations_tensor,
+                                                  batch_tensor.size(0))
+                    new_scores.extend(float(o[target]) for o in model(batch_tensor))
+                    ablation_layer.indices = ablation_layer.indices[batch_tensor.size(0):]
+                weights.extend(new_scores)
+        finally:
+            handle.remove()
+    weights = np.float32(weights).reshape(activations.shape[:2])
+    original_scores = original_scores[:, None]
+    return (original_scores - weights) / original_scores
+
+
+USES_GRADIENTS = {"eigencam": False, "scorecam": False, "ablationcam": False}
+
+
 class ActivationsAndGradients:
     """Keeps the target layer's output and, after backward(), its gradient."""
 
@@ -80,7 +205,7 @@ def target_classes(rule, logits, labels):
     raise ValueError(f"unknown target rule {rule!r}")
 
 
-def grad_cam(model, layer_name, x, rule, labels, height, width, scale="image"):
+def cam(method, model, layer_name, x, rule, labels, height, width, scale="image"):
     """Returns (heatmaps N×H×W float32, logits N×K, targets) for batch @x;
     for @scale "raw" and "shared" the maps after ReLU and resize only."""
     hooks = ActivationsAndGradients(model.get_submodule(layer_name))
@@ -89,15 +214,24 @@ def grad_cam(model, layer_name, x, rule, labels, height, width, scale="image"):
         model.zero_grad(set_to_none=True)
         logits = model(x)
         targets = target_classes(rule, logits.detach(), labels)
-        loss = sum(logits[i, t] for i, t in enumerate(targets))
-        loss.backward()
+        gradients = None
+        if USES_GRADIENTS.get(method, True):
+            loss = sum(logits[i, t] for i, t in enumerate(targets))
+            loss.backward()
+            gradients = hooks.gradients.numpy()
         activations = hooks.activations.numpy()
-        gradients = hooks.gradients.numpy()
     finally:
         hooks.remove()
 
-    weights = np.mean(gradients, axis=(2, 3))
-    cams = (weights[:, :, None, None] * activations).sum(axis=1)
+    if method == "scorecam":
+        weights = score_cam_weights(model, x.detach(), activations, targets)
+        cams = (weights[:, :, None, None] * activations).sum(axis=1)
+    elif method == "ablationcam":
+        weights = ablation_cam_weights(model, model.get_submodule(layer_name), x.detach(),
+                                       activations, targets)
+        cams = (weights[:, :, None, None] * activations).sum(axis=1)
+    else:
+        cams = cam_maps(method, activations, gradients)
     cams = np.maximum(cams, 0)
     if scale == "image":
         heatmaps = np.stack([minmax(resize(minmax(cam), height, width)) for cam in cams])
@@ -136,6 +270,7 @@ def main():
 
     arch = manifest["model"]["arch"]
     layer = cells["layer"]
+    method = cells["method"]
     scale = cells["scale"]
     if scale not in ("image", "raw", "shared") or cells["perturbation"] != "none":
         sys.exit(f"{args.json}: expected unperturbed images, "
@@ -167,7 +302,7 @@ def main():
     layout_name = "channels-last" if channels_last else "default"
     other_name = "default" if channels_last else "channels-last"
 
-    print(f"# {arch}, layer {layer}, epochs {epochs}, images {indices}, target {cells['target']}, "
+    print(f"# {method}, {arch}, layer {layer}, epochs {epochs}, images {indices}, target {cells['target']}, "
           f"scale {scale}, PyTorch {layout_name} layout")
     failures = []
     worst_heatmap = worst_probability = 0.0
@@ -179,16 +314,21 @@ def main():
         model.load_state_dict(safetensors_io.load_torch(ct_data.checkpoint_path(args.run, epoch)),
                               strict=True)
         model.eval().to(memory_format=layout)
-        heatmaps, logits, targets = grad_cam(model, layer, x, cells["target"], labels, height, width,
-                                             scale)
+        heatmaps, logits, targets = cam(method, model, layer, x, cells["target"], labels, height,
+                                        width, scale)
         # Not asserted: PyTorch in the other layout (libtorch's other
-        # convolution kernels), as a measure of PyTorch's own spread.
-        model.to(memory_format=other_layout)
-        other, _, _ = grad_cam(model, layer, x_other, cells["target"], labels, height, width, scale)
+        # convolution kernels), as a measure of PyTorch's own spread; for
+        # Grad-CAM only, which keeps the check's time within its timeout.
+        other = None
+        if method == "gradcam":
+            model.to(memory_format=other_layout)
+            other, _, _ = cam(method, model, layer, x_other, cells["target"], labels, height,
+                              width, scale)
         results.append((heatmaps, other, logits, targets))
     if scale == "shared":
         shared = scale_columns([r[0] for r in results])
-        shared_other = scale_columns([r[1] for r in results])
+        shared_other = (scale_columns([r[1] for r in results]) if method == "gradcam"
+                        else [None] * len(results))
         results = [(shared[i], shared_other[i], r[2], r[3]) for i, r in enumerate(results)]
 
     for row, epoch in enumerate(epochs):
@@ -212,9 +352,11 @@ def main():
         print(f"epoch {epoch:3d}: heatmap max|Δ| = {heatmap_diff:.3e}   probability max|Δ| = "
               f"{probability_diff:.3e}   predicted {predicted}"
               + ("" if predicted == reference_predicted else f" (reference {reference_predicted})"))
-        print(f"           diagnostic: PyTorch in the {other_name} layout is max|Δ| = "
-              f"{float(np.max(np.abs(other - camtrail[row, :, 0]))):.3e} from Camtrail, "
-              f"{float(np.max(np.abs(other - heatmaps))):.3e} from PyTorch in the {layout_name} layout")
+        if other is not None:
+            print(f"           diagnostic: PyTorch in the {other_name} layout is max|Δ| = "
+                  f"{float(np.max(np.abs(other - camtrail[row, :, 0]))):.3e} from Camtrail, "
+                  f"{float(np.max(np.abs(other - heatmaps))):.3e} from PyTorch in the {layout_name} "
+                  "layout")
 
         if heatmap_diff > tolerance:
             failures.append(f"epoch {epoch}: heatmaps differ by {heatmap_diff:.3e} > {tolerance:g}")
@@ -226,7 +368,7 @@ def main():
         if used != targets:
             failures.append(f"epoch {epoch}: target classes {used}, reference {targets}")
 
-    print(f"summary: {arch} {layer} max|Δ|={worst_heatmap:.2e} prob max|Δ|={worst_probability:.2e} "
+    print(f"summary: {arch} {layer} {method} max|Δ|={worst_heatmap:.2e} prob max|Δ|={worst_probability:.2e} "
           f"epochs={len(epochs)} images={len(indices)}")
     for failure in failures:
         print(f"FAIL: {failure}")

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "ct-cli.h"
+#include "ct-faithfulness-job.h"
+#include "ct-spec.h"
+#include "ct-torch-glib.h"
+
+typedef struct {
+  gboolean tty;
+  gboolean quiet;
+  gint64   last_print;
+} Terminal;
+
+static void
+progress_cb (int      epoch,
+             guint    done,
+             guint    n_images,
+             gpointer user_data)
+{
+  Terminal *term = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean last = done == n_images;
+
+  if (term->quiet)
+    return;
+  /* A live line on a terminal; a line every ~10 s and per epoch in a log. */
+  if (!last && now - term->last_print < (term->tty ? 200000 : 10000000))
+    return;
+  term->last_print = now;
+  g_printerr ("%sepoch %d  images %u/%u%s", term->tty ? "\r\033[K" : "", epoch, done, n_images,
+              term->tty && !last ? "" : "\n");
+}
+
+static gboolean
+write_outputs (const CtFaithfulness  *result,
+               const char            *out,
+               GError               **error)
+{
+  g_autofree char *csv = g_build_filename (out, "faithfulness.csv", NULL);
+  g_autofree char *json = g_build_filename (out, "faithfulness.json", NULL);
+
+  if (g_mkdir_with_parents (out, 0755) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Could not create %s: %s", out, g_strerror (saved));
+      return FALSE;
+    }
+  return ct_faithfulness_write_csv (result, csv, error) &&
+         ct_faithfulness_write_json (result, json, error);
+}
+
+static void
+print_summary (const CtFaithfulness *result,
+               const char           *out)
+{
+  g_print ("%s: faithfulness of %s at layer %s, %u images, baseline %s, %g of the pixels a step\n",
+           out, result->method, result->layer, result->n_images,
+           ct_baseline_to_string (result->baseline), result->step_fraction);
+  g_print ("%5s  %-20s  %-17s  %-17s  %-17s  %-17s\n", "epoch", "heatmap",
+           "deletion AUC (lo)", "insertion AUC (hi)", "average drop % (lo)", "increase % (hi)");
+  for (guint r = 0; r < result->rows->len; r++)
+    {
+      const CtFaithfulnessRow *row = &g_array_index (result->rows, CtFaithfulnessRow, r);
+
+      g_print ("%5d  %-20s  %.4f ± %.4f   %.4f ± %.4f    %6.2f ± %5.2f       %6.2f ± %5.2f\n",
+               row->epoch, row->heatmap, row->deletion, row->deletion_ci95, row->insertion,
+               row->insertion_ci95, row->average_drop, row->average_drop_ci95, row->increase,
+               row->increase_ci95);
+    }
+}
+
+int
+ct_cli_faithfulness (int    argc,
+                     char **argv)
+{
+  g_autofree char *run = NULL, *epochs_text = NULL, *out = NULL, *layer = NULL;
+  g_autofree char *data = NULL, *device = NULL, *method_text = NULL, *baseline_text = NULL;
+  g_autofree char *method_help = ct_cli_dup_method_help ();
+  int n_images = 500, batch_size = 0, threads = 0;
+  double step = 0.02;
+  gint64 seed = 0;
+  gboolean quiet = FALSE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(CtFaithfulness) result = NULL;
+  CtFaithfulnessRequest request = { 0 };
+  Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
+  char *message = NULL;
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory (required)"), N_("DIR") },
+    { "epochs", 'e', 0, G_OPTION_ARG_STRING, &epochs_text, N_("Checkpoints: epochs, “last” or “all” (default all)"), N_("LIST") },
+    { "images", 'n', 0, G_OPTION_ARG_INT, &n_images, N_("Test images drawn with --seed (default 500)"), "N" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the images and the random heatmaps"), "S" },
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &method_text, method_help, N_("NAME") },
+    { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
+    { "step", 0, 0, G_OPTION_ARG_DOUBLE, &step, N_("Fraction of the pixels deleted or inserted a step (default 0.02)"), "F" },
+    { "baseline", 0, 0, G_OPTION_ARG_STRING, &baseline_text, N_("What deleted pixels become: zero (default) or mean"), N_("FILL") },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per CAM call (default 64)"), "N" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Directory for faithfulness.csv and faithfulness.json (required)"), N_("DIR") },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset (default: the run's)"), N_("PATH") },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
+    { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
+    { NULL }
+  };
+
+  if (!ct_cli_parse ("faithfulness", NULL,
+                     _("Scores, for every checkpoint, how faithful a CAM method's heatmaps are:\n"
+                       "deletion and insertion AUC, Average Drop and Increase in Confidence,\n"
+                       "beside random heatmaps, into CSV and JSON."),
+                     entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return ct_cli_usage_error ("faithfulness", "unexpected argument “%s”", argv[1]);
+  if (run == NULL)
+    return ct_cli_usage_error ("faithfulness", "--run is required");
+  ct_cli_resolve_run (&run);
+  if (out == NULL)
+    return ct_cli_usage_error ("faithfulness", "--out is required");
+  if (n_images < 1 || batch_size < 0 || seed < 0 || threads < 0)
+    return ct_cli_usage_error ("faithfulness", "counts must be positive");
+  if (!(step > 0 && step <= 1))
+    return ct_cli_usage_error ("faithfulness", "--step must be in (0, 1]");
+  if (!ct_cli_parse_method ("faithfulness", method_text, &request.method))
+    return CT_CLI_EXIT_USAGE;
+  request.baseline = CT_BASELINE_ZERO;
+  if (baseline_text != NULL && !ct_baseline_from_string (baseline_text, &request.baseline))
+    return ct_cli_usage_error ("faithfulness", "--baseline must be zero or mean");
+  term.quiet = quiet;
+
+  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
+    return ct_cli_fail ("faithfulness", error);
+  session = ct_cam_session_new (run, data, device, &error);
+  if (session == NULL)
+    return ct_cli_fail ("faithfulness", error);
+  if (epochs_text != NULL)
+    {
+      GArray *available = ct_cam_session_get_epochs (session);
+
+      epochs = ct_epochs_parse (epochs_text, (const int *) available->data, available->len,
+                                CT_EPOCHS_STRICT, &error);
+      if (epochs == NULL)
+        return ct_cli_usage_error ("faithfulness", "--epochs: %s", error->message);
+    }
+  else
+    epochs = g_array_copy (ct_cam_session_get_epochs (session));
+
+  request.epochs = (const int *) epochs->data;
+  request.n_epochs = epochs->len;
+  request.n_images = n_images;
+  request.seed = seed;
+  request.layer = layer;
+  request.step_fraction = step;
+  request.batch_size = batch_size;
+
+  result = ct_faithfulness_compute (session, &request, progress_cb, &term, NULL, &error);
+  if (result == NULL || !write_outputs (result, out, &error))
+    return ct_cli_fail ("faithfulness", error);
+
+  print_summary (result, out);
+  return 0;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <string.h>
+
+#include "ct-cam.h"
+#include "ct-faithfulness-job.h"
+#include "ct-image.h"
+#include "ct-rng.h"
+#include "ct-stats.h"
+
+/* Keeps the random heatmaps' draws apart from every other stream. */
+#define STREAM_RANDOM_HEATMAP 0x72616e64u
+#define DEFAULT_STEP_FRACTION 0.02
+#define DEFAULT_BATCH_SIZE    64
+
+/* Per-image scores of one kind of heatmap over the epoch's images. */
+typedef struct {
+  GArray *deletion;
+  GArray *insertion;
+  GArray *drop;
+  GArray *increase;
+} Scores;
+
+static void
+scores_init (Scores *self)
+{
+  self->deletion = g_array_new (FALSE, FALSE, sizeof (double));
+  self->insertion = g_array_new (FALSE, FALSE, sizeof (double));
+  self->drop = g_array_new (FALSE, FALSE, sizeof (double));
+  self->increase = g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+static void
+scores_clear (Scores *self)
+{
+  g_clear_pointer (&self->deletion, g_array_unref);
+  g_clear_pointer (&self->insertion, g_array_unref);
+  g_clear_pointer (&self->drop, g_array_unref);
+  g_clear_pointer (&self->increase, g_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Scores, scores_clear)
+
+static void
+mean_ci (GArray *values,
+         double *out_mean,
+         double *out_ci95)
+{
+  ct_stats_mean_ci95 ((const double *) values->data, values->len, out_mean, out_ci95);
+}
+
+static void
+add_row (CtFaithfulness *result,
+         int             epoch,
+         const char     *heatmap,
+         Scores         *scores)
+{
+  CtFaithfulnessRow row = { 0 };
+
+  row.epoch = epoch;
+  row.heatmap = g_strdup (heatmap);
+  row.n_images = scores->deletion->len;
+  mean_ci (scores->deletion, &row.deletion, &row.deletion_ci95);
+  mean_ci (scores->insertion, &row.insertion, &row.insertion_ci95);
+  mean_ci (scores->drop, &row.average_drop, &row.average_drop_ci95);
+  mean_ci (scores->increase, &row.increase, &row.increase_ci95);
+  g_array_append_val (result->rows, row);
+}
+
+/* Scores one image's @heatmap for class @c: the deletion and insertion
+ * curves and the explanation map go through the model in one batch. */
+static gboolean
+score_heatmap (CtCamSession     *session,
+               int               epoch,
+               const CtManifest *manifest,
+               const float      *image,
+               const float      *baseline,
+               const float      *heatmap,
+               guint             channels,
+               gsize             n_pixels,
+               gsize             step,
+               guint             n_steps,
+               int               c,
+               double            y,
+               Scores           *scores,
+               GError          **error)
+{
+  gsize values = channels * n_pixels;
+  guint n_points = n_steps + 1;
+  guint n_passes = 2 * n_points + 1;
+  guint K = manifest->n_classes;
+  g_autofree guint *order = g_new (guint, n_pixels);
+  g_autofree float *batch = g_new (float, (gsize) n_passes * values);
+  g_autofree float *logits = g_new (float, (gsize) n_passes * K);
+  g_autofree float *probabilities = g_new (float, K);
+  g_autofree double *deletion = g_new (double, n_points);
+  g_autofree double *insertion = g_new (double, n_points);
+  double o, value;
+
+  ct_faithfulness_order (heatmap, n_pixels, order);
+  for (guint k = 0; k < n_points; k++)
+    {
+      ct_faithfulness_blend (image, baseline, channels, n_pixels, order, k * step,
+                             batch + (gsize) k * values);
+      ct_faithfulness_blend (baseline, image, channels, n_pixels, order, k * step,
+                             batch + (gsize) (n_points + k) * values);
+    }
+  ct_faithfulness_cam_mult (image, channels, n_pixels, heatmap,
+                            batch + (gsize) (2 * n_points) * values);
+  ct_image_normalize (batch, n_passes, channels, n_pixels, manifest->mean, manifest->std);
+  if (!ct_cam_session_forward (session, epoch, batch, n_passes, logits, error))
+    return FALSE;
+
+  for (guint k = 0; k < n_points; k++)
+    {
+      ct_softmax (logits + (gsize) k * K, K, probabilities);
+      deletion[k] = probabilities[c];
+      ct_softmax (logits + (gsize) (n_points + k) * K, K, probabilities);
+      insertion[k] = probabilities[c];
+    }
+  ct_softmax (logits + (gsize) (2 * n_points) * K, K, probabilities);
+  o = probabilities[c];
+
+  value = ct_faithfulness_auc (deletion, n_points);
+  g_array_append_val (scores->deletion, value);
+  value = ct_faithfulness_auc (insertion, n_points);
+  g_array_append_val (scores->insertion, value);
+  value = ct_faithfulness_drop (y, o);
+  g_array_append_val (scores->drop, value);
+  value = ct_faithfulness_increase (y, o);
+  g_array_append_val (scores->increase, value);
+  return TRUE;
+}
+
+CtFaithfulness *
+ct_faithfulness_compute (CtCamSession                 *session,
+                         const CtFaithfulnessRequest  *request,
+                         CtFaithfulnessProgressFunc    progress,
+                         gpointer                      user_data,
+                         GCancellable                 *cancellable,
+                         GError                      **error)
+{
+  const CtManifest *manifest = ct_cam_session_get_manifest (session);
+  const CtSplit *test = &ct_cam_session_get_dataset (session)->test;
+  guint channels = test->channels;
+  gsize n_pixels = (gsize) test->height * test->width;
+  double step_fraction = request->step_fraction > 0 ? request->step_fraction
+                                                    : DEFAULT_STEP_FRACTION;
+  guint batch_size = request->batch_size > 0 ? request->batch_size : DEFAULT_BATCH_SIZE;
+  gsize step = ct_faithfulness_step (n_pixels, step_fraction);
+  guint n_steps = ct_faithfulness_n_steps (n_pixels, step);
+  g_autoptr(CtFaithfulness) result = NULL;
+  g_autoptr(GArray) images = NULL;
+  g_autofree float *baseline = g_new (float, channels * n_pixels);
+  g_autofree float *random = g_new (float, n_pixels);
+  const char *method = ct_cam_method_to_string (request->method);
+
+  if (request->n_epochs == 0 || request->n_images == 0 || !(step_fraction <= 1))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "a faithfulness study needs an epoch, an image and a step in (0, 1]");
+      return NULL;
+    }
+
+  images = ct_cam_session_sample_images (session, request->n_images, request->seed);
+  ct_faithfulness_baseline (request->baseline, manifest->mean, channels, n_pixels, baseline);
+
+  result = ct_faithfulness_new ();
+  result->run_name = g_path_get_basename (ct_cam_session_get_run_dir (session));
+  result->arch = g_strdup (manifest->arch);
+  result->dataset = g_strdup (manifest->dataset);
+  result->method = g_strdup (method);
+  result->target_rule = g_strdup ("predicted");
+  result->baseline = request->baseline;
+  result->step_fraction = step_fraction;
+  result->seed = request->seed;
+  result->n_images = images->len;
+  result->image_indices = g_memdup2 (images->data, images->len * sizeof (guint));
+
+  for (guint e = 0; e < request->n_epochs; e++)
+    {
+      int epoch = request->epochs[e];
+      g_auto(Scores) method_scores = { 0 };
+      g_auto(Scores) random_scores = { 0 };
+
+      scores_init (&method_scores);
+      scores_init (&random_scores);
+      for (guint start = 0; start < images->len; start += batch_size)
+        {
+          g_autoptr(CtGrid) grid = NULL;
+          CtCamRequest cam = {
+            .epochs = &epoch,
+            .n_epochs = 1,
+            .images = &g_array_index (images, guint, start),
+            .n_images = MIN (batch_size, images->len - start),
+            .rounds = 1,
+            .layer = request->layer,
+            .target_rule = CT_TARGET_RULE_PREDICTED,
+            .scale = CT_CAM_SCALE_IMAGE,
+            .method = request->method,
+          };
+
+          ct_perturb_init (&cam.perturb);
+          grid = ct_cam_session_compute (session, &cam, cancellable, error);
+          if (grid == NULL)
+            return NULL;
+          if (result->layer == NULL)
+            result->layer = g_strdup (grid->layer);
+
+          for (guint i = 0; i < cam.n_images; i++)
+            {
+              const CtGridCell *cell = ct_grid_get_cell (grid, 0, i, 0);
+              const float *image = ct_grid_get_image (grid, i, 0);
+              CtRng rng;
+
+              if (g_cancellable_set_error_if_cancelled (cancellable, error))
+                return NULL;
+              ct_rng_init (&rng, request->seed, cam.images[i], STREAM_RANDOM_HEATMAP, 0);
+              for (gsize p = 0; p < n_pixels; p++)
+                random[p] = (float) ct_rng_uniform (&rng);
+              if (!score_heatmap (session, epoch, manifest, image, baseline, cell->heatmap,
+                                  channels, n_pixels, step, n_steps, cell->predicted,
+                                  cell->probability, &method_scores, error) ||
+                  !score_heatmap (session, epoch, manifest, image, baseline, random, channels,
+                                  n_pixels, step, n_steps, cell->predicted, cell->probability,
+                                  &random_scores, error))
+                return NULL;
+            }
+          if (progress != NULL)
+            progress (epoch, start + cam.n_images, images->len, user_data);
+        }
+      add_row (result, epoch, method, &method_scores);
+      add_row (result, epoch, "random", &random_scores);
+    }
+
+  return g_steal_pointer (&result);
+}
