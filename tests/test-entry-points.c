@@ -526,7 +526,8 @@ test_window_help_and_version (void)
 static void
 test_cli_help (void)
 {
-  static const char *const commands[] = { "train", "eval", "layers", "cam", "robustness" };
+  static const char *const commands[] = { "train", "eval", "layers", "cam", "robustness",
+                                          "faithfulness" };
   const char *bare_argv[] = { "CAMTRAIL_CLI", NULL };
   const char *help_argv[] = { "CAMTRAIL_CLI", "--help", NULL };
   const char *version_argv[] = { "CAMTRAIL_CLI", "--version", NULL };

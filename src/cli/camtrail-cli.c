@@ -139,8 +139,8 @@ main (int    argc,
 
   if (argc < 2)
     {
-      g_printerr (_("camtrail-cli: a command is needed: train, eval, layers, cam or robustness "
-                    "(see camtrail-cli --help)\n"));
+      g_printerr (_("camtrail-cli: a command is needed: train, eval, layers, cam, robustness or "
+                    "faithfulness (see camtrail-cli --help)\n"));
       return CT_CLI_EXIT_USAGE;
     }
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))
