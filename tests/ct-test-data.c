@@ -118,9 +118,9 @@ ct_test_remove_tree (const char *path)
   g_rmdir (path);
 }
 
-static void
-put_be32 (GByteArray *bytes,
-          guint32     value)
+void
+ct_test_put_be32 (GByteArray *bytes,
+                  guint32     value)
 {
   guint8 be[4] = { value >> 24, value >> 16, value >> 8, value };
 
@@ -142,12 +142,12 @@ write_idx_split (const char *dir,
   g_autofree char *labels_path = g_build_filename (dir, labels_name, NULL);
   g_autoptr(GError) error = NULL;
 
-  put_be32 (images, 0x00000803);
-  put_be32 (images, n);
-  put_be32 (images, 28);
-  put_be32 (images, 28);
-  put_be32 (labels, 0x00000801);
-  put_be32 (labels, n);
+  ct_test_put_be32 (images, 0x00000803);
+  ct_test_put_be32 (images, n);
+  ct_test_put_be32 (images, 28);
+  ct_test_put_be32 (images, 28);
+  ct_test_put_be32 (labels, 0x00000801);
+  ct_test_put_be32 (labels, n);
   for (guint i = 0; i < n; i++)
     {
       guint8 label = i % 4;

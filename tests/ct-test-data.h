@@ -14,6 +14,9 @@ char *ct_test_write_squares (const char *dir,
                                guint       n_test,
                                guint64     seed);
 
+/* Appends @value big-endian, as IDX headers store their numbers. */
+void  ct_test_put_be32 (GByteArray *bytes,
+                        guint32     value);
 /* A tiny learnable dataset in the real IDX layout (as Fashion-MNIST):
  * 28×28 grey, 4 classes, class k a bright square in quadrant k.
  * Returns: (transfer full): @dir. */

@@ -193,15 +193,6 @@ assert_pattern_image (const CtSplit *split,
 }
 
 static void
-put_be32 (GByteArray *bytes,
-          guint32     value)
-{
-  guint8 be[4] = { value >> 24, value >> 16, value >> 8, value };
-
-  g_byte_array_append (bytes, be, 4);
-}
-
-static void
 pad_with_zeros (GByteArray *bytes,
                 guint       size)
 {
@@ -220,10 +211,10 @@ idx_images (guint32 n,
   GByteArray *bytes = g_byte_array_new ();
   gsize header = 16;
 
-  put_be32 (bytes, 0x00000803);
-  put_be32 (bytes, n);
-  put_be32 (bytes, rows);
-  put_be32 (bytes, cols);
+  ct_test_put_be32 (bytes, 0x00000803);
+  ct_test_put_be32 (bytes, n);
+  ct_test_put_be32 (bytes, rows);
+  ct_test_put_be32 (bytes, cols);
   g_byte_array_set_size (bytes, header + (gsize) n * rows * cols);
   for (guint i = 0; i < n; i++)
     for (gsize p = 0; p < (gsize) rows * cols; p++)
@@ -236,8 +227,8 @@ idx_labels (guint32 n)
 {
   GByteArray *bytes = g_byte_array_new ();
 
-  put_be32 (bytes, 0x00000801);
-  put_be32 (bytes, n);
+  ct_test_put_be32 (bytes, 0x00000801);
+  ct_test_put_be32 (bytes, n);
   for (guint i = 0; i < n; i++)
     {
       guint8 label = (guint8) ((i * 3) % 10);
@@ -868,17 +859,17 @@ test_error_idx_absurd_count (Fixture       *fixture,
   write_idx_dataset (fixture->dir, FALSE);
 
   /* 2^31 images of 2^16 × 2^16 in a 100-byte file. */
-  put_be32 (images, 0x00000803);
-  put_be32 (images, 0x80000000u);
-  put_be32 (images, 0x10000);
-  put_be32 (images, 0x10000);
+  ct_test_put_be32 (images, 0x00000803);
+  ct_test_put_be32 (images, 0x80000000u);
+  ct_test_put_be32 (images, 0x10000);
+  ct_test_put_be32 (images, 0x10000);
   pad_with_zeros (images, 100);
   write_bytes (fixture->dir, "train-images-idx3-ubyte", images);
   assert_load_fails (fixture->dir, CT_DATASET_ERROR_TRUNCATED, "train-images-idx3-ubyte", 16);
 
   write_idx_dataset (fixture->dir, FALSE);
-  put_be32 (labels, 0x00000801);
-  put_be32 (labels, 0xffffffffu);
+  ct_test_put_be32 (labels, 0x00000801);
+  ct_test_put_be32 (labels, 0xffffffffu);
   pad_with_zeros (labels, 100);
   write_bytes (fixture->dir, "t10k-labels-idx1-ubyte", labels);
   assert_load_fails (fixture->dir, CT_DATASET_ERROR_TRUNCATED, "t10k-labels-idx1-ubyte", 100);
