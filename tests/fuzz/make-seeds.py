@@ -158,6 +158,19 @@ def epochs_seeds():
     write("epochs", "spaces", b"\x00\x02" + b" last , 2")
 
 
+def images_seeds():
+    # Test-image count (big-endian, 0: no bound), then the list as typed.
+    write("images", "study", b"\x27\x10" + b"12, 950 3")
+    write("images", "unbounded", b"\x00\x00" + b"0,,7 7")
+
+
+def target_seeds():
+    # Named classes (0: classes by number only), then the rule as typed.
+    write("target", "predicted", b"\x0a" + b"predicted")
+    write("target", "name", b"\x0a" + b"Cat")
+    write("target", "class-n", b"\x00" + b"class 3 (cat)")
+
+
 cifar_seeds()
 idx_seeds()
 safetensors_seeds()
@@ -166,3 +179,5 @@ metrics_seeds()
 png_seeds()
 perturb_seeds()
 epochs_seeds()
+images_seeds()
+target_seeds()
