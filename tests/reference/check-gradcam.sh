@@ -20,7 +20,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 methods='gradcam hirescam gradcam-elementwise gradcam++ xgradcam layercam eigencam eigengradcam'
 
-# name|arch|train options|cam options|methods
+# name|arch[@run]|train options|cam options|methods[|reference]
+# (reference: gradcam_reference.py --model, "mirror" when absent: the
+# mirrors in ct_models.py; "independent": independent_models.py, written
+# from docs/MODELS.md and torchvision's own efficientnet_b0.  @run names a
+# second run of the same architecture.)
 # (Score-CAM and Ablation-CAM run a forward pass per channel and image: on
 # resnet18's layer4, 512 channels, they are checked on one image of the
 # last epoch.  layer4 ends in a ReLU, so Ablation-CAM zeroes channels
@@ -35,7 +39,12 @@ camtrail_net stem|camtrail_net|reuse|--layer stem|gradcam
 camtrail_net --target label|camtrail_net|reuse|--target label|gradcam
 camtrail_net --cam-scale raw|camtrail_net|reuse|--cam-scale raw|gradcam
 camtrail_net --cam-scale shared|camtrail_net|reuse|--cam-scale shared|gradcam
-efficientnet_b0 blocks.2|efficientnet_b0|--epochs 1 --batch-size 32 --lr 0.01 --train-limit 64||$methods $passes"
+efficientnet_b0 blocks.2|efficientnet_b0|--epochs 1 --batch-size 32 --lr 0.01 --train-limit 64||$methods $passes
+camtrail_net stages.1, from docs/MODELS.md|camtrail_net|reuse||gradcam gradcam++ eigencam scorecam|independent
+camtrail_net stem, from docs/MODELS.md|camtrail_net|reuse|--layer stem --target label|gradcam|independent
+efficientnet_b0 blocks.2, torchvision's|efficientnet_b0|reuse||gradcam hirescam layercam|independent
+efficientnet_b0 blocks.5, torchvision's|efficientnet_b0|reuse|--layer blocks.5 --cam-scale shared|gradcam|independent
+efficientnet_b0 --input-size 224, torchvision's|efficientnet_b0@224|--input-size 224 --epochs 1 --batch-size 32 --lr 0.01 --train-limit 64|--images 0,1,2 --epochs last|gradcam|independent"
 
 total=0
 for m in $(printf '%s\n' "$checks" | cut -d'|' -f5); do
@@ -78,8 +87,9 @@ comment () {
 n=0
 failed=0
 printf '%s\n' "$checks" > "$tmp/checks"
-while IFS='|' read -r name arch train cam check_methods; do
-  run="$tmp/run-$arch"
+while IFS='|' read -r name arch_run train cam check_methods reference; do
+  arch=${arch_run%@*}
+  run="$tmp/run-$(printf '%s' "$arch_run" | tr @ -)"
   log="$tmp/log-$arch"
 
   if [ "$train" != reuse ]; then
@@ -109,7 +119,7 @@ while IFS='|' read -r name arch train cam check_methods; do
       continue
     fi
     "$python" "$here/gradcam_reference.py" "$run" "$tmp/cams-$n.npy" "$tmp/cells-$n.json" \
-      </dev/null >"$log" 2>&1 || ok=0
+      --model "${reference:-mirror}" </dev/null >"$log" 2>&1 || ok=0
     comment "$log"
     summary=$(sed -n 's/^summary: [^ ]* [^ ]* [^ ]* //p' "$log")
     if [ "$ok" = 1 ]; then

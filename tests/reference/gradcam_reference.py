@@ -7,7 +7,9 @@ CAMS.npy and CELLS.json come from `camtrail-cli cam --npy … --json …` on
 unperturbed images, with any --method, --target and --cam-scale (the JSON
 names them).  For every epoch in them, the checkpoint is loaded with
 load_state_dict(strict=True) into a PyTorch model built here (torchvision's
-resnet18 with the CIFAR stem, or the mirrors in ct_models.py), and the CAM
+resnet18 with the CIFAR stem, or the mirrors in ct_models.py; with --model
+independent, independent_models.py: camtrail_net written from
+docs/MODELS.md, torchvision's own efficientnet_b0), and the CAM
 is computed the way pytorch-grad-cam does it: a forward hook on the target
 layer keeps its output and a tensor hook its gradient, one full backward()
 of the summed target logits (for the methods that use gradients), then in
@@ -36,6 +38,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ct_data  # noqa: E402
 import ct_models  # noqa: E402
+import independent_models  # noqa: E402
 import safetensors_io  # noqa: E402
 
 PROBABILITY_TOLERANCE = 1e-5
@@ -205,10 +208,11 @@ def target_classes(rule, logits, labels):
     raise ValueError(f"unknown target rule {rule!r}")
 
 
-def cam(method, model, layer_name, x, rule, labels, height, width, scale="image"):
+def cam(method, model, layer, x, rule, labels, height, width, scale="image"):
     """Returns (heatmaps N×H×W float32, logits N×K, targets) for batch @x;
-    for @scale "raw" and "shared" the maps after ReLU and resize only."""
-    hooks = ActivationsAndGradients(model.get_submodule(layer_name))
+    for @scale "raw" and "shared" the maps after ReLU and resize only.
+    @layer is the module whose output is the CAM layer."""
+    hooks = ActivationsAndGradients(layer)
     try:
         x = x.clone().requires_grad_(True)
         model.zero_grad(set_to_none=True)
@@ -227,7 +231,7 @@ def cam(method, model, layer_name, x, rule, labels, height, width, scale="image"
         weights = score_cam_weights(model, x.detach(), activations, targets)
         cams = (weights[:, :, None, None] * activations).sum(axis=1)
     elif method == "ablationcam":
-        weights = ablation_cam_weights(model, model.get_submodule(layer_name), x.detach(),
+        weights = ablation_cam_weights(model, layer, x.detach(),
                                        activations, targets)
         cams = (weights[:, :, None, None] * activations).sum(axis=1)
     else:
@@ -260,6 +264,10 @@ def main():
                         help="PyTorch's memory layout for the reference: the one Camtrail uses "
                              "(channels-last for 3-channel input, the default layout for 1-channel; "
                              "the default), or a given one")
+    parser.add_argument("--model", choices=["mirror", "independent"], default="mirror",
+                        help="mirror: ct_models.py's modules, written after the C++ (the default); "
+                             "independent: independent_models.py, written from docs/MODELS.md "
+                             "and torchvision's own models")
     args = parser.parse_args()
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
@@ -302,27 +310,32 @@ def main():
     layout_name = "channels-last" if channels_last else "default"
     other_name = "default" if channels_last else "channels-last"
 
-    print(f"# {method}, {arch}, layer {layer}, epochs {epochs}, images {indices}, target {cells['target']}, "
+    print(f"# {method}, {arch} ({args.model} reference), layer {layer}, epochs {epochs}, images {indices}, target {cells['target']}, "
           f"scale {scale}, PyTorch {layout_name} layout")
     failures = []
     worst_heatmap = worst_probability = 0.0
     results = []
     for row, epoch in enumerate(epochs):
-        model = ct_models.build_from_manifest(manifest)
-        # strict=True: every name, shape and buffer of the checkpoint must be
-        # the PyTorch model's (timm / torchvision naming).
-        model.load_state_dict(safetensors_io.load_torch(ct_data.checkpoint_path(args.run, epoch)),
-                              strict=True)
+        state = safetensors_io.load_torch(ct_data.checkpoint_path(args.run, epoch))
+        if args.model == "independent":
+            model, layer_module = independent_models.build(manifest, state)
+            target_layer = layer_module(layer)
+        else:
+            model = ct_models.build_from_manifest(manifest)
+            # strict=True: every name, shape and buffer of the checkpoint must be
+            # the PyTorch model's (timm / torchvision naming).
+            model.load_state_dict(state, strict=True)
+            target_layer = model.get_submodule(layer)
         model.eval().to(memory_format=layout)
-        heatmaps, logits, targets = cam(method, model, layer, x, cells["target"], labels, height,
-                                        width, scale)
+        heatmaps, logits, targets = cam(method, model, target_layer, x, cells["target"], labels,
+                                        height, width, scale)
         # Not asserted: PyTorch in the other layout (libtorch's other
         # convolution kernels), as a measure of PyTorch's own spread; for
         # Grad-CAM only, which keeps the check's time within its timeout.
         other = None
         if method == "gradcam":
             model.to(memory_format=other_layout)
-            other, _, _ = cam(method, model, layer, x_other, cells["target"], labels, height,
+            other, _, _ = cam(method, model, target_layer, x_other, cells["target"], labels, height,
                               width, scale)
         results.append((heatmaps, other, logits, targets))
     if scale == "shared":
