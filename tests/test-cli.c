@@ -1210,6 +1210,9 @@ test_faithfulness (void)
   g_autofree char *csv = NULL, *again_csv = NULL;
   g_auto(GStrv) lines = NULL;
   g_auto(Result) first = { 0 }, second = { 0 }, bad_baseline = { 0 }, bad_step = { 0 };
+  g_auto(Result) blurred = { 0 }, bad_noise = { 0 };
+  g_autofree char *blur_out = g_build_filename (tmpdir, "faithfulness-blur", NULL);
+  g_autofree char *blur_csv = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *json = g_build_filename (out, "faithfulness.json", NULL);
@@ -1225,8 +1228,21 @@ test_faithfulness (void)
   g_assert_cmpstr (lines[0], ==, "epoch,heatmap,images,deletion_auc,deletion_auc_ci95,"
                                  "insertion_auc,insertion_auc_ci95,average_drop,"
                                  "average_drop_ci95,increase_in_confidence,"
-                                 "increase_in_confidence_ci95");
+                                 "increase_in_confidence_ci95,road_morf,road_morf_ci95,"
+                                 "road_lerf,road_lerf_ci95,road_combined,road_combined_ci95");
   g_assert_cmpuint (g_strv_length (lines), ==, 1 + 2 * 2 + 1);
+  /* ROAD: probability changes in [−1, 1]; the combined score is
+   * (lerf − morf) / 2 image by image, so also of the means. */
+  for (guint r = 1; r <= 4; r++)
+    {
+      g_auto(GStrv) cells = g_strsplit (lines[r], ",", -1);
+      double morf = g_ascii_strtod (cells[11], NULL), lerf = g_ascii_strtod (cells[13], NULL);
+
+      g_assert_cmpuint (g_strv_length (cells), ==, 17);
+      g_assert_cmpfloat (fabs (morf), <=, 1);
+      g_assert_cmpfloat (fabs (lerf), <=, 1);
+      g_assert_cmpfloat_with_epsilon (g_ascii_strtod (cells[15], NULL), (lerf - morf) / 2, 2e-6);
+    }
   g_assert_true (g_str_has_prefix (lines[1], "0,layercam,4,"));
   g_assert_true (g_str_has_prefix (lines[2], "0,random,4,"));
   g_assert_true (g_str_has_prefix (lines[3], "2,layercam,4,"));
@@ -1245,7 +1261,28 @@ test_faithfulness (void)
   again_csv = read_text (again, "faithfulness.csv");
   g_assert_cmpstr (csv, ==, again_csv);
 
-  run_cli (&bad_baseline, "faithfulness", "--run", run_dir, "--baseline", "blur", "--out", out,
+  /* RISE's blurred baseline: other deletion and insertion curves, the
+   * same ROAD and explanation-map scores (they do not use the baseline). */
+  run_cli (&blurred, "faithfulness", "--run", run_dir, "--epochs", "0,last", "--images", "4",
+           "--step", "0.1", "--method", "layercam", "--seed", "3", "--threads", "2", "--quiet",
+           "--baseline", "blur", "--out", blur_out, NULL);
+  g_assert_cmpint (blurred.status, ==, 0);
+  blur_csv = read_text (blur_out, "faithfulness.csv");
+  {
+    g_auto(GStrv) blur_lines = g_strsplit (blur_csv, "\n", -1);
+    g_auto(GStrv) zero_cells = g_strsplit (lines[3], ",", -1);
+    g_auto(GStrv) blur_cells = g_strsplit (blur_lines[3], ",", -1);
+
+    g_assert_cmpstr (zero_cells[3], !=, blur_cells[3]);
+    for (guint c = 7; c < 17; c++)
+      g_assert_cmpstr (zero_cells[c], ==, blur_cells[c]);
+  }
+
+  run_cli (&bad_noise, "faithfulness", "--run", run_dir, "--road-noise", "-1", "--out", out,
+           NULL);
+  g_assert_cmpint (bad_noise.status, ==, 2);
+  g_assert_cmpint (count_lines (bad_noise.err), ==, 1);
+  run_cli (&bad_baseline, "faithfulness", "--run", run_dir, "--baseline", "gray", "--out", out,
            NULL);
   g_assert_cmpint (bad_baseline.status, ==, 2);
   g_assert_cmpint (count_lines (bad_baseline.err), ==, 1);

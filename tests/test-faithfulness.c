@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib.h>
 #include <math.h>
+#include <string.h>
 
 #include "ct-faithfulness.h"
 
@@ -35,7 +36,7 @@ curve_area (const float *heatmap,
   g_assert_cmpuint (n_steps, ==, 10);
   for (guint p = 0; p < OBJECT; p++)
     image[p] = 1;
-  ct_faithfulness_baseline (CT_BASELINE_ZERO, NULL, 1, N, baseline);
+  ct_faithfulness_baseline (CT_BASELINE_ZERO, NULL, NULL, 1, SIDE, SIDE, baseline);
   ct_faithfulness_order (heatmap, N, order);
   for (guint k = 0; k <= n_steps; k++)
     {
@@ -148,14 +149,155 @@ test_cam_mult_and_confidence (void)
   g_assert_cmpfloat (ct_faithfulness_increase (0.8, 0.9), ==, 100);
   g_assert_cmpfloat (ct_faithfulness_increase (0.8, 0.8), ==, 0);
 
-  ct_faithfulness_baseline (CT_BASELINE_MEAN, mean, 2, 2, baseline);
+  ct_faithfulness_baseline (CT_BASELINE_MEAN, NULL, mean, 2, 2, 1, baseline);
   g_assert_cmpfloat (baseline[1], ==, 0.4f);
   g_assert_cmpfloat (baseline[2], ==, 0.6f);
   g_assert_true (ct_baseline_from_string ("mean", &parsed));
   g_assert_cmpint (parsed, ==, CT_BASELINE_MEAN);
   g_assert_true (ct_baseline_from_string ("zero", &parsed));
   g_assert_cmpint (parsed, ==, CT_BASELINE_ZERO);
-  g_assert_false (ct_baseline_from_string ("blur", &parsed));
+  g_assert_true (ct_baseline_from_string ("blur", &parsed));
+  g_assert_cmpint (parsed, ==, CT_BASELINE_BLUR);
+  g_assert_false (ct_baseline_from_string ("gray", &parsed));
+}
+
+/* RISE's gkern(11, 5): SciPy's gaussian_filter of an 11 × 11 impulse. */
+static void
+test_blur_kernel (void)
+{
+  double g[CT_BLUR_KERNEL_SIZE], sum = 0, w[41], total = 0;
+
+  ct_faithfulness_blur_kernel (g);
+  for (int i = 0; i < CT_BLUR_KERNEL_SIZE; i++)
+    {
+      sum += g[i];
+      g_assert_cmpfloat_with_epsilon (g[i], g[CT_BLUR_KERNEL_SIZE - 1 - i], 1e-15);
+    }
+  g_assert_cmpfloat_with_epsilon (sum, 1, 1e-12);
+
+  /* By hand: the centre gathers the weights at 0 and, reflected at the
+   * edges (… b a | a b …), at ±11: (w0 + 2 w11) / Σ w, w_k = e^(−k²/50). */
+  for (int k = -20; k <= 20; k++)
+    total += w[k + 20] = exp (-k * k / 50.0);
+  g_assert_cmpfloat_with_epsilon (g[5], (w[20] + 2 * w[31]) / total, 1e-15);
+  /* SciPy 1.10's gaussian_filter(impulse, 5) at [5, 5], [0, 0], [5, 0]. */
+  g_assert_cmpfloat_with_epsilon (g[5] * g[5], 0.008832628216191647, 1e-15);
+  g_assert_cmpfloat_with_epsilon (g[0] * g[0], 0.007736635408576913, 1e-15);
+  g_assert_cmpfloat_with_epsilon (g[5] * g[0], 0.008266488021414163, 1e-15);
+}
+
+/* A constant image stays constant where the kernel is inside it; at a
+ * corner the padding (the mean colour) weighs (1 − (Σ_{i≥5} g_i)²). */
+static void
+test_blur (void)
+{
+  enum { S = 13 };
+  float image[2 * S * S], out[2 * S * S];
+  const float mean[2] = { 0.25f, 0.5f };
+  double g[CT_BLUR_KERNEL_SIZE], half = 0, inside;
+
+  for (guint p = 0; p < S * S; p++)
+    {
+      image[p] = 1;
+      image[S * S + p] = 0.5f;   /* the mean: blurs to itself everywhere */
+    }
+  ct_faithfulness_baseline (CT_BASELINE_BLUR, image, mean, 2, S, S, out);
+  ct_faithfulness_blur_kernel (g);
+  for (int i = 5; i < CT_BLUR_KERNEL_SIZE; i++)
+    half += g[i];
+  inside = half * half;
+  g_assert_cmpfloat_with_epsilon (out[6 * S + 6], 1, 1e-6);
+  g_assert_cmpfloat_with_epsilon (out[0], inside + 0.25 * (1 - inside), 1e-6);
+  g_assert_cmpfloat_with_epsilon (out[S * S - 1], out[0], 1e-6);
+  for (guint p = 0; p < S * S; p++)
+    g_assert_cmpfloat_with_epsilon (out[S * S + p], 0.5, 1e-6);
+}
+
+static void
+test_road_percentile_keep (void)
+{
+  const float values[] = { 4, 1, 3, 2 };
+  const float heatmap[] = { 0.1f, 0.9f, 0.5f, 0.3f };
+  guint8 keep[4];
+
+  /* NumPy: (n − 1) p / 100 between the sorted values. */
+  g_assert_cmpfloat_with_epsilon (ct_road_percentile (values, 4, 10), 1.3, 1e-12);
+  g_assert_cmpfloat_with_epsilon (ct_road_percentile (values, 4, 90), 3.7, 1e-12);
+  g_assert_cmpfloat (ct_road_percentile (values, 4, 100), ==, 4);
+  g_assert_cmpfloat (ct_road_percentile (values, 4, 0), ==, 1);
+  g_assert_cmpfloat (ct_road_percentile_at (0), ==, 10);
+  g_assert_cmpfloat (ct_road_percentile_at (CT_ROAD_N_PERCENTILES - 1), ==, 90);
+
+  /* Most relevant first at 50: the threshold is 0.4, the two highest go. */
+  g_assert_cmpuint (ct_road_keep (heatmap, 4, 50, TRUE, keep), ==, 2);
+  g_assert_cmpmem (keep, 4, ((guint8[]) { 1, 0, 0, 1 }), 4);
+  /* Least relevant first: 1 − heatmap, threshold 0.6, the two lowest go. */
+  g_assert_cmpuint (ct_road_keep (heatmap, 4, 50, FALSE, keep), ==, 2);
+  g_assert_cmpmem (keep, 4, ((guint8[]) { 0, 1, 1, 0 }), 4);
+  /* A flat heatmap keeps nothing: every value reaches the threshold. */
+  g_assert_cmpuint (ct_road_keep ((const float[]) { 0, 0, 0, 0 }, 4, 30, TRUE, keep), ==, 0);
+}
+
+static void
+test_road_impute (void)
+{
+  enum { W = 5, H = 5 };
+  float image[2 * W * H], out[2 * W * H];
+  const float mean[2] = { 0.25f, 0.75f };
+  guint8 keep[W * H];
+
+  /* 3 × 3, the centre missing: (1/6 · Σ edges + 1/12 · Σ corners) / 1. */
+  {
+    const float small[9] = { 4, 1, 4, 1, 99, 1, 4, 1, 4 };
+    const guint8 small_keep[9] = { 1, 1, 1, 1, 0, 1, 1, 1, 1 };
+    float small_out[9];
+
+    g_assert_true (ct_road_impute (small, mean, 1, 3, 3, small_keep, small_out));
+    g_assert_cmpfloat_with_epsilon (small_out[4], 4.0 / 6 + 16.0 / 12, 1e-6);
+    for (guint p = 0; p < 9; p++)
+      if (p != 4)
+        g_assert_cmpfloat (small_out[p], ==, small[p]);
+  }
+  /* The corner of a 3 × 3: only 3 neighbours inside, weights 1/6, 1/6, 1/12. */
+  {
+    const float small[9] = { 99, 1, 0, 2, 5, 0, 0, 0, 0 };
+    const guint8 small_keep[9] = { 0, 1, 1, 1, 1, 1, 1, 1, 1 };
+    float small_out[9];
+
+    g_assert_true (ct_road_impute (small, mean, 1, 3, 3, small_keep, small_out));
+    g_assert_cmpfloat_with_epsilon (small_out[0], (1.0 / 6 + 2.0 / 6 + 5.0 / 12) / (5.0 / 12), 1e-6);
+  }
+
+  /* A ramp x + 2y (and 3 − y in the second channel) with its inner 3 × 3
+   * missing: a linear field is its own weighted neighbour mean, so the
+   * solution of the coupled system is the ramp itself. */
+  for (guint y = 0; y < H; y++)
+    for (guint x = 0; x < W; x++)
+      {
+        image[y * W + x] = x + 2.0f * y;
+        image[W * H + y * W + x] = 3.0f - y;
+        keep[y * W + x] = !(x >= 1 && x <= 3 && y >= 1 && y <= 3);
+      }
+  {
+    float holes[2 * W * H];
+
+    memcpy (holes, image, sizeof holes);
+    for (guint p = 0; p < W * H; p++)
+      if (!keep[p])
+        holes[p] = holes[W * H + p] = -50;
+    g_assert_true (ct_road_impute (holes, mean, 2, W, H, keep, out));
+  }
+  for (guint p = 0; p < 2 * W * H; p++)
+    g_assert_cmpfloat_with_epsilon (out[p], image[p], 1e-5);
+
+  /* Nothing kept: no solution; the mean colour everywhere. */
+  memset (keep, 0, sizeof keep);
+  g_assert_false (ct_road_impute (image, mean, 2, W, H, keep, out));
+  for (guint p = 0; p < W * H; p++)
+    {
+      g_assert_cmpfloat (out[p], ==, mean[0]);
+      g_assert_cmpfloat (out[W * H + p], ==, mean[1]);
+    }
 }
 
 int
@@ -170,6 +312,10 @@ main (int   argc,
   g_test_add_func ("/faithfulness/auc", test_auc);
   g_test_add_func ("/faithfulness/blend-channels", test_blend_channels);
   g_test_add_func ("/faithfulness/cam-mult-and-confidence", test_cam_mult_and_confidence);
+  g_test_add_func ("/faithfulness/blur-kernel", test_blur_kernel);
+  g_test_add_func ("/faithfulness/blur", test_blur);
+  g_test_add_func ("/faithfulness/road-percentile-keep", test_road_percentile_keep);
+  g_test_add_func ("/faithfulness/road-impute", test_road_impute);
 
   return g_test_run ();
 }

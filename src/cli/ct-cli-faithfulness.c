@@ -64,16 +64,18 @@ print_summary (const CtFaithfulness *result,
   g_print ("%s: faithfulness of %s at layer %s, %u images, baseline %s, %g of the pixels a step\n",
            out, result->method, result->layer, result->n_images,
            ct_baseline_to_string (result->baseline), result->step_fraction);
-  g_print ("%5s  %-20s  %-17s  %-17s  %-17s  %-17s\n", "epoch", "heatmap",
-           "deletion AUC (lo)", "insertion AUC (hi)", "average drop % (lo)", "increase % (hi)");
+  g_print ("%5s  %-20s  %-17s  %-17s  %-17s  %-17s  %-17s\n", "epoch", "heatmap",
+           "deletion AUC (lo)", "insertion AUC (hi)", "average drop % (lo)", "increase % (hi)",
+           "ROAD (hi)");
   for (guint r = 0; r < result->rows->len; r++)
     {
       const CtFaithfulnessRow *row = &g_array_index (result->rows, CtFaithfulnessRow, r);
 
-      g_print ("%5d  %-20s  %.4f ± %.4f   %.4f ± %.4f    %6.2f ± %5.2f       %6.2f ± %5.2f\n",
+      g_print ("%5d  %-20s  %.4f ± %.4f   %.4f ± %.4f    %6.2f ± %5.2f       %6.2f ± %5.2f"
+               "     %+.4f ± %.4f\n",
                row->epoch, row->heatmap, row->deletion, row->deletion_ci95, row->insertion,
                row->insertion_ci95, row->average_drop, row->average_drop_ci95, row->increase,
-               row->increase_ci95);
+               row->increase_ci95, row->road_combined, row->road_combined_ci95);
     }
 }
 
@@ -86,6 +88,7 @@ ct_cli_faithfulness (int    argc,
   g_autofree char *method_help = ct_cli_dup_method_help ();
   int n_images = 500, batch_size = 0, threads = 0;
   double step = 0.02;
+  double road_noise = 0.01;
   gint64 seed = 0;
   gboolean quiet = FALSE;
   g_autoptr(GError) error = NULL;
@@ -104,7 +107,8 @@ ct_cli_faithfulness (int    argc,
     { "method", 'm', 0, G_OPTION_ARG_STRING, &method_text, method_help, N_("NAME") },
     { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
     { "step", 0, 0, G_OPTION_ARG_DOUBLE, &step, N_("Fraction of the pixels deleted or inserted a step (default 0.02)"), "F" },
-    { "baseline", 0, 0, G_OPTION_ARG_STRING, &baseline_text, N_("What deleted pixels become: zero (default) or mean"), N_("FILL") },
+    { "baseline", 0, 0, G_OPTION_ARG_STRING, &baseline_text, N_("What deleted pixels become: zero (default), mean or blur"), N_("FILL") },
+    { "road-noise", 0, 0, G_OPTION_ARG_DOUBLE, &road_noise, N_("Noise of ROAD's imputation, σ in normalised units (default 0.01)"), N_("SIGMA") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per CAM call (default 64)"), "N" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Directory for faithfulness.csv and faithfulness.json (required)"), N_("DIR") },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset (default: the run's)"), N_("PATH") },
@@ -116,8 +120,8 @@ ct_cli_faithfulness (int    argc,
 
   if (!ct_cli_parse ("faithfulness", NULL,
                      _("Scores, for every checkpoint, how faithful a CAM method's heatmaps are:\n"
-                       "deletion and insertion AUC, Average Drop and Increase in Confidence,\n"
-                       "beside random heatmaps, into CSV and JSON."),
+                       "deletion and insertion AUC, Average Drop, Increase in Confidence and\n"
+                       "ROAD, beside random heatmaps, into CSV and JSON."),
                      entries, &argc, &argv, &status))
     return status;
   if (argc > 1)
@@ -135,7 +139,9 @@ ct_cli_faithfulness (int    argc,
     return CT_CLI_EXIT_USAGE;
   request.baseline = CT_BASELINE_ZERO;
   if (baseline_text != NULL && !ct_baseline_from_string (baseline_text, &request.baseline))
-    return ct_cli_usage_error ("faithfulness", "--baseline must be zero or mean");
+    return ct_cli_usage_error ("faithfulness", "--baseline must be zero, mean or blur");
+  if (!(road_noise >= 0 && road_noise <= 1))
+    return ct_cli_usage_error ("faithfulness", "--road-noise must be in [0, 1]");
   term.quiet = quiet;
 
   if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
@@ -161,6 +167,7 @@ ct_cli_faithfulness (int    argc,
   request.seed = seed;
   request.layer = layer;
   request.step_fraction = step;
+  request.road_noise = road_noise;
   request.batch_size = batch_size;
 
   result = ct_faithfulness_compute (session, &request, progress_cb, &term, NULL, &error);

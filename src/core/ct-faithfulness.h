@@ -19,19 +19,37 @@ G_BEGIN_DECLS
 typedef enum {
   CT_BASELINE_ZERO,   /* black */
   CT_BASELINE_MEAN,   /* the dataset's mean colour: 0 once normalised */
+  CT_BASELINE_BLUR,   /* the image blurred as RISE's substrate: 11 × 11, σ 5 */
 } CtBaseline;
 
-/* Returns: (transfer none): "zero" or "mean". */
+/* Returns: (transfer none): "zero", "mean" or "blur". */
 const char *ct_baseline_to_string   (CtBaseline   baseline);
 gboolean    ct_baseline_from_string (const char  *name,
                                      CtBaseline  *out_baseline);
 
-/* Fills @out (C × H × W) with the baseline image. */
+/* Fills @out (C × H × W) with the baseline image: for zero and mean,
+ * the same for every image; for blur, @image blurred (ct_faithfulness_blur). */
 void   ct_faithfulness_baseline (CtBaseline    baseline,
+                                 const float  *image,
                                  const float  *mean,
                                  guint         channels,
-                                 gsize         n_pixels,
+                                 guint         width,
+                                 guint         height,
                                  float        *out);
+
+/* RISE's blur: its gkern(11, 5), SciPy's gaussian_filter (σ 5, truncated
+ * at 4σ, "reflect" edges) of an 11 × 11 unit impulse, which is the outer
+ * product of ct_faithfulness_blur_kernel(); and torch's conv2d with it,
+ * padding 5 with zeros in normalised space, which is @mean's colour in
+ * pixel space (the kernel sums to 1).  @image and @out are C × H × W. */
+#define CT_BLUR_KERNEL_SIZE 11
+void   ct_faithfulness_blur_kernel (double       out[CT_BLUR_KERNEL_SIZE]);
+void   ct_faithfulness_blur        (const float *image,
+                                    const float *mean,
+                                    guint        channels,
+                                    guint        width,
+                                    guint        height,
+                                    float       *out);
 
 /* The positions of @heatmap's @n values in decreasing order, ties in
  * increasing position (a stable order; RISE's np.argsort is not stable,
@@ -79,6 +97,50 @@ double ct_faithfulness_drop     (double        y,
 double ct_faithfulness_increase (double        y,
                                  double        o);
 
+/* ---- ROAD ------------------------------------------------------------ */
+
+/* ROAD (Rong et al. 2022) as pytorch-grad-cam's ROADMostRelevantFirst and
+ * ROADLeastRelevantFirst, averaged over the percentiles 10, 20, …, 90
+ * (ROAD…Average), the score being the class probability after imputation
+ * minus before (ClassifierOutputSoftmaxTarget).  Most relevant first at
+ * percentile p imputes the pixels whose heatmap value is not below the
+ * heatmap's p-th percentile (NumPy's linear interpolation); least relevant
+ * first does the same with 1 − heatmap. */
+#define CT_ROAD_N_PERCENTILES 9
+
+/* The percentile of the i-th threshold: 10 · (i + 1). */
+double ct_road_percentile_at (guint        i);
+
+/* NumPy's np.percentile (method "linear") of @values. */
+double ct_road_percentile   (const float  *values,
+                             gsize         n,
+                             double        percentile);
+
+/* Sets @keep[p] to 1 for the pixels kept, 0 for those to impute.
+ * Returns: the number kept. */
+gsize  ct_road_keep         (const float  *heatmap,
+                             gsize         n,
+                             double        percentile,
+                             gboolean      most_relevant_first,
+                             guint8       *keep);
+
+/* ROAD's noisy linear imputation without its noise: every pixel not kept
+ * becomes the weighted mean of its 8 neighbours inside the image (weight
+ * 1/6 across an edge, 1/12 across a corner), kept or imputed themselves,
+ * solved for all of them at once per channel (conjugate gradients to a
+ * relative residual of 1e-12, where the reference solves the same sparse
+ * system directly).  Kept pixels are copied.  When no pixel is kept the
+ * system has no solution (the reference's is NaN: pytorch-grad-cam
+ * warns and scores a NaN image); then every pixel becomes @mean's colour,
+ * the image the model sees as 0, and it returns FALSE. */
+gboolean ct_road_impute     (const float  *image,
+                             const float  *mean,
+                             guint         channels,
+                             guint         width,
+                             guint         height,
+                             const guint8 *keep,
+                             float        *out);
+
 /* ---- A study's result ------------------------------------------------- */
 
 /* One checkpoint's scores for one kind of heatmap, each a mean over the
@@ -95,6 +157,12 @@ typedef struct {
   double  average_drop_ci95;
   double  increase;           /* % of images: higher is more faithful */
   double  increase_ci95;
+  double  road_morf;          /* probability change, most relevant first: lower is more faithful */
+  double  road_morf_ci95;
+  double  road_lerf;          /* least relevant first: higher is more faithful */
+  double  road_lerf_ci95;
+  double  road_combined;      /* (lerf − morf) / 2, ROADCombined: higher is more faithful */
+  double  road_combined_ci95;
 } CtFaithfulnessRow;
 
 typedef struct {
@@ -106,6 +174,7 @@ typedef struct {
   char        *target_rule;
   CtBaseline   baseline;
   double       step_fraction;
+  double       road_noise;      /* ROAD's imputation noise, σ in normalised units */
   guint64      seed;
   guint        n_images;
   guint       *image_indices;   /* n_images */

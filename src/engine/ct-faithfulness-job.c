@@ -9,6 +9,7 @@
 
 /* Keeps the random heatmaps' draws apart from every other stream. */
 #define STREAM_RANDOM_HEATMAP 0x72616e64u
+#define STREAM_ROAD_NOISE     0x726f6164u
 #define DEFAULT_STEP_FRACTION 0.02
 #define DEFAULT_BATCH_SIZE    64
 
@@ -18,6 +19,9 @@ typedef struct {
   GArray *insertion;
   GArray *drop;
   GArray *increase;
+  GArray *road_morf;
+  GArray *road_lerf;
+  GArray *road_combined;
 } Scores;
 
 static void
@@ -27,6 +31,9 @@ scores_init (Scores *self)
   self->insertion = g_array_new (FALSE, FALSE, sizeof (double));
   self->drop = g_array_new (FALSE, FALSE, sizeof (double));
   self->increase = g_array_new (FALSE, FALSE, sizeof (double));
+  self->road_morf = g_array_new (FALSE, FALSE, sizeof (double));
+  self->road_lerf = g_array_new (FALSE, FALSE, sizeof (double));
+  self->road_combined = g_array_new (FALSE, FALSE, sizeof (double));
 }
 
 static void
@@ -36,6 +43,9 @@ scores_clear (Scores *self)
   g_clear_pointer (&self->insertion, g_array_unref);
   g_clear_pointer (&self->drop, g_array_unref);
   g_clear_pointer (&self->increase, g_array_unref);
+  g_clear_pointer (&self->road_morf, g_array_unref);
+  g_clear_pointer (&self->road_lerf, g_array_unref);
+  g_clear_pointer (&self->road_combined, g_array_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Scores, scores_clear)
@@ -63,30 +73,73 @@ add_row (CtFaithfulness *result,
   mean_ci (scores->insertion, &row.insertion, &row.insertion_ci95);
   mean_ci (scores->drop, &row.average_drop, &row.average_drop_ci95);
   mean_ci (scores->increase, &row.increase, &row.increase_ci95);
+  mean_ci (scores->road_morf, &row.road_morf, &row.road_morf_ci95);
+  mean_ci (scores->road_lerf, &row.road_lerf, &row.road_lerf_ci95);
+  mean_ci (scores->road_combined, &row.road_combined, &row.road_combined_ci95);
   g_array_append_val (result->rows, row);
 }
 
-/* Scores one image's @heatmap for class @c: the deletion and insertion
- * curves and the explanation map go through the model in one batch. */
-static gboolean
-score_heatmap (CtCamSession     *session,
-               int               epoch,
-               const CtManifest *manifest,
-               const float      *image,
-               const float      *baseline,
-               const float      *heatmap,
-               guint             channels,
-               gsize             n_pixels,
-               gsize             step,
-               guint             n_steps,
-               int               c,
-               double            y,
-               Scores           *scores,
-               GError          **error)
+/* ROAD's image for threshold @t (most relevant first for even @t): the
+ * pixels ranked above the percentile imputed, plus noise of σ @noise in
+ * normalised units drawn from (seed, image, t), the same for every
+ * heatmap of the image. */
+static void
+road_image (const float      *image,
+            const float      *heatmap,
+            const CtManifest *manifest,
+            guint             channels,
+            guint             width,
+            guint             height,
+            guint             t,
+            double            noise,
+            guint64           seed,
+            guint             image_index,
+            guint8           *keep,
+            float            *out)
 {
+  gsize n_pixels = (gsize) width * height;
+  CtRng rng;
+
+  ct_road_keep (heatmap, n_pixels, ct_road_percentile_at (t / 2), t % 2 == 0, keep);
+  ct_road_impute (image, manifest->mean, channels, width, height, keep, out);
+  if (noise <= 0)
+    return;
+  ct_rng_init (&rng, seed, image_index, STREAM_ROAD_NOISE, t);
+  for (guint c = 0; c < channels; c++)
+    for (gsize p = 0; p < n_pixels; p++)
+      if (!keep[p])
+        out[c * n_pixels + p] += (float) (noise * manifest->std[c] * ct_rng_normal (&rng));
+}
+
+/* Scores one image's @heatmap for class @c: the deletion and insertion
+ * curves, the explanation map and ROAD's images go through the model in
+ * one batch. */
+static gboolean
+score_heatmap (CtCamSession                *session,
+               int                          epoch,
+               const CtManifest            *manifest,
+               const CtFaithfulnessRequest *request,
+               guint                        image_index,
+               const float                 *image,
+               const float                 *baseline,
+               const float                 *heatmap,
+               guint                        channels,
+               guint                        width,
+               guint                        height,
+               gsize                        step,
+               guint                        n_steps,
+               int                          c,
+               double                       y,
+               Scores                      *scores,
+               GError                     **error)
+{
+  gsize n_pixels = (gsize) width * height;
   gsize values = channels * n_pixels;
   guint n_points = n_steps + 1;
-  guint n_passes = 2 * n_points + 1;
+  guint n_road = 2 * CT_ROAD_N_PERCENTILES;
+  guint n_passes = 2 * n_points + 1 + n_road;
+  g_autofree guint8 *keep = g_new (guint8, n_pixels);
+  double morf = 0, lerf = 0;
   guint K = manifest->n_classes;
   g_autofree guint *order = g_new (guint, n_pixels);
   g_autofree float *batch = g_new (float, (gsize) n_passes * values);
@@ -106,6 +159,10 @@ score_heatmap (CtCamSession     *session,
     }
   ct_faithfulness_cam_mult (image, channels, n_pixels, heatmap,
                             batch + (gsize) (2 * n_points) * values);
+  for (guint t = 0; t < n_road; t++)
+    road_image (image, heatmap, manifest, channels, width, height, t, request->road_noise,
+                request->seed, image_index, keep,
+                batch + (gsize) (2 * n_points + 1 + t) * values);
   ct_image_normalize (batch, n_passes, channels, n_pixels, manifest->mean, manifest->std);
   if (!ct_cam_session_forward (session, epoch, batch, n_passes, logits, error))
     return FALSE;
@@ -119,6 +176,15 @@ score_heatmap (CtCamSession     *session,
     }
   ct_softmax (logits + (gsize) (2 * n_points) * K, K, probabilities);
   o = probabilities[c];
+  for (guint t = 0; t < n_road; t++)
+    {
+      ct_softmax (logits + (gsize) (2 * n_points + 1 + t) * K, K, probabilities);
+      /* ROAD's score: the probability after imputation minus before. */
+      if (t % 2 == 0)
+        morf += (probabilities[c] - y) / CT_ROAD_N_PERCENTILES;
+      else
+        lerf += (probabilities[c] - y) / CT_ROAD_N_PERCENTILES;
+    }
 
   value = ct_faithfulness_auc (deletion, n_points);
   g_array_append_val (scores->deletion, value);
@@ -128,6 +194,10 @@ score_heatmap (CtCamSession     *session,
   g_array_append_val (scores->drop, value);
   value = ct_faithfulness_increase (y, o);
   g_array_append_val (scores->increase, value);
+  g_array_append_val (scores->road_morf, morf);
+  g_array_append_val (scores->road_lerf, lerf);
+  value = (lerf - morf) / 2;
+  g_array_append_val (scores->road_combined, value);
   return TRUE;
 }
 
@@ -162,7 +232,6 @@ ct_faithfulness_compute (CtCamSession                 *session,
     }
 
   images = ct_cam_session_sample_images (session, request->n_images, request->seed);
-  ct_faithfulness_baseline (request->baseline, manifest->mean, channels, n_pixels, baseline);
 
   result = ct_faithfulness_new ();
   result->run_name = g_path_get_basename (ct_cam_session_get_run_dir (session));
@@ -172,6 +241,7 @@ ct_faithfulness_compute (CtCamSession                 *session,
   result->target_rule = g_strdup ("predicted");
   result->baseline = request->baseline;
   result->step_fraction = step_fraction;
+  result->road_noise = request->road_noise;
   result->seed = request->seed;
   result->n_images = images->len;
   result->image_indices = g_memdup2 (images->data, images->len * sizeof (guint));
@@ -217,12 +287,16 @@ ct_faithfulness_compute (CtCamSession                 *session,
               ct_rng_init (&rng, request->seed, cam.images[i], STREAM_RANDOM_HEATMAP, 0);
               for (gsize p = 0; p < n_pixels; p++)
                 random[p] = (float) ct_rng_uniform (&rng);
-              if (!score_heatmap (session, epoch, manifest, image, baseline, cell->heatmap,
-                                  channels, n_pixels, step, n_steps, cell->predicted,
-                                  cell->probability, &method_scores, error) ||
-                  !score_heatmap (session, epoch, manifest, image, baseline, random, channels,
-                                  n_pixels, step, n_steps, cell->predicted, cell->probability,
-                                  &random_scores, error))
+              ct_faithfulness_baseline (request->baseline, image, manifest->mean, channels,
+                                        test->width, test->height, baseline);
+              if (!score_heatmap (session, epoch, manifest, request, cam.images[i], image,
+                                  baseline, cell->heatmap, channels, test->width, test->height,
+                                  step, n_steps, cell->predicted, cell->probability,
+                                  &method_scores, error) ||
+                  !score_heatmap (session, epoch, manifest, request, cam.images[i], image,
+                                  baseline, random, channels, test->width, test->height, step,
+                                  n_steps, cell->predicted, cell->probability, &random_scores,
+                                  error))
                 return NULL;
             }
           if (progress != NULL)

@@ -11,8 +11,8 @@ G_BEGIN_DECLS
 /* A faithfulness study over a run's checkpoints (ct-faithfulness.h): for
  * every epoch, the method's heatmaps of the same seeded test images, and
  * beside them seeded uniform random heatmaps as the baseline every number
- * is read against, scored by deletion and insertion AUC, Average Drop and
- * Increase in Confidence.  The class is the one each checkpoint predicts
+ * is read against, scored by deletion and insertion AUC, Average Drop,
+ * Increase in Confidence and ROAD.  The class is the one each checkpoint predicts
  * on the clean image, its probability the softmax's. */
 
 typedef struct {
@@ -24,6 +24,8 @@ typedef struct {
   CtCamMethod  method;
   double       step_fraction;   /* pixels per deletion/insertion step; 0: 0.02 */
   CtBaseline   baseline;
+  double       road_noise;      /* σ of ROAD's imputation noise, normalised units
+                                 * (the reference's 0.01); 0: none */
   guint        batch_size;      /* images per CAM call; 0: 64 */
 } CtFaithfulnessRequest;
 
