@@ -2,6 +2,7 @@
 #include "ct-faithfulness.h"
 
 #include "ct-json.h"
+#include "ct-stats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -257,39 +258,6 @@ ct_road_percentile_at (guint i)
   return 10.0 * (i + 1);
 }
 
-static int
-compare_floats (const void *a,
-                const void *b)
-{
-  float x = *(const float *) a, y = *(const float *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-double
-ct_road_percentile (const float *values,
-                    gsize        n,
-                    double       percentile)
-{
-  g_autofree float *sorted = NULL;
-  double h, t, a, b;
-  gsize lo;
-
-  g_return_val_if_fail (values != NULL && n > 0, NAN);
-
-  sorted = g_memdup2 (values, n * sizeof (float));
-  qsort (sorted, n, sizeof (float), compare_floats);
-  h = (n - 1) * percentile / 100.0;
-  lo = (gsize) floor (h);
-  if (lo >= n - 1)
-    return sorted[n - 1];
-  t = h - lo;
-  a = sorted[lo];
-  b = sorted[lo + 1];
-  /* NumPy's _lerp: from the nearer end, so the ends come out exact. */
-  return t < 0.5 ? a + (b - a) * t : b - (b - a) * (1 - t);
-}
-
 gsize
 ct_road_keep (const float *heatmap,
               gsize        n,
@@ -298,6 +266,7 @@ ct_road_keep (const float *heatmap,
               guint8      *keep)
 {
   g_autofree float *values = g_new (float, n);
+  g_autofree double *sorted = g_new (double, n);
   double threshold;
   gsize kept = 0;
 
@@ -305,8 +274,8 @@ ct_road_keep (const float *heatmap,
 
   /* Least relevant first ranks 1 − heatmap, in float32 as torch does. */
   for (gsize p = 0; p < n; p++)
-    values[p] = most_relevant_first ? heatmap[p] : 1.0f - heatmap[p];
-  threshold = ct_road_percentile (values, n, percentile);
+    sorted[p] = values[p] = most_relevant_first ? heatmap[p] : 1.0f - heatmap[p];
+  threshold = ct_stats_percentile (sorted, n, percentile);
   for (gsize p = 0; p < n; p++)
     kept += keep[p] = values[p] < threshold;
   return kept;

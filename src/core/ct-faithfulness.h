@@ -104,17 +104,12 @@ double ct_faithfulness_increase (double        y,
  * (ROAD…Average), the score being the class probability after imputation
  * minus before (ClassifierOutputSoftmaxTarget).  Most relevant first at
  * percentile p imputes the pixels whose heatmap value is not below the
- * heatmap's p-th percentile (NumPy's linear interpolation); least relevant
+ * heatmap's p-th percentile (NumPy's, ct_stats_percentile()); least relevant
  * first does the same with 1 − heatmap. */
 #define CT_ROAD_N_PERCENTILES 9
 
 /* The percentile of the i-th threshold: 10 · (i + 1). */
 double ct_road_percentile_at (guint        i);
-
-/* NumPy's np.percentile (method "linear") of @values. */
-double ct_road_percentile   (const float  *values,
-                             gsize         n,
-                             double        percentile);
 
 /* Sets @keep[p] to 1 for the pixels kept, 0 for those to impute.
  * Returns: the number kept. */
