@@ -282,6 +282,35 @@ test_format_duration (void)
     }
 }
 
+/* SSIM: constant maps by hand; other maps against scikit-image 0.19's
+ * structural_similarity (which computes float32 inputs in float32). */
+static void
+test_ssim (void)
+{
+  float a[72], b[72], c[49], d[49];
+
+  for (guint i = 0; i < 72; i++)
+    {
+      a[i] = (float) (i * 37 % 101) / 100.0f;
+      b[i] = 0.5f * ((float) (i * 53 % 97) / 96.0f) + 0.5f * a[i];
+    }
+  for (guint i = 0; i < 49; i++)
+    {
+      c[i] = 0.2f;
+      d[i] = 0.6f;
+    }
+  /* Constant windows: no variance, so (2 μa μb + C1) / (μa² + μb² + C1). */
+  g_assert_cmpfloat_with_epsilon (ct_stats_ssim (c, d, 7, 7, 1),
+                                  (2 * 0.2 * 0.6 + 1e-4) / (0.04 + 0.36 + 1e-4), 1e-6);
+  g_assert_cmpfloat_with_epsilon (ct_stats_ssim (a, a, 8, 9, 1), 1, 1e-12);
+  /* skimage.metrics.structural_similarity(a, b, data_range=1 or 2). */
+  g_assert_cmpfloat_with_epsilon (ct_stats_ssim (a, b, 8, 9, 1), 0.7364782094955444, 1e-5);
+  g_assert_cmpfloat_with_epsilon (ct_stats_ssim (a, b, 8, 9, 2), 0.7413930197556814, 1e-5);
+  g_assert_cmpfloat_with_epsilon (ct_stats_ssim (a, b, 8, 9, 1), ct_stats_ssim (b, a, 8, 9, 1),
+                                  1e-12);
+  g_assert_true (isnan (ct_stats_ssim (a, b, 6, 12, 1)));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -302,6 +331,8 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/rotate-back", test_rotate_back);
   g_test_add_func ("/stats/format-duration", test_format_duration);
   g_test_add_func ("/stats/corruption-error", test_corruption_error);
+
+  g_test_add_func ("/stats/ssim", test_ssim);
 
   return g_test_run ();
 }

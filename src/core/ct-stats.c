@@ -287,6 +287,51 @@ ct_stats_top_iou (const float  *a,
   return (double) both / either;
 }
 
+double
+ct_stats_ssim (const float *a,
+               const float *b,
+               guint        width,
+               guint        height,
+               double       data_range)
+{
+  enum { WINDOW = 7, HALF = WINDOW / 2 };
+  const double n = WINDOW * WINDOW, covariance_norm = n / (n - 1);
+  const double c1 = (0.01 * data_range) * (0.01 * data_range);
+  const double c2 = (0.03 * data_range) * (0.03 * data_range);
+  double sum = 0;
+
+  g_return_val_if_fail (a != NULL && b != NULL, NAN);
+
+  if (width < WINDOW || height < WINDOW)
+    return NAN;
+  for (guint y = HALF; y < height - HALF; y++)
+    for (guint x = HALF; x < width - HALF; x++)
+      {
+        double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+        double ua, ub, va, vb, vab;
+
+        for (guint wy = y - HALF; wy <= y + HALF; wy++)
+          for (guint wx = x - HALF; wx <= x + HALF; wx++)
+            {
+              double va_ = a[(gsize) wy * width + wx], vb_ = b[(gsize) wy * width + wx];
+
+              sa += va_;
+              sb += vb_;
+              saa += va_ * va_;
+              sbb += vb_ * vb_;
+              sab += va_ * vb_;
+            }
+        ua = sa / n;
+        ub = sb / n;
+        va = covariance_norm * (saa / n - ua * ua);
+        vb = covariance_norm * (sbb / n - ub * ub);
+        vab = covariance_norm * (sab / n - ua * ub);
+        sum += (2 * ua * ub + c1) * (2 * vab + c2) /
+               ((ua * ua + ub * ub + c1) * (va + vb + c2));
+      }
+  return sum / ((double) (width - 2 * HALF) * (height - 2 * HALF));
+}
+
 void
 ct_stats_rotate_back (const float *map,
                       guint        height,

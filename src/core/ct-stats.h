@@ -51,6 +51,17 @@ double ct_stats_top_iou         (const float  *a,
                                  gsize         n,
                                  double        fraction);
 
+/* The mean structural similarity of two @height × @width maps as
+ * scikit-image's structural_similarity (Wang et al. 2004) with its
+ * defaults: a 7 × 7 uniform window, sample covariances (× 49/48),
+ * K1 0.01, K2 0.03, the given @data_range, averaged over the positions
+ * whose window lies inside the maps.  NaN when a side is under 7. */
+double ct_stats_ssim            (const float  *a,
+                                 const float  *b,
+                                 guint         width,
+                                 guint         height,
+                                 double        data_range);
+
 /* Undoes the rotation of an image for its heatmap: turns @map (@height ×
  * @width) by −@degrees with ct_perturb_rotate(), nearest neighbour, so
  * each position lines up with the same object region in the unrotated
