@@ -1210,7 +1210,9 @@ test_faithfulness (void)
   g_autofree char *csv = NULL, *again_csv = NULL;
   g_auto(GStrv) lines = NULL;
   g_auto(Result) first = { 0 }, second = { 0 }, bad_baseline = { 0 }, bad_step = { 0 };
-  g_auto(Result) blurred = { 0 }, bad_noise = { 0 };
+  g_auto(Result) blurred = { 0 }, bad_noise = { 0 }, sane = { 0 };
+  g_autofree char *sanity_out = g_build_filename (tmpdir, "faithfulness-sanity", NULL);
+  g_autofree char *sanity_csv = NULL;
   g_autofree char *blur_out = g_build_filename (tmpdir, "faithfulness-blur", NULL);
   g_autofree char *blur_csv = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -1276,6 +1278,35 @@ test_faithfulness (void)
     g_assert_cmpstr (zero_cells[3], !=, blur_cells[3]);
     for (guint c = 7; c < 17; c++)
       g_assert_cmpstr (zero_cells[c], ==, blur_cells[c]);
+  }
+
+  /* --sanity: the last epoch against epoch 0, then randomised from the
+   * output down group by group; randomising every group gives epoch 0's
+   * network itself, so the last row repeats the "epoch 0" row exactly. */
+  run_cli (&sane, "faithfulness", "--run", run_dir, "--epochs", "0,last", "--images", "4",
+           "--step", "0.5", "--seed", "3", "--threads", "2", "--quiet", "--sanity",
+           "--out", sanity_out, NULL);
+  g_assert_cmpint (sane.status, ==, 0);
+  g_assert_nonnull (strstr (sane.out, "randomisation sanity check"));
+  sanity_csv = read_text (sanity_out, "sanity.csv");
+  {
+    g_auto(GStrv) rows = g_strsplit (sanity_csv, "\n", -1);
+    const char *const groups[] = { "head", "stages.2", "stages.1", "stages.0", "stem" };
+    const char *epoch0, *all;
+
+    g_assert_cmpstr (rows[0], ==, "epoch,against,randomised_groups,images,spearman,"
+                                  "spearman_ci95,ssim,ssim_ci95,top20_iou,top20_iou_ci95");
+    g_assert_cmpuint (g_strv_length (rows), ==, 1 + 1 + 5 + 1);
+    g_assert_true (g_str_has_prefix (rows[1], "2,epoch 0,0,4,"));
+    for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
+      {
+        g_autofree char *prefix = g_strdup_printf ("2,%s,%u,4,", groups[g], g + 1);
+
+        g_assert_true (g_str_has_prefix (rows[2 + g], prefix));
+      }
+    epoch0 = strchr (strchr (strchr (strchr (rows[1], ',') + 1, ',') + 1, ',') + 1, ',');
+    all = strchr (strchr (strchr (strchr (rows[6], ',') + 1, ',') + 1, ',') + 1, ',');
+    g_assert_cmpstr (epoch0, ==, all);
   }
 
   run_cli (&bad_noise, "faithfulness", "--run", run_dir, "--road-noise", "-1", "--out", out,

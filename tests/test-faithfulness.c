@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ct-faithfulness.h"
+#include "ct-sanity.h"
 
 /* A 10 × 10 grey image whose object is its first 20 pixels (value 1, the
  * rest 0), and a "model" whose class probability is the mean of the
@@ -294,6 +295,36 @@ test_road_impute (void)
     }
 }
 
+/* The sanity check's layer groups: first component, with a block number. */
+static void
+test_sanity_groups (void)
+{
+  const char *const camtrail[] = {
+    "stem.conv.weight", "stem.bn.bias", "stages.0.conv1.weight", "stages.0.bn2.running_var",
+    "stages.1.conv1.weight", "stages.2.conv2.weight", "head.fc.weight",
+  };
+  const char *const resnet[] = {
+    "conv1.weight", "bn1.weight", "layer1.0.conv1.weight", "layer1.1.bn2.bias",
+    "layer4.1.conv2.weight", "fc.weight", "fc.bias",
+  };
+  const char *const expected_camtrail[] = { "stem", "stages.0", "stages.1", "stages.2", "head" };
+  const char *const expected_resnet[] = { "conv1", "bn1", "layer1.0", "layer1.1", "layer4.1", "fc" };
+  g_autoptr(GPtrArray) groups = ct_sanity_layer_groups (camtrail, G_N_ELEMENTS (camtrail));
+  g_autoptr(GPtrArray) resnet_groups = ct_sanity_layer_groups (resnet, G_N_ELEMENTS (resnet));
+
+  g_assert_cmpuint (groups->len, ==, G_N_ELEMENTS (expected_camtrail));
+  for (guint i = 0; i < groups->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (groups, i), ==, expected_camtrail[i]);
+  g_assert_cmpuint (resnet_groups->len, ==, G_N_ELEMENTS (expected_resnet));
+  for (guint i = 0; i < resnet_groups->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (resnet_groups, i), ==, expected_resnet[i]);
+
+  g_assert_true (ct_sanity_in_group ("stages.1.conv1.weight", "stages.1"));
+  g_assert_false (ct_sanity_in_group ("stages.10.conv1.weight", "stages.1"));
+  g_assert_true (ct_sanity_in_group ("fc", "fc"));
+  g_assert_false (ct_sanity_in_group ("fc2.weight", "fc"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -310,6 +341,7 @@ main (int   argc,
   g_test_add_func ("/faithfulness/blur", test_blur);
   g_test_add_func ("/faithfulness/road-percentile-keep", test_road_percentile_keep);
   g_test_add_func ("/faithfulness/road-impute", test_road_impute);
+  g_test_add_func ("/faithfulness/sanity-groups", test_sanity_groups);
 
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 
 #include "ct-cli.h"
 #include "ct-faithfulness-job.h"
+#include "ct-sanity-job.h"
 #include "ct-spec.h"
 #include "ct-torch-glib.h"
 
@@ -58,6 +59,65 @@ write_outputs (const CtFaithfulness  *result,
 }
 
 static void
+sanity_progress_cb (guint    done,
+                    guint    n_images,
+                    gpointer user_data)
+{
+  Terminal *term = user_data;
+
+  if (term->quiet)
+    return;
+  g_printerr ("%ssanity check  images %u/%u%s", term->tty ? "\r\033[K" : "", done, n_images,
+              term->tty && done < n_images ? "" : "\n");
+}
+
+/* --sanity: the randomisation sanity check beside the scores. */
+static gboolean
+run_sanity (CtCamSession            *session,
+            const CtFaithfulnessRequest *request,
+            const char              *data,
+            const char              *device,
+            const char              *out,
+            Terminal                *term,
+            GError                 **error)
+{
+  g_autofree char *csv = g_build_filename (out, "sanity.csv", NULL);
+  g_autofree char *json = g_build_filename (out, "sanity.json", NULL);
+  g_autoptr(CtSanity) sanity = NULL;
+  CtSanityRequest sanity_request = {
+    .epochs = request->epochs,
+    .n_epochs = request->n_epochs,
+    .n_images = request->n_images,
+    .seed = request->seed,
+    .layer = request->layer,
+    .method = request->method,
+    .data = data,
+    .device = device,
+  };
+
+  sanity = ct_sanity_compute (session, &sanity_request, sanity_progress_cb, term, NULL, error);
+  if (sanity == NULL ||
+      !ct_sanity_write_csv (sanity, csv, error) ||
+      !ct_sanity_write_json (sanity, json, error))
+    return FALSE;
+
+  g_print ("%s: randomisation sanity check, %s's maps of the true class against the untrained "
+           "network and the trained one randomised from the output down (lower: the maps follow "
+           "the model)\n", csv, sanity->method);
+  g_print ("%5s  %-24s  %-17s  %-17s  %-17s\n", "epoch", "against", "Spearman", "SSIM",
+           "top-20% IoU");
+  for (guint r = 0; r < sanity->rows->len; r++)
+    {
+      const CtSanityRow *row = &g_array_index (sanity->rows, CtSanityRow, r);
+
+      g_print ("%5d  %-24s  %+.3f ± %.3f     %+.3f ± %.3f     %.3f ± %.3f\n", row->epoch,
+               row->against, row->spearman, row->spearman_ci95, row->ssim, row->ssim_ci95,
+               row->top_iou, row->top_iou_ci95);
+    }
+  return TRUE;
+}
+
+static void
 print_summary (const CtFaithfulness *result,
                const char           *out)
 {
@@ -90,7 +150,7 @@ ct_cli_faithfulness (int    argc,
   double step = 0.02;
   double road_noise = 0.01;
   gint64 seed = 0;
-  gboolean quiet = FALSE;
+  gboolean quiet = FALSE, sanity = FALSE;
   g_autoptr(GError) error = NULL;
   g_autoptr(CtCamSession) session = NULL;
   g_autoptr(GArray) epochs = NULL;
@@ -109,6 +169,7 @@ ct_cli_faithfulness (int    argc,
     { "step", 0, 0, G_OPTION_ARG_DOUBLE, &step, N_("Fraction of the pixels deleted or inserted a step (default 0.02)"), "F" },
     { "baseline", 0, 0, G_OPTION_ARG_STRING, &baseline_text, N_("What deleted pixels become: zero (default), mean or blur"), N_("FILL") },
     { "road-noise", 0, 0, G_OPTION_ARG_DOUBLE, &road_noise, N_("Noise of ROAD's imputation, σ in normalised units (default 0.01)"), N_("SIGMA") },
+    { "sanity", 0, 0, G_OPTION_ARG_NONE, &sanity, N_("Also the randomisation sanity check (sanity.csv, sanity.json)"), NULL },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per CAM call (default 64)"), "N" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Directory for faithfulness.csv and faithfulness.json (required)"), N_("DIR") },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset (default: the run's)"), N_("PATH") },
@@ -121,7 +182,8 @@ ct_cli_faithfulness (int    argc,
   if (!ct_cli_parse ("faithfulness", NULL,
                      _("Scores, for every checkpoint, how faithful a CAM method's heatmaps are:\n"
                        "deletion and insertion AUC, Average Drop, Increase in Confidence and\n"
-                       "ROAD, beside random heatmaps, into CSV and JSON."),
+                       "ROAD, beside random heatmaps, into CSV and JSON; with --sanity also\n"
+                       "the randomisation sanity check."),
                      entries, &argc, &argv, &status))
     return status;
   if (argc > 1)
@@ -175,5 +237,7 @@ ct_cli_faithfulness (int    argc,
     return ct_cli_fail ("faithfulness", error);
 
   print_summary (result, out);
+  if (sanity && !run_sanity (session, &request, data, device, out, &term, &error))
+    return ct_cli_fail ("faithfulness", error);
   return 0;
 }

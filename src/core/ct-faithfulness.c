@@ -477,17 +477,6 @@ ct_faithfulness_free (CtFaithfulness *self)
   g_free (self);
 }
 
-static void
-append_number (GString *line,
-               double   value)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  g_string_append_c (line, ',');
-  if (isfinite (value))
-    g_string_append (line, g_ascii_formatd (buffer, sizeof buffer, "%.6f", value));
-}
-
 gboolean
 ct_faithfulness_write_csv (const CtFaithfulness  *self,
                            const char            *path,
@@ -508,37 +497,24 @@ ct_faithfulness_write_csv (const CtFaithfulness  *self,
 
       /* Method names hold no comma or quote (ct-cam-method.c). */
       g_string_append_printf (text, "%d,%s,%u", row->epoch, row->heatmap, row->n_images);
-      append_number (text, row->deletion);
-      append_number (text, row->deletion_ci95);
-      append_number (text, row->insertion);
-      append_number (text, row->insertion_ci95);
-      append_number (text, row->average_drop);
-      append_number (text, row->average_drop_ci95);
-      append_number (text, row->increase);
-      append_number (text, row->increase_ci95);
-      append_number (text, row->road_morf);
-      append_number (text, row->road_morf_ci95);
-      append_number (text, row->road_lerf);
-      append_number (text, row->road_lerf_ci95);
-      append_number (text, row->road_combined);
-      append_number (text, row->road_combined_ci95);
+      ct_csv_append_number (text, row->deletion);
+      ct_csv_append_number (text, row->deletion_ci95);
+      ct_csv_append_number (text, row->insertion);
+      ct_csv_append_number (text, row->insertion_ci95);
+      ct_csv_append_number (text, row->average_drop);
+      ct_csv_append_number (text, row->average_drop_ci95);
+      ct_csv_append_number (text, row->increase);
+      ct_csv_append_number (text, row->increase_ci95);
+      ct_csv_append_number (text, row->road_morf);
+      ct_csv_append_number (text, row->road_morf_ci95);
+      ct_csv_append_number (text, row->road_lerf);
+      ct_csv_append_number (text, row->road_lerf_ci95);
+      ct_csv_append_number (text, row->road_combined);
+      ct_csv_append_number (text, row->road_combined_ci95);
       g_string_append_c (text, '\n');
     }
   return g_file_set_contents_full (path, text->str, text->len,
                                    G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
-}
-
-static void
-add_score (JsonBuilder *builder,
-           const char  *name,
-           double       mean,
-           double       ci95)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_begin_object (builder);
-  ct_json_add_double (builder, "mean", mean);
-  ct_json_add_double (builder, "ci95", ci95);
-  json_builder_end_object (builder);
 }
 
 gboolean
@@ -577,13 +553,13 @@ ct_faithfulness_write_json (const CtFaithfulness  *self,
       ct_json_add_int (builder, "epoch", row->epoch);
       ct_json_add_string (builder, "heatmap", row->heatmap);
       ct_json_add_int (builder, "images", row->n_images);
-      add_score (builder, "deletion_auc", row->deletion, row->deletion_ci95);
-      add_score (builder, "insertion_auc", row->insertion, row->insertion_ci95);
-      add_score (builder, "average_drop", row->average_drop, row->average_drop_ci95);
-      add_score (builder, "increase_in_confidence", row->increase, row->increase_ci95);
-      add_score (builder, "road_morf", row->road_morf, row->road_morf_ci95);
-      add_score (builder, "road_lerf", row->road_lerf, row->road_lerf_ci95);
-      add_score (builder, "road_combined", row->road_combined, row->road_combined_ci95);
+      ct_json_add_mean_ci95 (builder, "deletion_auc", row->deletion, row->deletion_ci95);
+      ct_json_add_mean_ci95 (builder, "insertion_auc", row->insertion, row->insertion_ci95);
+      ct_json_add_mean_ci95 (builder, "average_drop", row->average_drop, row->average_drop_ci95);
+      ct_json_add_mean_ci95 (builder, "increase_in_confidence", row->increase, row->increase_ci95);
+      ct_json_add_mean_ci95 (builder, "road_morf", row->road_morf, row->road_morf_ci95);
+      ct_json_add_mean_ci95 (builder, "road_lerf", row->road_lerf, row->road_lerf_ci95);
+      ct_json_add_mean_ci95 (builder, "road_combined", row->road_combined, row->road_combined_ci95);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);

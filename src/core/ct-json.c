@@ -87,6 +87,30 @@ ct_json_add_int (JsonBuilder *builder,
 }
 
 void
+ct_json_add_mean_ci95 (JsonBuilder *builder,
+                       const char  *name,
+                       double       mean,
+                       double       ci95)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  ct_json_add_double (builder, "mean", mean);
+  ct_json_add_double (builder, "ci95", ci95);
+  json_builder_end_object (builder);
+}
+
+void
+ct_csv_append_number (GString *line,
+                      double   value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_c (line, ',');
+  if (isfinite (value))
+    g_string_append (line, g_ascii_formatd (buffer, sizeof buffer, "%.6f", value));
+}
+
+void
 ct_json_add_double (JsonBuilder *builder,
                     const char  *name,
                     double       value)

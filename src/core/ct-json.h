@@ -33,6 +33,19 @@ void     ct_json_add_seed    (JsonBuilder *builder,
                               const char  *name,
                               guint64      seed);
 
+/* A member {"mean": @mean, "ci95": @ci95}: a mean over images with the
+ * half-width of its 95% interval, as every study's JSON writes it. */
+void     ct_json_add_mean_ci95 (JsonBuilder *builder,
+                                const char  *name,
+                                double       mean,
+                                double       ci95);
+
+/* The CSV tables written beside the JSON files: appends a comma and
+ * @value with six decimals and a decimal point whatever the locale, or
+ * nothing after the comma when @value is not finite (an empty cell). */
+void     ct_csv_append_number (GString    *line,
+                               double      value);
+
 /* Writes @builder's root, pretty-printed with 2-space indentation, to
  * @path atomically (a temporary file, fsync, rename). */
 gboolean ct_json_write_file  (JsonBuilder *builder,
