@@ -10,13 +10,13 @@ ct_test_tiny_options (CtTrainOptions *options,
   ct_train_options_init (options, "camtrail_net");
   options->data = data_dir;
   options->out_dir = out_dir;
-  options->epochs = epochs;
+  options->hyper.epochs = epochs;
   options->width = 8;
-  options->batch_size = 64;
-  options->lr = 0.2;
-  options->warmup_epochs = 0.5;
+  options->hyper.batch_size = 64;
+  options->hyper.lr = 0.2;
+  options->hyper.warmup_epochs = 0.5;
   options->threads = 2;
-  options->seed = 7;
+  options->hyper.seed = 7;
 }
 
 void

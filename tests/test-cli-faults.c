@@ -499,7 +499,7 @@ test_full_disk (void)
   /* One epoch more to train than the reference run did. */
   manifest = ct_manifest_load (run, &error);
   g_assert_no_error (error);
-  manifest->epochs = EPOCHS + 1;
+  manifest->hyper.epochs = EPOCHS + 1;
   ct_manifest_save (manifest, run, &error);
   g_assert_no_error (error);
 

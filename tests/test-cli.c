@@ -738,17 +738,17 @@ test_train_hyperparameters (void)
   g_assert_cmpint (train.status, ==, 0);
   g_assert_cmpstr (train.err, ==, "");
   manifest = load_manifest (run);
-  g_assert_cmpint (manifest->batch_size, ==, 32);
+  g_assert_cmpint (manifest->hyper.batch_size, ==, 32);
   g_assert_cmpuint (manifest->train_images, ==, 64);
-  g_assert_cmpfloat (manifest->lr, ==, 0.05);
-  g_assert_cmpfloat (manifest->warmup_epochs, ==, 0.25);
-  g_assert_cmpfloat (manifest->momentum, ==, 0.5);
-  g_assert_false (manifest->nesterov);
-  g_assert_cmpfloat (manifest->weight_decay, ==, 0.001);
-  g_assert_cmpfloat (manifest->label_smoothing, ==, 0.1);
-  g_assert_false (manifest->flip);
-  g_assert_cmpint (manifest->translate, ==, 3);
-  g_assert_cmpuint (manifest->seed, ==, 11);
+  g_assert_cmpfloat (manifest->hyper.lr, ==, 0.05);
+  g_assert_cmpfloat (manifest->hyper.warmup_epochs, ==, 0.25);
+  g_assert_cmpfloat (manifest->hyper.momentum, ==, 0.5);
+  g_assert_false (manifest->hyper.nesterov);
+  g_assert_cmpfloat (manifest->hyper.weight_decay, ==, 0.001);
+  g_assert_cmpfloat (manifest->hyper.label_smoothing, ==, 0.1);
+  g_assert_false (manifest->hyper.flip);
+  g_assert_cmpint (manifest->hyper.translate, ==, 3);
+  g_assert_cmpuint (manifest->hyper.seed, ==, 11);
 }
 
 /* The test accuracy of the last epoch, from `eval --remeasure`'s
@@ -921,7 +921,7 @@ test_train_demo (void)
   g_assert_cmpint (manifest->image_size, ==, 28);
   g_assert_cmpint (manifest->n_classes, ==, 10);
   g_assert_cmpuint (manifest->train_images, ==, 256);
-  g_assert_cmpint (manifest->epochs, ==, 1);
+  g_assert_cmpint (manifest->hyper.epochs, ==, 1);
 }
 
 /* Every method of core's table draws through `cam --method`, is named in

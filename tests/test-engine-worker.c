@@ -953,7 +953,7 @@ test_train_yields_to_grids (void)
   request.perturb.noise_sigma = 0.1;
 
   ct_test_tiny_options (&options, data_dir, run, 1000);
-  options.train_limit = options.batch_size;
+  options.train_limit = options.hyper.batch_size;
   train_record_init (&record, -1);
   g_assert_true (ct_engine_train (engine, &options, record_status_cb, record_train_done_cb,
                                   &record, &error));

@@ -173,7 +173,7 @@ test_nan_loss_keeps_run (void)
   CtTrainOptions options;
 
   ct_test_tiny_options (&options, data_dir, run, 2);
-  options.lr = 1e12;
+  options.hyper.lr = 1e12;
   g_assert_false (ct_train_run (&options, NULL, NULL, NULL, &error));
   g_assert_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_NOT_FINITE);
   g_assert_nonnull (strstr (error->message, "epoch 1"));

@@ -47,17 +47,17 @@ sample_manifest (void)
   m->mean[0] = 0.49f; m->mean[1] = 0.48f; m->mean[2] = 0.45f;
   m->std[0] = 0.25f; m->std[1] = 0.24f; m->std[2] = 0.26f;
   m->train_images = 50000;
-  m->epochs = 20;
-  m->batch_size = 128;
-  m->lr = 0.1;
-  m->warmup_epochs = 1;
-  m->momentum = 0.9;
-  m->nesterov = TRUE;
-  m->weight_decay = 5e-4;
-  m->label_smoothing = 0.1;
-  m->flip = TRUE;
-  m->translate = 4;
-  m->seed = G_GUINT64_CONSTANT (18446744073709551615);
+  m->hyper.epochs = 20;
+  m->hyper.batch_size = 128;
+  m->hyper.lr = 0.1;
+  m->hyper.warmup_epochs = 1.5;
+  m->hyper.momentum = 0.9;
+  m->hyper.nesterov = TRUE;
+  m->hyper.weight_decay = 5e-4;
+  m->hyper.label_smoothing = 0.15;
+  m->hyper.flip = FALSE;
+  m->hyper.translate = 4;
+  m->hyper.seed = G_GUINT64_CONSTANT (18446744073709551615);
   m->n_layers = 1;
   m->layers = g_new0 (CtRunLayer, 1);
   m->layers[0].name = g_strdup ("layer4");
@@ -90,15 +90,65 @@ test_manifest_round_trip (void)
   g_assert_cmpint (read->n_classes, ==, 2);
   g_assert_cmpfloat_with_epsilon (read->mean[2], 0.45f, 1e-6);
   g_assert_cmpfloat_with_epsilon (read->std[1], 0.24f, 1e-6);
-  g_assert_cmpuint (read->seed, ==, G_GUINT64_CONSTANT (18446744073709551615));
-  g_assert_true (read->nesterov);
-  g_assert_cmpfloat (read->weight_decay, ==, 5e-4);
+  /* Every member of the recipe, each with a value no other member has. */
+  g_assert_cmpint (read->hyper.epochs, ==, 20);
+  g_assert_cmpint (read->hyper.batch_size, ==, 128);
+  g_assert_cmpfloat (read->hyper.lr, ==, 0.1);
+  g_assert_cmpfloat (read->hyper.warmup_epochs, ==, 1.5);
+  g_assert_cmpfloat (read->hyper.momentum, ==, 0.9);
+  g_assert_true (read->hyper.nesterov);
+  g_assert_cmpfloat (read->hyper.weight_decay, ==, 5e-4);
+  g_assert_cmpfloat (read->hyper.label_smoothing, ==, 0.15);
+  g_assert_false (read->hyper.flip);
+  g_assert_cmpint (read->hyper.translate, ==, 4);
+  g_assert_cmpuint (read->hyper.seed, ==, G_GUINT64_CONSTANT (18446744073709551615));
   g_assert_cmpuint (read->n_layers, ==, 1);
   g_assert_cmpstr (read->layers[0].name, ==, "layer4");
   g_assert_cmpint (read->layers[0].height, ==, 4);
   g_assert_cmpstr (read->default_layer, ==, "layer4");
   g_assert_cmpstr (read->created, ==, "2026-11-26T08:00:00Z");
   remove_dir (dir);
+}
+
+/* The recipes of the three architectures, as ct-hyperparams.c documents
+ * them: what the CLI and the train dialog start from. */
+static void
+test_hyper_params_defaults (void)
+{
+  CtHyperParams hyper;
+
+  ct_hyper_params_init (&hyper, NULL);
+  g_assert_cmpint (hyper.epochs, ==, 8);
+  g_assert_cmpint (hyper.batch_size, ==, 512);
+  g_assert_cmpfloat (hyper.lr, ==, 0.5);
+  g_assert_cmpfloat (hyper.warmup_epochs, ==, 1.0);
+  g_assert_cmpfloat (hyper.momentum, ==, 0.9);
+  g_assert_true (hyper.nesterov);
+  g_assert_cmpfloat (hyper.weight_decay, ==, 1e-3);
+  g_assert_cmpfloat (hyper.label_smoothing, ==, 0.2);
+  g_assert_true (hyper.flip);
+  g_assert_cmpint (hyper.translate, ==, 2);
+  g_assert_cmpuint (hyper.seed, ==, 0);
+
+  ct_hyper_params_init (&hyper, "resnet18");
+  g_assert_cmpint (hyper.batch_size, ==, 128);
+  g_assert_cmpfloat (hyper.lr, ==, 0.1);
+  g_assert_cmpfloat (hyper.weight_decay, ==, 5e-4);
+  g_assert_cmpfloat (hyper.label_smoothing, ==, 0.0);
+  g_assert_cmpint (hyper.translate, ==, 4);
+  g_assert_cmpfloat (hyper.momentum, ==, 0.9);
+
+  ct_hyper_params_init (&hyper, "efficientnet_b0");
+  g_assert_cmpint (hyper.batch_size, ==, 128);
+  g_assert_cmpfloat (hyper.lr, ==, 0.02);
+  g_assert_cmpfloat (hyper.weight_decay, ==, 1e-4);
+  g_assert_cmpfloat (hyper.label_smoothing, ==, 0.1);
+  g_assert_cmpint (hyper.translate, ==, 4);
+
+  /* An architecture without a recipe of its own gets camtrail_net's. */
+  ct_hyper_params_init (&hyper, "vit_tiny");
+  g_assert_cmpint (hyper.batch_size, ==, 512);
+  g_assert_cmpfloat (hyper.lr, ==, 0.5);
 }
 
 /* "precision" round-trips; a manifest written before it existed reads as
@@ -284,6 +334,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/run/manifest/round-trip", test_manifest_round_trip);
   g_test_add_func ("/run/manifest/precision", test_manifest_precision);
+  g_test_add_func ("/run/hyper-params/defaults", test_hyper_params_defaults);
   g_test_add_func ("/run/manifest/errors", test_manifest_errors);
   g_test_add_func ("/run/metrics/round-trip", test_metrics_round_trip);
   g_test_add_func ("/run/checkpoints/list", test_list_checkpoints);

@@ -49,9 +49,9 @@ arch_selected_cb (CtTrainDialog *self)
   CtTrainOptions options;
 
   ct_train_options_init (&options, selected_arch (self));
-  gtk_spin_button_set_value (self->epochs_spin, options.epochs);
-  gtk_spin_button_set_value (self->batch_spin, options.batch_size);
-  gtk_spin_button_set_value (self->lr_spin, options.lr);
+  gtk_spin_button_set_value (self->epochs_spin, options.hyper.epochs);
+  gtk_spin_button_set_value (self->batch_spin, options.hyper.batch_size);
+  gtk_spin_button_set_value (self->lr_spin, options.hyper.lr);
 }
 
 /* Every dataset but the first (Fashion-MNIST, from Debian) is a folder. */
@@ -141,10 +141,10 @@ ct_train_dialog_get_options (CtTrainDialog  *self,
   ct_train_options_init (options, selected_arch (self));
   options->data = folder ? self->data_dir : "fashion-mnist";
   options->out_dir = self->out_dir;
-  options->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
-  options->batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
-  options->lr = gtk_spin_button_get_value (self->lr_spin);
-  options->seed = gtk_spin_button_get_value_as_int (self->seed_spin);
+  options->hyper.epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
+  options->hyper.batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
+  options->hyper.lr = gtk_spin_button_get_value (self->lr_spin);
+  options->hyper.seed = gtk_spin_button_get_value_as_int (self->seed_spin);
   return TRUE;
 }
 

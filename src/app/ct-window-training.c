@@ -115,7 +115,7 @@ run_is_complete (const char *run_dir)
   g_autoptr(GArray) epochs = manifest != NULL ? ct_run_list_checkpoints (run_dir, NULL) : NULL;
 
   return epochs != NULL && epochs->len > 0 &&
-         g_array_index (epochs, int, epochs->len - 1) >= manifest->epochs;
+         g_array_index (epochs, int, epochs->len - 1) >= manifest->hyper.epochs;
 }
 
 void

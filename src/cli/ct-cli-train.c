@@ -223,24 +223,24 @@ ct_cli_train (int    argc,
     options.data = data;
   options.out_dir = out;
   if (epochs != -1)
-    options.epochs = epochs;
+    options.hyper.epochs = epochs;
   if (batch_size != -1)
-    options.batch_size = batch_size;
+    options.hyper.batch_size = batch_size;
   if (!isnan (lr))
-    options.lr = lr;
+    options.hyper.lr = lr;
   if (!isnan (warmup))
-    options.warmup_epochs = warmup;
+    options.hyper.warmup_epochs = warmup;
   if (!isnan (momentum))
-    options.momentum = momentum;
+    options.hyper.momentum = momentum;
   if (!isnan (weight_decay))
-    options.weight_decay = weight_decay;
+    options.hyper.weight_decay = weight_decay;
   if (!isnan (smoothing))
-    options.label_smoothing = smoothing;
+    options.hyper.label_smoothing = smoothing;
   if (translate != -1)
-    options.translate = translate;
-  options.nesterov = !no_nesterov;
-  options.flip = !no_flip;
-  options.seed = seed;
+    options.hyper.translate = translate;
+  options.hyper.nesterov = !no_nesterov;
+  options.hyper.flip = !no_flip;
+  options.hyper.seed = seed;
   options.threads = threads;
   options.input_size = input_size;
   if (width != 0)

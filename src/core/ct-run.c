@@ -118,29 +118,29 @@ ct_manifest_save (const CtManifest *self,
   json_builder_set_member_name (builder, "training");
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "epochs");
-  json_builder_add_int_value (builder, self->epochs);
+  json_builder_add_int_value (builder, self->hyper.epochs);
   json_builder_set_member_name (builder, "batch_size");
-  json_builder_add_int_value (builder, self->batch_size);
+  json_builder_add_int_value (builder, self->hyper.batch_size);
   json_builder_set_member_name (builder, "lr");
-  json_builder_add_double_value (builder, self->lr);
+  json_builder_add_double_value (builder, self->hyper.lr);
   json_builder_set_member_name (builder, "warmup_epochs");
-  json_builder_add_double_value (builder, self->warmup_epochs);
+  json_builder_add_double_value (builder, self->hyper.warmup_epochs);
   json_builder_set_member_name (builder, "momentum");
-  json_builder_add_double_value (builder, self->momentum);
+  json_builder_add_double_value (builder, self->hyper.momentum);
   json_builder_set_member_name (builder, "nesterov");
-  json_builder_add_boolean_value (builder, self->nesterov);
+  json_builder_add_boolean_value (builder, self->hyper.nesterov);
   json_builder_set_member_name (builder, "weight_decay");
-  json_builder_add_double_value (builder, self->weight_decay);
+  json_builder_add_double_value (builder, self->hyper.weight_decay);
   json_builder_set_member_name (builder, "label_smoothing");
-  json_builder_add_double_value (builder, self->label_smoothing);
+  json_builder_add_double_value (builder, self->hyper.label_smoothing);
   json_builder_set_member_name (builder, "flip");
-  json_builder_add_boolean_value (builder, self->flip);
+  json_builder_add_boolean_value (builder, self->hyper.flip);
   json_builder_set_member_name (builder, "translate");
-  json_builder_add_int_value (builder, self->translate);
+  json_builder_add_int_value (builder, self->hyper.translate);
   /* A JSON number loses bits above 2^53, so the seed is a string. */
   json_builder_set_member_name (builder, "seed");
   {
-    g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, self->seed);
+    g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, self->hyper.seed);
     json_builder_add_string_value (builder, seed);
   }
   json_builder_set_member_name (builder, "precision");
@@ -550,17 +550,17 @@ ct_manifest_load (const char  *run_dir,
   read_floats (&reader, dataset, "mean", self->mean, self->channels, FALSE);
   read_floats (&reader, dataset, "std", self->std, self->channels, TRUE);
 
-  self->epochs = read_int (&reader, training, "epochs", 1, MAX_EPOCHS);
-  self->batch_size = read_int (&reader, training, "batch_size", 1, MAX_BATCH_SIZE);
-  self->lr = read_double (&reader, training, "lr");
-  self->warmup_epochs = read_double (&reader, training, "warmup_epochs");
-  self->momentum = read_double (&reader, training, "momentum");
-  self->nesterov = read_boolean (&reader, training, "nesterov");
-  self->weight_decay = read_double (&reader, training, "weight_decay");
-  self->label_smoothing = read_double (&reader, training, "label_smoothing");
-  self->flip = read_boolean (&reader, training, "flip");
-  self->translate = read_int (&reader, training, "translate", 0, MAX_SIDE);
-  self->seed = read_seed (&reader, training, "seed");
+  self->hyper.epochs = read_int (&reader, training, "epochs", 1, MAX_EPOCHS);
+  self->hyper.batch_size = read_int (&reader, training, "batch_size", 1, MAX_BATCH_SIZE);
+  self->hyper.lr = read_double (&reader, training, "lr");
+  self->hyper.warmup_epochs = read_double (&reader, training, "warmup_epochs");
+  self->hyper.momentum = read_double (&reader, training, "momentum");
+  self->hyper.nesterov = read_boolean (&reader, training, "nesterov");
+  self->hyper.weight_decay = read_double (&reader, training, "weight_decay");
+  self->hyper.label_smoothing = read_double (&reader, training, "label_smoothing");
+  self->hyper.flip = read_boolean (&reader, training, "flip");
+  self->hyper.translate = read_int (&reader, training, "translate", 0, MAX_SIDE);
+  self->hyper.seed = read_seed (&reader, training, "seed");
   self->mixed_precision = read_precision (&reader, training);
 
   self->camtrail_version = read_string (&reader, versions, "camtrail");

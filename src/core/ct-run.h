@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "ct-hyperparams.h"
+
 G_BEGIN_DECLS
 
 /* A run is a directory (see DESIGN.md, "Checkpoints and runs"):
@@ -43,17 +45,7 @@ typedef struct {
   float       std[3];
   guint       train_images;     /* images used per epoch (a subset when limited) */
   /* How. */
-  int         epochs;
-  int         batch_size;
-  double      lr;
-  double      warmup_epochs;
-  double      momentum;
-  gboolean    nesterov;
-  double      weight_decay;
-  double      label_smoothing;
-  gboolean    flip;
-  int         translate;
-  guint64     seed;
+  CtHyperParams hyper;
   gboolean    mixed_precision;  /* "precision": "bf16-mixed" (TRUE) or "fp32" */
   /* CAM target layers and the default one. */
   CtRunLayer *layers;

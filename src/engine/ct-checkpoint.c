@@ -118,7 +118,7 @@ ct_checkpoint_new_model (const CtManifest  *manifest,
     .image_size = manifest->image_size,
     .input_size = manifest->input_size,
     .width = manifest->width,
-    .seed = manifest->seed,
+    .seed = manifest->hyper.seed,
   };
   CtModel *model = NULL;
   char *message = NULL;

@@ -23,40 +23,8 @@ ct_train_options_init (CtTrainOptions *options,
   memset (options, 0, sizeof *options);
   options->arch = arch != NULL ? arch : "camtrail_net";
   options->data = "fashion-mnist";
-  options->epochs = 8;
-  options->batch_size = 512;
-  /* camtrail_net's recipe: 88.1–88.8% on CIFAR-10 in 8 epochs over three
-   * seeds (lr 0.5, wd 1e-3; wd 5e-4 loses about half a point). */
-  options->lr = 0.5;
-  options->warmup_epochs = 1.0;
-  options->momentum = 0.9;
-  options->nesterov = TRUE;
-  options->weight_decay = 1e-3;
-  options->label_smoothing = 0.2;
-  options->flip = TRUE;
-  options->translate = 2;
-  options->seed = 0;
   options->device = "cpu";
-
-  if (g_strcmp0 (options->arch, "resnet18") == 0)
-    {
-      options->batch_size = 128;
-      options->lr = 0.1;
-      options->weight_decay = 5e-4;
-      options->label_smoothing = 0.0;
-      options->translate = 4;
-    }
-  else if (g_strcmp0 (options->arch, "efficientnet_b0") == 0)
-    {
-      options->batch_size = 128;
-      /* One epoch of CIFAR-10 at 32×32: lr 0.1 diverged (test accuracy
-       * 8.5%, the running statistics useless), 0.05 reached 18.1%, 0.02
-       * 30.3%; two epochs of 10 000 images: 12.6% at 0.1, 18.8% at 0.02. */
-      options->lr = 0.02;
-      options->weight_decay = 1e-4;
-      options->label_smoothing = 0.1;
-      options->translate = 4;
-    }
+  ct_hyper_params_init (&options->hyper, options->arch);
 }
 
 /* What --precision auto picks: bfloat16 where the device computes it
@@ -98,7 +66,7 @@ ct_train_options_init_demo (CtTrainOptions *options,
   ct_train_options_init (options, "camtrail_net");
   options->data = "fashion-mnist";
   options->width = 16;
-  options->epochs = 3;
+  options->hyper.epochs = 3;
   options->train_limit = 30000;
   options->out_dir = out_dir;
 }
@@ -185,17 +153,7 @@ manifest_from_options (const CtTrainOptions *options,
   memcpy (manifest->mean, dataset->mean, sizeof manifest->mean);
   memcpy (manifest->std, dataset->std, sizeof manifest->std);
   manifest->train_images = train_images;
-  manifest->epochs = options->epochs;
-  manifest->batch_size = options->batch_size;
-  manifest->lr = options->lr;
-  manifest->warmup_epochs = options->warmup_epochs;
-  manifest->momentum = options->momentum;
-  manifest->nesterov = options->nesterov;
-  manifest->weight_decay = options->weight_decay;
-  manifest->label_smoothing = options->label_smoothing;
-  manifest->flip = options->flip;
-  manifest->translate = options->translate;
-  manifest->seed = options->seed;
+  manifest->hyper = options->hyper;
   manifest->mixed_precision =
     options->precision == CT_PRECISION_BF16_MIXED ||
     (options->precision == CT_PRECISION_AUTO && bf16_helps (options));
@@ -221,22 +179,25 @@ manifest_from_options (const CtTrainOptions *options,
   return g_steal_pointer (&manifest);
 }
 
-/* The training hyper-parameters as the shim wants them. */
+/* The recipe as the shim wants it: the one place where CtHyperParams
+ * crosses into the shim's GLib-free CtTrainConfig. */
 static void
 train_config_from_manifest (const CtManifest *manifest,
                             CtTrainConfig    *config)
 {
-  config->epochs = manifest->epochs;
-  config->batch_size = manifest->batch_size;
-  config->lr = manifest->lr;
-  config->warmup_epochs = manifest->warmup_epochs;
-  config->momentum = manifest->momentum;
-  config->nesterov = manifest->nesterov;
-  config->weight_decay = manifest->weight_decay;
-  config->label_smoothing = manifest->label_smoothing;
-  config->flip = manifest->flip;
-  config->translate = manifest->translate;
-  config->seed = manifest->seed;
+  const CtHyperParams *hyper = &manifest->hyper;
+
+  config->epochs = hyper->epochs;
+  config->batch_size = hyper->batch_size;
+  config->lr = hyper->lr;
+  config->warmup_epochs = hyper->warmup_epochs;
+  config->momentum = hyper->momentum;
+  config->nesterov = hyper->nesterov;
+  config->weight_decay = hyper->weight_decay;
+  config->label_smoothing = hyper->label_smoothing;
+  config->flip = hyper->flip;
+  config->translate = hyper->translate;
+  config->seed = hyper->seed;
   config->mixed_precision = manifest->mixed_precision;
 }
 
@@ -407,7 +368,7 @@ ct_train_run (const CtTrainOptions  *options,
   CtModel *model = NULL;
   CtTrainer *trainer = NULL;
   CtTrainConfig config = { 0 };
-  Job job = { report, user_data, cancellable, 0, 0, options->epochs };
+  Job job = { report, user_data, cancellable, 0, 0, options->hyper.epochs };
   guint train_images;
   int first_epoch = 1;
   char *message = NULL;
@@ -454,7 +415,7 @@ ct_train_run (const CtTrainOptions  *options,
         return FALSE;
       remove_stale_temporaries (options->out_dir);
       train_images = MIN (manifest->train_images, dataset->train.n_images);
-      job.epochs = manifest->epochs;
+      job.epochs = manifest->hyper.epochs;
 
       model = ct_checkpoint_new_model (manifest, options->device, error);
       if (model == NULL)
@@ -515,7 +476,7 @@ ct_train_run (const CtTrainOptions  *options,
         .image_size = dataset->train.height,
         .input_size = options->input_size,
         .width = options->width,
-        .seed = options->seed,
+        .seed = options->hyper.seed,
       };
 
       if (g_file_test (manifest_path, G_FILE_TEST_EXISTS))
@@ -557,7 +518,7 @@ ct_train_run (const CtTrainOptions  *options,
         goto out;
     }
 
-  for (int epoch = first_epoch; epoch <= manifest->epochs; epoch++)
+  for (int epoch = first_epoch; epoch <= manifest->hyper.epochs; epoch++)
     {
       g_autofree char *path = ct_run_dup_checkpoint_path (options->out_dir, epoch);
       g_autoptr(GHashTable) metadata = NULL;
@@ -635,7 +596,7 @@ ct_train_reevaluate (const char         *run_dir,
     return NULL;
 
   results = g_array_new (FALSE, TRUE, sizeof (CtEpochMetrics));
-  job.epochs = manifest->epochs;
+  job.epochs = manifest->hyper.epochs;
   for (guint i = 0; i < epochs->len; i++)
     {
       int epoch = g_array_index (epochs, int, i);

@@ -22,17 +22,7 @@ typedef struct {
   const char *data;             /* dataset directory or alias ("fashion-mnist") */
   const char *arch;
   const char *out_dir;
-  int         epochs;
-  int         batch_size;
-  double      lr;
-  double      warmup_epochs;
-  double      momentum;
-  gboolean    nesterov;
-  double      weight_decay;
-  double      label_smoothing;
-  gboolean    flip;
-  int         translate;
-  guint64     seed;
+  CtHyperParams hyper;          /* the recipe; ct_train_options_init() fills it for the arch */
   int         threads;          /* 0 = number of cores */
   int         input_size;       /* 0 = the dataset's image size */
   int         width;            /* camtrail_net width, 0 = default */

@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   g_assert_cmpstr (again->arch, ==, manifest->arch);
   g_assert_cmpint (again->n_classes, ==, manifest->n_classes);
   g_assert_cmpuint (again->n_layers, ==, manifest->n_layers);
-  g_assert_cmpuint (again->seed, ==, manifest->seed);
+  g_assert_cmpuint (again->hyper.seed, ==, manifest->hyper.seed);
 
   return 0;
 }
