@@ -10,7 +10,10 @@
  * through the shim, of the batches a slider move needs (the perturbed
  * images, one batch per checkpoint; the engine caches clean logits).  Measuring both in
  * one process, alternately, gives a grid/floor ratio that a busy machine
- * cannot skew much.  A benchmark that prints figures, not a test.
+ * cannot skew much.  With --engine the grids go through a CtEngine, as the
+ * window's do (rows shared between the worker and its helpers), from the
+ * request to the done callback.  A benchmark that prints figures, not a
+ * test.
  */
 #include <locale.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 
 #include "ct-cam-job.h"
 #include "ct-checkpoint.h"
+#include "ct-engine.h"
 #include "ct-image.h"
 #include "ct-stats.h"
 #include "ct-torch-glib.h"
@@ -103,6 +107,98 @@ floor_run (Floor            *self,
   return (g_get_monotonic_time () - start) / 1e3;
 }
 
+/* A grid through the engine: the first row's grid (for its labels), once
+ * every row has come and the done callback has run. */
+typedef struct {
+  gboolean   done;
+  CtGrid    *first;
+  GError    *error;
+} EngineGrid;
+
+static void
+engine_rows_cb (CtEngine *engine,
+                guint64   generation,
+                guint     first_row,
+                CtGrid   *grid,
+                gpointer  user_data)
+{
+  EngineGrid *state = user_data;
+
+  if (first_row == 0 && state->first == NULL)
+    state->first = grid;
+  else
+    ct_grid_free (grid);
+}
+
+static void
+engine_done_cb (CtEngine     *engine,
+                guint64       generation,
+                const GError *error,
+                gpointer      user_data)
+{
+  EngineGrid *state = user_data;
+
+  state->done = TRUE;
+  if (error != NULL)
+    state->error = g_error_copy (error);
+}
+
+static CtGrid *
+engine_grid (CtEngine            *engine,
+             const CtCamRequest  *request,
+             GError             **error)
+{
+  EngineGrid state = { 0 };
+
+  ct_engine_request_grid (engine, request, engine_rows_cb, engine_done_cb, &state);
+  while (!state.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (state.error != NULL)
+    {
+      g_clear_pointer (&state.first, ct_grid_free);
+      g_propagate_error (error, state.error);
+      return NULL;
+    }
+  return state.first;
+}
+
+typedef struct {
+  gboolean   done;
+  CtRunInfo *info;
+  GError    *error;
+} EngineOpen;
+
+static void
+engine_opened_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  EngineOpen *state = user_data;
+
+  state->info = ct_engine_open_run_finish (CT_ENGINE (source), result, &state->error);
+  state->done = TRUE;
+}
+
+static CtEngine *
+engine_open (const char  *run,
+             const char  *data,
+             GError     **error)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  EngineOpen state = { 0 };
+
+  ct_engine_open_run (engine, run, data, NULL, engine_opened_cb, &state);
+  while (!state.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (state.info == NULL)
+    {
+      g_propagate_error (error, state.error);
+      return NULL;
+    }
+  ct_run_info_free (state.info);
+  return g_steal_pointer (&engine);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -111,7 +207,8 @@ main (int    argc,
   g_autofree char *epochs_text = NULL, *method_text = NULL;
   int n_images = 8, iterations = 50, warmup = 3, threads = 2, occlude = 10, first_image = 0;
   double noise = 0.1;
-  gboolean no_floor = FALSE;
+  gboolean no_floor = FALSE, use_engine = FALSE;
+  g_autoptr(CtEngine) engine = NULL;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(CtCamSession) session = NULL;
@@ -142,6 +239,7 @@ main (int    argc,
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, "libtorch threads (default 2)", "N" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cuda", "DEVICE" },
     { "no-floor", 0, 0, G_OPTION_ARG_NONE, &no_floor, "Time the grids only, not the forward-only floor", NULL },
+    { "engine", 0, 0, G_OPTION_ARG_NONE, &use_engine, "Time grids through the engine, as the window asks for them", NULL },
     { NULL }
   };
 
@@ -172,6 +270,11 @@ main (int    argc,
     }
   if (device != NULL && g_strcmp0 (device, "cpu") != 0)
     no_floor = TRUE;  /* The floor's own models stay on the CPU. */
+  if (use_engine && device != NULL && g_strcmp0 (device, "cpu") != 0)
+    {
+      g_printerr ("cam-latency: --engine computes on the CPU; leave --device out\n");
+      return 2;
+    }
 
   if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
     goto fail;
@@ -207,6 +310,9 @@ main (int    argc,
   if (!ct_cam_session_preload (session, (const int *) epochs->data, epochs->len, &error))
     goto fail;
   preload_ms = (g_get_monotonic_time () - start) / 1e3;
+  /* The engine loads its own models during the untimed grids. */
+  if (use_engine && (engine = engine_open (run, data, &error)) == NULL)
+    goto fail;
   if (!no_floor && !floor_init (&floor_state, run, manifest, test, epochs, n_images, &error))
     goto fail;
 
@@ -234,7 +340,10 @@ main (int    argc,
        * move does, so nothing can be reused from the previous grid. */
       request.perturb.seed = (guint64) (i + warmup + 1);
       start = g_get_monotonic_time ();
-      grid = ct_cam_session_compute (session, &request, NULL, &error);
+      if (engine != NULL)
+        grid = engine_grid (engine, &request, &error);
+      else
+        grid = ct_cam_session_compute (session, &request, NULL, &error);
       if (grid == NULL)
         goto fail;
       grid_time = (g_get_monotonic_time () - start) / 1e3;
@@ -253,8 +362,9 @@ main (int    argc,
         }
       if (i == -warmup)
         printf ("cam-latency: %s, layer %s, %u checkpoints × %d images "
-                "perturbation: %s, %d threads\n",
-                manifest->arch, grid->layer, epochs->len, n_images, grid->perturbation, threads);
+                "perturbation: %s, %d threads%s\n",
+                manifest->arch, grid->layer, epochs->len, n_images, grid->perturbation, threads,
+                engine != NULL ? ", through the engine" : "");
     }
 
   lowest = grid_ms[0];
