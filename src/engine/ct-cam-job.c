@@ -399,34 +399,44 @@ method_maps (const CtCamRequest *request,
   return TRUE;
 }
 
-CtGrid *
-ct_cam_session_compute (CtCamSession        *self,
+struct _CtCamBatch {
+  const CtCamRequest    *request;        /* borrowed */
+  const CtRunLayer      *layer;          /* the manifest's */
+  const CtCamMethodInfo *method;
+  gboolean               perturbed;
+  guint                  rounds;
+  guint                  n_clean;
+  guint                  n_batch;        /* clean images first, then every (image, round) perturbed */
+  gsize                  image_values;
+  float                 *input;          /* n_batch normalised images */
+  int                   *targets;        /* n_batch: the class each map explains, −1 predicted */
+  float                 *shown;          /* n_clean × rounds images in [0, 1], as the grid shows them */
+  int                   *labels;         /* n_clean true classes */
+};
+
+void
+ct_cam_batch_free (CtCamBatch *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->input);
+  g_free (self->targets);
+  g_free (self->shown);
+  g_free (self->labels);
+  g_free (self);
+}
+
+CtCamBatch *
+ct_cam_session_prepare (CtCamSession        *self,
                         const CtCamRequest  *request,
-                        GCancellable        *cancellable,
                         GError             **error)
 {
   const CtManifest *m = self->manifest;
   const CtSplit *test = &self->dataset->test;
-  const CtRunLayer *layer;
-  g_autoptr(CtGrid) grid = NULL;
-  g_autofree float *batch = NULL;
-  g_autofree int *targets = NULL;
-  g_autofree float *weighted = NULL;
-  g_autofree float *activations = NULL;
-  g_autofree float *gradients = NULL;
-  g_autofree float *logits = NULL;
-  g_autofree float *clean_probs = NULL;
-  gboolean perturbed = !ct_perturb_is_identity (&request->perturb);
-  guint rounds = perturbed ? MAX (request->rounds, 1) : 1;
+  g_autoptr(CtCamBatch) batch = NULL;
   guint C = test->channels, H = test->height, W = test->width;
-  gsize image_values = (gsize) C * H * W;
-  guint n_clean = request->n_images;
-  guint n_shown = request->n_images * rounds;
-  guint n_batch = perturbed ? n_clean + n_shown : n_clean;
   guint K = m->n_classes;
-  const CtCamMethodInfo *method;
-  gsize map_size;
-  gsize layer_values;
 
   if (request->n_epochs == 0 || request->n_images == 0)
     {
@@ -455,107 +465,163 @@ ct_cam_session_compute (CtCamSession        *self,
                    "unknown CAM method %d", (int) request->method);
       return NULL;
     }
-  method = ct_cam_method_get_info (request->method);
-  layer = find_layer (m, request->layer != NULL ? request->layer : m->default_layer, error);
-  if (layer == NULL)
-    return NULL;
-  map_size = (gsize) layer->height * layer->width;
-  layer_values = (gsize) layer->channels * map_size;
 
-  grid = ct_grid_new (request->n_epochs, request->n_images, rounds, C, H, W, K);
+  batch = g_new0 (CtCamBatch, 1);
+  batch->request = request;
+  batch->method = ct_cam_method_get_info (request->method);
+  batch->layer = find_layer (m, request->layer != NULL ? request->layer : m->default_layer,
+                             error);
+  if (batch->layer == NULL)
+    return NULL;
+  batch->perturbed = !ct_perturb_is_identity (&request->perturb);
+  batch->rounds = batch->perturbed ? MAX (request->rounds, 1) : 1;
+  batch->n_clean = request->n_images;
+  batch->n_batch = batch->perturbed ? batch->n_clean * (1 + batch->rounds) : batch->n_clean;
+  batch->image_values = (gsize) C * H * W;
+
+  batch->input = g_new (float, (gsize) batch->n_batch * batch->image_values);
+  batch->targets = g_new (int, batch->n_batch);
+  batch->shown = g_new (float, (gsize) batch->n_clean * batch->rounds * batch->image_values);
+  batch->labels = g_new (int, batch->n_clean);
+  for (guint i = 0; i < batch->n_clean; i++)
+    {
+      const guint8 *pixels = ct_split_image (test, request->images[i]);
+      float *clean = batch->input + (gsize) i * batch->image_values;
+
+      batch->labels[i] = test->labels[request->images[i]];
+      ct_image_to_unit (pixels, batch->image_values, clean);
+      for (guint r = 0; r < batch->rounds; r++)
+        {
+          float *shown = batch->shown + ((gsize) i * batch->rounds + r) * batch->image_values;
+
+          if (batch->perturbed)
+            {
+              ct_perturb_apply (&request->perturb, pixels, C, H, W, m->mean,
+                                request->images[i], r, shown);
+              memcpy (batch->input + (gsize) (batch->n_clean + i * batch->rounds + r) *
+                                     batch->image_values,
+                      shown, batch->image_values * sizeof (float));
+            }
+          else
+            memcpy (shown, clean, batch->image_values * sizeof (float));
+        }
+    }
+  ct_image_normalize (batch->input, batch->n_batch, C, (gsize) H * W, m->mean, m->std);
+  for (guint b = 0; b < batch->n_batch; b++)
+    {
+      guint image = b < batch->n_clean ? b : (b - batch->n_clean) / batch->rounds;
+
+      switch (request->target_rule)
+        {
+        case CT_TARGET_RULE_LABEL:
+          batch->targets[b] = batch->labels[image];
+          break;
+        case CT_TARGET_RULE_CLASS:
+          batch->targets[b] = request->target_class;
+          break;
+        case CT_TARGET_RULE_PREDICTED:
+        default:
+          batch->targets[b] = -1;
+          break;
+        }
+    }
+
+  return g_steal_pointer (&batch);
+}
+
+/* An empty grid of @n_rows rows of @batch's request, from @first_row on:
+ * everything but the cells. */
+static CtGrid *
+grid_for_rows (CtCamSession     *self,
+               const CtCamBatch *batch,
+               guint             first_row,
+               guint             n_rows)
+{
+  const CtManifest *m = self->manifest;
+  const CtSplit *test = &self->dataset->test;
+  const CtCamRequest *request = batch->request;
+  CtGrid *grid = ct_grid_new (n_rows, request->n_images, batch->rounds, test->channels,
+                              test->height, test->width, m->n_classes);
+
   grid->run_name = g_path_get_basename (self->run_dir);
   grid->arch = g_strdup (m->arch);
   grid->dataset = g_strdup (m->dataset);
-  grid->layer = g_strdup (layer->name);
-  grid->method = g_strdup (method->name);
+  grid->layer = g_strdup (batch->layer->name);
+  grid->method = g_strdup (batch->method->name);
   grid->target_rule = ct_target_rule_to_string (request->target_rule, request->target_class,
                                                 (const char *const *) m->classes);
   grid->perturbation = ct_perturb_describe (&request->perturb);
   grid->seed = request->perturb.seed;
   grid->scale = request->scale;
   grid->classes = g_strdupv (m->classes);
-  memcpy (grid->epochs, request->epochs, request->n_epochs * sizeof (int));
+  memcpy (grid->epochs, request->epochs + first_row, n_rows * sizeof (int));
   memcpy (grid->image_indices, request->images, request->n_images * sizeof (guint));
+  memcpy (grid->labels, batch->labels, batch->n_clean * sizeof (int));
+  for (guint i = 0; i < batch->n_clean; i++)
+    for (guint r = 0; r < batch->rounds; r++)
+      memcpy (ct_grid_get_image (grid, i, r),
+              batch->shown + ((gsize) i * batch->rounds + r) * batch->image_values,
+              batch->image_values * sizeof (float));
+  return grid;
+}
 
-  /* The batch: clean images first, then every (image, round) perturbed. */
-  batch = g_new (float, (gsize) n_batch * image_values);
-  targets = g_new (int, n_batch);
-  for (guint i = 0; i < n_clean; i++)
-    {
-      const guint8 *pixels = ct_split_image (test, request->images[i]);
+CtGrid *
+ct_cam_session_compute_rows (CtCamSession      *self,
+                             const CtCamBatch  *batch,
+                             guint              first_row,
+                             guint              n_rows,
+                             GCancellable      *cancellable,
+                             GError           **error)
+{
+  const CtCamRequest *request = batch->request;
+  const CtRunLayer *layer = batch->layer;
+  const CtSplit *test = &self->dataset->test;
+  guint K = self->manifest->n_classes;
+  guint n_clean = batch->n_clean, n_batch = batch->n_batch, rounds = batch->rounds;
+  gsize image_values = batch->image_values;
+  gsize map_size = (gsize) layer->height * layer->width;
+  gsize layer_values = (gsize) layer->channels * map_size;
+  /* Clean logits come from the cache when perturbed: the CAM runs on the
+   * perturbed images only. */
+  gsize skip = batch->perturbed ? n_clean : 0;
+  g_autoptr(CtGrid) grid = NULL;
+  g_autofree float *weighted = g_new (float, (gsize) n_batch * map_size);
+  g_autofree float *activations = g_new (float, (gsize) n_batch * layer_values);
+  g_autofree float *gradients = NULL;
+  g_autofree float *logits = g_new (float, (gsize) n_batch * K);
+  g_autofree float *clean_probs = g_new (float, K);
+  g_autofree int *used = g_new (int, n_batch);
 
-      grid->labels[i] = test->labels[request->images[i]];
-      ct_image_to_unit (pixels, image_values, batch + (gsize) i * image_values);
-      for (guint r = 0; r < rounds; r++)
-        {
-          float *shown = ct_grid_get_image (grid, i, r);
+  g_return_val_if_fail (first_row + n_rows <= request->n_epochs && n_rows > 0, NULL);
 
-          if (perturbed)
-            {
-              ct_perturb_apply (&request->perturb, pixels, C, H, W, m->mean,
-                                request->images[i], r, shown);
-              memcpy (batch + (gsize) (n_clean + i * rounds + r) * image_values, shown,
-                      image_values * sizeof (float));
-            }
-          else
-            memcpy (shown, batch + (gsize) i * image_values, image_values * sizeof (float));
-        }
-    }
-  ct_image_normalize (batch, n_batch, C, (gsize) H * W, m->mean, m->std);
-  for (guint b = 0; b < n_batch; b++)
-    {
-      guint image = b < n_clean ? b : (b - n_clean) / rounds;
-
-      switch (request->target_rule)
-        {
-        case CT_TARGET_RULE_LABEL:
-          targets[b] = grid->labels[image];
-          break;
-        case CT_TARGET_RULE_CLASS:
-          targets[b] = request->target_class;
-          break;
-        case CT_TARGET_RULE_PREDICTED:
-        default:
-          targets[b] = -1;
-          break;
-        }
-    }
-
-  weighted = g_new (float, (gsize) n_batch * map_size);
-  activations = g_new (float, (gsize) n_batch * layer_values);
-  if (method->needs_gradients)
+  if (batch->method->needs_gradients)
     gradients = g_new (float, (gsize) n_batch * layer_values);
-  logits = g_new (float, (gsize) n_batch * K);
-  clean_probs = g_new (float, K);
+  grid = grid_for_rows (self, batch, first_row, n_rows);
 
-  for (guint row = 0; row < request->n_epochs; row++)
+  for (guint row = 0; row < n_rows; row++)
     {
+      int epoch = request->epochs[first_row + row];
       CtModel *model;
       char *message = NULL;
-      g_autofree int *used = g_new (int, n_batch);
-      gsize skip;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
-      model = get_model (self, request->epochs[row], error);
+      model = get_model (self, epoch, error);
       if (model == NULL)
         return NULL;
-      /* Clean logits come from the cache when perturbed: the CAM runs on the
-       * perturbed images only. */
-      skip = perturbed ? n_clean : 0;
-      if (perturbed &&
-          !clean_logits (self, model, request->epochs[row], request->images, n_clean,
-                         batch, logits, error))
+      if (batch->perturbed &&
+          !clean_logits (self, model, epoch, request->images, n_clean, batch->input, logits,
+                         error))
         return NULL;
-      if (!ct_torch_check (ct_model_layer_maps (model, layer->name, batch + skip * image_values,
-                                                n_batch - skip, targets + skip,
+      if (!ct_torch_check (ct_model_layer_maps (model, layer->name,
+                                                batch->input + skip * image_values,
+                                                n_batch - skip, batch->targets + skip,
                                                 activations + skip * layer_values,
                                                 gradients != NULL ? gradients + skip * layer_values : NULL,
                                                 logits + skip * K, used + skip, &message),
                            message, error) ||
-          !method_maps (request, request->epochs[row], model, layer,
-                        batch + skip * image_values, used + skip, logits + skip * K, K,
-                        activations + skip * layer_values,
+          !method_maps (request, epoch, model, layer, batch->input + skip * image_values,
+                        used + skip, logits + skip * K, K, activations + skip * layer_values,
                         gradients != NULL ? gradients + skip * layer_values : NULL,
                         n_batch - skip, weighted + skip * map_size, cancellable, error))
         return NULL;
@@ -568,7 +634,7 @@ ct_cam_session_compute (CtCamSession        *self,
           c = argmax (clean_probs, K);
           for (guint r = 0; r < rounds; r++)
             {
-              guint b = perturbed ? n_clean + i * rounds + r : i;
+              guint b = batch->perturbed ? n_clean + i * rounds + r : i;
               CtGridCell *cell = ct_grid_get_cell (grid, row, i, r);
 
               ct_softmax (logits + (gsize) b * K, K, cell->probabilities);
@@ -580,7 +646,7 @@ ct_cam_session_compute (CtCamSession        *self,
               cell->confidence_drop = clean_probs[c] - cell->probabilities[c];
               cell->max_prob_drop = clean_probs[c] - cell->probability;
               ct_cam_postprocess (weighted + (gsize) b * map_size, layer->height, layer->width,
-                                  request->scale, cell->heatmap, H, W);
+                                  request->scale, cell->heatmap, test->height, test->width);
             }
         }
     }
@@ -591,6 +657,19 @@ ct_cam_session_compute (CtCamSession        *self,
         minmax_column (grid, i, r);
 
   return g_steal_pointer (&grid);
+}
+
+CtGrid *
+ct_cam_session_compute (CtCamSession        *self,
+                        const CtCamRequest  *request,
+                        GCancellable        *cancellable,
+                        GError             **error)
+{
+  g_autoptr(CtCamBatch) batch = ct_cam_session_prepare (self, request, error);
+
+  if (batch == NULL)
+    return NULL;
+  return ct_cam_session_compute_rows (self, batch, 0, request->n_epochs, cancellable, error);
 }
 
 gboolean

@@ -83,6 +83,29 @@ CtGrid           *ct_cam_session_compute        (CtCamSession        *self,
                                                  GCancellable        *cancellable,
                                                  GError             **error);
 
+/* A request's images made ready once for all of its rows: checked,
+ * perturbed and normalised, with the class each map explains.  It borrows
+ * @request (and its arrays), which must outlive it; threads computing rows
+ * may share it.  ct_cam_session_compute() is prepare + compute_rows.
+ * Returns: (transfer full) (nullable). */
+typedef struct _CtCamBatch CtCamBatch;
+
+CtCamBatch       *ct_cam_session_prepare        (CtCamSession        *self,
+                                                 const CtCamRequest  *request,
+                                                 GError             **error);
+void              ct_cam_batch_free             (CtCamBatch          *self);
+
+/* Rows @first_row … @first_row + @n_rows − 1 of @batch's request, as a grid
+ * of @n_rows rows (a shared scale spans these rows only); the threading
+ * rule of ct_cam_session_compute() holds.
+ * Returns: (transfer full) (nullable). */
+CtGrid           *ct_cam_session_compute_rows   (CtCamSession        *self,
+                                                 const CtCamBatch    *batch,
+                                                 guint                first_row,
+                                                 guint                n_rows,
+                                                 GCancellable        *cancellable,
+                                                 GError             **error);
+
 /* Logits (@n × n_classes) of the checkpoint of @epoch for @n normalised
  * images (n × C × H × W), in eval mode; the threading rule of
  * ct_cam_session_compute() holds. */
@@ -112,5 +135,6 @@ GArray           *ct_cam_session_sample_images  (CtCamSession        *self,
                                                  guint64              seed);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtCamSession, ct_cam_session_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtCamBatch, ct_cam_batch_free)
 
 G_END_DECLS

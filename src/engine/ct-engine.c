@@ -67,18 +67,40 @@ typedef struct {
   guint64 seed;
 } MisclassifiedData;
 
-typedef enum {
-  BACKGROUND_TRAINING,
-  BACKGROUND_ROBUSTNESS,
-} BackgroundKind;
+/* ---- Background jobs: their base ------------------------------------- *
+ *
+ * A long job (a training, a robustness study, and whatever comes next) runs
+ * on the background thread, one at a time.  Each kind is a BackgroundClass;
+ * a job is a Background as the first member of the kind's own struct.  All
+ * of them start, post, pause for grids, end and are joined by the same code
+ * below; a kind writes only what it computes and what it tells. */
 
-/* The job of the background thread: the first member of Training and
- * Study, so that the engine holds either as one. */
+typedef struct _Background Background;
+
 typedef struct {
-  BackgroundKind  kind;
-  CtEngine       *engine;           /* joins the thread before it goes */
-  GCancellable   *cancellable;
-} Background;
+  const char *thread_name;
+  /* On the background thread: does the work, leaving a failure in
+   * self->error and any result in the kind's own struct. */
+  void  (*run)              (Background *self);
+  /* On the engine's thread: hands a progress payload to the caller. */
+  void  (*progress)         (CtEngine   *engine,
+                             Background *self,
+                             gpointer    payload);
+  /* On the engine's thread, once the thread is joined: the job's end. */
+  void  (*done)             (CtEngine   *engine,
+                             Background *self);
+  /* Why no other background job can start now (a sentence). */
+  char *(*dup_busy_message) (Background *self);
+  void  (*free)             (Background *self);
+} BackgroundClass;
+
+struct _Background {
+  const BackgroundClass *klass;
+  CtEngine              *engine;          /* joins the thread before it goes */
+  GCancellable          *cancellable;
+  GError                *error;           /* set by run() */
+  gint64                 last_post;       /* background thread: the last throttled post */
+};
 
 typedef struct {
   Background             base;
@@ -91,7 +113,6 @@ typedef struct {
   CtEngineTrainDoneFunc  done_func;
   gpointer               user_data;
   /* Trainer thread only. */
-  gint64                 last_batch_post;
   double                 images_per_second;
   double                 seconds_per_epoch; /* of training alone; < 0 while unknown */
 } Training;
@@ -106,8 +127,8 @@ typedef struct {
   CtEngineRobustnessFunc      progress_func;
   CtEngineRobustnessDoneFunc  done_func;
   gpointer                    user_data;
+  CtRobustness               *result;       /* set by run() */
   /* Background thread only. */
-  gint64                      last_post;
   gint64                      paused_us;    /* waiting for grids: not in the ETA */
 } Study;
 
@@ -133,7 +154,7 @@ struct _CtEngine
   GCancellable *grid_cancellable; /* the newest grid request's */
   gboolean      grid_outstanding; /* the newest request has not had done_func yet */
   GThread      *background_thread;
-  Background   *background;       /* (nullable) a Training or a Study */
+  Background   *background;       /* (nullable) the background job */
 };
 
 G_DEFINE_FINAL_TYPE (CtEngine, ct_engine, G_TYPE_OBJECT)
@@ -427,10 +448,11 @@ static void lower_thread_priority (int nice);
  * as long in the window as in bench/cam-latency).  Where rows cannot be
  * shared, the worker takes them all, one after the other. */
 typedef struct {
-  CtEngine      *engine;
-  CtCamSession  *session;
-  const GridJob *grid;
-  int            threads;        /* torch threads per participant */
+  CtEngine         *engine;
+  CtCamSession     *session;
+  const GridJob    *grid;
+  const CtCamBatch *batch;       /* the images, perturbed and normalised once for every row */
+  int               threads;     /* torch threads per participant */
   int            next_row;       /* atomic */
   GMutex         lock;
   GCond          finished;
@@ -447,13 +469,10 @@ share_rows (RowShare *share)
 
   while ((row = g_atomic_int_add (&share->next_row, 1)) < n_rows)
     {
-      CtCamRequest one = *request;
       GError *error = NULL;
-      CtGrid *rows;
+      CtGrid *rows = ct_cam_session_compute_rows (share->session, share->batch, (guint) row, 1,
+                                                  share->grid->cancellable, &error);
 
-      one.epochs = request->epochs + row;
-      one.n_epochs = 1;
-      rows = ct_cam_session_compute (share->session, &one, share->grid->cancellable, &error);
       if (rows == NULL)
         {
           g_atomic_int_set (&share->next_row, n_rows);
@@ -524,14 +543,17 @@ compute_rows (CtEngine      *self,
   const CtCamRequest *request = &grid->copy->request;
   int threads = ct_torch_get_threads ();
   guint participants;
-  RowShare share = { self, session, grid };
+  g_autoptr(CtCamBatch) batch = ct_cam_session_prepare (session, request, error);
+  RowShare share = { self, session, grid, batch };
 
+  if (batch == NULL)
+    return;
   /* A shared scale is one min-max over the column, so no row is final
-   * before the last; one row (or none, which compute refuses) is one call
-   * anyway. */
+   * before the last; one row is one call anyway. */
   if (request->scale == CT_CAM_SCALE_SHARED || request->n_epochs <= 1)
     {
-      CtGrid *rows = ct_cam_session_compute (session, request, grid->cancellable, error);
+      CtGrid *rows = ct_cam_session_compute_rows (session, batch, 0, request->n_epochs,
+                                                  grid->cancellable, error);
 
       if (rows != NULL)
         post_rows (self, grid, 0, rows);
@@ -788,19 +810,116 @@ wait_for_grids (Background *background)
   g_mutex_unlock (&self->lock);
 }
 
-static void training_free (Training *training);
-static void study_free (Study *study);
+static void
+background_init (Background            *background,
+                 const BackgroundClass *klass,
+                 CtEngine              *engine)
+{
+  background->klass = klass;
+  background->engine = engine;
+  background->cancellable = g_cancellable_new ();
+  background->last_post = g_get_monotonic_time () - STATUS_INTERVAL_US;
+}
 
 static void
 background_free (Background *background)
 {
-  if (background->kind == BACKGROUND_TRAINING)
-    training_free ((Training *) background);
-  else
-    study_free ((Study *) background);
+  g_clear_object (&background->cancellable);
+  g_clear_error (&background->error);
+  background->klass->free (background);
 }
 
-/* Joins a background thread that has finished or is about to. */
+/* Whether a progress report should reach the UI now: at most ten a second,
+ * besides those it must @always see. */
+static gboolean
+background_should_post (Background *background,
+                        gboolean    always)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (always)
+    return TRUE;
+  if (now - background->last_post < STATUS_INTERVAL_US)
+    return FALSE;
+  background->last_post = now;
+  return TRUE;
+}
+
+/* A progress post or the last post of a background job.  @job is borrowed:
+ * the engine frees it only after delivering its last post (or at shutdown,
+ * after which no post is delivered), and posts arrive in order. */
+typedef struct {
+  GWeakRef       *guard;
+  Background     *job;
+  gboolean        done;
+  gpointer        payload;       /* progress posts */
+  GDestroyNotify  payload_free;
+} BackgroundPost;
+
+static void
+background_post_free (BackgroundPost *post)
+{
+  guard_release (post->guard);
+  if (post->payload_free != NULL)
+    g_clear_pointer (&post->payload, post->payload_free);
+  g_free (post);
+}
+
+static gboolean
+deliver_background_cb (gpointer data)
+{
+  BackgroundPost *post = data;
+  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
+  Background *job = post->job;
+
+  if (self == NULL || self->background != job)
+    return G_SOURCE_REMOVE;
+
+  if (!post->done)
+    {
+      job->klass->progress (self, job, post->payload);
+      return G_SOURCE_REMOVE;
+    }
+  /* Joined and forgotten before the callback, so that it may start the
+   * next background job. */
+  self->background = NULL;
+  g_thread_join (g_steal_pointer (&self->background_thread));
+  job->klass->done (self, job);
+  background_free (job);
+  return G_SOURCE_REMOVE;
+}
+
+/* From the background thread: @payload (transfer full) for the kind's
+ * progress(), or the end of the job when @payload is NULL. */
+static void
+background_post (Background     *background,
+                 gpointer        payload,
+                 GDestroyNotify  payload_free)
+{
+  BackgroundPost *post = g_new0 (BackgroundPost, 1);
+
+  post->guard = g_atomic_rc_box_acquire (background->engine->guard);
+  post->job = background;
+  post->done = payload == NULL;
+  post->payload = payload;
+  post->payload_free = payload_free;
+  post_to_context (background->engine, deliver_background_cb, post,
+                   (GDestroyNotify) background_post_free);
+}
+
+static gpointer
+background_main (gpointer data)
+{
+  Background *background = data;
+
+  lower_thread_priority (BACKGROUND_NICE);
+  background->klass->run (background);
+  background_post (background, NULL, NULL);
+  return NULL;
+}
+
+/* Joins a background thread that has finished or is about to, at
+ * shutdown: its posts are no longer delivered. */
 static void
 join_background (CtEngine *self)
 {
@@ -810,15 +929,38 @@ join_background (CtEngine *self)
   background_free (background);
 }
 
+static gboolean
+check_background_free (CtEngine  *self,
+                       GError   **error)
+{
+  g_autofree char *busy = NULL;
+
+  if (self->shut_down)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
+      return FALSE;
+    }
+  if (self->background == NULL)
+    return TRUE;
+  busy = self->background->klass->dup_busy_message (self->background);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+               "%s; one training or robustness study runs at a time", busy);
+  return FALSE;
+}
+
 /* Starts @background on its thread, or frees it and fails. */
 static gboolean
-start_background (CtEngine     *self,
-                  Background   *background,
-                  const char   *name,
-                  GThreadFunc   func,
-                  GError      **error)
+start_background (CtEngine    *self,
+                  Background  *background,
+                  GError     **error)
 {
-  self->background_thread = g_thread_try_new (name, func, background, error);
+  if (!check_background_free (self, error))
+    {
+      background_free (background);
+      return FALSE;
+    }
+  self->background_thread = g_thread_try_new (background->klass->thread_name, background_main,
+                                              background, error);
   if (self->background_thread == NULL)
     {
       background_free (background);
@@ -828,129 +970,48 @@ start_background (CtEngine     *self,
   return TRUE;
 }
 
-static gboolean
-check_background_free (CtEngine  *self,
-                       GError   **error)
+/* Cancels the background job if it is of @klass. */
+static void
+cancel_background (CtEngine              *self,
+                   const BackgroundClass *klass)
 {
-  if (self->shut_down)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
-      return FALSE;
-    }
-  if (self->background == NULL)
-    return TRUE;
-  if (self->background->kind == BACKGROUND_TRAINING)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                 "%s is still training; one training or robustness study runs at a time",
-                 ((Training *) self->background)->out_dir);
-  else
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                 "a robustness study of %s is still running; one training or robustness "
-                 "study runs at a time", ((Study *) self->background)->run_dir);
-  return FALSE;
+  if (self->background == NULL || self->background->klass != klass)
+    return;
+  g_cancellable_cancel (self->background->cancellable);
+  wake_background (self);
+}
+
+static gboolean
+background_is (CtEngine              *self,
+               const BackgroundClass *klass)
+{
+  return self->background != NULL && self->background->klass == klass;
 }
 
 /* ---- Training -------------------------------------------------------- */
 
 typedef struct {
-  GWeakRef              *guard;
-  CtEngineTrainStatus    status;
-  char                  *message;
-  GError                *error;         /* done posts */
-  CtEngineTrainFunc      status_func;
-  CtEngineTrainDoneFunc  done_func;
-  gpointer               user_data;
-} TrainPost;
+  CtEngineTrainStatus  status;
+  char                *message;
+} TrainPayload;
 
 static void
-train_post_free (TrainPost *post)
+train_payload_free (TrainPayload *payload)
 {
-  guard_release (post->guard);
-  g_free (post->message);
-  g_clear_error (&post->error);
-  g_free (post);
-}
-
-static TrainPost *
-train_post_new (Training *training)
-{
-  TrainPost *post = g_new0 (TrainPost, 1);
-
-  post->guard = g_atomic_rc_box_acquire (training->base.engine->guard);
-  post->status_func = training->status_func;
-  post->done_func = training->done_func;
-  post->user_data = training->user_data;
-  return post;
-}
-
-static Training *
-training_new (CtEngine              *self,
-              const CtTrainOptions  *options,
-              CtEngineTrainFunc      status_func,
-              CtEngineTrainDoneFunc  done_func,
-              gpointer               user_data)
-{
-  Training *training = g_new0 (Training, 1);
-
-  training->base.kind = BACKGROUND_TRAINING;
-  training->base.engine = self;
-  training->base.cancellable = g_cancellable_new ();
-  training->options = *options;
-  training->data = g_strdup (options->data);
-  training->arch = g_strdup (options->arch);
-  training->out_dir = g_strdup (options->out_dir);
-  training->device = g_strdup (options->device);
-  training->options.data = training->data;
-  training->options.arch = training->arch;
-  training->options.out_dir = training->out_dir;
-  training->options.device = training->device;
-  training->status_func = status_func;
-  training->done_func = done_func;
-  training->user_data = user_data;
-  training->last_batch_post = g_get_monotonic_time () - STATUS_INTERVAL_US;
-  training->seconds_per_epoch = -1;
-  return training;
+  g_free (payload->message);
+  g_free (payload);
 }
 
 static void
-training_free (Training *training)
+training_free (Background *background)
 {
+  Training *training = (Training *) background;
+
   g_free (training->data);
   g_free (training->arch);
   g_free (training->out_dir);
   g_free (training->device);
-  g_clear_object (&training->base.cancellable);
   g_free (training);
-}
-
-static gboolean
-deliver_train_status_cb (gpointer data)
-{
-  TrainPost *post = data;
-  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
-
-  if (self != NULL && post->status_func != NULL)
-    {
-      post->status.message = post->message;
-      post->status_func (self, &post->status, post->user_data);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-deliver_train_done_cb (gpointer data)
-{
-  TrainPost *post = data;
-  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
-
-  if (self == NULL)
-    return G_SOURCE_REMOVE;
-
-  /* Before the callback, so that it may start the next background job. */
-  join_background (self);
-  if (post->done_func != NULL)
-    post->done_func (self, post->error, post->user_data);
-  return G_SOURCE_REMOVE;
 }
 
 /* Fills @status from @report; the rates learnt from batch progress carry
@@ -1007,91 +1068,209 @@ training_status (Training            *training,
 }
 
 static void
-post_status (Training                  *training,
-             const CtEngineTrainStatus *status,
-             const char                *message)
-{
-  TrainPost *post = train_post_new (training);
-
-  post->status = *status;
-  post->message = g_strdup (message);
-  post_to_context (training->base.engine, deliver_train_status_cb, post,
-                   (GDestroyNotify) train_post_free);
-}
-
-static void
 train_report_cb (const CtTrainReport *report,
                  gpointer             user_data)
 {
   Training *training = user_data;
+  TrainPayload *payload;
   CtEngineTrainStatus status = { 0 };
-  gint64 now;
 
   training_status (training, report, &status);
-  if (report->stage != CT_TRAIN_STAGE_TRAINING)
+  /* Batches come faster than anyone reads them; every other stage is told. */
+  if (background_should_post (&training->base, report->stage != CT_TRAIN_STAGE_TRAINING))
     {
-      post_status (training, &status, report->message);
-      return;
+      payload = g_new0 (TrainPayload, 1);
+      payload->status = status;
+      payload->message = g_strdup (report->message);
+      background_post (&training->base, payload, (GDestroyNotify) train_payload_free);
     }
-
-  /* Batches come faster than anyone reads them. */
-  now = g_get_monotonic_time ();
-  if (now - training->last_batch_post >= STATUS_INTERVAL_US)
-    {
-      training->last_batch_post = now;
-      post_status (training, &status, report->message);
-    }
-  wait_for_grids (&training->base);
+  if (report->stage == CT_TRAIN_STAGE_TRAINING)
+    wait_for_grids (&training->base);
 }
 
-static gpointer
-trainer_main (gpointer data)
+static void
+training_run (Background *background)
 {
-  Training *training = data;
-  TrainPost *post = train_post_new (training);
+  Training *training = (Training *) background;
 
-  lower_thread_priority (BACKGROUND_NICE);
-  ct_train_run (&training->options, train_report_cb, training, training->base.cancellable,
-                &post->error);
-  post_to_context (training->base.engine, deliver_train_done_cb, post,
-                   (GDestroyNotify) train_post_free);
-  return NULL;
+  ct_train_run (&training->options, train_report_cb, training, background->cancellable,
+                &background->error);
+}
+
+static void
+training_progress (CtEngine   *engine,
+                   Background *background,
+                   gpointer    data)
+{
+  Training *training = (Training *) background;
+  TrainPayload *payload = data;
+
+  if (training->status_func == NULL)
+    return;
+  payload->status.message = payload->message;
+  training->status_func (engine, &payload->status, training->user_data);
+}
+
+static void
+training_done (CtEngine   *engine,
+               Background *background)
+{
+  Training *training = (Training *) background;
+
+  if (training->done_func != NULL)
+    training->done_func (engine, background->error, training->user_data);
+}
+
+static char *
+training_dup_busy_message (Background *background)
+{
+  return g_strdup_printf ("%s is still training", ((Training *) background)->out_dir);
+}
+
+static const BackgroundClass training_class = {
+  "ct-train", training_run, training_progress, training_done, training_dup_busy_message,
+  training_free,
+};
+
+static Training *
+training_new (CtEngine              *self,
+              const CtTrainOptions  *options,
+              CtEngineTrainFunc      status_func,
+              CtEngineTrainDoneFunc  done_func,
+              gpointer               user_data)
+{
+  Training *training = g_new0 (Training, 1);
+
+  background_init (&training->base, &training_class, self);
+  training->options = *options;
+  training->data = g_strdup (options->data);
+  training->arch = g_strdup (options->arch);
+  training->out_dir = g_strdup (options->out_dir);
+  training->device = g_strdup (options->device);
+  training->options.data = training->data;
+  training->options.arch = training->arch;
+  training->options.out_dir = training->out_dir;
+  training->options.device = training->device;
+  training->status_func = status_func;
+  training->done_func = done_func;
+  training->user_data = user_data;
+  training->seconds_per_epoch = -1;
+  return training;
 }
 
 /* ---- Robustness studies ---------------------------------------------- */
 
 typedef struct {
-  GWeakRef                   *guard;
-  CtEngineRobustnessStatus    status;
-  char                       *perturbation;
-  CtRobustness               *result;    /* done posts */
-  GError                     *error;     /* done posts */
-  CtEngineRobustnessFunc      progress_func;
-  CtEngineRobustnessDoneFunc  done_func;
-  gpointer                    user_data;
-} StudyPost;
+  CtEngineRobustnessStatus  status;
+  char                     *perturbation;
+} StudyPayload;
 
 static void
-study_post_free (StudyPost *post)
+study_payload_free (StudyPayload *payload)
 {
-  guard_release (post->guard);
-  g_free (post->perturbation);
-  g_clear_pointer (&post->result, ct_robustness_free);
-  g_clear_error (&post->error);
-  g_free (post);
+  g_free (payload->perturbation);
+  g_free (payload);
 }
 
-static StudyPost *
-study_post_new (Study *study)
+static void
+study_free (Background *background)
 {
-  StudyPost *post = g_new0 (StudyPost, 1);
+  Study *study = (Study *) background;
 
-  post->guard = g_atomic_rc_box_acquire (study->base.engine->guard);
-  post->progress_func = study->progress_func;
-  post->done_func = study->done_func;
-  post->user_data = study->user_data;
-  return post;
+  g_free (study->run_dir);
+  g_free (study->epochs);
+  g_free (study->perturbations);
+  g_free (study->layer);
+  g_clear_pointer (&study->result, ct_robustness_free);
+  g_free (study);
 }
+
+static void
+post_study_status (Study                      *study,
+                   const CtRobustnessProgress *progress,
+                   gboolean                    paused)
+{
+  StudyPayload *payload = g_new0 (StudyPayload, 1);
+  CtEngineRobustnessStatus *status = &payload->status;
+  double working = progress->seconds - study->paused_us / (double) G_USEC_PER_SEC;
+
+  status->step = progress->step;
+  status->n_steps = progress->n_steps;
+  status->fraction = (double) progress->step / progress->n_steps;
+  status->eta_seconds = MAX (working, 0.0) / progress->step * (progress->n_steps - progress->step);
+  status->epoch = progress->epoch;
+  status->paused = paused;
+  payload->perturbation = g_strdup (progress->perturbation);
+  background_post (&study->base, payload, (GDestroyNotify) study_payload_free);
+}
+
+static void
+study_progress_cb (const CtRobustnessProgress *progress,
+                   gpointer                    user_data)
+{
+  Study *study = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  /* Small batches come faster than anyone reads them; the last one and a
+   * pause are always told. */
+  if (background_should_post (&study->base, progress->step == progress->n_steps))
+    post_study_status (study, progress, FALSE);
+
+  if (has_pending_grids (study->base.engine))
+    {
+      post_study_status (study, progress, TRUE);
+      wait_for_grids (&study->base);
+      study->paused_us += g_get_monotonic_time () - now;
+    }
+}
+
+static void
+study_run (Background *background)
+{
+  Study *study = (Study *) background;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (study->run_dir, NULL, NULL,
+                                                        &background->error);
+
+  if (session != NULL)
+    study->result = ct_robustness_compute (session, &study->request, study_progress_cb, study,
+                                           background->cancellable, &background->error);
+}
+
+static void
+study_progress (CtEngine   *engine,
+                Background *background,
+                gpointer    data)
+{
+  Study *study = (Study *) background;
+  StudyPayload *payload = data;
+
+  if (study->progress_func == NULL)
+    return;
+  payload->status.perturbation = payload->perturbation;
+  study->progress_func (engine, &payload->status, study->user_data);
+}
+
+static void
+study_done (CtEngine   *engine,
+            Background *background)
+{
+  Study *study = (Study *) background;
+
+  if (study->done_func != NULL)
+    study->done_func (engine, g_steal_pointer (&study->result), background->error,
+                      study->user_data);
+}
+
+static char *
+study_dup_busy_message (Background *background)
+{
+  return g_strdup_printf ("a robustness study of %s is still running",
+                          ((Study *) background)->run_dir);
+}
+
+static const BackgroundClass study_class = {
+  "ct-robustness", study_run, study_progress, study_done, study_dup_busy_message, study_free,
+};
 
 static Study *
 study_new (CtEngine                   *self,
@@ -1103,9 +1282,7 @@ study_new (CtEngine                   *self,
 {
   Study *study = g_new0 (Study, 1);
 
-  study->base.kind = BACKGROUND_ROBUSTNESS;
-  study->base.engine = self;
-  study->base.cancellable = g_cancellable_new ();
+  background_init (&study->base, &study_class, self);
   study->run_dir = g_strdup (run_dir);
   /* CtPerturb holds no pointers; the arrays and the layer are copied. */
   study->request = *request;
@@ -1119,111 +1296,7 @@ study_new (CtEngine                   *self,
   study->progress_func = progress_func;
   study->done_func = done_func;
   study->user_data = user_data;
-  study->last_post = g_get_monotonic_time () - STATUS_INTERVAL_US;
   return study;
-}
-
-static void
-study_free (Study *study)
-{
-  g_free (study->run_dir);
-  g_free (study->epochs);
-  g_free (study->perturbations);
-  g_free (study->layer);
-  g_clear_object (&study->base.cancellable);
-  g_free (study);
-}
-
-static gboolean
-deliver_study_status_cb (gpointer data)
-{
-  StudyPost *post = data;
-  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
-
-  if (self != NULL && post->progress_func != NULL)
-    {
-      post->status.perturbation = post->perturbation;
-      post->progress_func (self, &post->status, post->user_data);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-deliver_study_done_cb (gpointer data)
-{
-  StudyPost *post = data;
-  g_autoptr(CtEngine) self = guard_dup_engine (post->guard);
-
-  if (self == NULL)
-    return G_SOURCE_REMOVE;
-
-  /* Before the callback, so that it may start the next background job. */
-  join_background (self);
-  if (post->done_func != NULL)
-    post->done_func (self, g_steal_pointer (&post->result), post->error, post->user_data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-post_study_status (Study                      *study,
-                   const CtRobustnessProgress *progress,
-                   gboolean                    paused)
-{
-  StudyPost *post = study_post_new (study);
-  CtEngineRobustnessStatus *status = &post->status;
-  double working = progress->seconds - study->paused_us / (double) G_USEC_PER_SEC;
-
-  status->step = progress->step;
-  status->n_steps = progress->n_steps;
-  status->fraction = (double) progress->step / progress->n_steps;
-  status->eta_seconds = MAX (working, 0.0) / progress->step * (progress->n_steps - progress->step);
-  status->epoch = progress->epoch;
-  status->paused = paused;
-  post->perturbation = g_strdup (progress->perturbation);
-  post_to_context (study->base.engine, deliver_study_status_cb, post,
-                   (GDestroyNotify) study_post_free);
-}
-
-static void
-study_progress_cb (const CtRobustnessProgress *progress,
-                   gpointer                    user_data)
-{
-  Study *study = user_data;
-  gint64 now = g_get_monotonic_time ();
-
-  /* Small batches come faster than anyone reads them; the last one and a
-   * pause are always told. */
-  if (now - study->last_post >= STATUS_INTERVAL_US || progress->step == progress->n_steps)
-    {
-      study->last_post = now;
-      post_study_status (study, progress, FALSE);
-    }
-
-  if (has_pending_grids (study->base.engine))
-    {
-      post_study_status (study, progress, TRUE);
-      wait_for_grids (&study->base);
-      study->paused_us += g_get_monotonic_time () - now;
-    }
-}
-
-static gpointer
-study_main (gpointer data)
-{
-  Study *study = data;
-  StudyPost *post;
-  g_autoptr(CtCamSession) session = NULL;
-
-  lower_thread_priority (BACKGROUND_NICE);
-  post = study_post_new (study);
-  session = ct_cam_session_new (study->run_dir, NULL, NULL, &post->error);
-
-  if (session != NULL)
-    post->result = ct_robustness_compute (session, &study->request, study_progress_cb, study,
-                                          study->base.cancellable, &post->error);
-  post_to_context (study->base.engine, deliver_study_done_cb, post,
-                   (GDestroyNotify) study_post_free);
-  return NULL;
 }
 
 /* ---- The object ------------------------------------------------------ */
@@ -1520,21 +1593,8 @@ ct_engine_train (CtEngine              *self,
   g_return_val_if_fail (options != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_background_free (self, error))
-    return FALSE;
   training = training_new (self, options, status_func, done_func, user_data);
-  return start_background (self, &training->base, "ct-train", trainer_main, error);
-}
-
-/* Cancels the background job if it is of @kind. */
-static void
-cancel_background (CtEngine       *self,
-                   BackgroundKind  kind)
-{
-  if (self->background == NULL || self->background->kind != kind)
-    return;
-  g_cancellable_cancel (self->background->cancellable);
-  wake_background (self);
+  return start_background (self, &training->base, error);
 }
 
 void
@@ -1542,7 +1602,7 @@ ct_engine_cancel_training (CtEngine *self)
 {
   g_return_if_fail (CT_IS_ENGINE (self));
 
-  cancel_background (self, BACKGROUND_TRAINING);
+  cancel_background (self, &training_class);
 }
 
 gboolean
@@ -1550,7 +1610,7 @@ ct_engine_is_training (CtEngine *self)
 {
   g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
 
-  return self->background != NULL && self->background->kind == BACKGROUND_TRAINING;
+  return background_is (self, &training_class);
 }
 
 gboolean
@@ -1569,10 +1629,8 @@ ct_engine_compute_robustness (CtEngine                   *self,
   g_return_val_if_fail (request != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_background_free (self, error))
-    return FALSE;
   study = study_new (self, run_dir, request, progress_func, done_func, user_data);
-  return start_background (self, &study->base, "ct-robustness", study_main, error);
+  return start_background (self, &study->base, error);
 }
 
 void
@@ -1580,7 +1638,7 @@ ct_engine_cancel_robustness (CtEngine *self)
 {
   g_return_if_fail (CT_IS_ENGINE (self));
 
-  cancel_background (self, BACKGROUND_ROBUSTNESS);
+  cancel_background (self, &study_class);
 }
 
 gboolean
@@ -1588,5 +1646,5 @@ ct_engine_is_computing_robustness (CtEngine *self)
 {
   g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
 
-  return self->background != NULL && self->background->kind == BACKGROUND_ROBUSTNESS;
+  return background_is (self, &study_class);
 }
