@@ -13,6 +13,7 @@
 #include "ct-test-data.h"
 #include "ct-test-train.h"
 #include "ct-test-ui.h"
+#include "ct-style.h"
 #include "ct-train-dialog.h"
 #include "ct-window.h"
 
@@ -804,7 +805,19 @@ static void
 test_window_rows_appear_while_training (void)
 {
   g_autofree char *train_dir = g_build_filename (tmpdir, "fresh", NULL);
+  GtkWidget *grid_view = GTK_WIDGET (ct_window_get_grid_view (window));
+  GtkRevealer *banner = GTK_REVEALER (find_by_id (GTK_WIDGET (window), "train_revealer"));
+  graphene_rect_t before, during, banner_bounds;
   CtTrainOptions options;
+  int width, height;
+  gsize stride;
+
+  /* Without the slide, the banner is there at once, however short the
+   * training. */
+  gtk_revealer_set_transition_type (banner, GTK_REVEALER_TRANSITION_TYPE_NONE);
+  g_free (render_window (&width, &height, &stride));
+  g_assert_false (gtk_revealer_get_child_revealed (banner));
+  g_assert_true (gtk_widget_compute_bounds (grid_view, GTK_WIDGET (window), &before));
 
   /* The window opens the new run at its first checkpoint and adds a row
    * for every epoch saved after it. */
@@ -812,6 +825,22 @@ test_window_rows_appear_while_training (void)
   ct_window_train (window, &options, TRUE);
   g_assert_true (action_usable ("win.cancel-training"));
   g_assert_false (action_usable ("win.train"));
+
+  /* The training banner lies over the content: the grid does not move
+   * under the pointer when it appears. */
+  g_assert_true (gtk_revealer_get_child_revealed (banner));
+  /* Two frames: the one under way when the banner came may predate it. */
+  g_free (render_window (&width, &height, &stride));
+  g_free (render_window (&width, &height, &stride));
+  g_assert_true (gtk_widget_compute_bounds (grid_view, GTK_WIDGET (window), &during));
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (banner), GTK_WIDGET (window), &banner_bounds));
+  g_test_message ("grid at y %g (height %g) before the banner, %g (%g) with it; banner y %g height %g",
+                  before.origin.y, before.size.height, during.origin.y, during.size.height,
+                  banner_bounds.origin.y, banner_bounds.size.height);
+  g_assert_cmpfloat (during.origin.y, ==, before.origin.y);
+  g_assert_cmpfloat (during.size.height, ==, before.size.height);
+  g_assert_cmpfloat (banner_bounds.size.height, >, 10);
+  g_assert_true (graphene_rect_intersection (&banner_bounds, &during, NULL));
   wait_for (training_run_shown, train_dir);
   /* Opening is asynchronous and the old grid is complete meanwhile: wait
    * for the run itself. */
@@ -896,6 +925,9 @@ test_window_robustness (void)
   CtGrid *grid;
   gulong handler;
   int width, height;
+  graphene_rect_t mark;
+  guint dark_before, epoch_index;
+  int perturbation;
 
   activate ("win.robustness-images", g_variant_new_int32 (16));
   activate ("win.robustness-perturbations",
@@ -948,12 +980,27 @@ test_window_robustness (void)
         click = point;
     }
   g_assert_nonnull (click);
+  mark = GRAPHENE_RECT_INIT (bounds.origin.x + click->x - 9, bounds.origin.y + click->y - 9, 18, 18);
+  dark_before = dark_pixels (pixels, stride, &mark);
+  g_assert_false (ct_robustness_view_get_applied_point (view, &epoch_index, &perturbation));
   handler = g_signal_connect (view, "point-activated", G_CALLBACK (point_activated_cb), &activated);
   g_assert_false (ct_robustness_view_activate_at (view, 2, 2));
   g_assert_true (ct_robustness_view_activate_at (view, click->x + 3, click->y - 2));
   g_assert_cmpuint (activated.n_activated, ==, 1);
   g_assert_cmpuint (activated.epoch_index, ==, 2);
   wait_for_grid ();
+
+  /* The point applied stays marked: a dark ring around it. */
+  g_assert_true (ct_robustness_view_get_applied_point (view, &epoch_index, &perturbation));
+  g_assert_cmpuint (epoch_index, ==, 2);
+  g_assert_cmpint (perturbation, ==, activated.perturbation);
+  if (activated.perturbation == 0)
+    {
+      g_autofree guint8 *marked = render_window (&window_width, &window_height, &stride);
+
+      g_assert_cmpuint (dark_pixels (marked, stride, &mark), >, dark_before + 40);
+    }
+
 
   /* Another line may pass through the same spot: the window follows the
    * point that was activated. */
@@ -986,6 +1033,8 @@ test_window_robustness (void)
                             result->labels[1]));
   activate ("win.undo-point", NULL);
   g_assert_false (gtk_revealer_get_reveal_child (point_note));
+  /* What is shown is no longer the point's: its mark goes. */
+  g_assert_false (ct_robustness_view_get_applied_point (view, &epoch_index, &perturbation));
   g_assert_cmpfloat (g_settings_get_double (settings, "noise-sigma"), ==, 0.1);
   g_assert_cmpfloat (g_settings_get_double (settings, "rotation"), ==, 0.0);
   g_assert_false (g_settings_get_boolean (settings, "rotation-random"));
@@ -1005,6 +1054,45 @@ test_window_robustness (void)
 
   activate ("win.reset-perturbation", NULL);
   g_assert_null (strstr (gtk_label_get_text (status), "c10c:contrast-2"));
+
+  /* By keyboard: the chart takes focus on the point applied last (epoch 0
+   * of the corruption), Right and Left move along its line, Enter opens
+   * the point as a click does, Up moves to another line at that epoch. */
+  handler = g_signal_connect (view, "point-activated", G_CALLBACK (point_activated_cb), &activated);
+  activated.n_activated = 0;
+  g_assert_true (gtk_widget_get_focusable (GTK_WIDGET (view)));
+  g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (view)));
+  g_assert_true (ct_robustness_view_get_focus_point (view, &epoch_index, &perturbation));
+  g_assert_cmpuint (epoch_index, ==, 0);
+  g_assert_cmpint (perturbation, ==, 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "chart.move-focus", "(ii)", 0, 9));
+  g_assert_true (ct_robustness_view_get_focus_point (view, &epoch_index, &perturbation));
+  g_assert_cmpuint (epoch_index, ==, 2);
+  g_assert_cmpint (perturbation, ==, 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "chart.move-focus", "(ii)", 0, -1));
+  g_assert_true (ct_robustness_view_get_focus_point (view, &epoch_index, &perturbation));
+  g_assert_cmpuint (epoch_index, ==, 1);
+  g_assert_cmpint (perturbation, ==, 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "chart.activate-focus", NULL));
+  g_assert_cmpuint (activated.n_activated, ==, 1);
+  g_assert_cmpuint (activated.epoch_index, ==, 1);
+  g_assert_cmpint (activated.perturbation, ==, 2);
+  g_assert_true (ct_robustness_view_get_applied_point (view, &epoch_index, &perturbation));
+  g_assert_cmpuint (epoch_index, ==, 1);
+  g_assert_cmpint (perturbation, ==, 2);
+  wait_for_grid ();
+  assert_grid_opened (result, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "chart.move-focus", "(ii)", -1, 0));
+  g_assert_true (ct_robustness_view_get_focus_point (view, &epoch_index, &perturbation));
+  g_assert_cmpuint (epoch_index, ==, 1);
+  g_assert_cmpint (perturbation, ==, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "chart.activate-focus", NULL));
+  g_assert_cmpuint (activated.n_activated, ==, 2);
+  wait_for_grid ();
+  g_assert_cmpfloat (g_settings_get_double (settings, "rotation"), ==, 30.0);
+  g_assert_true (g_settings_get_boolean (settings, "rotation-random"));
+  g_signal_handler_disconnect (view, handler);
+  activate ("win.reset-perturbation", NULL);
 }
 
 static gboolean
@@ -1133,6 +1221,98 @@ test_window_grid_fits (void)
   wait_for (run_open, run_dir);
 }
 
+/* The sum of the red, green and blue of the window's pixel (@x, @y). */
+static guint
+pixel_sum (const guint8 *pixels,
+           gsize         stride,
+           double        x,
+           double        y)
+{
+  const guint8 *pixel = pixels + (gsize) y * stride + 4 * (gsize) x;
+
+  return pixel[0] + pixel[1] + pixel[2];
+}
+
+static gboolean
+window_is_dark (gpointer data)
+{
+  return ct_style_is_dark (GTK_WIDGET (window)) == GPOINTER_TO_INT (data);
+}
+
+/* Shows the page of the stack that holds @widget. */
+static void
+show_page_of (GtkWidget *widget)
+{
+  GtkWidget *child = widget;
+  GtkWidget *parent;
+
+  while ((parent = gtk_widget_get_parent (child)) != NULL && !GTK_IS_STACK (parent))
+    child = parent;
+  g_assert_nonnull (parent);
+  gtk_stack_set_visible_child (GTK_STACK (parent), child);
+}
+
+/* The dark style (GTK's prefer-dark here; libadwaita's style manager
+ * changes the same text colour) turns the grid's and the chart's
+ * backgrounds dark on screen, and back; an export stays light. */
+static void
+test_window_dark_style (void)
+{
+  GtkSettings *settings = gtk_settings_get_default ();
+  GtkWidget *chart_view = GTK_WIDGET (ct_window_get_chart_view (window));
+  g_autofree char *png = g_build_filename (tmpdir, "dark-export.png", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *rgba = NULL;
+  graphene_rect_t first, chart_bounds;
+  double caption, grid_x, grid_y, chart_x, chart_y;
+  guint grid_sum, chart_sum;
+  int width, height;
+  guint png_width, png_height;
+  gsize stride;
+
+  show_page_of (chart_view);
+  for (int dark = 0; dark <= 1; dark++)
+    {
+      g_autofree guint8 *pixels = NULL;
+
+      g_object_set (settings, "gtk-application-prefer-dark-theme", dark, NULL);
+      wait_for (window_is_dark, GINT_TO_POINTER (dark));
+      pixels = render_window (&width, &height, &stride);
+      save_rendering (dark ? "window-dark.png" : "window-light.png", pixels, width, height, stride);
+      /* Between the first two rows, under the first cell's caption, and in
+       * the chart's left margin halfway down: background alone. */
+      cell_in_window (0, 0, &first, &caption);
+      g_assert_true (gtk_widget_compute_bounds (chart_view, GTK_WIDGET (window), &chart_bounds));
+      grid_x = first.origin.x + first.size.width / 2;
+      grid_y = first.origin.y + first.size.height + caption + 4;
+      chart_x = chart_bounds.origin.x + 3;
+      chart_y = chart_bounds.origin.y + chart_bounds.size.height / 2;
+      grid_sum = pixel_sum (pixels, stride, grid_x, grid_y);
+      chart_sum = pixel_sum (pixels, stride, chart_x, chart_y);
+      g_test_message ("dark %d: grid (%g, %g) %u, chart (%g, %g) %u", dark, grid_x, grid_y,
+                      grid_sum, chart_x, chart_y, chart_sum);
+      if (dark)
+        {
+          g_assert_cmpuint (grid_sum, <, 3 * 80);
+          g_assert_cmpuint (chart_sum, <, 3 * 80);
+        }
+      else
+        {
+          g_assert_cmpuint (grid_sum, >, 3 * 240);
+          g_assert_cmpuint (chart_sum, >, 3 * 240);
+        }
+    }
+
+  activate ("win.export-to", g_variant_new_string (png));
+  rgba = ct_png_read_rgba (png, &png_width, &png_height, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rgba[0] + rgba[1] + rgba[2], ==, 3 * 255);
+
+  g_object_set (settings, "gtk-application-prefer-dark-theme", FALSE, NULL);
+  wait_for (window_is_dark, GINT_TO_POINTER (FALSE));
+}
+
+
 static void
 test_window_close_while_training (void)
 {
@@ -1235,6 +1415,7 @@ main (int   argc,
   g_test_add_func ("/window/rows-appear-while-training", test_window_rows_appear_while_training);
   g_test_add_func ("/window/robustness", test_window_robustness);
   g_test_add_func ("/window/grid-fits", test_window_grid_fits);
+  g_test_add_func ("/window/dark-style", test_window_dark_style);
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);
   status = g_test_run ();
 

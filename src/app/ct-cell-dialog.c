@@ -5,6 +5,7 @@
 
 #include "ct-cell-dialog.h"
 #include "ct-plot.h"
+#include "ct-style.h"
 
 #define TOP_K 5
 #define PANEL 224
@@ -38,7 +39,10 @@ draw_panel (cairo_t             *cr,
   CtFigureStyle panel_style = *style;
 
   cairo_save (cr);
-  cairo_set_source_rgb (cr, 0.13, 0.13, 0.13);
+  if (ct_figure_is_dark (cr))
+    cairo_set_source_rgb (cr, 0.88, 0.88, 0.88);
+  else
+    cairo_set_source_rgb (cr, 0.13, 0.13, 0.13);
   cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   cairo_set_font_size (cr, 13);
   cairo_move_to (cr, x, MARGIN + 12);
@@ -103,7 +107,11 @@ draw_cb (GtkDrawingArea *area,
   double bars_y = MARGIN + 20 + PANEL + CAPTION + MARGIN;
   double bars_width = self->perturbed ? (width - 3 * MARGIN) / 2.0 : width - 2 * MARGIN;
 
-  cairo_set_source_rgb (cr, 1, 1, 1);
+  ct_style_apply (GTK_WIDGET (area), cr);
+  if (ct_figure_is_dark (cr))
+    cairo_set_source_rgb (cr, 0.12, 0.12, 0.12);
+  else
+    cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_paint (cr);
 
   if (self->clean != NULL)

@@ -7,6 +7,7 @@
 #include "ct-chart-view.h"
 #include "ct-plot.h"
 #include "ct-run.h"
+#include "ct-style.h"
 
 struct _CtChartView
 {
@@ -126,8 +127,7 @@ ct_chart_view_snapshot (GtkWidget   *widget,
     };
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_paint (cr);
+  ct_style_apply (widget, cr);
   ct_plot_draw_lines (cr, width, height, &axes, series, n_series);
   cairo_destroy (cr);
 }
@@ -156,6 +156,7 @@ ct_chart_view_class_init (CtChartViewClass *klass)
 
   object_class->finalize = ct_chart_view_finalize;
   widget_class->snapshot = ct_chart_view_snapshot;
+  widget_class->css_changed = ct_style_css_changed;
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
 

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "ct-grid-view.h"
+#include "ct-style.h"
 
 struct _CtGridView
 {
@@ -384,6 +385,7 @@ ct_grid_view_snapshot (GtkWidget   *widget,
   ct_grid_view_get_drawn_style (self, &style);
   ct_figure_get_size (self->figure, &style, &width, &height);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  ct_style_apply (widget, cr);
   ct_figure_draw (cr, self->figure, &style);
 
   /* Rows still showing an earlier request are veiled until replaced. */
@@ -394,7 +396,11 @@ ct_grid_view_snapshot (GtkWidget   *widget,
 
         ct_figure_get_cell_rect (self->figure, &style, row, 0, 0, &x, &y, &size, &caption);
         cairo_rectangle (cr, 0, y, width, size + caption);
-        cairo_set_source_rgba (cr, 1, 1, 1, 0.55);
+        /* The background's shade over them, light or dark. */
+        if (ct_figure_is_dark (cr))
+          cairo_set_source_rgba (cr, 0.12, 0.12, 0.12, 0.55);
+        else
+          cairo_set_source_rgba (cr, 1, 1, 1, 0.55);
         cairo_fill (cr);
       }
 
@@ -465,6 +471,7 @@ ct_grid_view_class_init (CtGridViewClass *klass)
   widget_class->measure = ct_grid_view_measure;
   widget_class->size_allocate = ct_grid_view_size_allocate;
   widget_class->snapshot = ct_grid_view_snapshot;
+  widget_class->css_changed = ct_style_css_changed;
 
   /**
    * CtGridView::cell-activated:

@@ -8,8 +8,9 @@
 G_BEGIN_DECLS
 
 /* One chart of a robustness study, drawn by ct_robustness_chart_draw() over
- * the whole widget.  A click near a point emits ::point-activated with the
- * point's epoch index and perturbation (−1 for the clean accuracy). */
+ * the whole widget.  A click near a point, or Enter on the keyboard's
+ * point, emits ::point-activated with the point's epoch index and
+ * perturbation (−1 for the clean accuracy); the point stays marked. */
 
 #define CT_TYPE_ROBUSTNESS_VIEW (ct_robustness_view_get_type ())
 
@@ -36,5 +37,18 @@ CtRobustnessChart  ct_robustness_view_get_chart   (CtRobustnessView  *self);
 gboolean           ct_robustness_view_activate_at (CtRobustnessView  *self,
                                                    double             x,
                                                    double             y);
+
+/* The point the keyboard is on (arrows move it, Enter activates it): the
+ * last one activated, else the chart's first.  Returns: FALSE without
+ * points. */
+gboolean           ct_robustness_view_get_focus_point   (CtRobustnessView *self,
+                                                         guint            *out_epoch_index,
+                                                         int              *out_perturbation);
+/* The point last activated, marked on the chart until the result changes
+ * or ct_robustness_view_clear_applied().  Returns: FALSE when none is. */
+gboolean           ct_robustness_view_get_applied_point (CtRobustnessView *self,
+                                                         guint            *out_epoch_index,
+                                                         int              *out_perturbation);
+void               ct_robustness_view_clear_applied     (CtRobustnessView *self);
 
 G_END_DECLS

@@ -216,6 +216,7 @@ ct_window_undo_point (CtWindow *self)
   g_object_set (self->session, "view-mode", self->undo_view_mode, NULL);
   g_clear_pointer (&self->status_note, g_free);
   forget_undo (self);
+  ct_robustness_view_clear_applied (self->robustness_view);
   ct_window_hide_note (self);
   ct_window_update_status (self);
 }

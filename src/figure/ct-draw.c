@@ -1,16 +1,72 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "ct-draw.h"
+#include "ct-figure.h"
 
 #define FONT_FAMILY "sans-serif"
 
 const CtDrawRgb ct_draw_text_color = { 0.13, 0.14, 0.16 };
 const CtDrawRgb ct_draw_secondary_color = { 0.40, 0.42, 0.46 };
 
+static const CtDrawRgb background_color = { 1.0, 1.0, 1.0 };
+
+/* The key's address marks a cairo_t drawn in the dark palette. */
+static cairo_user_data_key_t dark_key;
+
+void
+ct_figure_set_dark (cairo_t  *cr,
+                    gboolean  dark)
+{
+  cairo_set_user_data (cr, &dark_key, dark ? &dark_key : NULL, NULL);
+}
+
+gboolean
+ct_figure_is_dark (cairo_t *cr)
+{
+  return cairo_get_user_data (cr, &dark_key) != NULL;
+}
+
+/* Light greys become dark ones and dark light, white a near-black
+ * (0.12, as GNOME's dark views), so text keeps its contrast. */
+static double
+palette_value (cairo_t *cr,
+               double   value)
+{
+  return ct_figure_is_dark (cr) ? 0.12 + 0.88 * (1.0 - value) : value;
+}
+
+void
+ct_draw_set_color_alpha (cairo_t         *cr,
+                         const CtDrawRgb *color,
+                         double           alpha)
+{
+  cairo_set_source_rgba (cr, palette_value (cr, color->r), palette_value (cr, color->g),
+                         palette_value (cr, color->b), alpha);
+}
+
 void
 ct_draw_set_color (cairo_t         *cr,
                    const CtDrawRgb *color)
 {
+  ct_draw_set_color_alpha (cr, color, 1.0);
+}
+
+void
+ct_draw_set_hue (cairo_t         *cr,
+                 const CtDrawRgb *color)
+{
   cairo_set_source_rgb (cr, color->r, color->g, color->b);
+}
+
+void
+ct_draw_paint_background (cairo_t *cr,
+                          double   x,
+                          double   y,
+                          double   width,
+                          double   height)
+{
+  ct_draw_set_color (cr, &background_color);
+  cairo_rectangle (cr, x, y, width, height);
+  cairo_fill (cr);
 }
 
 void

@@ -22,8 +22,24 @@ typedef struct {
 extern const CtDrawRgb ct_draw_text_color;
 extern const CtDrawRgb ct_draw_secondary_color;
 
+/* A grey of the light palette (text, rules, backgrounds): on a cairo_t
+ * set dark (ct_figure_set_dark()) it is turned around, light on dark. */
 void     ct_draw_set_color         (cairo_t         *cr,
                                     const CtDrawRgb *color);
+void     ct_draw_set_color_alpha   (cairo_t         *cr,
+                                    const CtDrawRgb *color,
+                                    double           alpha);
+/* A colour that carries meaning (right, wrong, the accent): the same on
+ * both palettes. */
+void     ct_draw_set_hue           (cairo_t         *cr,
+                                    const CtDrawRgb *color);
+/* Fills the rectangle with the palette's background: white, or a dark
+ * grey on a dark cairo_t. */
+void     ct_draw_paint_background  (cairo_t         *cr,
+                                    double           x,
+                                    double           y,
+                                    double           width,
+                                    double           height);
 void     ct_draw_set_font          (cairo_t         *cr,
                                     double           size,
                                     gboolean         bold);

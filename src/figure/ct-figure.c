@@ -567,14 +567,14 @@ draw_verdict_mark (cairo_t  *cr,
 
   if (right)
     {
-      ct_draw_set_color (cr, &right_color);
+      ct_draw_set_hue (cr, &right_color);
       cairo_move_to (cr, x + 0.08 * em, baseline - 0.36 * em);
       cairo_line_to (cr, x + 0.30 * em, baseline - 0.08 * em);
       cairo_line_to (cr, x + 0.76 * em, baseline - 0.70 * em);
     }
   else
     {
-      ct_draw_set_color (cr, &wrong_color);
+      ct_draw_set_hue (cr, &wrong_color);
       cairo_move_to (cr, x + 0.12 * em, baseline - 0.64 * em);
       cairo_line_to (cr, x + 0.66 * em, baseline - 0.10 * em);
       cairo_move_to (cr, x + 0.66 * em, baseline - 0.64 * em);
@@ -912,9 +912,7 @@ ct_figure_draw (cairo_t             *cr,
 
   cairo_save (cr);
 
-  cairo_set_source_rgb (cr, 1.0, 1.0, 1.0);
-  cairo_rectangle (cr, 0, 0, layout.width, layout.height);
-  cairo_fill (cr);
+  ct_draw_paint_background (cr, 0, 0, layout.width, layout.height);
 
   draw_titles (cr, &layout);
   draw_column_headers (cr, grid, &layout);

@@ -35,6 +35,15 @@ typedef struct {
 
 void     ct_figure_style_init (CtFigureStyle       *style);
 
+/* Whether everything this library draws on @cr (figures, cells, charts,
+ * robustness charts) uses the dark palette: light text on a dark
+ * background, for a desktop in the dark style.  Heatmaps, series and
+ * right/wrong marks keep their colours.  Off unless set: exports are
+ * light. */
+void     ct_figure_set_dark   (cairo_t             *cr,
+                               gboolean             dark);
+gboolean ct_figure_is_dark    (cairo_t             *cr);
+
 /* Size in pixels of the whole figure for @grid. */
 void     ct_figure_get_size   (const CtGrid        *grid,
                                const CtFigureStyle *style,

@@ -47,6 +47,7 @@
 
 static const CtDrawRgb grid_color = { 0.90, 0.91, 0.92 };
 static const CtDrawRgb legend_border_color = { 0.82, 0.83, 0.85 };
+static const CtDrawRgb legend_fill_color = { 1.0, 1.0, 1.0 };
 /* Neutral bars and GNOME's blue accent, both clear on white. */
 static const CtDrawRgb bar_color = { 0.69, 0.72, 0.76 };
 static const CtDrawRgb accent_color = { 0.21, 0.52, 0.89 };
@@ -97,9 +98,7 @@ paint_background (cairo_t *cr,
                   double   width,
                   double   height)
 {
-  cairo_set_source_rgb (cr, 1.0, 1.0, 1.0);
-  cairo_rectangle (cr, 0, 0, width, height);
-  cairo_fill (cr);
+  ct_draw_paint_background (cr, 0, 0, width, height);
 }
 
 static gboolean
@@ -789,7 +788,7 @@ draw_legend (cairo_t            *cr,
   left = snap (cr, left, TRUE, 1.0);
   top = snap (cr, top, FALSE, 1.0);
   cairo_rectangle (cr, left, top, box_width, box_height);
-  cairo_set_source_rgba (cr, 1.0, 1.0, 1.0, 0.88);
+  ct_draw_set_color_alpha (cr, &legend_fill_color, 0.88);
   cairo_fill_preserve (cr);
   ct_draw_set_color (cr, &legend_border_color);
   cairo_set_line_width (cr, 1.0);
@@ -1004,7 +1003,10 @@ ct_plot_draw_bars (cairo_t            *cr,
       /* Whole units, so a bar's end is crisp on screen. */
       if (length > 0.0)
         {
-          ct_draw_set_color (cr, highlighted ? &accent_color : &bar_color);
+          if (highlighted)
+            ct_draw_set_hue (cr, &accent_color);
+          else
+            ct_draw_set_color (cr, &bar_color);
           cairo_rectangle (cr, bar_x, y + round ((row_height - thickness) / 2.0),
                            length, thickness);
           cairo_fill (cr);
