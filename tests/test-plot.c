@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib.h>
+#include <cairo-pdf.h>
+#include <glib/gstdio.h>
 #include <math.h>
 
 #include "ct-plot.h"
@@ -835,6 +837,53 @@ test_robustness_points (void)
   g_assert_cmpuint (tiny->len, ==, 0);
 }
 
+/* One style of axis labels across charts and figures (ct-draw.h): a
+ * robustness chart's title and axes read in sentence case, as the figure's
+ * rows ("Epoch 1") and the window's chart ("Epoch") do.  Read back from
+ * the PDF Cairo writes, by pdftotext. */
+static void
+test_robustness_axis_labels (void)
+{
+  g_autoptr(CtRobustness) result = make_study ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-plot-XXXXXX", &error);
+  g_autofree char *pdf = NULL;
+  g_autofree char *text = NULL;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  int wait_status;
+
+  g_assert_no_error (error);
+  if (pdftotext == NULL)
+    g_error ("pdftotext is missing: install poppler-utils (scripts/install-deps --tests)");
+  pdf = g_build_filename (dir, "chart.pdf", NULL);
+  surface = cairo_pdf_surface_create (pdf, 640, 400);
+  cr = cairo_create (surface);
+  ct_robustness_chart_draw (cr, 640, 400, result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP);
+  cairo_destroy (cr);
+  cairo_surface_finish (surface);
+  g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (surface);
+
+  {
+    const char *argv[] = { pdftotext, "-raw", pdf, "-", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                                 &text, NULL, &wait_status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+  }
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "Epoch"));
+  g_assert_nonnull (strstr (text, "Confidence drop"));
+  g_assert_null (strstr (text, "confidence drop"));
+  g_assert_null (strstr (text, "epoch"));
+
+  g_unlink (pdf);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -851,6 +900,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plot/bars/proportional", test_bars_proportional);
   g_test_add_func ("/plot/bars/odd-input", test_bars_odd_input);
   g_test_add_func ("/plot/robustness/points", test_robustness_points);
+  g_test_add_func ("/plot/robustness/axis-labels", test_robustness_axis_labels);
 
   return g_test_run ();
 }

@@ -15,6 +15,14 @@ G_BEGIN_DECLS
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_t, cairo_destroy)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_surface_t, cairo_surface_destroy)
 
+/* One style of axis labels for every chart and figure (a chart's axes,
+ * the figure's colour bar): sentence case ("Epoch", "Confidence drop",
+ * "Per-image min-max"), these sizes at scale 1, the secondary text colour;
+ * tick labels a size smaller. */
+#define CT_DRAW_AXIS_LABEL_FONT 11
+#define CT_DRAW_AXIS_LABEL_LINE 16
+#define CT_DRAW_TICK_FONT       10
+
 typedef struct {
   double r, g, b;
 } CtDrawRgb;

@@ -39,11 +39,11 @@
 #define BAR_GAP           20
 #define BAR_WIDTH         12
 #define TICK_LENGTH       4
-#define TICK_FONT         10
+#define TICK_FONT         CT_DRAW_TICK_FONT
 #define TICK_LABEL_GAP    3
 #define BAR_LABEL_GAP     8
-#define BAR_LABEL_FONT    11
-#define BAR_LABEL_LINE    16
+#define BAR_LABEL_FONT    CT_DRAW_AXIS_LABEL_FONT
+#define BAR_LABEL_LINE    CT_DRAW_AXIS_LABEL_LINE
 #define MIN_CELL_SIZE     96
 
 /* Cairo's image surfaces are limited to 32767 pixels a side. */
@@ -180,12 +180,12 @@ scale_description (CtCamScale scale)
   switch (scale)
     {
     case CT_CAM_SCALE_RAW:
-      return "raw";
+      return "Raw";
     case CT_CAM_SCALE_SHARED:
-      return "shared across epochs";
+      return "Shared across epochs";
     case CT_CAM_SCALE_IMAGE:
     default:
-      return "per-image min-max";
+      return "Per-image min-max";
     }
 }
 

@@ -16,9 +16,9 @@
 #define TITLE_FONT        12
 #define TITLE_LINE        18
 #define TITLE_GAP         4
-#define LABEL_FONT        11
-#define LABEL_LINE        16
-#define TICK_FONT         10
+#define LABEL_FONT        CT_DRAW_AXIS_LABEL_FONT
+#define LABEL_LINE        CT_DRAW_AXIS_LABEL_LINE
+#define TICK_FONT         CT_DRAW_TICK_FONT
 #define TICK_LINE         14
 #define TICK_LENGTH       4
 #define TICK_LABEL_GAP    3

@@ -139,19 +139,19 @@ ct_robustness_chart_get_size (const CtRobustness *result,
 }
 
 static const char * const titles[] = {
-  [CT_ROBUSTNESS_CHART_ACCURACY] = "accuracy under perturbation",
-  [CT_ROBUSTNESS_CHART_CONFIDENCE_DROP] = "confidence drop p(c | clean) − p(c | perturbed)",
-  [CT_ROBUSTNESS_CHART_PEARSON] = "heatmap stability, Pearson r with the clean heatmap",
-  [CT_ROBUSTNESS_CHART_SPEARMAN] = "heatmap stability, Spearman ρ with the clean heatmap",
-  [CT_ROBUSTNESS_CHART_TOP_IOU] = "heatmap stability, IoU of the top 20% with the clean heatmap",
+  [CT_ROBUSTNESS_CHART_ACCURACY] = "Accuracy under perturbation",
+  [CT_ROBUSTNESS_CHART_CONFIDENCE_DROP] = "Confidence drop p(c | clean) − p(c | perturbed)",
+  [CT_ROBUSTNESS_CHART_PEARSON] = "Heatmap stability, Pearson r with the clean heatmap",
+  [CT_ROBUSTNESS_CHART_SPEARMAN] = "Heatmap stability, Spearman ρ with the clean heatmap",
+  [CT_ROBUSTNESS_CHART_TOP_IOU] = "Heatmap stability, IoU of the top 20% with the clean heatmap",
 };
 
 static const char * const y_labels[] = {
-  [CT_ROBUSTNESS_CHART_ACCURACY] = "test accuracy",
-  [CT_ROBUSTNESS_CHART_CONFIDENCE_DROP] = "confidence drop",
+  [CT_ROBUSTNESS_CHART_ACCURACY] = "Test accuracy",
+  [CT_ROBUSTNESS_CHART_CONFIDENCE_DROP] = "Confidence drop",
   [CT_ROBUSTNESS_CHART_PEARSON] = "Pearson r",
   [CT_ROBUSTNESS_CHART_SPEARMAN] = "Spearman ρ",
-  [CT_ROBUSTNESS_CHART_TOP_IOU] = "top-20% IoU",
+  [CT_ROBUSTNESS_CHART_TOP_IOU] = "Top-20% IoU",
 };
 
 static char *
@@ -168,7 +168,7 @@ set_axes (CtRobustnessChart  chart,
           CtPlotAxes        *axes)
 {
   axes->title = title;
-  axes->x_label = "epoch";
+  axes->x_label = "Epoch";
   axes->y_label = y_labels[chart];
   axes->y_percent = chart == CT_ROBUSTNESS_CHART_ACCURACY;
   /* Shares and IoUs live in [0, 1]; drops and correlations are fitted. */
