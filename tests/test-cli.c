@@ -588,6 +588,10 @@ static void
 test_cam_figure_options (void)
 {
   g_auto(Result) plain = { 0 }, doubled = { 0 }, viridis = { 0 }, bad_map = { 0 }, bad_scale = { 0 };
+  g_auto(Result) dark = { 0 };
+  g_autofree char *dark_png = cam_path ("figure-dark", "png");
+  g_autofree guint8 *dark_pixels = NULL;
+  guint dark_width, dark_height;
   g_autofree char *plain_png = cam_path ("figure-plain", "png");
   g_autofree char *doubled_png = cam_path ("figure-doubled", "png");
   g_autofree char *viridis_png = cam_path ("figure-viridis", "png");
@@ -618,6 +622,15 @@ test_cam_figure_options (void)
   g_assert_cmpuint (viridis_width, ==, width);
   g_assert_cmpuint (viridis_height, ==, height);
   g_assert_false (memcmp (plain_pixels, viridis_pixels, (gsize) width * height * 4) == 0);
+
+  /* A figure is light unless --dark asks: its corner, the background, is
+   * white, or the dark palette's near-black (0.12 × 255 ≈ 31). */
+  run_cam ("figure-dark", 0, &dark, "--dark", NULL);
+  dark_pixels = ct_png_read_rgba (dark_png, &dark_width, &dark_height, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (dark_width, ==, width);
+  g_assert_cmpuint (plain_pixels[0] + plain_pixels[1] + plain_pixels[2], ==, 3 * 255);
+  g_assert_cmpuint (dark_pixels[0] + dark_pixels[1] + dark_pixels[2], <, 3 * 40);
 }
 
 /* --data computes on another copy of the dataset; --device names where. */

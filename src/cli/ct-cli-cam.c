@@ -60,7 +60,7 @@ ct_cli_cam (int    argc,
   int rounds = 1, threads = 0;
   double noise = 0.0, rotate = NAN, rotate_random = NAN, print_scale = 1.0;
   gint64 seed = 0;
-  gboolean bilinear = FALSE;
+  gboolean bilinear = FALSE, dark = FALSE;
   g_autoptr(GError) error = NULL;
   g_autoptr(CtCamSession) session = NULL;
   g_autoptr(GArray) epochs = NULL;
@@ -97,6 +97,7 @@ ct_cli_cam (int    argc,
     { "cam-scale", 0, 0, G_OPTION_ARG_STRING, &scale_text, N_("image (per-image min-max, default), raw, or shared (one scale per column)"), N_("SCALE") },
     { "colormap", 0, 0, G_OPTION_ARG_STRING, &colormap_text, N_("jet (default), viridis, inferno or turbo"), N_("NAME") },
     { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &print_scale, N_("Figure scale factor, e.g. 3 for print"), "F" },
+    { "dark", 0, 0, G_OPTION_ARG_NONE, &dark, N_("Draw the figure light on dark (figures are light by default)"), NULL },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("PNG figure to write (required)"), N_("FILE") },
     { "npy", 0, 0, G_OPTION_ARG_FILENAME, &npy, N_("Also write heatmaps [epochs, images, rounds, H, W] as .npy"), N_("FILE") },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, N_("Also write per-cell predictions and confidence drops as JSON"), N_("FILE") },
@@ -138,6 +139,7 @@ ct_cli_cam (int    argc,
 
   ct_figure_style_init (&style);
   style.scale = print_scale;
+  style.dark = dark;
   if (colormap_text != NULL && !ct_colormap_from_string (colormap_text, &style.colormap))
     return ct_cli_usage_error ("cam", "unknown colormap “%s”", colormap_text);
   if (!ct_cli_parse_method ("cam", method_text, &request.method))

@@ -91,6 +91,7 @@ ct_figure_style_init (CtFigureStyle *style)
   style->image_weight = 0.5f;
   style->show_colorbar = TRUE;
   style->ellipsize_titles = FALSE;
+  style->dark = FALSE;
 }
 
 static inline int
@@ -1003,6 +1004,7 @@ ct_figure_write_png (const CtGrid        *grid,
     return set_cairo_error (status, "create the figure's image", error);
 
   cr = cairo_create (surface);
+  ct_figure_set_dark (cr, style->dark);
   ct_figure_draw (cr, grid, style);
   status = cairo_status (cr);
   if (status != CAIRO_STATUS_SUCCESS)
@@ -1087,6 +1089,7 @@ write_vector (const CtGrid        *grid,
         cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_SUBJECT, grid->perturbation);
     }
   cr = cairo_create (surface);
+  ct_figure_set_dark (cr, style->dark);
   ct_figure_draw (cr, grid, style);
   cairo_destroy (cr);
   cairo_surface_finish (surface);

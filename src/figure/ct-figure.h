@@ -31,6 +31,8 @@ typedef struct {
   gboolean   show_colorbar;
   gboolean   ellipsize_titles; /* cut the title lines to the figure's width rather than widen it
                                 * (on screen; exports keep them whole) */
+  gboolean   dark;           /* a file in the dark palette (ct_figure_set_dark()); the
+                              * window's views follow the desktop's style instead */
 } CtFigureStyle;
 
 void     ct_figure_style_init (CtFigureStyle       *style);
