@@ -1347,6 +1347,7 @@ test_image_folder (void)
   g_autoptr(JsonParser) skip_parser = json_parser_new ();
   g_autoptr(JsonParser) cells_parser = json_parser_new ();
   g_auto(Result) train = { 0 }, cam = { 0 }, strict = { 0 }, skipping = { 0 }, skip_cam = { 0 };
+  g_auto(Result) not_folder = { 0 };
   JsonObject *dataset, *cells;
   JsonArray *images, *skipped;
   guint width = 0, height = 0;
@@ -1404,6 +1405,12 @@ test_image_folder (void)
   run_cli (&skip_cam, "cam", "--run", skip_run, "--images", "1", "--out", figure, "--threads", "2",
            NULL);
   g_assert_cmpint (skip_cam.status, ==, 0);
+
+  /* The image options of another kind of dataset are an error, not ignored. */
+  run_cli (&not_folder, "train", "--data", data_dir, "--image-size", "16", "--out", never, NULL);
+  g_assert_cmpint (not_folder.status, ==, 1);
+  g_assert_nonnull (strstr (not_folder.err, "not an image folder"));
+  g_assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
 }
 
 int

@@ -994,6 +994,9 @@ training_status (Training            *training,
       epochs_done = report->epoch;
       break;
     case CT_TRAIN_STAGE_LOADING:
+      if (report->images_total > 0)
+        status->epoch_fraction = (double) report->images_done / report->images_total;
+      break;
     default:
       break;
     }
@@ -1027,14 +1030,18 @@ train_report_cb (const CtTrainReport *report,
   CtEngineTrainStatus status = { 0 };
   gint64 now;
 
+  gboolean counting = report->stage == CT_TRAIN_STAGE_TRAINING
+                      || (report->stage == CT_TRAIN_STAGE_LOADING
+                          && report->images_done < report->images_total);
+
   training_status (training, report, &status);
-  if (report->stage != CT_TRAIN_STAGE_TRAINING)
+  if (!counting)
     {
       post_status (training, &status, report->message);
       return;
     }
 
-  /* Batches come faster than anyone reads them. */
+  /* Batches and cached images come faster than anyone reads them. */
   now = g_get_monotonic_time ();
   if (now - training->last_batch_post >= STATUS_INTERVAL_US)
     {

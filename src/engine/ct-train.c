@@ -436,6 +436,15 @@ ct_train_run (const CtTrainOptions  *options,
   dataset = ct_dataset_load_full (options->data, &dataset_options, error);
   if (dataset == NULL)
     return FALSE;
+  /* A resumed run passes its manifest's image size whatever its kind. */
+  if (!options->resume && dataset->kind != CT_DATASET_KIND_IMAGE_FOLDER
+      && (options->image_size != 0 || options->skip_bad))
+    {
+      g_set_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_FORMAT,
+                   "%s is not an image folder; an image size and skipping bad images "
+                   "apply to image folders only", dataset->path);
+      return FALSE;
+    }
   /* The models take square images: a non-square IDX set would be read past
    * the end of its pixels. */
   if (dataset->train.width != dataset->train.height)
