@@ -985,7 +985,6 @@ plan_layout (const char  *dir,
   return FALSE;
 }
 
-/* Returns: (nullable): NULL for an image folder, named after its folder. */
 static const char *
 dataset_name (CtDatasetKind  kind,
               const char    *abs_path)
@@ -998,8 +997,6 @@ dataset_name (CtDatasetKind  kind,
       return "cifar-10";
     case CT_DATASET_KIND_CIFAR100:
       return "cifar-100";
-    case CT_DATASET_KIND_IMAGE_FOLDER:
-      return NULL;
     case CT_DATASET_KIND_IDX:
     default:
       lower = g_ascii_strdown (abs_path, -1);
