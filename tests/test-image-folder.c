@@ -422,6 +422,50 @@ test_cache (void)
   ct_test_remove_tree (dir);
 }
 
+/* A cache whose label lies, or that was cut short, is rebuilt, not used. */
+static void
+test_corrupt_cache (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autofree char *canonical = NULL;
+  g_autofree char *cache = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  write_flat (dir, "train/a/0.png", 4, 10);
+  write_flat (dir, "train/b/0.png", 4, 30);
+  write_flat (dir, "test/a/0.png", 4, 50);
+  write_flat (dir, "test/b/0.png", 4, 70);
+  ct_dataset_free (load (dir, 0, FALSE));
+  canonical = g_canonicalize_filename (dir, NULL);
+  cache = ct_image_folder_dup_cache_path (canonical);
+
+  /* Header, 4 images of 3×4×4, then the labels: train 0, 1, test 0, 1. */
+  g_file_get_contents (cache, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, 4096 + 4 * 48 + 4);
+  contents[4096 + 4 * 48 + 1] = (char) 200;
+  g_file_set_contents (cache, contents, length, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(CtDataset) dataset = load (dir, 0, FALSE);
+
+    g_assert_cmpuint (dataset->train.labels[1], ==, 1);
+  }
+
+  g_file_set_contents (cache, contents, length - 3, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(CtDataset) dataset = load (dir, 0, FALSE);
+
+    g_assert_cmpuint (dataset->test.n_images, ==, 2);
+    g_assert_cmpuint (ct_split_image (&dataset->test, 1)[0], ==, 70);
+  }
+
+  ct_test_remove_tree (dir);
+}
+
 /* Mixed sizes: 224 by default; every image grey: one channel. */
 static void
 test_default_size_and_grey (void)
@@ -568,6 +612,7 @@ main (int    argc,
   g_test_add_func ("/image-file/fit-crop", test_fit_crop);
   g_test_add_func ("/image-folder/order", test_order);
   g_test_add_func ("/image-folder/cache", test_cache);
+  g_test_add_func ("/image-folder/corrupt-cache", test_corrupt_cache);
   g_test_add_func ("/image-folder/default-size-grey", test_default_size_and_grey);
   g_test_add_func ("/image-folder/bad-image", test_bad_image);
   g_test_add_func ("/image-folder/layout-errors", test_layout_errors);

@@ -23,6 +23,8 @@
 #define CACHE_HEADER_SIZE 4096
 /* os.walk(followlinks=True) follows linked folders; a cycle stops here. */
 #define MAX_FOLDER_DEPTH 64
+/* A cache claiming a larger side is corrupt (train takes at most 4096). */
+#define CACHE_MAX_SIDE 65536
 /* Labels are bytes (CtSplit). */
 #define MAX_CLASSES 256
 
@@ -50,6 +52,7 @@ typedef struct
 } CacheHeader;
 
 G_STATIC_ASSERT (sizeof (CacheHeader) <= CACHE_HEADER_SIZE);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (CacheHeader, key) == CT_IMAGE_FOLDER_CACHE_KEY_OFFSET);
 
 typedef struct
 {
@@ -529,36 +532,46 @@ build_cache (CtDataset               *self,
   return TRUE;
 }
 
-/* Maps @cache_path when it is whole and made from @key at the side that
- * @options ask for; FALSE (and nothing set) otherwise. */
-static gboolean
-map_cache (CtDataset              *self,
-           const CtDatasetOptions *options,
-           const char             *key,
-           const char             *cache_path)
+gboolean
+ct_image_folder_read_cache (CtDataset              *self,
+                            const CtDatasetOptions *options,
+                            const char             *key,
+                            const guint8           *data,
+                            gsize                   size)
 {
-  g_autoptr(GMappedFile) mapping = g_mapped_file_new (cache_path, FALSE, NULL);
-  const CacheHeader *header;
-  const guint8 *data;
-  gsize size, image_size;
+  const CacheHeader *header = (const CacheHeader *) data;
   CtSplit *splits[2] = { &self->train, &self->test };
+  guint64 image_size, n_images, pixels_size, labels_end;
   guint64 offset = CACHE_HEADER_SIZE;
 
-  if (mapping == NULL || g_mapped_file_get_length (mapping) < CACHE_HEADER_SIZE)
+  g_return_val_if_fail (self != NULL && options != NULL && key != NULL, FALSE);
+
+  if (data == NULL || size < CACHE_HEADER_SIZE)
     return FALSE;
-  data = (const guint8 *) g_mapped_file_get_contents (mapping);
-  size = g_mapped_file_get_length (mapping);
-  header = (const CacheHeader *) data;
   if (memcmp (header->magic, CACHE_MAGIC, 8) != 0 || header->version != CACHE_VERSION
       || header->key[64] != '\0' || strcmp (header->key, key) != 0
       || header->file_size != size || header->n_classes != self->n_classes
+      || header->side == 0 || header->side > CACHE_MAX_SIDE
       || header->side != (options->image_size != 0 ? options->image_size : header->default_side)
       || (header->n_skipped > 0 && !options->skip_bad)
       || (header->channels != 1 && header->channels != 3)
-      || header->skipped_offset + header->skipped_length != size)
+      || header->n_train == 0 || header->n_test == 0)
     return FALSE;
 
-  image_size = (gsize) header->channels * header->side * header->side;
+  /* Every size from the header is checked against the file before use. */
+  image_size = (guint64) header->channels * header->side * header->side;
+  n_images = (guint64) header->n_train + header->n_test;
+  if (!g_uint64_checked_mul (&pixels_size, n_images, image_size)
+      || pixels_size > size - CACHE_HEADER_SIZE
+      || n_images > size - CACHE_HEADER_SIZE - pixels_size)
+    return FALSE;
+  labels_end = CACHE_HEADER_SIZE + pixels_size + n_images;
+  if (header->skipped_offset != labels_end || header->skipped_length != size - labels_end)
+    return FALSE;
+  for (guint64 i = CACHE_HEADER_SIZE + pixels_size; i < labels_end; i++)
+    if (data[i] >= self->n_classes)
+      return FALSE;
+
   for (guint s = 0; s < 2; s++)
     {
       splits[s]->n_images = s == 0 ? header->n_train : header->n_test;
@@ -566,28 +579,41 @@ map_cache (CtDataset              *self,
       splits[s]->height = header->side;
       splits[s]->width = header->side;
       splits[s]->pixels = (guint8 *) data + offset;
-      offset += (guint64) splits[s]->n_images * image_size;
+      offset += splits[s]->n_images * image_size;
     }
   for (guint s = 0; s < 2; s++)
     {
       splits[s]->labels = (guint8 *) data + offset;
       offset += splits[s]->n_images;
     }
-  if (offset != header->skipped_offset)
-    {
-      memset (&self->train, 0, sizeof self->train);
-      memset (&self->test, 0, sizeof self->test);
-      return FALSE;
-    }
   if (header->n_skipped > 0)
     {
-      g_autofree char *text = g_strndup ((const char *) data + offset, header->skipped_length);
+      g_autofree char *text = g_strndup ((const char *) data + labels_end, header->skipped_length);
 
       g_strchomp (text);
       self->skipped = g_strsplit (text, "\n", -1);
     }
   else
     self->skipped = g_new0 (char *, 1);
+
+  return TRUE;
+}
+
+/* Maps @cache_path and reads it (ct_image_folder_read_cache()); FALSE,
+ * and nothing set, when it cannot be used. */
+static gboolean
+map_cache (CtDataset              *self,
+           const CtDatasetOptions *options,
+           const char             *key,
+           const char             *cache_path)
+{
+  g_autoptr(GMappedFile) mapping = g_mapped_file_new (cache_path, FALSE, NULL);
+
+  if (mapping == NULL
+      || !ct_image_folder_read_cache (self, options, key,
+                                      (const guint8 *) g_mapped_file_get_contents (mapping),
+                                      g_mapped_file_get_length (mapping)))
+    return FALSE;
 
   self->mapping = g_steal_pointer (&mapping);
   return TRUE;

@@ -40,6 +40,20 @@ gboolean  ct_image_folder_load          (CtDataset               *self,
                                          char                   **out_key,
                                          GError                 **error);
 
+/* Where a cache file's header holds its key: 64 hex digits and a NUL. */
+#define CT_IMAGE_FOLDER_CACHE_KEY_OFFSET 64
+
+/* Reads the bytes of a cache file (@data, @size) into @self's splits and
+ * skipped list when they are whole, made from @key for @self->n_classes
+ * classes, at the side and with the skipping that @options ask for, and
+ * every label is below n_classes; the splits then point into @data.
+ * FALSE (and @self unchanged) otherwise.  The fuzz target calls it. */
+gboolean  ct_image_folder_read_cache    (CtDataset               *self,
+                                         const CtDatasetOptions  *options,
+                                         const char              *key,
+                                         const guint8            *data,
+                                         gsize                    size);
+
 /* Returns: (transfer full): the cache file of the folder @abs_path. */
 char     *ct_image_folder_dup_cache_path (const char             *abs_path);
 

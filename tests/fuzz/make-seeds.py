@@ -194,6 +194,27 @@ def exif_seeds():
     write("exif", "little-8", exif_block(8, big_endian=False))
 
 
+def image_cache(channels, side, labels, skipped=b""):
+    """The cache file of an image folder of 4 classes (src/core/ct-image-folder.c),
+    with the key fuzz-image-cache.c expects; labels are train then test."""
+    n_train, n_test = labels
+    key = b"0123456789abcdef" * 4 + b"\x00"
+    n = n_train + n_test
+    pixels = bytes(rng.randrange(256) for _ in range(n * channels * side * side))
+    label_bytes = bytes(i % 4 for i in range(n))
+    skipped_offset = 4096 + len(pixels) + len(label_bytes)
+    size = skipped_offset + len(skipped)
+    header = struct.pack("<8s8I3Q65s", b"CTIMGFLD", 1, channels, side, side, 4, n_train, n_test,
+                         skipped.count(b"\n"), skipped_offset, len(skipped), size, key)
+    return header.ljust(4096, b"\x00") + pixels + label_bytes + skipped
+
+
+def image_cache_seeds():
+    write("image-cache", "rgb", image_cache(3, 2, (4, 2)))
+    write("image-cache", "grey", image_cache(1, 3, (2, 1)))
+    write("image-cache", "skipped", image_cache(3, 1, (1, 1), b"train/a/x.png: truncated\n"))
+
+
 def perturb_seeds():
     write("perturb", "study", b"noise:0.1,rotate-random:30,occlude:20")
     write("perturb", "c10c-all", b"c10c:all")
@@ -229,6 +250,7 @@ png_seeds()
 image_png_seeds()
 jpeg_seeds()
 exif_seeds()
+image_cache_seeds()
 perturb_seeds()
 epochs_seeds()
 images_seeds()
