@@ -2,7 +2,11 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include <stdio.h>
 #include <string.h>
+
+#include <jpeglib.h>
+#include <png.h>
 
 #include "ct-safetensors.h"
 #include "ct-test-data.h"
@@ -207,4 +211,161 @@ ct_test_assert_same_weights (const char *path_a,
       if (ta->n_bytes != tb->n_bytes || memcmp (ta->data, tb->data, ta->n_bytes) != 0)
         g_error ("%s and %s differ in %s", path_a, path_b, ta->name);
     }
+}
+
+void
+ct_test_write_png (const char   *path,
+                   guint         width,
+                   guint         height,
+                   int           color_type,
+                   int           bit_depth,
+                   const guint8 *rows,
+                   const guint8 *palette,
+                   guint         n_palette,
+                   const guint8 *trns,
+                   guint         n_trns)
+{
+  FILE *file = g_fopen (path, "wb");
+  png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png_create_info_struct (png);
+  guint channels = color_type == PNG_COLOR_TYPE_GRAY ? 1
+                   : color_type == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
+                   : color_type == PNG_COLOR_TYPE_RGB ? 3
+                   : color_type == PNG_COLOR_TYPE_RGBA ? 4 : 1;
+  gsize stride = ((gsize) width * channels * bit_depth + 7) / 8;
+
+  g_assert_nonnull (file);
+  g_assert_nonnull (info);
+  /* A libpng error here is a broken test: let it abort. */
+  png_init_io (png, file);
+  png_set_IHDR (png, info, width, height, bit_depth, color_type, PNG_INTERLACE_NONE,
+                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  if (palette != NULL)
+    {
+      png_color colours[256];
+
+      for (guint i = 0; i < n_palette; i++)
+        colours[i] = (png_color) { palette[3 * i], palette[3 * i + 1], palette[3 * i + 2] };
+      png_set_PLTE (png, info, colours, (int) n_palette);
+    }
+  if (trns != NULL)
+    png_set_tRNS (png, info, trns, (int) n_trns, NULL);
+  png_write_info (png, info);
+  for (guint y = 0; y < height; y++)
+    png_write_row (png, rows + (gsize) y * stride);
+  png_write_end (png, NULL);
+  png_destroy_write_struct (&png, &info);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+/* A minimal big-endian EXIF block: IFD0 with one SHORT, the orientation. */
+static void
+add_exif_orientation (struct jpeg_compress_struct *compress,
+                      guint                        orientation)
+{
+  const guint8 exif[] = {
+    'E', 'x', 'i', 'f', 0, 0,
+    'M', 'M', 0, 42, 0, 0, 0, 8,
+    0, 1,
+    0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, (guint8) orientation, 0, 0,
+    0, 0, 0, 0,
+  };
+
+  jpeg_write_marker (compress, JPEG_APP0 + 1, exif, sizeof exif);
+}
+
+void
+ct_test_write_jpeg (const char   *path,
+                    guint         width,
+                    guint         height,
+                    guint         channels,
+                    const guint8 *pixels,
+                    int           quality,
+                    guint         orientation)
+{
+  struct jpeg_compress_struct compress;
+  struct jpeg_error_mgr errors;
+  FILE *file = g_fopen (path, "wb");
+
+  g_assert_nonnull (file);
+  compress.err = jpeg_std_error (&errors);
+  jpeg_create_compress (&compress);
+  jpeg_stdio_dest (&compress, file);
+  compress.image_width = width;
+  compress.image_height = height;
+  compress.input_components = (int) channels;
+  compress.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_set_defaults (&compress);
+  jpeg_set_quality (&compress, quality, TRUE);
+  jpeg_start_compress (&compress, TRUE);
+  if (orientation != 0)
+    add_exif_orientation (&compress, orientation);
+  while (compress.next_scanline < compress.image_height)
+    {
+      JSAMPROW row = (JSAMPROW) pixels + (gsize) compress.next_scanline * width * channels;
+
+      jpeg_write_scanlines (&compress, &row, 1);
+    }
+  jpeg_finish_compress (&compress);
+  jpeg_destroy_compress (&compress);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+/* Classes in sorted order, the channel each lights (3: all). */
+static const char * const folder_classes[] = { "blue", "green", "red", "white" };
+static const guint folder_channels[] = { 2, 1, 0, 3 };
+
+static void
+write_folder_split (const char *dir,
+                    const char *split,
+                    guint       n,
+                    guint       side,
+                    GRand      *rand)
+{
+  g_autofree guint8 *pixels = g_malloc ((gsize) side * side * 3);
+  guint square = MAX (side / 3, 1);
+
+  for (guint k = 0; k < G_N_ELEMENTS (folder_classes); k++)
+    {
+      g_autofree char *class_dir = g_build_filename (dir, split, folder_classes[k], NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (class_dir, 0755), ==, 0);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      guint label = i % G_N_ELEMENTS (folder_classes);
+      guint x0 = g_rand_int_range (rand, 0, side - square + 1);
+      guint y0 = g_rand_int_range (rand, 0, side - square + 1);
+      g_autofree char *name = g_strdup_printf ("%03u.%s", i, i % 3 == 2 ? "jpg" : "png");
+      g_autofree char *path = g_build_filename (dir, split, folder_classes[label], name, NULL);
+
+      for (guint y = 0; y < side; y++)
+        for (guint x = 0; x < side; x++)
+          for (guint c = 0; c < 3; c++)
+            {
+              gboolean inside = x >= x0 && x < x0 + square && y >= y0 && y < y0 + square;
+              gboolean lit = inside && (folder_channels[label] == 3 || folder_channels[label] == c);
+              int value = (lit ? 210 : 40) + g_rand_int_range (rand, -30, 31);
+
+              pixels[((gsize) y * side + x) * 3 + c] = CLAMP (value, 0, 255);
+            }
+      if (i % 3 == 2)
+        ct_test_write_jpeg (path, side, side, 3, pixels, 90, 0);
+      else
+        ct_test_write_png (path, side, side, PNG_COLOR_TYPE_RGB, 8, pixels, NULL, 0, NULL, 0);
+    }
+}
+
+char *
+ct_test_write_image_folder (const char *dir,
+                            guint       n_train,
+                            guint       n_test,
+                            guint       side,
+                            guint64     seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed ((guint32) seed);
+
+  write_folder_split (dir, "train", n_train, side, rand);
+  write_folder_split (dir, "test", n_test, side, rand);
+  return g_strdup (dir);
 }

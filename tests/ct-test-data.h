@@ -48,4 +48,37 @@ char *ct_test_make_squares_tmpdir (const char  *xdg_variable,
                                    guint64      seed,
                                    char       **data_dir);
 
+/* Writes a PNG with libpng: @color_type and @bit_depth as PNG_COLOR_TYPE_*
+ * and 1–16, @rows packed as the PNG stores them (16-bit samples
+ * big-endian), @palette (nullable) @n_palette RGB triples, @trns
+ * (nullable) @n_trns palette alphas. */
+void  ct_test_write_png  (const char   *path,
+                          guint         width,
+                          guint         height,
+                          int           color_type,
+                          int           bit_depth,
+                          const guint8 *rows,
+                          const guint8 *palette,
+                          guint         n_palette,
+                          const guint8 *trns,
+                          guint         n_trns);
+/* Writes a JPEG with libjpeg at @quality from @pixels (H×W×@channels, 1 or
+ * 3), with an EXIF block holding @orientation when it is not 0. */
+void  ct_test_write_jpeg (const char   *path,
+                          guint         width,
+                          guint         height,
+                          guint         channels,
+                          const guint8 *pixels,
+                          int           quality,
+                          guint         orientation);
+/* A tiny learnable image folder: DIR/train/CLASS/N.png and DIR/test/…, 4
+ * classes (blue, green, red, white), @side² RGB images, class k a square
+ * lit in its colour on noise; every third image a JPEG instead.
+ * Returns: (transfer full): @dir. */
+char *ct_test_write_image_folder (const char *dir,
+                                  guint       n_train,
+                                  guint       n_test,
+                                  guint       side,
+                                  guint64     seed);
+
 G_END_DECLS

@@ -1360,6 +1360,103 @@ test_malformed_dataset (void)
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+static JsonObject *
+dup_json_object (const char *dir,
+                 const char *name,
+                 JsonParser *parser)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* An image folder, as ImageFolder lays it out: trained for an epoch at
+ * --image-size, drawn by cam at that size with ImageFolder's labels; a
+ * broken image stops train with its path, or with --skip-bad is left out,
+ * listed in the manifest, and the run still opens. */
+static void
+test_image_folder (void)
+{
+  g_autofree char *folder = g_build_filename (tmpdir, "pictures", NULL);
+  g_autofree char *run = g_build_filename (tmpdir, "pictures-run", NULL);
+  g_autofree char *skip_run = g_build_filename (tmpdir, "pictures-skip-run", NULL);
+  g_autofree char *never = g_build_filename (tmpdir, "pictures-never", NULL);
+  g_autofree char *figure = g_build_filename (tmpdir, "pictures.png", NULL);
+  g_autofree char *json = g_build_filename (tmpdir, "pictures.json", NULL);
+  g_autofree char *broken = NULL;
+  g_autoptr(JsonParser) manifest_parser = json_parser_new ();
+  g_autoptr(JsonParser) skip_parser = json_parser_new ();
+  g_autoptr(JsonParser) cells_parser = json_parser_new ();
+  g_auto(Result) train = { 0 }, cam = { 0 }, strict = { 0 }, skipping = { 0 }, skip_cam = { 0 };
+  g_auto(Result) not_folder = { 0 };
+  JsonObject *dataset, *cells;
+  JsonArray *images, *skipped;
+  guint width = 0, height = 0;
+  g_autofree guint8 *pixels = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_free (ct_test_write_image_folder (folder, 24, 8, 20, 4));
+  run_cli (&train, "train", "--data", folder, "--image-size", "16", "--epochs", "1",
+           "--width", "8", "--batch-size", "8", "--threads", "2", "--out", run, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  g_assert_nonnull (strstr (train.err, "caching images"));
+  dataset = json_object_get_object_member (dup_json_object (run, "manifest.json", manifest_parser),
+                                           "dataset");
+  g_assert_cmpstr (json_object_get_string_member (dataset, "name"), ==, "pictures");
+  g_assert_cmpint (json_object_get_int_member (dataset, "image_size"), ==, 16);
+  g_assert_cmpint (json_object_get_int_member (dataset, "channels"), ==, 3);
+  g_assert_cmpint (json_array_get_length (json_object_get_array_member (dataset, "classes")), ==, 4);
+  g_assert_false (json_object_has_member (dataset, "skipped_images"));
+
+  /* Test image 7 is test/white/007.jpg: white is class 3. */
+  run_cli (&cam, "cam", "--run", run, "--images", "0,7", "--out", figure, "--json", json,
+           "--threads", "2", NULL);
+  g_assert_cmpint (cam.status, ==, 0);
+  pixels = ct_png_read_rgba (figure, &width, &height, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (width, >, 0);
+  cells = dup_json_object (tmpdir, "pictures.json", cells_parser);
+  images = json_object_get_array_member (cells, "images");
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (images, 0), "label"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (images, 1), "label"), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (images, 1), "class"),
+                   ==, "white");
+
+  broken = g_build_filename (folder, "train", "red", "zzz.png", NULL);
+  g_file_set_contents (broken, "\x89PNG\r\n\x1a\n", 8, &error);
+  g_assert_no_error (error);
+  run_cli (&strict, "train", "--data", folder, "--image-size", "16", "--epochs", "1",
+           "--out", never, NULL);
+  g_assert_cmpint (strict.status, ==, 1);
+  g_assert_nonnull (strstr (strict.err, broken));
+  g_assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
+
+  run_cli (&skipping, "train", "--data", folder, "--image-size", "16", "--epochs", "1",
+           "--width", "8", "--batch-size", "8", "--threads", "2", "--skip-bad", "--quiet",
+           "--out", skip_run, NULL);
+  g_assert_cmpint (skipping.status, ==, 0);
+  dataset = json_object_get_object_member (dup_json_object (skip_run, "manifest.json", skip_parser),
+                                           "dataset");
+  g_assert_true (json_object_get_boolean_member (dataset, "skip_bad"));
+  g_assert_cmpint (json_object_get_int_member (dataset, "train_images"), ==, 24);
+  skipped = json_object_get_array_member (dataset, "skipped_images");
+  g_assert_cmpint (json_array_get_length (skipped), ==, 1);
+  g_assert_true (g_str_has_prefix (json_array_get_string_element (skipped, 0), "train/red/zzz.png: "));
+  /* The run reopens its folder as trained: skipping, at 16. */
+  run_cli (&skip_cam, "cam", "--run", skip_run, "--images", "1", "--out", figure, "--threads", "2",
+           NULL);
+  g_assert_cmpint (skip_cam.status, ==, 0);
+
+  /* The image options of another kind of dataset are an error, not ignored. */
+  run_cli (&not_folder, "train", "--data", data_dir, "--image-size", "16", "--out", never, NULL);
+  g_assert_cmpint (not_folder.status, ==, 1);
+  g_assert_nonnull (strstr (not_folder.err, "not an image folder"));
+  g_assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1395,6 +1492,7 @@ main (int    argc,
   g_test_add_func ("/cli/robustness-options", test_robustness_options);
   g_test_add_func ("/cli/faithfulness", test_faithfulness);
   g_test_add_func ("/cli/malformed-dataset", test_malformed_dataset);
+  g_test_add_func ("/cli/image-folder", test_image_folder);
 
   status = g_test_run ();
   ct_test_remove_tree (tmpdir);

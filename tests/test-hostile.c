@@ -786,6 +786,69 @@ static const Hostile png_cases[] = {
   { "directory", "figure.png", EDIT_DIRECTORY, .code = CT_PNG_ERROR_IO },
 };
 
+/* Image folders ---------------------------------------------------------------- */
+
+/* 4 train and 4 test images of 8×8: 000.png, 001.png, 002.jpg, 003.png. */
+static void
+write_valid_image_folder (const char *dir)
+{
+  g_autofree char *written = ct_test_write_image_folder (dir, 4, 4, 8, 3);
+}
+
+/* Every cut of an image is refused: a PNG needs its IEND, and PIL (so
+ * Camtrail) refuses a JPEG that ends before its EOI marker. */
+static int
+image_sweep_code (const guint8 *data,
+                  gsize         size,
+                  gsize         cut)
+{
+  return CT_DATASET_ERROR_IMAGE;
+}
+
+/* Byte 16 of a PNG is IHDR's width, 20 its height. */
+static const Hostile image_png_cases[] = {
+  { "empty", "train/blue/000.png", EDIT_REPLACE, BYTES (""),
+    .code = CT_DATASET_ERROR_IMAGE, .says = "not a PNG or JPEG" },
+  { "text", "train/blue/000.png", EDIT_REPLACE, BYTES ("hello"),
+    .code = CT_DATASET_ERROR_IMAGE, .says = "not a PNG or JPEG" },
+  /* A decompression bomb: 3.6 gigapixels claimed. */
+  { "60000x60000", "train/blue/000.png", EDIT_OVERWRITE, .at = 16,
+    BYTES ("\0\0\xea\x60\0\0\xea\x60"), .fix_crc = TRUE,
+    .code = CT_DATASET_ERROR_IMAGE, .says = "more than the 89478485 allowed" },
+  /* Under PIL's limit, yet far more than a few bytes of deflate can fill. */
+  { "8000x8000-from-a-few-bytes", "train/blue/000.png", EDIT_OVERWRITE, .at = 16,
+    BYTES ("\0\0\x1f\x40\0\0\x1f\x40"), .fix_crc = TRUE,
+    .code = CT_DATASET_ERROR_IMAGE, .says = "too small" },
+  { "chunk-claims-2^31-1", "train/blue/000.png", EDIT_OVERWRITE, .at = 33,
+    BYTES ("\x7f\xff\xff\xff"), .code = CT_DATASET_ERROR_IMAGE, .says = "claims" },
+  { "corrupt-zlib", "train/blue/000.png", EDIT_OVERWRITE, .find = "IDAT", .at = 0,
+    BYTES ("\xff\xff"), .fix_crc = TRUE, .code = CT_DATASET_ERROR_IMAGE },
+  { "ihdr-crc", "train/blue/000.png", EDIT_OVERWRITE, .at = 29, BYTES ("\0\0\0\0"),
+    .code = CT_DATASET_ERROR_IMAGE, .says = "CRC" },
+  { "truncated", "train/blue/000.png", EDIT_TRUNCATE, .at = 20, .from_end = TRUE,
+    .code = CT_DATASET_ERROR_IMAGE },
+  { "symlink-loop", "train/blue/000.png", EDIT_SYMLINK_LOOP,
+    .code = CT_DATASET_ERROR_IMAGE, .says = "cannot read" },
+  /* The class folder then holds a folder and no image. */
+  { "directory", "train/blue/000.png", EDIT_DIRECTORY,
+    .code = CT_DATASET_ERROR_MISSING, .says = "no image files", .names = "train/blue" },
+};
+
+/* SOF0's height and width follow its marker, length and precision. */
+static const Hostile image_jpeg_cases[] = {
+  { "60000x60000", "train/red/002.jpg", EDIT_OVERWRITE, .find = "\xff\xc0", .at = 3,
+    BYTES ("\xea\x60\xea\x60"), .code = CT_DATASET_ERROR_IMAGE,
+    .says = "more than the 89478485 allowed" },
+  { "0x0", "train/red/002.jpg", EDIT_OVERWRITE, .find = "\xff\xc0", .at = 3,
+    BYTES ("\0\0\0\0"), .code = CT_DATASET_ERROR_IMAGE },
+  { "truncated-in-scan", "train/red/002.jpg", EDIT_TRUNCATE, .at = 40, .from_end = TRUE,
+    .code = CT_DATASET_ERROR_IMAGE, .says = "truncated" },
+  { "gif-named-jpg", "train/red/002.jpg", EDIT_REPLACE, BYTES ("GIF89a\x05\0\x03\0\0\0\0;"),
+    .code = CT_DATASET_ERROR_IMAGE, .says = "not a PNG or JPEG" },
+  { "soi-only", "train/red/002.jpg", EDIT_REPLACE, BYTES ("\xff\xd8\xff"),
+    .code = CT_DATASET_ERROR_IMAGE },
+};
+
 /* The formats ---------------------------------------------------------------- */
 
 static const Format formats[] = {
@@ -810,6 +873,10 @@ static const Format formats[] = {
     metrics_cases, G_N_ELEMENTS (metrics_cases), "metrics.jsonl", metrics_sweep_code },
   { "png", ct_png_error_quark, write_valid_png, load_png,
     png_cases, G_N_ELEMENTS (png_cases), "figure.png", png_sweep_code },
+  { "image-folder-png", ct_dataset_error_quark, write_valid_image_folder, load_dataset,
+    image_png_cases, G_N_ELEMENTS (image_png_cases), "train/blue/000.png", image_sweep_code },
+  { "image-folder-jpeg", ct_dataset_error_quark, write_valid_image_folder, load_dataset,
+    image_jpeg_cases, G_N_ELEMENTS (image_jpeg_cases), "train/red/002.jpg", image_sweep_code },
 };
 
 /* Running them ---------------------------------------------------------------- */

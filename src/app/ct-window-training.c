@@ -23,6 +23,13 @@ train_status_cb (CtEngine                  *engine,
   switch (status->stage)
     {
     case CT_TRAIN_STAGE_LOADING:
+      if (status->epoch_fraction > 0)
+        {
+          /* Translators: an image folder's images decoded into its cache, in percent. */
+          text = g_strdup_printf (_("Caching the images… %.0f %%"), 100.0 * status->epoch_fraction);
+          gtk_progress_bar_set_fraction (self->train_progress, status->epoch_fraction);
+          break;
+        }
       text = g_strdup (_("Loading the dataset…"));
       gtk_progress_bar_pulse (self->train_progress);
       break;

@@ -30,8 +30,28 @@ report_cb (const CtTrainReport *report,
   switch (report->stage)
     {
     case CT_TRAIN_STAGE_LOADING:
-      g_printerr ("Loading %s…\n", report->message);
-      break;
+      if (report->images_total == 0)
+        {
+          g_printerr ("Loading %s…\n", report->message);
+          break;
+        }
+      {
+        gint64 now = g_get_monotonic_time ();
+        gboolean last = report->images_done == report->images_total;
+        /* Each image is counted twice: its header, then its pixels. */
+        guint half = report->images_total / 2;
+        gboolean pixels = report->images_done >= half;
+
+        if (!last && now - term->last_print < (term->tty ? 200000 : 10000000))
+          return;
+        term->last_print = now;
+        g_printerr (_("%scaching images: %s %u/%u%s"),
+                    term->tty ? "\r\033[K" : "",
+                    pixels ? _("decoding") : _("reading headers"),
+                    pixels ? report->images_done - half : report->images_done,
+                    half, term->tty && !last ? "" : "\n");
+        break;
+      }
 
     case CT_TRAIN_STAGE_TRAINING:
       {
@@ -117,7 +137,8 @@ ct_cli_train (int    argc,
   g_autofree char *device = NULL;
   g_autofree char *precision = NULL;
   int epochs = -1, batch_size = -1, translate = -1, threads = 0, input_size = 0, width = 0;
-  int train_limit = 0;
+  int train_limit = 0, image_size = 0;
+  gboolean skip_bad = FALSE;
   double lr = NAN, warmup = NAN, momentum = NAN, weight_decay = NAN, smoothing = NAN;
   gint64 seed = 0;
   gboolean no_nesterov = FALSE, no_flip = FALSE, resume = FALSE, quiet = FALSE, demo = FALSE;
@@ -127,7 +148,7 @@ ct_cli_train (int    argc,
   Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
   int status = 0;
   const GOptionEntry entries[] = {
-    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset directory (CIFAR-10/100 binary or IDX), or “fashion-mnist” (default)"), N_("PATH") },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset directory (CIFAR-10/100 binary, IDX, or an image folder: train/CLASS/* beside test/CLASS/* or val/CLASS/*), or “fashion-mnist” (default)"), N_("PATH") },
     { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch, N_("camtrail_net (default), resnet18 or efficientnet_b0"), N_("NAME") },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, N_("Epochs to train (default 8)"), "N" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Run directory to create (default: a new one in ~/.local/share/camtrail/runs, where the window lists runs; with --demo, its fashion-demo)"), N_("DIR") },
@@ -145,6 +166,8 @@ ct_cli_train (int    argc,
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of initial weights, shuffling and augmentation"), "S" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
     { "input-size", 0, 0, G_OPTION_ARG_INT, &input_size, N_("Resize images to N×N inside the model (e.g. 224 for efficientnet_b0)"), "N" },
+    { "image-size", 0, 0, G_OPTION_ARG_INT, &image_size, N_("Image folders: resize the shorter side to S and crop the centre S×S, as torchvision's Resize + CenterCrop (default: the images' own size when all are one square size, else 224)"), "S" },
+    { "skip-bad", 0, 0, G_OPTION_ARG_NONE, &skip_bad, N_("Image folders: skip images that cannot be read (listed in the manifest) instead of stopping"), NULL },
     { "width", 0, 0, G_OPTION_ARG_INT, &width, N_("camtrail_net first-stage width (default 64: 64/256/256)"), "N" },
     { "train-limit", 0, 0, G_OPTION_ARG_INT, &train_limit, N_("Train on the first N training images only"), "N" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
@@ -170,6 +193,8 @@ ct_cli_train (int    argc,
     return ct_cli_usage_error ("train", "--batch-size must be at least 2");
   if (threads < 0 || input_size < 0 || width < 0 || train_limit < 0 || seed < 0)
     return ct_cli_usage_error ("train", "sizes, counts and the seed cannot be negative");
+  if (image_size < 0 || image_size > 4096)
+    return ct_cli_usage_error ("train", "--image-size must be between 1 and 4096");
   if (!isnan (lr) && !(lr > 0))
     return ct_cli_usage_error ("train", "--lr must be positive");
   if (!isnan (smoothing) && !(smoothing >= 0 && smoothing < 1))
@@ -211,6 +236,9 @@ ct_cli_train (int    argc,
         arch = g_strdup (manifest->arch);
       if (data == NULL)
         data = g_strdup (manifest->dataset_path);
+      if (image_size == 0)
+        image_size = manifest->image_size;
+      skip_bad = skip_bad || manifest->skip_bad;
     }
 
   if (demo && arch != NULL && g_strcmp0 (arch, "camtrail_net") != 0)
@@ -243,6 +271,8 @@ ct_cli_train (int    argc,
   options.hyper.seed = seed;
   options.threads = threads;
   options.input_size = input_size;
+  options.image_size = image_size;
+  options.skip_bad = skip_bad;
   if (width != 0)
     options.width = width;
   if (train_limit != 0)

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "ct-dataset"
 
 #include "ct-dataset.h"
+#include "ct-image-folder.h"
 
 #include <errno.h>
 #include <math.h>
@@ -940,6 +941,7 @@ plan_layout (const char  *dir,
              Layout      *layout,
              GError     **error)
 {
+  g_autofree char *test_name = NULL;
   GHashTableIter iter;
   gpointer key;
   gboolean has_cifar10 = g_hash_table_contains (names, "test_batch.bin");
@@ -967,12 +969,19 @@ plan_layout (const char  *dir,
       layout->kind = CT_DATASET_KIND_IDX;
       return plan_idx (dir, names, layout, error);
     }
+  test_name = ct_image_folder_dup_test_name (dir);
+  if (test_name != NULL)
+    {
+      layout->kind = CT_DATASET_KIND_IMAGE_FOLDER;
+      return TRUE;
+    }
 
   g_set_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_MISSING,
                "%s: no dataset found; looked for CIFAR-10 (data_batch_*.bin, test_batch.bin), "
                "CIFAR-100 (train.bin, test.bin) and IDX files (train-images-idx3-ubyte, "
                "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, "
-               "each optionally .gz)", dir);
+               "each optionally .gz) and image folders (train/CLASS/IMAGE beside "
+               "test/CLASS/IMAGE or val/CLASS/IMAGE)", dir);
   return FALSE;
 }
 
@@ -1155,6 +1164,14 @@ CtDataset *
 ct_dataset_load (const char  *path,
                  GError     **error)
 {
+  return ct_dataset_load_full (path, NULL, error);
+}
+
+CtDataset *
+ct_dataset_load_full (const char              *path,
+                      const CtDatasetOptions  *options,
+                      GError                 **error)
+{
   g_autoptr(CtDataset) self = NULL;
   g_autoptr(GHashTable) names = NULL;
   g_auto(Layout) layout = { 0 };
@@ -1173,6 +1190,19 @@ ct_dataset_load (const char  *path,
     return NULL;
 
   self->kind = layout.kind;
+  if (self->kind == CT_DATASET_KIND_IMAGE_FOLDER)
+    {
+      g_autofree char *key = NULL;
+
+      self->name = g_path_get_basename (self->path);
+      if (!ct_image_folder_load (self, options, &key, error))
+        return NULL;
+      /* The cache's key fingerprints the files the statistics come from. */
+      fingerprint = g_new0 (char *, 2);
+      fingerprint[0] = g_strdup_printf ("%s %u %u", key, self->train.channels, self->train.height);
+      load_stats (self, fingerprint);
+      return g_steal_pointer (&self);
+    }
   self->name = g_strdup (dataset_name (self->kind, self->path));
 
   /* Taken before reading, so a file changed during the load is not cached
@@ -1232,8 +1262,15 @@ ct_dataset_free (CtDataset *self)
   g_free (self->path);
   g_free (self->name);
   g_strfreev (self->classes);
-  split_clear (&self->train);
-  split_clear (&self->test);
+  g_strfreev (self->skipped);
+  /* A mapping owns the splits' pixels and labels. */
+  if (self->mapping != NULL)
+    g_mapped_file_unref (self->mapping);
+  else
+    {
+      split_clear (&self->train);
+      split_clear (&self->test);
+    }
   g_free (self);
 }
 

@@ -13,13 +13,32 @@ typedef enum {
   CT_DATASET_ERROR_FORMAT,     /* bad magic, dimensions, or a size that is not a whole number of records */
   CT_DATASET_ERROR_LABEL,      /* a label outside [0, n_classes) */
   CT_DATASET_ERROR_MISMATCH,   /* image and label files of a split disagree */
+  CT_DATASET_ERROR_IMAGE,      /* an image file of an image folder cannot be decoded */
+  CT_DATASET_ERROR_CACHE,      /* an image folder's cache cannot be written */
 } CtDatasetError;
 
 typedef enum {
   CT_DATASET_KIND_CIFAR10,
   CT_DATASET_KIND_CIFAR100,
   CT_DATASET_KIND_IDX,         /* MNIST, Fashion-MNIST and other IDX datasets */
+  CT_DATASET_KIND_IMAGE_FOLDER, /* torchvision's ImageFolder layout of PNG and JPEG files */
 } CtDatasetKind;
+
+/* Called as the images of an image folder are read into its cache:
+ * @done of @total steps (every image is read twice: its header, then its
+ * pixels). */
+typedef void (*CtDatasetProgressFunc) (guint    done,
+                                       guint    total,
+                                       gpointer user_data);
+
+typedef struct {
+  guint                  image_size;  /* image folders: side of the images; 0 = their own size
+                                       * when all are one square size, else 224 */
+  gboolean               skip_bad;    /* image folders: skip unreadable images (listed in
+                                       * the dataset's skipped) instead of failing */
+  CtDatasetProgressFunc  progress;    /* nullable */
+  gpointer               user_data;
+} CtDatasetOptions;
 
 /* One split: uint8 images stored planar per image (C×H×W, as CIFAR records
  * and as torch tensors), so image i starts at pixels + i * C*H*W. */
@@ -44,6 +63,11 @@ typedef struct {
    * the first train.channels entries are meaningful. */
   float          mean[3];
   float          std[3];
+  /* Image folders: "PATH: reason" of each image skipped (options'
+   * skip_bad), NULL-terminated, relative to path; NULL for other kinds. */
+  char         **skipped;
+  /* Image folders: the cache file both splits' pixels and labels point into. */
+  GMappedFile   *mapping;
 } CtDataset;
 
 /* The directory the Debian package dataset-fashion-mnist installs. */
@@ -58,6 +82,11 @@ GQuark     ct_dataset_error_quark   (void);
  * the byte offset and what was expected. */
 CtDataset *ct_dataset_load          (const char       *path,
                                      GError          **error);
+/* As ct_dataset_load(), with @options (nullable: the defaults) for image
+ * folders. */
+CtDataset *ct_dataset_load_full     (const char              *path,
+                                     const CtDatasetOptions  *options,
+                                     GError                 **error);
 void       ct_dataset_free          (CtDataset        *self);
 
 /* Resolves the aliases ("fashion-mnist") to a directory: the one in

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "ct-png.h"
+#include "ct-image-file.h"
 
 #include <setjmp.h>
 #include <string.h>
@@ -503,4 +504,162 @@ ct_png_read_rgba (const char   *path,
     *out_text = g_steal_pointer (&text);
 
   return pixels;
+}
+
+/* Dataset images ---------------------------------------------------------- */
+
+/* PIL opens a 16-bit grey PNG (without alpha) as mode "I", whose
+ * convert("RGB") clips each value to [0, 255]; every other 16-bit PNG it
+ * reads through a ";16B" raw mode that keeps the high byte. */
+static guint8
+png_sample_to_pil (const guint8 *p,
+                   gboolean      sixteen,
+                   gboolean      clip16)
+{
+  guint value;
+
+  if (!sixteen)
+    return p[0];
+  value = ((guint) p[0] << 8) | p[1];
+  return clip16 ? (guint8) MIN (value, 255u) : p[0];
+}
+
+/* Converts libpng's rows (1–4 channels of 8 or 16 bits) to @out's grey or
+ * RGB, dropping alpha as PIL's convert("RGB") does. */
+static void
+png_rows_to_pil (guint8 * const *rows,
+                 guint           in_channels,
+                 gboolean        sixteen,
+                 gboolean        clip16,
+                 CtRawImage     *out)
+{
+  guint bytes = sixteen ? 2 : 1;
+
+  for (guint y = 0; y < out->height; y++)
+    {
+      const guint8 *src = rows[y];
+      guint8 *dst = out->pixels + (gsize) y * out->width * out->channels;
+
+      for (guint x = 0; x < out->width; x++, src += in_channels * bytes)
+        for (guint c = 0; c < out->channels; c++)
+          *dst++ = png_sample_to_pil (src + c * bytes, sixteen, clip16);
+    }
+}
+
+static gboolean
+decode_png_image (ReadCursor  *cursor,
+                  gboolean     header_only,
+                  CtRawImage  *out,
+                  char       **out_message)
+{
+  PngErrorState state = { "" };
+  png_structp png;
+  png_infop info = NULL;
+  guint8 * volatile data = NULL;
+  guint8 * volatile pixels = NULL;
+  png_bytep * volatile rows = NULL;
+  png_uint_32 width, height;
+  int bit_depth, color_type;
+  gboolean clip16;
+  gsize row_bytes;
+
+  png = png_create_read_struct (PNG_LIBPNG_VER_STRING, &state,
+                                png_error_cb, png_warning_cb);
+  if (png == NULL)
+    {
+      *out_message = g_strdup ("cannot create the PNG decoder");
+      return FALSE;
+    }
+
+  info = png_create_info_struct (png);
+
+  if (setjmp (png_jmpbuf (png)))
+    {
+      png_destroy_read_struct (&png, &info, NULL);
+      g_free (data);
+      g_free (pixels);
+      g_free (rows);
+      *out_message = g_strdup (state.message);
+      return FALSE;
+    }
+
+  if (info == NULL)
+    png_error (png, "cannot create the PNG info");
+
+  png_set_read_fn (png, cursor, read_from_memory_cb);
+  png_read_info (png, info);
+  png_get_IHDR (png, info, &width, &height, &bit_depth, &color_type, NULL, NULL, NULL);
+  if ((guint64) width * height > CT_IMAGE_MAX_PIXELS)
+    {
+      g_snprintf (state.message, sizeof state.message,
+                  "the header claims %u×%u pixels, more than the %u allowed (a decompression bomb?)",
+                  (guint) width, (guint) height, CT_IMAGE_MAX_PIXELS);
+      png_longjmp (png, 1);
+    }
+  if ((guint64) width * height * png_get_channels (png, info) * bit_depth / 8
+      > (cursor->idat_bytes + 1) * DEFLATE_MAX_RATIO)
+    png_error (png, "the image data is too small for the size in the header");
+
+  out->width = width;
+  out->height = height;
+  out->channels = (color_type & PNG_COLOR_MASK_COLOR) ? 3 : 1;
+  out->pixels = NULL;
+  clip16 = color_type == PNG_COLOR_TYPE_GRAY && bit_depth == 16;
+  if (header_only)
+    {
+      png_destroy_read_struct (&png, &info, NULL);
+      return TRUE;
+    }
+
+  /* Palette to RGB and grey below 8 bits to 8 bits (scaled, as PIL's
+   * "L;2" and "L;4" are); alpha and 16-bit samples are handled above. */
+  png_set_expand (png);
+  png_set_interlace_handling (png);
+  png_read_update_info (png, info);
+
+  row_bytes = png_get_rowbytes (png, info);
+  if (row_bytes != (gsize) width * png_get_channels (png, info) * png_get_bit_depth (png, info) / 8
+      || png_get_channels (png, info) < out->channels)
+    png_error (png, "cannot expand the image to 8 or 16 bits a sample");
+
+  data = g_try_malloc (row_bytes * height);
+  pixels = g_try_malloc ((gsize) width * height * out->channels);
+  rows = g_try_new (png_bytep, height);
+  if (data == NULL || pixels == NULL || rows == NULL)
+    png_error (png, "not enough memory for the image");
+  for (png_uint_32 y = 0; y < height; y++)
+    rows[y] = data + (gsize) y * row_bytes;
+
+  png_read_image (png, rows);
+  png_read_end (png, NULL);
+
+  out->pixels = pixels;
+  png_rows_to_pil (rows, png_get_channels (png, info), png_get_bit_depth (png, info) == 16,
+                   clip16, out);
+
+  png_destroy_read_struct (&png, &info, NULL);
+  g_free (rows);
+  g_free (data);
+  return TRUE;
+}
+
+gboolean
+ct_png_decode_image (const guint8  *data,
+                     gsize          size,
+                     gboolean       header_only,
+                     CtRawImage    *out,
+                     char         **out_message)
+{
+  ReadCursor cursor = { data, size, 0, 0 };
+
+  g_return_val_if_fail (out != NULL && out_message != NULL, FALSE);
+
+  if (size < 8 || png_sig_cmp ((png_const_bytep) data, 0, 8) != 0)
+    {
+      *out_message = g_strdup ("not a PNG file");
+      return FALSE;
+    }
+
+  return scan_chunks (&cursor, out_message)
+         && decode_png_image (&cursor, header_only, out, out_message);
 }

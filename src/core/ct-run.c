@@ -31,6 +31,7 @@ ct_manifest_free (CtManifest *self)
   g_free (self->dataset);
   g_free (self->dataset_path);
   g_strfreev (self->classes);
+  g_strfreev (self->skipped_images);
   for (guint i = 0; i < self->n_layers; i++)
     g_free (self->layers[i].name);
   g_free (self->layers);
@@ -113,6 +114,19 @@ ct_manifest_save (const CtManifest *self,
   add_float_array (builder, "std", self->std, self->channels);
   json_builder_set_member_name (builder, "train_images");
   json_builder_add_int_value (builder, self->train_images);
+  if (self->skip_bad)
+    {
+      json_builder_set_member_name (builder, "skip_bad");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
+  if (self->skipped_images != NULL && self->skipped_images[0] != NULL)
+    {
+      json_builder_set_member_name (builder, "skipped_images");
+      json_builder_begin_array (builder);
+      for (guint i = 0; self->skipped_images[i] != NULL; i++)
+        json_builder_add_string_value (builder, self->skipped_images[i]);
+      json_builder_end_array (builder);
+    }
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "training");
@@ -547,6 +561,15 @@ ct_manifest_load (const char  *run_dir,
   self->image_size = read_int (&reader, dataset, "image_size", 1, MAX_SIDE);
   self->train_images = read_int (&reader, dataset, "train_images", 1, G_MAXUINT);
   self->classes = read_strings (&reader, dataset, "classes", &self->n_classes);
+  /* Image folders only, and only when asked for or when images were skipped. */
+  if (!reader.failed && json_object_has_member (dataset, "skip_bad"))
+    self->skip_bad = read_boolean (&reader, dataset, "skip_bad");
+  if (!reader.failed && json_object_has_member (dataset, "skipped_images"))
+    {
+      int n_skipped;
+
+      self->skipped_images = read_strings (&reader, dataset, "skipped_images", &n_skipped);
+    }
   read_floats (&reader, dataset, "mean", self->mean, self->channels, FALSE);
   read_floats (&reader, dataset, "std", self->std, self->channels, TRUE);
 
@@ -799,4 +822,13 @@ ct_run_list_checkpoints (const char  *run_dir,
   g_array_sort (epochs, compare_ints);
 
   return g_steal_pointer (&epochs);
+}
+
+void
+ct_manifest_dataset_options (const CtManifest *self,
+                             CtDatasetOptions *options)
+{
+  g_return_if_fail (self != NULL && options != NULL);
+
+  *options = (CtDatasetOptions) { (guint) self->image_size, self->skip_bad, NULL, NULL };
 }

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "ct-dataset.h"
 #include "ct-hyperparams.h"
 
 G_BEGIN_DECLS
@@ -44,6 +45,8 @@ typedef struct {
   float       mean[3];
   float       std[3];
   guint       train_images;     /* images used per epoch (a subset when limited) */
+  gboolean    skip_bad;         /* image folders: unreadable images were skipped */
+  char      **skipped_images;   /* nullable, NULL-terminated: "PATH: reason" of each */
   /* How. */
   CtHyperParams hyper;
   gboolean    mixed_precision;  /* "precision": "bf16-mixed" (TRUE) or "fp32" */
@@ -107,6 +110,11 @@ char       *ct_run_dup_checkpoint_path  (const char       *run_dir,
  * ascending. */
 GArray     *ct_run_list_checkpoints     (const char       *run_dir,
                                          GError          **error);
+
+/* The options that open the run's dataset as it was trained on: an image
+ * folder at the run's image size, skipping bad images if it did. */
+void        ct_manifest_dataset_options (const CtManifest *self,
+                                         CtDatasetOptions *options);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtManifest, ct_manifest_free)
 

@@ -40,6 +40,7 @@ ct_cam_session_new (const char  *run_dir,
                     GError     **error)
 {
   g_autoptr(CtCamSession) self = g_new0 (CtCamSession, 1);
+  CtDatasetOptions dataset_options;
 
   self->run_dir = g_strdup (run_dir);
   self->device = g_strdup (device != NULL ? device : "cpu");
@@ -50,7 +51,9 @@ ct_cam_session_new (const char  *run_dir,
   self->manifest = ct_manifest_load (run_dir, error);
   if (self->manifest == NULL)
     return NULL;
-  self->dataset = ct_dataset_load (data != NULL ? data : self->manifest->dataset_path, error);
+  ct_manifest_dataset_options (self->manifest, &dataset_options);
+  self->dataset = ct_dataset_load_full (data != NULL ? data : self->manifest->dataset_path,
+                                        &dataset_options, error);
   if (self->dataset == NULL)
     return NULL;
   if ((int) self->dataset->n_classes != self->manifest->n_classes ||

@@ -1055,6 +1055,9 @@ training_status (Training            *training,
       epochs_done = report->epoch;
       break;
     case CT_TRAIN_STAGE_LOADING:
+      if (report->images_total > 0)
+        status->epoch_fraction = (double) report->images_done / report->images_total;
+      break;
     default:
       break;
     }
@@ -1074,10 +1077,14 @@ train_report_cb (const CtTrainReport *report,
   Training *training = user_data;
   TrainPayload *payload;
   CtEngineTrainStatus status = { 0 };
+  gboolean counting = report->stage == CT_TRAIN_STAGE_TRAINING
+                      || (report->stage == CT_TRAIN_STAGE_LOADING
+                          && report->images_done < report->images_total);
 
   training_status (training, report, &status);
-  /* Batches come faster than anyone reads them; every other stage is told. */
-  if (background_should_post (&training->base, report->stage != CT_TRAIN_STAGE_TRAINING))
+  /* Batches and cached images come faster than anyone reads them; every
+   * other stage is told. */
+  if (background_should_post (&training->base, !counting))
     {
       payload = g_new0 (TrainPayload, 1);
       payload->status = status;

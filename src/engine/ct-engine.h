@@ -66,7 +66,8 @@ typedef struct {
   CtTrainStage   stage;
   int            epoch;              /* the epoch being trained or just saved */
   int            epochs;             /* the last epoch of the run */
-  double         epoch_fraction;     /* 0…1 within @epoch (TRAINING) */
+  double         epoch_fraction;     /* 0…1 within @epoch (TRAINING), of an image
+                                      * folder's images cached (LOADING) */
   double         run_fraction;       /* 0…1 over the whole run */
   double         images_per_second;  /* 0 when unknown */
   double         eta_seconds;        /* < 0 when unknown */

@@ -93,6 +93,19 @@ job_report (Job          *job,
 }
 
 static void
+caching_progress_cb (guint    done,
+                     guint    total,
+                     gpointer user_data)
+{
+  Job *job = user_data;
+  CtTrainReport report = { CT_TRAIN_STAGE_LOADING, job->epoch, job->epochs, NULL, NULL, NULL,
+                           done, total };
+
+  if (job->report != NULL)
+    job->report (&report, job->user_data);
+}
+
+static void
 batch_progress_cb (const CtTrainProgress *progress,
                    void                  *user_data)
 {
@@ -154,6 +167,8 @@ manifest_from_options (const CtTrainOptions *options,
   memcpy (manifest->std, dataset->std, sizeof manifest->std);
   manifest->train_images = train_images;
   manifest->hyper = options->hyper;
+  manifest->skip_bad = options->skip_bad && dataset->kind == CT_DATASET_KIND_IMAGE_FOLDER;
+  manifest->skipped_images = g_strdupv (dataset->skipped);
   manifest->mixed_precision =
     options->precision == CT_PRECISION_BF16_MIXED ||
     (options->precision == CT_PRECISION_AUTO && bf16_helps (options));
@@ -374,10 +389,23 @@ ct_train_run (const CtTrainOptions  *options,
   char *message = NULL;
   gboolean ok = FALSE;
 
+  CtDatasetOptions dataset_options = {
+    options->image_size, options->skip_bad, caching_progress_cb, &job
+  };
+
   job_report (&job, CT_TRAIN_STAGE_LOADING, options->data);
-  dataset = ct_dataset_load (options->data, error);
+  dataset = ct_dataset_load_full (options->data, &dataset_options, error);
   if (dataset == NULL)
     return FALSE;
+  /* A resumed run passes its manifest's image size whatever its kind. */
+  if (!options->resume && dataset->kind != CT_DATASET_KIND_IMAGE_FOLDER
+      && (options->image_size != 0 || options->skip_bad))
+    {
+      g_set_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_FORMAT,
+                   "%s is not an image folder; an image size and skipping bad images "
+                   "apply to image folders only", dataset->path);
+      return FALSE;
+    }
   /* The models take square images: a non-square IDX set would be read past
    * the end of its pixels. */
   if (dataset->train.width != dataset->train.height)
@@ -580,12 +608,15 @@ ct_train_reevaluate (const char         *run_dir,
   g_autoptr(CtDataset) dataset = NULL;
   g_autoptr(GArray) epochs = NULL;
   g_autoptr(GArray) results = NULL;
+  CtDatasetOptions dataset_options;
   CtModel *model = NULL;
   Job job = { report, user_data, cancellable, 0, 0, 0 };
 
   if (manifest == NULL)
     return NULL;
-  dataset = ct_dataset_load (data != NULL ? data : manifest->dataset_path, error);
+  ct_manifest_dataset_options (manifest, &dataset_options);
+  dataset = ct_dataset_load_full (data != NULL ? data : manifest->dataset_path, &dataset_options,
+                                  error);
   if (dataset == NULL || !check_dataset (manifest, dataset, error))
     return NULL;
   epochs = ct_run_list_checkpoints (run_dir, error);

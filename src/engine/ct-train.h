@@ -25,6 +25,9 @@ typedef struct {
   CtHyperParams hyper;          /* the recipe; ct_train_options_init() fills it for the arch */
   int         threads;          /* 0 = number of cores */
   int         input_size;       /* 0 = the dataset's image size */
+  guint       image_size;       /* image folders: side the images are cached at; 0 = their own
+                                 * when all are one square size, else 224 */
+  gboolean    skip_bad;         /* image folders: skip unreadable images, listed in the manifest */
   int         width;            /* camtrail_net width, 0 = default */
   guint       train_limit;      /* train on the first N images only (0 = all) */
   gboolean    resume;
@@ -37,7 +40,8 @@ typedef struct {
 typedef struct CtTrainProgress CtTrainProgress;
 
 typedef enum {
-  CT_TRAIN_STAGE_LOADING,       /* reading the dataset */
+  CT_TRAIN_STAGE_LOADING,       /* reading the dataset; an image folder's images counted in
+                                 * @images_done of @images_total while they are cached */
   CT_TRAIN_STAGE_TRAINING,      /* batch progress in @batch */
   CT_TRAIN_STAGE_EVALUATING,    /* measuring test accuracy */
   CT_TRAIN_STAGE_SAVED,         /* a checkpoint and its metrics in @metrics */
@@ -50,6 +54,8 @@ typedef struct {
   const CtTrainProgress *batch;     /* TRAINING only */
   const CtEpochMetrics  *metrics;   /* SAVED only */
   const char            *message;   /* human-readable line */
+  guint                  images_done;   /* LOADING only; 0 of 0 when not counted */
+  guint                  images_total;
 } CtTrainReport;
 
 typedef void (*CtTrainReportFunc) (const CtTrainReport *report,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <glib/gstdio.h>
+#include <zlib.h>
 
 #include "ct-test-data.h"
 
@@ -88,4 +89,32 @@ fuzz_touch (const guint8 *data,
   for (gsize i = 0; i < size; i++)
     sum += data[i];
   return sum;
+}
+
+static guint32
+read_be32 (const guint8 *p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+}
+
+void
+fuzz_fix_png_crcs (guint8 *png,
+                   gsize   size)
+{
+  gsize pos = 8;
+
+  while (pos + 12 <= size)
+    {
+      guint32 length = read_be32 (png + pos);
+      guint32 crc;
+
+      if (length > size - pos - 12)
+        break;
+      crc = crc32 (0, png + pos + 4, 4 + length);
+      png[pos + 8 + length] = crc >> 24;
+      png[pos + 9 + length] = crc >> 16;
+      png[pos + 10 + length] = crc >> 8;
+      png[pos + 11 + length] = crc;
+      pos += 12 + length;
+    }
 }

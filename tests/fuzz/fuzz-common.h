@@ -28,4 +28,10 @@ char       *fuzz_write_file    (const char   *name,
 guint8      fuzz_touch         (const guint8 *data,
                                 gsize         size);
 
+/* Rewrites every chunk's CRC of the PNG in @png: otherwise libpng refuses
+ * nearly every mutation at the first checksum and the fuzzer never reaches
+ * the code after it. */
+void        fuzz_fix_png_crcs  (guint8       *png,
+                                gsize         size);
+
 G_END_DECLS

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* libFuzzer target: the PNG reader, ct_png_read_rgba(), with its text
- * chunks.  The target rewrites every chunk's CRC before the file is read:
- * otherwise libpng refuses nearly every mutation at the first checksum and
- * the fuzzer never reaches the code after it. */
+ * chunks.  The target rewrites every chunk's CRC before the file is read
+ * (fuzz_fix_png_crcs()). */
 #include <string.h>
-
-#include <zlib.h>
 
 #include "ct-png.h"
 #include "fuzz-common.h"
@@ -21,34 +18,6 @@ LLVMFuzzerInitialize (int    *argc,
   return 0;
 }
 
-static guint32
-read_be32 (const guint8 *p)
-{
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
-}
-
-static void
-fix_chunk_crcs (guint8 *png,
-                gsize   size)
-{
-  gsize pos = 8;
-
-  while (pos + 12 <= size)
-    {
-      guint32 length = read_be32 (png + pos);
-      guint32 crc;
-
-      if (length > size - pos - 12)
-        break;
-      crc = crc32 (0, png + pos + 4, 4 + length);
-      png[pos + 8 + length] = crc >> 24;
-      png[pos + 9 + length] = crc >> 16;
-      png[pos + 10 + length] = crc >> 8;
-      png[pos + 11 + length] = crc;
-      pos += 12 + length;
-    }
-}
-
 int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
@@ -62,7 +31,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   gpointer key, value;
   guint width = 0, height = 0;
 
-  fix_chunk_crcs (fixed, size);
+  fuzz_fix_png_crcs (fixed, size);
   path = fuzz_write_file ("fuzz.png", fixed, size);
   pixels = ct_png_read_rgba (path, &width, &height, &text, &error);
   if (pixels == NULL)

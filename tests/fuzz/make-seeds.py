@@ -6,6 +6,7 @@ the comment atop tests/fuzz/fuzz-TARGET.c).  Run it again after changing a
 format; the output is deterministic."""
 
 import gzip
+import io
 import json
 import os
 import random
@@ -145,6 +146,75 @@ def png_seeds():
                                    extra=[(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"caf\xe9"))]))
 
 
+def image_png_seeds():
+    w, h = 5, 3
+
+    def rows(bytes_per_row):
+        return [bytes(rng.randrange(256) for _ in range(bytes_per_row)) for _ in range(h)]
+
+    write("image-png", "la16", png(w, h, 4, 16, rows(4 * w)))
+    write("image-png", "rgba16", png(w, h, 6, 16, rows(8 * w)))
+    write("image-png", "grey2", png(w, h, 0, 2, rows(2)))
+    write("image-png", "grey16", png(w, h, 0, 16, rows(2 * w)))
+    write("image-png", "palette-trns", png(w, h, 3, 2, rows(2),
+                                           extra=[(b"PLTE", bytes(range(12))), (b"tRNS", b"\x00\x80")]))
+
+
+def exif_block(orientation, big_endian=True):
+    order = ">" if big_endian else "<"
+    return ((b"MM" if big_endian else b"II") + struct.pack(order + "HI", 42, 8)
+            + struct.pack(order + "H", 2)
+            + struct.pack(order + "HHI4s", 0x010f, 2, 4, b"Cam\x00")
+            + struct.pack(order + "HHIHH", 0x0112, 3, 1, orientation, 0)
+            + struct.pack(order + "I", 0))
+
+
+def jpeg_seeds():
+    # JPEGs need an encoder; PIL is python3-pil (scripts/install-deps --tests).
+    from PIL import Image
+
+    for name, mode, options, orientation in (
+            ("rgb", "RGB", {"quality": 90}, 0),
+            ("grey", "L", {"quality": 75}, 0),
+            ("progressive", "RGB", {"quality": 60, "progressive": True}, 0),
+            ("rgb-444", "RGB", {"quality": 95, "subsampling": 0}, 0),
+            ("exif6", "RGB", {"quality": 80}, 6)):
+        image = Image.new(mode, (9, 6))
+        image.putdata([tuple(rng.randrange(256) for _ in range(len(mode))) if len(mode) > 1
+                       else rng.randrange(256) for _ in range(9 * 6)])
+        if orientation:
+            options = dict(options, exif=b"Exif\x00\x00" + exif_block(orientation))
+        out = io.BytesIO()
+        image.save(out, "JPEG", **options)
+        write("jpeg", name, out.getvalue())
+
+
+def exif_seeds():
+    write("exif", "big-6", exif_block(6))
+    write("exif", "little-8", exif_block(8, big_endian=False))
+
+
+def image_cache(channels, side, labels, skipped=b""):
+    """The cache file of an image folder of 4 classes (src/core/ct-image-folder.c),
+    with the key fuzz-image-cache.c expects; labels are train then test."""
+    n_train, n_test = labels
+    key = b"0123456789abcdef" * 4 + b"\x00"
+    n = n_train + n_test
+    pixels = bytes(rng.randrange(256) for _ in range(n * channels * side * side))
+    label_bytes = bytes(i % 4 for i in range(n))
+    skipped_offset = 4096 + len(pixels) + len(label_bytes)
+    size = skipped_offset + len(skipped)
+    header = struct.pack("<8s8I3Q65s", b"CTIMGFLD", 1, channels, side, side, 4, n_train, n_test,
+                         skipped.count(b"\n"), skipped_offset, len(skipped), size, key)
+    return header.ljust(4096, b"\x00") + pixels + label_bytes + skipped
+
+
+def image_cache_seeds():
+    write("image-cache", "rgb", image_cache(3, 2, (4, 2)))
+    write("image-cache", "grey", image_cache(1, 3, (2, 1)))
+    write("image-cache", "skipped", image_cache(3, 1, (1, 1), b"train/a/x.png: truncated\n"))
+
+
 def perturb_seeds():
     write("perturb", "study", b"noise:0.1,rotate-random:30,occlude:20")
     write("perturb", "c10c-all", b"c10c:all")
@@ -177,6 +247,10 @@ safetensors_seeds()
 manifest_seeds()
 metrics_seeds()
 png_seeds()
+image_png_seeds()
+jpeg_seeds()
+exif_seeds()
+image_cache_seeds()
 perturb_seeds()
 epochs_seeds()
 images_seeds()

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* libFuzzer target: the JPEG decoder of image folders,
+ * ct_jpeg_decode_image() with its EXIF orientation, on bytes in memory,
+ * header only and whole, then turned upright. */
+#include "ct-image-file.h"
+#include "fuzz-common.h"
+
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+int
+LLVMFuzzerInitialize (int    *argc,
+                      char ***argv)
+{
+  fuzz_init ();
+  return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data,
+                        size_t        size)
+{
+  g_autofree char *header_message = NULL;
+  g_autofree char *message = NULL;
+  g_auto(CtRawImage) header = { 0 };
+  g_auto(CtRawImage) image = { 0 };
+  CtOrientation header_orientation = 0, orientation = 0;
+  gboolean header_ok, ok;
+
+  header_ok = ct_jpeg_decode_image (data, size, TRUE, &header, &header_orientation,
+                                    &header_message);
+  ok = ct_jpeg_decode_image (data, size, FALSE, &image, &orientation, &message);
+  if (!ok)
+    {
+      g_assert_nonnull (message);
+      return 0;
+    }
+
+  g_assert_true (header_ok);
+  g_assert_null (header.pixels);
+  g_assert_cmpuint (header.width, ==, image.width);
+  g_assert_cmpuint (header.height, ==, image.height);
+  g_assert_cmpuint (header_orientation, ==, orientation);
+  g_assert_true (orientation >= 1 && orientation <= 8);
+  g_assert_true (image.channels == 1 || image.channels == 3);
+  g_assert_cmpuint ((guint64) image.width * image.height, <=, CT_IMAGE_MAX_PIXELS);
+  fuzz_touch (image.pixels, (gsize) image.width * image.height * image.channels);
+
+  ct_raw_image_orient (&image, orientation);
+  if (orientation >= 5)
+    g_assert_cmpuint (image.width, ==, header.height);
+  else
+    g_assert_cmpuint (image.width, ==, header.width);
+  fuzz_touch (image.pixels, (gsize) image.width * image.height * image.channels);
+  return 0;
+}

@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <png.h>
+
+#include "ct-dataset.h"
+#include "ct-image-file.h"
+#include "ct-image-folder.h"
+#include "ct-test-data.h"
+
+/* Image folders: the decoders' rules with hand-computed pixels, resizing
+ * by hand, ImageFolder's order, the cache.  tests/reference compares the
+ * same against PIL and torchvision on many more images. */
+
+static char *cache_home;
+
+static void
+decode_png_file (const char *path,
+                 CtRawImage *image)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ct_image_file_read (path, FALSE, image, &error));
+  g_assert_no_error (error);
+}
+
+/* PIL's convert("RGB"), worked out by hand for each stored format. */
+static void
+test_png_modes (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "x.png", NULL);
+  const guint8 grey8[] = { 7, 250 };
+  const guint8 grey2[] = { 0x1b };                 /* 0, 1, 2, 3 */
+  const guint8 grey16[] = { 0, 200, 1, 44, 0x12, 0x34 };  /* 200, 300, 4660 */
+  const guint8 grey_alpha16[] = { 0x12, 0x34, 0, 1 };
+  const guint8 rgb16[] = { 0xab, 0xcd, 0x01, 0x02, 0xff, 0x00 };
+  const guint8 rgba8[] = { 10, 20, 30, 0 };
+  const guint8 palette[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const guint8 trns[] = { 0, 128 };
+  const guint8 indices2[] = { 0x90 };              /* 2, 1, 0, 0 */
+
+  {
+    g_auto(CtRawImage) image = { 0 };
+
+    ct_test_write_png (path, 2, 1, PNG_COLOR_TYPE_GRAY, 8, grey8, NULL, 0, NULL, 0);
+    decode_png_file (path, &image);
+    g_assert_cmpuint (image.channels, ==, 1);
+    g_assert_cmpmem (image.pixels, 2, grey8, 2);
+  }
+  {
+    g_auto(CtRawImage) image = { 0 };
+    const guint8 expected[] = { 0, 85, 170, 255 };
+
+    ct_test_write_png (path, 4, 1, PNG_COLOR_TYPE_GRAY, 2, grey2, NULL, 0, NULL, 0);
+    decode_png_file (path, &image);
+    g_assert_cmpmem (image.pixels, 4, expected, 4);
+  }
+  {
+    /* Mode "I": clipped to 255, not its high byte. */
+    g_auto(CtRawImage) image = { 0 };
+    const guint8 expected[] = { 200, 255, 255 };
+
+    ct_test_write_png (path, 3, 1, PNG_COLOR_TYPE_GRAY, 16, grey16, NULL, 0, NULL, 0);
+    decode_png_file (path, &image);
+    g_assert_cmpuint (image.channels, ==, 1);
+    g_assert_cmpmem (image.pixels, 3, expected, 3);
+  }
+  {
+    /* "LA;16B": the high byte, alpha dropped. */
+    g_auto(CtRawImage) image = { 0 };
+    const guint8 expected[] = { 0x12 };
+
+    ct_test_write_png (path, 1, 1, PNG_COLOR_TYPE_GRAY_ALPHA, 16, grey_alpha16, NULL, 0, NULL, 0);
+    decode_png_file (path, &image);
+    g_assert_cmpuint (image.channels, ==, 1);
+    g_assert_cmpmem (image.pixels, 1, expected, 1);
+  }
+  {
+    g_auto(CtRawImage) image = { 0 };
+    const guint8 expected[] = { 0xab, 0x01, 0xff };
+
+    ct_test_write_png (path, 1, 1, PNG_COLOR_TYPE_RGB, 16, rgb16, NULL, 0, NULL, 0);
+    decode_png_file (path, &image);
+    g_assert_cmpuint (image.channels, ==, 3);
+    g_assert_cmpmem (image.pixels, 3, expected, 3);
+  }
+  {
+    /* Alpha 0 drops away: no compositing, no premultiplying. */
+    g_auto(CtRawImage) image = { 0 };
+    const guint8 expected[] = { 10, 20, 30 };
+
+    ct_test_write_png (path, 1, 1, PNG_COLOR_TYPE_RGBA, 8, rgba8, NULL, 0, NULL, 0);
+    decode_png_file (path, &image);
+    g_assert_cmpmem (image.pixels, 3, expected, 3);
+  }
+  {
+    g_auto(CtRawImage) image = { 0 };
+    const guint8 expected[] = { 7, 8, 9, 4, 5, 6, 1, 2, 3, 1, 2, 3 };
+
+    ct_test_write_png (path, 4, 1, PNG_COLOR_TYPE_PALETTE, 2, indices2, palette, 3, trns, 2);
+    decode_png_file (path, &image);
+    g_assert_cmpuint (image.channels, ==, 3);
+    g_assert_cmpmem (image.pixels, 12, expected, 12);
+  }
+
+  ct_test_remove_tree (dir);
+}
+
+static void
+test_exif_orientation (void)
+{
+  const guint8 big_short_6[] = { 'M', 'M', 0, 42, 0, 0, 0, 8, 0, 2,
+                                 0x01, 0x0f, 0, 2, 0, 0, 0, 4, 'A', 'B', 'C', 0,
+                                 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0 };
+  const guint8 little_short_8[] = { 'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0,
+                                    0x12, 0x01, 3, 0, 1, 0, 0, 0, 8, 0, 0, 0 };
+  const guint8 little_long_3[] = { 'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0,
+                                   0x12, 0x01, 4, 0, 1, 0, 0, 0, 3, 0, 0, 0 };
+  const guint8 value_9[] = { 'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1,
+                             0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 9, 0, 0 };
+  const guint8 bad_magic[] = { 'M', 'M', 0, 43, 0, 0, 0, 8, 0, 1,
+                               0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0 };
+  const guint8 ifd_past_end[] = { 'M', 'M', 0, 42, 0xff, 0xff, 0xff, 0xf0 };
+
+  g_assert_cmpuint (ct_exif_orientation (big_short_6, sizeof big_short_6), ==, 6);
+  g_assert_cmpuint (ct_exif_orientation (little_short_8, sizeof little_short_8), ==, 8);
+  g_assert_cmpuint (ct_exif_orientation (little_long_3, sizeof little_long_3), ==, 3);
+  g_assert_cmpuint (ct_exif_orientation (value_9, sizeof value_9), ==, 1);
+  g_assert_cmpuint (ct_exif_orientation (bad_magic, sizeof bad_magic), ==, 1);
+  g_assert_cmpuint (ct_exif_orientation (ifd_past_end, sizeof ifd_past_end), ==, 1);
+  /* The entry cut off: no orientation read past the end. */
+  g_assert_cmpuint (ct_exif_orientation (big_short_6, sizeof big_short_6 - 4), ==, 1);
+}
+
+/* [[1 2 3] [4 5 6]] turned as PIL's transposes turn it. */
+static void
+test_orient (void)
+{
+  static const struct {
+    guint        orientation;
+    guint        width;
+    guint        height;
+    const char  *pixels;
+  } cases[] = {
+    { 1, 3, 2, "\1\2\3\4\5\6" },
+    { 2, 3, 2, "\3\2\1\6\5\4" },
+    { 3, 3, 2, "\6\5\4\3\2\1" },
+    { 4, 3, 2, "\4\5\6\1\2\3" },
+    { 5, 2, 3, "\1\4\2\5\3\6" },
+    { 6, 2, 3, "\4\1\5\2\6\3" },
+    { 7, 2, 3, "\6\3\5\2\4\1" },
+    { 8, 2, 3, "\3\6\2\5\1\4" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(CtRawImage) image = { 3, 2, 1, g_memdup2 ("\1\2\3\4\5\6", 6) };
+
+      ct_raw_image_orient (&image, cases[i].orientation);
+      g_assert_cmpuint (image.width, ==, cases[i].width);
+      g_assert_cmpuint (image.height, ==, cases[i].height);
+      g_assert_cmpmem (image.pixels, 6, cases[i].pixels, 6);
+    }
+}
+
+/* A JPEG of two flat 8×8 blocks stored side by side, EXIF orientation 6
+ * (turn 90° clockwise to view): upright, the left block is on top. */
+static void
+test_jpeg_exif_and_grey (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "x.jpg", NULL);
+  g_autofree char *grey_path = g_build_filename (dir, "grey.jpg", NULL);
+  g_autoptr(GError) error = NULL;
+  guint8 pixels[8 * 16 * 3];
+  guint8 grey[8 * 8];
+  g_auto(CtRawImage) image = { 0 };
+  g_auto(CtRawImage) grey_image = { 0 };
+
+  for (guint y = 0; y < 8; y++)
+    for (guint x = 0; x < 16; x++)
+      {
+        guint8 *p = pixels + (y * 16 + x) * 3;
+
+        p[0] = x < 8 ? 200 : 20;
+        p[1] = 60;
+        p[2] = x < 8 ? 20 : 200;
+      }
+  memset (grey, 99, sizeof grey);
+  ct_test_write_jpeg (path, 16, 8, 3, pixels, 100, 6);
+  ct_test_write_jpeg (grey_path, 8, 8, 1, grey, 100, 0);
+
+  g_assert_true (ct_image_file_read (path, FALSE, &image, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (image.width, ==, 8);
+  g_assert_cmpuint (image.height, ==, 16);
+  g_assert_cmpuint (image.channels, ==, 3);
+  /* Top rows red-ish (the stored left block), bottom rows blue-ish. */
+  g_assert_cmpint (abs (image.pixels[(2 * 8 + 4) * 3 + 0] - 200), <=, 3);
+  g_assert_cmpint (abs (image.pixels[(2 * 8 + 4) * 3 + 2] - 20), <=, 3);
+  g_assert_cmpint (abs (image.pixels[(13 * 8 + 4) * 3 + 0] - 20), <=, 3);
+  g_assert_cmpint (abs (image.pixels[(13 * 8 + 4) * 3 + 2] - 200), <=, 3);
+
+  /* Only the header: the upright size without pixels. */
+  ct_raw_image_clear (&image);
+  g_assert_true (ct_image_file_read (path, TRUE, &image, &error));
+  g_assert_null (image.pixels);
+  g_assert_cmpuint (image.width, ==, 8);
+  g_assert_cmpuint (image.height, ==, 16);
+
+  g_assert_true (ct_image_file_read (grey_path, FALSE, &grey_image, &error));
+  g_assert_cmpuint (grey_image.channels, ==, 1);
+  g_assert_cmpuint (grey_image.pixels[27], ==, 99);
+
+  ct_test_remove_tree (dir);
+}
+
+/* Pillow's bilinear filter by hand.  4 → 2: scale 2, support 2, taps
+ * 0–2 with weights ¾ ¾ ¼ (÷ 7/4) for the first output, 1–3 for the second:
+ * (0·3 + 100·3 + 200)/7 = 71.4 and (100 + 200·3 + 255·3)/7 = 209.3.
+ * 2 → 4: weights of the nearer and farther pixel ¾ and ¼, single taps at
+ * the ends: 0, 50, 150, 200. */
+static void
+test_resize_hand (void)
+{
+  const guint8 four[] = { 0, 100, 200, 255 };
+  const guint8 two[] = { 0, 200 };
+  const guint8 down_expected[] = { 71, 209 };
+  const guint8 up_expected[] = { 0, 50, 150, 200 };
+  guint8 down[2], up[4], column[4];
+
+  ct_image_resize_bilinear (four, 4, 1, 1, down, 2, 1);
+  g_assert_cmpmem (down, 2, down_expected, 2);
+  ct_image_resize_bilinear (two, 2, 1, 1, up, 4, 1);
+  g_assert_cmpmem (up, 4, up_expected, 4);
+  /* The vertical pass follows the same rule. */
+  ct_image_resize_bilinear (two, 1, 2, 1, column, 1, 4);
+  g_assert_cmpmem (column, 4, up_expected, 4);
+}
+
+/* CenterCrop's offset rounds half to even, as Python's round(): a 7×2
+ * image cropped to 2×2 starts at column round(2.5) = 2, not 3.  A grey
+ * image asked for 3 channels repeats its one. */
+static void
+test_fit_crop (void)
+{
+  g_auto(CtRawImage) image = { 7, 2, 1, g_memdup2 ("\0\1\2\3\4\5\6\12\13\14\15\16\17\20", 14) };
+  const guint8 expected[] = { 2, 3, 12, 13, 2, 3, 12, 13, 2, 3, 12, 13 };
+  guint8 out[12];
+  g_auto(CtRawImage) wide = { 4, 2, 1, g_memdup2 ("\0\1\2\3\4\5\6\7", 8) };
+  const guint8 wide_expected[] = { 1, 2, 5, 6 };
+  g_auto(CtRawImage) tall = { 2, 7, 1, g_memdup2 ("\0\1\2\3\4\5\6\7\10\11\12\13\14\15", 14) };
+  const guint8 tall_expected[] = { 4, 5, 6, 7 };
+
+  ct_image_fit (&image, 2, 3, out);
+  g_assert_cmpmem (out, 12, expected, 12);
+  ct_image_fit (&wide, 2, 1, out);
+  g_assert_cmpmem (out, 4, wide_expected, 4);
+  /* Rows too: round(2.5) = 2. */
+  ct_image_fit (&tall, 2, 1, out);
+  g_assert_cmpmem (out, 4, tall_expected, 4);
+}
+
+static void
+touch (const char *dir,
+       const char *relative)
+{
+  g_autofree char *path = g_build_filename (dir, relative, NULL);
+  g_autofree char *parent = g_path_get_dirname (path);
+  const guint8 grey[] = { 128 };
+
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+  ct_test_write_png (path, 1, 1, PNG_COLOR_TYPE_GRAY, 8, grey, NULL, 0, NULL, 0);
+}
+
+/* Classes sorted by code point; files of a class in the order of
+ * sorted(os.walk(...)): folders by their whole path, so "a-b" (0x2d)
+ * before "a/c" (0x2f); names sorted in each; IMG_EXTENSIONS in any case;
+ * anything else left out. */
+static void
+test_order (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  const char * const files[] = {
+    "train/b/z.png", "train/b/a/c/1.png", "train/b/a-b/2.png", "train/b/a/0.png",
+    "train/b/B.PNG", "train/b/notes.txt", "train/b/y.JpEg", "train/b/x.webp",
+    "train/a/9.png", "train/A/1.png", "train/A/10.png", "train/A/2.png",
+  };
+  const char * const expected[] = {
+    "train/A/1.png", "train/A/10.png", "train/A/2.png",
+    "train/a/9.png",
+    "train/b/B.PNG", "train/b/x.webp", "train/b/y.JpEg", "train/b/z.png",
+    "train/b/a/0.png", "train/b/a-b/2.png", "train/b/a/c/1.png",
+  };
+  const guint8 expected_labels[] = { 0, 0, 0, 1, 2, 2, 2, 2, 2, 2, 2 };
+  g_autoptr(GByteArray) labels = g_byte_array_new ();
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) classes = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    touch (dir, files[i]);
+
+  listed = ct_image_folder_list (dir, "train", &classes, labels, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (classes, ((const char * const[]) { "A", "a", "b", NULL }));
+  g_assert_cmpuint (listed->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < listed->len; i++)
+    g_assert_cmpstr (listed->pdata[i], ==, expected[i]);
+  g_assert_cmpmem (labels->data, labels->len, expected_labels, sizeof expected_labels);
+
+  ct_test_remove_tree (dir);
+}
+
+static CtDataset *
+load (const char *dir,
+      guint       image_size,
+      gboolean    skip_bad)
+{
+  CtDatasetOptions options = { image_size, skip_bad, NULL, NULL };
+  g_autoptr(GError) error = NULL;
+  CtDataset *dataset = ct_dataset_load_full (dir, &options, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (dataset);
+  return dataset;
+}
+
+static void
+write_flat (const char *dir,
+            const char *relative,
+            guint       side,
+            guint8      value)
+{
+  g_autofree char *path = g_build_filename (dir, relative, NULL);
+  g_autofree char *parent = g_path_get_dirname (path);
+  g_autofree guint8 *pixels = g_malloc ((gsize) side * side * 3);
+
+  for (gsize i = 0; i < (gsize) side * side * 3; i++)
+    pixels[i] = (guint8) (value + i % 3);
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+  ct_test_write_png (path, side, side, PNG_COLOR_TYPE_RGB, 8, pixels, NULL, 0, NULL, 0);
+}
+
+static void
+cache_identity (const char *dir,
+                guint64    *inode,
+                gint64     *mtime)
+{
+  g_autofree char *canonical = g_canonicalize_filename (dir, NULL);
+  g_autofree char *cache = ct_image_folder_dup_cache_path (canonical);
+  GStatBuf info;
+
+  g_assert_cmpint (g_stat (cache, &info), ==, 0);
+  *inode = info.st_ino;
+  *mtime = info.st_mtime;
+}
+
+/* Pixels, labels and sizes from a hand-made folder; a second load maps
+ * the same cache file; a changed image rebuilds it. */
+static void
+test_cache (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autoptr(CtDataset) first = NULL;
+  g_autoptr(CtDataset) second = NULL;
+  g_autoptr(CtDataset) third = NULL;
+  g_autoptr(CtDataset) small = NULL;
+  guint64 inode, inode_again, inode_rebuilt;
+  gint64 mtime, mtime_again;
+
+  write_flat (dir, "train/cat/1.png", 8, 10);
+  write_flat (dir, "train/cat/0.png", 8, 20);
+  write_flat (dir, "train/dog/0.png", 8, 30);
+  write_flat (dir, "test/cat/0.png", 8, 40);
+  write_flat (dir, "test/dog/0.png", 8, 50);
+
+  first = load (dir, 0, FALSE);
+  g_assert_cmpint (first->kind, ==, CT_DATASET_KIND_IMAGE_FOLDER);
+  g_assert_cmpuint (first->n_classes, ==, 2);
+  g_assert_cmpuint (first->train.n_images, ==, 3);
+  g_assert_cmpuint (first->test.n_images, ==, 2);
+  g_assert_cmpuint (first->train.channels, ==, 3);
+  g_assert_cmpuint (first->train.height, ==, 8);   /* their own size */
+  g_assert_cmpuint (first->train.labels[0], ==, 0);
+  g_assert_cmpuint (first->train.labels[2], ==, 1);
+  g_assert_cmpuint (first->test.labels[1], ==, 1);
+  /* Planar: image 0 is cat/0.png (20, 21, 22 per channel). */
+  g_assert_cmpuint (ct_split_image (&first->train, 0)[0], ==, 20);
+  g_assert_cmpuint (ct_split_image (&first->train, 0)[64], ==, 21);
+  g_assert_cmpuint (ct_split_image (&first->train, 0)[128], ==, 22);
+  g_assert_cmpuint (ct_split_image (&first->train, 1)[0], ==, 10);
+  g_assert_cmpuint (ct_split_image (&first->test, 1)[191], ==, 52);
+  g_assert_cmpfloat_with_epsilon (first->mean[0], 20 / 255.0, 1e-6);
+  g_assert_nonnull (first->mapping);
+  g_assert_cmpstrv (first->skipped, ((const char * const[]) { NULL }));
+  cache_identity (dir, &inode, &mtime);
+
+  second = load (dir, 0, FALSE);
+  cache_identity (dir, &inode_again, &mtime_again);
+  g_assert_cmpuint (inode_again, ==, inode);
+  g_assert_cmpint (mtime_again, ==, mtime);
+  g_assert_cmpuint (ct_split_image (&second->train, 1)[0], ==, 10);
+
+  /* Same name, other pixels: the file's size or time changes the key. */
+  write_flat (dir, "train/cat/1.png", 8, 90);
+  third = load (dir, 0, FALSE);
+  cache_identity (dir, &inode_rebuilt, &mtime_again);
+  g_assert_cmpuint (inode_rebuilt, !=, inode);
+  g_assert_cmpuint (ct_split_image (&third->train, 1)[0], ==, 90);
+  /* The first dataset's mapping still reads the old file. */
+  g_assert_cmpuint (ct_split_image (&first->train, 1)[0], ==, 10);
+
+  small = load (dir, 4, FALSE);
+  g_assert_cmpuint (small->train.height, ==, 4);
+  g_assert_cmpuint (ct_split_image (&small->train, 1)[0], ==, 90);
+
+  ct_test_remove_tree (dir);
+}
+
+/* A cache whose label lies, or that was cut short, is rebuilt, not used. */
+static void
+test_corrupt_cache (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autofree char *canonical = NULL;
+  g_autofree char *cache = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  write_flat (dir, "train/a/0.png", 4, 10);
+  write_flat (dir, "train/b/0.png", 4, 30);
+  write_flat (dir, "test/a/0.png", 4, 50);
+  write_flat (dir, "test/b/0.png", 4, 70);
+  ct_dataset_free (load (dir, 0, FALSE));
+  canonical = g_canonicalize_filename (dir, NULL);
+  cache = ct_image_folder_dup_cache_path (canonical);
+
+  /* Header, 4 images of 3×4×4, then the labels: train 0, 1, test 0, 1. */
+  g_file_get_contents (cache, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, 4096 + 4 * 48 + 4);
+  contents[4096 + 4 * 48 + 1] = (char) 200;
+  g_file_set_contents (cache, contents, length, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(CtDataset) dataset = load (dir, 0, FALSE);
+
+    g_assert_cmpuint (dataset->train.labels[1], ==, 1);
+  }
+
+  g_file_set_contents (cache, contents, length - 3, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(CtDataset) dataset = load (dir, 0, FALSE);
+
+    g_assert_cmpuint (dataset->test.n_images, ==, 2);
+    g_assert_cmpuint (ct_split_image (&dataset->test, 1)[0], ==, 70);
+  }
+
+  ct_test_remove_tree (dir);
+}
+
+/* Mixed sizes: 224 by default; every image grey: one channel. */
+static void
+test_default_size_and_grey (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autofree char *grey_dir = ct_test_make_tmpdir ();
+  g_autoptr(CtDataset) mixed = NULL;
+  g_autoptr(CtDataset) grey = NULL;
+  const guint8 value[] = { 77 };
+
+  write_flat (dir, "train/a/0.png", 8, 10);
+  write_flat (dir, "train/b/0.png", 12, 10);
+  write_flat (dir, "val/a/0.png", 8, 10);
+  write_flat (dir, "val/b/0.png", 8, 10);
+  mixed = load (dir, 0, FALSE);
+  g_assert_cmpuint (mixed->train.height, ==, CT_IMAGE_FOLDER_DEFAULT_SIDE);
+  g_assert_cmpuint (mixed->test.n_images, ==, 2);
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%s/%c/0.png", grey_dir,
+                                               i < 2 ? "train" : "test", 'a' + i % 2);
+      g_autofree char *parent = g_path_get_dirname (path);
+
+      g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+      ct_test_write_png (path, 1, 1, PNG_COLOR_TYPE_GRAY, 8, value, NULL, 0, NULL, 0);
+    }
+  grey = load (grey_dir, 0, FALSE);
+  g_assert_cmpuint (grey->train.channels, ==, 1);
+  g_assert_cmpuint (grey->train.height, ==, 1);
+  g_assert_cmpuint (grey->train.pixels[1], ==, 77);
+
+  ct_test_remove_tree (dir);
+  ct_test_remove_tree (grey_dir);
+}
+
+/* A broken image is refused with its path and reason; with skip_bad it is
+ * left out and listed, and that cache is not used without skip_bad. */
+static void
+test_bad_image (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autofree char *bad = g_build_filename (dir, "train", "a", "1.png", NULL);
+  g_autofree char *bmp = g_build_filename (dir, "train", "b", "1.bmp", NULL);
+  g_autoptr(CtDataset) skipping = NULL;
+  g_autoptr(GError) error = NULL;
+  CtDatasetOptions strict = { 0 };
+
+  write_flat (dir, "train/a/0.png", 4, 10);
+  write_flat (dir, "train/b/0.png", 4, 10);
+  write_flat (dir, "test/a/0.png", 4, 10);
+  write_flat (dir, "test/b/0.png", 4, 10);
+  g_assert_true (g_file_set_contents (bad, "\x89PNG\r\n\x1a\n\0\0", 10, NULL));
+
+  g_assert_null (ct_dataset_load_full (dir, &strict, &error));
+  g_assert_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_IMAGE);
+  g_assert_nonnull (strstr (error->message, bad));
+  g_assert_nonnull (strstr (error->message, "--skip-bad"));
+  g_clear_error (&error);
+
+  skipping = load (dir, 0, TRUE);
+  g_assert_cmpuint (skipping->train.n_images, ==, 2);
+  g_assert_cmpuint (g_strv_length (skipping->skipped), ==, 1);
+  g_assert_true (g_str_has_prefix (skipping->skipped[0], "train/a/1.png: "));
+
+  /* The cache that left it out is not taken for a strict load. */
+  g_assert_null (ct_dataset_load_full (dir, &strict, &error));
+  g_assert_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_IMAGE);
+  g_clear_error (&error);
+
+  /* A format torchvision lists but Camtrail does not read. */
+  g_assert_cmpint (g_unlink (bad), ==, 0);
+  g_assert_true (g_file_set_contents (bmp, "BM\0\0\0\0", 6, NULL));
+  g_assert_null (ct_dataset_load_full (dir, &strict, &error));
+  g_assert_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_IMAGE);
+  g_assert_nonnull (strstr (error->message, "1.bmp: not a PNG or JPEG"));
+
+  ct_test_remove_tree (dir);
+}
+
+static void
+test_layout_errors (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autofree char *empty = g_build_filename (dir, "train", "c", NULL);
+  g_autoptr(GError) error = NULL;
+
+  write_flat (dir, "train/a/0.png", 4, 10);
+  write_flat (dir, "train/b/0.png", 4, 10);
+  write_flat (dir, "test/a/0.png", 4, 10);
+  write_flat (dir, "test/c/0.png", 4, 10);
+
+  g_assert_null (ct_dataset_load (dir, &error));
+  g_assert_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "class folders of test differ"));
+  g_clear_error (&error);
+
+  g_assert_cmpint (g_mkdir (empty, 0755), ==, 0);
+  g_assert_null (ct_dataset_load (dir, &error));
+  g_assert_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_MISSING);
+  g_assert_nonnull (strstr (error->message, "train/c: no image files"));
+
+  ct_test_remove_tree (dir);
+}
+
+/* The shared test folder loads as ImageFolder would label it. */
+static void
+test_shared_folder (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autoptr(CtDataset) dataset = NULL;
+
+  ct_test_write_image_folder (dir, 12, 8, 16, 5);
+  dataset = load (dir, 0, FALSE);
+  g_assert_cmpstrv (dataset->classes, ((const char * const[]) { "blue", "green", "red", "white", NULL }));
+  g_assert_cmpuint (dataset->train.n_images, ==, 12);
+  g_assert_cmpuint (dataset->test.n_images, ==, 8);
+  g_assert_cmpuint (dataset->train.height, ==, 16);
+  g_assert_cmpuint (dataset->train.labels[0], ==, 0);
+  g_assert_cmpuint (dataset->train.labels[11], ==, 3);
+
+  ct_test_remove_tree (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  /* Before anything asks GLib for the cache directory, which it remembers. */
+  cache_home = g_dir_make_tmp ("camtrail-cache-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/image-file/png-modes", test_png_modes);
+  g_test_add_func ("/image-file/exif-orientation", test_exif_orientation);
+  g_test_add_func ("/image-file/orient", test_orient);
+  g_test_add_func ("/image-file/jpeg-exif-grey", test_jpeg_exif_and_grey);
+  g_test_add_func ("/image-file/resize-hand", test_resize_hand);
+  g_test_add_func ("/image-file/fit-crop", test_fit_crop);
+  g_test_add_func ("/image-folder/order", test_order);
+  g_test_add_func ("/image-folder/cache", test_cache);
+  g_test_add_func ("/image-folder/corrupt-cache", test_corrupt_cache);
+  g_test_add_func ("/image-folder/default-size-grey", test_default_size_and_grey);
+  g_test_add_func ("/image-folder/bad-image", test_bad_image);
+  g_test_add_func ("/image-folder/layout-errors", test_layout_errors);
+  g_test_add_func ("/image-folder/shared-folder", test_shared_folder);
+
+  status = g_test_run ();
+
+  ct_test_remove_tree (cache_home);
+  return status;
+}
