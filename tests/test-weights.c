@@ -331,6 +331,7 @@ test_epochs (void)
   const char *const names[] = { "runs/b0_epoch3.pt", "runs/b0_epoch20.pt", "runs/b0_epoch0.pt" };
   const char *const plain[] = { "first.pt", "second.pt" };
   const char *const same[] = { "a1/x5.pt", "b2/x5.pt" };
+  const char *const two_vary[] = { "run1_epoch3.pt", "run2_epoch5.pt" };
   const gint64 none[3] = { -1, -1, -1 }, some[3] = { 4, -1, 5 }, all[3] = { 9, 8, 7 };
   int out[3];
   g_autoptr(GError) error = NULL;
@@ -369,6 +370,10 @@ test_epochs (void)
   g_assert_nonnull (strstr (error->message, "--epochs"));
   g_clear_error (&error);
   g_assert_false (ct_weights_assign_epochs (same, 2, none, NULL, out, &error));
+  g_assert_error (error, CT_WEIGHTS_ERROR, CT_WEIGHTS_ERROR_EPOCHS);
+  g_clear_error (&error);
+  /* Two runs of digits differ: which is the epoch is not for us to guess. */
+  g_assert_false (ct_weights_assign_epochs (two_vary, 2, none, NULL, out, &error));
   g_assert_error (error, CT_WEIGHTS_ERROR, CT_WEIGHTS_ERROR_EPOCHS);
   g_clear_error (&error);
   /* Equal entries in the files are refused, not overwritten. */
