@@ -8,178 +8,12 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <zlib.h>
 
+#include "ct-test-data.h"
 #include "ct-torch-save.h"
 #include "ct-weights.h"
 
-/* ---- A small zip writer ------------------------------------------------- */
-
-typedef struct {
-  const char   *name;
-  const guint8 *data;
-  gsize         size;
-  gboolean      deflate;
-  guint64       declared_size;   /* 0: the real size */
-} Entry;
-
-static void
-put16 (GByteArray *b, guint v)
-{
-  guint8 x[2] = { v & 0xff, (v >> 8) & 0xff };
-  g_byte_array_append (b, x, 2);
-}
-
-static void
-put32 (GByteArray *b, guint32 v)
-{
-  put16 (b, v & 0xffff);
-  put16 (b, v >> 16);
-}
-
-static GBytes *
-make_zip (const Entry *entries,
-          guint        n)
-{
-  GByteArray *b = g_byte_array_new ();
-  g_autoptr(GByteArray) dir = g_byte_array_new ();
-  guint32 dir_offset;
-
-  for (guint i = 0; i < n; i++)
-    {
-      guint32 offset = b->len;
-      g_autofree guint8 *packed = NULL;
-      gsize packed_size = entries[i].size;
-      const guint8 *payload = entries[i].data;
-      guint32 crc = crc32 (0, entries[i].data, entries[i].size);
-      guint32 declared = entries[i].declared_size != 0 ? entries[i].declared_size : entries[i].size;
-      guint16 name_len = strlen (entries[i].name);
-
-      if (entries[i].deflate)
-        {
-          z_stream s = { 0 };
-
-          packed = g_malloc (compressBound (entries[i].size) + 64);
-          g_assert_cmpint (deflateInit2 (&s, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), ==, Z_OK);
-          s.next_in = (Bytef *) entries[i].data;
-          s.avail_in = entries[i].size;
-          s.next_out = packed;
-          s.avail_out = compressBound (entries[i].size) + 64;
-          g_assert_cmpint (deflate (&s, Z_FINISH), ==, Z_STREAM_END);
-          packed_size = s.total_out;
-          deflateEnd (&s);
-          payload = packed;
-        }
-
-      put32 (b, 0x04034b50); put16 (b, 20); put16 (b, 0); put16 (b, entries[i].deflate ? 8 : 0);
-      put16 (b, 0); put16 (b, 0); put32 (b, crc); put32 (b, packed_size); put32 (b, declared);
-      put16 (b, name_len); put16 (b, 0);
-      g_byte_array_append (b, (const guint8 *) entries[i].name, name_len);
-      g_byte_array_append (b, payload, packed_size);
-
-      put32 (dir, 0x02014b50); put16 (dir, 20); put16 (dir, 20); put16 (dir, 0);
-      put16 (dir, entries[i].deflate ? 8 : 0); put16 (dir, 0); put16 (dir, 0); put32 (dir, crc);
-      put32 (dir, packed_size); put32 (dir, declared); put16 (dir, name_len); put16 (dir, 0);
-      put16 (dir, 0); put16 (dir, 0); put16 (dir, 0); put32 (dir, 0); put32 (dir, offset);
-      g_byte_array_append (dir, (const guint8 *) entries[i].name, name_len);
-    }
-  dir_offset = b->len;
-  g_byte_array_append (b, dir->data, dir->len);
-  put32 (b, 0x06054b50); put16 (b, 0); put16 (b, 0); put16 (b, n); put16 (b, n);
-  put32 (b, dir->len); put32 (b, dir_offset); put16 (b, 0);
-  return g_byte_array_free_to_bytes (b);
-}
-
-/* ---- Pickles as torch.save writes them ---------------------------------- */
-
-static void
-pk_string (GString *p, const char *s)
-{
-  guint32 n = strlen (s);
-
-  g_string_append_c (p, 'X');
-  g_string_append_len (p, (const char *) &(guint8[4]){ n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >> 24 }, 4);
-  g_string_append (p, s);
-}
-
-static void
-pk_int (GString *p, guint8 v)
-{
-  g_string_append_c (p, 'K');
-  g_string_append_c (p, (char) v);
-}
-
-/* torch._utils._rebuild_tensor_v2(storage KEY of TYPE, numel, 0, shape, stride, False, OrderedDict()) */
-static void
-pk_tensor (GString *p, const char *type, const char *key, guint numel,
-           guint n_dims, const guint8 *shape, const guint8 *stride)
-{
-  g_string_append (p, "ctorch._utils\n_rebuild_tensor_v2\n(");
-  g_string_append_c (p, '(');
-  pk_string (p, "storage");
-  g_string_append_printf (p, "ctorch\n%s\n", type);
-  pk_string (p, key);
-  pk_string (p, "cpu");
-  pk_int (p, numel);
-  g_string_append (p, "tQ");
-  pk_int (p, 0);
-  g_string_append_c (p, '(');
-  for (guint d = 0; d < n_dims; d++)
-    pk_int (p, shape[d]);
-  g_string_append_c (p, 't');
-  g_string_append_c (p, '(');
-  for (guint d = 0; d < n_dims; d++)
-    pk_int (p, stride[d]);
-  g_string_append_c (p, 't');
-  g_string_append (p, "\x89" "ccollections\nOrderedDict\n)R");
-  g_string_append (p, "tR");
-}
-
 static const float storage0[6] = { 0, 1, 2, 3, 4, 5 };
-static const gint64 storage1[1] = { 42 };
-
-/* {"epoch": 7, PREFIX "state_dict": OrderedDict(w: 2×3 view of storage 0
- * with strides (1, 2), module._orig_mod.n: a 0-d long)} */
-static GBytes *
-make_checkpoint (const char *extra_global, gboolean wrapped, gboolean deflate_pickle)
-{
-  g_autoptr(GString) p = g_string_new ("\x80\x02");
-  const guint8 shape[2] = { 2, 3 }, stride[2] = { 1, 2 };
-  Entry entries[3];
-
-  if (wrapped)
-    {
-      g_string_append (p, "}(");
-      pk_string (p, "epoch");
-      pk_int (p, 7);
-      pk_string (p, "state_dict");
-    }
-  g_string_append (p, "ccollections\nOrderedDict\n)R(");
-  pk_string (p, "w");
-  pk_tensor (p, "FloatStorage", "0", 6, 2, shape, stride);
-  pk_string (p, "module._orig_mod.n");
-  pk_tensor (p, "LongStorage", "1", 1, 0, NULL, NULL);
-  if (extra_global != NULL)
-    {
-      pk_string (p, "x");
-      g_string_append_printf (p, "c%s\n(", extra_global);
-      pk_string (p, "echo hi");
-      g_string_append (p, "tR");
-    }
-  g_string_append (p, "u");
-  /* state_dict's _metadata, set by BUILD */
-  g_string_append (p, "}(");
-  pk_string (p, "_metadata");
-  g_string_append (p, "}ub");
-  if (wrapped)
-    g_string_append (p, "u");
-  g_string_append_c (p, '.');
-
-  entries[0] = (Entry) { "archive/data.pkl", (const guint8 *) p->str, p->len, deflate_pickle, 0 };
-  entries[1] = (Entry) { "archive/data/0", (const guint8 *) storage0, sizeof storage0, FALSE, 0 };
-  entries[2] = (Entry) { "archive/data/1", (const guint8 *) storage1, sizeof storage1, FALSE, 0 };
-  return make_zip (entries, 3);
-}
 
 static void
 test_state_dict (void)
@@ -187,7 +21,7 @@ test_state_dict (void)
   for (guint variant = 0; variant < 3; variant++)
     {
       gboolean wrapped = variant >= 1, deflated = variant == 2;
-      g_autoptr(GBytes) zip = make_checkpoint (NULL, wrapped, deflated);
+      g_autoptr(GBytes) zip = ct_test_torch_save_bytes (NULL, wrapped, deflated);
       g_autoptr(GError) error = NULL;
       g_autoptr(CtTorchSave) file = ct_torch_save_parse (zip, "x.pt", &error);
       const CtTensorView *w, *n;
@@ -224,7 +58,7 @@ test_refuses_globals (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (globals); i++)
     {
-      g_autoptr(GBytes) zip = make_checkpoint (globals[i], TRUE, FALSE);
+      g_autoptr(GBytes) zip = ct_test_torch_save_bytes (globals[i], TRUE, FALSE);
       g_autoptr(GError) error = NULL;
       g_autoptr(CtTorchSave) file = ct_torch_save_parse (zip, "evil.pt", &error);
       g_autofree char *dotted = g_strdelimit (g_strdup (globals[i]), "\n", '.');
@@ -239,7 +73,7 @@ test_refuses_globals (void)
 static void
 test_damaged_archives (void)
 {
-  g_autoptr(GBytes) zip = make_checkpoint (NULL, TRUE, FALSE);
+  g_autoptr(GBytes) zip = ct_test_torch_save_bytes (NULL, TRUE, FALSE);
   gsize size;
   const guint8 *data = g_bytes_get_data (zip, &size);
 
@@ -258,8 +92,8 @@ test_damaged_archives (void)
   /* A deflated record that would expand 1000×: refused before inflating. */
   {
     g_autofree guint8 *zeros = g_malloc0 (4 << 20);
-    Entry entries[] = { { "archive/data.pkl", zeros, 4 << 20, TRUE, 0 } };
-    g_autoptr(GBytes) bomb = make_zip (entries, 1);
+    CtTestZipEntry entries[] = { { "archive/data.pkl", zeros, 4 << 20, TRUE, 0 } };
+    g_autoptr(GBytes) bomb = ct_test_zip_bytes (entries, 1);
     g_autoptr(GError) error = NULL;
     g_autoptr(CtTorchSave) file = ct_torch_save_parse (bomb, "bomb.pt", &error);
 
@@ -270,8 +104,8 @@ test_damaged_archives (void)
   /* A record declaring fewer bytes than it inflates to. */
   {
     const char text[] = "\x80\x02}.";
-    Entry entries[] = { { "archive/data.pkl", (const guint8 *) text, 4, TRUE, 2 } };
-    g_autoptr(GBytes) liar = make_zip (entries, 1);
+    CtTestZipEntry entries[] = { { "archive/data.pkl", (const guint8 *) text, 4, TRUE, 2 } };
+    g_autoptr(GBytes) liar = ct_test_zip_bytes (entries, 1);
     g_autoptr(GError) error = NULL;
     g_autoptr(CtTorchSave) file = ct_torch_save_parse (liar, "liar.pt", &error);
 
@@ -281,8 +115,8 @@ test_damaged_archives (void)
   /* No state dict: the keys are named. */
   {
     const char text[] = "\x80\x02}(X\x05\x00\x00\x00" "epochK\x03u.";
-    Entry entries[] = { { "archive/data.pkl", (const guint8 *) text, sizeof text - 1, FALSE, 0 } };
-    g_autoptr(GBytes) empty = make_zip (entries, 1);
+    CtTestZipEntry entries[] = { { "archive/data.pkl", (const guint8 *) text, sizeof text - 1, FALSE, 0 } };
+    g_autoptr(GBytes) empty = ct_test_zip_bytes (entries, 1);
     g_autoptr(GError) error = NULL;
     g_autoptr(CtTorchSave) file = ct_torch_save_parse (empty, "e.pt", &error);
 
@@ -298,17 +132,17 @@ test_view_bounds (void)
 {
   g_autoptr(GString) p = g_string_new ("\x80\x02}(");
   const guint8 shape[1] = { 7 }, stride[1] = { 1 };
-  Entry entries[2];
+  CtTestZipEntry entries[2];
   g_autoptr(GBytes) zip = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(CtTorchSave) file = NULL;
 
-  pk_string (p, "w");
-  pk_tensor (p, "FloatStorage", "0", 6, 1, shape, stride);
+  ct_test_pickle_string (p, "w");
+  ct_test_pickle_tensor (p, "FloatStorage", "0", 6, 1, shape, stride);
   g_string_append (p, "u.");
-  entries[0] = (Entry) { "archive/data.pkl", (const guint8 *) p->str, p->len, FALSE, 0 };
-  entries[1] = (Entry) { "archive/data/0", (const guint8 *) storage0, sizeof storage0, FALSE, 0 };
-  zip = make_zip (entries, 2);
+  entries[0] = (CtTestZipEntry) { "archive/data.pkl", (const guint8 *) p->str, p->len, FALSE, 0 };
+  entries[1] = (CtTestZipEntry) { "archive/data/0", (const guint8 *) storage0, sizeof storage0, FALSE, 0 };
+  zip = ct_test_zip_bytes (entries, 2);
   file = ct_torch_save_parse (zip, "far.pt", &error);
   g_assert_null (file);
   g_assert_error (error, CT_TORCH_SAVE_ERROR, CT_TORCH_SAVE_ERROR_PICKLE);
