@@ -255,6 +255,37 @@ test_infer_shape (void)
   g_rmdir (dir);
 }
 
+/* Half-precision and int32 safetensors become float32 and int64, by hand:
+ * 0x3c00 = 1, 0xc000 = −2, 0x3800 = 0.5, 0x7bff = 65504. */
+static void
+test_widen (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-weights-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "half.safetensors", NULL);
+  const guint16 half[4] = { 0x3c00, 0xc000, 0x3800, 0x7bff };
+  const gint32 counter[1] = { -5 };
+  const float expected[4] = { 1.0f, -2.0f, 0.5f, 65504.0f };
+  CtTensorView views[2] = {
+    { "w", CT_DTYPE_F16, 1, { 4 }, half, sizeof half },
+    { "n", CT_DTYPE_I32, 0, { 0 }, counter, sizeof counter },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtWeights) weights = NULL;
+  const CtTensorView *w, *n;
+
+  g_assert_true (ct_safetensors_save (path, views, 2, NULL, &error));
+  weights = ct_weights_load (path, &error);
+  g_assert_no_error (error);
+  w = ct_weights_lookup (weights, "w");
+  n = ct_weights_lookup (weights, "n");
+  g_assert_cmpint (w->dtype, ==, CT_DTYPE_F32);
+  g_assert_cmpmem (w->data, w->n_bytes, expected, sizeof expected);
+  g_assert_cmpint (n->dtype, ==, CT_DTYPE_I64);
+  g_assert_cmpint (*(const gint64 *) n->data, ==, -5);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -266,5 +297,6 @@ main (int argc, char **argv)
   g_test_add_func ("/weights/strip-prefix", test_strip_prefix);
   g_test_add_func ("/weights/epochs", test_epochs);
   g_test_add_func ("/weights/infer-shape", test_infer_shape);
+  g_test_add_func ("/weights/widen", test_widen);
   return g_test_run ();
 }

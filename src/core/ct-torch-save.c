@@ -1131,6 +1131,57 @@ element_as_int (const guint8 *p,
     }
 }
 
+static gboolean
+is_floating (CtDtype dtype)
+{
+  return dtype == CT_DTYPE_F32 || dtype == CT_DTYPE_F64 || dtype == CT_DTYPE_F16 ||
+         dtype == CT_DTYPE_BF16;
+}
+
+/* Element @p of @from, as F32 or I64 (by @from's kind) at @dst. */
+static void
+widen_element (const guint8 *p,
+               CtDtype       from,
+               guint8       *dst)
+{
+  if (is_floating (from))
+    {
+      float f;
+
+      if (from == CT_DTYPE_F32)
+        memcpy (&f, p, 4);
+      else
+        f = (float) element_as_double (p, from);
+      memcpy (dst, &f, 4);
+    }
+  else
+    {
+      gint64 v = element_as_int (p, from);
+
+      memcpy (dst, &v, 8);
+    }
+}
+
+gboolean
+ct_tensor_widen (const CtTensorView *in,
+                 CtTensorView       *out,
+                 guint8            **out_data)
+{
+  gsize element = ct_dtype_size (in->dtype), numel = in->n_bytes / element;
+
+  if (in->dtype == CT_DTYPE_BOOL)
+    return FALSE;
+  *out = *in;
+  out->dtype = is_floating (in->dtype) ? CT_DTYPE_F32 : CT_DTYPE_I64;
+  out->n_bytes = numel * ct_dtype_size (out->dtype);
+  *out_data = g_malloc (MAX (out->n_bytes, 1));
+  for (gsize i = 0; i < numel; i++)
+    widen_element ((const guint8 *) in->data + i * element, in->dtype,
+                   *out_data + i * ct_dtype_size (out->dtype));
+  out->data = *out_data;
+  return TRUE;
+}
+
 /* Gathers a (possibly strided) tensor into a contiguous F32 or I64 copy. */
 static gboolean
 materialise (CtTorchSave  *self,
@@ -1140,8 +1191,7 @@ materialise (CtTorchSave  *self,
              CtTensorView *out)
 {
   CtDtype from = ref->storage->dtype;
-  gboolean floating = from == CT_DTYPE_F32 || from == CT_DTYPE_F64 || from == CT_DTYPE_F16 ||
-                      from == CT_DTYPE_BF16;
+  gboolean floating = is_floating (from);
   gsize element = ct_dtype_size (from);
   const guint8 *base;
   guint64 numel = 1;
@@ -1173,20 +1223,7 @@ materialise (CtTorchSave  *self,
       for (guint d = 0; d < ref->n_dims; d++)
         at += (guint64) index[d] * (guint64) ref->stride[d];
       p = base + at * element;
-      if (floating)
-        {
-          float f = from == CT_DTYPE_F32 ? 0.0f : (float) element_as_double (p, from);
-
-          if (from == CT_DTYPE_F32)
-            memcpy (&f, p, 4);
-          memcpy (data + i * 4, &f, 4);
-        }
-      else
-        {
-          gint64 v = element_as_int (p, from);
-
-          memcpy (data + i * 8, &v, 8);
-        }
+      widen_element (p, from, data + i * ct_dtype_size (out->dtype));
       for (guint d = ref->n_dims; d > 0; d--)
         if (++index[d - 1] < ref->shape[d - 1])
           break;

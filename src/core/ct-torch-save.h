@@ -60,6 +60,15 @@ const char    *ct_torch_save_get_key       (CtTorchSave  *self);
 gboolean       ct_torch_save_get_epoch     (CtTorchSave  *self,
                                             gint64       *out_epoch);
 
+/* Weights as Camtrail's models hold them: a contiguous little-endian
+ * tensor @in of a floating dtype (F64, F16, BF16) becomes F32, one of an
+ * integer dtype (I32, I16, I8, U8) I64, in *@out_data (g_free), described
+ * by @out with @in's name; F32 and I64 are copied as they are.  BOOL
+ * tensors are not weights: FALSE. */
+gboolean       ct_tensor_widen             (const CtTensorView *in,
+                                            CtTensorView       *out,
+                                            guint8            **out_data);
+
 /* Whether @bytes start as a zip archive does ("PK\3\4"). */
 gboolean       ct_torch_save_looks_like    (const guint8 *bytes,
                                             gsize         size);

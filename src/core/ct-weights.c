@@ -16,6 +16,7 @@ struct _CtWeights
   CtTorchSave   *torch_save;
   CtTensorView  *tensors;     /* names point into names */
   char         **names;
+  GPtrArray     *widened;     /* safetensors data converted to F32 / I64 */
   guint          n_tensors;
   GHashTable    *by_name;
   gboolean       has_epoch;
@@ -32,6 +33,7 @@ ct_weights_free (CtWeights *self)
   g_clear_pointer (&self->torch_save, ct_torch_save_free);
   g_free (self->tensors);
   g_strfreev (self->names);
+  g_clear_pointer (&self->widened, g_ptr_array_unref);
   g_clear_pointer (&self->by_name, g_hash_table_unref);
   g_free (self->sha256);
   g_free (self);
@@ -109,6 +111,7 @@ ct_weights_load (const char  *path,
   self->tensors = g_new0 (CtTensorView, MAX (self->n_tensors, 1));
   self->names = g_new0 (char *, self->n_tensors + 1);
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  self->widened = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < self->n_tensors; i++)
     {
       const CtTensorView *view = self->torch_save != NULL
@@ -117,6 +120,19 @@ ct_weights_load (const char  *path,
       CtTensorView *previous;
 
       self->tensors[i] = *view;
+      /* Half, bfloat16 and double weights become float32, as torch.save's do. */
+      if (view->dtype != CT_DTYPE_F32 && view->dtype != CT_DTYPE_I64)
+        {
+          guint8 *data = NULL;
+
+          if (!ct_tensor_widen (view, &self->tensors[i], &data))
+            {
+              g_set_error (error, CT_WEIGHTS_ERROR, CT_WEIGHTS_ERROR_FORMAT,
+                           "%s: tensor %s is boolean; weights are numbers", path, view->name);
+              return NULL;
+            }
+          g_ptr_array_add (self->widened, data);
+        }
       self->names[i] = g_strdup (ct_weights_strip_prefix (view->name));
       self->tensors[i].name = self->names[i];
       previous = g_hash_table_lookup (self->by_name, self->names[i]);
