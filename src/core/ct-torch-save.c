@@ -220,8 +220,14 @@ read_directory (const guint8  *data,
                 name, method);
           return NULL;
         }
-      if ((method == 0 && compressed != uncompressed) ||
-          (method == 8 && uncompressed > compressed * MAX_INFLATE_RATIO + MAX_INFLATE_SLACK))
+      if (method == 0 && compressed != uncompressed)
+        {
+          fail (error, CT_TORCH_SAVE_ERROR_ARCHIVE, what,
+                "zip entry %s is stored, yet its sizes differ (%" G_GUINT64_FORMAT " and %"
+                G_GUINT64_FORMAT " bytes)", name, compressed, uncompressed);
+          return NULL;
+        }
+      if (method == 8 && uncompressed > compressed * MAX_INFLATE_RATIO + MAX_INFLATE_SLACK)
         {
           fail (error, CT_TORCH_SAVE_ERROR_ARCHIVE, what,
                 "zip entry %s would expand %" G_GUINT64_FORMAT " bytes to %" G_GUINT64_FORMAT
