@@ -9,6 +9,8 @@
 #include <png.h>
 
 #include "ct-safetensors.h"
+#include <zlib.h>
+
 #include "ct-test-data.h"
 
 #define SIDE 32
@@ -368,4 +370,164 @@ ct_test_write_image_folder (const char *dir,
   write_folder_split (dir, "train", n_train, side, rand);
   write_folder_split (dir, "test", n_test, side, rand);
   return g_strdup (dir);
+}
+
+/* ---- torch.save archives, byte by byte ----------------------------------- */
+
+static void
+zip_put16 (GByteArray *b, guint v)
+{
+  guint8 x[2] = { v & 0xff, (v >> 8) & 0xff };
+  g_byte_array_append (b, x, 2);
+}
+
+static void
+zip_put32 (GByteArray *b, guint32 v)
+{
+  zip_put16 (b, v & 0xffff);
+  zip_put16 (b, v >> 16);
+}
+
+GBytes *
+ct_test_zip_bytes (const CtTestZipEntry *entries,
+          guint        n)
+{
+  GByteArray *b = g_byte_array_new ();
+  g_autoptr(GByteArray) dir = g_byte_array_new ();
+  guint32 dir_offset;
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint32 offset = b->len;
+      g_autofree guint8 *packed = NULL;
+      gsize packed_size = entries[i].size;
+      const guint8 *payload = entries[i].data;
+      guint32 crc = crc32 (0, entries[i].data, entries[i].size);
+      guint32 declared = entries[i].declared_size != 0 ? entries[i].declared_size : entries[i].size;
+      guint16 name_len = strlen (entries[i].name);
+
+      if (entries[i].deflate)
+        {
+          z_stream s = { 0 };
+
+          packed = g_malloc (compressBound (entries[i].size) + 64);
+          g_assert_cmpint (deflateInit2 (&s, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), ==, Z_OK);
+          s.next_in = (Bytef *) entries[i].data;
+          s.avail_in = entries[i].size;
+          s.next_out = packed;
+          s.avail_out = compressBound (entries[i].size) + 64;
+          g_assert_cmpint (deflate (&s, Z_FINISH), ==, Z_STREAM_END);
+          packed_size = s.total_out;
+          deflateEnd (&s);
+          payload = packed;
+        }
+
+      zip_put32 (b, 0x04034b50); zip_put16 (b, 20); zip_put16 (b, 0); zip_put16 (b, entries[i].deflate ? 8 : 0);
+      zip_put16 (b, 0); zip_put16 (b, 0); zip_put32 (b, crc); zip_put32 (b, packed_size); zip_put32 (b, declared);
+      zip_put16 (b, name_len); zip_put16 (b, 0);
+      g_byte_array_append (b, (const guint8 *) entries[i].name, name_len);
+      g_byte_array_append (b, payload, packed_size);
+
+      zip_put32 (dir, 0x02014b50); zip_put16 (dir, 20); zip_put16 (dir, 20); zip_put16 (dir, 0);
+      zip_put16 (dir, entries[i].deflate ? 8 : 0); zip_put16 (dir, 0); zip_put16 (dir, 0); zip_put32 (dir, crc);
+      zip_put32 (dir, packed_size); zip_put32 (dir, declared); zip_put16 (dir, name_len); zip_put16 (dir, 0);
+      zip_put16 (dir, 0); zip_put16 (dir, 0); zip_put16 (dir, 0); zip_put32 (dir, 0); zip_put32 (dir, offset);
+      g_byte_array_append (dir, (const guint8 *) entries[i].name, name_len);
+    }
+  dir_offset = b->len;
+  g_byte_array_append (b, dir->data, dir->len);
+  zip_put32 (b, 0x06054b50); zip_put16 (b, 0); zip_put16 (b, 0); zip_put16 (b, n); zip_put16 (b, n);
+  zip_put32 (b, dir->len); zip_put32 (b, dir_offset); zip_put16 (b, 0);
+  return g_byte_array_free_to_bytes (b);
+}
+
+/* ---- Pickles as torch.save writes them ---------------------------------- */
+
+void
+ct_test_pickle_string (GString *p, const char *s)
+{
+  guint32 n = strlen (s);
+
+  g_string_append_c (p, 'X');
+  g_string_append_len (p, (const char *) &(guint8[4]){ n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >> 24 }, 4);
+  g_string_append (p, s);
+}
+
+static void
+pickle_int (GString *p, guint8 v)
+{
+  g_string_append_c (p, 'K');
+  g_string_append_c (p, (char) v);
+}
+
+/* torch._utils._rebuild_tensor_v2(storage KEY of TYPE, numel, 0, shape, stride, False, OrderedDict()) */
+void
+ct_test_pickle_tensor (GString *p, const char *type, const char *key, guint numel,
+           guint n_dims, const guint8 *shape, const guint8 *stride)
+{
+  g_string_append (p, "ctorch._utils\n_rebuild_tensor_v2\n(");
+  g_string_append_c (p, '(');
+  ct_test_pickle_string (p, "storage");
+  g_string_append_printf (p, "ctorch\n%s\n", type);
+  ct_test_pickle_string (p, key);
+  ct_test_pickle_string (p, "cpu");
+  pickle_int (p, numel);
+  g_string_append (p, "tQ");
+  pickle_int (p, 0);
+  g_string_append_c (p, '(');
+  for (guint d = 0; d < n_dims; d++)
+    pickle_int (p, shape[d]);
+  g_string_append_c (p, 't');
+  g_string_append_c (p, '(');
+  for (guint d = 0; d < n_dims; d++)
+    pickle_int (p, stride[d]);
+  g_string_append_c (p, 't');
+  g_string_append (p, "\x89" "ccollections\nOrderedDict\n)R");
+  g_string_append (p, "tR");
+}
+
+static const float torch_save_storage0[6] = { 0, 1, 2, 3, 4, 5 };
+static const gint64 torch_save_storage1[1] = { 42 };
+
+/* {"epoch": 7, PREFIX "state_dict": OrderedDict(w: 2×3 view of storage 0
+ * with strides (1, 2), module._orig_mod.n: a 0-d long)} */
+GBytes *
+ct_test_torch_save_bytes (const char *extra_global, gboolean wrapped, gboolean deflate_pickle)
+{
+  g_autoptr(GString) p = g_string_new ("\x80\x02");
+  const guint8 shape[2] = { 2, 3 }, stride[2] = { 1, 2 };
+  CtTestZipEntry entries[3];
+
+  if (wrapped)
+    {
+      g_string_append (p, "}(");
+      ct_test_pickle_string (p, "epoch");
+      pickle_int (p, 7);
+      ct_test_pickle_string (p, "state_dict");
+    }
+  g_string_append (p, "ccollections\nOrderedDict\n)R(");
+  ct_test_pickle_string (p, "w");
+  ct_test_pickle_tensor (p, "FloatStorage", "0", 6, 2, shape, stride);
+  ct_test_pickle_string (p, "module._orig_mod.n");
+  ct_test_pickle_tensor (p, "LongStorage", "1", 1, 0, NULL, NULL);
+  if (extra_global != NULL)
+    {
+      ct_test_pickle_string (p, "x");
+      g_string_append_printf (p, "c%s\n(", extra_global);
+      ct_test_pickle_string (p, "echo hi");
+      g_string_append (p, "tR");
+    }
+  g_string_append (p, "u");
+  /* state_dict's _metadata, set by BUILD */
+  g_string_append (p, "}(");
+  ct_test_pickle_string (p, "_metadata");
+  g_string_append (p, "}ub");
+  if (wrapped)
+    g_string_append (p, "u");
+  g_string_append_c (p, '.');
+
+  entries[0] = (CtTestZipEntry) { "archive/data.pkl", (const guint8 *) p->str, p->len, deflate_pickle, 0 };
+  entries[1] = (CtTestZipEntry) { "archive/data/0", (const guint8 *) torch_save_storage0, sizeof torch_save_storage0, FALSE, 0 };
+  entries[2] = (CtTestZipEntry) { "archive/data/1", (const guint8 *) torch_save_storage1, sizeof torch_save_storage1, FALSE, 0 };
+  return ct_test_zip_bytes (entries, 3);
 }

@@ -80,5 +80,39 @@ char *ct_test_write_image_folder (const char *dir,
                                   guint       n_test,
                                   guint       side,
                                   guint64     seed);
+/* A zip entry for ct_test_zip_bytes(): stored, or deflated with a
+ * declared size of its own (0: the real one). */
+typedef struct {
+  const char   *name;
+  const guint8 *data;
+  gsize         size;
+  gboolean      deflate;
+  guint64       declared_size;
+} CtTestZipEntry;
+
+/* Returns: (transfer full): a zip archive of @entries, as PyTorch writes them. */
+GBytes *ct_test_zip_bytes        (const CtTestZipEntry *entries,
+                                  guint                 n);
+/* Pickle pieces as torch.save writes them (protocol 2): a BINUNICODE
+ * string, and torch._utils._rebuild_tensor_v2 of a view (@n_dims sizes and
+ * strides) of storage KEY of TYPE ("FloatStorage") holding @numel elements. */
+void    ct_test_pickle_string    (GString              *pickle,
+                                  const char           *text);
+void    ct_test_pickle_tensor    (GString              *pickle,
+                                  const char           *type,
+                                  const char           *key,
+                                  guint                 numel,
+                                  guint                 n_dims,
+                                  const guint8         *shape,
+                                  const guint8         *stride);
+/* Returns: (transfer full): a torch.save file of an OrderedDict state dict
+ * {"w": 2×3 float view of [0 … 5] with strides (1, 2), "module._orig_mod.n":
+ * a 0-d long 42} with state_dict's _metadata; @wrapped puts it under
+ * "state_dict" beside "epoch": 7; @extra_global ("os\nsystem", nullable)
+ * adds "x": a call of that global on "echo hi"; @deflate_pickle deflates
+ * data.pkl. */
+GBytes *ct_test_torch_save_bytes (const char           *extra_global,
+                                  gboolean              wrapped,
+                                  gboolean              deflate_pickle);
 
 G_END_DECLS

@@ -545,6 +545,145 @@ test_full_disk (void)
 
 /* Rewrites every checkpoint of @run with metadata @key set to @value, or
  * without it when @value is NULL. */
+/* Import -------------------------------------------------------------------- */
+
+static char *
+write_bytes (const char *name,
+             GBytes     *bytes)
+{
+  char *path = g_build_filename (tmpdir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  gsize size;
+  const char *data = g_bytes_get_data (bytes, &size);
+
+  g_file_set_contents (path, data, size, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+/* Runs `import --arch ARCH --data … --out OUT --epochs 0 FILE` and asserts
+ * it fails with exit 1, says @expected, and leaves no run behind. */
+static void
+assert_import_refused (const char *arch,
+                       const char *file,
+                       const char *expected)
+{
+  g_autofree char *out = g_build_filename (tmpdir, "refused-import", NULL);
+  g_autofree char *manifest = g_build_filename (out, "manifest.json", NULL);
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (run_cli (&err, "import", "--arch", arch, "--data", data_dir, "--out", out,
+                            "--epochs", "0", "--threads", "2", file, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, expected));
+  g_assert_nonnull (strstr (err, file));
+  g_assert_false (g_file_test (manifest, G_FILE_TEST_EXISTS));
+  ct_test_remove_tree (out);
+}
+
+static void
+test_import_hostile (void)
+{
+  g_autoptr(GBytes) evil = ct_test_torch_save_bytes ("os\nsystem", TRUE, FALSE);
+  g_autoptr(GBytes) good = ct_test_torch_save_bytes (NULL, TRUE, FALSE);
+  g_autoptr(GBytes) cut = NULL;
+  g_autofree char *evil_path = write_bytes ("evil.pt", evil);
+  g_autofree char *cut_path = NULL, *bomb_path = NULL, *shape_path = NULL;
+  g_autofree char *checkpoint = ct_run_dup_checkpoint_path (reference_dir, EPOCHS);
+  g_autofree guint8 *zeros = g_malloc0 (8 << 20);
+  g_autoptr(CtSafetensors) weights = NULL;
+  g_autoptr(GError) error = NULL;
+  CtTestZipEntry bomb[] = { { "archive/data.pkl", zeros, 8 << 20, TRUE, 0 } };
+  g_autoptr(GBytes) bomb_bytes = ct_test_zip_bytes (bomb, 1);
+
+  /* A pickle naming os.system: refused by name, before anything runs. */
+  assert_import_refused ("camtrail_net", evil_path, "os.system");
+
+  /* A torch.save archive cut in half: its zip directory is gone. */
+  cut = g_bytes_new_from_bytes (good, 0, g_bytes_get_size (good) / 2);
+  cut_path = write_bytes ("cut.pt", cut);
+  assert_import_refused ("camtrail_net", cut_path, "truncated");
+
+  /* 8 MiB of zeros deflate to 8 KiB: refused before inflating. */
+  bomb_path = write_bytes ("bomb.pt", bomb_bytes);
+  assert_import_refused ("camtrail_net", bomb_path, "decompression bomb");
+
+  /* Another architecture's checkpoint: the missing tensor is named. */
+  assert_import_refused ("resnet18", checkpoint, "conv1.weight missing");
+  assert_import_refused ("efficientnet_b0", checkpoint, "conv_stem.weight missing");
+
+  /* One tensor of the wrong shape: named, with both shapes. */
+  weights = ct_safetensors_load (checkpoint, &error);
+  g_assert_no_error (error);
+  {
+    guint n = ct_safetensors_get_n_tensors (weights);
+    g_autofree CtTensorView *views = g_new0 (CtTensorView, n);
+
+    for (guint i = 0; i < n; i++)
+      {
+        views[i] = *ct_safetensors_get_tensor (weights, i);
+        if (g_str_equal (views[i].name, "stages.1.conv1.weight"))
+          {
+            /* 32 × 8 × 3 × 3 filters kept as 16 × 8 × 3 × 3 */
+            g_assert_cmpint (views[i].shape[0], ==, 32);
+            views[i].shape[0] = 16;
+            views[i].n_bytes /= 2;
+          }
+      }
+    shape_path = g_build_filename (tmpdir, "shape.safetensors", NULL);
+    g_assert_true (ct_safetensors_save (shape_path, views, n, NULL, &error));
+  }
+  assert_import_refused ("camtrail_net", shape_path,
+                         "stages.1.conv1.weight of shape [16, 8, 3, 3], the model expects [32, 8, 3, 3]");
+}
+
+/* The reference run's checkpoints imported: the same weights, the same
+ * test accuracy, and a run eval reads. */
+static void
+test_import_round_trip (void)
+{
+  g_autofree char *out = g_build_filename (tmpdir, "imported", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) reference = NULL, imported = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autofree char *err = NULL;
+
+  g_ptr_array_add (argv, g_strdup (g_getenv ("CAMTRAIL_CLI")));
+  for (const char *const *a = (const char *const[]) { "import", "--arch", "camtrail_net", "--quiet",
+                                                       "--threads", "2", "--out", NULL }; *a != NULL; a++)
+    g_ptr_array_add (argv, g_strdup (*a));
+  g_ptr_array_add (argv, g_strdup (out));
+  g_ptr_array_add (argv, g_strdup ("--data"));
+  g_ptr_array_add (argv, g_strdup (data_dir));
+  for (int epoch = EPOCHS; epoch >= 0; epoch--)
+    g_ptr_array_add (argv, ct_run_dup_checkpoint_path (reference_dir, epoch));
+  g_ptr_array_add (argv, NULL);
+  /* Camtrail's own checkpoints carry their epoch in the metadata. */
+  g_assert_cmpint (run_cli_argv ((char **) argv->pdata, NULL, NULL, &err), ==, 0);
+
+  manifest = ct_manifest_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (manifest->n_imported, ==, EPOCHS + 1);
+  g_assert_cmpint (manifest->imported[0].epoch, ==, 0);
+  g_assert_cmpstr (manifest->imported[0].file, ==, "epoch-000.safetensors");
+  g_assert_cmpuint (strlen (manifest->imported[0].sha256), ==, 64);
+  reference = ct_metrics_load (reference_dir, &error);
+  imported = ct_metrics_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (imported->len, ==, reference->len);
+  for (int epoch = 0; epoch <= EPOCHS; epoch++)
+    {
+      g_autofree char *a = ct_run_dup_checkpoint_path (reference_dir, epoch);
+      g_autofree char *b = ct_run_dup_checkpoint_path (out, epoch);
+
+      ct_test_assert_same_weights (a, b);
+      g_assert_cmpfloat (g_array_index (imported, CtEpochMetrics, epoch).test_accuracy, ==,
+                         g_array_index (reference, CtEpochMetrics, epoch).test_accuracy);
+    }
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (&err, "eval", "--run", out, NULL), ==, 0);
+}
+
 static void
 set_checkpoint_metadata (const char *run,
                          const char *key,
@@ -689,6 +828,8 @@ main (int    argc,
   g_test_add_func ("/cli-faults/reference", test_reference);
   g_test_add_func ("/cli-faults/killed-training", test_killed_training);
   g_test_add_func ("/cli-faults/full-disk", test_full_disk);
+  g_test_add_func ("/cli-faults/import-hostile", test_import_hostile);
+  g_test_add_func ("/cli-faults/import-round-trip", test_import_round_trip);
   for (guint i = 0; i < G_N_ELEMENTS (disagreements); i++)
     {
       g_autofree char *path = g_strdup_printf ("/cli-faults/disagreement/%s", disagreements[i].name);

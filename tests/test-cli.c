@@ -99,12 +99,29 @@ test_usage_errors (void)
   run_cli (&two_selectors, "cam", "--run", "x", "--out", "y.png", "--images", "1", "--random", "3", NULL);
   g_assert_cmpint (two_selectors.status, ==, 2);
   g_assert_cmpint (count_lines (two_selectors.err), ==, 1);
+
+  {
+    g_auto(Result) no_files = { 0 }, no_arch = { 0 }, bad_arch = { 0 }, init_resume = { 0 };
+
+    run_cli (&no_files, "import", "--arch", "resnet18", "--data", "d", "--out", "o", NULL);
+    g_assert_cmpint (no_files.status, ==, 2);
+    g_assert_nonnull (strstr (no_files.err, "no checkpoint"));
+    run_cli (&no_arch, "import", "--data", "d", "--out", "o", "a.pt", NULL);
+    g_assert_cmpint (no_arch.status, ==, 2);
+    run_cli (&bad_arch, "import", "--arch", "vgg16", "--data", "d", "--out", "o", "a.pt", NULL);
+    g_assert_cmpint (bad_arch.status, ==, 2);
+    g_assert_nonnull (strstr (bad_arch.err, "vgg16"));
+    run_cli (&init_resume, "train", "--resume", "--out", "o", "--init", "a.pt", NULL);
+    g_assert_cmpint (init_resume.status, ==, 2);
+    g_assert_cmpint (count_lines (init_resume.err), ==, 1);
+  }
 }
 
 static void
 test_help (void)
 {
-  const char *commands[] = { "train", "eval", "layers", "cam", "robustness", "faithfulness" };
+  const char *commands[] = { "train", "eval", "layers", "cam", "robustness", "faithfulness",
+                             "import" };
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {

@@ -15,6 +15,7 @@
 #include "ct-run.h"
 #include "ct-safetensors.h"
 #include "ct-test-data.h"
+#include "ct-torch-save.h"
 
 /* Hostile and broken files for every parser, table-driven.  Each format has
  * a valid set of files; every table row breaks one file of it one way, and
@@ -849,6 +850,61 @@ static const Hostile image_jpeg_cases[] = {
     .code = CT_DATASET_ERROR_IMAGE },
 };
 
+/* torch.save --------------------------------------------------------------- */
+
+static void
+write_valid_torch_save (const char *dir)
+{
+  g_autoptr(GBytes) bytes = ct_test_torch_save_bytes (NULL, TRUE, FALSE);
+
+  write_file (dir, "model.pt", g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+}
+
+static gboolean
+load_torch_save (const char  *dir,
+                 GError     **error)
+{
+  g_autofree char *path = g_build_filename (dir, "model.pt", NULL);
+  g_autoptr(CtTorchSave) file = ct_torch_save_load (path, error);
+
+  return file != NULL;
+}
+
+/* Cut anywhere, the zip's end record (its last 22 bytes) is gone. */
+static int
+torch_save_sweep_code (const guint8 *data,
+                       gsize         size,
+                       gsize         cut)
+{
+  return CT_TORCH_SAVE_ERROR_ARCHIVE;
+}
+
+/* Edits keep every record's size, so the zip stays whole and the pickle or
+ * the tensors are what is hostile.  "(1" is MARK, POP_MARK: padding. */
+static const Hostile torch_save_cases[] = {
+  { "os-system", "model.pt", EDIT_SUBSTITUTE, .find = "collections\nOrderedDict\n",
+    BYTES ("os\nsystem\n(1(1(1(1(1(1(1"), .code = CT_TORCH_SAVE_ERROR_REFUSED, .says = "os.system" },
+  { "builtins-eval", "model.pt", EDIT_SUBSTITUTE, .find = "torch._utils\n_rebuild_tensor_v2\n",
+    BYTES ("builtins\neval\n(1(1(1(1(1(1(1(1(1"), .code = CT_TORCH_SAVE_ERROR_REFUSED,
+    .says = "builtins.eval" },
+  { "storage-longer-than-record", "model.pt", EDIT_SUBSTITUTE, .find = "cpuK\x06",
+    BYTES ("cpuK\x07"), .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "holds 24 bytes" },
+  { "view-past-storage", "model.pt", EDIT_SUBSTITUTE, .find = "(K\x02K\x03t",
+    BYTES ("(K\x02K\x04t"), .code = CT_TORCH_SAVE_ERROR_PICKLE, .says = "reaches element" },
+  /* The storage key after "FloatStorage\nX" and its 4-byte length. */
+  { "missing-record", "model.pt", EDIT_OVERWRITE, .find = "FloatStorage\nX", .at = 4,
+    BYTES ("9"), .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "archive/data/9" },
+  { "unknown-opcode", "model.pt", EDIT_SUBSTITUTE, .find = "\x80\x02}",
+    BYTES ("\x80\x02\xfe"), .code = CT_TORCH_SAVE_ERROR_PICKLE, .says = "opcode 0xfe" },
+  /* The first directory entry's compressed size, 16 bytes after its signature. */
+  { "stored-sizes-differ", "model.pt", EDIT_OVERWRITE, .find = "PK\x01\x02", .at = 16,
+    BYTES ("\xff\xff\xff\x7f"), .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "stored" },
+  { "legacy-pickle", "model.pt", EDIT_REPLACE, BYTES ("\x80\x02}q\x00."),
+    .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "not a zip" },
+  { "empty", "model.pt", EDIT_REPLACE, BYTES (""), .code = CT_TORCH_SAVE_ERROR_ARCHIVE },
+  { "directory", "model.pt", EDIT_DIRECTORY, .code = CT_TORCH_SAVE_ERROR_IO },
+};
+
 /* The formats ---------------------------------------------------------------- */
 
 static const Format formats[] = {
@@ -877,6 +933,8 @@ static const Format formats[] = {
     image_png_cases, G_N_ELEMENTS (image_png_cases), "train/blue/000.png", image_sweep_code },
   { "image-folder-jpeg", ct_dataset_error_quark, write_valid_image_folder, load_dataset,
     image_jpeg_cases, G_N_ELEMENTS (image_jpeg_cases), "train/red/002.jpg", image_sweep_code },
+  { "torch-save", ct_torch_save_error_quark, write_valid_torch_save, load_torch_save,
+    torch_save_cases, G_N_ELEMENTS (torch_save_cases), "model.pt", torch_save_sweep_code },
 };
 
 /* Running them ---------------------------------------------------------------- */

@@ -145,10 +145,57 @@ test_hyper_params_defaults (void)
   g_assert_cmpfloat (hyper.label_smoothing, ==, 0.1);
   g_assert_cmpint (hyper.translate, ==, 4);
 
+  /* Every ResNet, CIFAR or ImageNet stem, takes resnet18's recipe. */
+  ct_hyper_params_init (&hyper, "resnet50");
+  g_assert_cmpint (hyper.batch_size, ==, 128);
+  g_assert_cmpfloat (hyper.lr, ==, 0.1);
+
   /* An architecture without a recipe of its own gets camtrail_net's. */
   ct_hyper_params_init (&hyper, "vit_tiny");
   g_assert_cmpint (hyper.batch_size, ==, 512);
   g_assert_cmpfloat (hyper.lr, ==, 0.5);
+}
+
+/* Weights from elsewhere: "imported" and "training"."init" round-trip,
+ * and a manifest without them has none. */
+static void
+test_manifest_sources (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr(CtManifest) written = sample_manifest ();
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(CtManifest) read = NULL;
+
+    g_assert_true (ct_manifest_save (written, dir, &error));
+    read = ct_manifest_load (dir, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (read->n_imported, ==, 0);
+    g_assert_null (read->init);
+  }
+
+  written->n_imported = 2;
+  written->imported = g_new0 (CtRunSource, 2);
+  written->imported[0] = (CtRunSource) { 0, g_strdup ("a.pt"), g_strdup ("00ff") };
+  written->imported[1] = (CtRunSource) { 20, g_strdup ("b.safetensors"), g_strdup ("abcd") };
+  written->init = g_new0 (CtRunSource, 1);
+  written->init->file = g_strdup ("imagenet.pth");
+  written->init->sha256 = g_strdup ("1234");
+  g_assert_true (ct_manifest_save (written, dir, &error));
+  {
+    g_autoptr(CtManifest) read = ct_manifest_load (dir, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (read->n_imported, ==, 2);
+    g_assert_cmpint (read->imported[1].epoch, ==, 20);
+    g_assert_cmpstr (read->imported[1].file, ==, "b.safetensors");
+    g_assert_cmpstr (read->imported[0].sha256, ==, "00ff");
+    g_assert_nonnull (read->init);
+    g_assert_cmpstr (read->init->file, ==, "imagenet.pth");
+    g_assert_cmpstr (read->init->sha256, ==, "1234");
+  }
+  remove_dir (dir);
 }
 
 /* "precision" round-trips; a manifest written before it existed reads as
@@ -335,6 +382,7 @@ main (int    argc,
   g_test_add_func ("/run/manifest/round-trip", test_manifest_round_trip);
   g_test_add_func ("/run/manifest/precision", test_manifest_precision);
   g_test_add_func ("/run/hyper-params/defaults", test_hyper_params_defaults);
+  g_test_add_func ("/run/manifest/sources", test_manifest_sources);
   g_test_add_func ("/run/manifest/errors", test_manifest_errors);
   g_test_add_func ("/run/metrics/round-trip", test_metrics_round_trip);
   g_test_add_func ("/run/checkpoints/list", test_list_checkpoints);

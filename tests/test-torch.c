@@ -194,6 +194,16 @@ static const Expected resnet_expected[] = {
   { "fc.bias", CT_TORCH_DTYPE_FLOAT32, 1, 10 },
   { NULL }
 };
+/* torchvision's Bottleneck: the block's output is 4× its width. */
+static const Expected resnet50_expected[] = {
+  { "conv1.weight", CT_TORCH_DTYPE_FLOAT32, 4, 64 },
+  { "layer1.0.conv3.weight", CT_TORCH_DTYPE_FLOAT32, 4, 256 },
+  { "layer2.0.downsample.0.weight", CT_TORCH_DTYPE_FLOAT32, 4, 512 },
+  { "layer4.2.bn3.num_batches_tracked", CT_TORCH_DTYPE_INT64, 0, 0 },
+  { "fc.weight", CT_TORCH_DTYPE_FLOAT32, 2, 10 },
+  { "fc.bias", CT_TORCH_DTYPE_FLOAT32, 1, 10 },
+  { NULL }
+};
 static const Expected efficientnet_expected[] = {
   { "conv_stem.weight", CT_TORCH_DTYPE_FLOAT32, 4, 32 },
   { "blocks.0.0.se.conv_reduce.weight", CT_TORCH_DTYPE_FLOAT32, 4, 8 },
@@ -265,8 +275,11 @@ test_archs (void)
         g_assert_cmpint (ct_model_get_n_classes (model), ==, 10);
         if (g_str_equal (archs[a], "camtrail_net"))
           expected = camtrail_expected;
-        else if (g_str_equal (archs[a], "resnet18"))
+        else if (g_str_equal (archs[a], "resnet18") || g_str_equal (archs[a], "resnet18_imagenet") ||
+                 g_str_equal (archs[a], "resnet34"))
           expected = resnet_expected;
+        else if (g_str_equal (archs[a], "resnet50"))
+          expected = resnet50_expected;
         else if (g_str_equal (archs[a], "efficientnet_b0"))
           expected = efficientnet_expected;
         else
@@ -293,6 +306,20 @@ test_resnet_count (void)
   g_assert_cmpstr (first.name, ==, "conv1.weight");
   g_assert_cmpint (ct_model_get_tensor (model, 121, &last, NULL), ==, CT_TORCH_OK);
   g_assert_cmpstr (last.name, ==, "fc.bias");
+
+  /* As many as torchvision's state_dict() holds (python3-torchvision 0.14). */
+  {
+    static const struct { const char *arch; size_t n; } counts[] = {
+      { "resnet18_imagenet", 122 }, { "resnet34", 218 }, { "resnet50", 320 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
+      {
+        g_autoptr (CtModel) other = new_model (counts[i].arch, 3, 10, 32, 1);
+
+        g_assert_cmpuint (ct_model_get_n_tensors (other), ==, counts[i].n);
+      }
+  }
 }
 
 typedef struct {

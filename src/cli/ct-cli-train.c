@@ -76,6 +76,10 @@ report_cb (const CtTrainReport *report,
         break;
       }
 
+    case CT_TRAIN_STAGE_INITIALISED:
+      g_printerr ("%s\n", report->message);
+      break;
+
     case CT_TRAIN_STAGE_EVALUATING:
       if (term->tty)
         g_printerr ("\r\033[Kepoch %d/%d  measuring test accuracy…", report->epoch, report->epochs);
@@ -136,6 +140,7 @@ ct_cli_train (int    argc,
   g_autofree char *out = NULL;
   g_autofree char *device = NULL;
   g_autofree char *precision = NULL;
+  g_autofree char *init = NULL;
   int epochs = -1, batch_size = -1, translate = -1, threads = 0, input_size = 0, width = 0;
   int train_limit = 0, image_size = 0;
   gboolean skip_bad = FALSE;
@@ -149,7 +154,7 @@ ct_cli_train (int    argc,
   int status = 0;
   const GOptionEntry entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset directory (CIFAR-10/100 binary, IDX, or an image folder: train/CLASS/* beside test/CLASS/* or val/CLASS/*), or “fashion-mnist” (default)"), N_("PATH") },
-    { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch, N_("camtrail_net (default), resnet18 or efficientnet_b0"), N_("NAME") },
+    { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch, N_("camtrail_net (default), resnet18 (CIFAR stem), resnet18_imagenet, resnet34, resnet50 (torchvision's ImageNet stem) or efficientnet_b0"), N_("NAME") },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, N_("Epochs to train (default 8)"), "N" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Run directory to create (default: a new one in ~/.local/share/camtrail/runs, where the window lists runs; with --demo, its fashion-demo)"), N_("DIR") },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &demo, N_("The offline demo recipe (the window's demo run): a narrow camtrail_net, 3 epochs on 30 000 Fashion-MNIST images; other options override it"), NULL },
@@ -172,6 +177,7 @@ ct_cli_train (int    argc,
     { "train-limit", 0, 0, G_OPTION_ARG_INT, &train_limit, N_("Train on the first N training images only"), "N" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, N_("auto (default: bf16-mixed where the CPU computes bfloat16 natively, except for efficientnet_b0; else fp32), fp32 or bf16-mixed"), N_("MODE") },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, N_("Start from these weights (a timm or torchvision checkpoint of the same architecture, safetensors or torch.save); another class count gets a new classifier"), N_("FILE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
     { NULL }
   };
@@ -203,6 +209,8 @@ ct_cli_train (int    argc,
     return ct_cli_usage_error ("train", "--translate cannot be negative");
   if (precision != NULL && !ct_precision_parse (precision, &parsed_precision))
     return ct_cli_usage_error ("train", "--precision must be auto, fp32 or bf16-mixed");
+  if (init != NULL && resume)
+    return ct_cli_usage_error ("train", "--init starts a new run; --resume continues one");
   if (precision != NULL && resume)
     return ct_cli_usage_error ("train", "--precision cannot change a resumed run's");
 
@@ -281,6 +289,7 @@ ct_cli_train (int    argc,
   if (device != NULL)
     options.device = device;
   options.precision = parsed_precision;
+  options.init = init;
   term.quiet = quiet;
 
   if (!ct_train_run (&options, report_cb, &term, NULL, &error))

@@ -22,7 +22,7 @@ ct_hyper_params_init (CtHyperParams *self,
   self->translate = 2;
   self->seed = 0;
 
-  if (g_strcmp0 (arch, "resnet18") == 0)
+  if (arch != NULL && g_str_has_prefix (arch, "resnet"))
     {
       self->batch_size = 128;
       self->lr = 0.1;

@@ -15,6 +15,16 @@ G_DEFINE_QUARK (ct-run-error-quark, ct_run_error)
 #define MANIFEST_NAME "manifest.json"
 #define METRICS_NAME "metrics.jsonl"
 
+void
+ct_run_source_free (CtRunSource *source)
+{
+  if (source == NULL)
+    return;
+  g_free (source->file);
+  g_free (source->sha256);
+  g_free (source);
+}
+
 CtManifest *
 ct_manifest_new (void)
 {
@@ -36,10 +46,35 @@ ct_manifest_free (CtManifest *self)
     g_free (self->layers[i].name);
   g_free (self->layers);
   g_free (self->default_layer);
+  for (guint i = 0; i < self->n_imported; i++)
+    {
+      g_free (self->imported[i].file);
+      g_free (self->imported[i].sha256);
+    }
+  g_free (self->imported);
+  ct_run_source_free (self->init);
   g_free (self->camtrail_version);
   g_free (self->torch_version);
   g_free (self->created);
   g_free (self);
+}
+
+static void
+add_source (JsonBuilder       *builder,
+            const CtRunSource *source,
+            gboolean           with_epoch)
+{
+  json_builder_begin_object (builder);
+  if (with_epoch)
+    {
+      json_builder_set_member_name (builder, "epoch");
+      json_builder_add_int_value (builder, source->epoch);
+    }
+  json_builder_set_member_name (builder, "file");
+  json_builder_add_string_value (builder, source->file);
+  json_builder_set_member_name (builder, "sha256");
+  json_builder_add_string_value (builder, source->sha256);
+  json_builder_end_object (builder);
 }
 
 static void
@@ -159,7 +194,21 @@ ct_manifest_save (const CtManifest *self,
   }
   json_builder_set_member_name (builder, "precision");
   json_builder_add_string_value (builder, self->mixed_precision ? "bf16-mixed" : "fp32");
+  if (self->init != NULL)
+    {
+      json_builder_set_member_name (builder, "init");
+      add_source (builder, self->init, FALSE);
+    }
   json_builder_end_object (builder);
+
+  if (self->n_imported > 0)
+    {
+      json_builder_set_member_name (builder, "imported");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < self->n_imported; i++)
+        add_source (builder, &self->imported[i], TRUE);
+      json_builder_end_array (builder);
+    }
 
   json_builder_set_member_name (builder, "versions");
   json_builder_begin_object (builder);
@@ -470,6 +519,30 @@ read_precision (Reader     *reader,
   return strcmp (precision, "bf16-mixed") == 0;
 }
 
+/* A weights file's name and SHA-256 (and epoch): the object @node. */
+static void
+read_source (Reader      *reader,
+             JsonNode    *node,
+             const char  *what,
+             gboolean     with_epoch,
+             CtRunSource *out)
+{
+  JsonObject *object;
+
+  if (reader->failed)
+    return;
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      reader_fail (reader, "%s is not an object", what);
+      return;
+    }
+  object = json_node_get_object (node);
+  if (with_epoch)
+    out->epoch = read_int (reader, object, "epoch", 0, MAX_EPOCHS * 10);
+  out->file = read_string (reader, object, "file");
+  out->sha256 = read_string (reader, object, "sha256");
+}
+
 /* Reads the whole file and parses it, refusing what would crash json-glib. */
 static JsonParser *
 parse_file (const char  *path,
@@ -585,6 +658,24 @@ ct_manifest_load (const char  *run_dir,
   self->hyper.translate = read_int (&reader, training, "translate", 0, MAX_SIDE);
   self->hyper.seed = read_seed (&reader, training, "seed");
   self->mixed_precision = read_precision (&reader, training);
+  if (!reader.failed && json_object_has_member (training, "init"))
+    {
+      self->init = g_new0 (CtRunSource, 1);
+      read_source (&reader, json_object_get_member (training, "init"), "\"init\"", FALSE, self->init);
+    }
+  if (!reader.failed && json_object_has_member (top, "imported"))
+    {
+      JsonArray *imported = read_array (&reader, top, "imported");
+
+      if (imported != NULL)
+        {
+          self->n_imported = json_array_get_length (imported);
+          self->imported = g_new0 (CtRunSource, self->n_imported);
+          for (guint i = 0; i < self->n_imported; i++)
+            read_source (&reader, json_array_get_element (imported, i), "an \"imported\" entry",
+                         TRUE, &self->imported[i]);
+        }
+    }
 
   self->camtrail_version = read_string (&reader, versions, "camtrail");
   self->torch_version = read_string (&reader, versions, "libtorch");

@@ -30,6 +30,14 @@ typedef struct {
   int     width;
 } CtRunLayer;
 
+/* A weights file from elsewhere: its name (without folders), its SHA-256,
+ * and for an imported checkpoint the epoch it became. */
+typedef struct {
+  int     epoch;
+  char   *file;
+  char   *sha256;
+} CtRunSource;
+
 typedef struct {
   /* What was trained. */
   char       *arch;
@@ -55,6 +63,9 @@ typedef struct {
   guint       n_layers;
   char       *default_layer;
   /* Provenance. */
+  CtRunSource *imported;        /* "imported": the checkpoints `camtrail-cli import` converted */
+  guint       n_imported;
+  CtRunSource *init;            /* "training"."init": the weights train --init started from (nullable) */
   char       *camtrail_version;
   char       *torch_version;
   char       *created;          /* ISO 8601 */
@@ -71,6 +82,8 @@ typedef struct {
 } CtEpochMetrics;
 
 GQuark      ct_run_error_quark          (void);
+
+void        ct_run_source_free          (CtRunSource      *source);
 
 CtManifest *ct_manifest_new             (void);
 void        ct_manifest_free            (CtManifest       *self);
@@ -117,5 +130,6 @@ void        ct_manifest_dataset_options (const CtManifest *self,
                                          CtDatasetOptions *options);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtManifest, ct_manifest_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtRunSource, ct_run_source_free)
 
 G_END_DECLS

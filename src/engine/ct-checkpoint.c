@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "ct-checkpoint.h"
 
 #include "ct-safetensors.h"
 #include "ct-torch-glib.h"
+#include "ct-weights.h"
 
 static CtDtype
 dtype_from_torch (CtTorchDtype dtype)
@@ -160,20 +164,19 @@ ct_checkpoint_save (CtModel     *model,
   return save_owned (owned, path, metadata, error);
 }
 
-/* Turns the safetensors views into shim tensors; only F32 and I64 exist in
- * our models, anything else is refused by name. */
+/* Turns tensor views into shim tensors; only F32 and I64 exist in our
+ * models, anything else is refused by name. */
 static CtTorchTensor *
-views_to_torch (CtSafetensors  *file,
-                const char     *path,
-                guint          *out_n,
-                GError        **error)
+views_to_torch (const CtTensorView *views,
+                guint               n,
+                const char         *path,
+                GError            **error)
 {
-  guint n = ct_safetensors_get_n_tensors (file);
   g_autofree CtTorchTensor *tensors = g_new0 (CtTorchTensor, MAX (n, 1));
 
   for (guint i = 0; i < n; i++)
     {
-      const CtTensorView *view = ct_safetensors_get_tensor (file, i);
+      const CtTensorView *view = &views[i];
 
       if (view->dtype != CT_DTYPE_F32 && view->dtype != CT_DTYPE_I64)
         {
@@ -191,8 +194,137 @@ views_to_torch (CtSafetensors  *file,
       tensors[i].n_bytes = view->n_bytes;
     }
 
-  *out_n = n;
   return g_steal_pointer (&tensors);
+}
+
+/* The safetensors file's tensors as shim tensors. */
+static CtTorchTensor *
+file_to_torch (CtSafetensors  *file,
+               const char     *path,
+               guint          *out_n,
+               GError        **error)
+{
+  guint n = ct_safetensors_get_n_tensors (file);
+  g_autofree CtTensorView *views = g_new0 (CtTensorView, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++)
+    views[i] = *ct_safetensors_get_tensor (file, i);
+  *out_n = n;
+  return views_to_torch (views, n, path, error);
+}
+
+/* Loads @views into @model; a mismatch's message starts with @path. */
+static gboolean
+load_views (CtModel             *model,
+            const CtTensorView  *views,
+            guint                n,
+            const char          *path,
+            GError             **error)
+{
+  g_autofree CtTorchTensor *tensors = views_to_torch (views, n, path, error);
+  g_autoptr(GError) local_error = NULL;
+  char *message = NULL;
+
+  if (tensors == NULL)
+    return FALSE;
+  if (!ct_torch_check (ct_model_load_state (model, tensors, n, &message), message, &local_error))
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   "%s: %s", path, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ct_checkpoint_load_weights (CtModel     *model,
+                            CtWeights   *weights,
+                            const char  *path,
+                            GError     **error)
+{
+  guint n = ct_weights_get_n_tensors (weights);
+  g_autofree CtTensorView *views = g_new0 (CtTensorView, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++)
+    views[i] = *ct_weights_get_tensor (weights, i);
+  return load_views (model, views, n, path, error);
+}
+
+gboolean
+ct_checkpoint_load_init (CtModel      *model,
+                         const char   *arch,
+                         const char   *path,
+                         char        **out_message,
+                         CtRunSource **out_source,
+                         GError      **error)
+{
+  g_autoptr(CtWeights) weights = ct_weights_load (path, error);
+  g_autoptr(GArray) views = g_array_new (FALSE, TRUE, sizeof (CtTensorView));
+  g_autoptr(GArray) owned = g_array_new (FALSE, TRUE, sizeof (OwnedTensor));
+  CtWeightsShape shape;
+  int n_classes = ct_model_get_n_classes (model);
+  gboolean new_classifier;
+  guint n_loaded = 0;
+
+  g_array_set_clear_func (owned, (GDestroyNotify) owned_tensor_clear);
+  if (weights == NULL || !ct_weights_infer_shape (weights, arch, &shape, error))
+    return FALSE;
+  if (g_strcmp0 (shape.arch, arch) != 0)
+    {
+      g_set_error (error, CT_TORCH_ERROR, CT_TORCH_ERROR_MISMATCH,
+                   "%s holds a %s (its shapes say so), not a %s: train with --arch %s",
+                   path, shape.arch, arch, shape.arch);
+      return FALSE;
+    }
+
+  /* Another class count: the model's own fresh classifier replaces the file's. */
+  new_classifier = shape.n_classes != n_classes;
+  for (guint i = 0; i < ct_weights_get_n_tensors (weights); i++)
+    {
+      const CtTensorView *view = ct_weights_get_tensor (weights, i);
+
+      if (new_classifier && (g_strcmp0 (view->name, shape.classifier[0]) == 0 ||
+                             g_strcmp0 (view->name, shape.classifier[1]) == 0))
+        continue;
+      g_array_append_val (views, *view);
+      n_loaded++;
+    }
+  if (new_classifier)
+    for (size_t i = 0; i < ct_model_get_n_tensors (model); i++)
+      {
+        CtTorchTensor tensor;
+        OwnedTensor copy = { 0 };
+        char *message = NULL;
+
+        if (!ct_torch_check (ct_model_get_tensor (model, i, &tensor, &message), message, error))
+          return FALSE;
+        if (g_strcmp0 (tensor.name, shape.classifier[0]) != 0 &&
+            g_strcmp0 (tensor.name, shape.classifier[1]) != 0)
+          continue;
+        own_tensor (&tensor, &copy);
+        g_array_append_val (owned, copy);
+      }
+  for (guint i = 0; i < owned->len; i++)
+    {
+      OwnedTensor *t = &g_array_index (owned, OwnedTensor, i);
+      CtTensorView view = { t->name, t->dtype, t->n_dims, { 0 }, t->data, t->n_bytes };
+
+      memcpy (view.shape, t->shape, sizeof t->shape);
+      g_array_append_val (views, view);
+    }
+
+  if (!load_views (model, (CtTensorView *) views->data, views->len, path, error))
+    return FALSE;
+
+  if (new_classifier)
+    *out_message = g_strdup_printf (_("loaded %u tensors, new classifier %d → %d classes"),
+                                    n_loaded, shape.n_classes, n_classes);
+  else
+    *out_message = g_strdup_printf (_("loaded %u tensors"), n_loaded);
+  *out_source = g_new0 (CtRunSource, 1);
+  (*out_source)->file = g_path_get_basename (path);
+  (*out_source)->sha256 = g_strdup (ct_weights_get_sha256 (weights));
+  return TRUE;
 }
 
 gboolean
@@ -202,11 +334,9 @@ ct_checkpoint_load (CtModel     *model,
                     GError     **error)
 {
   g_autoptr(CtSafetensors) file = ct_safetensors_load (path, error);
-  g_autofree CtTorchTensor *tensors = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autofree CtTensorView *views = NULL;
   const char *arch;
-  char *message = NULL;
-  guint n = 0;
+  guint n;
 
   if (file == NULL)
     return FALSE;
@@ -219,18 +349,11 @@ ct_checkpoint_load (CtModel     *model,
       return FALSE;
     }
 
-  tensors = views_to_torch (file, path, &n, error);
-  if (tensors == NULL)
-    return FALSE;
-
-  if (!ct_torch_check (ct_model_load_state (model, tensors, n, &message), message, &local_error))
-    {
-      g_set_error (error, local_error->domain, local_error->code,
-                   "%s: %s", path, local_error->message);
-      return FALSE;
-    }
-
-  return TRUE;
+  n = ct_safetensors_get_n_tensors (file);
+  views = g_new0 (CtTensorView, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    views[i] = *ct_safetensors_get_tensor (file, i);
+  return load_views (model, views, n, path, error);
 }
 
 /* A metadata value that is present and is not @expected. */
@@ -335,7 +458,7 @@ ct_checkpoint_load_optimizer (CtTrainer  *trainer,
   if (saved_epoch == NULL || g_ascii_strtoll (saved_epoch, NULL, 10) != epoch)
     return TRUE;
 
-  tensors = views_to_torch (file, path, &n, error);
+  tensors = file_to_torch (file, path, &n, error);
   if (tensors == NULL)
     return FALSE;
   if (!ct_torch_check (ct_trainer_load_state (trainer, tensors, n, &message), message, error))

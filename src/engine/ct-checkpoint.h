@@ -5,6 +5,7 @@
 
 #include "ct-run.h"
 #include "ct-torch.h"
+#include "ct-weights.h"
 
 G_BEGIN_DECLS
 
@@ -43,6 +44,28 @@ gboolean ct_checkpoint_load_for_run  (CtModel          *model,
                                       const char       *path,
                                       const CtManifest *manifest,
                                       GError          **error);
+
+/* Loads weights from elsewhere (ct-weights.h: either format, prefixes
+ * removed) into @model, all names and shapes exactly; a mismatch names the
+ * tensor and both shapes, after @path. */
+gboolean ct_checkpoint_load_weights  (CtModel     *model,
+                                      CtWeights   *weights,
+                                      const char  *path,
+                                      GError     **error);
+
+/* train --init: loads the weights file @path, a checkpoint of @arch in
+ * either format, into @model.  When its class count differs from the
+ * model's, the model keeps its own freshly initialised classifier.
+ * *@out_message says what was loaded ("loaded 358 tensors, new classifier
+ * 1000 → 10 classes"); *@out_source names the file and its SHA-256 for the
+ * manifest.  A file of another architecture or variant is
+ * CT_TORCH_ERROR_MISMATCH. */
+gboolean ct_checkpoint_load_init     (CtModel      *model,
+                                      const char   *arch,
+                                      const char   *path,
+                                      char        **out_message,
+                                      CtRunSource **out_source,
+                                      GError      **error);
 
 /* The trainer's momentum buffers, with "epoch" in the metadata. */
 gboolean ct_checkpoint_save_optimizer (CtTrainer  *trainer,

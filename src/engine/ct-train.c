@@ -143,8 +143,8 @@ iso8601_now (void)
   return g_date_time_format_iso8601 (now);
 }
 
-static CtManifest *
-manifest_from_options (const CtTrainOptions *options,
+CtManifest *
+ct_train_new_manifest (const CtTrainOptions *options,
                        const CtDataset      *dataset,
                        CtModel              *model,
                        guint                 train_images,
@@ -216,8 +216,8 @@ train_config_from_manifest (const CtManifest *manifest,
   config->mixed_precision = manifest->mixed_precision;
 }
 
-static GHashTable *
-checkpoint_metadata (const CtManifest     *manifest,
+GHashTable *
+ct_train_checkpoint_metadata (const CtManifest     *manifest,
                      const CtEpochMetrics *metrics)
 {
   GHashTable *metadata = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
@@ -358,7 +358,7 @@ save_initial_epoch (CtModel          *model,
   if (!evaluate (model, dataset, manifest, job, &initial, error))
     return FALSE;
   g_array_append_val (metrics, initial);
-  metadata = checkpoint_metadata (manifest, &initial);
+  metadata = ct_train_checkpoint_metadata (manifest, &initial);
   if (!ct_metrics_save (out_dir, metrics, error) ||
       !ct_checkpoint_save (model, path, metadata, error))
     return FALSE;
@@ -383,6 +383,7 @@ ct_train_run (const CtTrainOptions  *options,
   CtModel *model = NULL;
   CtTrainer *trainer = NULL;
   CtTrainConfig config = { 0 };
+  CtRunSource *init = NULL;
   Job job = { report, user_data, cancellable, 0, 0, options->hyper.epochs };
   guint train_images;
   int first_epoch = 1;
@@ -526,15 +527,26 @@ ct_train_run (const CtTrainOptions  *options,
 
       if (!ct_torch_check (ct_model_new (&model_config, &model, &message), message, error))
         return FALSE;
+      if (options->init != NULL)
+        {
+          g_autofree char *loaded = NULL;
+
+          if (!ct_checkpoint_load_init (model, options->arch, options->init, &loaded, &init, error))
+            goto out;
+          job_report (&job, CT_TRAIN_STAGE_INITIALISED, loaded);
+        }
       if (options->device != NULL && g_strcmp0 (options->device, "cpu") != 0 &&
           !ct_torch_check (ct_model_to_device (model, options->device, &message), message, error))
         goto out;
 
-      manifest = manifest_from_options (options, dataset, model, train_images,
+      manifest = ct_train_new_manifest (options, dataset, model, train_images,
                                         options->input_size > 0 ? options->input_size
                                                                 : (int) dataset->train.height,
                                         error);
-      if (manifest == NULL || !ct_manifest_save (manifest, options->out_dir, error))
+      if (manifest == NULL)
+        goto out;
+      manifest->init = g_steal_pointer (&init);
+      if (!ct_manifest_save (manifest, options->out_dir, error))
         goto out;
 
       train_config_from_manifest (manifest, &config);
@@ -576,7 +588,7 @@ ct_train_run (const CtTrainOptions  *options,
       g_array_append_val (metrics, m);
       if (!ct_metrics_save (options->out_dir, metrics, error))
         goto out;
-      metadata = checkpoint_metadata (manifest, &m);
+      metadata = ct_train_checkpoint_metadata (manifest, &m);
       if (!ct_checkpoint_save (model, path, metadata, error) ||
           !ct_checkpoint_save_optimizer (trainer, optimizer_path, epoch, error))
         goto out;
@@ -591,6 +603,7 @@ ct_train_run (const CtTrainOptions  *options,
   ok = TRUE;
 
 out:
+  ct_run_source_free (init);
   ct_trainer_free (trainer);
   ct_model_free (model);
   return ok;

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "ct-dataset.h"
 #include "ct-run.h"
 
 G_BEGIN_DECLS
@@ -33,6 +34,7 @@ typedef struct {
   gboolean    resume;
   const char *device;           /* "cpu" (default) or "cuda" */
   CtPrecision precision;        /* a resumed run keeps its manifest's */
+  const char *init;             /* weights to start from (timm or torchvision, either format), or NULL */
 } CtTrainOptions;
 
 /* A batch's progress, from the torch shim (ct-torch.h), which this header
@@ -42,6 +44,7 @@ typedef struct CtTrainProgress CtTrainProgress;
 typedef enum {
   CT_TRAIN_STAGE_LOADING,       /* reading the dataset; an image folder's images counted in
                                  * @images_done of @images_total while they are cached */
+  CT_TRAIN_STAGE_INITIALISED,   /* --init's weights loaded: @message says what was loaded */
   CT_TRAIN_STAGE_TRAINING,      /* batch progress in @batch */
   CT_TRAIN_STAGE_EVALUATING,    /* measuring test accuracy */
   CT_TRAIN_STAGE_SAVED,         /* a checkpoint and its metrics in @metrics */
@@ -83,6 +86,23 @@ gboolean ct_train_run          (const CtTrainOptions  *options,
                                 gpointer               user_data,
                                 GCancellable          *cancellable,
                                 GError               **error);
+
+/* A new run's manifest: @options' architecture and hyper-parameters,
+ * @dataset's classes and statistics, @model's layers.
+ * Returns: (transfer full) (nullable). */
+typedef struct CtModel CtModel;
+CtManifest *ct_train_new_manifest (const CtTrainOptions *options,
+                                   const CtDataset      *dataset,
+                                   CtModel              *model,
+                                   guint                 train_images,
+                                   int                   input_size,
+                                   GError              **error);
+
+/* The "__metadata__" of a run's checkpoint: what it is a checkpoint of
+ * (arch, dataset, classes, channels, input size) and its accuracies.
+ * Returns: (transfer full) (element-type utf8 utf8). */
+GHashTable *ct_train_checkpoint_metadata (const CtManifest     *manifest,
+                                          const CtEpochMetrics *metrics);
 
 /* Re-measures test loss and accuracy of every checkpoint of @run_dir (on
  * its dataset, or @data when not NULL), in epoch order, reporting each.

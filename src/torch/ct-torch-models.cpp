@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// The three architectures behind ct-torch.h.  Every submodule is registered
+// The architectures behind ct-torch.h.  Every submodule is registered
 // under the name timm gives it, in timm's order, so that state_dict() below
 // yields exactly timm's keys and a checkpoint loads into timm.create_model().
 // Stateless pieces (activations, pools) are functions in forward(): they own
@@ -251,30 +251,44 @@ private:
   std::shared_ptr<CamtrailHeadImpl> head_;
 };
 
-// ---- resnet18 (CIFAR stem) ----------------------------------------------
+// ---- ResNets --------------------------------------------------------------
 //
-// torchvision's/timm's ResNet-18 with conv1 a 3×3 stride-1 conv and no
-// max-pool, the usual change for 32×32 images.  Names as torchvision's.
+// torchvision's ResNet-18/34/50 with torchvision's names.  "resnet18" has the
+// CIFAR stem (conv1 a 3×3 stride-1 conv, no max-pool), the usual change for
+// 32×32 images; "resnet18_imagenet", "resnet34" and "resnet50" keep
+// torchvision's ImageNet stem (7×7 stride-2 conv1, 3×3 stride-2 max-pool),
+// so that torchvision's and timm's checkpoints load as they are.
 
-class BasicBlockImpl : public nn::Module
+class ResBlock : public nn::Module
 {
 public:
-  BasicBlockImpl (int64_t in, int64_t out, int64_t stride)
+  virtual torch::Tensor forward (const torch::Tensor &x) = 0;
+};
+
+nn::Sequential
+make_downsample (int64_t in, int64_t out, int64_t stride)
+{
+  return nn::Sequential (nn::Conv2d (nn::Conv2dOptions (in, out, 1).stride (stride).bias (false)),
+                         make_bn (out));
+}
+
+class BasicBlockImpl : public ResBlock
+{
+public:
+  static constexpr int64_t kExpansion = 1;
+
+  BasicBlockImpl (int64_t in, int64_t width, int64_t stride)
   {
-    conv1 = register_module ("conv1", make_conv (in, out, 3, stride));
-    bn1 = register_module ("bn1", make_bn (out));
-    conv2 = register_module ("conv2", make_conv (out, out, 3));
-    bn2 = register_module ("bn2", make_bn (out));
-    if (stride != 1 || in != out)
-      {
-        downsample = register_module ("downsample", nn::Sequential (
-          nn::Conv2d (nn::Conv2dOptions (in, out, 1).stride (stride).bias (false)),
-          make_bn (out)));
-      }
+    conv1 = register_module ("conv1", make_conv (in, width, 3, stride));
+    bn1 = register_module ("bn1", make_bn (width));
+    conv2 = register_module ("conv2", make_conv (width, width, 3));
+    bn2 = register_module ("bn2", make_bn (width));
+    if (stride != 1 || in != width)
+      downsample = register_module ("downsample", make_downsample (in, width, stride));
   }
 
   torch::Tensor
-  forward (const torch::Tensor &x)
+  forward (const torch::Tensor &x) override
   {
     auto out = torch::relu (bn1->forward (conv1->forward (x)));
     out = bn2->forward (conv2->forward (out));
@@ -288,30 +302,82 @@ public:
   nn::Sequential downsample{nullptr};
 };
 
-const char *const kResNetLayers[] = {"layer1", "layer2", "layer3", "layer4"};
-
-class ResNet18 : public NetworkBase
+// torchvision's Bottleneck (ResNet V1.5: the stride on the 3×3 conv).
+class BottleneckImpl : public ResBlock
 {
 public:
-  explicit ResNet18 (const ModelSpec &spec)
-    : NetworkBase (spec, {std::begin (kResNetLayers), std::end (kResNetLayers)})
+  static constexpr int64_t kExpansion = 4;
+
+  BottleneckImpl (int64_t in, int64_t width, int64_t stride)
   {
-    conv1_ = register_module ("conv1", make_conv (spec.in_channels, 64, 3));
+    const int64_t out = width * kExpansion;
+    conv1 = register_module ("conv1", make_conv (in, width, 1));
+    bn1 = register_module ("bn1", make_bn (width));
+    conv2 = register_module ("conv2", make_conv (width, width, 3, stride));
+    bn2 = register_module ("bn2", make_bn (width));
+    conv3 = register_module ("conv3", make_conv (width, out, 1));
+    bn3 = register_module ("bn3", make_bn (out));
+    if (stride != 1 || in != out)
+      downsample = register_module ("downsample", make_downsample (in, out, stride));
+  }
+
+  torch::Tensor
+  forward (const torch::Tensor &x) override
+  {
+    auto y = torch::relu (bn1->forward (conv1->forward (x)));
+    y = torch::relu (bn2->forward (conv2->forward (y)));
+    y = bn3->forward (conv3->forward (y));
+    return torch::relu (y + (downsample ? downsample->forward (x) : x));
+  }
+
+  nn::Conv2d conv1{nullptr};
+  nn::BatchNorm2d bn1{nullptr};
+  nn::Conv2d conv2{nullptr};
+  nn::BatchNorm2d bn2{nullptr};
+  nn::Conv2d conv3{nullptr};
+  nn::BatchNorm2d bn3{nullptr};
+  nn::Sequential downsample{nullptr};
+};
+
+const char *const kResNetLayers[] = {"layer1", "layer2", "layer3", "layer4"};
+
+struct ResNetShape
+{
+  bool bottleneck;
+  bool imagenet_stem;
+  int64_t blocks[4];
+};
+
+class ResNet : public NetworkBase
+{
+public:
+  ResNet (const ModelSpec &spec, const ResNetShape &shape)
+    : NetworkBase (spec, {std::begin (kResNetLayers), std::end (kResNetLayers)}),
+      imagenet_stem_ (shape.imagenet_stem)
+  {
+    conv1_ = register_module ("conv1", shape.imagenet_stem ? make_conv (spec.in_channels, 64, 7, 2)
+                                                           : make_conv (spec.in_channels, 64, 3));
     bn1_ = register_module ("bn1", make_bn (64));
+    const int64_t expansion = shape.bottleneck ? BottleneckImpl::kExpansion : BasicBlockImpl::kExpansion;
     int64_t in = 64;
     const int64_t widths[] = {64, 128, 256, 512};
     for (int i = 0; i < 4; i++)
       {
         auto layer = register_module (kResNetLayers[i], nn::ModuleList ());
-        for (int b = 0; b < 2; b++)
+        for (int64_t b = 0; b < shape.blocks[i]; b++)
           {
-            auto block = std::make_shared<BasicBlockImpl> (in, widths[i], b == 0 && i > 0 ? 2 : 1);
+            const int64_t stride = b == 0 && i > 0 ? 2 : 1;
+            std::shared_ptr<ResBlock> block;
+            if (shape.bottleneck)
+              block = std::make_shared<BottleneckImpl> (in, widths[i], stride);
+            else
+              block = std::make_shared<BasicBlockImpl> (in, widths[i], stride);
             layer->push_back (block);
             blocks_[i].push_back (block);
-            in = widths[i];
+            in = widths[i] * expansion;
           }
       }
-    fc_ = register_module ("fc", nn::Linear (512, spec.n_classes));
+    fc_ = register_module ("fc", nn::Linear (in, spec.n_classes));
 
     // torchvision's init; nn::Linear keeps libtorch's default, which is Python's.
     torch::NoGradGuard no_grad;
@@ -333,6 +399,8 @@ public:
   {
     const Tap tap (capture_layer, captured, replacement);
     auto x = torch::relu (bn1_->forward (conv1_->forward (prepare (input, capture_layer))));
+    if (imagenet_stem_)
+      x = F::max_pool2d (x, F::MaxPool2dFuncOptions (3).stride (2).padding (1));
     for (int i = 0; i < 4; i++)
       {
         for (const auto &block : blocks_[i])
@@ -343,10 +411,24 @@ public:
   }
 
 private:
+  bool imagenet_stem_;
   nn::Conv2d conv1_{nullptr};
   nn::BatchNorm2d bn1_{nullptr};
-  std::vector<std::shared_ptr<BasicBlockImpl>> blocks_[4];
+  std::vector<std::shared_ptr<ResBlock>> blocks_[4];
   nn::Linear fc_{nullptr};
+};
+
+struct ResNetArch
+{
+  const char *name;
+  ResNetShape shape;
+};
+
+constexpr ResNetArch kResNets[] = {
+  {"resnet18", {false, false, {2, 2, 2, 2}}},
+  {"resnet18_imagenet", {false, true, {2, 2, 2, 2}}},
+  {"resnet34", {false, true, {3, 4, 6, 3}}},
+  {"resnet50", {true, true, {3, 4, 6, 3}}},
 };
 
 // ---- efficientnet_b0 ----------------------------------------------------
@@ -588,8 +670,9 @@ make_network (const ModelSpec &spec)
         check_range ("width", spec.width, 2, 1024);
       return std::make_shared<CamtrailNet> (spec);
     }
-  if (spec.arch == "resnet18")
-    return std::make_shared<ResNet18> (spec);
+  for (const auto &resnet : kResNets)
+    if (spec.arch == resnet.name)
+      return std::make_shared<ResNet> (spec, resnet.shape);
   if (spec.arch == "efficientnet_b0")
     return std::make_shared<EfficientNetB0> (spec);
   throw std::invalid_argument ("unknown architecture \"" + spec.arch + "\"");
@@ -598,7 +681,9 @@ make_network (const ModelSpec &spec)
 const char *const *
 arch_names ()
 {
-  static const char *const names[] = {"camtrail_net", "resnet18", "efficientnet_b0", nullptr};
+  static const char *const names[] = {"camtrail_net",     "resnet18", "resnet18_imagenet",
+                                      "resnet34",         "resnet50", "efficientnet_b0",
+                                      nullptr};
   return names;
 }
 

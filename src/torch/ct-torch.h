@@ -84,7 +84,7 @@ const char *const *ct_torch_list_archs  (void);
 /* ---- Models ----------------------------------------------------------- */
 
 typedef struct {
-  const char *arch;         /* "camtrail_net" (default), "resnet18", "efficientnet_b0" */
+  const char *arch;         /* "camtrail_net" (default), "resnet18", "resnet18_imagenet", "resnet34", "resnet50", "efficientnet_b0" */
   int         in_channels;  /* 1 or 3 */
   int         n_classes;
   int         image_size;   /* the dataset's side: 32 for CIFAR, 28 for (Fashion-)MNIST */

@@ -11,6 +11,7 @@ import json
 import os
 import random
 import struct
+import zipfile
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -241,6 +242,37 @@ def target_seeds():
     write("target", "class-n", b"\x00" + b"class 3 (cat)")
 
 
+def torch_save_zip(pickle, storages):
+    """A torch.save archive: FOLDER/data.pkl, FOLDER/data/KEY, stored."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("archive/data.pkl", pickle)
+        for key, data in storages.items():
+            archive.writestr(f"archive/data/{key}", data)
+        archive.writestr("archive/version", b"3\n")
+    return buffer.getvalue()
+
+
+def torch_save_seeds():
+    # OrderedDict(w=2×3 float view of storage 0, n=0-d long of storage 1),
+    # with state_dict's _metadata set by BUILD, as torch.save writes it.
+    tensor = (b"ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\n%sStorage\n"
+              b"X\x01\x00\x00\x00%sX\x03\x00\x00\x00cpuK%stQK\x00%s\x89"
+              b"ccollections\nOrderedDict\n)RtR")
+    w = tensor % (b"Float", b"0", b"\x06", b"K\x02K\x03\x86K\x03K\x01\x86")
+    n = tensor % (b"Long", b"1", b"\x01", b")q\x05h\x05")
+    state = (b"ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00w" + w + b"X\x01\x00\x00\x00n" + n
+             + b"u}X\x09\x00\x00\x00_metadata}sb")
+    storages = {"0": struct.pack("<6f", 0, 1, 2, 3, 4, 5), "1": struct.pack("<q", 42)}
+    write("torch-save", "state-dict", torch_save_zip(b"\x80\x02" + state + b".", storages))
+    wrapped = (b"\x80\x02}(X\x05\x00\x00\x00epochK\x07X\x0a\x00\x00\x00state_dict" + state
+               + b"X\x09\x00\x00\x00optimizer}u.")
+    write("torch-save", "wrapped", torch_save_zip(wrapped, storages))
+    half = (b"\x80\x02}(X\x01\x00\x00\x00h"
+            + tensor % (b"Half", b"0", b"\x04", b"K\x04\x85K\x01\x85") + b"u.")
+    write("torch-save", "half", torch_save_zip(half, {"0": struct.pack("<4e", 1, -2, 0.5, 65504)}))
+
+
 cifar_seeds()
 idx_seeds()
 safetensors_seeds()
@@ -255,3 +287,4 @@ perturb_seeds()
 epochs_seeds()
 images_seeds()
 target_seeds()
+torch_save_seeds()

@@ -9,15 +9,15 @@
 #   tests/fuzz/run-fuzzers.sh [SECONDS] [TARGET…]
 #
 # TARGET: cifar idx safetensors manifest metrics png perturb epochs images
-# target image-png jpeg exif image-cache.  Each run first replays the seeds in
-# tests/fuzz/corpus/TARGET and the corpus
+# target image-png jpeg exif image-cache torch-save.  Each run first replays
+# the seeds in tests/fuzz/corpus/TARGET and the corpus
 # grown by earlier runs; .ci/run runs every target for a few seconds.
 set -eu
 cd "$(dirname "$0")/../.."
 
 seconds=${1:-600}
 [ $# -gt 0 ] && shift
-targets=${*:-cifar idx safetensors manifest metrics png perturb epochs images target image-png jpeg exif image-cache}
+targets=${*:-cifar idx safetensors manifest metrics png perturb epochs images target image-png jpeg exif image-cache torch-save}
 
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang CXX=clang++ meson setup build-fuzz -Dfuzzing=true -Dtests=false -Dgui=false -Dbenchmarks=false

@@ -8,6 +8,7 @@ is itself a check of the names, shapes and buffers.
 
 - resnet18: torchvision's own ResNet-18 with the CIFAR stem (3×3 stride-1
   conv1, no max-pool).
+- resnet18_imagenet, resnet34, resnet50: torchvision's own, unchanged.
 - camtrail_net: written here after the C++ (airbench-like, GELU, 1/9 logit
   temperature).
 - efficientnet_b0: written here after timm's block structure and names
@@ -23,6 +24,9 @@ import torchvision
 LAYERS = {
     "camtrail_net": ["stem", "stages.0", "stages.1", "stages.2"],
     "resnet18": ["layer1", "layer2", "layer3", "layer4"],
+    "resnet18_imagenet": ["layer1", "layer2", "layer3", "layer4"],
+    "resnet34": ["layer1", "layer2", "layer3", "layer4"],
+    "resnet50": ["layer1", "layer2", "layer3", "layer4"],
     "efficientnet_b0": [f"blocks.{i}" for i in range(7)] + ["conv_head"],
 }
 
@@ -132,6 +136,21 @@ def resnet18(in_channels=3, n_classes=10, input_size=0):
     return model
 
 
+def torchvision_resnet(arch, in_channels=3, n_classes=10, input_size=0):
+    """torchvision's own ResNet with its ImageNet stem, as Camtrail's
+    resnet18_imagenet, resnet34 and resnet50."""
+    constructor = {"resnet18_imagenet": torchvision.models.resnet18,
+                   "resnet34": torchvision.models.resnet34,
+                   "resnet50": torchvision.models.resnet50}[arch]
+    model = constructor(weights=None, num_classes=n_classes)
+    if in_channels != 3:
+        model.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+    if input_size > 0:
+        resize = InputResize(input_size)
+        model.register_forward_pre_hook(lambda module, args: (resize(args[0]),))
+    return model
+
+
 # ---- efficientnet_b0 (timm names) --------------------------------------
 
 class SqueezeExcite(nn.Module):
@@ -234,6 +253,8 @@ def build(arch, in_channels, n_classes, input_size=0, width=0):
         model = resnet18(in_channels, n_classes, input_size)
     elif arch == "efficientnet_b0":
         model = EfficientNetB0(in_channels, n_classes, input_size)
+    elif arch in ("resnet18_imagenet", "resnet34", "resnet50"):
+        model = torchvision_resnet(arch, in_channels, n_classes, input_size)
     else:
         raise ValueError(f"unknown architecture {arch!r}")
     return model.eval()
