@@ -23,6 +23,7 @@ static const Command commands[] = {
   { "cam",    ct_cli_cam,    N_("Compute a Grad-CAM grid over checkpoints and export it") },
   { "robustness", ct_cli_robustness, N_("Measure robustness and heatmap stability across epochs") },
   { "faithfulness", ct_cli_faithfulness, N_("Score how faithful a CAM method's heatmaps are across epochs") },
+  { "study", ct_cli_study, N_("Re-run the paper's study with statistics into an HTML and PDF report") },
 };
 
 int
@@ -139,8 +140,8 @@ main (int    argc,
 
   if (argc < 2)
     {
-      g_printerr (_("camtrail-cli: a command is needed: train, eval, layers, cam, robustness or "
-                    "faithfulness (see camtrail-cli --help)\n"));
+      g_printerr (_("camtrail-cli: a command is needed: train, eval, layers, cam, robustness, "
+                    "faithfulness or study (see camtrail-cli --help)\n"));
       return CT_CLI_EXIT_USAGE;
     }
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))

@@ -7,6 +7,8 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdarg.h>
+#include <string.h>
 
 #include "ct-json.h"
 #include "ct-stats.h"
@@ -716,6 +718,29 @@ ct_study_read_samples (const char          *path,
 }
 
 gboolean
+ct_study_write_marker (const char  *key,
+                       const char  *path,
+                       GError     **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  ct_json_add_string (builder, "key", key);
+  json_builder_end_object (builder);
+  return ct_json_write_file (builder, path, error);
+}
+
+gboolean
+ct_study_read_marker (const char  *path,
+                      const char  *key,
+                      GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  return load_part (path, key, parser, error) != NULL;
+}
+
+gboolean
 ct_study_write_neighbours (const CtStudyNeighbours *neighbours,
                            const char              *key,
                            const char              *path,
@@ -776,5 +801,545 @@ ct_study_read_neighbours (const char  *path,
   self->pearson = g_new (double, (gsize) (self->n_epochs - 1) * self->n_images);
   for (gsize i = 0; i < (gsize) (self->n_epochs - 1) * self->n_images; i++)
     self->pearson[i] = read_number (pearson, i);
+  return g_steal_pointer (&self);
+}
+
+/* ---- the result --------------------------------------------------------- */
+
+void
+ct_study_mistakes_free (CtStudyMistakes *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->images);
+  g_free (self->labels);
+  g_free (self->predicted);
+  g_free (self->figure);
+  g_free (self);
+}
+
+void
+ct_study_figure_free (CtStudyFigure *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->title);
+  g_free (self->path);
+  g_free (self);
+}
+
+CtStudyResult *
+ct_study_result_new (void)
+{
+  CtStudyResult *self = g_new0 (CtStudyResult, 1);
+
+  self->mistakes = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_study_mistakes_free);
+  self->figures = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_study_figure_free);
+  return self;
+}
+
+void
+ct_study_result_free (CtStudyResult *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->run_dir);
+  g_free (self->run_name);
+  g_free (self->arch);
+  g_free (self->dataset);
+  g_free (self->dataset_path);
+  g_strfreev (self->classes);
+  g_free (self->layer);
+  g_free (self->method);
+  g_free (self->epochs);
+  g_free (self->camtrail_version);
+  g_free (self->torch_version);
+  g_free (self->run_torch_version);
+  g_free (self->command);
+  g_clear_pointer (&self->metrics, g_array_unref);
+  g_clear_pointer (&self->robustness, ct_robustness_free);
+  g_clear_pointer (&self->c10c, ct_robustness_free);
+  g_clear_pointer (&self->neighbours, ct_study_neighbours_free);
+  for (guint c = 0; c < CT_STUDY_N_CLAIMS; c++)
+    g_clear_pointer (&self->claims[c], ct_study_assessment_free);
+  g_clear_pointer (&self->random_figure, ct_study_figure_free);
+  g_clear_pointer (&self->mistakes, g_ptr_array_unref);
+  g_clear_pointer (&self->figures, g_ptr_array_unref);
+  g_free (self);
+}
+
+GArray *
+ct_study_dup_epoch_differences (const CtRobustness *robustness,
+                                guint               perturbation)
+{
+  GArray *differences = g_array_new (FALSE, TRUE, sizeof (CtStudyComparison));
+
+  g_return_val_if_fail (robustness != NULL && robustness->samples != NULL, differences);
+  g_return_val_if_fail (perturbation < robustness->n_perturbations, differences);
+
+  g_array_set_clear_func (differences, clear_comparison);
+  for (guint e = 1; e < robustness->n_epochs; e++)
+    {
+      g_autofree double *later = dup_values (robustness, confidence_drop, e, perturbation);
+      g_autofree double *earlier = dup_values (robustness, confidence_drop, e - 1, perturbation);
+      CtStudyComparison comparison = { NULL, NAN, NAN, 0 };
+
+      comparison.what = g_strdup_printf (_("epoch %d − epoch %d"), robustness->epochs[e].epoch,
+                                         robustness->epochs[e - 1].epoch);
+      ct_stats_paired_difference (later, earlier, robustness->n_row_samples,
+                                  &comparison.mean, &comparison.ci95, &comparison.n);
+      g_array_append_val (differences, comparison);
+    }
+  return differences;
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+void
+ct_study_table_free (CtStudyTable *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->name);
+  g_free (self->title);
+  g_free (self->caption);
+  g_strfreev (self->columns);
+  g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_free (self);
+}
+
+static CtStudyTable *
+table_new (const char *name,
+           const char *title,
+           const char *caption,
+           ...)
+{
+  CtStudyTable *self = g_new0 (CtStudyTable, 1);
+  g_autoptr(GPtrArray) columns = g_ptr_array_new ();
+  const char *column;
+  va_list args;
+
+  self->name = g_strdup (name);
+  self->title = g_strdup (title);
+  self->caption = g_strdup (caption);
+  va_start (args, caption);
+  while ((column = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (columns, g_strdup (column));
+  va_end (args);
+  g_ptr_array_add (columns, NULL);
+  self->columns = (char **) g_ptr_array_free (g_steal_pointer (&columns), FALSE);
+  self->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  return self;
+}
+
+/* Adds a row of the strings given, each taken (transfer full). */
+static void
+table_add (CtStudyTable *self,
+           ...)
+{
+  guint n = g_strv_length (self->columns);
+  char **row = g_new0 (char *, n + 1);
+  va_list args;
+
+  va_start (args, self);
+  for (guint i = 0; i < n; i++)
+    row[i] = va_arg (args, char *);
+  va_end (args);
+  g_ptr_array_add (self->rows, row);
+}
+
+/* Numbers as ct_robustness_write_csv() writes them: six decimals, an
+ * undefined one empty. */
+static char *
+number (double value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (value))
+    return g_strdup ("");
+  return g_strdup (g_ascii_formatd (buffer, sizeof buffer, "%.6f", value));
+}
+
+static const CtEpochMetrics *
+find_metrics (const CtStudyResult *result,
+              int                  epoch)
+{
+  const CtEpochMetrics *found = NULL;
+
+  /* The last line of an epoch wins, as a resumed training rewrites it. */
+  for (guint i = 0; result->metrics != NULL && i < result->metrics->len; i++)
+    if (g_array_index (result->metrics, CtEpochMetrics, i).epoch == epoch)
+      found = &g_array_index (result->metrics, CtEpochMetrics, i);
+  return found;
+}
+
+static const char *
+class_name (const CtStudyResult *result,
+            int                  index)
+{
+  if (result->classes != NULL && index >= 0 && (guint) index < g_strv_length (result->classes))
+    return result->classes[index];
+  return "?";
+}
+
+static CtStudyTable *
+accuracy_table (const CtStudyResult *result)
+{
+  CtStudyTable *table = table_new ("accuracy", _("Accuracy per checkpoint (the paper's Table 1)"),
+                                   _("Train and test accuracy from the run's metrics.jsonl; "
+                                     "clean accuracy over the study's images; the paper's "
+                                     "figures where it gives them."),
+                                   "epoch", "train_accuracy", "test_accuracy", "study_images_accuracy",
+                                   "paper_train_accuracy", "paper_test_accuracy", NULL);
+
+  for (guint e = 0; e < result->robustness->n_epochs; e++)
+    {
+      int epoch = result->robustness->epochs[e].epoch;
+      const CtEpochMetrics *metrics = find_metrics (result, epoch);
+      double paper_train = NAN, paper_test = NAN;
+
+      ct_study_paper_accuracy (epoch, &paper_train, &paper_test);
+      table_add (table, g_strdup_printf ("%d", epoch),
+                 number (metrics != NULL ? metrics->train_accuracy : NAN),
+                 number (metrics != NULL ? metrics->test_accuracy : NAN),
+                 number (result->robustness->epochs[e].clean_accuracy),
+                 number (paper_train), number (paper_test));
+    }
+  return table;
+}
+
+static CtStudyTable *
+perturbation_table (const CtRobustness *robustness,
+                    const char         *name,
+                    const char         *title)
+{
+  CtStudyTable *table = table_new (name, title,
+                                   _("Over the study's images × rounds: accuracy under the "
+                                     "perturbation, confidence drop p(c | clean) − p(c | perturbed) "
+                                     "and the max-probability drop with 95% half-widths, and the "
+                                     "heatmap stability (Pearson's r and top-20% IoU of the clean "
+                                     "and the perturbed Grad-CAM) with 95% half-widths."),
+                                   "epoch", "perturbation", "samples", "clean_accuracy", "accuracy",
+                                   "confidence_drop", "confidence_drop_ci95", "max_prob_drop",
+                                   "max_prob_drop_ci95", "pearson", "pearson_ci95", "top20_iou",
+                                   "top20_iou_ci95", NULL);
+
+  for (guint e = 0; e < robustness->n_epochs; e++)
+    for (guint p = 0; p < robustness->n_perturbations; p++)
+      {
+        const CtRobustnessRow *row = &robustness->rows[(gsize) e * robustness->n_perturbations + p];
+
+        table_add (table, g_strdup_printf ("%d", row->epoch), g_strdup (robustness->labels[p]),
+                   g_strdup_printf ("%u", row->n_samples), number (row->clean_accuracy),
+                   number (row->accuracy), number (row->confidence_drop.mean),
+                   number (row->confidence_drop.ci95), number (row->max_prob_drop.mean),
+                   number (row->max_prob_drop.ci95), number (row->pearson.mean),
+                   number (row->pearson.ci95), number (row->top_iou.mean),
+                   number (row->top_iou.ci95));
+      }
+  return table;
+}
+
+static void
+add_table3 (const CtStudyResult *result,
+            GPtrArray           *tables)
+{
+  const CtRobustness *robustness = result->robustness;
+  int occlusion = ct_study_find_occlusion (robustness, CT_STUDY_TABLE3_OCCLUDE);
+  CtStudyTable *table, *paired;
+  g_autoptr(GArray) differences = NULL;
+
+  if (occlusion < 0)
+    return;
+  table = table_new ("table3", _("The paper's Table 3 re-done: confidence drop under 20 occluded pixels"),
+                     _("Mean over the study's images and rounds with its 95% half-width, beside the "
+                       "paper's value for one image."),
+                     "epoch", "confidence_drop", "confidence_drop_ci95", "samples", "paper_one_image",
+                     NULL);
+  for (guint e = 0; e < robustness->n_epochs; e++)
+    {
+      const CtRobustnessRow *row = ct_robustness_get_row ((CtRobustness *) robustness, e, occlusion);
+      double paper = NAN;
+
+      ct_study_paper_table3 (row->epoch, &paper);
+      table_add (table, g_strdup_printf ("%d", row->epoch), number (row->confidence_drop.mean),
+                 number (row->confidence_drop.ci95), g_strdup_printf ("%u", row->confidence_drop.n),
+                 number (paper));
+    }
+  g_ptr_array_add (tables, table);
+
+  paired = table_new ("table3-paired", _("Table 3: paired differences between checkpoints"),
+                      _("Later minus earlier checkpoint, on the same images and the same occluded "
+                        "pixels, with the 95% half-width of the mean difference."),
+                      "comparison", "difference", "difference_ci95", "pairs", NULL);
+  differences = ct_study_dup_epoch_differences (robustness, occlusion);
+  for (guint i = 0; i < differences->len; i++)
+    {
+      const CtStudyComparison *c = &g_array_index (differences, CtStudyComparison, i);
+
+      table_add (paired, g_strdup (c->what), number (c->mean), number (c->ci95),
+                 g_strdup_printf ("%" G_GSIZE_FORMAT, c->n));
+    }
+  g_ptr_array_add (tables, paired);
+}
+
+static CtStudyTable *
+neighbours_table (const CtStudyNeighbours *neighbours)
+{
+  CtStudyTable *table = table_new ("neighbours", _("Grad-CAM agreement of neighbouring checkpoints"),
+                                   _("Pearson's r of the clean heatmaps of the same image at two "
+                                     "neighbouring checkpoints, mean over the study's images with "
+                                     "its 95% half-width."),
+                                   "epoch_a", "epoch_b", "pearson", "pearson_ci95", "images", NULL);
+
+  for (guint i = 0; i + 1 < neighbours->n_epochs; i++)
+    {
+      const double *values = &neighbours->pearson[(gsize) i * neighbours->n_images];
+      g_autofree double *defined = g_new (double, neighbours->n_images);
+      double mean = NAN, ci95 = NAN;
+      gsize n = 0;
+
+      for (guint k = 0; k < neighbours->n_images; k++)
+        if (isfinite (values[k]))
+          defined[n++] = values[k];
+      if (n > 0)
+        ct_stats_mean_ci95 (defined, n, &mean, &ci95);
+      table_add (table, g_strdup_printf ("%d", neighbours->epochs[i]),
+                 g_strdup_printf ("%d", neighbours->epochs[i + 1]), number (mean), number (ci95),
+                 g_strdup_printf ("%" G_GSIZE_FORMAT, n));
+    }
+  return table;
+}
+
+static void
+add_mistakes (const CtStudyResult *result,
+              GPtrArray           *tables)
+{
+  CtStudyTable *list = table_new ("misclassified", _("Misclassified images (the paper's scan)"),
+                                  _("The first images each early checkpoint gets wrong, scanning "
+                                    "the test split in the study's seeded shuffled order."),
+                                  "epoch", "image", "label", "predicted", NULL);
+  CtStudyTable *pairs = table_new ("confusion-pairs", _("Confusion pairs of the misclassified images"),
+                                   _("Each true class → predicted class among them, with its count, "
+                                     "in order of first appearance."),
+                                   "epoch", "label", "predicted", "count", NULL);
+
+  for (guint m = 0; m < result->mistakes->len; m++)
+    {
+      const CtStudyMistakes *mistakes = g_ptr_array_index (result->mistakes, m);
+
+      for (guint i = 0; i < mistakes->n_images; i++)
+        {
+          guint count = 0;
+          gboolean seen = FALSE;
+
+          table_add (list, g_strdup_printf ("%d", mistakes->epoch),
+                     g_strdup_printf ("%u", mistakes->images[i]),
+                     g_strdup (class_name (result, mistakes->labels[i])),
+                     g_strdup (class_name (result, mistakes->predicted[i])));
+          for (guint k = 0; k < mistakes->n_images; k++)
+            if (mistakes->labels[k] == mistakes->labels[i] &&
+                mistakes->predicted[k] == mistakes->predicted[i])
+              {
+                seen |= k < i;
+                count++;
+              }
+          if (!seen)
+            table_add (pairs, g_strdup_printf ("%d", mistakes->epoch),
+                       g_strdup (class_name (result, mistakes->labels[i])),
+                       g_strdup (class_name (result, mistakes->predicted[i])),
+                       g_strdup_printf ("%u", count));
+        }
+    }
+  g_ptr_array_add (tables, list);
+  g_ptr_array_add (tables, pairs);
+}
+
+static CtStudyTable *
+claims_table (const CtStudyResult *result)
+{
+  CtStudyTable *table = table_new ("claims", _("The paper's claims, each tested"),
+                                   _("Each comparison is a paired difference that the claim predicts "
+                                     "to be positive, with its 95% half-width. Supported: every "
+                                     "interval above 0; not supported: one below 0; inconclusive "
+                                     "otherwise, at this many images."),
+                                   "claim", "statement", "verdict", "comparison", "difference",
+                                   "difference_ci95", "pairs", NULL);
+
+  for (guint c = 0; c < CT_STUDY_N_CLAIMS; c++)
+    {
+      const CtStudyAssessment *assessment = result->claims[c];
+      char letter[2] = { (char) ('a' + c), 0 };
+
+      if (assessment == NULL)
+        continue;
+      if (assessment->comparisons->len == 0)
+        table_add (table, g_strdup (letter), g_strdup (_(ct_study_claim_statement (c))),
+                   g_strdup (ct_study_verdict_to_string (assessment->verdict)),
+                   g_strdup (assessment->note != NULL ? assessment->note : ""),
+                   g_strdup (""), g_strdup (""), g_strdup ("0"));
+      for (guint i = 0; i < assessment->comparisons->len; i++)
+        {
+          const CtStudyComparison *comparison = &g_array_index (assessment->comparisons,
+                                                                CtStudyComparison, i);
+
+          table_add (table, g_strdup (letter), g_strdup (_(ct_study_claim_statement (c))),
+                     g_strdup (ct_study_verdict_to_string (assessment->verdict)),
+                     g_strdup (comparison->what), number (comparison->mean),
+                     number (comparison->ci95),
+                     g_strdup_printf ("%" G_GSIZE_FORMAT, comparison->n));
+        }
+    }
+  return table;
+}
+
+static CtStudyTable *
+c10c_table (const CtRobustness *c10c)
+{
+  CtStudyTable *table = table_new ("c10c", _("CIFAR-10-C summary"),
+                                   _("Mean corruption error (mCE) and relative mCE over every "
+                                     "CIFAR-10-C corruption and severity Camtrail implements "
+                                     "(c10c:all), against the last checkpoint (Hendrycks & "
+                                     "Dietterich 2019)."),
+                                   "epoch", "clean_accuracy", "mce", "relative_mce", NULL);
+
+  for (guint e = 0; e < c10c->n_epochs; e++)
+    table_add (table, g_strdup_printf ("%d", c10c->epochs[e].epoch),
+               number (c10c->epochs[e].clean_accuracy), number (c10c->epochs[e].mce),
+               number (c10c->epochs[e].relative_mce));
+  return table;
+}
+
+GPtrArray *
+ct_study_dup_tables (const CtStudyResult *result)
+{
+  GPtrArray *tables = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_study_table_free);
+
+  g_return_val_if_fail (result != NULL && result->robustness != NULL, tables);
+
+  g_ptr_array_add (tables, accuracy_table (result));
+  g_ptr_array_add (tables, perturbation_table (result->robustness, "perturbations",
+                                               _("Perturbations as the paper did them")));
+  add_table3 (result, tables);
+  if (result->neighbours != NULL)
+    g_ptr_array_add (tables, neighbours_table (result->neighbours));
+  add_mistakes (result, tables);
+  g_ptr_array_add (tables, claims_table (result));
+  if (result->c10c != NULL)
+    g_ptr_array_add (tables, c10c_table (result->c10c));
+  return tables;
+}
+
+static void
+append_csv_field (GString    *text,
+                  const char *field)
+{
+  if (strpbrk (field, ",\"\r\n") == NULL)
+    {
+      g_string_append (text, field);
+      return;
+    }
+  g_string_append_c (text, '"');
+  for (const char *p = field; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (text, '"');
+      g_string_append_c (text, *p);
+    }
+  g_string_append_c (text, '"');
+}
+
+gboolean
+ct_study_table_write_csv (const CtStudyTable *table,
+                          const char         *dir,
+                          GError            **error)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *name = g_strconcat (table->name, ".csv", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  for (guint i = 0; table->columns[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append_c (text, ',');
+      append_csv_field (text, table->columns[i]);
+    }
+  g_string_append_c (text, '\n');
+  for (guint r = 0; r < table->rows->len; r++)
+    {
+      char **row = g_ptr_array_index (table->rows, r);
+
+      for (guint i = 0; row[i] != NULL; i++)
+        {
+          if (i > 0)
+            g_string_append_c (text, ',');
+          append_csv_field (text, row[i]);
+        }
+      g_string_append_c (text, '\n');
+    }
+  return g_file_set_contents_full (path, text->str, text->len,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}
+
+/* ---- the mistakes part ----------------------------------------------- */
+
+gboolean
+ct_study_write_mistakes (const CtStudyMistakes *mistakes,
+                         const char            *key,
+                         const char            *path,
+                         GError               **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  const char *names[] = { "images", "labels", "predicted" };
+
+  json_builder_begin_object (builder);
+  ct_json_add_string (builder, "key", key);
+  ct_json_add_int (builder, "epoch", mistakes->epoch);
+  ct_json_add_string (builder, "figure", mistakes->figure);
+  for (guint m = 0; m < G_N_ELEMENTS (names); m++)
+    {
+      json_builder_set_member_name (builder, names[m]);
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < mistakes->n_images; i++)
+        json_builder_add_int_value (builder, m == 0 ? (gint64) mistakes->images[i]
+                                             : m == 1 ? mistakes->labels[i]
+                                             : mistakes->predicted[i]);
+      json_builder_end_array (builder);
+    }
+  json_builder_end_object (builder);
+  return ct_json_write_file (builder, path, error);
+}
+
+CtStudyMistakes *
+ct_study_read_mistakes (const char  *path,
+                        const char  *key,
+                        GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(CtStudyMistakes) self = NULL;
+  JsonNode *root = load_part (path, key, parser, error);
+  JsonObject *object;
+  JsonArray *images, *labels, *predicted;
+
+  if (root == NULL)
+    return NULL;
+  object = json_node_get_object (root);
+  if ((images = get_array (object, "images", G_MAXUINT, path, error)) == NULL ||
+      (labels = get_array (object, "labels", json_array_get_length (images), path, error)) == NULL ||
+      (predicted = get_array (object, "predicted", json_array_get_length (images), path, error)) == NULL)
+    return NULL;
+  self = g_new0 (CtStudyMistakes, 1);
+  self->epoch = json_object_get_int_member_with_default (object, "epoch", -1);
+  self->figure = g_strdup (json_object_get_string_member_with_default (object, "figure", ""));
+  self->n_images = json_array_get_length (images);
+  self->images = g_new (guint, MAX (self->n_images, 1));
+  self->labels = g_new (int, MAX (self->n_images, 1));
+  self->predicted = g_new (int, MAX (self->n_images, 1));
+  for (guint i = 0; i < self->n_images; i++)
+    {
+      self->images[i] = json_array_get_int_element (images, i);
+      self->labels[i] = json_array_get_int_element (labels, i);
+      self->predicted[i] = json_array_get_int_element (predicted, i);
+    }
   return g_steal_pointer (&self);
 }

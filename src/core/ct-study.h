@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "ct-robustness.h"
+#include "ct-run.h"
 
 G_BEGIN_DECLS
 
@@ -13,7 +14,6 @@ G_BEGIN_DECLS
  * measures, src/figure (ct-study-report.h) writes the report. */
 
 /* The paper's protocol. */
-#define CT_STUDY_EPOCHS         "0,1,2,3,last"
 #define CT_STUDY_PERTURBATIONS  "noise:0.1,rotate-random:30,occlude:20,occlude:5,occlude:10"
 #define CT_STUDY_ROUNDS         3
 #define CT_STUDY_IMAGES         1000   /* images of the dataset-level tables */
@@ -108,6 +108,101 @@ int         ct_study_find_rotation   (const CtRobustness *robustness);
 int         ct_study_find_occlusion  (const CtRobustness *robustness,
                                       guint               pixels);
 
+/* The first @count mistakes of one checkpoint (the paper's misclassified
+ * scan) and the grid figure of them across the study's checkpoints. */
+typedef struct {
+  int    epoch;
+  guint  n_images;
+  guint *images;       /* test-split indices */
+  int   *labels;
+  int   *predicted;    /* at @epoch */
+  char  *figure;       /* PNG file */
+} CtStudyMistakes;
+
+void        ct_study_mistakes_free   (CtStudyMistakes *self);
+
+/* A figure of the report: a PNG file and what it shows. */
+typedef struct {
+  char *title;
+  char *path;
+} CtStudyFigure;
+
+/* Everything a report shows, measured or read back from the parts. */
+typedef struct {
+  /* The settings, for the method section. */
+  char              *run_dir;
+  char              *run_name;
+  char              *arch;
+  char              *dataset;
+  char              *dataset_path;
+  int                input_size;
+  char             **classes;          /* NULL-terminated */
+  char              *layer;
+  char              *method;
+  guint64            seed;
+  guint              n_images;         /* of the dataset-level tables */
+  guint              n_rounds;
+  guint              n_epochs;
+  int               *epochs;
+  char              *camtrail_version;
+  char              *torch_version;
+  char              *run_torch_version;
+  char              *command;          /* (nullable): the command line that ran it */
+
+  GArray            *metrics;          /* (element-type CtEpochMetrics) of the run */
+  CtRobustness      *robustness;       /* one epoch each, the paper's perturbations, samples kept */
+  CtRobustness      *c10c;             /* (nullable): CIFAR-10-C, every corruption */
+  CtStudyNeighbours *neighbours;
+  CtStudyAssessment *claims[CT_STUDY_N_CLAIMS];
+  CtStudyFigure     *random_figure;    /* clean grid of the seeded random images */
+  GPtrArray         *mistakes;         /* (element-type CtStudyMistakes) */
+  GPtrArray         *figures;          /* (element-type CtStudyFigure): one per perturbation */
+} CtStudyResult;
+
+CtStudyResult *ct_study_result_new  (void);
+void        ct_study_result_free     (CtStudyResult *self);
+void        ct_study_figure_free     (CtStudyFigure *self);
+
+/* Paired differences of the confidence drop under @perturbation between
+ * each checkpoint and the one before it (later − earlier), over the same
+ * images and draws.
+ * Returns: (transfer full) (element-type CtStudyComparison). */
+GArray     *ct_study_dup_epoch_differences (const CtRobustness *robustness,
+                                            guint               perturbation);
+
+/* A table of the report: the same strings go into its CSV file, the HTML
+ * and the PDF, so the three never disagree. */
+typedef struct {
+  char      *name;      /* file stem: "accuracy" → accuracy.csv */
+  char      *title;
+  char      *caption;   /* (nullable) */
+  char     **columns;   /* NULL-terminated */
+  GPtrArray *rows;      /* (element-type GStrv), each as long as @columns */
+} CtStudyTable;
+
+void        ct_study_table_free      (CtStudyTable *self);
+
+/* The report's tables, in the order the report shows them: accuracy,
+ * perturbations, table3, table3-paired, neighbours, misclassified,
+ * confusion-pairs, claims, and c10c when measured.
+ * Returns: (transfer full) (element-type CtStudyTable). */
+GPtrArray  *ct_study_dup_tables      (const CtStudyResult *result);
+
+/* Writes @table as NAME.csv in @dir (RFC 4180 quoting), atomically. */
+gboolean    ct_study_table_write_csv (const CtStudyTable *table,
+                                      const char         *dir,
+                                      GError            **error);
+
+/* The mistakes part of one checkpoint. */
+gboolean         ct_study_write_mistakes (const CtStudyMistakes *mistakes,
+                                          const char            *key,
+                                          const char            *path,
+                                          GError               **error);
+/* Returns: (transfer full) (nullable). */
+CtStudyMistakes *ct_study_read_mistakes  (const char            *path,
+                                          const char            *key,
+                                          GError               **error);
+
 /* A study's parts on disk: each written atomically once measured, and
  * read back by a resumed study.  A part made for other settings (images,
  * rounds, seed, perturbations, method, layer) is refused with
@@ -128,6 +223,14 @@ gboolean    ct_study_read_samples    (const char          *path,
                                       guint                n_perturbations,
                                       GError             **error);
 
+/* A part with nothing but its key: a figure written beside it is done. */
+gboolean    ct_study_write_marker    (const char  *key,
+                                      const char  *path,
+                                      GError     **error);
+gboolean    ct_study_read_marker     (const char  *path,
+                                      const char  *key,
+                                      GError     **error);
+
 gboolean    ct_study_write_neighbours (const CtStudyNeighbours *neighbours,
                                        const char              *key,
                                        const char              *path,
@@ -138,6 +241,9 @@ CtStudyNeighbours *ct_study_read_neighbours (const char  *path,
                                              GError     **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyNeighbours, ct_study_neighbours_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyMistakes, ct_study_mistakes_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyResult, ct_study_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyTable, ct_study_table_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyAssessment, ct_study_assessment_free)
 
 G_END_DECLS
