@@ -104,7 +104,8 @@ test_usage_errors (void)
 static void
 test_help (void)
 {
-  const char *commands[] = { "train", "eval", "layers", "cam", "robustness", "faithfulness" };
+  const char *commands[] = { "train", "eval", "layers", "cam", "robustness", "faithfulness",
+                             "study" };
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {

@@ -478,17 +478,18 @@ pdf_table (Pdf                *pdf,
 {
   guint n = g_strv_length (table->columns);
   g_autofree double *widths = g_new0 (double, n);
-  double size = 7, total = 0, padding = 4, row_height;
+  double size = 7, total = 0, padding = 8, row_height;
 
   pdf_text (pdf, table->title, 9, TRUE, 2);
   if (table->caption != NULL)
     pdf_text (pdf, table->caption, 7, FALSE, 2);
 
   /* Column widths at 7 pt; the whole table shrinks to the text width. */
-  ct_draw_set_font (pdf->cr, size, FALSE);
   for (guint i = 0; i < n; i++)
     {
+      ct_draw_set_font (pdf->cr, size, TRUE);
       widths[i] = ct_draw_text_width (pdf->cr, table->columns[i]);
+      ct_draw_set_font (pdf->cr, size, FALSE);
       for (guint r = 0; r < table->rows->len; r++)
         widths[i] = MAX (widths[i], ct_draw_text_width (pdf->cr, ((char **) g_ptr_array_index (table->rows, r))[i]));
       total += widths[i] + padding;
@@ -603,7 +604,8 @@ ct_study_report_write_pdf (const CtStudyResult *result,
           pdf_text (&pdf, block->text, 18, TRUE, 8);
           break;
         case BLOCK_HEADING:
-          need (&pdf, 60);
+          /* A heading stays with what follows it. */
+          need (&pdf, 200);
           pdf.y += 6;
           pdf_text (&pdf, block->text, 13, TRUE, 4);
           break;
