@@ -593,6 +593,16 @@ ct_study_report_write_pdf (const CtStudyResult *result,
                                   ((Block *) g_ptr_array_index (blocks, 0))->text);
   cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR, "Camtrail " PACKAGE_VERSION);
   pdf.cr = cairo_create (surface);
+  /* Unhinted metrics: hinting rounds each advance to a whole point, and a
+   * column measured so overlaps the next in every PDF viewer. */
+  {
+    cairo_font_options_t *options = cairo_font_options_create ();
+
+    cairo_font_options_set_hint_metrics (options, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_hint_style (options, CAIRO_HINT_STYLE_NONE);
+    cairo_set_font_options (pdf.cr, options);
+    cairo_font_options_destroy (options);
+  }
 
   for (guint b = 0; b < blocks->len; b++)
     {
