@@ -499,6 +499,42 @@ test_resume (void)
   }
 }
 
+/* --c10c adds the CIFAR-10-C section, whose numbers are camtrail-cli
+ * robustness's with c10c:all for the same images and seed. */
+static void
+test_c10c (void)
+{
+  const char *out = study_out ("study-c10c");
+  const char *robustness_out = study_out ("robustness-c10c");
+  g_auto(Result) study = { 0 }, robustness = { 0 };
+  g_autofree char *html = NULL, *study_csv = NULL, *robustness_csv = NULL, *summary = NULL;
+  g_autoptr(GPtrArray) rows = NULL, html_rows = NULL;
+
+  run_cli (&study, "study", "--run", run_dir, "--out", out, "--epochs", "3,4", "--images", "4",
+           "--seed", SEED, "--c10c", "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (study.status, ==, 0);
+  run_cli (&robustness, "robustness", "--run", run_dir, "--epochs", "3,4", "--perturb", "c10c:all",
+           "--images", "4", "--rounds", "1", "--seed", SEED, "--threads", "2", "--quiet",
+           "--out", robustness_out, NULL);
+  g_assert_cmpint (robustness.status, ==, 0);
+
+  study_csv = read_text (out, "c10c-robustness.csv");
+  robustness_csv = read_text (robustness_out, "robustness.csv");
+  g_assert_cmpstr (study_csv, ==, robustness_csv);
+
+  html = read_text (out, "report.html");
+  g_assert_nonnull (strstr (html, "<h2>6. CIFAR-10-C summary</h2>"));
+  summary = read_text (out, "c10c.csv");
+  rows = parse_csv (summary);
+  g_assert_cmpuint (rows->len, ==, 1 + 2);
+  g_assert_cmpstr (cell (rows, 1, column (rows, "epoch")), ==, "3");
+  html_rows = parse_html_table (html, "c10c");
+  assert_same_rows (html_rows, rows, "c10c.csv");
+  /* The baseline against itself: a CE of 1 where it errs at all. */
+  g_assert_true (g_str_equal (cell (rows, 2, column (rows, "mce")), "1.000000") ||
+                 g_str_equal (cell (rows, 2, column (rows, "mce")), ""));
+}
+
 static void
 test_usage (void)
 {
@@ -540,6 +576,7 @@ main (int    argc,
   g_test_add_func ("/cli-study/same-as-robustness", test_same_as_robustness);
   g_test_add_func ("/cli-study/pdf", test_pdf);
   g_test_add_func ("/cli-study/resume", test_resume);
+  g_test_add_func ("/cli-study/c10c", test_c10c);
   g_test_add_func ("/cli-study/usage", test_usage);
 
   status = g_test_run ();
