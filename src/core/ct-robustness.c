@@ -602,17 +602,6 @@ ct_robustness_builder_finish (CtRobustnessBuilder *self)
 
 /* ---- writers ---------------------------------------------------------- */
 
-static void
-append_number (GString *line,
-               double   value)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  g_string_append_c (line, ',');
-  if (isfinite (value))
-    g_string_append (line, g_ascii_formatd (buffer, sizeof buffer, "%.6f", value));
-}
-
 gboolean
 ct_robustness_write_csv (const CtRobustness  *self,
                          const char          *path,
@@ -643,22 +632,22 @@ ct_robustness_write_csv (const CtRobustness  *self,
       else
         g_string_append (text, ",,");
       g_string_append_printf (text, ",%u", row->n_samples);
-      append_number (text, row->clean_accuracy);
-      append_number (text, row->accuracy);
-      append_number (text, row->accuracy_drop);
-      append_number (text, row->confidence_drop.mean);
-      append_number (text, row->confidence_drop.ci95);
-      append_number (text, row->max_prob_drop.mean);
-      append_number (text, row->max_prob_drop.ci95);
-      append_number (text, row->pearson.mean);
-      append_number (text, row->pearson.ci95);
-      append_number (text, row->spearman.mean);
-      append_number (text, row->spearman.ci95);
-      append_number (text, row->top_iou.mean);
-      append_number (text, row->top_iou.ci95);
+      ct_csv_append_number (text, row->clean_accuracy);
+      ct_csv_append_number (text, row->accuracy);
+      ct_csv_append_number (text, row->accuracy_drop);
+      ct_csv_append_number (text, row->confidence_drop.mean);
+      ct_csv_append_number (text, row->confidence_drop.ci95);
+      ct_csv_append_number (text, row->max_prob_drop.mean);
+      ct_csv_append_number (text, row->max_prob_drop.ci95);
+      ct_csv_append_number (text, row->pearson.mean);
+      ct_csv_append_number (text, row->pearson.ci95);
+      ct_csv_append_number (text, row->spearman.mean);
+      ct_csv_append_number (text, row->spearman.ci95);
+      ct_csv_append_number (text, row->top_iou.mean);
+      ct_csv_append_number (text, row->top_iou.ci95);
       g_string_append_printf (text, ",%u", row->pearson.n);
-      append_number (text, row->ce);
-      append_number (text, row->relative_ce);
+      ct_csv_append_number (text, row->ce);
+      ct_csv_append_number (text, row->relative_ce);
       g_string_append_c (text, '\n');
     }
 

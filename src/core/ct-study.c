@@ -948,16 +948,15 @@ table_add (CtStudyTable *self,
   g_ptr_array_add (self->rows, row);
 }
 
-/* Numbers as ct_robustness_write_csv() writes them: six decimals, an
- * undefined one empty. */
+/* A number cell as every CSV of Camtrail writes it (ct_csv_append_number),
+ * so the HTML and PDF show the CSV's strings. */
 static char *
 number (double value)
 {
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autoptr(GString) cell = g_string_new (NULL);
 
-  if (!isfinite (value))
-    return g_strdup ("");
-  return g_strdup (g_ascii_formatd (buffer, sizeof buffer, "%.6f", value));
+  ct_csv_append_number (cell, value);
+  return g_strdup (cell->str + 1);
 }
 
 static const CtEpochMetrics *
