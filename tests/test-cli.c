@@ -121,7 +121,7 @@ static void
 test_help (void)
 {
   const char *commands[] = { "train", "eval", "layers", "cam", "robustness", "faithfulness",
-                             "import" };
+                             "import", "study" };
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     {

@@ -527,7 +527,7 @@ static void
 test_cli_help (void)
 {
   static const char *const commands[] = { "train", "eval", "layers", "cam", "robustness",
-                                          "faithfulness", "import" };
+                                          "faithfulness", "import", "study" };
   const char *bare_argv[] = { "CAMTRAIL_CLI", NULL };
   const char *help_argv[] = { "CAMTRAIL_CLI", "--help", NULL };
   const char *version_argv[] = { "CAMTRAIL_CLI", "--version", NULL };

@@ -234,6 +234,45 @@ test_corruption_errors (void)
   g_assert_true (isnan (ct_robustness_get_row (result, 0, ROTATE)->relative_ce));
 }
 
+/* The samples behind the rows come back in order, and feeding them to a
+ * new builder gives the same rows: what a resumed study relies on. */
+static void
+test_samples (void)
+{
+  g_autoptr(CtRobustness) result = build ();
+  g_autoptr(CtRobustnessBuilder) again = NULL;
+  g_autoptr(CtRobustness) rebuilt = NULL;
+  const CtRobustnessSample *contrast = ct_robustness_get_samples (result, 0, CONTRAST_1);
+  const CtRobustnessSample *noise = ct_robustness_get_samples (result, 1, NOISE);
+  const int epochs[] = { 0, 1 };
+
+  g_assert_cmpuint (result->n_row_samples, ==, N_IMAGES * N_ROUNDS);
+  g_assert_cmpuint (result->n_clean, ==, N_IMAGES);
+  /* Epoch 0 gets image 1 wrong when clean; epoch 1 none. */
+  g_assert_true (result->clean_correct[0] && !result->clean_correct[1]);
+  g_assert_true (result->clean_correct[2] && result->clean_correct[3]);
+  /* Contrast-1 at epoch 0: the first two samples wrong. */
+  g_assert_false (contrast[0].correct || contrast[1].correct);
+  g_assert_true (contrast[2].correct && contrast[3].correct);
+  for (guint s = 0; s < N_IMAGES * N_ROUNDS; s++)
+    g_assert_cmpfloat_with_epsilon (noise[s].confidence_drop, 0.1 * (s + 1), 1e-6);
+  g_assert_true (isnan (ct_robustness_get_samples (result, 1, CONTRAST_2)[0].pearson));
+
+  again = ct_robustness_builder_new (epochs, 2, 1, result->perturbations, N_PERTURBATIONS);
+  for (guint e = 0; e < 2; e++)
+    for (guint p = 0; p < N_PERTURBATIONS; p++)
+      ct_robustness_builder_add_samples (again, e, p, &result->clean_correct[e * N_IMAGES],
+                                         N_IMAGES, ct_robustness_get_samples (result, e, p),
+                                         result->n_row_samples);
+  rebuilt = ct_robustness_builder_finish (again);
+  g_assert_cmpmem (rebuilt->rows, 2 * N_PERTURBATIONS * sizeof (CtRobustnessRow),
+                   result->rows, 2 * N_PERTURBATIONS * sizeof (CtRobustnessRow));
+  g_assert_cmpmem (rebuilt->epochs, 2 * sizeof (CtRobustnessEpoch),
+                   result->epochs, 2 * sizeof (CtRobustnessEpoch));
+  g_assert_cmpmem (rebuilt->samples, 2 * N_PERTURBATIONS * N_IMAGES * N_ROUNDS * sizeof (CtRobustnessSample),
+                   result->samples, 2 * N_PERTURBATIONS * N_IMAGES * N_ROUNDS * sizeof (CtRobustnessSample));
+}
+
 static void
 test_writers (void)
 {
@@ -322,6 +361,7 @@ main (int    argc,
   g_test_add_func ("/robustness/parse", test_parse);
   g_test_add_func ("/robustness/rows", test_rows);
   g_test_add_func ("/robustness/corruption-errors", test_corruption_errors);
+  g_test_add_func ("/robustness/samples", test_samples);
   g_test_add_func ("/robustness/writers", test_writers);
 
   return g_test_run ();

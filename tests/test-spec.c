@@ -79,6 +79,19 @@ test_epochs_refused (void)
     }
 }
 
+/* "0, 1, 2, 3, last" on a run whose last epoch is 3 names 3 twice. */
+static void
+test_epochs_sort_unique (void)
+{
+  const int typed[] = { 20, 0, 3, 1, 3, 20, 2 };
+  const int expected[] = { 0, 1, 2, 3, 20 };
+  g_autoptr(GArray) epochs = g_array_new (FALSE, FALSE, sizeof (int));
+
+  g_array_append_vals (epochs, typed, G_N_ELEMENTS (typed));
+  ct_epochs_sort_unique (epochs);
+  g_assert_cmpmem (epochs->data, epochs->len * sizeof (int), expected, sizeof expected);
+}
+
 static void
 test_epochs_round_trip (void)
 {
@@ -193,6 +206,7 @@ main (int   argc,
   g_test_add_func ("/spec/epochs/missing", test_epochs_missing);
   g_test_add_func ("/spec/epochs/refused", test_epochs_refused);
   g_test_add_func ("/spec/epochs/round-trip", test_epochs_round_trip);
+  g_test_add_func ("/spec/epochs/sort-unique", test_epochs_sort_unique);
   g_test_add_func ("/spec/images", test_images);
   g_test_add_func ("/spec/target-rule", test_target_rule);
   g_test_add_func ("/spec/target-rule/round-trip", test_target_rule_round_trip);

@@ -102,6 +102,31 @@ test_mean_ci95_offset (void)
   g_assert_cmpfloat_with_epsilon (half_width, 2.054256, 1e-5);
 }
 
+/* Differences 2, 3, 4 (the pair with a NaN left out): mean 3, s = 1,
+ * half-width t(2) · 1/√3 = 4.302653 / 1.732051. */
+static void
+test_paired_difference (void)
+{
+  const double a[] = { 3, 5, NAN, 10 };
+  const double b[] = { 1, 2, 4, 6 };
+  double mean, half_width;
+  gsize n;
+
+  ct_stats_paired_difference (a, b, 4, &mean, &half_width, &n);
+  g_assert_cmpuint (n, ==, 3);
+  g_assert_cmpfloat_with_epsilon (mean, 3.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (half_width, 2.484138, 1e-6);
+
+  /* Swapped, the sign turns and the width stays. */
+  ct_stats_paired_difference (b, a, 4, &mean, &half_width, NULL);
+  g_assert_cmpfloat_with_epsilon (mean, -3.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (half_width, 2.484138, 1e-6);
+
+  ct_stats_paired_difference (a + 2, b + 2, 1, &mean, &half_width, &n);
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_true (isnan (mean) && isnan (half_width));
+}
+
 static void
 test_percentile (void)
 {
@@ -322,6 +347,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stats/mean-ci95", test_mean_ci95);
   g_test_add_func ("/stats/mean-ci95/small", test_mean_ci95_small);
   g_test_add_func ("/stats/mean-ci95/offset", test_mean_ci95_offset);
+  g_test_add_func ("/stats/paired-difference", test_paired_difference);
   g_test_add_func ("/stats/percentile", test_percentile);
   g_test_add_func ("/stats/percentile/edges", test_percentile_edges);
   g_test_add_func ("/stats/rank", test_rank);

@@ -24,6 +24,7 @@ static const Command commands[] = {
   { "robustness", ct_cli_robustness, N_("Measure robustness and heatmap stability across epochs") },
   { "faithfulness", ct_cli_faithfulness, N_("Score how faithful a CAM method's heatmaps are across epochs") },
   { "import", ct_cli_import, N_("Turn checkpoints saved by a PyTorch script into a run") },
+  { "study", ct_cli_study, N_("Re-run the paper's study with statistics into an HTML and PDF report") },
 };
 
 int
@@ -141,7 +142,7 @@ main (int    argc,
   if (argc < 2)
     {
       g_printerr (_("camtrail-cli: a command is needed: train, eval, layers, cam, robustness, "
-                    "faithfulness or import (see camtrail-cli --help)\n"));
+                    "faithfulness, import or study (see camtrail-cli --help)\n"));
       return CT_CLI_EXIT_USAGE;
     }
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))

@@ -57,26 +57,6 @@ progress_cb (const CtRobustnessProgress *progress,
               term->tty && !last ? "" : "\n");
 }
 
-static int
-compare_ints (gconstpointer a,
-              gconstpointer b)
-{
-  return *(const int *) a - *(const int *) b;
-}
-
-/* Ascending and each once, so that the charts run left to right. */
-static void
-sort_unique (GArray *epochs)
-{
-  guint kept = 0;
-
-  g_array_sort (epochs, compare_ints);
-  for (guint i = 0; i < epochs->len; i++)
-    if (kept == 0 || g_array_index (epochs, int, i) != g_array_index (epochs, int, kept - 1))
-      g_array_index (epochs, int, kept++) = g_array_index (epochs, int, i);
-  g_array_set_size (epochs, kept);
-}
-
 static gboolean
 write_outputs (const CtRobustness  *result,
                const char          *out,
@@ -228,7 +208,7 @@ ct_cli_robustness (int    argc,
     }
   else
     epochs = g_array_copy (available);
-  sort_unique (epochs);
+  ct_epochs_sort_unique (epochs);
 
   request.epochs = (const int *) epochs->data;
   request.n_epochs = epochs->len;

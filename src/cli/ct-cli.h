@@ -18,6 +18,7 @@ int  ct_cli_cam     (int argc, char **argv);
 int  ct_cli_robustness (int argc, char **argv);
 int  ct_cli_faithfulness (int argc, char **argv);
 int  ct_cli_import  (int argc, char **argv);
+int  ct_cli_study   (int argc, char **argv);
 
 /* Prints "camtrail-cli COMMAND: REASON" and a hint to stderr; returns 2. */
 int  ct_cli_usage_error (const char *command,

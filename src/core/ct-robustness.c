@@ -25,6 +25,8 @@ typedef struct {
   guint   correct;
   guint   samples;
   GArray *values[N_METRICS];    /* double, NaN where undefined */
+  GArray *correct_flags;        /* gboolean per sample */
+  GArray *clean_flags;          /* gboolean per image */
 } Accumulator;
 
 struct _CtRobustnessBuilder {
@@ -53,6 +55,8 @@ ct_robustness_free (CtRobustness *self)
   g_strfreev (self->labels);
   g_free (self->epochs);
   g_free (self->rows);
+  g_free (self->samples);
+  g_free (self->clean_correct);
   g_free (self);
 }
 
@@ -263,8 +267,12 @@ ct_robustness_builder_new (const int       *epochs,
   self->n_perturbations = n_perturbations;
   self->accumulators = g_new0 (Accumulator, n_rows);
   for (gsize r = 0; r < n_rows; r++)
-    for (guint m = 0; m < N_METRICS; m++)
-      self->accumulators[r].values[m] = g_array_new (FALSE, FALSE, sizeof (double));
+    {
+      for (guint m = 0; m < N_METRICS; m++)
+        self->accumulators[r].values[m] = g_array_new (FALSE, FALSE, sizeof (double));
+      self->accumulators[r].correct_flags = g_array_new (FALSE, FALSE, sizeof (gboolean));
+      self->accumulators[r].clean_flags = g_array_new (FALSE, FALSE, sizeof (gboolean));
+    }
 
   return self;
 }
@@ -276,8 +284,12 @@ ct_robustness_builder_free (CtRobustnessBuilder *self)
     return;
 
   for (gsize r = 0; r < (gsize) self->n_epochs * self->n_perturbations; r++)
-    for (guint m = 0; m < N_METRICS; m++)
-      g_array_unref (self->accumulators[r].values[m]);
+    {
+      for (guint m = 0; m < N_METRICS; m++)
+        g_array_unref (self->accumulators[r].values[m]);
+      g_array_unref (self->accumulators[r].correct_flags);
+      g_array_unref (self->accumulators[r].clean_flags);
+    }
   g_free (self->accumulators);
   g_free (self->perturbations);
   g_free (self->epochs);
@@ -285,11 +297,68 @@ ct_robustness_builder_free (CtRobustnessBuilder *self)
 }
 
 static void
-append (Accumulator *accumulator,
-        guint        metric,
-        double       value)
+add_clean (Accumulator *accumulator,
+           gboolean     correct)
 {
-  g_array_append_val (accumulator->values[metric], value);
+  correct = !!correct;
+  accumulator->clean_correct += correct;
+  accumulator->clean_images++;
+  g_array_append_val (accumulator->clean_flags, correct);
+}
+
+static void
+add_sample (Accumulator              *accumulator,
+            const CtRobustnessSample *sample)
+{
+  gboolean correct = !!sample->correct;
+
+  accumulator->correct += correct;
+  accumulator->samples++;
+  g_array_append_val (accumulator->correct_flags, correct);
+  g_array_append_val (accumulator->values[METRIC_CONFIDENCE_DROP], sample->confidence_drop);
+  g_array_append_val (accumulator->values[METRIC_MAX_PROB_DROP], sample->max_prob_drop);
+  g_array_append_val (accumulator->values[METRIC_PEARSON], sample->pearson);
+  g_array_append_val (accumulator->values[METRIC_SPEARMAN], sample->spearman);
+  g_array_append_val (accumulator->values[METRIC_TOP_IOU], sample->top_iou);
+}
+
+void
+ct_robustness_builder_add_samples (CtRobustnessBuilder      *self,
+                                   guint                     epoch_index,
+                                   guint                     perturbation,
+                                   const gboolean           *clean_correct,
+                                   guint                     n_images,
+                                   const CtRobustnessSample *samples,
+                                   guint                     n_samples)
+{
+  Accumulator *accumulator;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (epoch_index < self->n_epochs);
+  g_return_if_fail (perturbation < self->n_perturbations);
+  g_return_if_fail (clean_correct != NULL || n_images == 0);
+  g_return_if_fail (samples != NULL || n_samples == 0);
+
+  accumulator = &self->accumulators[(gsize) epoch_index * self->n_perturbations + perturbation];
+  for (guint i = 0; i < n_images; i++)
+    add_clean (accumulator, clean_correct[i]);
+  for (guint s = 0; s < n_samples; s++)
+    add_sample (accumulator, &samples[s]);
+}
+
+const CtRobustnessSample *
+ct_robustness_get_samples (const CtRobustness *self,
+                           guint               epoch_index,
+                           guint               perturbation)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (epoch_index < self->n_epochs, NULL);
+  g_return_val_if_fail (perturbation < self->n_perturbations, NULL);
+
+  if (self->samples == NULL)
+    return NULL;
+  return &self->samples[((gsize) epoch_index * self->n_perturbations + perturbation)
+                        * self->n_row_samples];
 }
 
 void
@@ -323,8 +392,7 @@ ct_robustness_builder_add (CtRobustnessBuilder *self,
     {
       const CtGridCell *clean_cell = ct_grid_get_cell (clean, 0, i, 0);
 
-      accumulator->clean_correct += clean_cell->predicted == clean->labels[i];
-      accumulator->clean_images++;
+      add_clean (accumulator, clean_cell->predicted == clean->labels[i]);
 
       for (guint r = 0; r < perturbed->n_rounds; r++)
         {
@@ -333,10 +401,11 @@ ct_robustness_builder_add (CtRobustnessBuilder *self,
           const float *heatmap = cell->heatmap;
           const guint8 *compared = NULL;
 
-          accumulator->correct += cell->predicted == perturbed->labels[i];
-          accumulator->samples++;
-          append (accumulator, METRIC_CONFIDENCE_DROP, cell->confidence_drop);
-          append (accumulator, METRIC_MAX_PROB_DROP, cell->max_prob_drop);
+          CtRobustnessSample sample = {
+            .correct = cell->predicted == perturbed->labels[i],
+            .confidence_drop = cell->confidence_drop,
+            .max_prob_drop = cell->max_prob_drop,
+          };
 
           /* The perturbed map is of the turned image: turn it back so that
            * each pixel compares the same object region. */
@@ -347,13 +416,11 @@ ct_robustness_builder_add (CtRobustnessBuilder *self,
               heatmap = rotated;
               compared = mask;
             }
-          append (accumulator, METRIC_PEARSON,
-                  ct_stats_pearson (clean_cell->heatmap, heatmap, compared, map_size));
-          append (accumulator, METRIC_SPEARMAN,
-                  ct_stats_spearman (clean_cell->heatmap, heatmap, compared, map_size));
-          append (accumulator, METRIC_TOP_IOU,
-                  ct_stats_top_iou (clean_cell->heatmap, heatmap, compared, map_size,
-                                    CT_ROBUSTNESS_TOP_FRACTION));
+          sample.pearson = ct_stats_pearson (clean_cell->heatmap, heatmap, compared, map_size);
+          sample.spearman = ct_stats_spearman (clean_cell->heatmap, heatmap, compared, map_size);
+          sample.top_iou = ct_stats_top_iou (clean_cell->heatmap, heatmap, compared, map_size,
+                                             CT_ROBUSTNESS_TOP_FRACTION);
+          add_sample (accumulator, &sample);
         }
     }
 }
@@ -437,6 +504,46 @@ corruption_errors (CtRobustness *result,
     }
 }
 
+/* Copies every row's samples into @result when all rows have as many. */
+static void
+keep_samples (const CtRobustnessBuilder *self,
+              CtRobustness              *result)
+{
+  gsize n_rows = (gsize) self->n_epochs * self->n_perturbations;
+  guint n_samples = self->accumulators[0].samples;
+  guint n_clean = self->accumulators[0].clean_images;
+
+  for (gsize r = 0; r < n_rows; r++)
+    if (self->accumulators[r].samples != n_samples ||
+        self->accumulators[r].clean_images != n_clean)
+      return;
+
+  result->n_row_samples = n_samples;
+  result->samples = g_new0 (CtRobustnessSample, MAX (n_rows * n_samples, 1));
+  result->n_clean = n_clean;
+  result->clean_correct = g_new0 (gboolean, MAX ((gsize) self->n_epochs * n_clean, 1));
+  for (gsize r = 0; r < n_rows; r++)
+    {
+      const Accumulator *accumulator = &self->accumulators[r];
+      CtRobustnessSample *samples = &result->samples[r * n_samples];
+
+      for (guint s = 0; s < n_samples; s++)
+        {
+          samples[s].correct = g_array_index (accumulator->correct_flags, gboolean, s);
+          samples[s].confidence_drop = g_array_index (accumulator->values[METRIC_CONFIDENCE_DROP], double, s);
+          samples[s].max_prob_drop = g_array_index (accumulator->values[METRIC_MAX_PROB_DROP], double, s);
+          samples[s].pearson = g_array_index (accumulator->values[METRIC_PEARSON], double, s);
+          samples[s].spearman = g_array_index (accumulator->values[METRIC_SPEARMAN], double, s);
+          samples[s].top_iou = g_array_index (accumulator->values[METRIC_TOP_IOU], double, s);
+        }
+    }
+  /* Every perturbation of an epoch saw the same clean images: the first row's. */
+  for (guint e = 0; e < self->n_epochs; e++)
+    memcpy (&result->clean_correct[(gsize) e * n_clean],
+            self->accumulators[(gsize) e * self->n_perturbations].clean_flags->data,
+            n_clean * sizeof (gboolean));
+}
+
 CtRobustness *
 ct_robustness_builder_finish (CtRobustnessBuilder *self)
 {
@@ -489,21 +596,11 @@ ct_robustness_builder_finish (CtRobustnessBuilder *self)
     }
 
   corruption_errors (result, self->baseline_index);
+  keep_samples (self, result);
   return result;
 }
 
 /* ---- writers ---------------------------------------------------------- */
-
-static void
-append_number (GString *line,
-               double   value)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  g_string_append_c (line, ',');
-  if (isfinite (value))
-    g_string_append (line, g_ascii_formatd (buffer, sizeof buffer, "%.6f", value));
-}
 
 gboolean
 ct_robustness_write_csv (const CtRobustness  *self,
@@ -535,22 +632,22 @@ ct_robustness_write_csv (const CtRobustness  *self,
       else
         g_string_append (text, ",,");
       g_string_append_printf (text, ",%u", row->n_samples);
-      append_number (text, row->clean_accuracy);
-      append_number (text, row->accuracy);
-      append_number (text, row->accuracy_drop);
-      append_number (text, row->confidence_drop.mean);
-      append_number (text, row->confidence_drop.ci95);
-      append_number (text, row->max_prob_drop.mean);
-      append_number (text, row->max_prob_drop.ci95);
-      append_number (text, row->pearson.mean);
-      append_number (text, row->pearson.ci95);
-      append_number (text, row->spearman.mean);
-      append_number (text, row->spearman.ci95);
-      append_number (text, row->top_iou.mean);
-      append_number (text, row->top_iou.ci95);
+      ct_csv_append_number (text, row->clean_accuracy);
+      ct_csv_append_number (text, row->accuracy);
+      ct_csv_append_number (text, row->accuracy_drop);
+      ct_csv_append_number (text, row->confidence_drop.mean);
+      ct_csv_append_number (text, row->confidence_drop.ci95);
+      ct_csv_append_number (text, row->max_prob_drop.mean);
+      ct_csv_append_number (text, row->max_prob_drop.ci95);
+      ct_csv_append_number (text, row->pearson.mean);
+      ct_csv_append_number (text, row->pearson.ci95);
+      ct_csv_append_number (text, row->spearman.mean);
+      ct_csv_append_number (text, row->spearman.ci95);
+      ct_csv_append_number (text, row->top_iou.mean);
+      ct_csv_append_number (text, row->top_iou.ci95);
       g_string_append_printf (text, ",%u", row->pearson.n);
-      append_number (text, row->ce);
-      append_number (text, row->relative_ce);
+      ct_csv_append_number (text, row->ce);
+      ct_csv_append_number (text, row->relative_ce);
       g_string_append_c (text, '\n');
     }
 

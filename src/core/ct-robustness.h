@@ -47,6 +47,16 @@ typedef struct {
   double           relative_ce;
 } CtRobustnessRow;
 
+/* One (image, round) of a row, as the row's statistics saw it. */
+typedef struct {
+  gboolean correct;                  /* the perturbed prediction is the label */
+  double   confidence_drop;
+  double   max_prob_drop;
+  double   pearson;                  /* NaN where undefined */
+  double   spearman;
+  double   top_iou;
+} CtRobustnessSample;
+
 typedef struct {
   int    epoch;
   double clean_accuracy;
@@ -74,6 +84,16 @@ typedef struct {
   guint              n_epochs;
   CtRobustnessEpoch *epochs;
   CtRobustnessRow   *rows;           /* n_epochs × n_perturbations, epoch-major */
+
+  /* The samples behind the rows, for paired comparisons (the same image
+   * and round between epochs or perturbations): n_row_samples per row, in
+   * the order they were added (image-major, round-minor), and whether each
+   * of n_clean images was right unperturbed, per epoch.  NULL (and 0) when
+   * the rows were not all given the same number of samples and images. */
+  guint               n_row_samples;
+  CtRobustnessSample *samples;       /* n_epochs × n_perturbations × n_row_samples */
+  guint               n_clean;
+  gboolean           *clean_correct; /* n_epochs × n_clean */
 } CtRobustness;
 
 void             ct_robustness_free        (CtRobustness      *self);
@@ -137,6 +157,23 @@ void                 ct_robustness_builder_add    (CtRobustnessBuilder *self,
                                                    guint                perturbation,
                                                    CtGrid              *clean,
                                                    CtGrid              *perturbed);
+
+/* Adds samples computed before (a study's saved part): @n_images clean
+ * verdicts and @n_samples samples, as ct_robustness_builder_add() would
+ * have collected them from the grids. */
+void                 ct_robustness_builder_add_samples (CtRobustnessBuilder      *self,
+                                                        guint                     epoch_index,
+                                                        guint                     perturbation,
+                                                        const gboolean           *clean_correct,
+                                                        guint                     n_images,
+                                                        const CtRobustnessSample *samples,
+                                                        guint                     n_samples);
+
+/* Returns: (transfer none): the samples of (@epoch_index, @perturbation),
+ * n_row_samples of them, or NULL when the result keeps none. */
+const CtRobustnessSample *ct_robustness_get_samples (const CtRobustness *self,
+                                                     guint               epoch_index,
+                                                     guint               perturbation);
 
 /* Means, intervals and corruption errors of everything added.  The
  * metadata fields (run_name … image_indices) are left for the caller.

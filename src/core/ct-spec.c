@@ -105,6 +105,27 @@ ct_epochs_parse (const char     *text,
   return g_steal_pointer (&epochs);
 }
 
+static int
+compare_ints (gconstpointer a,
+              gconstpointer b)
+{
+  return *(const int *) a - *(const int *) b;
+}
+
+void
+ct_epochs_sort_unique (GArray *epochs)
+{
+  guint kept = 0;
+
+  g_return_if_fail (epochs != NULL);
+
+  g_array_sort (epochs, compare_ints);
+  for (guint i = 0; i < epochs->len; i++)
+    if (kept == 0 || g_array_index (epochs, int, i) != g_array_index (epochs, int, kept - 1))
+      g_array_index (epochs, int, kept++) = g_array_index (epochs, int, i);
+  g_array_set_size (epochs, kept);
+}
+
 char *
 ct_epochs_to_string (const int *epochs,
                      guint      n_epochs)

@@ -39,6 +39,10 @@ GArray  *ct_epochs_parse          (const char          *text,
                                    CtEpochsFlags        flags,
                                    GError             **error);
 
+/* Sorts @epochs (element-type int) ascending and drops repeats, so that
+ * a study's charts and tables run left to right, each epoch once. */
+void     ct_epochs_sort_unique    (GArray              *epochs);
+
 /* Returns: (transfer full): "0, 1, 2", which ct_epochs_parse() reads back. */
 char    *ct_epochs_to_string      (const int           *epochs,
                                    guint                n_epochs);

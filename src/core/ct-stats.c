@@ -71,6 +71,34 @@ ct_stats_mean_ci95 (const double *values,
     *out_half_width = n < 2 ? 0 : ct_stats_t975 (n - 1) * sqrt (squares / (n - 1)) / sqrt ((double) n);
 }
 
+void
+ct_stats_paired_difference (const double *a,
+                            const double *b,
+                            gsize         n,
+                            double       *out_mean,
+                            double       *out_half_width,
+                            gsize        *out_n)
+{
+  g_autofree double *differences = g_new (double, MAX (n, 1));
+  gsize counted = 0;
+  double mean = NAN, half_width = NAN;
+
+  g_return_if_fail ((a != NULL && b != NULL) || n == 0);
+
+  for (gsize i = 0; i < n; i++)
+    if (isfinite (a[i]) && isfinite (b[i]))
+      differences[counted++] = a[i] - b[i];
+  if (counted > 0)
+    ct_stats_mean_ci95 (differences, counted, &mean, &half_width);
+
+  if (out_mean != NULL)
+    *out_mean = mean;
+  if (out_half_width != NULL)
+    *out_half_width = half_width;
+  if (out_n != NULL)
+    *out_n = counted;
+}
+
 static int
 compare_doubles (const void *a,
                  const void *b)

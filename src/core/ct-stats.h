@@ -12,6 +12,17 @@ void   ct_stats_mean_ci95       (const double *values,
                                  double       *out_mean,
                                  double       *out_half_width);
 
+/* Paired difference of @a and @b: the mean of a_i − b_i over the @n pairs
+ * where both are finite, with its Student-t 95% half-width (as
+ * ct_stats_mean_ci95); *@out_n (nullable) gets the pairs counted.  NaN mean
+ * and half-width when no pair counts. */
+void   ct_stats_paired_difference (const double *a,
+                                   const double *b,
+                                   gsize         n,
+                                   double       *out_mean,
+                                   double       *out_half_width,
+                                   gsize        *out_n);
+
 /* The 0.975 quantile of Student's t with @df degrees of freedom. */
 double ct_stats_t975            (gsize         df);
 

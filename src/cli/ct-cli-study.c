@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ct-cli.h"
+#include "ct-stats.h"
+#include "ct-study-job.h"
+#include "ct-study-report.h"
+#include "ct-torch-glib.h"
+
+#define BAR_WIDTH 24
+
+typedef struct {
+  gboolean tty;
+  gboolean quiet;
+  gint64   last_print;
+} Terminal;
+
+/* A bar, the step, what is being measured and the time left, estimated
+ * from the steps this run has done (parts read back cost nothing). */
+static void
+progress_cb (const CtStudyProgress *progress,
+             gpointer               user_data)
+{
+  Terminal *term = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean last = progress->step >= progress->n_steps;
+  guint done_here = progress->step - MIN (progress->step, progress->resumed_steps);
+  char bar[BAR_WIDTH + 1];
+  char left[32];
+  guint filled;
+
+  if (term->quiet)
+    return;
+  if (!last && now - term->last_print < (term->tty ? 200000 : 10000000))
+    return;
+  term->last_print = now;
+
+  filled = (guint) ((double) BAR_WIDTH * progress->step / MAX (progress->n_steps, 1));
+  for (guint i = 0; i < BAR_WIDTH; i++)
+    bar[i] = i < filled ? '#' : '.';
+  bar[BAR_WIDTH] = '\0';
+  if (done_here > 0)
+    ct_stats_format_duration (progress->seconds / done_here * (progress->n_steps - progress->step),
+                              left, sizeof left);
+  else
+    g_strlcpy (left, "?", sizeof left);
+  g_printerr ("%s[%s] %3.0f%%  %u/%u  %s  %s %s%s", term->tty ? "\r\033[K" : "", bar,
+              100.0 * progress->step / MAX (progress->n_steps, 1), progress->step,
+              progress->n_steps, progress->part != NULL ? progress->part : "",
+              _("left"), left, term->tty && !last ? "" : "\n");
+}
+
+static gboolean
+make_dir (const char  *path,
+          GError     **error)
+{
+  if (g_mkdir_with_parents (path, 0755) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Could not create %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_report (const CtStudyResult  *result,
+              const char           *out,
+              GError              **error)
+{
+  g_autoptr(GPtrArray) tables = ct_study_dup_tables (result);
+  g_autofree char *figures = g_build_filename (out, "figures", NULL);
+  g_autofree char *robustness_csv = g_build_filename (out, "robustness.csv", NULL);
+  g_autofree char *robustness_json = g_build_filename (out, "robustness.json", NULL);
+  g_autofree char *html = g_build_filename (out, "report.html", NULL);
+  g_autofree char *pdf = g_build_filename (out, "report.pdf", NULL);
+
+  if (!make_dir (figures, error))
+    return FALSE;
+  for (guint i = 0; i < tables->len; i++)
+    if (!ct_study_table_write_csv (g_ptr_array_index (tables, i), out, error))
+      return FALSE;
+  if (!ct_robustness_write_csv (result->robustness, robustness_csv, error) ||
+      !ct_robustness_write_json (result->robustness, robustness_json, error))
+    return FALSE;
+  if (result->c10c != NULL)
+    {
+      g_autofree char *c10c_csv = g_build_filename (out, "c10c-robustness.csv", NULL);
+
+      if (!ct_robustness_write_csv (result->c10c, c10c_csv, error))
+        return FALSE;
+    }
+  return ct_study_report_write_charts (result, figures, error) &&
+         ct_study_report_write_html (result, tables, figures, html, error) &&
+         ct_study_report_write_pdf (result, tables, pdf, error);
+}
+
+static char *
+dup_command (const char           *run,
+             const char           *out,
+             const CtStudyRequest *request)
+{
+  g_autoptr(GString) command = g_string_new ("camtrail-cli study --run ");
+  g_autofree char *quoted_run = g_shell_quote (run);
+  g_autofree char *quoted_out = g_shell_quote (out);
+
+  g_string_append_printf (command, "%s --out %s --epochs ", quoted_run, quoted_out);
+  for (guint e = 0; e < request->n_epochs; e++)
+    g_string_append_printf (command, "%s%d", e > 0 ? "," : "", request->epochs[e]);
+  g_string_append_printf (command, " --images %u --seed %" G_GUINT64_FORMAT " --method %s",
+                          request->n_images, request->seed,
+                          ct_cam_method_to_string (request->method));
+  if (request->layer != NULL)
+    {
+      g_autofree char *quoted = g_shell_quote (request->layer);
+
+      g_string_append_printf (command, " --layer %s", quoted);
+    }
+  if (request->c10c)
+    g_string_append (command, " --c10c");
+  return g_string_free (g_steal_pointer (&command), FALSE);
+}
+
+int
+ct_cli_study (int    argc,
+              char **argv)
+{
+  g_autofree char *run = NULL, *epochs_text = NULL, *out = NULL, *layer = NULL;
+  g_autofree char *data = NULL, *device = NULL, *method_text = NULL;
+  g_autofree char *method_help = ct_cli_dup_method_help ();
+  int n_images = CT_STUDY_IMAGES, batch_size = 0, threads = 0;
+  gint64 seed = 0;
+  gboolean c10c = FALSE, quiet = FALSE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(CtStudyResult) result = NULL;
+  GArray *available;
+  CtStudyRequest request = { 0 };
+  Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
+  char *message = NULL;
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory, or the name of a run in ~/.local/share/camtrail/runs (required)"), N_("DIR") },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Directory for report.html, report.pdf, the CSVs and the parts (required)"), N_("DIR") },
+    { "epochs", 'e', 0, G_OPTION_ARG_STRING, &epochs_text, N_("Checkpoints: epochs, “last” or “all” (default 0,1,2,3,last)"), N_("LIST") },
+    { "images", 'n', 0, G_OPTION_ARG_INT, &n_images, N_("Test images of the dataset-level tables (default 1000)"), "N" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the images and every perturbation draw"), "S" },
+    { "c10c", 0, 0, G_OPTION_ARG_NONE, &c10c, N_("Also the CIFAR-10-C summary (every corruption and severity)"), NULL },
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &method_text, method_help, N_("NAME") },
+    { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per CAM call (default 64)"), "N" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset (default: the run's)"), N_("PATH") },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
+    { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
+    { NULL }
+  };
+
+  if (!ct_cli_parse ("study", NULL,
+                     _("Re-runs the paper's study on a run's checkpoints: accuracy, Grad-CAM grids\n"
+                       "of random and misclassified images, perturbations with 95% intervals,\n"
+                       "Table 3 with paired differences, and a verdict on each of the paper's\n"
+                       "claims, into report.html, report.pdf and CSVs.  Resumable: run it again\n"
+                       "with the same options to continue where it stopped."),
+                     entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return ct_cli_usage_error ("study", "unexpected argument “%s”", argv[1]);
+  if (run == NULL)
+    return ct_cli_usage_error ("study", "--run is required");
+  ct_cli_resolve_run (&run);
+  if (out == NULL)
+    return ct_cli_usage_error ("study", "--out is required");
+  if (n_images < 2 || batch_size < 0 || seed < 0 || threads < 0)
+    return ct_cli_usage_error ("study", "--images must be at least 2, other counts positive");
+  if (!ct_cli_parse_method ("study", method_text, &request.method))
+    return CT_CLI_EXIT_USAGE;
+  term.quiet = quiet;
+
+  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
+    return ct_cli_fail ("study", error);
+  session = ct_cam_session_new (run, data, device, &error);
+  if (session == NULL)
+    return ct_cli_fail ("study", error);
+
+  available = ct_cam_session_get_epochs (session);
+  epochs = ct_epochs_parse (epochs_text != NULL ? epochs_text : CT_EPOCHS_DEFAULT,
+                            (const int *) available->data, available->len,
+                            epochs_text != NULL ? CT_EPOCHS_STRICT : CT_EPOCHS_SKIP_MISSING, &error);
+  if (epochs == NULL)
+    return ct_cli_usage_error ("study", "--epochs: %s", error->message);
+  ct_epochs_sort_unique (epochs);
+  if (epochs->len < 2)
+    return ct_cli_usage_error ("study", "--epochs: a study compares at least two checkpoints");
+
+  request.epochs = (const int *) epochs->data;
+  request.n_epochs = epochs->len;
+  request.n_images = n_images;
+  request.seed = seed;
+  request.layer = layer;
+  request.c10c = c10c;
+  request.batch_size = batch_size;
+  request.out_dir = out;
+
+  result = ct_study_run (session, &request, progress_cb, &term, NULL, &error);
+  if (result == NULL)
+    return ct_cli_fail ("study", error);
+  result->command = dup_command (run, out, &request);
+  if (!write_report (result, out, &error))
+    return ct_cli_fail ("study", error);
+
+  g_print ("%s/report.html: study of %s, epochs", out, result->run_name);
+  for (guint e = 0; e < result->n_epochs; e++)
+    g_print ("%s%d", e > 0 ? "," : " ", result->epochs[e]);
+  g_print (", %u images × %u rounds\n", result->n_images, result->n_rounds);
+  for (guint c = 0; c < CT_STUDY_N_CLAIMS; c++)
+    g_print ("(%c) %-13s %s\n", 'a' + c, ct_study_verdict_to_string (result->claims[c]->verdict),
+             _(ct_study_claim_statement (c)));
+  return 0;
+}
