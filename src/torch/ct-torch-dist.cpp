@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cmath>
 #include <memory>
+#include <sstream>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -127,10 +128,10 @@ CtDist *from_env(double timeout_seconds) {
     std::string message = dynamic_cast<const c10::Error *>(&e) != nullptr
                               ? static_cast<const c10::Error &>(e).what_without_backtrace()
                               : e.what();
-    throw std::runtime_error("rank " + std::to_string(d->rank) + " of " +
-                             std::to_string(d->world_size) + " could not join the others at " +
-                             d->endpoint + " within " + std::to_string(timeout_seconds) +
-                             " s: " + message);
+    std::ostringstream text;
+    text << "rank " << d->rank << " of " << d->world_size << " could not join the others at "
+         << d->endpoint << " within " << timeout_seconds << " s: " << message;
+    throw std::runtime_error(text.str());
   }
   return d.release();
 }
