@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -247,6 +248,45 @@ test_manifest_precision (void)
   remove_dir (dir);
 }
 
+/* A run trained by several processes says so in "distributed"; one
+ * trained by one process has no such member and reads as world size 1. */
+static void
+test_manifest_distributed (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "manifest.json", NULL);
+  g_autoptr(CtManifest) written = sample_manifest ();
+  g_autoptr(CtManifest) single = NULL;
+  g_autoptr(CtManifest) read = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *distributed;
+  g_autofree char *text = NULL;
+
+  g_assert_true (ct_manifest_save (written, dir, &error));
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_null (strstr (text, "distributed"));
+  single = ct_manifest_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (single->world_size, ==, 1);
+  g_assert_null (single->dist_backend);
+
+  written->world_size = 4;
+  written->dist_backend = g_strdup ("gloo");
+  g_assert_true (ct_manifest_save (written, dir, &error));
+  read = ct_manifest_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (read->world_size, ==, 4);
+  g_assert_cmpstr (read->dist_backend, ==, "gloo");
+  /* 128 images per step over 4 processes. */
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  distributed = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                               "distributed");
+  g_assert_nonnull (distributed);
+  g_assert_cmpint (json_object_get_int_member (distributed, "batch_per_rank"), ==, 32);
+  remove_dir (dir);
+}
+
 static void
 test_manifest_errors (void)
 {
@@ -383,6 +423,7 @@ main (int    argc,
   g_test_add_func ("/run/manifest/precision", test_manifest_precision);
   g_test_add_func ("/run/hyper-params/defaults", test_hyper_params_defaults);
   g_test_add_func ("/run/manifest/sources", test_manifest_sources);
+  g_test_add_func ("/run/manifest/distributed", test_manifest_distributed);
   g_test_add_func ("/run/manifest/errors", test_manifest_errors);
   g_test_add_func ("/run/metrics/round-trip", test_metrics_round_trip);
   g_test_add_func ("/run/checkpoints/list", test_list_checkpoints);

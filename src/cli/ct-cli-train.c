@@ -9,6 +9,7 @@
 #include "ct-cli.h"
 #include "ct-run.h"
 #include "ct-torch.h"
+#include "ct-torch-glib.h"
 #include "ct-stats.h"
 #include "ct-train.h"
 
@@ -146,6 +147,11 @@ ct_cli_train (int    argc,
   gboolean skip_bad = FALSE;
   double lr = NAN, warmup = NAN, momentum = NAN, weight_decay = NAN, smoothing = NAN;
   gint64 seed = 0;
+  double dist_timeout = 300.0;
+  CtDist *dist = NULL;
+  g_autofree char *rank_device = NULL;
+  g_autofree char *rank_weights = NULL;
+  char *message = NULL;
   gboolean no_nesterov = FALSE, no_flip = FALSE, resume = FALSE, quiet = FALSE, demo = FALSE;
   g_autoptr(GError) error = NULL;
   CtTrainOptions options;
@@ -179,6 +185,8 @@ ct_cli_train (int    argc,
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, N_("auto (default: bf16-mixed where the CPU computes bfloat16 natively, except for efficientnet_b0; else fp32), fp32 or bf16-mixed"), N_("MODE") },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, N_("Start from these weights (a timm or torchvision checkpoint of the same architecture, safetensors or torch.save); another class count gets a new classifier"), N_("FILE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
+    { "rank-weights", 0, 0, G_OPTION_ARG_FILENAME, &rank_weights, N_("Every process also writes its weights after each epoch to DIR/rank-R-epoch-EEE.safetensors, to check that the ranks agree"), N_("DIR") },
+    { "dist-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &dist_timeout, N_("Under torchrun: seconds to wait for the other processes, at the start and at every step, before giving up (default 300)"), N_("SECONDS") },
     { NULL }
   };
 
@@ -213,6 +221,12 @@ ct_cli_train (int    argc,
     return ct_cli_usage_error ("train", "--init starts a new run; --resume continues one");
   if (precision != NULL && resume)
     return ct_cli_usage_error ("train", "--precision cannot change a resumed run's");
+  if (!(dist_timeout > 0 && dist_timeout <= 86400))
+    return ct_cli_usage_error ("train", "--dist-timeout must be between 0 and 86400 seconds");
+  /* torchrun's variables make this process one rank of a data-parallel
+   * training; without them nothing changes. */
+  if (g_getenv ("WORLD_SIZE") != NULL && out == NULL)
+    return ct_cli_usage_error ("train", "under torchrun, --out must name the run, the same for every rank");
 
   /* Without --out, runs go where the window lists them. */
   if (out == NULL)
@@ -290,14 +304,25 @@ ct_cli_train (int    argc,
     options.device = device;
   options.precision = parsed_precision;
   options.init = init;
-  term.quiet = quiet;
+
+  if (!ct_torch_check (ct_dist_new_from_env (dist_timeout, &dist, &message), message, &error))
+    return ct_cli_fail ("train", error);
+  options.dist = dist;
+  options.rank_weights_dir = rank_weights;
+  /* One GPU per process: torchrun's LOCAL_RANK picks it. */
+  if (dist != NULL && g_strcmp0 (options.device, "cuda") == 0)
+    options.device = rank_device = g_strdup_printf ("cuda:%d", ct_dist_get_local_rank (dist));
+  /* Rank 0 speaks for the group; the others report errors only. */
+  term.quiet = quiet || ct_dist_get_rank (dist) != 0;
 
   if (!ct_train_run (&options, report_cb, &term, NULL, &error))
     {
-      if (term.tty && !quiet)
+      if (term.tty && !term.quiet)
         g_printerr ("\n");
+      ct_dist_free (dist);
       return ct_cli_fail ("train", error);
     }
 
+  ct_dist_free (dist);
   return 0;
 }

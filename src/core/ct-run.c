@@ -56,6 +56,7 @@ ct_manifest_free (CtManifest *self)
   g_free (self->camtrail_version);
   g_free (self->torch_version);
   g_free (self->created);
+  g_free (self->dist_backend);
   g_free (self);
 }
 
@@ -208,6 +209,18 @@ ct_manifest_save (const CtManifest *self,
       for (guint i = 0; i < self->n_imported; i++)
         add_source (builder, &self->imported[i], TRUE);
       json_builder_end_array (builder);
+    }
+  if (self->world_size > 1)
+    {
+      json_builder_set_member_name (builder, "distributed");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "world_size");
+      json_builder_add_int_value (builder, self->world_size);
+      json_builder_set_member_name (builder, "backend");
+      json_builder_add_string_value (builder, self->dist_backend);
+      json_builder_set_member_name (builder, "batch_per_rank");
+      json_builder_add_int_value (builder, self->hyper.batch_size / self->world_size);
+      json_builder_end_object (builder);
     }
 
   json_builder_set_member_name (builder, "versions");
@@ -675,6 +688,15 @@ ct_manifest_load (const char  *run_dir,
             read_source (&reader, json_array_get_element (imported, i), "an \"imported\" entry",
                          TRUE, &self->imported[i]);
         }
+    }
+
+  self->world_size = 1;
+  if (json_object_has_member (top, "distributed"))
+    {
+      JsonObject *distributed = read_object (&reader, top, "distributed");
+
+      self->world_size = read_int (&reader, distributed, "world_size", 2, G_MAXINT);
+      self->dist_backend = read_string (&reader, distributed, "backend");
     }
 
   self->camtrail_version = read_string (&reader, versions, "camtrail");

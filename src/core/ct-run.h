@@ -58,6 +58,11 @@ typedef struct {
   /* How. */
   CtHyperParams hyper;
   gboolean    mixed_precision;  /* "precision": "bf16-mixed" (TRUE) or "fp32" */
+  /* Where: trained by how many processes ("distributed", written only when
+   * more than one); hyper.batch_size is the global batch, / world_size
+   * per process. */
+  int         world_size;       /* 1 for one process */
+  char       *dist_backend;     /* "gloo", or NULL for one process */
   /* CAM target layers and the default one. */
   CtRunLayer *layers;
   guint       n_layers;

@@ -79,6 +79,7 @@ typedef struct {
   volatile int       cancel;
   int                epoch;
   int                epochs;
+  CtDist            *dist;          /* nullable: evaluation is sharded over it */
 } Job;
 
 static void
@@ -133,6 +134,28 @@ torch_status_to_error (CtTorchStatus   status,
       return FALSE;
     }
   return ct_torch_check (status, message, error);
+}
+
+/* Rank 0 alone writes the run; one process is rank 0. */
+static gboolean
+is_writer (const Job *job)
+{
+  return ct_dist_get_rank (job->dist) == 0;
+}
+
+/* Every rank starts from rank 0's weights and trains its shard from here on. */
+static gboolean
+join_group (CtModel    *model,
+            CtTrainer  *trainer,
+            CtDist     *dist,
+            GError    **error)
+{
+  char *message = NULL;
+
+  if (dist == NULL)
+    return TRUE;
+  return ct_torch_check (ct_dist_broadcast_model (dist, model, &message), message, error) &&
+         ct_torch_check (ct_trainer_set_dist (trainer, dist, &message), message, error);
 }
 
 static char *
@@ -251,15 +274,38 @@ evaluate (CtModel          *model,
           CtEpochMetrics   *metrics,
           GError          **error)
 {
+  const CtSplit *test = &dataset->test;
+  size_t world = ct_dist_get_world_size (job->dist);
+  size_t rank = ct_dist_get_rank (job->dist);
+  size_t first = (size_t) test->n_images * rank / world;
+  size_t count = (size_t) test->n_images * (rank + 1) / world - first;
+  double loss = 0.0, accuracy = 0.0;
+  /* Σ loss, correct images, images: each rank's slice, then the whole set's. */
+  double totals[3] = { 0.0, 0.0, 0.0 };
   char *message = NULL;
-  CtTorchStatus status;
+  CtTorchStatus status = CT_TORCH_OK;
 
   job_report (job, CT_TRAIN_STAGE_EVALUATING, NULL);
-  status = ct_model_evaluate (model, dataset->test.pixels, dataset->test.labels,
-                              dataset->test.n_images, manifest->mean, manifest->std,
-                              EVAL_BATCH, &job->cancel,
-                              &metrics->test_loss, &metrics->test_accuracy, &message);
-  return torch_status_to_error (status, message, job, error);
+  if (count > 0)
+    status = ct_model_evaluate (model, ct_split_image (test, first), test->labels + first,
+                                count, manifest->mean, manifest->std, EVAL_BATCH, &job->cancel,
+                                &loss, &accuracy, &message);
+  if (!torch_status_to_error (status, message, job, error))
+    return FALSE;
+  if (job->dist == NULL)
+    {
+      metrics->test_loss = loss;
+      metrics->test_accuracy = accuracy;
+      return TRUE;
+    }
+  totals[0] = loss * count;
+  totals[1] = round (accuracy * count);
+  totals[2] = count;
+  if (!ct_torch_check (ct_dist_allreduce_sum (job->dist, totals, 3, &message), message, error))
+    return FALSE;
+  metrics->test_loss = totals[0] / totals[2];
+  metrics->test_accuracy = totals[1] / totals[2];
+  return TRUE;
 }
 
 /* The dataset must be the one the manifest describes. */
@@ -359,8 +405,9 @@ save_initial_epoch (CtModel          *model,
     return FALSE;
   g_array_append_val (metrics, initial);
   metadata = ct_train_checkpoint_metadata (manifest, &initial);
-  if (!ct_metrics_save (out_dir, metrics, error) ||
-      !ct_checkpoint_save (model, path, metadata, error))
+  if (is_writer (job) &&
+      (!ct_metrics_save (out_dir, metrics, error) ||
+       !ct_checkpoint_save (model, path, metadata, error)))
     return FALSE;
 
   if (job->report != NULL)
@@ -384,7 +431,7 @@ ct_train_run (const CtTrainOptions  *options,
   CtTrainer *trainer = NULL;
   CtTrainConfig config = { 0 };
   CtRunSource *init = NULL;
-  Job job = { report, user_data, cancellable, 0, 0, options->hyper.epochs };
+  Job job = { report, user_data, cancellable, 0, 0, options->hyper.epochs, options->dist };
   guint train_images;
   int first_epoch = 1;
   char *message = NULL;
@@ -442,7 +489,8 @@ ct_train_run (const CtTrainOptions  *options,
       epochs = ct_run_list_checkpoints (options->out_dir, error);
       if (epochs == NULL)
         return FALSE;
-      remove_stale_temporaries (options->out_dir);
+      if (is_writer (&job))
+        remove_stale_temporaries (options->out_dir);
       train_images = MIN (manifest->train_images, dataset->train.n_images);
       job.epochs = manifest->hyper.epochs;
 
@@ -457,6 +505,7 @@ ct_train_run (const CtTrainOptions  *options,
         {
           if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
                                message, error) ||
+              !join_group (model, trainer, options->dist, error) ||
               !save_initial_epoch (model, dataset, manifest, options->out_dir, &job, &metrics,
                                    error))
             goto out;
@@ -477,7 +526,8 @@ ct_train_run (const CtTrainOptions  *options,
           path = ct_run_dup_checkpoint_path (options->out_dir, last);
           if (!ct_checkpoint_load_for_run (model, path, manifest, error) ||
               !ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
-                               message, error))
+                               message, error) ||
+              !join_group (model, trainer, options->dist, error))
             goto out;
           if (last > 0 &&
               !ct_checkpoint_load_optimizer (trainer, optimizer_path, last, &loaded, error))
@@ -508,14 +558,14 @@ ct_train_run (const CtTrainOptions  *options,
         .seed = options->hyper.seed,
       };
 
-      if (g_file_test (manifest_path, G_FILE_TEST_EXISTS))
+      if (is_writer (&job) && g_file_test (manifest_path, G_FILE_TEST_EXISTS))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
                        "%s already holds a run: pass --resume to continue it, or another --out",
                        options->out_dir);
           return FALSE;
         }
-      if (g_mkdir_with_parents (options->out_dir, 0755) != 0)
+      if (is_writer (&job) && g_mkdir_with_parents (options->out_dir, 0755) != 0)
         {
           int saved_errno = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
@@ -523,7 +573,8 @@ ct_train_run (const CtTrainOptions  *options,
           return FALSE;
         }
       /* Left by a training killed before it committed its manifest. */
-      remove_stale_temporaries (options->out_dir);
+      if (is_writer (&job))
+        remove_stale_temporaries (options->out_dir);
 
       if (!ct_torch_check (ct_model_new (&model_config, &model, &message), message, error))
         return FALSE;
@@ -546,12 +597,15 @@ ct_train_run (const CtTrainOptions  *options,
       if (manifest == NULL)
         goto out;
       manifest->init = g_steal_pointer (&init);
-      if (!ct_manifest_save (manifest, options->out_dir, error))
+      manifest->world_size = ct_dist_get_world_size (options->dist);
+      manifest->dist_backend = g_strdup (ct_dist_get_backend (options->dist));
+      if (is_writer (&job) && !ct_manifest_save (manifest, options->out_dir, error))
         goto out;
 
       train_config_from_manifest (manifest, &config);
       if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
-                           message, error))
+                           message, error) ||
+          !join_group (model, trainer, options->dist, error))
         goto out;
 
       if (!save_initial_epoch (model, dataset, manifest, options->out_dir, &job, &metrics, error))
@@ -586,12 +640,21 @@ ct_train_run (const CtTrainOptions  *options,
        * behind redoes that epoch), so a training killed anywhere resumes
        * to the result of an uninterrupted one. */
       g_array_append_val (metrics, m);
-      if (!ct_metrics_save (options->out_dir, metrics, error))
-        goto out;
       metadata = ct_train_checkpoint_metadata (manifest, &m);
-      if (!ct_checkpoint_save (model, path, metadata, error) ||
-          !ct_checkpoint_save_optimizer (trainer, optimizer_path, epoch, error))
+      if (is_writer (&job) &&
+          (!ct_metrics_save (options->out_dir, metrics, error) ||
+           !ct_checkpoint_save (model, path, metadata, error) ||
+           !ct_checkpoint_save_optimizer (trainer, optimizer_path, epoch, error)))
         goto out;
+      if (options->rank_weights_dir != NULL)
+        {
+          g_autofree char *name = g_strdup_printf ("rank-%d-epoch-%03d.safetensors",
+                                                   ct_dist_get_rank (options->dist), epoch);
+          g_autofree char *rank_path = g_build_filename (options->rank_weights_dir, name, NULL);
+
+          if (!ct_checkpoint_save (model, rank_path, metadata, error))
+            goto out;
+        }
 
       {
         CtTrainReport saved = { CT_TRAIN_STAGE_SAVED, epoch, job.epochs, NULL, &m, path };

@@ -4,6 +4,7 @@
 // cross into C.
 
 #include "ct-torch.h"
+#include "ct-torch-dist.hpp"
 #include "ct-torch-models.hpp"
 
 #include <ATen/Parallel.h>
@@ -451,6 +452,7 @@ struct CtTrainer {
   CtTrainConfig config;
   size_t n_train;
   size_t n_batches; // per epoch
+  CtDist *dist = nullptr; // borrowed; data-parallel over it when set
   std::vector<std::string> param_names;
   std::vector<torch::Tensor> params;
   std::unique_ptr<torch::optim::SGD> optimizer;
@@ -1327,6 +1329,78 @@ static torch::Tensor augmented_batch(const CtModel &m, const CtTrainConfig &conf
   return batch;
 }
 
+// DistributedSampler's share of @order for @rank of @world: the order
+// padded to a multiple of @world by repeating its start, then every
+// @world-th index from @rank on.
+static std::vector<size_t> rank_shard(const std::vector<size_t> &order, int rank, int world) {
+  size_t w = static_cast<size_t>(world);
+  size_t per_rank = (order.size() + w - 1) / w;
+  std::vector<size_t> shard;
+  shard.reserve(per_rank);
+  for (size_t k = 0; k < per_rank; k++)
+    shard.push_back(order[(static_cast<size_t>(rank) + k * w) % order.size()]);
+  return shard;
+}
+
+struct BatchTotals {
+  double loss_sum; // Σ loss × images
+  int64_t correct;
+  size_t count;
+};
+
+// One bucket: every gradient, flattened, then the batch's totals; summed
+// over the ranks in one allreduce, the gradients divided by the world size
+// (DDP's average), the totals returned as the group's.
+static BatchTotals average_gradients(CtTrainer &t, const BatchTotals &mine) {
+  torch::NoGradGuard no_grad;
+  CtDist &dist = *t.dist;
+  std::vector<torch::Tensor> pieces;
+  pieces.reserve(t.params.size() + 1);
+  for (auto &p : t.params) {
+    if (!p.grad().defined())
+      p.mutable_grad() = torch::zeros_like(p);
+    pieces.push_back(p.grad().reshape({-1}).to(torch::kFloat32));
+  }
+  pieces.push_back(torch::tensor({static_cast<float>(mine.loss_sum), static_cast<float>(mine.correct),
+                                  static_cast<float>(mine.count)})
+                       .to(t.model->device));
+  auto bucket = torch::cat(pieces);
+  ct::dist::allreduce_sum(dist, bucket, "averaging gradients");
+  int64_t offset = 0;
+  for (auto &p : t.params) {
+    int64_t n = p.numel();
+    p.mutable_grad().copy_(bucket.narrow(0, offset, n).view(p.sizes()).div_(ct::dist::world_size(dist)));
+    offset += n;
+  }
+  auto totals = bucket.narrow(0, offset, 3).to(torch::kCPU, torch::kFloat64);
+  const double *v = totals.data_ptr<double>();
+  return {v[0], static_cast<int64_t>(std::llround(v[1])), static_cast<size_t>(std::llround(v[2]))};
+}
+
+// Rank 0's BatchNorm running statistics for every rank, in one broadcast
+// (the step counters agree already: every rank takes the same steps).
+static void share_rank0_buffers(CtTrainer &t) {
+  torch::NoGradGuard no_grad;
+  std::unordered_set<c10::TensorImpl *> is_param;
+  for (auto &p : t.params)
+    is_param.insert(p.unsafeGetTensorImpl());
+  std::vector<torch::Tensor> buffers, pieces;
+  for (auto &tensor : t.model->tensors)
+    if (is_param.count(tensor.unsafeGetTensorImpl()) == 0 && tensor.is_floating_point()) {
+      buffers.push_back(tensor);
+      pieces.push_back(tensor.reshape({-1}));
+    }
+  if (buffers.empty())
+    return;
+  auto flat = torch::cat(pieces);
+  ct::dist::broadcast_from_rank0(*t.dist, flat, "sharing BatchNorm statistics");
+  int64_t offset = 0;
+  for (auto &b : buffers) {
+    b.copy_(flat.narrow(0, offset, b.numel()).view(b.sizes()));
+    offset += b.numel();
+  }
+}
+
 CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t *images,
                                    const uint8_t *labels, size_t n, const float *mean,
                                    const float *std, CtTrainProgressFunc progress,
@@ -1357,10 +1431,17 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
       order[i] = i;
     for (size_t i = n - 1; i > 0; i--)
       std::swap(order[i], order[uniform_below(rng, i + 1)]);
+    const int world = trainer->dist != nullptr ? ct::dist::world_size(*trainer->dist) : 1;
+    if (world > 1) {
+      int rank = ct::dist::rank(*trainer->dist);
+      order = rank_shard(order, rank, world);
+      rng.seed(splitmix64(stream ^ splitmix64(0x100000000ULL + static_cast<uint64_t>(rank))));
+    }
+    const size_t n_local = order.size();
 
     ModeGuard train(*m.net, true);
     LargeBatchAllocator allocator;
-    const size_t batch_size = static_cast<size_t>(config.batch_size);
+    const size_t batch_size = static_cast<size_t>(config.batch_size / world);
     const size_t first_step = static_cast<size_t>(epoch - 1) * trainer->n_batches;
     auto ce_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
         config.label_smoothing);
@@ -1375,7 +1456,7 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
              "training cancelled in epoch " + std::to_string(epoch) + " before batch " +
                  std::to_string(b + 1) + ": the model is mid-epoch and must not be saved");
       size_t first = b * batch_size;
-      size_t count = std::min(batch_size, n - first);
+      size_t count = std::min(batch_size, n_local - first);
       double lr = trainer->lr_at(first_step + b);
       for (auto &group : trainer->optimizer->param_groups())
         static_cast<torch::optim::SGDOptions &>(group.options()).lr(lr);
@@ -1392,19 +1473,34 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
         loss = torch::nn::functional::cross_entropy(logits, y, ce_options);
       }
       double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value)) {
+      auto check_finite = [&] {
+        if (std::isfinite(loss_value))
+          return;
         std::ostringstream message;
         message << "loss became " << (std::isnan(loss_value) ? "nan" : "infinite") << " at epoch "
                 << epoch << " batch " << b + 1 << " (learning rate " << lr
                 << "): lower the learning rate";
         fail(CT_TORCH_ERROR_NOT_FINITE, message.str());
+      };
+      BatchTotals totals = {loss_value * count,
+                            logits.detach().argmax(1).eq(y).sum().item<int64_t>(), count};
+      if (world == 1) {
+        check_finite();
+        loss.backward();
+      } else {
+        // Every rank sees the group's loss, so all of them stop together.
+        loss.backward();
+        totals = average_gradients(*trainer, totals);
+        loss_value = totals.loss_sum / totals.count;
+        check_finite();
       }
-      loss.backward();
       trainer->optimizer->step();
+      if (world > 1)
+        share_rank0_buffers(*trainer);
 
-      loss_sum += loss_value * count;
-      correct += logits.detach().argmax(1).eq(y).sum().item<int64_t>();
-      done += count;
+      loss_sum += totals.loss_sum;
+      correct += totals.correct;
+      done += totals.count;
       if (progress != nullptr) {
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -1424,5 +1520,79 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
       *out_loss = done > 0 ? loss_sum / done : 0.0;
     if (out_accuracy != nullptr)
       *out_accuracy = done > 0 ? static_cast<double>(correct) / done : 0.0;
+  });
+}
+
+/* ---- Several processes (torchrun) --------------------------------------- */
+
+CtTorchStatus ct_dist_new_from_env(double timeout_seconds, CtDist **out_dist, char **error) {
+  if (out_dist != nullptr)
+    *out_dist = nullptr;
+  return guarded(error, [&] {
+    if (out_dist == nullptr)
+      invalid("ct_dist_new_from_env needs an out_dist");
+    *out_dist = ct::dist::from_env(timeout_seconds);
+  });
+}
+
+void ct_dist_free(CtDist *dist) { ct::dist::destroy(dist); }
+
+int ct_dist_get_rank(const CtDist *dist) { return dist != nullptr ? ct::dist::rank(*dist) : 0; }
+
+int ct_dist_get_world_size(const CtDist *dist) {
+  return dist != nullptr ? ct::dist::world_size(*dist) : 1;
+}
+
+int ct_dist_get_local_rank(const CtDist *dist) {
+  return dist != nullptr ? ct::dist::local_rank(*dist) : 0;
+}
+
+const char *ct_dist_get_backend(const CtDist *dist) {
+  return dist != nullptr ? ct::dist::backend(*dist) : nullptr;
+}
+
+CtTorchStatus ct_dist_allreduce_sum(CtDist *dist, double *values, size_t n, char **error) {
+  return guarded(error, [&] {
+    if (values == nullptr && n > 0)
+      invalid("ct_dist_allreduce_sum needs values");
+    if (dist == nullptr || n == 0)
+      return;
+    auto t = torch::from_blob(values, {static_cast<int64_t>(n)}, torch::kFloat64);
+    ct::dist::allreduce_sum(*dist, t, "summing results");
+  });
+}
+
+CtTorchStatus ct_dist_broadcast_model(CtDist *dist, CtModel *model, char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr)
+      invalid("ct_dist_broadcast_model needs a model");
+    if (dist == nullptr)
+      return;
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < model->tensors.size(); i++)
+      ct::dist::broadcast_from_rank0(*dist, model->tensors[i],
+                                     "taking rank 0's " + model->tensor_names[i]);
+  });
+}
+
+CtTorchStatus ct_trainer_set_dist(CtTrainer *trainer, CtDist *dist, char **error) {
+  return guarded(error, [&] {
+    if (trainer == nullptr)
+      invalid("ct_trainer_set_dist needs a trainer");
+    size_t world = dist != nullptr ? static_cast<size_t>(ct::dist::world_size(*dist)) : 1;
+    size_t batch = static_cast<size_t>(trainer->config.batch_size);
+    if (batch % world != 0 || batch / world < 2)
+      invalid("the batch size " + std::to_string(batch) + " does not split into " +
+              std::to_string(world) + " ranks of at least 2 images each: pass a multiple of " +
+              std::to_string(2 * world));
+    size_t per_rank = batch / world;
+    size_t shard = (trainer->n_train + world - 1) / world;
+    // As for one process: a last batch of one image is dropped.
+    size_t n_batches = shard / per_rank + (shard % per_rank >= 2 ? 1 : 0);
+    if (n_batches == 0)
+      invalid("each of the " + std::to_string(world) + " ranks would get " + std::to_string(shard) +
+              " image, too few to train on");
+    trainer->dist = dist;
+    trainer->n_batches = n_batches;
   });
 }

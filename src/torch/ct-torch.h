@@ -346,6 +346,57 @@ CtTorchStatus ct_trainer_run_epoch      (CtTrainer           *trainer,
                                          double              *out_accuracy,
                                          char               **error);
 
+/* ---- Several processes (torchrun) ------------------------------------- */
+
+/* A group of processes training one model data-parallel, over libtorch's
+ * c10d with the Gloo backend (CPU tensors; CUDA ones are staged through the
+ * CPU).  Made from torchrun's environment: RANK, WORLD_SIZE, LOCAL_RANK,
+ * MASTER_ADDR, MASTER_PORT (GLOO_SOCKET_IFNAME picks the interface Gloo
+ * listens on; with a loopback MASTER_ADDR it listens on 127.0.0.1 only). */
+typedef struct CtDist CtDist;
+
+/* *out_dist: new, or NULL (and CT_TORCH_OK) where WORLD_SIZE is unset or 1,
+ * so a single process runs as before.  Joining the others and every later
+ * collective wait at most @timeout_seconds; a rank that cannot connect, or
+ * whose peer died, gets CT_TORCH_ERROR_RUNTIME with a message naming its
+ * rank and the endpoint or step.  A malformed variable is
+ * CT_TORCH_ERROR_INVALID_ARGUMENT naming it. */
+CtTorchStatus ct_dist_new_from_env      (double               timeout_seconds,
+                                         CtDist             **out_dist,
+                                         char               **error);
+void          ct_dist_free              (CtDist              *dist);
+/* A NULL group is one process: rank 0 of 1. */
+int           ct_dist_get_rank          (const CtDist        *dist);
+int           ct_dist_get_world_size    (const CtDist        *dist);
+/* The process's index on its host (torchrun's LOCAL_RANK): its GPU. */
+int           ct_dist_get_local_rank    (const CtDist        *dist);
+/* Borrowed, static: "gloo" (NULL for a NULL group). */
+const char   *ct_dist_get_backend       (const CtDist        *dist);
+/* Sums @n doubles over all ranks, in place (a NULL group leaves them). */
+CtTorchStatus ct_dist_allreduce_sum     (CtDist              *dist,
+                                         double              *values,
+                                         size_t               n,
+                                         char               **error);
+/* Gives every rank rank 0's parameters and buffers. */
+CtTorchStatus ct_dist_broadcast_model   (CtDist              *dist,
+                                         CtModel             *model,
+                                         char               **error);
+/* Makes @trainer (not yet run) train data-parallel over @dist, which must
+ * outlive it (NULL: one process again).  Each epoch, every rank shuffles
+ * the same global permutation from (seed, epoch), pads it by repeating its
+ * start to a multiple of the world size W and takes every W-th index from
+ * its rank on (torch's DistributedSampler); its batches hold
+ * config->batch_size / W images (a batch size not divisible by W is
+ * CT_TORCH_ERROR_INVALID_ARGUMENT).  After each backward pass the
+ * gradients, flattened into one bucket with the batch's loss and correct
+ * count, are summed over the ranks and divided by W; after each step every
+ * rank takes rank 0's BatchNorm buffers (DDP's broadcast_buffers), so all
+ * ranks hold identical weights.  Augmentation draws differ per rank.  The
+ * epoch's loss, accuracy and progress are the whole group's. */
+CtTorchStatus ct_trainer_set_dist       (CtTrainer           *trainer,
+                                         CtDist              *dist,
+                                         char               **error);
+
 #ifdef __cplusplus
 }
 #endif

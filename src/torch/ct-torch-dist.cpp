@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Data-parallel training across processes with libtorch's own c10d: a
+// TCPStore for the rendezvous torchrun set up, and a Gloo process group for
+// the collectives (allreduce of gradients and metrics, broadcast of weights).
+
+#include "ct-torch-dist.hpp"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <chrono>
+#include <cerrno>
+#include <cmath>
+#include <memory>
+#include <sstream>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+struct CtDist {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;
+  std::string endpoint; // MASTER_ADDR:MASTER_PORT, for messages
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+};
+
+namespace ct::dist {
+
+namespace {
+
+// The integer in environment variable @name, in [lo, hi]; @fallback when unset.
+long env_int(const char *name, long lo, long hi, long fallback, bool required) {
+  const char *text = std::getenv(name);
+  if (text == nullptr || *text == '\0') {
+    if (required)
+      throw std::invalid_argument(std::string("torchrun's variable ") + name +
+                                  " is not set (WORLD_SIZE is)");
+    return fallback;
+  }
+  char *end = nullptr;
+  errno = 0;
+  long value = std::strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < lo || value > hi)
+    throw std::invalid_argument(std::string("environment variable ") + name + " is \"" + text +
+                                "\", expected a whole number in " + std::to_string(lo) + ".." +
+                                std::to_string(hi));
+  return value;
+}
+
+bool is_loopback(const std::string &host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
+}
+
+[[noreturn]] void lost_peer(const CtDist &d, const std::string &what, const std::exception &e) {
+  throw std::runtime_error("rank " + std::to_string(d.rank) + " of " +
+                           std::to_string(d.world_size) + ": " + what +
+                           " failed, another rank has died or cannot be reached (" + e.what() +
+                           "); the run keeps its last complete checkpoint");
+}
+
+void run(CtDist &d, c10::intrusive_ptr<c10d::Work> work, const std::string &what) {
+  try {
+    work->wait();
+  } catch (const c10::Error &e) {
+    lost_peer(d, what, std::runtime_error(e.what_without_backtrace()));
+  } catch (const std::exception &e) {
+    lost_peer(d, what, e);
+  }
+}
+
+} // namespace
+
+CtDist *from_env(double timeout_seconds) {
+  long world = env_int("WORLD_SIZE", 1, 1 << 20, 1, false);
+  if (world <= 1)
+    return nullptr;
+  if (!std::isfinite(timeout_seconds) || timeout_seconds <= 0.0)
+    throw std::invalid_argument("the distributed timeout must be a positive number of seconds");
+  auto d = std::make_unique<CtDist>();
+  d->world_size = static_cast<int>(world);
+  d->rank = static_cast<int>(env_int("RANK", 0, world - 1, 0, true));
+  d->local_rank = static_cast<int>(env_int("LOCAL_RANK", 0, world - 1, 0, false));
+  const char *addr = std::getenv("MASTER_ADDR");
+  if (addr == nullptr || *addr == '\0')
+    throw std::invalid_argument("torchrun's variable MASTER_ADDR is not set (WORLD_SIZE is)");
+  long port = env_int("MASTER_PORT", 1, 65535, 0, true);
+  d->endpoint = std::string(addr) + ":" + std::to_string(port);
+  auto timeout = std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000.0));
+
+  try {
+    // As torch.distributed's env:// rendezvous: under torchrun's static
+    // rendezvous its agent already serves the store at MASTER_ADDR:PORT and
+    // every rank is a client; otherwise rank 0 serves it.
+    const char *agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    bool use_agent = agent_store != nullptr && std::strcmp(agent_store, "True") == 0;
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<std::uint16_t>(port);
+    options.isServer = !use_agent && d->rank == 0;
+    options.numWorkers = d->world_size;
+    options.waitWorkers = false;
+    options.timeout = timeout;
+    options.multiTenant = true;
+    c10::intrusive_ptr<c10d::Store> tcp = c10::make_intrusive<c10d::TCPStore>(addr, options);
+    std::string prefix = "camtrail";
+    if (use_agent) {
+      const char *attempt = std::getenv("TORCHELASTIC_RESTART_COUNT");
+      prefix += std::string("/attempt_") + (attempt != nullptr ? attempt : "0");
+    }
+    d->store = c10::make_intrusive<c10d::PrefixStore>(prefix, tcp);
+
+    // Gloo listens for its peers on one address: the loopback one when the
+    // rendezvous is local, GLOO_SOCKET_IFNAME's interface when set, else
+    // the address this host's name resolves to.
+    auto gloo = c10d::ProcessGroupGloo::Options::create(timeout);
+    const char *ifname = std::getenv("GLOO_SOCKET_IFNAME");
+    if (ifname != nullptr && *ifname != '\0')
+      gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    else if (is_loopback(addr))
+      gloo->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else
+      gloo->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    gloo->threads = 1;
+    d->group = c10::make_intrusive<c10d::ProcessGroupGloo>(d->store, d->rank, d->world_size, gloo);
+  } catch (const std::exception &e) {
+    std::string message = dynamic_cast<const c10::Error *>(&e) != nullptr
+                              ? static_cast<const c10::Error &>(e).what_without_backtrace()
+                              : e.what();
+    std::ostringstream text;
+    text << "rank " << d->rank << " of " << d->world_size << " could not join the others at "
+         << d->endpoint << " within " << timeout_seconds << " s: " << message;
+    throw std::runtime_error(text.str());
+  }
+  return d.release();
+}
+
+void destroy(CtDist *dist) noexcept {
+  try {
+    delete dist;
+  } catch (...) {
+  }
+}
+
+int rank(const CtDist &dist) { return dist.rank; }
+int world_size(const CtDist &dist) { return dist.world_size; }
+int local_rank(const CtDist &dist) { return dist.local_rank; }
+const char *backend(const CtDist &) { return "gloo"; }
+
+// Gloo takes dense contiguous CPU tensors; others go through a copy.
+template <typename Collective>
+static void on_cpu(torch::Tensor &tensor, Collective &&collective) {
+  if (tensor.is_cpu() && tensor.is_contiguous()) {
+    collective(tensor);
+    return;
+  }
+  auto staged = tensor.to(torch::kCPU).contiguous();
+  collective(staged);
+  tensor.copy_(staged);
+}
+
+void allreduce_sum(CtDist &dist, torch::Tensor &tensor, const std::string &what) {
+  on_cpu(tensor, [&](torch::Tensor &t) {
+    std::vector<torch::Tensor> tensors{t};
+    run(dist, dist.group->allreduce(tensors), what);
+  });
+}
+
+void broadcast_from_rank0(CtDist &dist, torch::Tensor &tensor, const std::string &what) {
+  on_cpu(tensor, [&](torch::Tensor &t) {
+    std::vector<torch::Tensor> tensors{t};
+    c10d::BroadcastOptions options;
+    options.rootRank = 0;
+    run(dist, dist.group->broadcast(tensors, options), what);
+  });
+}
+
+} // namespace ct::dist

@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "ct-run.h"
+#include "ct-test-data.h"
+
+/* camtrail-cli train under torchrun, as a user starts it: two ranks on this
+ * machine over Gloo, everything on 127.0.0.1.  $CAMTRAIL_CLI names the
+ * binary; torchrun comes from $PATH (Debian's python3-torch). */
+
+static char *tmpdir;
+static char *data_dir;
+static char *torchrun;
+
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *result)
+{
+  g_free (result->out);
+  g_free (result->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+/* A port nothing listens on now, on the loopback interface. */
+static guint16
+free_port (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_no_error (error);
+  g_socket_bind (socket, any_port, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/* torchrun … camtrail-cli ARGS…, two local ranks; -r 1 -t 1 avoid
+ * Debian 12's torchrun crash in its default redirects. */
+static GPtrArray *
+torchrun_argv (const char        *log_dir,
+               const char *const *cli_args)
+{
+  GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (args, g_strdup (torchrun));
+  g_ptr_array_add (args, g_strdup ("--no_python"));
+  g_ptr_array_add (args, g_strdup ("--nproc_per_node"));
+  g_ptr_array_add (args, g_strdup ("2"));
+  g_ptr_array_add (args, g_strdup ("-r"));
+  g_ptr_array_add (args, g_strdup ("1"));
+  g_ptr_array_add (args, g_strdup ("-t"));
+  g_ptr_array_add (args, g_strdup ("1"));
+  g_ptr_array_add (args, g_strdup ("--log_dir"));
+  g_ptr_array_add (args, g_strdup (log_dir));
+  g_ptr_array_add (args, g_strdup ("--master_addr"));
+  g_ptr_array_add (args, g_strdup ("127.0.0.1"));
+  g_ptr_array_add (args, g_strdup ("--master_port"));
+  g_ptr_array_add (args, g_strdup_printf ("%u", free_port ()));
+  g_ptr_array_add (args, g_strdup (g_getenv ("CAMTRAIL_CLI")));
+  for (guint i = 0; cli_args[i] != NULL; i++)
+    g_ptr_array_add (args, g_strdup (cli_args[i]));
+  g_ptr_array_add (args, NULL);
+  return args;
+}
+
+static void
+run_torchrun (Result     *result,
+              const char *log_dir,
+              ...)
+{
+  g_autoptr(GPtrArray) cli_args = g_ptr_array_new ();
+  g_autoptr(GPtrArray) args = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  int wait_status = 0;
+  va_list ap;
+
+  va_start (ap, log_dir);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (cli_args, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (cli_args, NULL);
+  args = torchrun_argv (log_dir, (const char *const *) cli_args->pdata);
+  g_spawn_sync (NULL, (char **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &result->out, &result->err, &wait_status, &error);
+  g_assert_no_error (error);
+  result->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  if (g_test_verbose ())
+    g_printerr ("exit %d\nstdout:\n%s\nstderr:\n%s\n", result->status, result->out, result->err);
+}
+
+static void
+run_cli (Result      *result,
+         char       **envp,
+         ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  int wait_status = 0;
+  va_list ap;
+
+  g_ptr_array_add (args, (char *) g_getenv ("CAMTRAIL_CLI"));
+  va_start (ap, envp);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  g_spawn_sync (NULL, (char **) args->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                &result->out, &result->err, &wait_status, &error);
+  g_assert_no_error (error);
+  result->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  if (g_test_verbose ())
+    g_printerr ("exit %d\nstdout:\n%s\nstderr:\n%s\n", result->status, result->out, result->err);
+}
+
+static gint64
+json_int (JsonObject *object,
+          const char *path_a,
+          const char *path_b)
+{
+  g_assert_true (json_object_has_member (object, path_a));
+  return json_object_get_int_member (json_object_get_object_member (object, path_a), path_b);
+}
+
+/* No file a killed writer leaves behind (NAME.XXXXXX) in @run. */
+static void
+assert_no_temporaries (const char *run)
+{
+  g_autoptr(GDir) dir = g_dir_open (run, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      const char *dot = strrchr (name, '.');
+
+      if (dot != NULL && strlen (dot + 1) == 6 && !g_str_has_suffix (name, ".jsonl"))
+        g_error ("%s holds a half-written file %s", run, name);
+    }
+}
+
+/* The accuracy eval --remeasure measures on the whole test set, one
+ * process, for @epoch, as its stderr line prints it. */
+static char *
+remeasured_line (const char *err,
+                 int         epoch)
+{
+  g_autofree char *prefix = g_strdup_printf ("epoch %d: test accuracy ", epoch);
+  const char *at = strstr (err, prefix);
+  const char *end;
+
+  g_assert_nonnull (at);
+  end = strchr (at, '\n');
+  return g_strndup (at, end != NULL ? (gsize) (end - at) : strlen (at));
+}
+
+static void
+test_train_two_ranks (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "two-ranks", NULL);
+  g_autofree char *ranks = g_build_filename (tmpdir, "rank-weights", NULL);
+  g_autofree char *logs = g_build_filename (tmpdir, "logs-train", NULL);
+  g_autofree char *manifest_path = g_build_filename (run, "manifest.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GArray) metrics = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(Result) train = { 0 }, remeasure = { 0 };
+  JsonObject *top;
+
+  g_assert_cmpint (g_mkdir (ranks, 0755), ==, 0);
+  run_torchrun (&train, logs, "train", "--data", data_dir, "--out", run,
+                "--arch", "camtrail_net", "--width", "8", "--epochs", "2",
+                "--batch-size", "32", "--threads", "1", "--seed", "7",
+                "--rank-weights", ranks, "--dist-timeout", "120", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+
+  /* One writer, who recorded the group. */
+  manifest = ct_manifest_load (run, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (manifest->world_size, ==, 2);
+  g_assert_cmpstr (manifest->dist_backend, ==, "gloo");
+  g_assert_cmpint (manifest->hyper.batch_size, ==, 32);
+  json_parser_load_from_file (parser, manifest_path, &error);
+  g_assert_no_error (error);
+  top = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_int (top, "distributed", "batch_per_rank"), ==, 16);
+
+  /* Every rank holds the weights rank 0 saved, after every epoch. */
+  for (int epoch = 1; epoch <= 2; epoch++)
+    {
+      g_autofree char *saved = ct_run_dup_checkpoint_path (run, epoch);
+      g_autofree char *name0 = g_strdup_printf ("rank-0-epoch-%03d.safetensors", epoch);
+      g_autofree char *name1 = g_strdup_printf ("rank-1-epoch-%03d.safetensors", epoch);
+      g_autofree char *rank0 = g_build_filename (ranks, name0, NULL);
+      g_autofree char *rank1 = g_build_filename (ranks, name1, NULL);
+
+      ct_test_assert_same_weights (saved, rank0);
+      ct_test_assert_same_weights (rank0, rank1);
+    }
+
+  /* The recorded accuracy is the whole test set's, as one process
+   * re-measures it from the checkpoints. */
+  metrics = ct_metrics_load (run, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (metrics->len, ==, 3);
+  run_cli (&remeasure, NULL, "eval", "--run", run, "--remeasure", NULL);
+  g_assert_cmpint (remeasure.status, ==, 0);
+  for (guint i = 0; i < metrics->len; i++)
+    {
+      CtEpochMetrics *m = &g_array_index (metrics, CtEpochMetrics, i);
+      g_autofree char *expected = g_strdup_printf ("epoch %d: test accuracy %.2f%%",
+                                                   m->epoch, 100.0 * m->test_accuracy);
+      g_autofree char *found = remeasured_line (remeasure.err, m->epoch);
+
+      g_assert_cmpstr (found, ==, expected);
+    }
+}
+
+/* The children of @pid, from /proc. */
+static GArray *
+child_pids (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/task/%d/children", pid, pid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (GPid));
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return pids;
+  fields = g_strsplit (g_strstrip (text), " ", -1);
+  for (guint i = 0; fields[i] != NULL; i++)
+    if (*fields[i] != '\0')
+      {
+        GPid child = (GPid) g_ascii_strtoll (fields[i], NULL, 10);
+        g_array_append_val (pids, child);
+      }
+  return pids;
+}
+
+/* Whether process @pid has RANK=@rank in its environment. */
+static gboolean
+has_rank (GPid pid,
+          int  rank)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/environ", pid);
+  g_autofree char *want = g_strdup_printf ("RANK=%d", rank);
+  g_autofree char *environ_text = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &environ_text, &length, NULL))
+    return FALSE;
+  for (gsize at = 0; at < length; at += strlen (environ_text + at) + 1)
+    if (g_str_equal (environ_text + at, want))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_kill_rank_then_resume_alone (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "killed", NULL);
+  g_autofree char *logs = g_build_filename (tmpdir, "logs-kill", NULL);
+  g_autofree char *first = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GPtrArray) args = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_auto(Result) resume = { 0 }, eval = { 0 };
+  GPid launcher = 0, victim = 0;
+  int err_fd = -1, wait_status = 0;
+  gint64 deadline;
+  pid_t ended = 0;
+
+  first = ct_run_dup_checkpoint_path (run, 1);
+  {
+    const char *cli_args[] = { "train", "--data", data_dir, "--out", run, "--arch", "camtrail_net",
+                               "--width", "8", "--epochs", "6", "--batch-size", "32",
+                               "--threads", "1", "--seed", "3", "--dist-timeout", "60", NULL };
+
+    args = torchrun_argv (logs, cli_args);
+  }
+  g_spawn_async_with_pipes (NULL, (char **) args->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                            NULL, &launcher, NULL, NULL, &err_fd, &error);
+  g_assert_no_error (error);
+
+  /* Once epoch 1 is committed, rank 1 dies. */
+  deadline = g_get_monotonic_time () + 180 * G_USEC_PER_SEC;
+  while (!g_file_test (first, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_cmpint (waitpid (launcher, &wait_status, WNOHANG), ==, 0);
+      g_usleep (20000);
+    }
+  while (victim == 0)
+    {
+      g_autoptr(GArray) children = child_pids (launcher);
+
+      for (guint i = 0; i < children->len; i++)
+        if (has_rank (g_array_index (children, GPid, i), 1))
+          victim = g_array_index (children, GPid, i);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    }
+  g_assert_cmpint (kill (victim, SIGKILL), ==, 0);
+
+  /* The launcher and rank 0 end, saying why, well before the 60 s timeout
+   * would: rank 0 sees the connection close. */
+  while ((ended = waitpid (launcher, &wait_status, WNOHANG)) == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  g_assert_cmpint (ended, ==, launcher);
+  g_assert_false (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
+  {
+    g_autoptr(GIOChannel) channel = g_io_channel_unix_new (err_fd);
+
+    g_io_channel_set_close_on_unref (channel, TRUE);
+    g_io_channel_read_to_end (channel, &err, NULL, &error);
+    g_assert_no_error (error);
+  }
+  if (g_test_verbose ())
+    g_printerr ("stderr:\n%s\n", err);
+  g_assert_nonnull (strstr (err, "rank 0 of 2"));
+  g_assert_nonnull (strstr (err, "another rank has died or cannot be reached"));
+
+  /* Nothing half-written; the run ends at a complete checkpoint, which one
+   * process continues to the end. */
+  assert_no_temporaries (run);
+  epochs = ct_run_list_checkpoints (run, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (epochs->len, >=, 2);
+  g_assert_cmpuint (epochs->len, <, 7);
+  run_cli (&resume, NULL, "train", "--resume", "--out", run, "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (resume.status, ==, 0);
+  manifest = ct_manifest_load (run, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (manifest->world_size, ==, 2);
+  g_array_unref (epochs);
+  epochs = ct_run_list_checkpoints (run, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (epochs->len, ==, 7);
+  run_cli (&eval, NULL, "eval", "--run", run, NULL);
+  g_assert_cmpint (eval.status, ==, 0);
+}
+
+/* A rank whose peers never come ends with a message naming it and the
+ * endpoint, after the timeout, and writes nothing. */
+static void
+test_cannot_connect (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "alone", NULL);
+  g_autofree char *port = g_strdup_printf ("%u", free_port ());
+  g_autofree char *endpoint = g_strdup_printf ("127.0.0.1:%s", port);
+  g_auto(GStrv) envp = g_get_environ ();
+  g_auto(Result) alone = { 0 };
+
+  envp = g_environ_setenv (envp, "RANK", "1", TRUE);
+  envp = g_environ_setenv (envp, "WORLD_SIZE", "2", TRUE);
+  envp = g_environ_setenv (envp, "MASTER_ADDR", "127.0.0.1", TRUE);
+  envp = g_environ_setenv (envp, "MASTER_PORT", port, TRUE);
+  run_cli (&alone, envp, "train", "--data", data_dir, "--out", run, "--width", "8",
+           "--epochs", "1", "--batch-size", "32", "--dist-timeout", "3", NULL);
+  g_assert_cmpint (alone.status, ==, 1);
+  g_assert_nonnull (strstr (alone.err, "rank 1 of 2 could not join the others at"));
+  g_assert_nonnull (strstr (alone.err, endpoint));
+  g_assert_false (g_file_test (run, G_FILE_TEST_EXISTS));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_assert_nonnull (g_getenv ("CAMTRAIL_CLI"));
+  torchrun = g_find_program_in_path ("torchrun");
+  if (torchrun == NULL)
+    {
+      g_printerr ("SKIP: torchrun is not installed (Debian's python3-torch has it: "
+                  "scripts/install-deps --tests)\n");
+      return 77;
+    }
+  tmpdir = ct_test_make_tmpdir ();
+  g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
+  data_dir = g_build_filename (tmpdir, "squares", NULL);
+  g_mkdir (data_dir, 0755);
+  /* 65 test images: no slice of them has the whole set's accuracy but 0 or 1. */
+  g_free (ct_test_write_squares (data_dir, 256, 65, 1));
+
+  g_test_add_func ("/cli-dist/train-two-ranks", test_train_two_ranks);
+  g_test_add_func ("/cli-dist/kill-rank-then-resume-alone", test_kill_rank_then_resume_alone);
+  g_test_add_func ("/cli-dist/cannot-connect", test_cannot_connect);
+  status = g_test_run ();
+
+  ct_test_remove_tree (tmpdir);
+  g_free (tmpdir);
+  g_free (data_dir);
+  g_free (torchrun);
+  return status;
+}
