@@ -21,6 +21,9 @@ targets=${*:-cifar idx safetensors manifest metrics png perturb epochs images ta
 
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang CXX=clang++ meson setup build-fuzz -Dfuzzing=true -Dtests=false -Dgui=false -Dbenchmarks=false
+else
+  # A build-fuzz from before a target was added does not know its name yet.
+  meson setup --reconfigure build-fuzz >/dev/null
 fi
 for target in $targets; do
   names="${names:-} fuzz-$target"
