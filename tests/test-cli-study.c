@@ -400,8 +400,10 @@ test_pdf (void)
   g_autoptr(GDir) dir = NULL;
   const char *name;
   guint pages = 0, numbered = 0;
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autofree char *pdftoppm = g_find_program_in_path ("pdftoppm");
 
-  if (g_find_program_in_path ("pdftotext") == NULL || g_find_program_in_path ("pdftoppm") == NULL)
+  if (pdftotext == NULL || pdftoppm == NULL)
     g_error ("pdftotext and pdftoppm are needed (apt-get install poppler-utils)");
 
   run_argv (&text, text_argv);

@@ -578,7 +578,7 @@ test_shared_folder (void)
   g_autofree char *dir = ct_test_make_tmpdir ();
   g_autoptr(CtDataset) dataset = NULL;
 
-  ct_test_write_image_folder (dir, 12, 8, 16, 5);
+  g_free (ct_test_write_image_folder (dir, 12, 8, 16, 5));
   dataset = load (dir, 0, FALSE);
   g_assert_cmpstrv (dataset->classes, ((const char * const[]) { "blue", "green", "red", "white", NULL }));
   g_assert_cmpuint (dataset->train.n_images, ==, 12);
