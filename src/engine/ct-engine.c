@@ -1600,6 +1600,10 @@ ct_engine_train (CtEngine              *self,
   g_return_val_if_fail (options != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* Busy is told before anything of @options is read: a caller may pass
+   * options it is about to free, knowing a busy engine takes nothing. */
+  if (!check_background_free (self, error))
+    return FALSE;
   training = training_new (self, options, status_func, done_func, user_data);
   return start_background (self, &training->base, error);
 }
@@ -1636,6 +1640,8 @@ ct_engine_compute_robustness (CtEngine                   *self,
   g_return_val_if_fail (request != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (!check_background_free (self, error))
+    return FALSE;
   study = study_new (self, run_dir, request, progress_func, done_func, user_data);
   return start_background (self, &study->base, error);
 }
