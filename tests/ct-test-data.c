@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <gio/gio.h>
+#include <sys/wait.h>
 #include <glib/gstdio.h>
 
 #include <stdio.h>
@@ -530,4 +531,29 @@ ct_test_torch_save_bytes (const char *extra_global, gboolean wrapped, gboolean d
   entries[1] = (CtTestZipEntry) { "archive/data/0", (const guint8 *) torch_save_storage0, sizeof torch_save_storage0, FALSE, 0 };
   entries[2] = (CtTestZipEntry) { "archive/data/1", (const guint8 *) torch_save_storage1, sizeof torch_save_storage1, FALSE, 0 };
   return ct_test_zip_bytes (entries, 3);
+}
+
+void
+ct_test_result_clear (CtTestResult *result)
+{
+  g_clear_pointer (&result->out, g_free);
+  g_clear_pointer (&result->err, g_free);
+}
+
+void
+ct_test_run (CtTestResult       *result,
+             const char *const  *argv,
+             char              **envp,
+             GSpawnFlags         flags)
+{
+  g_autoptr(GError) error = NULL;
+  int wait_status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, envp, flags, NULL, NULL, &result->out, &result->err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  result->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  if (g_test_verbose ())
+    g_printerr ("%s: exit %d\nstdout:\n%s\nstderr:\n%s\n", argv[0], result->status,
+                result->out, result->err);
 }

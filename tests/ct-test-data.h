@@ -115,4 +115,24 @@ GBytes *ct_test_torch_save_bytes (const char           *extra_global,
                                   gboolean              wrapped,
                                   gboolean              deflate_pickle);
 
+/* A program run to its end: its exit status (−1 when a signal ended it),
+ * stdout and stderr. */
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} CtTestResult;
+
+void  ct_test_result_clear (CtTestResult *result);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtTestResult, ct_test_result_clear)
+
+/* Runs @argv (NULL-terminated) with @envp (NULL: this process's) and
+ * @flags (G_SPAWN_SEARCH_PATH for a program by name) and waits for it;
+ * fails the test when it cannot start.  With --verbose the outcome is
+ * printed. */
+void  ct_test_run          (CtTestResult       *result,
+                            const char *const  *argv,
+                            char              **envp,
+                            GSpawnFlags         flags);
+
 G_END_DECLS

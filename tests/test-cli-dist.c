@@ -18,20 +18,8 @@ static char *tmpdir;
 static char *data_dir;
 static char *torchrun;
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+typedef CtTestResult Result;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, ct_test_result_clear)
 
 /* A port nothing listens on now, on the loopback interface. */
 static guint16
@@ -88,9 +76,7 @@ run_torchrun (Result     *result,
 {
   g_autoptr(GPtrArray) cli_args = g_ptr_array_new ();
   g_autoptr(GPtrArray) args = NULL;
-  g_autoptr(GError) error = NULL;
   const char *arg;
-  int wait_status = 0;
   va_list ap;
 
   va_start (ap, log_dir);
@@ -99,12 +85,7 @@ run_torchrun (Result     *result,
   va_end (ap);
   g_ptr_array_add (cli_args, NULL);
   args = torchrun_argv (log_dir, (const char *const *) cli_args->pdata);
-  g_spawn_sync (NULL, (char **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &result->out, &result->err, &wait_status, &error);
-  g_assert_no_error (error);
-  result->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (g_test_verbose ())
-    g_printerr ("exit %d\nstdout:\n%s\nstderr:\n%s\n", result->status, result->out, result->err);
+  ct_test_run (result, (const char *const *) args->pdata, NULL, G_SPAWN_DEFAULT);
 }
 
 static void
@@ -113,9 +94,7 @@ run_cli (Result      *result,
          ...)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
   const char *arg;
-  int wait_status = 0;
   va_list ap;
 
   g_ptr_array_add (args, (char *) g_getenv ("CAMTRAIL_CLI"));
@@ -124,12 +103,7 @@ run_cli (Result      *result,
     g_ptr_array_add (args, (char *) arg);
   va_end (ap);
   g_ptr_array_add (args, NULL);
-  g_spawn_sync (NULL, (char **) args->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
-                &result->out, &result->err, &wait_status, &error);
-  g_assert_no_error (error);
-  result->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (g_test_verbose ())
-    g_printerr ("exit %d\nstdout:\n%s\nstderr:\n%s\n", result->status, result->out, result->err);
+  ct_test_run (result, (const char *const *) args->pdata, envp, G_SPAWN_DEFAULT);
 }
 
 static gint64

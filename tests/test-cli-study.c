@@ -20,35 +20,14 @@ static char *run_dir;
 #define IMAGES "16"
 #define SEED   "3"
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+typedef CtTestResult Result;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, ct_test_result_clear)
 
 static void
 run_argv (Result      *result,
           const char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  int wait_status = 0;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                &result->out, &result->err, &wait_status, &error);
-  g_assert_no_error (error);
-  result->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (g_test_verbose ())
-    g_printerr ("%s: exit %d\nstdout:\n%s\nstderr:\n%s\n", argv[0], result->status,
-                result->out, result->err);
+  ct_test_run (result, argv, NULL, G_SPAWN_SEARCH_PATH);
 }
 
 static void

@@ -20,29 +20,15 @@ static char *tmpdir;
 static char *data_dir;
 static char *run_dir;
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *result)
-{
-  g_free (result->out);
-  g_free (result->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+typedef CtTestResult Result;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, ct_test_result_clear)
 
 static void
 run_cli (Result *result,
          ...)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
   const char *arg;
-  int wait_status = 0;
   va_list ap;
 
   g_ptr_array_add (args, (char *) g_getenv ("CAMTRAIL_CLI"));
@@ -51,13 +37,7 @@ run_cli (Result *result,
     g_ptr_array_add (args, (char *) arg);
   va_end (ap);
   g_ptr_array_add (args, NULL);
-
-  g_spawn_sync (NULL, (char **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &result->out, &result->err, &wait_status, &error);
-  g_assert_no_error (error);
-  result->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (g_test_verbose ())
-    g_printerr ("exit %d\nstdout:\n%s\nstderr:\n%s\n", result->status, result->out, result->err);
+  ct_test_run (result, (const char *const *) args->pdata, NULL, G_SPAWN_DEFAULT);
 }
 
 static int
