@@ -13,6 +13,7 @@
 #include "ct-test-data.h"
 #include "ct-test-train.h"
 #include "ct-test-ui.h"
+#include "ct-test-wait.h"
 #include "ct-style.h"
 #include "ct-train-dialog.h"
 #include "ct-window.h"
@@ -20,8 +21,6 @@
 /* The real window under Xvfb on a tiny run the test trains: it is driven
  * through its actions as a user's keyboard would, rendered to pixels, and
  * closed while it trains. */
-
-#define TIMEOUT_S 120
 
 static char *tmpdir;
 static char *data_dir;
@@ -44,15 +43,9 @@ static void
 wait_for (gboolean (*done) (gpointer),
           gpointer  data)
 {
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!done (data))
-    {
-      g_main_context_iteration (NULL, FALSE);
-      if (!done (data))
-        g_usleep (2000);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-    }
+  /* Blocking iterations: every state waited for arrives as a source of the
+   * main context (an engine post, a redraw). */
+  CT_TEST_WAIT_UNTIL (done (data));
   for (int i = 0; i < 20; i++)
     g_main_context_iteration (NULL, FALSE);
 }

@@ -28,7 +28,10 @@ trap_to_abort_cb (int signal_number)
   abort ();
 }
 
-void
+/* Makes GLib criticals and warnings fatal, so that a g_return_if_fail()
+ * hit by hostile input counts as a crash, and points the user cache (the
+ * dataset statistics cache) into the private directory. */
+static void
 fuzz_init (void)
 {
   g_autoptr(GError) error = NULL;
@@ -44,6 +47,18 @@ fuzz_init (void)
   /* Outside the directory the targets empty, so the cache survives a clear. */
   cache = g_strconcat (private_dir, "-cache", NULL);
   g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+}
+
+/* libFuzzer calls it once before the first input; every target links this
+ * file (not a library member, which the linker could leave out). */
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize (int    *argc,
+                      char ***argv)
+{
+  fuzz_init ();
+  return 0;
 }
 
 const char *

@@ -8,10 +8,9 @@ G_BEGIN_DECLS
 /* What the libFuzzer targets share.  Parsers that read a path get the fuzz
  * input through files in one private directory, made once per process. */
 
-/* Makes GLib criticals and warnings fatal, so that a g_return_if_fail()
- * hit by hostile input counts as a crash, and points the user cache (the
- * dataset statistics cache) into the private directory. */
-void        fuzz_init          (void);
+/* Every target links fuzz-common.c, whose LLVMFuzzerInitialize makes GLib
+ * criticals and warnings fatal (a g_return_if_fail() hit by hostile input
+ * counts as a crash) and points the user cache into the private directory. */
 
 /* Returns: (transfer none): the private directory, emptied by
  * fuzz_clear_dir(). */

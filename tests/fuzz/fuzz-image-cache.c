@@ -8,18 +8,9 @@
 #include "ct-image-folder.h"
 #include "fuzz-common.h"
 
-int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 #define KEY "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
-int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  fuzz_init ();
-  return 0;
-}
 
 static void
 check_split (const CtSplit *split,

@@ -9,21 +9,12 @@
 #include "ct-spec.h"
 #include "fuzz-common.h"
 
-int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 static const char *const class_names[] = {
   "airplane", "automobile", "bird", "cat", "deer",
   "dog", "frog", "horse", "ship", "truck", NULL,
 };
-
-int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
-{
-  fuzz_init ();
-  return 0;
-}
 
 int
 LLVMFuzzerTestOneInput (const guint8 *data,

@@ -39,11 +39,14 @@ camtrail_net stem|camtrail_net|reuse|--layer stem|gradcam
 camtrail_net --target label|camtrail_net|reuse|--target label|gradcam
 camtrail_net --cam-scale raw|camtrail_net|reuse|--cam-scale raw|gradcam
 camtrail_net --cam-scale shared|camtrail_net|reuse|--cam-scale shared|gradcam
+camtrail_net --rotate 90, torchvision's rotate|camtrail_net|reuse|--rotate 90|gradcam gradcam++|independent
+camtrail_net --rotate 30 --bilinear, torchvision's rotate|camtrail_net|reuse|--rotate 30 --bilinear|gradcam|independent
 efficientnet_b0 blocks.2|efficientnet_b0|--epochs 1 --batch-size 32 --lr 0.01 --train-limit 64||$methods $passes
 camtrail_net stages.1, from docs/MODELS.md|camtrail_net|reuse||gradcam gradcam++ eigencam scorecam|independent
 camtrail_net stem, from docs/MODELS.md|camtrail_net|reuse|--layer stem --target label|gradcam|independent
 efficientnet_b0 blocks.2, torchvision's|efficientnet_b0|reuse||gradcam hirescam layercam|independent
 efficientnet_b0 blocks.5, torchvision's|efficientnet_b0|reuse|--layer blocks.5 --cam-scale shared|gradcam|independent
+efficientnet_b0 --rotate -90 --target label, torchvision's|efficientnet_b0|reuse|--rotate -90 --target label|gradcam|independent
 efficientnet_b0 --input-size 224, torchvision's|efficientnet_b0@224|--input-size 224 --epochs 1 --batch-size 32 --lr 0.01 --train-limit 64|--images 0,1,2 --epochs last|gradcam|independent"
 
 total=0

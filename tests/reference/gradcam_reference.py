@@ -4,8 +4,9 @@
 Usage: gradcam_reference.py RUN_DIR CAMS.npy CELLS.json [--data DIR] [--tolerance T]
 
 CAMS.npy and CELLS.json come from `camtrail-cli cam --npy … --json …` on
-unperturbed images, with any --method, --target and --cam-scale (the JSON
-names them).  For every epoch in them, the checkpoint is loaded with
+unperturbed images or images turned by a fixed `--rotate` (turned here by
+torchvision's own rotate), with any --method, --target and --cam-scale
+(the JSON names them).  For every epoch in them, the checkpoint is loaded with
 load_state_dict(strict=True) into a PyTorch model built here (torchvision's
 resnet18 with the CIFAR stem, or the mirrors in ct_models.py; with --model
 independent, independent_models.py: camtrail_net written from
@@ -29,6 +30,7 @@ probability by more than 1e-5, or a predicted or target class differs.
 import argparse
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -244,6 +246,40 @@ def cam(method, model, layer, x, rule, labels, height, width, scale="image"):
     return heatmaps.astype(np.float32), logits.detach().double(), targets
 
 
+def parse_rotation(perturbation):
+    """(degrees, interpolation) of Camtrail's description of a fixed
+    rotation ("rotation 90° (nearest)"), (0, None) for "none", None for any
+    other perturbation (noise and occlusion draw from Camtrail's own RNG,
+    which a reference would have to copy)."""
+    if perturbation == "none":
+        return 0.0, None
+    match = re.fullmatch(r"rotation (-?[0-9.]+)° \((nearest|bilinear)\)", perturbation)
+    if match is None:
+        return None
+    return float(match.group(1)), match.group(2)
+
+
+def rotate(images, degrees, interpolation):
+    """uint8 N×C×H×W → the same turned by @degrees with torchvision's own
+    rotate (counter-clockwise on screen, about the centre, zero padding
+    outside: fill=None, since a fill blends in a sampled mask that would
+    dim the border's bilinear samples a second time), on
+    the [0, 1] pixels as Camtrail perturbs them (bilinear), back on the 0–255
+    scale for normalise()."""
+    if interpolation is None:
+        return images
+    import torchvision.transforms.functional as TF
+    from torchvision.transforms import InterpolationMode
+
+    if interpolation == "nearest":
+        # Nearest picks pixels: the uint8 values move unchanged.
+        return TF.rotate(torch.from_numpy(images), degrees,
+                         interpolation=InterpolationMode.NEAREST).numpy()
+    unit = torch.from_numpy(images.astype(np.float32) / np.float32(255.0))
+    turned = TF.rotate(unit, degrees, interpolation=InterpolationMode.BILINEAR)
+    return turned.numpy() * np.float32(255.0)
+
+
 def scale_columns(rows):
     """--cam-scale shared: one min-max per image over all epochs' maps."""
     rows = np.array(rows, dtype=np.float64)
@@ -280,9 +316,12 @@ def main():
     layer = cells["layer"]
     method = cells["method"]
     scale = cells["scale"]
-    if scale not in ("image", "raw", "shared") or cells["perturbation"] != "none":
-        sys.exit(f"{args.json}: expected unperturbed images, "
-                 f"got scale {scale!r}, perturbation {cells['perturbation']!r}")
+    if scale not in ("image", "raw", "shared"):
+        sys.exit(f"{args.json}: unknown scale {scale!r}")
+    rotation = parse_rotation(cells["perturbation"])
+    if rotation is None:
+        sys.exit(f"{args.json}: expected unperturbed or rotated images, "
+                 f"got perturbation {cells['perturbation']!r}")
     epochs = cells["epochs"]
     indices = [image["index"] for image in cells["images"]]
     images, labels = ct_data.load_split(args.data or manifest["dataset"]["path"], "test")
@@ -293,7 +332,7 @@ def main():
     if camtrail.shape != (len(epochs), len(indices), 1, height, width):
         sys.exit(f"{args.npy}: shape {camtrail.shape}, expected "
                  f"{(len(epochs), len(indices), 1, height, width)}")
-    x = torch.from_numpy(ct_data.normalise(images, manifest["dataset"]["mean"],
+    x = torch.from_numpy(ct_data.normalise(rotate(images, *rotation), manifest["dataset"]["mean"],
                                            manifest["dataset"]["std"]))
     # Camtrail runs 3-channel models channels-last (src/torch/ct-torch.cpp,
     # CtModel::channels_last): the same values, another order of float
