@@ -557,3 +557,31 @@ ct_test_run (CtTestResult       *result,
     g_printerr ("%s: exit %d\nstdout:\n%s\nstderr:\n%s\n", argv[0], result->status,
                 result->out, result->err);
 }
+
+float *
+ct_test_read_npy (const char *path,
+                  guint       shape[5],
+                  gsize      *out_n)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *dims;
+  gsize length, header_length, n = 1;
+  int n_dims;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_assert_true (memcmp (contents, "\x93NUMPY\x01\x00", 8) == 0);
+  header_length = (guint8) contents[8] | (guint8) contents[9] << 8;
+  g_assert_nonnull (strstr (contents + 10, "'descr': '<f4'"));
+  dims = strstr (contents + 10, "'shape': (");
+  g_assert_nonnull (dims);
+  n_dims = sscanf (dims, "'shape': (%u, %u, %u, %u, %u)",
+                   &shape[0], &shape[1], &shape[2], &shape[3], &shape[4]);
+  g_assert_cmpint (n_dims, ==, 5);
+  for (guint i = 0; i < 5; i++)
+    n *= shape[i];
+  g_assert_cmpuint (length, ==, 10 + header_length + n * sizeof (float));
+  *out_n = n;
+  return g_memdup2 (contents + 10 + header_length, n * sizeof (float));
+}

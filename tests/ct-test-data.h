@@ -135,4 +135,11 @@ void  ct_test_run          (CtTestResult       *result,
                             char              **envp,
                             GSpawnFlags         flags);
 
+/* A little-endian float32 .npy of five dimensions as camtrail-cli writes
+ * it (cam --npy).  Returns: (transfer full): the values; @shape gets the
+ * dimensions, @out_n the count. */
+float *ct_test_read_npy    (const char         *path,
+                            guint               shape[5],
+                            gsize              *out_n);
+
 G_END_DECLS

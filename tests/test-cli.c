@@ -211,37 +211,6 @@ test_cam_exports (void)
 
 /* ---- The cam command's options, each with its outcome ---------------- */
 
-/* A little-endian float32 .npy as camtrail-cli writes it.
- * Returns: (transfer full): the values; @shape gets the first five
- * dimensions. */
-static float *
-read_npy (const char *path,
-          guint       shape[5],
-          gsize      *out_n)
-{
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *dims;
-  gsize length, header_length, n = 1;
-  int n_dims;
-
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  g_assert_true (memcmp (contents, "\x93NUMPY\x01\x00", 8) == 0);
-  header_length = (guint8) contents[8] | (guint8) contents[9] << 8;
-  g_assert_nonnull (strstr (contents + 10, "'descr': '<f4'"));
-  dims = strstr (contents + 10, "'shape': (");
-  g_assert_nonnull (dims);
-  n_dims = sscanf (dims, "'shape': (%u, %u, %u, %u, %u)",
-                   &shape[0], &shape[1], &shape[2], &shape[3], &shape[4]);
-  g_assert_cmpint (n_dims, ==, 5);
-  for (guint i = 0; i < 5; i++)
-    n *= shape[i];
-  g_assert_cmpuint (length, ==, 10 + header_length + n * sizeof (float));
-  *out_n = n;
-  return g_memdup2 (contents + 10 + header_length, n * sizeof (float));
-}
-
 /* Runs `camtrail-cli cam` on the test run with @options (NULL-terminated,
  * at most 16) and epochs 0,1,2 × images 0–3, writing cells.json and
  * cams.npy under @name. */
@@ -289,7 +258,7 @@ cam_heatmaps (const char *name,
 {
   g_autofree char *path = cam_path (name, "npy");
 
-  return read_npy (path, shape, n);
+  return ct_test_read_npy (path, shape, n);
 }
 
 static JsonObject *
@@ -883,7 +852,7 @@ test_train_options (void)
   run_cli (&cam, "cam", "--run", fp32, "--epochs", "1", "--images", "0", "--out", png,
            "--npy", npy, NULL);
   g_assert_cmpint (cam.status, ==, 0);
-  maps = read_npy (npy, shape, &n);
+  maps = ct_test_read_npy (npy, shape, &n);
   g_assert_cmpuint (shape[3], ==, 32);
   g_assert_cmpuint (shape[4], ==, 32);
 
