@@ -1377,7 +1377,7 @@ test_window_method (void)
 {
   static const char *const methods[] = { "gradcam++", "layercam", "scorecam" };
   GtkDropDown *dropdown = GTK_DROP_DOWN (find_by_id (GTK_WIDGET (window), "method_dropdown"));
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.camtrail.Camtrail");
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
   g_autofree char *png = g_build_filename (tmpdir, "method-export.png", NULL);
   g_autofree char *cli_png = g_build_filename (tmpdir, "methods-cli.png", NULL);
   g_autoptr(GHashTable) text = NULL;
@@ -1498,7 +1498,7 @@ test_window_compare_methods (void)
     "gradcam", "hirescam", "gradcam++", "xgradcam", "layercam", "eigencam"
   };
   CtGridView *view = ct_window_get_grid_view (window);
-  g_autoptr(GSettings) settings = g_settings_new ("io.github.camtrail.Camtrail");
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
   g_autofree char *png = g_build_filename (tmpdir, "compare-export.png", NULL);
   g_autofree char *joined = g_strjoinv (",", (char **) defaults);
   g_autofree float *expected = NULL;
@@ -1515,7 +1515,8 @@ test_window_compare_methods (void)
   guint differing = 0;
 
   clean_grid_of_four ();
-  /* The keyboard on image 2 (the third column). */
+  /* The keyboard on image 2 (the third column), from the first. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "grid.move-focus", "(ii)", -10, -10));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "grid.move-focus", "(ii)", 0, 2));
   activate ("win.compare-methods", NULL);
 

@@ -165,12 +165,24 @@ set_epochs (CtSession  *self,
   mark_changed (self);
 }
 
+/* Other columns chosen (typed, random, a robustness point): the grid
+ * shows them, ending a comparison. */
+static void
+end_comparison (CtSession *self)
+{
+  if (self->compare_images == NULL)
+    return;
+  g_clear_pointer (&self->compare_images, g_array_unref);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPARING]);
+}
+
 static void
 take_images (CtSession *self,
              GArray    *images)
 {
   g_clear_pointer (&self->images, g_array_unref);
   self->images = images;
+  end_comparison (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGES_TEXT]);
   mark_changed (self);
 }
@@ -369,6 +381,7 @@ ct_session_add_image (CtSession *self,
   if (self->images == NULL)
     self->images = g_array_new (FALSE, FALSE, sizeof (guint));
   g_array_append_val (self->images, image);
+  end_comparison (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGES_TEXT]);
   mark_changed (self);
   return TRUE;
@@ -485,8 +498,7 @@ ct_session_stop_comparing (CtSession *self)
 
   if (self->compare_images == NULL)
     return;
-  g_clear_pointer (&self->compare_images, g_array_unref);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPARING]);
+  end_comparison (self);
   mark_changed (self);
 }
 
@@ -593,6 +605,9 @@ ct_session_build_robustness_request (CtSession           *self,
   if (!ct_target_rule_parse (self->target_rule, NULL, 0, &out_request->target_rule,
                              &target_class, NULL))
     out_request->target_rule = CT_TARGET_RULE_PREDICTED;
+  /* The grid's method, as its layer: a study explains what the grid shows. */
+  if (!ct_cam_method_from_string (self->method, &out_request->method))
+    out_request->method = CT_CAM_METHOD_GRADCAM;
   return TRUE;
 }
 

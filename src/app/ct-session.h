@@ -89,7 +89,8 @@ void             ct_session_reset_perturbation (CtSession         *self);
 
 /* Compares methods: the grid shows @images (one, or a few) with each of
  * the session's "compare-methods" side by side (request.methods) until
- * ct_session_stop_comparing() or another run; "comparing" says which. */
+ * ct_session_stop_comparing(), other columns or another run; "comparing"
+ * says which. */
 void             ct_session_compare_methods    (CtSession         *self,
                                                 const guint       *images,
                                                 guint              n_images);

@@ -62,6 +62,11 @@ parse_methods (const char *text)
       CtCamMethod method;
 
       g_strstrip (names[i]);
+      if (*names[i] == '\0')
+        {
+          ct_cli_usage_error ("cam", "--method “%s” has an empty name", text);
+          return NULL;
+        }
       if (!ct_cli_parse_method ("cam", names[i], &method))
         return NULL;
       for (guint j = 0; j < methods->len; j++)
