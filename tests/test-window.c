@@ -1404,6 +1404,22 @@ test_window_method (void)
       gtk_drop_down_set_selected (dropdown, method);
       for (int k = 0; k < 5; k++)
         g_main_context_iteration (NULL, FALSE);
+      /* Score-CAM's passes reach the status line while it runs (said, not
+       * asserted: a fast machine may finish a row between two polls). */
+      {
+        GtkLabel *status = GTK_LABEL (find_by_id (GTK_WIDGET (window), "status_label"));
+        gboolean passes_shown = FALSE;
+        gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
+
+        while (!window_idle (window))
+          {
+            g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+            g_main_context_iteration (NULL, TRUE);
+            passes_shown |= strstr (gtk_label_get_text (status), "forward passes") != NULL;
+          }
+        g_test_message ("%s: forward passes shown while computing: %s", methods[i],
+                        passes_shown ? "yes" : "no");
+      }
       wait_for (window_idle, window);
       grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
       g_assert_cmpstr (grid->method, ==, methods[i]);
