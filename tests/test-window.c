@@ -1623,6 +1623,15 @@ test_window_compare_methods (void)
   g_assert_cmpstr (grid->column_methods[5], ==, "ablationcam");
   g_settings_reset (settings, "compare-methods");
 
+  /* The grid's perturbation controls perturb the comparison too. */
+  activate ("win.noise-sigma", g_variant_new_double (0.2));
+  grid = ct_grid_view_get_grid (view);
+  g_assert_nonnull (grid->column_methods);
+  g_assert_cmpuint (grid->n_images, ==, n_defaults);
+  g_assert_nonnull (strstr (grid->perturbation, "noise σ=0.20"));
+  g_assert_true (isfinite (ct_grid_get_cell (grid, 2, 3, 0)->confidence_drop));
+  activate ("win.reset-perturbation", NULL);
+
   /* Ctrl+M again: the grid of four images. */
   activate ("win.compare-methods", NULL);
   grid = ct_grid_view_get_grid (view);
