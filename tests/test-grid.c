@@ -188,6 +188,64 @@ test_grid_dup_row_concat (void)
         }
 }
 
+/* A comparison of two methods: column image × 2 + m is image `image` of
+ * method m, cells, images and metadata copied, each column's method named,
+ * the method the names joined; a row and a cell of it keep theirs. */
+static void
+test_grid_join_methods (void)
+{
+  g_autoptr(CtGrid) first = make_grid ();
+  g_autoptr(CtGrid) second = make_grid ();
+  g_autoptr(CtGrid) joined = NULL;
+  g_autoptr(CtGrid) row = NULL;
+  g_autoptr(CtGrid) cell = NULL;
+  const CtGrid *parts[] = { first, second };
+  const char *const names[] = { "gradcam", "layercam" };
+
+  /* The second method's maps are the first's + 1000. */
+  for (guint k = 0; k < 8; k++)
+    for (guint i = 0; i < 6; i++)
+      second->cells[k].heatmap[i] += 1000;
+  joined = ct_grid_join_methods (parts, names, 2);
+
+  g_assert_cmpuint (joined->n_rows, ==, 2);
+  g_assert_cmpuint (joined->n_images, ==, 4);
+  g_assert_cmpuint (joined->n_rounds, ==, 2);
+  g_assert_cmpstr (joined->method, ==, "gradcam,layercam");
+  g_assert_cmpstr (joined->layer, ==, "layer4");
+  g_assert_cmpint (joined->epochs[1], ==, 3);
+  g_assert_nonnull (joined->column_methods);
+  g_assert_null (joined->column_methods[4]);
+  for (guint image = 0; image < 2; image++)
+    for (guint m = 0; m < 2; m++)
+      {
+        guint column = image * 2 + m;
+
+        g_assert_cmpstr (joined->column_methods[column], ==, names[m]);
+        g_assert_cmpuint (joined->image_indices[column], ==, first->image_indices[image]);
+        g_assert_cmpint (joined->labels[column], ==, first->labels[image]);
+        for (guint round = 0; round < 2; round++)
+          {
+            g_assert_cmpmem (ct_grid_get_image (joined, column, round), sizeof (float) * 6,
+                             ct_grid_get_image (first, image, round), sizeof (float) * 6);
+            for (guint r = 0; r < 2; r++)
+              {
+                CtGridCell *want = ct_grid_get_cell ((CtGrid *) parts[m], r, image, round);
+                CtGridCell *got = ct_grid_get_cell (joined, r, column, round);
+
+                g_assert_cmpint (got->predicted, ==, want->predicted);
+                g_assert_cmpmem (got->heatmap, sizeof (float) * 6, want->heatmap, sizeof (float) * 6);
+              }
+          }
+      }
+
+  row = ct_grid_dup_row (joined, 1);
+  g_assert_cmpstr (row->column_methods[3], ==, "layercam");
+  cell = ct_grid_dup_cell (joined, 1, 3, 0);
+  g_assert_null (cell->column_methods);
+  g_assert_cmpstr (cell->method, ==, "layercam");
+}
+
 static void
 test_grid_row_summary (void)
 {
@@ -415,6 +473,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/grid/new", test_grid_new);
   g_test_add_func ("/grid/dup-row-concat", test_grid_dup_row_concat);
+  g_test_add_func ("/grid/join-methods", test_grid_join_methods);
   g_test_add_func ("/grid/row-summary", test_grid_row_summary);
   g_test_add_func ("/grid/json", test_grid_json);
   g_test_add_func ("/grid/json-sparse", test_grid_json_sparse);

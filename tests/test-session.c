@@ -213,6 +213,75 @@ test_session_settings (void)
   g_assert_cmpfloat (g_settings_get_double (settings, "rotation"), ==, 0);
 }
 
+/* The method and Compare Methods: the request carries the method, and
+ * while comparing the compared image with each chosen method (unknown and
+ * repeated names left out, none: the grid's own); choosing methods only
+ * recomputes a comparison; another run ends it. */
+static void
+test_session_methods (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(CtSession) session = ct_session_new (settings);
+  const char *const chosen[] = { "layercam", "nope", "gradcam", "layercam", NULL };
+  const char *const unknown[] = { "nope", NULL };
+  CtCamRequest request;
+  guint changes = 0;
+  guint image = 2;
+
+  ct_session_set_run (session, make_run ("/runs/a"), 3);
+  g_signal_connect (session, "changed", G_CALLBACK (count_cb), &changes);
+
+  g_settings_set_string (settings, "method", "gradcam++");
+  g_assert_cmpuint (changes, ==, 1);
+  g_assert_true (ct_session_build_request (session, &request));
+  g_assert_cmpint (request.method, ==, CT_CAM_METHOD_GRADCAM_PLUSPLUS);
+  g_assert_cmpuint (request.n_methods, ==, 0);
+  g_assert_cmpuint (request.n_images, ==, 3);
+  {
+    CtRobustnessRequest study;
+
+    g_assert_true (ct_session_build_robustness_request (session, &study));
+    g_assert_cmpint (study.method, ==, CT_CAM_METHOD_GRADCAM_PLUSPLUS);
+  }
+
+  /* Not comparing: the methods are only remembered. */
+  changes = 0;
+  g_settings_set_strv (settings, "compare-methods", chosen);
+  g_assert_cmpuint (changes, ==, 0);
+
+  ct_session_compare_methods (session, &image, 1);
+  g_assert_cmpuint (changes, ==, 1);
+  g_assert_true (ct_session_build_request (session, &request));
+  g_assert_cmpuint (request.n_images, ==, 1);
+  g_assert_cmpuint (request.images[0], ==, 2);
+  g_assert_cmpuint (request.n_methods, ==, 2);
+  g_assert_cmpint (request.methods[0], ==, CT_CAM_METHOD_LAYERCAM);
+  g_assert_cmpint (request.methods[1], ==, CT_CAM_METHOD_GRADCAM);
+
+  changes = 0;
+  g_settings_set_strv (settings, "compare-methods", unknown);
+  g_assert_cmpuint (changes, ==, 1);
+  g_assert_true (ct_session_build_request (session, &request));
+  g_assert_cmpuint (request.n_methods, ==, 1);
+  g_assert_cmpint (request.methods[0], ==, CT_CAM_METHOD_GRADCAM_PLUSPLUS);
+
+  ct_session_stop_comparing (session);
+  g_assert_true (ct_session_build_request (session, &request));
+  g_assert_cmpuint (request.n_methods, ==, 0);
+  g_assert_cmpuint (request.n_images, ==, 3);
+
+  /* Other columns are the grid again. */
+  ct_session_compare_methods (session, &image, 1);
+  g_assert_true (ct_session_set_images_text (session, "0, 1", NULL));
+  g_assert_null (ct_session_get_compare_images (session));
+
+  ct_session_compare_methods (session, &image, 1);
+  ct_session_set_run (session, make_run ("/runs/b"), 2);
+  g_assert_null (ct_session_get_compare_images (session));
+  g_settings_reset (settings, "method");
+  g_settings_reset (settings, "compare-methods");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -222,5 +291,6 @@ main (int   argc,
   g_test_add_func ("/session/rows-and-columns", test_session_rows_and_columns);
   g_test_add_func ("/session/request", test_session_request);
   g_test_add_func ("/session/settings", test_session_settings);
+  g_test_add_func ("/session/methods", test_session_methods);
   return g_test_run ();
 }

@@ -1306,6 +1306,411 @@ test_window_dark_style (void)
 }
 
 
+/* Methods (issue 15) ------------------------------------------------------ */
+
+/* `camtrail-cli cam` on the test run, epochs 0–2, with @method and
+ * @images, its heatmaps read back ([epochs, images, rounds, H, W]). */
+static float *
+cli_heatmaps (const char *method,
+              const char *images,
+              guint       shape[5])
+{
+  g_autofree char *png = g_build_filename (tmpdir, "methods-cli.png", NULL);
+  g_autofree char *npy = g_build_filename (tmpdir, "methods-cli.npy", NULL);
+  const char *cli = g_getenv ("CAMTRAIL_CLI");
+  g_auto(CtTestResult) result = { 0 };
+  gsize n;
+
+  g_assert_nonnull (cli);  /* tests/meson.build sets it to the built camtrail-cli */
+  ct_test_run (&result, (const char *const[]) { cli, "cam", "--run", run_dir, "--epochs", "0,1,2",
+                                                "--images", images, "--method", method,
+                                                "--threads", "2", "--out", png, "--npy", npy,
+                                                NULL },
+               NULL, 0);
+  g_assert_cmpint (result.status, ==, 0);
+  return ct_test_read_npy (npy, shape, &n);
+}
+
+/* The largest |difference| between the grid's heatmaps and @maps (the
+ * CLI's, [rows, images, 1, H, W]). */
+static double
+grid_distance (CtGrid      *grid,
+               const float *maps)
+{
+  gsize plane = (gsize) grid->height * grid->width;
+  double worst = 0;
+
+  for (guint row = 0; row < grid->n_rows; row++)
+    for (guint image = 0; image < grid->n_images; image++)
+      {
+        const float *map = ct_grid_get_cell (grid, row, image, 0)->heatmap;
+        const float *expected = maps + ((gsize) row * grid->n_images + image) * plane;
+
+        for (gsize i = 0; i < plane; i++)
+          worst = MAX (worst, fabs ((double) map[i] - expected[i]));
+      }
+  return worst;
+}
+
+static void
+clean_grid_of_four (void)
+{
+  activate ("win.reset-perturbation", NULL);
+  activate ("win.normalisation", g_variant_new_string ("image"));
+  activate ("win.target-rule", g_variant_new_string ("predicted"));
+  activate ("win.set-epochs", g_variant_new_string ("0, 1, 2"));
+  activate ("win.set-images", g_variant_new_string ("0, 1, 2, 3"));
+}
+
+/* The method dropdown: each method's grid is `camtrail-cli cam --method`'s
+ * on the same run (and not Grad-CAM's), the choice is saved, shown, and
+ * written into an export's provenance as the CLI writes it. */
+static void
+test_window_method (void)
+{
+  static const char *const methods[] = { "gradcam++", "layercam", "scorecam" };
+  GtkDropDown *dropdown = GTK_DROP_DOWN (find_by_id (GTK_WIDGET (window), "method_dropdown"));
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *png = g_build_filename (tmpdir, "method-export.png", NULL);
+  g_autofree char *cli_png = g_build_filename (tmpdir, "methods-cli.png", NULL);
+  g_autoptr(GHashTable) text = NULL;
+  g_autoptr(GHashTable) cli_text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *gradcam = NULL;
+  guint shape[5], width, height;
+  CtGrid *grid;
+
+  clean_grid_of_four ();
+  activate ("win.method", g_variant_new_string ("gradcam"));
+  gradcam = cli_heatmaps ("gradcam", "0,1,2,3", shape);
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_cmpstr (grid->method, ==, "gradcam");
+  g_assert_cmpfloat (grid_distance (grid, gradcam), <, 1e-5);
+
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      g_autofree float *expected = cli_heatmaps (methods[i], "0,1,2,3", shape);
+      CtCamMethod method;
+
+      /* Chosen in the dropdown, as a user does. */
+      g_assert_true (ct_cam_method_from_string (methods[i], &method));
+      gtk_drop_down_set_selected (dropdown, method);
+      for (int k = 0; k < 5; k++)
+        g_main_context_iteration (NULL, FALSE);
+      /* Score-CAM's passes reach the status line while it runs (said, not
+       * asserted: a fast machine may finish a row between two polls). */
+      {
+        GtkLabel *status = GTK_LABEL (find_by_id (GTK_WIDGET (window), "status_label"));
+        gboolean passes_shown = FALSE;
+        CtTestWait wait;
+
+        ct_test_wait_begin (&wait, "the window idle after a method change", __FILE__, __LINE__);
+        while (!window_idle (window))
+          {
+            ct_test_wait_iterate (&wait);
+            passes_shown |= strstr (gtk_label_get_text (status), "forward passes") != NULL;
+          }
+        ct_test_wait_end (&wait);
+        g_test_message ("%s: forward passes shown while computing: %s", methods[i],
+                        passes_shown ? "yes" : "no");
+      }
+      wait_for (window_idle, window);
+      grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+      g_assert_cmpstr (grid->method, ==, methods[i]);
+      g_assert_cmpuint (grid->n_rows * grid->n_images, ==, shape[0] * shape[1]);
+      g_test_message ("%s: window vs CLI %g, vs Grad-CAM %g", methods[i],
+                      grid_distance (grid, expected), grid_distance (grid, gradcam));
+      g_assert_cmpfloat (grid_distance (grid, expected), <, 1e-5);
+      g_assert_cmpfloat (grid_distance (grid, gradcam), >, 1e-2);
+      {
+        g_autofree char *saved = g_settings_get_string (settings, "method");
+
+        g_assert_cmpstr (saved, ==, methods[i]);
+      }
+      g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_by_id (GTK_WIDGET (window),
+                                                                             "status_label"))),
+                                ct_cam_method_get_info (method)->title));
+    }
+
+  /* The export's provenance is the CLI's, method included. */
+  activate ("win.export-to", g_variant_new_string (png));
+  g_free (ct_png_read_rgba (png, &width, &height, &text, &error));
+  g_assert_no_error (error);
+  g_free (ct_png_read_rgba (cli_png, &width, &height, &cli_text, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:method"), ==, "scorecam");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:method"), ==,
+                   g_hash_table_lookup (cli_text, "camtrail:method"));
+
+  activate ("win.method", g_variant_new_string ("gradcam"));
+}
+
+/* The check button of @name in the compare popover. */
+static GtkCheckButton *
+compare_check (const char *name)
+{
+  GtkMenuButton *button = GTK_MENU_BUTTON (find_by_id (GTK_WIDGET (window), "compare_menu_button"));
+  GtkWidget *box = gtk_popover_get_child (gtk_menu_button_get_popover (button));
+
+  for (GtkWidget *child = gtk_widget_get_first_child (box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_CHECK_BUTTON (child) && g_str_equal (gtk_widget_get_name (child), name))
+      return GTK_CHECK_BUTTON (child);
+  g_assert_not_reached ();
+}
+
+/* Pixels of the figure's cell (@row, @column) sampled at the middle of
+ * each heatmap pixel (side @side image pixels), from a rendering whose
+ * cell square is @rect: the nearest-neighbour upscaled image gives each
+ * the colour of one image pixel whatever the cell's size. */
+static void
+sample_cell (const guint8          *pixels,
+             gsize                  stride,
+             gboolean               bgra,
+             const graphene_rect_t *rect,
+             guint                  side,
+             guint8                *out_rgb)
+{
+  for (guint y = 0; y < side; y++)
+    for (guint x = 0; x < side; x++)
+      {
+        const guint8 *p = pixels + (gsize) (rect->origin.y + (y + 0.5) * rect->size.height / side) * stride
+                          + 4 * (gsize) (rect->origin.x + (x + 0.5) * rect->size.width / side);
+        guint8 *out = out_rgb + 3 * (y * side + x);
+
+        /* GDK_MEMORY_DEFAULT is B, G, R, A on little-endian machines. */
+        out[0] = bgra ? p[2] : p[0];
+        out[1] = p[1];
+        out[2] = bgra ? p[0] : p[2];
+      }
+}
+
+static guint
+max_rgb_difference (const guint8 *a,
+                    const guint8 *b,
+                    gsize         n)
+{
+  guint worst = 0;
+
+  for (gsize i = 0; i < n; i++)
+    worst = MAX (worst, (guint) abs ((int) a[i] - (int) b[i]));
+  return worst;
+}
+
+/* Compare Methods (Ctrl+M): the focused cell's image, one column per
+ * chosen method, each column the CLI's heatmaps for that method; drawn on
+ * screen and exported as the same pixels; the popover's checks choose the
+ * columns; Ctrl+M again goes back to the grid. */
+static void
+test_window_compare_methods (void)
+{
+  static const char *const defaults[] = {
+    "gradcam", "hirescam", "gradcam++", "xgradcam", "layercam", "eigencam", NULL
+  };
+  const guint n_defaults = G_N_ELEMENTS (defaults) - 1;
+  CtGridView *view = ct_window_get_grid_view (window);
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *png = g_build_filename (tmpdir, "compare-export.png", NULL);
+  g_autofree char *joined = g_strjoinv (",", (char **) defaults);
+  g_autofree float *expected = NULL;
+  g_autofree guint8 *screen = NULL;
+  g_autofree guint8 *exported = NULL;
+  g_autoptr(GHashTable) text = NULL;
+  g_autoptr(GError) error = NULL;
+  CtFigureStyle style;
+  guint shape[5], png_width, png_height;
+  int width, height;
+  gsize stride;
+  CtGrid *grid;
+  guint8 *screen_rgb, *export_rgb, *first_rgb;
+  guint differing = 0;
+
+  clean_grid_of_four ();
+  /* The keyboard on image 2 (the third column), from the first. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "grid.move-focus", "(ii)", -10, -10));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "grid.move-focus", "(ii)", 0, 2));
+  activate ("win.compare-methods", NULL);
+
+  grid = ct_grid_view_get_grid (view);
+  g_assert_nonnull (grid->column_methods);
+  g_assert_cmpuint (grid->n_rows, ==, 3);
+  g_assert_cmpuint (grid->n_images, ==, n_defaults);
+  for (guint m = 0; m < n_defaults; m++)
+    {
+      g_assert_cmpstr (grid->column_methods[m], ==, defaults[m]);
+      g_assert_cmpuint (grid->image_indices[m], ==, 2);
+    }
+  g_assert_cmpstr (grid->method, ==, joined);
+  /* [epochs, images × methods, …]: the CLI's comparison of the same image. */
+  expected = cli_heatmaps (joined, "2", shape);
+  g_assert_cmpuint (shape[1], ==, n_defaults);
+  g_assert_cmpfloat (grid_distance (grid, expected), <, 1e-5);
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_by_id (GTK_WIDGET (window), "status_label"))),
+                            "methods compared for image 2"));
+
+  /* On screen and exported (at scale 1, the screen's cell size): the same
+   * colour in every heatmap pixel of every cell, and the columns differ. */
+  g_free (render_window (&width, &height, &stride));
+  {
+    /* The grid view alone, at its own size: the window's texture scales
+     * the whole window, frame included, into its size. */
+    g_autoptr(GdkTexture) texture = ct_test_render_widget (GTK_WIDGET (view));
+
+    width = gdk_texture_get_width (texture);
+    height = gdk_texture_get_height (texture);
+    stride = (gsize) width * 4;
+    screen = g_malloc (stride * height);
+    gdk_texture_download (texture, screen, stride);
+    save_rendering ("grid-compare.png", screen, width, height, stride);
+  }
+  g_settings_set_double (settings, "export-scale", 1.0);
+  activate ("win.export-to", g_variant_new_string (png));
+  g_settings_reset (settings, "export-scale");
+  exported = ct_png_read_rgba (png, &png_width, &png_height, &text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:method"), ==, joined);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:images"), ==, "2,2,2,2,2,2");
+  style = *ct_grid_view_get_style (view);
+  screen_rgb = g_new (guint8, 3 * grid->height * grid->width);
+  export_rgb = g_new (guint8, 3 * grid->height * grid->width);
+  first_rgb = g_new (guint8, 3 * grid->height * grid->width);
+  for (guint row = 0; row < grid->n_rows; row++)
+    for (guint column = 0; column < grid->n_images; column++)
+      {
+        graphene_rect_t on_screen, in_file;
+        int x, y, size, caption_height;
+
+        g_assert_true (ct_grid_view_get_cell_rect (view, row, column, 0, &on_screen));
+        ct_figure_get_cell_rect (grid, &style, row, column, 0, &x, &y, &size, &caption_height);
+        graphene_rect_init (&in_file, x, y, size, size);
+        sample_cell (screen, stride, G_BYTE_ORDER == G_LITTLE_ENDIAN, &on_screen, grid->width,
+                     screen_rgb);
+        sample_cell (exported, 4 * (gsize) png_width, FALSE, &in_file, grid->width, export_rgb);
+        g_assert_cmpuint (max_rgb_difference (screen_rgb, export_rgb, 3 * grid->height * grid->width),
+                          <=, 2);
+        if (column == 0)
+          memcpy (first_rgb, export_rgb, 3 * grid->height * grid->width);
+        else
+          differing += max_rgb_difference (first_rgb, export_rgb, 3 * grid->height * grid->width) > 16;
+      }
+  g_free (screen_rgb);
+  g_free (export_rgb);
+  g_free (first_rgb);
+  g_test_message ("%u of %u cells differ from their row's Grad-CAM", differing,
+                  grid->n_rows * (grid->n_images - 1));
+  g_assert_cmpuint (differing, >=, grid->n_rows * (grid->n_images - 1) / 2);
+
+  /* The popover's checks are the columns, in the table's order. */
+  gtk_check_button_set_active (compare_check ("eigencam"), FALSE);
+  gtk_check_button_set_active (compare_check ("ablationcam"), TRUE);
+  for (int k = 0; k < 5; k++)
+    g_main_context_iteration (NULL, FALSE);
+  wait_for (window_idle, window);
+  {
+    g_auto(GStrv) saved = g_settings_get_strv (settings, "compare-methods");
+    g_autofree char *saved_text = g_strjoinv (",", saved);
+
+    g_assert_cmpstr (saved_text, ==, "gradcam,hirescam,gradcam++,xgradcam,layercam,ablationcam");
+  }
+  grid = ct_grid_view_get_grid (view);
+  g_assert_cmpuint (grid->n_images, ==, 6);
+  g_assert_cmpstr (grid->column_methods[5], ==, "ablationcam");
+  g_settings_reset (settings, "compare-methods");
+
+  /* The grid's perturbation controls perturb the comparison too. */
+  activate ("win.noise-sigma", g_variant_new_double (0.2));
+  grid = ct_grid_view_get_grid (view);
+  g_assert_nonnull (grid->column_methods);
+  g_assert_cmpuint (grid->n_images, ==, n_defaults);
+  g_assert_nonnull (strstr (grid->perturbation, "noise σ=0.20"));
+  g_assert_true (isfinite (ct_grid_get_cell (grid, 2, 3, 0)->confidence_drop));
+  activate ("win.reset-perturbation", NULL);
+
+  /* Ctrl+M again: the grid of four images. */
+  activate ("win.compare-methods", NULL);
+  grid = ct_grid_view_get_grid (view);
+  g_assert_null (grid->column_methods);
+  g_assert_cmpuint (grid->n_images, ==, 4);
+  g_assert_cmpstr (grid->method, ==, "gradcam");
+}
+
+/* The first button under @root labelled @label (mnemonic as written). */
+static GtkWidget *
+find_by_label (GtkWidget  *root,
+               const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_label (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A cell dialog's Compare Methods compares that cell's image. */
+static void
+test_window_cell_dialog_compare (void)
+{
+  CtGridView *view = ct_window_get_grid_view (window);
+  CtGrid *grid;
+  g_autofree char *title = NULL;
+  GtkWidget *button = NULL;
+  GListModel *toplevels;
+
+  clean_grid_of_four ();
+  grid = ct_grid_view_get_grid (view);
+  title = g_strdup_printf ("Image %u (%s) at epoch %d", grid->image_indices[3],
+                           grid->classes[grid->labels[3]], grid->epochs[1]);
+  g_signal_emit_by_name (view, "cell-activated", 1u, 3u, 0u);
+  wait_for (cell_dialog_shown, title);
+  toplevels = gtk_window_get_toplevels ();
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels) && button == NULL; i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (g_strcmp0 (gtk_window_get_title (toplevel), title) == 0)
+        button = find_by_label (GTK_WIDGET (toplevel), "C_ompare Methods");
+    }
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  for (int k = 0; k < 5; k++)
+    g_main_context_iteration (NULL, FALSE);
+  wait_for (window_idle, window);
+  grid = ct_grid_view_get_grid (view);
+  g_assert_nonnull (grid->column_methods);
+  g_assert_cmpuint (grid->image_indices[0], ==, 3);
+  activate ("win.compare-methods", NULL);
+  g_assert_null (ct_grid_view_get_grid (view)->column_methods);
+}
+
+/* `camtrail-cli cam --method` refuses a repeated or unknown name in a list
+ * with one line, writing nothing. */
+static void
+test_window_cli_method_list_errors (void)
+{
+  static const char *const bad[] = { "gradcam,gradcam", "gradcam,nope", "gradcam," };
+  g_autofree char *png = g_build_filename (tmpdir, "refused.png", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_auto(CtTestResult) result = { 0 };
+
+      ct_test_run (&result, (const char *const[]) { g_getenv ("CAMTRAIL_CLI"), "cam", "--run", run_dir,
+                                                    "--images", "0", "--method", bad[i],
+                                                    "--out", png, NULL },
+                   NULL, 0);
+      g_assert_cmpint (result.status, ==, 2);
+      g_assert_nonnull (strstr (result.err, "--method"));
+      g_assert_cmpuint (strchr (result.err, '\n') - result.err + 1, ==, strlen (result.err));
+      g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));
+    }
+}
+
 static void
 test_window_close_while_training (void)
 {
@@ -1409,6 +1814,10 @@ main (int   argc,
   g_test_add_func ("/window/robustness", test_window_robustness);
   g_test_add_func ("/window/grid-fits", test_window_grid_fits);
   g_test_add_func ("/window/dark-style", test_window_dark_style);
+  g_test_add_func ("/window/method", test_window_method);
+  g_test_add_func ("/window/compare-methods", test_window_compare_methods);
+  g_test_add_func ("/window/cell-dialog-compare", test_window_cell_dialog_compare);
+  g_test_add_func ("/window/cli-method-list-errors", test_window_cli_method_list_errors);
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);
   status = g_test_run ();
 

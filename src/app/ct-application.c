@@ -230,6 +230,7 @@ ct_application_startup (GApplication *app)
     { "win.random-images", { "<Control>r", NULL } },
     { "win.reset-perturbation", { "<Control>0", NULL } },
     { "win.compute-robustness", { "<Control><Shift>r", NULL } },
+    { "win.compare-methods", { "<Control>m", NULL } },
   };
 
   CtApplication *self = CT_APPLICATION (app);

@@ -23,6 +23,7 @@ struct _CtCellDialog
   CtFigureStyle  style;
   GCancellable  *cancellable;
   GtkWidget     *area;
+  GtkWidget     *compare_button;
 };
 
 G_DEFINE_FINAL_TYPE (CtCellDialog, ct_cell_dialog, GTK_TYPE_WINDOW)
@@ -196,13 +197,34 @@ ct_cell_dialog_class_init (CtCellDialogClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
+/* The window's "Compare Methods" for this cell's image: the action is the
+ * window's (win.compare-image), not this dialog's. */
+static void
+compare_clicked_cb (CtCellDialog *self)
+{
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+
+  if (parent != NULL && G_IS_ACTION_GROUP (parent) &&
+      g_action_group_has_action (G_ACTION_GROUP (parent), "compare-image"))
+    g_action_group_activate_action (G_ACTION_GROUP (parent), "compare-image",
+                                    g_variant_new_uint32 (self->cell->image_indices[0]));
+  gtk_window_destroy (GTK_WINDOW (self));
+}
+
 static void
 ct_cell_dialog_init (CtCellDialog *self)
 {
+  GtkWidget *header = gtk_header_bar_new ();
+
   self->cancellable = g_cancellable_new ();
   self->area = gtk_drawing_area_new ();
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->area), draw_cb, self, NULL);
-  gtk_window_set_titlebar (GTK_WINDOW (self), gtk_header_bar_new ());
+  self->compare_button = gtk_button_new_with_mnemonic (_("C_ompare Methods"));
+  gtk_widget_set_tooltip_text (self->compare_button,
+                               _("This image with each chosen method side by side, one row per epoch"));
+  g_signal_connect_swapped (self->compare_button, "clicked", G_CALLBACK (compare_clicked_cb), self);
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (header), self->compare_button);
+  gtk_window_set_titlebar (GTK_WINDOW (self), header);
   gtk_window_set_child (GTK_WINDOW (self), self->area);
 }
 
@@ -241,6 +263,9 @@ ct_cell_dialog_new (GtkWindow           *parent,
   ct_perturb_init (&request.perturb);
   request.rounds = 1;
   request.layer = grid->layer;
+  /* The cell's own method (a comparison's column has its own). */
+  if (!ct_cam_method_from_string (self->cell->method, &request.method))
+    request.method = CT_CAM_METHOD_GRADCAM;
   /* The grid's own rule, a fixed class included. */
   if (!ct_target_rule_parse (grid->target_rule, (const char *const *) grid->classes, grid->n_classes,
                              &request.target_rule, &request.target_class, NULL))

@@ -64,7 +64,9 @@ static gboolean
 same_shape (const CtGrid *a,
             const CtGrid *b)
 {
+  /* A comparison of methods and a grid of as many images differ too. */
   return a->n_images == b->n_images && a->n_rounds == b->n_rounds &&
+         (a->column_methods == NULL) == (b->column_methods == NULL) &&
          a->channels == b->channels && a->height == b->height &&
          a->width == b->width && a->n_classes == b->n_classes;
 }

@@ -32,7 +32,10 @@ struct _CtSession
   char      *target_rule;         /* "predicted" or "label" */
   char      *normalisation;       /* ct_cam_scale_from_string() */
   char      *view_mode;           /* "perturbed" or "clean" */
-  char      *method;              /* "gradcam" (ct-cam-method.h); the window offers no other yet */
+  char      *method;              /* ct_cam_method_to_string() */
+  char     **compare_methods;     /* the names a comparison shows, in order */
+  GArray    *compare_values;      /* (element-type CtCamMethod) those that are methods */
+  GArray    *compare_images;      /* (nullable) (element-type guint) comparing these */
 
   guint      change_depth;        /* > 0 inside one change of several properties */
   gboolean   changed_meanwhile;
@@ -55,6 +58,8 @@ enum {
   PROP_NORMALISATION,
   PROP_VIEW_MODE,
   PROP_METHOD,
+  PROP_COMPARE_METHODS,
+  PROP_COMPARING,
   N_PROPS
 };
 
@@ -74,7 +79,8 @@ static const char *const perturbation_keys[] = {
   "noise-sigma", "rotation", "rotation-random", "occlude-pixels", "occlude-patch", NULL
 };
 static const char *const other_keys[] = {
-  "rounds", "seed", "layer", "target-rule", "normalisation", "view-mode", NULL
+  "rounds", "seed", "layer", "target-rule", "normalisation", "view-mode", "method",
+  "compare-methods", NULL
 };
 
 static void
@@ -159,12 +165,24 @@ set_epochs (CtSession  *self,
   mark_changed (self);
 }
 
+/* Other columns chosen (typed, random, a robustness point): the grid
+ * shows them, ending a comparison. */
+static void
+end_comparison (CtSession *self)
+{
+  if (self->compare_images == NULL)
+    return;
+  g_clear_pointer (&self->compare_images, g_array_unref);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPARING]);
+}
+
 static void
 take_images (CtSession *self,
              GArray    *images)
 {
   g_clear_pointer (&self->images, g_array_unref);
   self->images = images;
+  end_comparison (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGES_TEXT]);
   mark_changed (self);
 }
@@ -198,6 +216,8 @@ ct_session_set_run (CtSession *self,
   self->run = run;
   if (other_run)
     {
+      /* A comparison is of this run's images. */
+      ct_session_stop_comparing (self);
       self->image_draws = 0;
       g_clear_pointer (&self->images, g_array_unref);
       g_free (self->epochs_text);
@@ -361,6 +381,7 @@ ct_session_add_image (CtSession *self,
   if (self->images == NULL)
     self->images = g_array_new (FALSE, FALSE, sizeof (guint));
   g_array_append_val (self->images, image);
+  end_comparison (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGES_TEXT]);
   mark_changed (self);
   return TRUE;
@@ -455,6 +476,66 @@ ct_session_reset_perturbation (CtSession *self)
   end_change (self);
 }
 
+void
+ct_session_compare_methods (CtSession   *self,
+                            const guint *images,
+                            guint        n_images)
+{
+  g_return_if_fail (CT_IS_SESSION (self));
+  g_return_if_fail (n_images > 0);
+
+  g_clear_pointer (&self->compare_images, g_array_unref);
+  self->compare_images = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_images);
+  g_array_append_vals (self->compare_images, images, n_images);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPARING]);
+  mark_changed (self);
+}
+
+void
+ct_session_stop_comparing (CtSession *self)
+{
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  if (self->compare_images == NULL)
+    return;
+  end_comparison (self);
+  mark_changed (self);
+}
+
+GArray *
+ct_session_get_compare_images (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return self->compare_images;
+}
+
+/* The methods of @names that exist, each once, in order: a name saved by
+ * a later version, or typed wrong with gsettings, is left out. */
+static void
+set_compare_methods (CtSession         *self,
+                     const char *const *names)
+{
+  g_strfreev (self->compare_methods);
+  self->compare_methods = g_strdupv ((char **) names);
+  g_array_set_size (self->compare_values, 0);
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      CtCamMethod method;
+      gboolean seen = FALSE;
+
+      if (!ct_cam_method_from_string (names[i], &method))
+        continue;
+      for (guint j = 0; j < self->compare_values->len; j++)
+        seen |= g_array_index (self->compare_values, CtCamMethod, j) == method;
+      if (!seen)
+        g_array_append_val (self->compare_values, method);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COMPARE_METHODS]);
+  /* Only a comparison on screen needs computing again. */
+  if (self->compare_images != NULL)
+    mark_changed (self);
+}
+
 gboolean
 ct_session_build_request (CtSession    *self,
                           CtCamRequest *out_request)
@@ -478,6 +559,25 @@ ct_session_build_request (CtSession    *self,
     out_request->target_rule = CT_TARGET_RULE_PREDICTED;
   if (!ct_cam_scale_from_string (self->normalisation, &out_request->scale))
     out_request->scale = CT_CAM_SCALE_IMAGE;
+  if (!ct_cam_method_from_string (self->method, &out_request->method))
+    out_request->method = CT_CAM_METHOD_GRADCAM;
+  if (self->compare_images != NULL)
+    {
+      out_request->images = (const guint *) self->compare_images->data;
+      out_request->n_images = self->compare_images->len;
+      /* No method chosen: the grid's own, as a comparison of one. */
+      if (self->compare_values->len > 0)
+        {
+          out_request->methods = (const CtCamMethod *) self->compare_values->data;
+          out_request->n_methods = self->compare_values->len;
+        }
+      else
+        {
+          /* Points into @out_request: valid as long as it is. */
+          out_request->methods = &out_request->method;
+          out_request->n_methods = 1;
+        }
+    }
   return TRUE;
 }
 
@@ -505,6 +605,9 @@ ct_session_build_robustness_request (CtSession           *self,
   if (!ct_target_rule_parse (self->target_rule, NULL, 0, &out_request->target_rule,
                              &target_class, NULL))
     out_request->target_rule = CT_TARGET_RULE_PREDICTED;
+  /* The grid's method, as its layer: a study explains what the grid shows. */
+  if (!ct_cam_method_from_string (self->method, &out_request->method))
+    out_request->method = CT_CAM_METHOD_GRADCAM;
   return TRUE;
 }
 
@@ -563,6 +666,12 @@ ct_session_get_property (GObject    *object,
     case PROP_METHOD:
       g_value_set_string (value, self->method);
       break;
+    case PROP_COMPARE_METHODS:
+      g_value_set_boxed (value, self->compare_methods);
+      break;
+    case PROP_COMPARING:
+      g_value_set_boolean (value, self->compare_images != NULL);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -615,6 +724,9 @@ ct_session_set_property (GObject      *object,
     case PROP_METHOD:
       changed = set_string (self, &self->method, g_value_get_string (value), prop_id);
       break;
+    case PROP_COMPARE_METHODS:
+      set_compare_methods (self, g_value_get_boxed (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -653,6 +765,9 @@ ct_session_finalize (GObject *object)
   g_free (self->normalisation);
   g_free (self->view_mode);
   g_free (self->method);
+  g_strfreev (self->compare_methods);
+  g_clear_pointer (&self->compare_values, g_array_unref);
+  g_clear_pointer (&self->compare_images, g_array_unref);
 
   G_OBJECT_CLASS (ct_session_parent_class)->finalize (object);
 }
@@ -684,8 +799,12 @@ ct_session_class_init (CtSessionClass *klass)
   properties[PROP_TARGET_RULE] = g_param_spec_string ("target-rule", NULL, NULL, "predicted", rw);
   properties[PROP_NORMALISATION] = g_param_spec_string ("normalisation", NULL, NULL, "image", rw);
   properties[PROP_VIEW_MODE] = g_param_spec_string ("view-mode", NULL, NULL, "perturbed", rw);
-  /* The CAM method: a place for the coming ones; not saved yet. */
   properties[PROP_METHOD] = g_param_spec_string ("method", NULL, NULL, "gradcam", rw);
+  /* The settings' default is the one that counts (ct_session_init()). */
+  properties[PROP_COMPARE_METHODS] = g_param_spec_boxed ("compare-methods", NULL, NULL,
+                                                         G_TYPE_STRV, rw);
+  /* TRUE while the grid compares methods (ct_session_compare_methods()). */
+  properties[PROP_COMPARING] = g_param_spec_boolean ("comparing", NULL, NULL, FALSE, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_CHANGED] =
@@ -705,6 +824,14 @@ ct_session_init (CtSession *self)
   self->normalisation = g_strdup ("image");
   self->view_mode = g_strdup ("perturbed");
   self->method = g_strdup ("gradcam");
+  self->compare_values = g_array_new (FALSE, FALSE, sizeof (CtCamMethod));
+  {
+    static const char *const defaults[] = {
+      "gradcam", "hirescam", "gradcam++", "xgradcam", "layercam", "eigencam", NULL
+    };
+
+    set_compare_methods (self, defaults);
+  }
 }
 
 CtSession *

@@ -87,6 +87,18 @@ gboolean         ct_session_set_perturb        (CtSession         *self,
 /* Every perturbation property back to its default, as one change. */
 void             ct_session_reset_perturbation (CtSession         *self);
 
+/* Compares methods: the grid shows @images (one, or a few) with each of
+ * the session's "compare-methods" side by side (request.methods) until
+ * ct_session_stop_comparing(), other columns or another run; "comparing"
+ * says which. */
+void             ct_session_compare_methods    (CtSession         *self,
+                                                const guint       *images,
+                                                guint              n_images);
+void             ct_session_stop_comparing     (CtSession         *self);
+/* Returns: (transfer none) (nullable) (element-type guint): the images
+ * compared, NULL when not comparing. */
+GArray          *ct_session_get_compare_images (CtSession         *self);
+
 /* Fills @out_request for the grid; its arrays and strings are the
  * session's, valid until the session next changes.  Returns: FALSE when
  * there is no run yet. */

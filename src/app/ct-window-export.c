@@ -137,7 +137,8 @@ ct_window_choose_export (CtWindow *self)
     }
   /* Named after the run, as the figure's provenance is. */
   run_name = run != NULL ? g_path_get_basename (run->run_dir) : g_strdup ("camtrail");
-  name = g_strdup_printf ("%s-grid.png", run_name);
+  name = g_strdup_printf (ct_session_get_compare_images (self->session) != NULL
+                          ? "%s-methods.png" : "%s-grid.png", run_name);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
   /* Beside the run, where its figures belong. */
   start_in (chooser, run != NULL ? run->run_dir : NULL);

@@ -6,6 +6,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _CtCamPassCount CtCamPassCount;
+
 /* Shared by the files of CtWindow, one concern each (as GNOME Text
  * Editor's editor-window*.c): ct-window.c (template, lifetime, grid
  * requests), ct-window-controls.c, ct-window-runs.c, ct-window-actions.c,
@@ -67,6 +69,9 @@ struct _CtWindow
   GtkDropDown    *view_dropdown;
   GtkDropDown    *layer_dropdown;
   GtkStringList  *layer_names;
+  GtkDropDown    *method_dropdown;
+  GtkStringList  *method_names;
+  GtkMenuButton  *compare_menu_button;
   GtkDropDown    *target_dropdown;
   GtkDropDown    *colormap_dropdown;
   GtkDropDown    *scale_dropdown;
@@ -89,6 +94,11 @@ struct _CtWindow
   GtkRevealer    *note_revealer;
   GtkLabel       *note_label;
   GtkButton      *note_button;
+
+  /* ct-window-compare.c */
+  GtkCheckButton *compare_checks[CT_CAM_N_METHODS];
+  CtCamPassCount *passes;           /* Score-CAM's passes of the running grid */
+  guint           passes_source;    /* polls them while a grid runs */
 };
 
 /* ct-window.c */
@@ -151,6 +161,22 @@ void     ct_window_show_train_dialog (CtWindow   *self);
 /* "Train the Demo Run": opens the demo, training it first where needed,
  * and says so when it was trained already. */
 void     ct_window_train_demo        (CtWindow   *self);
+
+/* ct-window-compare.c: the CAM method, and the Compare Methods view (the
+ * grid with one column per method for the focused image). */
+void     ct_window_init_compare      (CtWindow   *self);
+/* After the engine's shutdown: nothing reports passes any more. */
+void     ct_window_finalize_compare  (CtWindow   *self);
+/* Gives @request (the session's) a progress report of Score-CAM's and
+ * Ablation-CAM's forward passes, shown in the status line while it runs. */
+void     ct_window_watch_passes      (CtWindow     *self,
+                                      CtCamRequest *request);
+/* "forward passes 40% of epoch 2" while Score-CAM runs, or NULL.
+ * Returns: (transfer full) (nullable). */
+char    *ct_window_dup_passes_note   (CtWindow   *self);
+/* The grid's method ("Grad-CAM++"), or which image the methods are
+ * compared for.  Returns: (transfer full). */
+char    *ct_window_dup_methods_note  (CtWindow   *self);
 
 /* ct-window-robustness.c */
 void     ct_window_toggle_robustness (CtWindow   *self);

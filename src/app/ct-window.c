@@ -189,14 +189,16 @@ ct_window_update_status (CtWindow *self)
                           grid != NULL && grid->perturbation != NULL &&
                           !g_str_equal (grid->perturbation, "none")
                           ? grid->perturbation : _("no perturbation"));
-  if (self->status_note != NULL)
-    {
-      g_autofree char *line = g_strconcat (text, " · ", self->status_note, NULL);
+  {
+    /* The method, or the methods compared, and Score-CAM's progress. */
+    g_autofree char *passes = ct_window_dup_passes_note (self);
+    g_autofree char *methods = ct_window_dup_methods_note (self);
+    g_autofree char *line = g_strjoin (" · ", text, methods,
+                                       self->status_note != NULL ? self->status_note : passes,
+                                       self->status_note != NULL ? passes : NULL, NULL);
 
-      gtk_label_set_text (self->status_label, line);
-      return;
-    }
-  gtk_label_set_text (self->status_label, text);
+    gtk_label_set_text (self->status_label, line);
+  }
 }
 
 /* The chart's confidence-drop series: one point per drawn row. */
@@ -278,6 +280,7 @@ request_grid_idle_cb (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
+  ct_window_watch_passes (self, &request);
   ct_grid_view_begin (self->grid_view, request.n_epochs);
   self->generation = ct_engine_request_grid (self->engine, &request, rows_cb, done_cb, self);
   ct_window_update_actions (self);
@@ -432,6 +435,7 @@ ct_window_dispose (GObject *object)
 
   if (self->engine != NULL)
     ct_engine_shutdown (self->engine);
+  ct_window_finalize_compare (self);
   g_clear_handle_id (&self->request_source, g_source_remove);
   g_clear_handle_id (&self->spinner_source, g_source_remove);
   g_clear_handle_id (&self->note_source, g_source_remove);
@@ -513,6 +517,9 @@ ct_window_class_init (CtWindowClass *klass)
   BIND (view_dropdown);
   BIND (layer_dropdown);
   BIND (layer_names);
+  BIND (method_dropdown);
+  BIND (method_names);
+  BIND (compare_menu_button);
   BIND (target_dropdown);
   BIND (colormap_dropdown);
   BIND (scale_dropdown);
@@ -554,7 +561,7 @@ ct_window_init (CtWindow *self)
   static const char *const action_keys[] = {
     "noise-sigma", "rotation", "rotation-random", "occlude-pixels", "occlude-patch",
     "rounds", "seed", "target-rule", "colormap", "overlay-opacity", "normalisation",
-    "view-mode", "layer", "robustness-perturbations", "robustness-images", "robustness-chart",
+    "view-mode", "layer", "method", "robustness-perturbations", "robustness-images", "robustness-chart",
     NULL
   };
 
@@ -574,6 +581,7 @@ ct_window_init (CtWindow *self)
     }
 
   ct_window_bind_controls (self);
+  ct_window_init_compare (self);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),

@@ -47,6 +47,39 @@ passes_cb (int      epoch,
               passes->tty && !last ? "" : "\n");
 }
 
+/* --method: one name, or several joined by commas for a comparison (each
+ * row through each method, side by side).  Returns: (transfer full)
+ * (element-type CtCamMethod) (nullable): NULL, after saying why, when a
+ * name is unknown or repeated. */
+static GArray *
+parse_methods (const char *text)
+{
+  g_auto(GStrv) names = g_strsplit (text != NULL ? text : "gradcam", ",", -1);
+  g_autoptr(GArray) methods = g_array_new (FALSE, FALSE, sizeof (CtCamMethod));
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      CtCamMethod method;
+
+      g_strstrip (names[i]);
+      if (*names[i] == '\0')
+        {
+          ct_cli_usage_error ("cam", "--method “%s” has an empty name", text);
+          return NULL;
+        }
+      if (!ct_cli_parse_method ("cam", names[i], &method))
+        return NULL;
+      for (guint j = 0; j < methods->len; j++)
+        if (g_array_index (methods, CtCamMethod, j) == method)
+          {
+            ct_cli_usage_error ("cam", "--method names “%s” twice", names[i]);
+            return NULL;
+          }
+      g_array_append_val (methods, method);
+    }
+  return g_steal_pointer (&methods);
+}
+
 int
 ct_cli_cam (int    argc,
             char **argv)
@@ -55,7 +88,12 @@ ct_cli_cam (int    argc,
   g_autofree char *out = NULL, *npy = NULL, *json = NULL, *target = NULL;
   g_autofree char *scale_text = NULL, *colormap_text = NULL, *fill = NULL, *device = NULL;
   g_autofree char *data = NULL, *c10c = NULL, *method_text = NULL;
-  g_autofree char *method_help = ct_cli_dup_method_help ();
+  g_autofree char *one_method_help = ct_cli_dup_method_help ();
+  /* Translators: after the list of CAM methods. */
+  g_autofree char *method_help = g_strdup_printf (_("%s; several joined by commas, e.g. gradcam,layercam, "
+                                                    "compare them side by side (columns image × method)"),
+                                                  one_method_help);
+  g_autoptr(GArray) methods = NULL;
   int random_count = 0, misclassified_at = -1, count = 8, occlude = 0, patch = 1;
   int rounds = 1, threads = 0;
   double noise = 0.0, rotate = NAN, rotate_random = NAN, print_scale = 1.0;
@@ -142,8 +180,15 @@ ct_cli_cam (int    argc,
   style.dark = dark;
   if (colormap_text != NULL && !ct_colormap_from_string (colormap_text, &style.colormap))
     return ct_cli_usage_error ("cam", "unknown colormap “%s”", colormap_text);
-  if (!ct_cli_parse_method ("cam", method_text, &request.method))
+  methods = parse_methods (method_text);
+  if (methods == NULL)
     return CT_CLI_EXIT_USAGE;
+  request.method = g_array_index (methods, CtCamMethod, 0);
+  if (methods->len > 1)
+    {
+      request.methods = (const CtCamMethod *) methods->data;
+      request.n_methods = methods->len;
+    }
   request.scale = CT_CAM_SCALE_IMAGE;
   if (scale_text != NULL && !ct_cam_scale_from_string (scale_text, &request.scale))
     return ct_cli_usage_error ("cam", "--cam-scale must be image, raw or shared");
@@ -221,9 +266,15 @@ ct_cli_cam (int    argc,
   {
     g_autofree char *rows = join_ints (request.epochs, request.n_epochs);
 
-    g_print ("%s: %s of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
-             out, ct_cam_method_get_info (request.method)->title, grid->arch, grid->layer, rows,
-             grid->n_images, grid->n_rounds, grid->perturbation);
+    if (request.n_methods > 0)
+      g_print ("%s: methods %s compared on %s at layer %s, epochs %s, %u images × %u methods × %u rounds, "
+               "perturbation: %s\n",
+               out, grid->method, grid->arch, grid->layer, rows, images->len, request.n_methods,
+               grid->n_rounds, grid->perturbation);
+    else
+      g_print ("%s: %s of %s at layer %s, epochs %s, %u images × %u rounds, perturbation: %s\n",
+               out, ct_cam_method_get_info (request.method)->title, grid->arch, grid->layer, rows,
+               grid->n_images, grid->n_rounds, grid->perturbation);
   }
   if (!ct_perturb_is_identity (&request.perturb))
     {

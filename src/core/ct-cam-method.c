@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
 #include "ct-cam-method.h"
 
 #include "ct-cam.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <math.h>
 #include <string.h>
 
-/* Keep in the order of CtCamMethod: the table is indexed by it. */
+/* Keep in the order of CtCamMethod: the table is indexed by it.  The titles
+ * are marked for translation; the window shows them translated. */
 static const CtCamMethodInfo methods[] = {
-  { CT_CAM_METHOD_GRADCAM, "gradcam", "Grad-CAM", TRUE, FALSE, CT_CAM_PASSES_NONE },
-  { CT_CAM_METHOD_HIRESCAM, "hirescam", "HiResCAM", TRUE, FALSE, CT_CAM_PASSES_NONE },
-  { CT_CAM_METHOD_GRADCAM_ELEMENTWISE, "gradcam-elementwise", "Grad-CAM element-wise", TRUE, FALSE, CT_CAM_PASSES_NONE },
-  { CT_CAM_METHOD_GRADCAM_PLUSPLUS, "gradcam++", "Grad-CAM++", TRUE, FALSE, CT_CAM_PASSES_NONE },
-  { CT_CAM_METHOD_XGRADCAM, "xgradcam", "XGrad-CAM", TRUE, FALSE, CT_CAM_PASSES_NONE },
-  { CT_CAM_METHOD_LAYERCAM, "layercam", "LayerCAM", TRUE, FALSE, CT_CAM_PASSES_NONE },
-  { CT_CAM_METHOD_EIGENCAM, "eigencam", "Eigen-CAM", FALSE, TRUE, CT_CAM_PASSES_NONE },
-  { CT_CAM_METHOD_EIGENGRADCAM, "eigengradcam", "Eigen-Grad-CAM", TRUE, TRUE, CT_CAM_PASSES_NONE },
-  { CT_CAM_METHOD_SCORECAM, "scorecam", "Score-CAM", FALSE, FALSE, CT_CAM_PASSES_MASKED_INPUT },
-  { CT_CAM_METHOD_ABLATIONCAM, "ablationcam", "Ablation-CAM", FALSE, FALSE,
+  { CT_CAM_METHOD_GRADCAM, "gradcam", N_("Grad-CAM"), TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_HIRESCAM, "hirescam", N_("HiResCAM"), TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_GRADCAM_ELEMENTWISE, "gradcam-elementwise", N_("Grad-CAM element-wise"), TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_GRADCAM_PLUSPLUS, "gradcam++", N_("Grad-CAM++"), TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_XGRADCAM, "xgradcam", N_("XGrad-CAM"), TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_LAYERCAM, "layercam", N_("LayerCAM"), TRUE, FALSE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_EIGENCAM, "eigencam", N_("Eigen-CAM"), FALSE, TRUE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_EIGENGRADCAM, "eigengradcam", N_("Eigen-Grad-CAM"), TRUE, TRUE, CT_CAM_PASSES_NONE },
+  { CT_CAM_METHOD_SCORECAM, "scorecam", N_("Score-CAM"), FALSE, FALSE, CT_CAM_PASSES_MASKED_INPUT },
+  { CT_CAM_METHOD_ABLATIONCAM, "ablationcam", N_("Ablation-CAM"), FALSE, FALSE,
     CT_CAM_PASSES_ABLATED_CHANNEL },
 };
 

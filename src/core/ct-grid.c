@@ -65,6 +65,7 @@ ct_grid_free (CtGrid *self)
   g_free (self->labels);
   g_free (self->image_indices);
   g_free (self->epochs);
+  g_strfreev (self->column_methods);
   g_strfreev (self->classes);
   g_free (self->run_name);
   g_free (self->arch);
@@ -123,6 +124,7 @@ new_like (const CtGrid *like,
   self->seed = like->seed;
   self->scale = like->scale;
   self->classes = g_strdupv (like->classes);
+  self->column_methods = g_strdupv (like->column_methods);
   memcpy (self->image_indices, like->image_indices, sizeof (guint) * like->n_images);
   memcpy (self->labels, like->labels, sizeof (int) * like->n_images);
   memcpy (self->images, like->images,
@@ -204,6 +206,12 @@ ct_grid_dup_cell (const CtGrid *self,
   copy->epochs[0] = self->epochs[row];
   copy->image_indices[0] = self->image_indices[image];
   copy->labels[0] = self->labels[image];
+  if (self->column_methods != NULL)
+    {
+      /* The cell's own method, as a grid of one method. */
+      g_free (copy->method);
+      copy->method = g_strdup (self->column_methods[image]);
+    }
   image_size = (gsize) self->channels * self->height * self->width;
   memcpy (copy->images, self->images + ((gsize) image * self->n_rounds + round) * image_size,
           sizeof (float) * image_size);
@@ -241,6 +249,70 @@ ct_grid_concat (const CtGrid *const *parts,
     for (guint r = 0; r < parts[i]->n_rows; r++)
       copy_row (self, row++, parts[i], r);
 
+  return self;
+}
+
+CtGrid *
+ct_grid_join_methods (const CtGrid *const *parts,
+                      const char   *const *names,
+                      guint                n_parts)
+{
+  const CtGrid *first;
+  CtGrid *self;
+  gsize image_size, plane;
+
+  g_return_val_if_fail (parts != NULL && names != NULL && n_parts > 0, NULL);
+
+  first = parts[0];
+  for (guint m = 0; m < n_parts; m++)
+    g_return_val_if_fail (parts[m]->n_rows == first->n_rows &&
+                          parts[m]->n_images == first->n_images &&
+                          parts[m]->n_rounds == first->n_rounds &&
+                          parts[m]->channels == first->channels &&
+                          parts[m]->height == first->height &&
+                          parts[m]->width == first->width &&
+                          parts[m]->n_classes == first->n_classes, NULL);
+
+  self = ct_grid_new (first->n_rows, first->n_images * n_parts, first->n_rounds, first->channels,
+                      first->height, first->width, first->n_classes);
+  self->run_name = g_strdup (first->run_name);
+  self->arch = g_strdup (first->arch);
+  self->dataset = g_strdup (first->dataset);
+  self->layer = g_strdup (first->layer);
+  {
+    g_autoptr(GString) joined = g_string_new (NULL);
+
+    for (guint m = 0; m < n_parts; m++)
+      g_string_append_printf (joined, "%s%s", m > 0 ? "," : "", names[m]);
+    self->method = g_string_free (g_steal_pointer (&joined), FALSE);
+  }
+  self->target_rule = g_strdup (first->target_rule);
+  self->perturbation = g_strdup (first->perturbation);
+  self->seed = first->seed;
+  self->scale = first->scale;
+  self->classes = g_strdupv (first->classes);
+  self->column_methods = g_new0 (char *, self->n_images + 1);
+  memcpy (self->epochs, first->epochs, sizeof (int) * first->n_rows);
+
+  image_size = (gsize) first->channels * first->height * first->width;
+  plane = (gsize) first->height * first->width;
+  for (guint image = 0; image < first->n_images; image++)
+    for (guint m = 0; m < n_parts; m++)
+      {
+        guint column = image * n_parts + m;
+
+        self->column_methods[column] = g_strdup (names[m]);
+        self->image_indices[column] = first->image_indices[image];
+        self->labels[column] = first->labels[image];
+        memcpy (self->images + (gsize) column * first->n_rounds * image_size,
+                first->images + (gsize) image * first->n_rounds * image_size,
+                sizeof (float) * first->n_rounds * image_size);
+        for (guint row = 0; row < first->n_rows; row++)
+          for (guint round = 0; round < first->n_rounds; round++)
+            copy_cell (ct_grid_get_cell (self, row, column, round),
+                       ct_grid_get_cell ((CtGrid *) parts[m], row, image, round),
+                       first->n_classes, plane);
+      }
   return self;
 }
 
@@ -352,6 +424,8 @@ add_cell (CtGrid           *self,
   json_builder_add_int_value (builder, self->image_indices[image]);
   json_builder_set_member_name (builder, "round");
   json_builder_add_int_value (builder, round);
+  if (self->column_methods != NULL)
+    ct_json_add_string (builder, "method", self->column_methods[image]);
   json_builder_set_member_name (builder, "predicted");
   json_builder_add_int_value (builder, cell->predicted);
   ct_json_add_string (builder, "predicted_class", class_name (self, cell->predicted));

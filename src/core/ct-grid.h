@@ -28,7 +28,8 @@ typedef struct {
   char       *arch;
   char       *dataset;
   char       *layer;          /* the target layer the maps come from */
-  char       *method;         /* ct_cam_method_to_string(): "gradcam", "hirescam", … */
+  char       *method;         /* ct_cam_method_to_string(): "gradcam", "hirescam", …; a
+                               * comparison's methods joined by commas, "gradcam,layercam" */
   char       *target_rule;    /* "predicted", "label", or "class N" */
   char       *perturbation;   /* ct_perturb_describe() */
   guint64     seed;
@@ -46,6 +47,8 @@ typedef struct {
   int        *epochs;         /* n_rows */
   guint      *image_indices;  /* n_images, indices into the test split */
   int        *labels;         /* n_images, true classes */
+  char      **column_methods; /* (nullable) n_images + NULL: a comparison of methods
+                               * (ct_grid_join_methods()), each column's method name */
   float      *images;         /* n_images × n_rounds × C×H×W perturbed, in [0, 1] */
   CtGridCell *cells;          /* n_rows × n_images × n_rounds, row-major */
 } CtGrid;
@@ -90,6 +93,16 @@ CtGrid     *ct_grid_dup_cell   (const CtGrid        *self,
                                 guint                row,
                                 guint                image,
                                 guint                round);
+
+/* A comparison of methods: the grids of one request computed with each
+ * method of @names (@parts[m] with @names[m]) side by side, column
+ * image × @n_parts + m holding image `image` of @parts[m].  Every part must
+ * have the same rows, images and sizes; metadata come from @parts[0], the
+ * method is the names joined by commas.
+ * Returns: (transfer full). */
+CtGrid     *ct_grid_join_methods (const CtGrid *const *parts,
+                                  const char   *const *names,
+                                  guint                n_parts);
 
 /* Heatmaps as float32 [epochs, images, rounds, H, W] in NumPy's .npy. */
 gboolean    ct_grid_write_npy  (CtGrid      *self,

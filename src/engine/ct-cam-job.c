@@ -330,6 +330,7 @@ score_progress_cb (size_t  done,
  * forward passes of their own. */
 static gboolean
 method_maps (const CtCamRequest *request,
+             CtCamMethod         method,
              int                 epoch,
              CtModel            *model,
              const CtRunLayer   *layer,
@@ -344,7 +345,6 @@ method_maps (const CtCamRequest *request,
              GCancellable       *cancellable,
              GError            **error)
 {
-  CtCamMethod method = request->method;
   gsize values = (gsize) layer->channels * layer->height * layer->width;
   gsize map_size = (gsize) layer->height * layer->width;
 
@@ -468,6 +468,13 @@ ct_cam_session_prepare (CtCamSession        *self,
                    "unknown CAM method %d", (int) request->method);
       return NULL;
     }
+  for (guint m = 0; m < request->n_methods; m++)
+    if ((guint) request->methods[m] >= CT_CAM_N_METHODS)
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     "unknown CAM method %d", (int) request->methods[m]);
+        return NULL;
+      }
 
   batch = g_new0 (CtCamBatch, 1);
   batch->request = request;
@@ -535,10 +542,11 @@ ct_cam_session_prepare (CtCamSession        *self,
 /* An empty grid of @n_rows rows of @batch's request, from @first_row on:
  * everything but the cells. */
 static CtGrid *
-grid_for_rows (CtCamSession     *self,
-               const CtCamBatch *batch,
-               guint             first_row,
-               guint             n_rows)
+grid_for_rows (CtCamSession          *self,
+               const CtCamBatch      *batch,
+               const CtCamMethodInfo *method,
+               guint                  first_row,
+               guint                  n_rows)
 {
   const CtManifest *m = self->manifest;
   const CtSplit *test = &self->dataset->test;
@@ -550,7 +558,7 @@ grid_for_rows (CtCamSession     *self,
   grid->arch = g_strdup (m->arch);
   grid->dataset = g_strdup (m->dataset);
   grid->layer = g_strdup (batch->layer->name);
-  grid->method = g_strdup (batch->method->name);
+  grid->method = g_strdup (method->name);
   grid->target_rule = ct_target_rule_to_string (request->target_rule, request->target_class,
                                                 (const char *const *) m->classes);
   grid->perturbation = ct_perturb_describe (&request->perturb);
@@ -568,13 +576,15 @@ grid_for_rows (CtCamSession     *self,
   return grid;
 }
 
-CtGrid *
-ct_cam_session_compute_rows (CtCamSession      *self,
-                             const CtCamBatch  *batch,
-                             guint              first_row,
-                             guint              n_rows,
-                             GCancellable      *cancellable,
-                             GError           **error)
+/* Rows of @batch's request with @method. */
+static CtGrid *
+compute_rows_with (CtCamSession          *self,
+                   const CtCamBatch      *batch,
+                   const CtCamMethodInfo *method,
+                   guint                  first_row,
+                   guint                  n_rows,
+                   GCancellable          *cancellable,
+                   GError               **error)
 {
   const CtCamRequest *request = batch->request;
   const CtRunLayer *layer = batch->layer;
@@ -597,9 +607,9 @@ ct_cam_session_compute_rows (CtCamSession      *self,
 
   g_return_val_if_fail (first_row + n_rows <= request->n_epochs && n_rows > 0, NULL);
 
-  if (batch->method->needs_gradients)
+  if (method->needs_gradients)
     gradients = g_new (float, (gsize) n_batch * layer_values);
-  grid = grid_for_rows (self, batch, first_row, n_rows);
+  grid = grid_for_rows (self, batch, method, first_row, n_rows);
 
   for (guint row = 0; row < n_rows; row++)
     {
@@ -623,7 +633,7 @@ ct_cam_session_compute_rows (CtCamSession      *self,
                                                 gradients != NULL ? gradients + skip * layer_values : NULL,
                                                 logits + skip * K, used + skip, &message),
                            message, error) ||
-          !method_maps (request, epoch, model, layer, batch->input + skip * image_values,
+          !method_maps (request, method->method, epoch, model, layer, batch->input + skip * image_values,
                         used + skip, logits + skip * K, K, activations + skip * layer_values,
                         gradients != NULL ? gradients + skip * layer_values : NULL,
                         n_batch - skip, weighted + skip * map_size, cancellable, error))
@@ -660,6 +670,41 @@ ct_cam_session_compute_rows (CtCamSession      *self,
         minmax_column (grid, i, r);
 
   return g_steal_pointer (&grid);
+}
+
+CtGrid *
+ct_cam_session_compute_rows (CtCamSession      *self,
+                             const CtCamBatch  *batch,
+                             guint              first_row,
+                             guint              n_rows,
+                             GCancellable      *cancellable,
+                             GError           **error)
+{
+  const CtCamRequest *request = batch->request;
+  g_autoptr(GPtrArray) parts = NULL;
+  g_autofree const char **names = NULL;
+
+  g_return_val_if_fail (first_row + n_rows <= request->n_epochs && n_rows > 0, NULL);
+
+  if (request->n_methods == 0)
+    return compute_rows_with (self, batch, batch->method, first_row, n_rows, cancellable, error);
+
+  /* A comparison: the same images, perturbed once, through each method;
+   * the columns of one image stay together. */
+  parts = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_grid_free);
+  names = g_new0 (const char *, request->n_methods + 1);
+  for (guint m = 0; m < request->n_methods; m++)
+    {
+      const CtCamMethodInfo *method = ct_cam_method_get_info (request->methods[m]);
+      CtGrid *part = compute_rows_with (self, batch, method, first_row, n_rows, cancellable,
+                                        error);
+
+      if (part == NULL)
+        return NULL;
+      g_ptr_array_add (parts, part);
+      names[m] = method->name;
+    }
+  return ct_grid_join_methods ((const CtGrid *const *) parts->pdata, names, parts->len);
 }
 
 CtGrid *

@@ -38,6 +38,10 @@ typedef struct {
   int          target_class;  /* CT_TARGET_RULE_CLASS only */
   CtCamScale   scale;
   CtCamMethod  method;        /* CT_CAM_METHOD_GRADCAM (0) unless set */
+  const CtCamMethod *methods; /* (nullable) a comparison: each row computed with each of
+                               * these, side by side (ct_grid_join_methods()); @method
+                               * is then ignored */
+  guint        n_methods;
   CtCamProgressFunc progress; /* nullable */
   gpointer     progress_data;
 } CtCamRequest;

@@ -39,6 +39,7 @@ typedef struct {
   int          *epochs;
   guint        *images;
   char         *layer;
+  CtCamMethod  *methods;
 } RequestCopy;
 
 typedef struct {
@@ -228,6 +229,8 @@ request_copy_new (const CtCamRequest *request)
   copy->epochs = g_memdup2 (request->epochs, request->n_epochs * sizeof (int));
   copy->images = g_memdup2 (request->images, request->n_images * sizeof (guint));
   copy->layer = g_strdup (request->layer);
+  copy->methods = g_memdup2 (request->methods, request->n_methods * sizeof (CtCamMethod));
+  copy->request.methods = copy->methods;
   copy->request.epochs = copy->epochs;
   copy->request.images = copy->images;
   copy->request.layer = copy->layer;
@@ -240,6 +243,7 @@ request_copy_free (RequestCopy *copy)
   g_free (copy->epochs);
   g_free (copy->images);
   g_free (copy->layer);
+  g_free (copy->methods);
   g_free (copy);
 }
 

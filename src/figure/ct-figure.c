@@ -11,6 +11,7 @@
 #include <cairo-svg.h>
 #include <glib/gstdio.h>
 
+#include "ct-cam-method.h"
 #include "ct-draw.h"
 #include "ct-png.h"
 
@@ -205,6 +206,17 @@ dup_title (const CtGrid *grid)
   return g_strjoinv (" · ", (char **) parts->pdata);
 }
 
+/* "Grad-CAM++" for "gradcam++"; a name the table does not know as it is. */
+static const char *
+method_title (const char *name)
+{
+  CtCamMethod method;
+
+  if (ct_cam_method_from_string (name, &method))
+    return ct_cam_method_get_info (method)->title;
+  return name;
+}
+
 static char *
 dup_subtitle (const CtGrid *grid)
 {
@@ -215,14 +227,21 @@ dup_subtitle (const CtGrid *grid)
   else if (grid->arch != NULL || grid->dataset != NULL)
     g_ptr_array_add (parts, g_strdup (grid->arch != NULL ? grid->arch : grid->dataset));
 
-  if (grid->method != NULL && grid->target_rule != NULL)
-    g_ptr_array_add (parts, g_strdup_printf ("%s, target: %s", grid->method,
+  /* A comparison names its methods in the column headers. */
+  if (grid->column_methods != NULL)
+    g_ptr_array_add (parts, g_strdup_printf ("methods compared, target: %s",
+                                             grid->target_rule != NULL ? grid->target_rule
+                                                                       : "predicted"));
+  else if (grid->method != NULL && grid->target_rule != NULL)
+    g_ptr_array_add (parts, g_strdup_printf ("%s, target: %s", method_title (grid->method),
                                              grid->target_rule));
   else if (grid->method != NULL)
-    g_ptr_array_add (parts, g_strdup (grid->method));
+    g_ptr_array_add (parts, g_strdup (method_title (grid->method)));
 
   g_ptr_array_add (parts, g_strdup_printf ("seed %" G_GUINT64_FORMAT, grid->seed));
-  g_ptr_array_add (parts, g_strdup ("columns: true class #test index"));
+  g_ptr_array_add (parts, g_strdup (grid->column_methods != NULL
+                                    ? "columns: method #test index"
+                                    : "columns: true class #test index"));
   if (grid_is_perturbed (grid))
     g_ptr_array_add (parts, g_strdup ("Δ: confidence drop"));
   g_ptr_array_add (parts, NULL);
@@ -756,8 +775,11 @@ draw_column_headers (cairo_t      *cr,
   for (guint image = 0; image < grid->n_images; image++)
     {
       char fallback[32];
-      const char *name = class_name (grid, grid->labels != NULL ? grid->labels[image] : -1,
-                                     fallback);
+      /* A comparison's columns are methods; the class is in the captions. */
+      const char *name = grid->column_methods != NULL
+                         ? method_title (grid->column_methods[image])
+                         : class_name (grid, grid->labels != NULL ? grid->labels[image] : -1,
+                                       fallback);
       g_autofree char *name_space = g_strdup_printf ("%s ", name);
       g_autofree char *index = g_strdup_printf ("#%u", grid->image_indices != NULL
                                                        ? grid->image_indices[image]
