@@ -152,6 +152,12 @@ void     ct_window_show_train_dialog (CtWindow   *self);
  * and says so when it was trained already. */
 void     ct_window_train_demo        (CtWindow   *self);
 
+/* ct-window-import.c */
+/* Offers the Import Checkpoints dialog when @folder holds checkpoints but
+ * no manifest; FALSE (nothing shown) otherwise. */
+gboolean ct_window_offer_import      (CtWindow   *self,
+                                      const char *folder);
+
 /* ct-window-robustness.c */
 void     ct_window_toggle_robustness (CtWindow   *self);
 /* The run changed: a study belongs to its run. */

@@ -3,7 +3,7 @@
 
 Usage: image_folder_reference.py DUMP_IMAGE_FOLDER DIR.  Makes image
 folders in DIR (PNGs of every colour type and depth, JPEGs: baseline,
-progressive, grey, every EXIF orientation), has dump-image-folder cache
+progressive, grey, CMYK, every EXIF orientation), has dump-image-folder cache
 them, and compares every image with what torchvision gives for the same
 folder: ImageFolder's order and labels, the loader's
 ImageOps.exif_transpose(...).convert("RGB"), and Resize(S) + CenterCrop(S).
@@ -111,6 +111,12 @@ def make_mixed(root):
         lambda p: write_png(p, noise(23, 19, 2, high=65536, dtype=np.uint16), 4, 16))
     put("train/cat/photo.jpg", lambda p: Image.fromarray(noise(36, 48, 3)).save(p, quality=90))
     put("train/cat/grey.jpg", lambda p: Image.fromarray(noise(27, 31)).save(p, quality=85))
+    # PIL writes CMYK JPEGs with an Adobe marker and reads every CMYK JPEG
+    # as Adobe's inverted CMYK; convert("RGB") then takes K into account.
+    put("train/cat/cmyk.jpg",
+        lambda p: Image.fromarray(noise(34, 30, 4), "CMYK").save(p, quality=90))
+    put("test/cat/cmyk-prog.jpg",
+        lambda p: Image.fromarray(noise(31, 37, 4), "CMYK").save(p, quality=80, progressive=True))
     put("train/cat/prog.jpeg",
         lambda p: Image.fromarray(noise(40, 30, 3)).save(p, quality=75, progressive=True))
     for orientation in range(1, 9):
