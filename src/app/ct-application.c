@@ -139,6 +139,8 @@ ct_application_command_line (GApplication            *app,
     ct_window_open_demo (window);
 
   gtk_window_present (GTK_WINDOW (window));
+  /* An Import dialog may have come up: it is no window property. */
+  update_status (CT_APPLICATION (app));
   return 0;
 }
 
@@ -155,6 +157,7 @@ ct_application_open (GApplication  *app,
   for (int i = 0; i < n_files; i++)
     ct_window_open_run (window, files[i]);
   gtk_window_present (GTK_WINDOW (window));
+  update_status (CT_APPLICATION (app));
 }
 
 static void

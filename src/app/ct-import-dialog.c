@@ -265,6 +265,9 @@ ct_import_dialog_set_running (CtImportDialog *self,
   g_return_if_fail (CT_IS_IMPORT_DIALOG (self));
 
   self->running = running;
+  /* A focused entry made insensitive never hears it lost the focus. */
+  if (running)
+    gtk_window_set_focus (GTK_WINDOW (self), NULL);
   gtk_widget_set_sensitive (self->grid, !running);
   gtk_widget_set_visible (GTK_WIDGET (self->progress), running);
   if (running)

@@ -109,6 +109,7 @@ typedef struct {
   char                  *arch;
   char                  *out_dir;
   char                  *device;
+  char                  *init;
   CtEngineTrainFunc      status_func;
   CtEngineTrainDoneFunc  done_func;
   gpointer               user_data;
@@ -1011,6 +1012,7 @@ training_free (Background *background)
   g_free (training->arch);
   g_free (training->out_dir);
   g_free (training->device);
+  g_free (training->init);
   g_free (training);
 }
 
@@ -1158,6 +1160,9 @@ training_new (CtEngine              *self,
   training->options.arch = training->arch;
   training->options.out_dir = training->out_dir;
   training->options.device = training->device;
+  /* Train…'s initial weights: the dialog that named them is gone. */
+  training->init = g_strdup (options->init);
+  training->options.init = training->init;
   training->status_func = status_func;
   training->done_func = done_func;
   training->user_data = user_data;
