@@ -19,10 +19,10 @@ G_BEGIN_DECLS
  *   queue of jobs: opening a run, Grad-CAM grids, the misclassified scan.
  *   A new grid request supersedes the older ones: queued ones are dropped
  *   and the running one is cancelled between checkpoints.
- * - One background job at a time, a training or a robustness study, runs
- *   on a thread of its own (a study opens its own CtCamSession, so the grid
- *   stays live) and pauses between steps while a grid is being computed,
- *   so the visible grid wins the two cores.
+ * - One background job at a time (a training, a robustness study or an
+ *   import) runs on a thread of its own (a study opens its own
+ *   CtCamSession, so the grid stays live) and pauses between steps while a
+ *   grid is being computed, so the visible grid wins the two cores.
  *
  * Every callback runs in the thread-default main context of the thread that
  * created the engine (the UI thread), never after ct_engine_shutdown() or
