@@ -634,6 +634,19 @@ test_import_hostile (void)
   }
   assert_import_refused ("camtrail_net", shape_path,
                          "stages.1.conv1.weight of shape [16, 8, 3, 3], the model expects [32, 8, 3, 3]");
+
+  /* The same file after a good one: refused once the first is converted,
+   * and the half-made run goes (the window's import retries a name). */
+  {
+    g_autofree char *out = g_build_filename (tmpdir, "half-import", NULL);
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (run_cli (&err, "import", "--arch", "camtrail_net", "--data", data_dir,
+                              "--out", out, "--epochs", "0,1", "--threads", "2", checkpoint,
+                              shape_path, NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "stages.1.conv1.weight"));
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  }
 }
 
 /* The reference run's checkpoints imported: the same weights, the same

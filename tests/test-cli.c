@@ -1340,7 +1340,8 @@ dup_json_object (const char *dir,
 }
 
 /* An image folder, as ImageFolder lays it out: trained for an epoch at
- * --image-size, drawn by cam at that size with ImageFolder's labels; a
+ * --image-size, drawn by cam at that size with ImageFolder's labels (and
+ * with the caching told when cam --data names a folder not cached yet); a
  * broken image stops train with its path, or with --skip-bad is left out,
  * listed in the manifest, and the run still opens. */
 static void
@@ -1357,7 +1358,8 @@ test_image_folder (void)
   g_autoptr(JsonParser) skip_parser = json_parser_new ();
   g_autoptr(JsonParser) cells_parser = json_parser_new ();
   g_auto(Result) train = { 0 }, cam = { 0 }, strict = { 0 }, skipping = { 0 }, skip_cam = { 0 };
-  g_auto(Result) not_folder = { 0 };
+  g_auto(Result) not_folder = { 0 }, cam_uncached = { 0 }, cam_cached = { 0 };
+  g_autofree char *copy = g_build_filename (tmpdir, "pictures-copy", NULL);
   JsonObject *dataset, *cells;
   JsonArray *images, *skipped;
   guint width = 0, height = 0;
@@ -1390,6 +1392,18 @@ test_image_folder (void)
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (images, 1), "label"), ==, 3);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (images, 1), "class"),
                    ==, "white");
+
+  /* cam on a copy of the folder, not cached yet: it says it caches, as
+   * train does. */
+  g_free (ct_test_write_image_folder (copy, 24, 8, 20, 4));
+  run_cli (&cam_uncached, "cam", "--run", run, "--data", copy, "--images", "0,7", "--out", figure,
+           "--threads", "2", NULL);
+  g_assert_cmpint (cam_uncached.status, ==, 0);
+  g_assert_nonnull (strstr (cam_uncached.err, "caching images: decoding 32/32"));
+  run_cli (&cam_cached, "cam", "--run", run, "--data", copy, "--images", "0,7", "--out", figure,
+           "--threads", "2", NULL);
+  g_assert_cmpint (cam_cached.status, ==, 0);
+  g_assert_null (strstr (cam_cached.err, "caching images"));
 
   broken = g_build_filename (folder, "train", "red", "zzz.png", NULL);
   g_file_set_contents (broken, "\x89PNG\r\n\x1a\n", 8, &error);

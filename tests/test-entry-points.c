@@ -206,13 +206,14 @@ typedef struct {
   const char *run;          /* NULL: any; "": none */
   gboolean    complete;     /* the grid is drawn and no training runs */
   const char *error;        /* NULL: none shown; else a part of the message */
+  const char *import;       /* NULL: any; else the folder the Import dialog offers */
 } Expect;
 
 static gboolean
 status_matches (GVariant     *status,
                 const Expect *expect)
 {
-  const char *run = "", *error = "";
+  const char *run = "", *error = "", *import = "";
   gboolean window = FALSE, complete = FALSE, training = TRUE;
 
   g_variant_lookup (status, "window", "b", &window);
@@ -220,7 +221,10 @@ status_matches (GVariant     *status,
   g_variant_lookup (status, "grid-complete", "b", &complete);
   g_variant_lookup (status, "training", "b", &training);
   g_variant_lookup (status, "error", "&s", &error);
+  g_variant_lookup (status, "import", "&s", &import);
   if (!window)
+    return FALSE;
+  if (expect->import != NULL && g_strcmp0 (import, expect->import) != 0)
     return FALSE;
   if (expect->run != NULL && g_strcmp0 (run, expect->run) != 0)
     return FALSE;
@@ -621,6 +625,58 @@ test_ascii_locale (void)
   g_assert_null (strchr (window, '?'));
 }
 
+/* `camtrail FOLDER` on checkpoints saved by a script (no manifest) offers
+ * the Import dialog rather than an error, as a file manager's Open With of
+ * that folder on the running instance does; closing it leaves the window
+ * as it was. */
+static void
+test_checkpoint_folder (void)
+{
+  g_autofree char *home = make_home ("home-checkpoints");
+  g_autofree char *folder = g_build_filename (root, "checkpoints-from-a-script", NULL);
+  g_autofree char *run_a = g_build_filename (runs, "squares-a", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (folder);
+  g_autofree char *uri = g_file_get_uri (file);
+  const char *argv[] = { "CAMTRAIL", folder, NULL };
+  g_autoptr(GVariantBuilder) uris = g_variant_builder_new (G_VARIANT_TYPE ("as"));
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  Process *process;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  for (int epoch = 0; epoch <= 1; epoch++)
+    {
+      g_autofree char *name = g_strdup_printf ("epoch-%03d.safetensors", epoch);
+      g_autofree char *from = g_build_filename (run_a, name, NULL);
+      g_autofree char *to = g_strdup_printf ("%s/ckpt_%d.pt", folder, epoch);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      g_assert_true (g_file_set_contents (to, contents, length, NULL));
+    }
+
+  process = process_start (home, root, argv);
+  wait_for_status (process, &(Expect) { "", FALSE, NULL, folder });
+  quit_and_finish (process);
+
+  /* Open With on a running instance. */
+  {
+    const char *run_argv[] = { "CAMTRAIL", run_a, NULL };
+
+    process = process_start (home, root, run_argv);
+  }
+  wait_for_status (process, &(Expect) { run_a, TRUE, NULL, "" });
+  g_variant_builder_add (uris, "s", uri);
+  reply = g_dbus_connection_call_sync (session_bus (), APP_ID, APP_PATH,
+                                       "org.freedesktop.Application", "Open",
+                                       g_variant_new ("(asa{sv})", uris, NULL), NULL,
+                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, 30000, NULL, &error);
+  g_assert_no_error (error);
+  wait_for_status (process, &(Expect) { run_a, FALSE, NULL, folder });
+  quit_and_finish (process);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -658,6 +714,7 @@ main (int   argc,
   g_test_add_func ("/entry-points/window/bad-arguments", test_bad_arguments);
   g_test_add_func ("/entry-points/window/demo", test_demo);
   g_test_add_func ("/entry-points/window/dbus-activation", test_dbus_activation);
+  g_test_add_func ("/entry-points/window/checkpoint-folder", test_checkpoint_folder);
 
   status = g_test_run ();
   ct_test_remove_tree (root);

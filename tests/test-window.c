@@ -7,6 +7,7 @@
 
 #include "ct-cell-dialog.h"
 #include "ct-checkpoint.h"
+#include "ct-import-dialog.h"
 #include "ct-png.h"
 #include "ct-preferences-window.h"
 #include "ct-robustness-plot.h"
@@ -1777,6 +1778,288 @@ test_window_close_while_training (void)
     g_assert_false (g_str_has_suffix (name, ".tmp"));
 }
 
+static gboolean
+training_finished_on (gpointer data)
+{
+  gboolean training;
+
+  g_object_get (window, "training", &training, NULL);
+  return !training && run_open (data);
+}
+
+/* Train… offers every architecture the CLI knows and initial weights
+ * (--init): a run trained from the dialog with the test run's last
+ * checkpoint names it in its manifest, and its epoch 0 is that model (the
+ * same test accuracy). */
+static void
+test_window_train_dialog_init (void)
+{
+  g_autofree char *home = ct_run_dup_home ();
+  g_autofree char *trained = g_build_filename (home, "from-init", NULL);
+  g_autofree char *init = ct_run_dup_checkpoint_path (run_dir, 2);
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GArray) before = NULL;
+  g_autoptr(GArray) after = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  CtTrainDialog *dialog = NULL;
+  GtkDropDown *archs;
+  GListModel *arch_model;
+  const char *const *known = ct_train_list_archs ();
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train", NULL));
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (CT_IS_TRAIN_DIALOG (toplevel))
+        dialog = CT_TRAIN_DIALOG (toplevel);
+    }
+  g_assert_nonnull (dialog);
+
+  archs = GTK_DROP_DOWN (find_by_id (GTK_WIDGET (dialog), "arch_dropdown"));
+  arch_model = gtk_drop_down_get_model (archs);
+  g_assert_cmpuint (g_list_model_get_n_items (arch_model), ==, g_strv_length ((char **) known));
+  for (guint i = 0; known[i] != NULL; i++)
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (arch_model), i), ==, known[i]);
+  g_assert_true (g_strv_contains (known, "resnet18_imagenet"));
+  g_assert_true (g_strv_contains (known, "resnet50"));
+
+  gtk_drop_down_set_selected (archs, 0);  /* camtrail_net, as the test run */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (find_by_id (GTK_WIDGET (dialog), "dataset_dropdown")), 1);
+  ct_train_dialog_set_data_dir (dialog, data_dir);
+  ct_train_dialog_set_init_file (dialog, init);
+  gtk_editable_set_text (GTK_EDITABLE (find_by_id (GTK_WIDGET (dialog), "name_entry")), "from-init");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (find_by_id (GTK_WIDGET (dialog), "epochs_spin")), 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.start", NULL));
+  wait_for (training_finished_on, trained);
+
+  manifest = ct_manifest_load (trained, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (manifest->init);
+  g_assert_cmpstr (manifest->init->file, ==, "epoch-002.safetensors");
+  g_assert_cmpuint (strlen (manifest->init->sha256), ==, 64);
+  before = ct_metrics_load (run_dir, &error);
+  g_assert_no_error (error);
+  after = ct_metrics_load (trained, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_array_index (after, CtEpochMetrics, 0).epoch, ==, 0);
+  g_assert_cmpint (g_array_index (before, CtEpochMetrics, 2).epoch, ==, 2);
+  g_assert_cmpfloat_with_epsilon (g_array_index (after, CtEpochMetrics, 0).test_accuracy,
+                                  g_array_index (before, CtEpochMetrics, 2).test_accuracy, 1e-9);
+
+  activate ("win.open-run", g_variant_new_string (run_dir));
+  wait_for (run_open, run_dir);
+}
+
+/* ---- Open… on a folder of checkpoints (issue 14) ---------------------- */
+
+static CtImportDialog *
+find_import_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (CT_IS_IMPORT_DIALOG (toplevel))
+        return CT_IMPORT_DIALOG (toplevel);
+    }
+  return NULL;
+}
+
+static gboolean
+import_inferred (gpointer data)
+{
+  return ct_import_dialog_is_inferred (data);
+}
+
+/* The import has ended with a message in @data, or the dialog went (an
+ * import that succeeded: the caller's next assertion fails). */
+static gboolean
+import_failed (gpointer data)
+{
+  if (find_import_dialog () != data)
+    return TRUE;
+  return !ct_engine_is_importing (ct_window_get_engine (window)) &&
+         ct_import_dialog_get_error (data) != NULL;
+}
+
+/* The GtkEntry of the dialog whose placeholder is @placeholder. */
+static GtkWidget *
+find_entry (GtkWidget  *root,
+            const char *placeholder)
+{
+  if (GTK_IS_ENTRY (root) &&
+      g_strcmp0 (gtk_entry_get_placeholder_text (GTK_ENTRY (root)), placeholder) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_entry (child, placeholder);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkDropDown *
+find_dropdown (GtkWidget *root)
+{
+  if (GTK_IS_DROP_DOWN (root))
+    return GTK_DROP_DOWN (root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkDropDown *found = find_dropdown (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+select_arch (GtkDropDown *dropdown,
+             const char  *arch)
+{
+  GListModel *model = gtk_drop_down_get_model (dropdown);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (model), i), arch))
+      {
+        gtk_drop_down_set_selected (dropdown, i);
+        return;
+      }
+  g_assert_not_reached ();
+}
+
+/* Open… on a folder of checkpoints saved elsewhere (the test run's own,
+ * copied without its manifest) offers the import with the epochs the files
+ * imply; a wrong architecture or epoch count is said in the dialog and the
+ * app goes on; the import then runs in the engine and the new run opens
+ * from the runs folder, marked imported. */
+static void
+test_window_import_checkpoints (void)
+{
+  g_autofree char *folder = g_build_filename (tmpdir, "saved-by-a-script", NULL);
+  g_autofree char *home = ct_run_dup_home ();
+  g_autofree char *imported = g_build_filename (home, "saved-by-a-script", NULL);
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GError) error = NULL;
+  CtImportDialog *dialog;
+  GtkWidget *epochs;
+  GtkDropDown *archs;
+  GListModel *arch_model;
+  CtGrid *grid;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  for (int epoch = 0; epoch <= 2; epoch++)
+    {
+      g_autofree char *from = ct_run_dup_checkpoint_path (run_dir, epoch);
+      g_autofree char *name = g_strdup_printf ("model_ep%d.safetensors", epoch);
+      g_autofree char *to = g_build_filename (folder, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      g_assert_true (g_file_set_contents (to, contents, length, NULL));
+    }
+
+  g_assert_null (find_import_dialog ());
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-run", "s", folder));
+  dialog = find_import_dialog ();
+  g_assert_nonnull (dialog);
+  /* Not opened as a run, so no error either. */
+  g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
+  wait_for (import_inferred, dialog);
+
+  epochs = find_entry (GTK_WIDGET (dialog), "From the files");
+  g_assert_nonnull (epochs);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (epochs)), ==, "0,1,2");
+  archs = find_dropdown (GTK_WIDGET (dialog));
+  arch_model = gtk_drop_down_get_model (archs);
+  g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (arch_model),
+                                               gtk_drop_down_get_selected (archs)), ==, "camtrail_net");
+  /* Every architecture the CLI knows. */
+  g_assert_cmpuint (g_list_model_get_n_items (arch_model), ==,
+                    g_strv_length ((char **) ct_train_list_archs ()));
+
+  /* No dataset yet: Import waits for one. */
+  g_assert_false (gtk_widget_get_sensitive (find_actionable (GTK_WIDGET (dialog), "dialog.import")));
+  ct_import_dialog_set_data_dir (dialog, data_dir);
+  g_assert_true (gtk_widget_get_sensitive (find_actionable (GTK_WIDGET (dialog), "dialog.import")));
+
+  /* A wrong architecture: the engine's message, in the dialog. */
+  select_arch (archs, "resnet18");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.import", NULL));
+  wait_for (import_failed, dialog);
+  g_assert_true (find_import_dialog () == dialog);
+  g_test_message ("wrong architecture: %s", ct_import_dialog_get_error (dialog));
+  g_assert_nonnull (strstr (ct_import_dialog_get_error (dialog), "model_ep0.safetensors"));
+  g_assert_false (g_file_test (imported, G_FILE_TEST_EXISTS));
+
+  /* Three files, two epochs. */
+  select_arch (archs, "camtrail_net");
+  gtk_editable_set_text (GTK_EDITABLE (epochs), "0,1");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.import", NULL));
+  wait_for (import_failed, dialog);
+  g_assert_true (find_import_dialog () == dialog);
+  g_test_message ("two epochs: %s", ct_import_dialog_get_error (dialog));
+  g_assert_nonnull (strstr (ct_import_dialog_get_error (dialog), "epoch"));
+  g_assert_false (g_file_test (imported, G_FILE_TEST_EXISTS));
+  g_assert_true (find_import_dialog () == dialog);
+
+  gtk_editable_set_text (GTK_EDITABLE (epochs), "0,1,2");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.import", NULL));
+  g_assert_true (ct_engine_is_importing (ct_window_get_engine (window)));
+  wait_for (run_open, imported);
+  g_assert_null (find_import_dialog ());
+
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_cmpuint (grid->n_rows, ==, 3);
+  manifest = ct_manifest_load (imported, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (manifest->n_imported, ==, 3);
+  g_assert_cmpstr (manifest->imported[2].file, ==, "model_ep2.safetensors");
+
+  activate ("win.open-run", g_variant_new_string (run_dir));
+  wait_for (run_open, run_dir);
+}
+
+/* Cancel while importing: the dialog says so, and nothing is left of the
+ * run. */
+static void
+test_window_import_cancel (void)
+{
+  g_autofree char *folder = g_build_filename (tmpdir, "saved-by-a-script", NULL);
+  g_autofree char *home = ct_run_dup_home ();
+  g_autofree char *target = g_build_filename (home, "cancelled", NULL);
+  CtImportDialog *dialog;
+  GtkWidget *name;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-run", "s", folder));
+  dialog = find_import_dialog ();
+  g_assert_nonnull (dialog);
+  wait_for (import_inferred, dialog);
+  name = find_entry (GTK_WIDGET (dialog), NULL);
+  g_assert_nonnull (name);
+  gtk_editable_set_text (GTK_EDITABLE (name), "cancelled");
+  ct_import_dialog_set_data_dir (dialog, data_dir);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.import", NULL));
+  g_assert_true (ct_engine_is_importing (ct_window_get_engine (window)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.cancel", NULL));
+  wait_for (import_failed, dialog);
+  g_assert_true (find_import_dialog () == dialog);
+  g_assert_cmpstr (ct_import_dialog_get_error (dialog), ==, "Import cancelled");
+  g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.cancel", NULL));
+  g_assert_null (find_import_dialog ());
+  g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1802,6 +2085,9 @@ main (int   argc,
   g_test_add_func ("/window/field-errors", test_window_field_errors);
   g_test_add_func ("/window/sidebar-scrolls", test_window_sidebar_scrolls);
   g_test_add_func ("/window/train-dialog", test_window_train_dialog);
+  g_test_add_func ("/window/train-dialog-init", test_window_train_dialog_init);
+  g_test_add_func ("/window/import-checkpoints", test_window_import_checkpoints);
+  g_test_add_func ("/window/import-cancel", test_window_import_cancel);
   g_test_add_func ("/window/errors", test_window_errors);
   g_test_add_func ("/window/noise-changes-heatmaps", test_window_noise_changes_heatmaps);
   g_test_add_func ("/window/rotation-occlusion", test_window_rotation_occlusion);

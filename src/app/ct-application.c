@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "ct-application.h"
+#include "ct-import-dialog.h"
 #include "ct-preferences-window.h"
 #include "ct-run.h"
 #include "ct-window.h"
@@ -27,8 +28,9 @@ ct_application_dup_runs_dir (void)
 /* The state of the active window as an a{sv}: "window" (b: one is open),
  * "run" (s: the open run's folder, "" for none), "busy" (b: a grid is being
  * computed), "grid-complete" (b: every row of the grid is drawn),
- * "training" (b) and "error" (s: the message the window shows, "" for
- * none).  Scripts read it with `gdbus call … org.gtk.Actions.Describe
+ * "training" (b), "error" (s: the message the window shows, "" for
+ * none) and "import" (s: the folder of checkpoints an Import dialog
+ * offers, "" for none).  Scripts read it with `gdbus call … org.gtk.Actions.Describe
  * status` and follow it through org.gtk.Actions.Changed. */
 static void
 update_status (CtApplication *self)
@@ -38,11 +40,19 @@ update_status (CtApplication *self)
   g_auto(GVariantDict) status = G_VARIANT_DICT_INIT (NULL);
   g_autofree char *error = NULL;
   gboolean busy = FALSE, training = FALSE, complete = FALSE;
-  const char *run = NULL;
+  const char *run = NULL, *import = NULL;
+  GListModel *toplevels = gtk_window_get_toplevels ();
 
   /* Windows notify while they are disposed too, after the grid view went. */
   if (self->status == NULL)
     return;
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (CT_IS_IMPORT_DIALOG (toplevel))
+        import = ct_import_dialog_get_folder (CT_IMPORT_DIALOG (toplevel));
+    }
   if (window != NULL)
     {
       CtGridView *grid_view = ct_window_get_grid_view (window);
@@ -58,6 +68,7 @@ update_status (CtApplication *self)
   g_variant_dict_insert (&status, "grid-complete", "b", complete);
   g_variant_dict_insert (&status, "training", "b", training);
   g_variant_dict_insert (&status, "error", "s", error != NULL ? error : "");
+  g_variant_dict_insert (&status, "import", "s", import != NULL ? import : "");
   g_simple_action_set_state (self->status, g_variant_dict_end (&status));
 }
 
@@ -102,7 +113,8 @@ ct_application_handle_local_options (GApplication *app,
   return -1;
 }
 
-/* `camtrail RUN_DIR` opens that run, as GNOME apps open files; a second
+/* `camtrail RUN_DIR` opens that run, as GNOME apps open files (a folder
+ * of checkpoints without a manifest gets the Import dialog); a second
  * invocation reaches the running instance here too. */
 static int
 ct_application_command_line (GApplication            *app,
@@ -127,6 +139,8 @@ ct_application_command_line (GApplication            *app,
     ct_window_open_demo (window);
 
   gtk_window_present (GTK_WINDOW (window));
+  /* An Import dialog may have come up: it is no window property. */
+  update_status (CT_APPLICATION (app));
   return 0;
 }
 
@@ -143,6 +157,7 @@ ct_application_open (GApplication  *app,
   for (int i = 0; i < n_files; i++)
     ct_window_open_run (window, files[i]);
   gtk_window_present (GTK_WINDOW (window));
+  update_status (CT_APPLICATION (app));
 }
 
 static void
@@ -252,6 +267,9 @@ ct_application_startup (GApplication *app)
   update_status (self);
   g_signal_connect_swapped (app, "window-removed", G_CALLBACK (update_status), self);
   g_signal_connect_swapped (app, "notify::active-window", G_CALLBACK (update_status), self);
+  /* A dialog opening or closing (Import Checkpoints) changes it too. */
+  g_signal_connect_object (gtk_window_get_toplevels (), "items-changed",
+                           G_CALLBACK (update_status), self, G_CONNECT_SWAPPED);
 }
 
 static void

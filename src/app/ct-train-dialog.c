@@ -4,12 +4,14 @@
 #include <glib/gi18n.h>
 
 #include "ct-train-dialog.h"
+#include "ct-weights.h"
 
 struct _CtTrainDialog
 {
   GtkWindow      parent_instance;
 
   char          *data_dir;      /* (nullable) the chosen CIFAR folder */
+  char          *init_file;     /* (nullable) weights to start from (--init) */
   char          *out_dir;       /* the last get_options() result */
 
   GtkEntry      *name_entry;
@@ -20,6 +22,10 @@ struct _CtTrainDialog
   GtkSpinButton *batch_spin;
   GtkSpinButton *lr_spin;
   GtkSpinButton *seed_spin;
+  GtkButton     *init_button;
+  GtkButton     *init_clear_button;
+  GtkSpinButton *input_spin;
+  GtkSpinButton *image_size_spin;
   GtkLabel      *error_label;
 };
 
@@ -32,14 +38,23 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (CtTrainDialog, ct_train_dialog, GTK_TYPE_WINDOW)
 
-static const char *const archs[] = { "camtrail_net", "resnet18", "efficientnet_b0", NULL };
-
+/* Every architecture the CLI knows, in its order (camtrail_net first). */
 static const char *
 selected_arch (CtTrainDialog *self)
 {
+  const char *const *archs = ct_train_list_archs ();
   guint selected = gtk_drop_down_get_selected (self->arch_dropdown);
 
-  return selected < G_N_ELEMENTS (archs) - 1 ? archs[selected] : archs[0];
+  return selected < g_strv_length ((char **) archs) ? archs[selected] : archs[0];
+}
+
+/* The image-folder kind is the last in the list. */
+static gboolean
+is_image_folder (CtTrainDialog *self)
+{
+  GListModel *kinds = gtk_drop_down_get_model (self->dataset_dropdown);
+
+  return gtk_drop_down_get_selected (self->dataset_dropdown) == g_list_model_get_n_items (kinds) - 1;
 }
 
 /* Each architecture brings its own tuned batch size and learning rate. */
@@ -73,7 +88,79 @@ static void
 dataset_selected_cb (CtTrainDialog *self)
 {
   gtk_widget_set_sensitive (GTK_WIDGET (self->folder_button), needs_folder (self));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->image_size_spin), is_image_folder (self));
   update_start (self);
+}
+
+void
+ct_train_dialog_set_data_dir (CtTrainDialog *self,
+                              const char    *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+
+  g_return_if_fail (CT_IS_TRAIN_DIALOG (self));
+
+  g_free (self->data_dir);
+  self->data_dir = g_strdup (path);
+  gtk_button_set_label (self->folder_button, base);
+  update_start (self);
+}
+
+void
+ct_train_dialog_set_init_file (CtTrainDialog *self,
+                               const char    *path)
+{
+  g_autofree char *base = path != NULL ? g_path_get_basename (path) : NULL;
+
+  g_return_if_fail (CT_IS_TRAIN_DIALOG (self));
+
+  g_free (self->init_file);
+  self->init_file = g_strdup (path);
+  gtk_button_set_label (self->init_button, base != NULL ? base : _("None (random)"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->init_button), path);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->init_clear_button), path != NULL);
+}
+
+static void
+init_response_cb (GtkNativeDialog *chooser,
+                  int              response,
+                  CtTrainDialog   *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        ct_train_dialog_set_init_file (self, path);
+    }
+  g_object_unref (chooser);
+}
+
+static void
+init_clicked_cb (CtTrainDialog *self,
+                 GtkButton     *button)
+{
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (_("Initial Weights"), GTK_WINDOW (self),
+                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Select"), _("_Cancel"));
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Weights (safetensors, .pt, .pth, .bin)"));
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  gtk_file_filter_add_pattern (filter, "*.pt");
+  gtk_file_filter_add_pattern (filter, "*.pth");
+  gtk_file_filter_add_pattern (filter, "*.bin");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_signal_connect (chooser, "response", G_CALLBACK (init_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+init_clear_clicked_cb (CtTrainDialog *self,
+                       GtkButton     *button)
+{
+  ct_train_dialog_set_init_file (self, NULL);
 }
 
 static void
@@ -84,13 +171,10 @@ folder_response_cb (GtkNativeDialog *chooser,
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr(GFile) folder = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *base = NULL;
+      g_autofree char *path = g_file_get_path (folder);
 
-      g_free (self->data_dir);
-      self->data_dir = g_file_get_path (folder);
-      base = g_path_get_basename (self->data_dir);
-      gtk_button_set_label (self->folder_button, base);
-      update_start (self);
+      if (path != NULL)
+        ct_train_dialog_set_data_dir (self, path);
     }
   g_object_unref (chooser);
 }
@@ -145,6 +229,20 @@ ct_train_dialog_get_options (CtTrainDialog  *self,
   options->hyper.batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
   options->hyper.lr = gtk_spin_button_get_value (self->lr_spin);
   options->hyper.seed = gtk_spin_button_get_value_as_int (self->seed_spin);
+  options->input_size = gtk_spin_button_get_value_as_int (self->input_spin);
+  if (is_image_folder (self))
+    options->image_size = gtk_spin_button_get_value_as_int (self->image_size_spin);
+  options->init = self->init_file;
+  /* camtrail_net's width is no field here: weights to start from bring theirs. */
+  if (self->init_file != NULL && g_str_equal (options->arch, "camtrail_net"))
+    {
+      g_autoptr(CtWeights) weights = ct_weights_load (self->init_file, error);
+      CtWeightsShape shape;
+
+      if (weights == NULL || !ct_weights_infer_shape (weights, options->arch, &shape, error))
+        return FALSE;
+      options->width = shape.width;
+    }
   return TRUE;
 }
 
@@ -170,6 +268,7 @@ ct_train_dialog_finalize (GObject *object)
   CtTrainDialog *self = CT_TRAIN_DIALOG (object);
 
   g_free (self->data_dir);
+  g_free (self->init_file);
   g_free (self->out_dir);
 
   G_OBJECT_CLASS (ct_train_dialog_parent_class)->finalize (object);
@@ -211,8 +310,14 @@ ct_train_dialog_class_init (CtTrainDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtTrainDialog, batch_spin);
   gtk_widget_class_bind_template_child (widget_class, CtTrainDialog, lr_spin);
   gtk_widget_class_bind_template_child (widget_class, CtTrainDialog, seed_spin);
+  gtk_widget_class_bind_template_child (widget_class, CtTrainDialog, init_button);
+  gtk_widget_class_bind_template_child (widget_class, CtTrainDialog, init_clear_button);
+  gtk_widget_class_bind_template_child (widget_class, CtTrainDialog, input_spin);
+  gtk_widget_class_bind_template_child (widget_class, CtTrainDialog, image_size_spin);
   gtk_widget_class_bind_template_child (widget_class, CtTrainDialog, error_label);
   gtk_widget_class_bind_template_callback (widget_class, folder_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, init_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, init_clear_clicked_cb);
 
   gtk_widget_class_install_action (widget_class, "dialog.start", NULL, start_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
@@ -225,6 +330,11 @@ ct_train_dialog_init (CtTrainDialog *self)
   g_autofree char *name = g_date_time_format (now, "run-%Y%m%d-%H%M%S");
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  {
+    g_autoptr(GtkStringList) archs = gtk_string_list_new (ct_train_list_archs ());
+
+    gtk_drop_down_set_model (self->arch_dropdown, G_LIST_MODEL (archs));
+  }
   gtk_editable_set_text (GTK_EDITABLE (self->name_entry), name);
   g_signal_connect_swapped (self->arch_dropdown, "notify::selected", G_CALLBACK (arch_selected_cb), self);
   g_signal_connect_swapped (self->dataset_dropdown, "notify::selected",

@@ -178,6 +178,12 @@ char    *ct_window_dup_passes_note   (CtWindow   *self);
  * compared for.  Returns: (transfer full). */
 char    *ct_window_dup_methods_note  (CtWindow   *self);
 
+/* ct-window-import.c */
+/* Offers the Import Checkpoints dialog when @folder holds checkpoints but
+ * no manifest; FALSE (nothing shown) otherwise. */
+gboolean ct_window_offer_import      (CtWindow   *self,
+                                      const char *folder);
+
 /* ct-window-robustness.c */
 void     ct_window_toggle_robustness (CtWindow   *self);
 /* The run changed: a study belongs to its run. */

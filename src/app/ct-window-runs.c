@@ -178,6 +178,9 @@ ct_window_open_run (CtWindow *self,
       ct_window_show_error (self, _("%s is not a local folder"), uri);
       return;
     }
+  /* Checkpoints from elsewhere: a run only once imported. */
+  if (ct_window_offer_import (self, path))
+    return;
   ct_window_refresh_run_list (self, path);
   ct_window_open_run_dir (self, path);
 }

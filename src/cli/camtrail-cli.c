@@ -27,6 +27,30 @@ static const Command commands[] = {
   { "study", ct_cli_study, N_("Re-run the paper's study with statistics into an HTML and PDF report") },
 };
 
+void
+ct_cli_caching_progress (guint    done,
+                         guint    total,
+                         gpointer user_data)
+{
+  CtCliCaching *term = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean last = done == total;
+  /* Each image is counted twice: its header, then its pixels. */
+  guint half = total / 2;
+  gboolean pixels = done >= half;
+
+  if (term->quiet || total == 0)
+    return;
+  if (!last && now - term->last_print < (term->tty ? 200000 : 10000000))
+    return;
+  term->last_print = now;
+  g_printerr (_("%scaching images: %s %u/%u%s"),
+              term->tty ? "\r\033[K" : "",
+              pixels ? _("decoding") : _("reading headers"),
+              pixels ? done - half : done,
+              half, term->tty && !last ? "" : "\n");
+}
+
 int
 ct_cli_usage_error (const char *command,
                     const char *format,

@@ -110,6 +110,7 @@ ct_cli_cam (int    argc,
   CtCorruption corruption = { CT_CORRUPTION_NONE, 0 };
   CtFigureStyle style;
   Passes passes = { isatty (STDERR_FILENO), 0 };
+  CtCliCaching caching = { isatty (STDERR_FILENO), FALSE, 0 };
   char *message = NULL;
   int status = 0, selectors;
   const GOptionEntry entries[] = {
@@ -195,7 +196,7 @@ ct_cli_cam (int    argc,
 
   if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
     return ct_cli_fail ("cam", error);
-  session = ct_cam_session_new (run, data, device, &error);
+  session = ct_cam_session_new_full (run, data, device, ct_cli_caching_progress, &caching, &error);
   if (session == NULL)
     return ct_cli_fail ("cam", error);
   manifest = ct_cam_session_get_manifest (session);

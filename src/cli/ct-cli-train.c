@@ -37,20 +37,10 @@ report_cb (const CtTrainReport *report,
           break;
         }
       {
-        gint64 now = g_get_monotonic_time ();
-        gboolean last = report->images_done == report->images_total;
-        /* Each image is counted twice: its header, then its pixels. */
-        guint half = report->images_total / 2;
-        gboolean pixels = report->images_done >= half;
+        CtCliCaching caching = { term->tty, term->quiet, term->last_print };
 
-        if (!last && now - term->last_print < (term->tty ? 200000 : 10000000))
-          return;
-        term->last_print = now;
-        g_printerr (_("%scaching images: %s %u/%u%s"),
-                    term->tty ? "\r\033[K" : "",
-                    pixels ? _("decoding") : _("reading headers"),
-                    pixels ? report->images_done - half : report->images_done,
-                    half, term->tty && !last ? "" : "\n");
+        ct_cli_caching_progress (report->images_done, report->images_total, &caching);
+        term->last_print = caching.last_print;
         break;
       }
 

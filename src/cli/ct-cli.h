@@ -28,6 +28,18 @@ int  ct_cli_usage_error (const char *command,
 int  ct_cli_fail        (const char *command,
                          const GError *error);
 
+/* An image folder's images cached (a CtDatasetProgressFunc, @user_data a
+ * CtCliCaching): a live line on a terminal, a line every ~10 s in a log. */
+typedef struct {
+  gboolean tty;
+  gboolean quiet;
+  gint64   last_print;
+} CtCliCaching;
+
+void     ct_cli_caching_progress (guint    done,
+                                  guint    total,
+                                  gpointer user_data);
+
 /* Replaces *@run, what the user typed for --run, by the run it names
  * (ct_run_resolve(): a bare name may be a run in the runs home). */
 void     ct_cli_resolve_run (char **run);

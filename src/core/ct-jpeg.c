@@ -116,6 +116,34 @@ find_orientation (j_decompress_ptr decompress)
   return 1;
 }
 
+/* a·b/255 rounded, as PIL's MULDIV255. */
+static inline int
+muldiv255 (int a,
+           int b)
+{
+  int t = a * b + 128;
+
+  return ((t >> 8) + t) >> 8;
+}
+
+/* A CMYK row as PIL makes it RGB: its JPEG decoder reads every CMYK JPEG
+ * as Adobe's inverted CMYK ("CMYK;I", whatever the markers say), and
+ * convert("RGB") takes R = (255 − K) − C·(255 − K)/255 for the inverted
+ * values, and so on for G and B. */
+static void
+cmyk_row_to_rgb (const guint8 *cmyk,
+                 guint8       *rgb,
+                 guint         width)
+{
+  for (guint x = 0; x < width; x++, cmyk += 4, rgb += 3)
+    {
+      int nk = cmyk[3];                  /* 255 − K for K = 255 − stored */
+
+      for (int c = 0; c < 3; c++)
+        rgb[c] = (guint8) CLAMP (nk - muldiv255 (255 - cmyk[c], nk), 0, 255);
+    }
+}
+
 /* Locals that change after setjmp are volatile or set before it. */
 gboolean
 ct_jpeg_decode_image (const guint8   *data,
@@ -128,6 +156,8 @@ ct_jpeg_decode_image (const guint8   *data,
   struct jpeg_decompress_struct decompress;
   JpegErrors errors;
   guint8 * volatile pixels = NULL;
+  guint8 * volatile cmyk_row = NULL;
+  gboolean cmyk;
   gsize stride;
 
   g_return_val_if_fail (out != NULL && out_message != NULL, FALSE);
@@ -147,6 +177,7 @@ ct_jpeg_decode_image (const guint8   *data,
     {
       jpeg_destroy_decompress (&decompress);
       g_free (pixels);
+      g_free (cmyk_row);
       *out_message = g_strdup (errors.message);
       return FALSE;
     }
@@ -174,9 +205,15 @@ ct_jpeg_decode_image (const guint8   *data,
       out->channels = 3;
       decompress.out_color_space = JCS_RGB;
       break;
+    case JCS_CMYK:
+    case JCS_YCCK:
+      /* libjpeg turns YCCK into CMYK; cmyk_row_to_rgb() makes it RGB. */
+      out->channels = 3;
+      decompress.out_color_space = JCS_CMYK;
+      break;
     default:
-      g_strlcpy (errors.message, "a CMYK or YCCK JPEG; only grey and RGB JPEGs are read",
-                 sizeof errors.message);
+      g_strlcpy (errors.message, "a JPEG of an unknown colour space; grey, RGB, CMYK and YCCK "
+                 "JPEGs are read", sizeof errors.message);
       longjmp (errors.jump, 1);
     }
   out->width = decompress.image_width;
@@ -192,7 +229,8 @@ ct_jpeg_decode_image (const guint8   *data,
 
   /* libjpeg's defaults are PIL's: islow DCT, fancy upsampling. */
   jpeg_start_decompress (&decompress);
-  if (decompress.output_components != (int) out->channels)
+  cmyk = decompress.out_color_space == JCS_CMYK;
+  if (decompress.output_components != (cmyk ? 4 : (int) out->channels))
     {
       g_strlcpy (errors.message, "libjpeg gave an unexpected number of components",
                  sizeof errors.message);
@@ -205,12 +243,26 @@ ct_jpeg_decode_image (const guint8   *data,
       g_strlcpy (errors.message, "not enough memory for the image", sizeof errors.message);
       longjmp (errors.jump, 1);
     }
+  if (cmyk)
+    {
+      cmyk_row = g_try_malloc ((gsize) out->width * 4);
+      if (cmyk_row == NULL)
+        {
+          g_strlcpy (errors.message, "not enough memory for the image", sizeof errors.message);
+          longjmp (errors.jump, 1);
+        }
+    }
   while (decompress.output_scanline < decompress.output_height)
     {
-      JSAMPROW row = pixels + decompress.output_scanline * stride;
+      guint8 *rgb = pixels + decompress.output_scanline * stride;
+      JSAMPROW row = cmyk ? cmyk_row : rgb;
 
       jpeg_read_scanlines (&decompress, &row, 1);
+      if (cmyk)
+        cmyk_row_to_rgb (cmyk_row, rgb, out->width);
     }
+  g_free (cmyk_row);
+  cmyk_row = NULL;
   jpeg_finish_decompress (&decompress);
   jpeg_destroy_decompress (&decompress);
 

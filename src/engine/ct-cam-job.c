@@ -39,6 +39,17 @@ ct_cam_session_new (const char  *run_dir,
                     const char  *device,
                     GError     **error)
 {
+  return ct_cam_session_new_full (run_dir, data, device, NULL, NULL, error);
+}
+
+CtCamSession *
+ct_cam_session_new_full (const char             *run_dir,
+                         const char             *data,
+                         const char             *device,
+                         CtDatasetProgressFunc   caching,
+                         gpointer                user_data,
+                         GError                **error)
+{
   g_autoptr(CtCamSession) self = g_new0 (CtCamSession, 1);
   CtDatasetOptions dataset_options;
 
@@ -52,6 +63,8 @@ ct_cam_session_new (const char  *run_dir,
   if (self->manifest == NULL)
     return NULL;
   ct_manifest_dataset_options (self->manifest, &dataset_options);
+  dataset_options.progress = caching;
+  dataset_options.user_data = user_data;
   self->dataset = ct_dataset_load_full (data != NULL ? data : self->manifest->dataset_path,
                                         &dataset_options, error);
   if (self->dataset == NULL)

@@ -55,6 +55,14 @@ CtCamSession     *ct_cam_session_new            (const char          *run_dir,
                                                  const char          *data,
                                                  const char          *device,
                                                  GError             **error);
+/* The same, telling @caching (nullable) as an image folder's images are
+ * read into its cache (the first open of a folder, or one that changed). */
+CtCamSession     *ct_cam_session_new_full       (const char           *run_dir,
+                                                 const char           *data,
+                                                 const char           *device,
+                                                 CtDatasetProgressFunc caching,
+                                                 gpointer              user_data,
+                                                 GError              **error);
 void              ct_cam_session_free           (CtCamSession        *self);
 
 /* Returns: (transfer none). */

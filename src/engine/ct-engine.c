@@ -110,6 +110,7 @@ typedef struct {
   char                  *arch;
   char                  *out_dir;
   char                  *device;
+  char                  *init;
   CtEngineTrainFunc      status_func;
   CtEngineTrainDoneFunc  done_func;
   gpointer               user_data;
@@ -1015,6 +1016,7 @@ training_free (Background *background)
   g_free (training->arch);
   g_free (training->out_dir);
   g_free (training->device);
+  g_free (training->init);
   g_free (training);
 }
 
@@ -1162,6 +1164,9 @@ training_new (CtEngine              *self,
   training->options.arch = training->arch;
   training->options.out_dir = training->out_dir;
   training->options.device = training->device;
+  /* Train…'s initial weights: the dialog that named them is gone. */
+  training->init = g_strdup (options->init);
+  training->options.init = training->init;
   training->status_func = status_func;
   training->done_func = done_func;
   training->user_data = user_data;
@@ -1308,6 +1313,141 @@ study_new (CtEngine                   *self,
   study->done_func = done_func;
   study->user_data = user_data;
   return study;
+}
+
+/* ---- Imports (Open… on a folder of checkpoints) ----------------------- */
+
+typedef struct {
+  Background              base;
+  CtImportOptions         options;          /* points into the copies below */
+  char                   *arch;
+  char                   *data;
+  char                   *out_dir;
+  char                   *epochs;
+  char                  **files;
+  CtEngineImportFunc      progress_func;
+  CtEngineImportDoneFunc  done_func;
+  gpointer                user_data;
+} Import;
+
+typedef struct {
+  CtEngineImportStatus  status;
+  char                 *message;
+} ImportPayload;
+
+static void
+import_payload_free (ImportPayload *payload)
+{
+  g_free (payload->message);
+  g_free (payload);
+}
+
+static void
+import_free (Background *background)
+{
+  Import *import = (Import *) background;
+
+  g_free (import->arch);
+  g_free (import->data);
+  g_free (import->out_dir);
+  g_free (import->epochs);
+  g_strfreev (import->files);
+  g_free (import);
+}
+
+static void
+import_report_cb (const CtImportReport *report,
+                  gpointer              user_data)
+{
+  Import *import = user_data;
+  ImportPayload *payload = g_new0 (ImportPayload, 1);
+
+  /* Reports come once or twice a checkpoint: every one is told. */
+  payload->status.done = report->done;
+  payload->status.total = report->total;
+  payload->status.epoch = report->epoch;
+  payload->status.fraction = report->total > 0 ? (double) report->done / report->total : 0.0;
+  if (report->metrics != NULL)
+    payload->status.test_accuracy = report->metrics->test_accuracy;
+  else
+    payload->status.test_accuracy = -1.0;
+  if (report->epoch < 0)
+    payload->message = g_strdup (report->message);
+  background_post (&import->base, payload, (GDestroyNotify) import_payload_free);
+  wait_for_grids (&import->base);
+}
+
+static void
+import_run (Background *background)
+{
+  Import *import = (Import *) background;
+
+  ct_import_run (&import->options, import_report_cb, import, background->cancellable,
+                 &background->error);
+}
+
+static void
+import_progress (CtEngine   *engine,
+                 Background *background,
+                 gpointer    data)
+{
+  Import *import = (Import *) background;
+  ImportPayload *payload = data;
+
+  if (import->progress_func == NULL)
+    return;
+  payload->status.message = payload->message;
+  import->progress_func (engine, &payload->status, import->user_data);
+}
+
+static void
+import_done (CtEngine   *engine,
+             Background *background)
+{
+  Import *import = (Import *) background;
+
+  if (import->done_func != NULL)
+    import->done_func (engine, background->error, import->user_data);
+}
+
+static char *
+import_dup_busy_message (Background *background)
+{
+  return g_strdup_printf ("checkpoints are still being imported into %s",
+                          ((Import *) background)->out_dir);
+}
+
+static const BackgroundClass import_class = {
+  "ct-import", import_run, import_progress, import_done, import_dup_busy_message, import_free,
+};
+
+static Import *
+import_new (CtEngine               *self,
+            const CtImportOptions  *options,
+            CtEngineImportFunc      progress_func,
+            CtEngineImportDoneFunc  done_func,
+            gpointer                user_data)
+{
+  Import *import = g_new0 (Import, 1);
+
+  background_init (&import->base, &import_class, self);
+  import->options = *options;
+  import->arch = g_strdup (options->arch);
+  import->data = g_strdup (options->data);
+  import->out_dir = g_strdup (options->out_dir);
+  import->epochs = g_strdup (options->epochs);
+  import->files = g_new0 (char *, options->n_files + 1);
+  for (guint i = 0; i < options->n_files; i++)
+    import->files[i] = g_strdup (options->files[i]);
+  import->options.arch = import->arch;
+  import->options.data = import->data;
+  import->options.out_dir = import->out_dir;
+  import->options.epochs = import->epochs;
+  import->options.files = (const char * const *) import->files;
+  import->progress_func = progress_func;
+  import->done_func = done_func;
+  import->user_data = user_data;
+  return import;
 }
 
 /* ---- The object ------------------------------------------------------ */
@@ -1664,4 +1804,40 @@ ct_engine_is_computing_robustness (CtEngine *self)
   g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
 
   return background_is (self, &study_class);
+}
+
+gboolean
+ct_engine_import (CtEngine               *self,
+                  const CtImportOptions  *options,
+                  CtEngineImportFunc      progress_func,
+                  CtEngineImportDoneFunc  done_func,
+                  gpointer                user_data,
+                  GError                **error)
+{
+  Import *import;
+
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_background_free (self, error))
+    return FALSE;
+  import = import_new (self, options, progress_func, done_func, user_data);
+  return start_background (self, &import->base, error);
+}
+
+void
+ct_engine_cancel_import (CtEngine *self)
+{
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  cancel_background (self, &import_class);
+}
+
+gboolean
+ct_engine_is_importing (CtEngine *self)
+{
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+
+  return background_is (self, &import_class);
 }

@@ -5,6 +5,7 @@
 
 #include "ct-cam-job.h"
 #include "ct-grid.h"
+#include "ct-import.h"
 #include "ct-robustness-job.h"
 #include "ct-run.h"
 #include "ct-train.h"
@@ -18,10 +19,10 @@ G_BEGIN_DECLS
  *   queue of jobs: opening a run, Grad-CAM grids, the misclassified scan.
  *   A new grid request supersedes the older ones: queued ones are dropped
  *   and the running one is cancelled between checkpoints.
- * - One background job at a time, a training or a robustness study, runs
- *   on a thread of its own (a study opens its own CtCamSession, so the grid
- *   stays live) and pauses between steps while a grid is being computed,
- *   so the visible grid wins the two cores.
+ * - One background job at a time (a training, a robustness study or an
+ *   import) runs on a thread of its own (a study opens its own
+ *   CtCamSession, so the grid stays live) and pauses between steps while a
+ *   grid is being computed, so the visible grid wins the two cores.
  *
  * Every callback runs in the thread-default main context of the thread that
  * created the engine (the UI thread), never after ct_engine_shutdown() or
@@ -206,5 +207,35 @@ gboolean   ct_engine_compute_robustness   (CtEngine                   *self,
 void       ct_engine_cancel_robustness    (CtEngine                   *self);
 /* TRUE from ct_engine_compute_robustness() until its done_func. */
 gboolean   ct_engine_is_computing_robustness (CtEngine *self);
+
+/* A snapshot of an import (ct_import_run()), delivered on the UI thread. */
+typedef struct {
+  guint       done;           /* checkpoints finished */
+  guint       total;
+  int         epoch;          /* the one under way or just finished; < 0 for a message */
+  double      fraction;       /* done / total */
+  double      test_accuracy;  /* of the one just finished, else < 0 */
+  const char *message;        /* (nullable) a line to show */
+} CtEngineImportStatus;
+
+typedef void (*CtEngineImportFunc)     (CtEngine                   *engine,
+                                        const CtEngineImportStatus *status,
+                                        gpointer                    user_data);
+/* @error NULL on success; G_IO_ERROR_CANCELLED after ct_engine_cancel_import(). */
+typedef void (*CtEngineImportDoneFunc) (CtEngine                   *engine,
+                                        const GError               *error,
+                                        gpointer                    user_data);
+
+/* Imports checkpoints into a new run as `camtrail-cli import` does, on the
+ * background thread, with @options (copied).  Fails at once with
+ * G_IO_ERROR_BUSY while another background job runs. */
+gboolean   ct_engine_import               (CtEngine                   *self,
+                                           const CtImportOptions      *options,
+                                           CtEngineImportFunc          progress_func,
+                                           CtEngineImportDoneFunc      done_func,
+                                           gpointer                    user_data,
+                                           GError                    **error);
+void       ct_engine_cancel_import        (CtEngine                   *self);
+gboolean   ct_engine_is_importing         (CtEngine                   *self);
 
 G_END_DECLS

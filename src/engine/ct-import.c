@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <glib/gi18n.h>
 #include <math.h>
 #include <stdlib.h>
@@ -44,6 +45,13 @@ report_line (CtImportReportFunc  report,
     report (line, user_data);
 }
 
+static void
+set_cancel_flag_cb (GCancellable *cancellable,
+                    gpointer      flag)
+{
+  *(volatile int *) flag = 1;
+}
+
 static gboolean
 measure (CtModel          *model,
          const CtSplit    *split,
@@ -53,13 +61,44 @@ measure (CtModel          *model,
          double           *out_accuracy,
          GError          **error)
 {
-  volatile int cancel = g_cancellable_is_cancelled (cancellable);
+  volatile int cancel = 0;
   char *message = NULL;
+  gulong handler = 0;
+  gboolean ok;
 
-  return ct_torch_check (ct_model_evaluate (model, split->pixels, split->labels, split->n_images,
-                                            manifest->mean, manifest->std, EVAL_BATCH, &cancel,
-                                            out_loss, out_accuracy, &message),
-                         message, error);
+  /* A cancel (the window's) stops the evaluation between batches. */
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (set_cancel_flag_cb),
+                                     (gpointer) &cancel, NULL);
+  ok = ct_torch_check (ct_model_evaluate (model, split->pixels, split->labels, split->n_images,
+                                          manifest->mean, manifest->std, EVAL_BATCH, &cancel,
+                                          out_loss, out_accuracy, &message),
+                       message, error);
+  g_cancellable_disconnect (cancellable, handler);
+  if (!ok && cancel)
+    {
+      g_clear_error (error);
+      g_cancellable_set_error_if_cancelled (cancellable, error);
+    }
+  return ok;
+}
+
+/* A failed or cancelled import leaves nothing behind: the checkpoints and
+ * metrics it wrote go, and the folder it made. */
+static void
+remove_partial_run (const char *out_dir,
+                    GArray     *sources)
+{
+  g_autofree char *metrics = g_build_filename (out_dir, "metrics.jsonl", NULL);
+
+  for (guint i = 0; i < sources->len; i++)
+    {
+      g_autofree char *path = ct_run_dup_checkpoint_path (out_dir,
+                                                          g_array_index (sources, Source, i).epoch);
+      g_remove (path);
+    }
+  g_remove (metrics);
+  g_rmdir (out_dir);
 }
 
 gboolean
@@ -80,7 +119,7 @@ ct_import_run (const CtImportOptions *options,
   CtTrainOptions train;
   CtModel *model = NULL;
   char *message = NULL;
-  gboolean ok = FALSE;
+  gboolean ok = FALSE, made_dir = FALSE;
   int last_epoch = 0;
 
   g_array_set_clear_func (sources, (GDestroyNotify) source_clear);
@@ -118,9 +157,12 @@ ct_import_run (const CtImportOptions *options,
    * one's shapes fix the variant and the class count. */
   for (guint i = 0; i < options->n_files; i++)
     {
-      g_autoptr(CtWeights) weights = ct_weights_load (options->files[i], error);
+      g_autoptr(CtWeights) weights = NULL;
       Source source = { options->files[i], 0, NULL };
 
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      weights = ct_weights_load (options->files[i], error);
       if (weights == NULL)
         return FALSE;
       if (!ct_weights_get_epoch (weights, &file_epochs[i]))
@@ -208,6 +250,7 @@ ct_import_run (const CtImportOptions *options,
       manifest->imported[i].sha256 = g_strdup (source->sha256);
     }
 
+  made_dir = !g_file_test (options->out_dir, G_FILE_TEST_IS_DIR);
   if (g_mkdir_with_parents (options->out_dir, 0755) != 0)
     {
       int saved_errno = errno;
@@ -264,6 +307,59 @@ ct_import_run (const CtImportOptions *options,
   ok = ct_manifest_save (manifest, options->out_dir, error);
 
 out:
+  /* Only a folder the import made is known to hold nothing else. */
+  if (!ok && made_dir)
+    remove_partial_run (options->out_dir, sources);
   ct_model_free (model);
   return ok;
+}
+
+/* g_ptr_array_sort() passes pointers to the elements. */
+static int
+compare_paths (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+static gboolean
+is_checkpoint_name (const char *name)
+{
+  static const char *const suffixes[] = { ".safetensors", ".pt", ".pth", ".bin" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    if (g_str_has_suffix (name, suffixes[i]) && strlen (name) > strlen (suffixes[i]))
+      return TRUE;
+  return FALSE;
+}
+
+char **
+ct_import_list_checkpoints (const char *dir)
+{
+  g_autofree char *manifest = g_build_filename (dir, "manifest.json", NULL);
+  g_autoptr(GDir) listing = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  const char *name;
+
+  if (g_file_test (manifest, G_FILE_TEST_EXISTS))
+    return NULL;
+  listing = g_dir_open (dir, 0, NULL);
+  if (listing == NULL)
+    return NULL;
+  files = g_ptr_array_new_with_free_func (g_free);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = NULL;
+
+      if (!is_checkpoint_name (name))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        g_ptr_array_add (files, g_steal_pointer (&path));
+    }
+  if (files->len == 0)
+    return NULL;
+  g_ptr_array_sort (files, compare_paths);
+  g_ptr_array_add (files, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&files), FALSE);
 }

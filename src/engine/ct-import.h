@@ -45,4 +45,9 @@ gboolean ct_import_run (const CtImportOptions *options,
                         GCancellable          *cancellable,
                         GError               **error);
 
+/* The checkpoint files (.safetensors, .pt, .pth, .bin) of @dir, sorted by
+ * name, when @dir holds some and no manifest: a folder to offer importing.
+ * Returns: (transfer full) (nullable): NULL otherwise. */
+char   **ct_import_list_checkpoints (const char *dir);
+
 G_END_DECLS

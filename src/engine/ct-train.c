@@ -16,6 +16,12 @@
 #define OPTIMIZER_NAME "optimizer.safetensors"
 #define EVAL_BATCH 500
 
+const char *const *
+ct_train_list_archs (void)
+{
+  return ct_torch_list_archs ();
+}
+
 void
 ct_train_options_init (CtTrainOptions *options,
                        const char     *arch)

@@ -70,6 +70,10 @@ typedef void (*CtTrainReportFunc) (const CtTrainReport *report,
                                    gpointer             user_data);
 
 /* Fills @options with the defaults for @arch (tuned for two CPU cores). */
+/* The architectures the torch shim builds, for the window's drop-downs
+ * (which never see the shim).  Returns: (transfer none): NULL-terminated. */
+const char *const *ct_train_list_archs (void);
+
 void     ct_train_options_init (CtTrainOptions        *options,
                                 const char            *arch);
 

@@ -3,7 +3,7 @@
 
 Usage: image_folder_reference.py DUMP_IMAGE_FOLDER DIR.  Makes image
 folders in DIR (PNGs of every colour type and depth, JPEGs: baseline,
-progressive, grey, every EXIF orientation), has dump-image-folder cache
+progressive, grey, CMYK, every EXIF orientation), has dump-image-folder cache
 them, and compares every image with what torchvision gives for the same
 folder: ImageFolder's order and labels, the loader's
 ImageOps.exif_transpose(...).convert("RGB"), and Resize(S) + CenterCrop(S).
@@ -111,6 +111,12 @@ def make_mixed(root):
         lambda p: write_png(p, noise(23, 19, 2, high=65536, dtype=np.uint16), 4, 16))
     put("train/cat/photo.jpg", lambda p: Image.fromarray(noise(36, 48, 3)).save(p, quality=90))
     put("train/cat/grey.jpg", lambda p: Image.fromarray(noise(27, 31)).save(p, quality=85))
+    # PIL writes CMYK JPEGs with an Adobe marker and reads every CMYK JPEG
+    # as Adobe's inverted CMYK; convert("RGB") then takes K into account.
+    put("train/cat/cmyk.jpg",
+        lambda p: Image.fromarray(noise(34, 30, 4), "CMYK").save(p, quality=90))
+    put("test/cat/cmyk-prog.jpg",
+        lambda p: Image.fromarray(noise(31, 37, 4), "CMYK").save(p, quality=80, progressive=True))
     put("train/cat/prog.jpeg",
         lambda p: Image.fromarray(noise(40, 30, 3)).save(p, quality=75, progressive=True))
     for orientation in range(1, 9):
@@ -161,7 +167,7 @@ def compare(dump_program, folder, out, image_size, expect_side, expect_channels,
     side = expect_side
     pipeline = transforms.Compose([transforms.Resize(side), transforms.CenterCrop(side)])
     name = f"{os.path.basename(folder)} at image size {image_size or 'default'}"
-    png_diff, jpeg_diffs = 0, []
+    png_diff, cmyk_diff, jpeg_diffs = 0, 0, []
     for split, split_dir in (("train", "train"), ("test", test_name)):
         reference = ImageFolder(os.path.join(folder, split_dir), loader=loader)
         check(reference.classes == classes, f"{name} {split}: classes {classes} as ImageFolder's")
@@ -178,6 +184,8 @@ def compare(dump_program, folder, out, image_size, expect_side, expect_channels,
                 image = pipeline(image)
             expected = np.asarray(image).astype(np.int32).transpose(2, 0, 1)[:expect_channels]
             diff = np.abs(ours[split][i].astype(np.int32) - expected)
+            if "cmyk" in os.path.basename(path):
+                cmyk_diff = max(cmyk_diff, int(diff.max()))
             if path.lower().endswith((".jpg", ".jpeg")):
                 jpeg_diffs.append(diff)
             else:
@@ -185,6 +193,9 @@ def compare(dump_program, folder, out, image_size, expect_side, expect_channels,
                 if diff.max() != 0:
                     print(f"# {path}: {int(diff.max())} levels from PIL's")
     check(png_diff == 0, f"{name}: every PNG identical to PIL's (max |difference| {png_diff})")
+    if "mixed" in name:
+        # Same libjpeg-turbo, same CMYK arithmetic: identical.
+        check(cmyk_diff == 0, f"{name}: CMYK JPEGs identical to PIL's (max |difference| {cmyk_diff})")
     if jpeg_diffs:
         stacked = np.concatenate([d.reshape(-1) for d in jpeg_diffs])
         print(f"# {name}: JPEG against PIL's decoder: max |difference| {stacked.max()}, "
