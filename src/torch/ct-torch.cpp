@@ -1362,22 +1362,25 @@ struct BatchTotals {
 static BatchTotals average_gradients(CtTrainer &t, const BatchTotals &mine) {
   torch::NoGradGuard no_grad;
   CtDist &dist = *t.dist;
-  std::vector<torch::Tensor> pieces;
+  // Only the gradients the backward pass made (the same ones on every
+  // rank): a frozen parameter (camtrail_net's BatchNorm scales) must stay
+  // without one, or SGD would decay it where one process does not.
+  std::vector<torch::Tensor> pieces, grads;
   pieces.reserve(t.params.size() + 1);
-  for (auto &p : t.params) {
-    if (!p.grad().defined())
-      p.mutable_grad() = torch::zeros_like(p);
-    pieces.push_back(p.grad().reshape({-1}).to(torch::kFloat32));
-  }
+  for (auto &p : t.params)
+    if (p.grad().defined()) {
+      grads.push_back(p.mutable_grad());
+      pieces.push_back(p.grad().reshape({-1}).to(torch::kFloat32));
+    }
   pieces.push_back(torch::tensor({static_cast<float>(mine.loss_sum), static_cast<float>(mine.correct),
                                   static_cast<float>(mine.count)})
                        .to(t.model->device));
   auto bucket = torch::cat(pieces);
   ct::dist::allreduce_sum(dist, bucket, "averaging gradients");
   int64_t offset = 0;
-  for (auto &p : t.params) {
-    int64_t n = p.numel();
-    p.mutable_grad().copy_(bucket.narrow(0, offset, n).view(p.sizes()).div_(ct::dist::world_size(dist)));
+  for (auto &g : grads) {
+    int64_t n = g.numel();
+    g.copy_(bucket.narrow(0, offset, n).view(g.sizes()).div_(ct::dist::world_size(dist)));
     offset += n;
   }
   auto totals = bucket.narrow(0, offset, 3).to(torch::kCPU, torch::kFloat64);
