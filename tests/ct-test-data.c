@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <gio/gio.h>
+#include <math.h>
 #include <sys/wait.h>
 #include <glib/gstdio.h>
 
@@ -214,6 +215,59 @@ ct_test_assert_same_weights (const char *path_a,
       if (ta->n_bytes != tb->n_bytes || memcmp (ta->data, tb->data, ta->n_bytes) != 0)
         g_error ("%s and %s differ in %s", path_a, path_b, ta->name);
     }
+}
+
+double
+ct_test_max_weight_difference (const char  *path_a,
+                               const char  *path_b,
+                               char       **worst)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtSafetensors) a = ct_safetensors_load (path_a, &error);
+  g_autoptr(CtSafetensors) b = NULL;
+  double largest = 0.0;
+
+  g_assert_no_error (error);
+  b = ct_safetensors_load (path_b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ct_safetensors_get_n_tensors (a), ==, ct_safetensors_get_n_tensors (b));
+  for (guint i = 0; i < ct_safetensors_get_n_tensors (a); i++)
+    {
+      const CtTensorView *ta = ct_safetensors_get_tensor (a, i);
+      const CtTensorView *tb = ct_safetensors_lookup (b, ta->name);
+
+      if (tb == NULL)
+        g_error ("%s has %s, %s does not", path_a, ta->name, path_b);
+      g_assert_cmpint (ta->dtype, ==, tb->dtype);
+      g_assert_cmpmem (ta->shape, ta->n_dims * sizeof (gint64), tb->shape, tb->n_dims * sizeof (gint64));
+      g_assert_cmpuint (ta->n_bytes, ==, tb->n_bytes);
+      if (ta->dtype != CT_DTYPE_F32)
+        {
+          if (memcmp (ta->data, tb->data, ta->n_bytes) != 0)
+            g_error ("%s and %s differ in %s", path_a, path_b, ta->name);
+          continue;
+        }
+      for (gsize k = 0; k < ta->n_bytes / sizeof (float); k++)
+        {
+          float x, y;
+          double difference;
+
+          /* Safetensors data need not be aligned for a float. */
+          memcpy (&x, (const guint8 *) ta->data + k * sizeof (float), sizeof x);
+          memcpy (&y, (const guint8 *) tb->data + k * sizeof (float), sizeof y);
+          difference = fabs ((double) x - y) / MAX (1.0, fabs (x));
+          if (!(difference <= largest))
+            {
+              largest = isnan (difference) ? INFINITY : difference;
+              if (worst != NULL)
+                {
+                  g_free (*worst);
+                  *worst = g_strdup (ta->name);
+                }
+            }
+        }
+    }
+  return largest;
 }
 
 void

@@ -35,6 +35,13 @@ void  ct_test_remove_tree     (const char *path);
  * tensors: names, dtypes, shapes and every byte. */
 void  ct_test_assert_same_weights (const char *path_a,
                                    const char *path_b);
+/* The largest |a − b| over the float32 tensors of the safetensors files
+ * @path_a and @path_b, relative to max(1, |a|); asserts that they hold the
+ * same names, dtypes and shapes, and the same bytes in other tensors (the
+ * step counters).  @worst (nullable) receives the tensor's name. */
+double ct_test_max_weight_difference (const char  *path_a,
+                                      const char  *path_b,
+                                      char       **worst);
 
 /* A new temporary directory, as ct_test_make_tmpdir(), that the environment
  * variable @xdg_variable (such as "XDG_CACHE_HOME") is set to, so what the

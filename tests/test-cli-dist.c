@@ -2,6 +2,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +41,7 @@ free_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
-/* torchrun … camtrail-cli ARGS…, two local ranks; -r 1 -t 1 avoid
+/* torchrun … camtrail-cli ARGS… (or /bin/sh ARGS…), two local ranks; -r 1 -t 1 avoid
  * Debian 12's torchrun crash in its default redirects. */
 static GPtrArray *
 torchrun_argv (const char        *log_dir,
@@ -62,7 +63,8 @@ torchrun_argv (const char        *log_dir,
   g_ptr_array_add (args, g_strdup ("127.0.0.1"));
   g_ptr_array_add (args, g_strdup ("--master_port"));
   g_ptr_array_add (args, g_strdup_printf ("%u", free_port ()));
-  g_ptr_array_add (args, g_strdup (g_getenv ("CAMTRAIL_CLI")));
+  if (cli_args[0] == NULL || !g_str_equal (cli_args[0], "/bin/sh"))
+    g_ptr_array_add (args, g_strdup (g_getenv ("CAMTRAIL_CLI")));
   for (guint i = 0; cli_args[i] != NULL; i++)
     g_ptr_array_add (args, g_strdup (cli_args[i]));
   g_ptr_array_add (args, NULL);
@@ -210,6 +212,178 @@ test_train_two_ranks (void)
     }
 }
 
+/* The test accuracy metrics.jsonl records for @epoch of @run. */
+static double
+recorded_accuracy (const char *run,
+                   int         epoch)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) metrics = ct_metrics_load (run, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < metrics->len; i++)
+    if (g_array_index (metrics, CtEpochMetrics, i).epoch == epoch)
+      return g_array_index (metrics, CtEpochMetrics, i).test_accuracy;
+  g_error ("%s records no epoch %d", run, epoch);
+}
+
+/* Training without random augmentation, so that the ranks' batches hold
+ * exactly the images of one process's batch. */
+#define SAME_BATCHES "--arch", "camtrail_net", "--width", "8", "--epochs", "2", \
+                     "--batch-size", "32", "--threads", "1", "--seed", "5", "--no-flip", \
+                     "--translate", "0", "--precision", "fp32", "--quiet"
+
+/* Float rounding apart, 2 ranks × 16 images with synchronised BatchNorm are
+ * one process with batches of 32: the same weights after every epoch.
+ * Without --sync-bn each rank normalises over its 16 images (DDP), which
+ * trains another network, as good within a few points. */
+static void
+test_sync_bn_matches_one_process (void)
+{
+  g_autofree char *single = g_build_filename (tmpdir, "sync-single", NULL);
+  g_autofree char *synced = g_build_filename (tmpdir, "sync-two", NULL);
+  g_autofree char *plain = g_build_filename (tmpdir, "sync-plain", NULL);
+  g_autofree char *logs = g_build_filename (tmpdir, "logs-sync", NULL);
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(Result) one = { 0 }, two = { 0 }, two_plain = { 0 };
+  /* Measured on two cores, one thread per process: with --sync-bn 2.3e-5
+   * after epoch 1 and 2.0e-4 after epoch 2 (float rounding grows with
+   * every step), without it 0.67 and 2.4 (running variances). */
+  const double tolerance = 5e-3;
+
+  run_cli (&one, NULL, "train", "--data", data_dir, "--out", single, SAME_BATCHES, NULL);
+  g_assert_cmpint (one.status, ==, 0);
+  run_torchrun (&two, logs, "train", "--data", data_dir, "--out", synced, SAME_BATCHES,
+                "--sync-bn", "--dist-timeout", "120", NULL);
+  g_assert_cmpint (two.status, ==, 0);
+  run_torchrun (&two_plain, logs, "train", "--data", data_dir, "--out", plain, SAME_BATCHES,
+                "--dist-timeout", "120", NULL);
+  g_assert_cmpint (two_plain.status, ==, 0);
+
+  manifest = ct_manifest_load (synced, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (manifest->world_size, ==, 2);
+  g_assert_true (manifest->sync_bn);
+  g_clear_pointer (&manifest, ct_manifest_free);
+  manifest = ct_manifest_load (plain, &error);
+  g_assert_no_error (error);
+  g_assert_false (manifest->sync_bn);
+
+  for (int epoch = 1; epoch <= 2; epoch++)
+    {
+      g_autofree char *a = ct_run_dup_checkpoint_path (single, epoch);
+      g_autofree char *b = ct_run_dup_checkpoint_path (synced, epoch);
+      g_autofree char *c = ct_run_dup_checkpoint_path (plain, epoch);
+      g_autofree char *worst = NULL, *worst_plain = NULL;
+      double synced_difference = ct_test_max_weight_difference (a, b, &worst);
+      double plain_difference = ct_test_max_weight_difference (a, c, &worst_plain);
+
+      if (g_test_verbose ())
+        g_printerr ("epoch %d: --sync-bn %.3g (%s), without %.3g (%s)\n", epoch,
+                    synced_difference, worst, plain_difference, worst_plain);
+      g_assert_cmpfloat (synced_difference, <, tolerance);
+      /* The tolerance tells the two apart. */
+      g_assert_cmpfloat (plain_difference, >, tolerance);
+      g_assert_cmpfloat (fabs (recorded_accuracy (plain, epoch) - recorded_accuracy (single, epoch)),
+                         <=, 0.05);
+    }
+}
+
+/* Asserts that @name in @dir_a and @dir_b hold the same bytes. */
+static void
+assert_same_file (const char *dir_a,
+                  const char *dir_b,
+                  const char *name)
+{
+  g_autofree char *path_a = g_build_filename (dir_a, name, NULL);
+  g_autofree char *path_b = g_build_filename (dir_b, name, NULL);
+  g_autofree char *a = NULL, *b = NULL;
+  gsize length_a = 0, length_b = 0;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path_a, &a, &length_a, &error);
+  g_assert_no_error (error);
+  g_file_get_contents (path_b, &b, &length_b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (a, length_a, b, length_b);
+}
+
+/* robustness under torchrun: each rank takes every other batch of 4 of
+ * the 18 images (5 batches: 3 and 2), and rank 0 writes exactly what one
+ * process writes. */
+static void
+test_robustness_two_ranks (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "robustness-run", NULL);
+  g_autofree char *single = g_build_filename (tmpdir, "robustness-single", NULL);
+  g_autofree char *shared = g_build_filename (tmpdir, "robustness-two", NULL);
+  g_autofree char *logs = g_build_filename (tmpdir, "logs-robustness", NULL);
+  g_auto(Result) train = { 0 }, one = { 0 }, two = { 0 };
+#define STUDY "--run", run, "--images", "18", "--batch-size", "4", "--rounds", "2", \
+              "--seed", "3", "--perturb", "noise:0.1,rotate-random:30,occlude:8", \
+              "--threads", "1", "--quiet"
+
+  run_cli (&train, NULL, "train", "--data", data_dir, "--out", run, "--width", "8",
+           "--epochs", "2", "--batch-size", "32", "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  run_cli (&one, NULL, "robustness", STUDY, "--out", single, NULL);
+  g_assert_cmpint (one.status, ==, 0);
+  run_torchrun (&two, logs, "robustness", STUDY, "--out", shared, "--dist-timeout", "120", NULL);
+  g_assert_cmpint (two.status, ==, 0);
+#undef STUDY
+
+  assert_same_file (single, shared, "robustness.csv");
+  assert_same_file (single, shared, "robustness.json");
+  /* The summary is rank 0's alone. */
+  g_assert_nonnull (strstr (two.out, "relative mCE"));
+  g_assert_null (strstr (strstr (two.out, "relative mCE") + 1, "relative mCE"));
+}
+
+/* Ranks started differently (a shell gives rank 1 other arguments): every
+ * rank stops with rank 1's own message, before anything is written. */
+static void
+test_setup_agreement (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "disagree", NULL);
+  g_autofree char *logs = g_build_filename (tmpdir, "logs-agree", NULL);
+  g_autofree char *missing = g_build_filename (tmpdir, "no-such-data", NULL);
+  g_autofree char *script = NULL;
+  g_auto(Result) bad_data = { 0 }, other_epochs = { 0 };
+  const char *common = "--width 8 --batch-size 32 --threads 1 --quiet --dist-timeout 60";
+
+  /* torchrun's agent ends the other ranks once one has failed, checking
+   * every 5 s by default: time enough for rank 0 to start, read its
+   * dataset and say why, even on a loaded machine. */
+  g_setenv ("PET_MONITOR_INTERVAL", "15", TRUE);
+
+  /* Rank 1 cannot read its dataset: rank 0 says so too. */
+  script = g_strdup_printf ("if [ \"$RANK\" = 1 ]; then d='%s'; else d='%s'; fi; "
+                            "exec \"$CAMTRAIL_CLI\" train --data \"$d\" --out '%s' --epochs 2 %s",
+                            missing, data_dir, run, common);
+  run_torchrun (&bad_data, logs, "/bin/sh", "-c", script, NULL);
+  if (g_test_verbose ())
+    g_printerr ("stderr:\n%s\n", bad_data.err);
+  g_assert_cmpint (bad_data.status, !=, 0);
+  g_assert_nonnull (strstr (bad_data.err, "rank 1 of 2 failed, so every rank stops:"));
+  g_assert_nonnull (strstr (strstr (bad_data.err, "rank 1 of 2 failed, so every rank stops:"),
+                            missing));
+  g_assert_null (strstr (bad_data.err, "another rank has died"));
+  g_assert_false (g_file_test (run, G_FILE_TEST_EXISTS));
+
+  /* Rank 1 was asked for another number of epochs. */
+  g_free (script);
+  script = g_strdup_printf ("if [ \"$RANK\" = 1 ]; then e=3; else e=2; fi; "
+                            "exec \"$CAMTRAIL_CLI\" train --data '%s' --out '%s' --epochs $e %s",
+                            data_dir, run, common);
+  run_torchrun (&other_epochs, logs, "/bin/sh", "-c", script, NULL);
+  g_assert_cmpint (other_epochs.status, !=, 0);
+  g_assert_nonnull (strstr (other_epochs.err, "rank 1 was started differently from rank 0"));
+  g_assert_nonnull (strstr (other_epochs.err, "--epochs 3"));
+  g_assert_false (g_file_test (run, G_FILE_TEST_EXISTS));
+  g_unsetenv ("PET_MONITOR_INTERVAL");
+}
+
 /* The children of @pid, from /proc. */
 static GArray *
 child_pids (GPid pid)
@@ -262,6 +436,7 @@ test_kill_rank_then_resume_alone (void)
   g_autoptr(GArray) epochs = NULL;
   g_auto(Result) resume = { 0 }, eval = { 0 };
   GPid launcher = 0, victim = 0;
+  guint committed = 0;
   int err_fd = -1, wait_status = 0;
   gint64 deadline;
   pid_t ended = 0;
@@ -325,11 +500,21 @@ test_kill_rank_then_resume_alone (void)
   g_assert_no_error (error);
   g_assert_cmpuint (epochs->len, >=, 2);
   g_assert_cmpuint (epochs->len, <, 7);
+  committed = epochs->len;
   run_cli (&resume, NULL, "train", "--resume", "--out", run, "--threads", "2", "--quiet", NULL);
   g_assert_cmpint (resume.status, ==, 0);
   manifest = ct_manifest_load (run, &error);
   g_assert_no_error (error);
+  /* The run was created by two ranks and goes on with one. */
   g_assert_cmpint (manifest->world_size, ==, 2);
+  g_assert_cmpuint (manifest->n_segments, ==, 2);
+  g_assert_cmpint (manifest->segments[0].first_epoch, ==, 1);
+  g_assert_cmpint (manifest->segments[0].world_size, ==, 2);
+  g_assert_cmpstr (manifest->segments[0].backend, ==, "gloo");
+  g_assert_cmpint (manifest->segments[1].world_size, ==, 1);
+  g_assert_null (manifest->segments[1].backend);
+  g_assert_cmpint (manifest->segments[1].first_epoch, >=, 2);
+  g_assert_cmpint (manifest->segments[1].first_epoch, <=, (int) committed);
   g_array_unref (epochs);
   epochs = ct_run_list_checkpoints (run, &error);
   g_assert_no_error (error);
@@ -384,6 +569,9 @@ main (int    argc,
   g_free (ct_test_write_squares (data_dir, 256, 65, 1));
 
   g_test_add_func ("/cli-dist/train-two-ranks", test_train_two_ranks);
+  g_test_add_func ("/cli-dist/sync-bn-matches-one-process", test_sync_bn_matches_one_process);
+  g_test_add_func ("/cli-dist/robustness-two-ranks", test_robustness_two_ranks);
+  g_test_add_func ("/cli-dist/setup-agreement", test_setup_agreement);
   g_test_add_func ("/cli-dist/kill-rank-then-resume-alone", test_kill_rank_then_resume_alone);
   g_test_add_func ("/cli-dist/cannot-connect", test_cannot_connect);
   status = g_test_run ();

@@ -116,6 +116,64 @@ print_summary (const CtRobustness *result,
     }
 }
 
+/* The study itself, once the options are read; @dist (nullable) is the
+ * torchrun group. */
+static int
+robustness_run (const char          *run,
+                const char          *data,
+                const char          *device,
+                const char          *epochs_text,
+                CtRobustnessRequest *request,
+                GArray              *perturbations,
+                const char          *out,
+                double               scale,
+                CtDist              *dist,
+                Terminal            *term)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(CtRobustness) result = NULL;
+  GArray *available;
+  int final;
+
+  session = ct_cam_session_new (run, data, device, &error);
+  if (session == NULL)
+    return ct_cli_fail ("robustness", error);
+
+  available = ct_cam_session_get_epochs (session);
+  final = g_array_index (available, int, available->len - 1);
+  if (epochs_text != NULL)
+    {
+      epochs = ct_epochs_parse (epochs_text, (const int *) available->data, available->len,
+                                CT_EPOCHS_STRICT, &error);
+      if (epochs == NULL)
+        return ct_cli_usage_error ("robustness", "--epochs: %s", error->message);
+      g_array_append_val (epochs, final);
+    }
+  else
+    epochs = g_array_copy (available);
+  ct_epochs_sort_unique (epochs);
+
+  request->epochs = (const int *) epochs->data;
+  request->n_epochs = epochs->len;
+  request->baseline_epoch = final;
+  request->perturbations = (const CtPerturb *) perturbations->data;
+  request->n_perturbations = perturbations->len;
+  request->dist = dist;
+
+  result = ct_robustness_compute (session, request, progress_cb, term, NULL, &error);
+  if (result == NULL)
+    return ct_cli_fail ("robustness", error);
+  if (ct_dist_get_rank (dist) != 0)
+    return 0;
+  if (!write_outputs (result, out, scale, &error))
+    return ct_cli_fail ("robustness", error);
+
+  print_summary (result, out);
+  return 0;
+}
+
 int
 ct_cli_robustness (int    argc,
                    char **argv)
@@ -125,22 +183,18 @@ ct_cli_robustness (int    argc,
   g_autofree char *method_text = NULL;
   g_autofree char *method_help = ct_cli_dup_method_help ();
   int n_images = 100, rounds = 1, batch_size = 0, threads = 0;
-  double scale = 2.0;
+  double scale = 2.0, dist_timeout = 300.0;
+  CtDist *dist = NULL;
   gint64 seed = 0;
   gboolean quiet = FALSE;
   g_autoptr(GError) error = NULL;
-  g_autoptr(CtCamSession) session = NULL;
-  g_autoptr(GArray) epochs = NULL;
   g_autoptr(GArray) perturbations = NULL;
-  g_autoptr(CtRobustness) result = NULL;
-  GArray *available;
   CtTargetRule target_rule = CT_TARGET_RULE_PREDICTED;
   int target_class = 0;
   CtRobustnessRequest request = { 0 };
   Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
   char *message = NULL;
   int status = 0;
-  int final;
   const GOptionEntry entries[] = {
     { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory, or the name of a run in ~/.local/share/camtrail/runs (required)"), N_("DIR") },
     { "epochs", 'e', 0, G_OPTION_ARG_STRING, &epochs_text, N_("Checkpoints: epochs, “last” or “all” (default all; the last is always added as the CE baseline)"), N_("LIST") },
@@ -158,6 +212,7 @@ ct_cli_robustness (int    argc,
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
+    { "dist-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &dist_timeout, N_("Under torchrun: seconds to wait for the other processes, at the start and at every exchange, before giving up (default 300)"), N_("SECONDS") },
     { NULL }
   };
 
@@ -188,33 +243,8 @@ ct_cli_robustness (int    argc,
                                                      &error);
   if (perturbations == NULL)
     return ct_cli_usage_error ("robustness", "--perturb: %s", error->message);
-  term.quiet = quiet;
-
-  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
-    return ct_cli_fail ("robustness", error);
-  session = ct_cam_session_new (run, data, device, &error);
-  if (session == NULL)
-    return ct_cli_fail ("robustness", error);
-
-  available = ct_cam_session_get_epochs (session);
-  final = g_array_index (available, int, available->len - 1);
-  if (epochs_text != NULL)
-    {
-      epochs = ct_epochs_parse (epochs_text, (const int *) available->data, available->len,
-                                CT_EPOCHS_STRICT, &error);
-      if (epochs == NULL)
-        return ct_cli_usage_error ("robustness", "--epochs: %s", error->message);
-      g_array_append_val (epochs, final);
-    }
-  else
-    epochs = g_array_copy (available);
-  ct_epochs_sort_unique (epochs);
-
-  request.epochs = (const int *) epochs->data;
-  request.n_epochs = epochs->len;
-  request.baseline_epoch = final;
-  request.perturbations = (const CtPerturb *) perturbations->data;
-  request.n_perturbations = perturbations->len;
+  if (!(dist_timeout > 0 && dist_timeout <= 86400))
+    return ct_cli_usage_error ("robustness", "--dist-timeout must be between 0 and 86400 seconds");
   request.n_images = n_images;
   request.rounds = rounds;
   request.seed = seed;
@@ -222,10 +252,15 @@ ct_cli_robustness (int    argc,
   request.layer = layer;
   request.target_rule = target_rule;
 
-  result = ct_robustness_compute (session, &request, progress_cb, &term, NULL, &error);
-  if (result == NULL || !write_outputs (result, out, scale, &error))
+  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
     return ct_cli_fail ("robustness", error);
-
-  print_summary (result, out);
-  return 0;
+  /* Under torchrun the batches are shared out over the ranks; rank 0 alone
+   * reports and writes. */
+  if (!ct_torch_check (ct_dist_new_from_env (dist_timeout, &dist, &message), message, &error))
+    return ct_cli_fail ("robustness", error);
+  term.quiet = quiet || ct_dist_get_rank (dist) != 0;
+  status = robustness_run (run, data, device, epochs_text, &request, perturbations, out, scale,
+                           dist, &term);
+  ct_dist_free (dist);
+  return status;
 }

@@ -143,6 +143,7 @@ ct_cli_train (int    argc,
   g_autofree char *rank_weights = NULL;
   char *message = NULL;
   gboolean no_nesterov = FALSE, no_flip = FALSE, resume = FALSE, quiet = FALSE, demo = FALSE;
+  gboolean sync_bn = FALSE;
   g_autoptr(GError) error = NULL;
   CtTrainOptions options;
   CtPrecision parsed_precision = CT_PRECISION_AUTO;
@@ -176,6 +177,7 @@ ct_cli_train (int    argc,
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, N_("Start from these weights (a timm or torchvision checkpoint of the same architecture, safetensors or torch.save); another class count gets a new classifier"), N_("FILE") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
     { "rank-weights", 0, 0, G_OPTION_ARG_FILENAME, &rank_weights, N_("Every process also writes its weights after each epoch to DIR/rank-R-epoch-EEE.safetensors, to check that the ranks agree"), N_("DIR") },
+    { "sync-bn", 0, 0, G_OPTION_ARG_NONE, &sync_bn, N_("Under torchrun: BatchNorm statistics over the whole group's batch, as PyTorch's SyncBatchNorm (default: each process's own, as DDP); a resumed run keeps its own"), NULL },
     { "dist-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &dist_timeout, N_("Under torchrun: seconds to wait for the other processes, at the start and at every step, before giving up (default 300)"), N_("SECONDS") },
     { NULL }
   };
@@ -298,6 +300,7 @@ ct_cli_train (int    argc,
   if (!ct_torch_check (ct_dist_new_from_env (dist_timeout, &dist, &message), message, &error))
     return ct_cli_fail ("train", error);
   options.dist = dist;
+  options.sync_bn = sync_bn;
   options.rank_weights_dir = rank_weights;
   /* One GPU per process: torchrun's LOCAL_RANK picks it. */
   if (dist != NULL && g_strcmp0 (options.device, "cuda") == 0)

@@ -57,8 +57,85 @@ ct_manifest_free (CtManifest *self)
   g_free (self->torch_version);
   g_free (self->created);
   g_free (self->dist_backend);
+  for (guint i = 0; i < self->n_segments; i++)
+    g_free (self->segments[i].backend);
+  g_free (self->segments);
   g_free (self);
 }
+
+/* The first segment, from the fields of the "distributed" object. */
+static CtRunSegment
+first_segment (const CtManifest *self)
+{
+  CtRunSegment first = { 1, MAX (self->world_size, 1), self->dist_backend, self->sync_bn };
+
+  return first;
+}
+
+gboolean
+ct_manifest_add_segment (CtManifest *self,
+                         int         first_epoch,
+                         int         world_size,
+                         const char *backend,
+                         gboolean    sync_bn)
+{
+  guint kept;
+  const CtRunSegment *last;
+
+  g_return_val_if_fail (self != NULL && first_epoch >= 1 && world_size >= 1, FALSE);
+
+  /* Nothing trained yet: the run starts over as this group. */
+  if (first_epoch == 1)
+    {
+      gboolean changed = self->n_segments > 0 || self->world_size != world_size ||
+                         g_strcmp0 (self->dist_backend, backend) != 0 ||
+                         !self->sync_bn != !sync_bn;
+
+      for (guint i = 0; i < self->n_segments; i++)
+        g_free (self->segments[i].backend);
+      g_clear_pointer (&self->segments, g_free);
+      self->n_segments = 0;
+      self->world_size = world_size;
+      g_free (self->dist_backend);
+      self->dist_backend = g_strdup (backend);
+      self->sync_bn = sync_bn;
+      return changed;
+    }
+  if (self->n_segments == 0)
+    {
+      CtRunSegment first = first_segment (self);
+
+      self->segments = g_new0 (CtRunSegment, 1);
+      self->segments[0] = first;
+      self->segments[0].backend = g_strdup (first.backend);
+      self->n_segments = 1;
+    }
+  /* The first segment stays: the run was created by it. */
+  for (kept = 1; kept < self->n_segments; kept++)
+    if (self->segments[kept].first_epoch >= first_epoch)
+      break;
+  last = &self->segments[kept - 1];
+  if (last->world_size == world_size && g_strcmp0 (last->backend, backend) == 0 &&
+      !last->sync_bn == !sync_bn)
+    {
+      gboolean changed = kept < self->n_segments;
+
+      for (guint i = kept; i < self->n_segments; i++)
+        g_free (self->segments[i].backend);
+      self->n_segments = kept;
+      return changed;
+    }
+  for (guint i = kept; i < self->n_segments; i++)
+    g_free (self->segments[i].backend);
+  self->segments = g_renew (CtRunSegment, self->segments, kept + 1);
+  self->segments[kept].first_epoch = first_epoch;
+  self->segments[kept].world_size = world_size;
+  self->segments[kept].backend = g_strdup (backend);
+  self->segments[kept].sync_bn = sync_bn;
+  self->n_segments = kept + 1;
+  return TRUE;
+}
+
 
 static void
 add_source (JsonBuilder       *builder,
@@ -220,7 +297,36 @@ ct_manifest_save (const CtManifest *self,
       json_builder_add_string_value (builder, self->dist_backend);
       json_builder_set_member_name (builder, "batch_per_rank");
       json_builder_add_int_value (builder, self->hyper.batch_size / self->world_size);
+      json_builder_set_member_name (builder, "sync_bn");
+      json_builder_add_boolean_value (builder, self->sync_bn);
       json_builder_end_object (builder);
+    }
+
+  if (self->n_segments > 1)
+    {
+      json_builder_set_member_name (builder, "segments");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < self->n_segments; i++)
+        {
+          const CtRunSegment *segment = &self->segments[i];
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "first_epoch");
+          json_builder_add_int_value (builder, segment->first_epoch);
+          json_builder_set_member_name (builder, "world_size");
+          json_builder_add_int_value (builder, segment->world_size);
+          if (segment->backend != NULL)
+            {
+              json_builder_set_member_name (builder, "backend");
+              json_builder_add_string_value (builder, segment->backend);
+            }
+          json_builder_set_member_name (builder, "batch_per_rank");
+          json_builder_add_int_value (builder, self->hyper.batch_size / segment->world_size);
+          json_builder_set_member_name (builder, "sync_bn");
+          json_builder_add_boolean_value (builder, segment->sync_bn);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
     }
 
   json_builder_set_member_name (builder, "versions");
@@ -697,6 +803,43 @@ ct_manifest_load (const char  *run_dir,
 
       self->world_size = read_int (&reader, distributed, "world_size", 2, G_MAXINT);
       self->dist_backend = read_string (&reader, distributed, "backend");
+      /* Absent before --sync-bn existed: plain BatchNorm. */
+      if (distributed != NULL && json_object_has_member (distributed, "sync_bn"))
+        self->sync_bn = read_boolean (&reader, distributed, "sync_bn");
+    }
+
+  if (json_object_has_member (top, "segments"))
+    {
+      JsonArray *segments = read_array (&reader, top, "segments");
+      guint n = segments != NULL ? json_array_get_length (segments) : 0;
+
+      if (segments != NULL && n < 2)
+        reader_fail (&reader, "\"segments\" lists fewer than two");
+      else if (segments != NULL)
+        {
+          self->segments = g_new0 (CtRunSegment, n);
+          self->n_segments = n;
+          for (guint i = 0; i < n && !reader.failed; i++)
+            {
+              JsonNode *node = json_array_get_element (segments, i);
+              JsonObject *segment = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+              CtRunSegment *out = &self->segments[i];
+
+              if (segment == NULL)
+                {
+                  reader_fail (&reader, "a \"segments\" entry is not an object");
+                  break;
+                }
+              out->first_epoch = read_int (&reader, segment, "first_epoch", 1, MAX_EPOCHS);
+              out->world_size = read_int (&reader, segment, "world_size", 1, G_MAXINT);
+              if (json_object_has_member (segment, "backend"))
+                out->backend = read_string (&reader, segment, "backend");
+              out->sync_bn = read_boolean (&reader, segment, "sync_bn");
+              if (!reader.failed && (i == 0 ? out->first_epoch != 1
+                                            : out->first_epoch <= self->segments[i - 1].first_epoch))
+                reader_fail (&reader, "\"segments\" must start at epoch 1 and go forward");
+            }
+        }
     }
 
   self->camtrail_version = read_string (&reader, versions, "camtrail");

@@ -38,6 +38,15 @@ typedef struct {
   char   *sha256;
 } CtRunSource;
 
+/* One stretch of a run's training by one group of processes: a run resumed
+ * on another number of processes, or with --sync-bn, starts another. */
+typedef struct {
+  int       first_epoch;        /* the first epoch it trained */
+  int       world_size;
+  char     *backend;            /* "gloo", or NULL for one process */
+  gboolean  sync_bn;
+} CtRunSegment;
+
 typedef struct {
   /* What was trained. */
   char       *arch;
@@ -63,6 +72,12 @@ typedef struct {
    * per process. */
   int         world_size;       /* 1 for one process */
   char       *dist_backend;     /* "gloo", or NULL for one process */
+  gboolean    sync_bn;          /* BatchNorm statistics over the whole group's batch */
+  /* Every segment from the first (the fields above) to the last, when a
+   * resume started another ("segments", written only then); 0 and NULL
+   * otherwise. */
+  CtRunSegment *segments;
+  guint       n_segments;
   /* CAM target layers and the default one. */
   CtRunLayer *layers;
   guint       n_layers;
@@ -93,6 +108,17 @@ void        ct_run_source_free          (CtRunSource      *source);
 CtManifest *ct_manifest_new             (void);
 void        ct_manifest_free            (CtManifest       *self);
 /* Returns: (transfer full) (nullable). */
+/* Records that training goes on from @first_epoch with @world_size
+ * processes over @backend (NULL for one) and @sync_bn: a segment of its
+ * own unless the last one that starts before @first_epoch trained the same
+ * way (the segments from @first_epoch on, left by an interrupted resume,
+ * are dropped); from epoch 1, the run's own fields change instead.
+ * Returns whether the manifest changed. */
+gboolean    ct_manifest_add_segment     (CtManifest       *self,
+                                         int               first_epoch,
+                                         int               world_size,
+                                         const char       *backend,
+                                         gboolean          sync_bn);
 CtManifest *ct_manifest_load            (const char       *run_dir,
                                          GError          **error);
 gboolean    ct_manifest_save            (const CtManifest *self,

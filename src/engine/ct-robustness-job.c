@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "ct-robustness-job.h"
 
+#include <stdlib.h>
+
+#include "ct-torch-glib.h"
+
 /* Images per Grad-CAM call: a whole test sample at once would hold every
  * activation of N × rounds images in memory. */
 #define DEFAULT_BATCH 64
@@ -44,6 +48,119 @@ validate (const CtRobustnessRequest  *request,
   return TRUE;
 }
 
+/* What a rank sends of its batches: per epoch, each of its images' clean
+ * verdict; per row (epoch × perturbation), each of its samples as six
+ * doubles.  Room for @n_room images, so every rank sends the same size. */
+#define SAMPLE_DOUBLES 6
+
+static gsize
+shard_doubles (guint n_epochs,
+               guint n_perturbations,
+               guint rounds,
+               guint n_room)
+{
+  return (gsize) n_epochs * n_room + (gsize) n_epochs * n_perturbations * n_room * rounds * SAMPLE_DOUBLES;
+}
+
+static void
+pack_shard (const CtRobustness *local,
+            guint               n_room,
+            guint               rounds,
+            double             *out)
+{
+  guint E = local->n_epochs, P = local->n_perturbations;
+
+  for (guint e = 0; e < E; e++)
+    for (guint i = 0; i < local->n_clean; i++)
+      out[(gsize) e * n_room + i] = local->clean_correct[(gsize) e * local->n_clean + i];
+  out += (gsize) E * n_room;
+  for (gsize r = 0; r < (gsize) E * P; r++)
+    for (guint s = 0; s < local->n_row_samples; s++)
+      {
+        const CtRobustnessSample *sample = &local->samples[r * local->n_row_samples + s];
+        double *d = out + (r * n_room * rounds + s) * SAMPLE_DOUBLES;
+
+        d[0] = sample->correct ? 1.0 : 0.0;
+        d[1] = sample->confidence_drop;
+        d[2] = sample->max_prob_drop;
+        d[3] = sample->pearson;
+        d[4] = sample->spearman;
+        d[5] = sample->top_iou;
+      }
+}
+
+/* Every rank's shard, added to @builder batch by batch in the order one
+ * process adds them, so the statistics sum the same numbers in the same
+ * order. */
+static gboolean
+gather_shards (struct CtDist       *dist,
+               CtRobustnessBuilder *builder,
+               const CtRobustness  *local,
+               const CtRobustnessRequest *request,
+               guint                n_images,
+               guint                batch_size,
+               GError             **error)
+{
+  guint world = ct_dist_get_world_size (dist);
+  guint E = request->n_epochs, P = request->n_perturbations, R = request->rounds;
+  guint n_batches = (n_images + batch_size - 1) / batch_size;
+  /* Rank 0 holds batch 0, as many images as any rank. */
+  guint n_room = 0;
+  gsize size;
+  g_autofree double *mine = NULL;
+  g_autofree double *all = NULL;
+  g_autofree guint *offsets = g_new0 (guint, world);
+  char *message = NULL;
+
+  for (guint b = 0; b < n_batches; b += world)
+    n_room += MIN (batch_size, n_images - b * batch_size);
+  size = shard_doubles (E, P, R, n_room);
+  mine = g_new0 (double, MAX (size, 1));
+  all = g_new0 (double, MAX (size * world, 1));
+  if (local != NULL)
+    pack_shard (local, n_room, R, mine);
+  if (!ct_torch_check (ct_dist_all_gather (dist, mine, size * sizeof (double), all, &message),
+                       message, error))
+    return FALSE;
+
+  for (guint b = 0; b < n_batches; b++)
+    {
+      guint owner = b % world;
+      guint count = MIN (batch_size, n_images - b * batch_size);
+      const double *shard = all + owner * size;
+      guint at = offsets[owner];
+
+      for (guint e = 0; e < E; e++)
+        {
+          g_autofree gboolean *clean = g_new (gboolean, count);
+          g_autofree CtRobustnessSample *samples = g_new (CtRobustnessSample, (gsize) count * R);
+
+          for (guint i = 0; i < count; i++)
+            clean[i] = shard[(gsize) e * n_room + at + i] != 0.0;
+          for (guint p = 0; p < P; p++)
+            {
+              const double *rows = shard + (gsize) E * n_room;
+
+              for (guint s = 0; s < count * R; s++)
+                {
+                  const double *d = rows + (((gsize) e * P + p) * n_room * R + (gsize) at * R + s)
+                                             * SAMPLE_DOUBLES;
+
+                  samples[s].correct = d[0] != 0.0;
+                  samples[s].confidence_drop = d[1];
+                  samples[s].max_prob_drop = d[2];
+                  samples[s].pearson = d[3];
+                  samples[s].spearman = d[4];
+                  samples[s].top_iou = d[5];
+                }
+              ct_robustness_builder_add_samples (builder, e, p, clean, count, samples, count * R);
+            }
+        }
+      offsets[owner] += count;
+    }
+  return TRUE;
+}
+
 CtRobustness *
 ct_robustness_compute (CtCamSession               *session,
                        const CtRobustnessRequest  *request,
@@ -63,7 +180,9 @@ ct_robustness_compute (CtCamSession               *session,
   g_autofree char *layer = NULL;
   CtRobustnessProgress report = { 0 };
   CtRobustness *result;
-  guint n_batches;
+  guint n_batches, my_batches = 0;
+  guint world = ct_dist_get_world_size (request->dist);
+  guint rank = ct_dist_get_rank (request->dist);
 
   if (!validate (request, error))
     return NULL;
@@ -81,10 +200,12 @@ ct_robustness_compute (CtCamSession               *session,
     }
   builder = ct_robustness_builder_new (request->epochs, request->n_epochs,
                                        request->baseline_epoch, perturbations, P);
-  report.n_steps = request->n_epochs * n_batches * (1 + P);
+  for (guint b = rank; b < n_batches; b += world)
+    my_batches++;
+  report.n_steps = request->n_epochs * my_batches * (1 + P);
 
   for (guint e = 0; e < request->n_epochs; e++)
-    for (guint start = 0; start < images->len; start += batch_size)
+    for (guint start = rank * batch_size; start < images->len; start += world * batch_size)
       {
         g_autoptr(CtGrid) clean = NULL;
         CtCamRequest cam = {
@@ -129,6 +250,22 @@ ct_robustness_compute (CtCamSession               *session,
               progress (&report, user_data);
           }
       }
+
+  if (world > 1)
+    {
+      /* This rank's samples, then everyone's in one process's order. */
+      g_autoptr(CtRobustness) local = my_batches > 0 ? ct_robustness_builder_finish (builder)
+                                                     : NULL;
+
+      g_clear_pointer (&builder, ct_robustness_builder_free);
+      builder = ct_robustness_builder_new (request->epochs, request->n_epochs,
+                                           request->baseline_epoch, perturbations, P);
+      if (!gather_shards (request->dist, builder, local, request, images->len, batch_size, error))
+        return NULL;
+      /* A rank without a batch never saw the layer's name. */
+      if (layer == NULL)
+        layer = g_strdup (request->layer != NULL ? request->layer : manifest->default_layer);
+    }
 
   result = ct_robustness_builder_finish (builder);
   result->run_name = g_path_get_basename (ct_cam_session_get_run_dir (session));

@@ -25,6 +25,8 @@ typedef struct {
   const char      *layer;            /* nullable: the run's default layer */
   CtTargetRule     target_rule;      /* PREDICTED or LABEL */
   CtCamMethod      method;           /* CT_CAM_METHOD_GRADCAM (0) unless set */
+  struct CtDist   *dist;             /* nullable: the torchrun group (ct-torch.h) to share
+                                      * the batches out over; every rank gets the whole result */
 } CtRobustnessRequest;
 
 typedef struct {
@@ -40,7 +42,11 @@ typedef void (*CtRobustnessProgressFunc) (const CtRobustnessProgress *progress,
 
 /* Runs the study.  Every random choice (the images, each perturbation's
  * draws) comes from @request->seed, so the same request on the same run
- * and machine gives the same numbers.  @progress (nullable) is called
+ * and machine gives the same numbers.  With @request->dist, batch b of
+ * every epoch runs on rank b mod W, exactly as one process runs it, and
+ * the per-image samples are gathered so that every rank returns the result
+ * one process would (byte for byte in its CSV); @progress counts the
+ * calling rank's own steps.  @progress (nullable) is called
  * after each Grad-CAM call, on the calling thread.
  * Returns: (transfer full) (nullable). */
 CtRobustness *ct_robustness_compute (CtCamSession               *session,

@@ -86,6 +86,10 @@ typedef struct {
   int                epoch;
   int                epochs;
   CtDist            *dist;          /* nullable: evaluation is sharded over it */
+  const char        *summary;       /* what every rank must agree on before training */
+  gboolean           told;          /* the others need no word of this rank's failure: the
+                                     * group agreed to train (a failure now shows as a peer
+                                     * gone), or an agreement ended it */
 } Job;
 
 static void
@@ -149,19 +153,48 @@ is_writer (const Job *job)
   return ct_dist_get_rank (job->dist) == 0;
 }
 
-/* Every rank starts from rank 0's weights and trains its shard from here on. */
+/* An agreement step of the group's setup (ct_dist_agree): every rank got
+ * here without error and with the same options, or every rank stops with
+ * the message of the one that did not; @last: the group trains after it. */
+static gboolean
+agree (Job      *job,
+       gboolean  last,
+       GError  **error)
+{
+  char *message = NULL;
+
+  if (job->dist == NULL)
+    return TRUE;
+  if (!ct_torch_check (ct_dist_agree (job->dist, NULL, job->summary, &message), message, error))
+    {
+      job->told = TRUE;
+      return FALSE;
+    }
+  job->told = last;
+  return TRUE;
+}
+
+/* Every rank set up without error and with the same options, or every
+ * rank stops with the one message that says why.  Then every rank starts
+ * from rank 0's weights and trains its shard from here on, with BatchNorm
+ * over its own batch or, with @sync_bn, the group's. */
 static gboolean
 join_group (CtModel    *model,
             CtTrainer  *trainer,
-            CtDist     *dist,
+            Job        *job,
+            gboolean    sync_bn,
             GError    **error)
 {
+  CtDist *dist = job->dist;
   char *message = NULL;
 
   if (dist == NULL)
     return TRUE;
-  return ct_torch_check (ct_dist_broadcast_model (dist, model, &message), message, error) &&
-         ct_torch_check (ct_trainer_set_dist (trainer, dist, &message), message, error);
+  return agree (job, TRUE, error) &&
+         ct_torch_check (ct_dist_broadcast_model (dist, model, &message), message, error) &&
+         ct_torch_check (ct_trainer_set_dist (trainer, dist, &message), message, error) &&
+         ct_torch_check (ct_trainer_set_sync_batch_norm (trainer, sync_bn, &message), message,
+                         error);
 }
 
 static char *
@@ -422,12 +455,59 @@ save_initial_epoch (CtModel          *model,
   return TRUE;
 }
 
+/* What every rank of a group must be started with, in words for the
+ * message that tells two apart. */
+static char *
+dup_summary (const CtTrainOptions *options)
+{
+  const CtHyperParams *h = &options->hyper;
+
+  return g_strdup_printf ("%s --out %s --data %s --arch %s --epochs %d --batch-size %d "
+                          "--seed %" G_GUINT64_FORMAT " --lr %g%s%s",
+                          options->resume ? "--resume" : "a new run", options->out_dir,
+                          options->data, options->arch, h->epochs, h->batch_size,
+                          (guint64) h->seed, h->lr, options->sync_bn ? " --sync-bn" : "",
+                          options->init != NULL ? " --init" : "");
+}
+
+static gboolean train_run (const CtTrainOptions *options, CtTrainReportFunc report,
+                           gpointer user_data, GCancellable *cancellable, Job *job,
+                           GError **error);
+
 gboolean
 ct_train_run (const CtTrainOptions  *options,
               CtTrainReportFunc      report,
               gpointer               user_data,
               GCancellable          *cancellable,
               GError               **error)
+{
+  g_autofree char *summary = dup_summary (options);
+  g_autoptr(GError) local_error = NULL;
+  Job job = { report, user_data, cancellable, 0, 0, options->hyper.epochs, options->dist, summary,
+              FALSE };
+
+  if (train_run (options, report, user_data, cancellable, &job, &local_error))
+    return TRUE;
+  /* Failed before the group agreed: the others wait for this rank's word
+   * at that step, and stop with this message rather than "peer died". */
+  if (options->dist != NULL && !job.told)
+    {
+      char *message = NULL;
+
+      ct_dist_agree (options->dist, local_error->message, NULL, &message);
+      free (message);
+    }
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static gboolean
+train_run (const CtTrainOptions  *options,
+           CtTrainReportFunc      report,
+           gpointer               user_data,
+           GCancellable          *cancellable,
+           Job                   *job,
+           GError               **error)
 {
   g_autoptr(CtDataset) dataset = NULL;
   g_autoptr(CtManifest) manifest = NULL;
@@ -437,17 +517,18 @@ ct_train_run (const CtTrainOptions  *options,
   CtTrainer *trainer = NULL;
   CtTrainConfig config = { 0 };
   CtRunSource *init = NULL;
-  Job job = { report, user_data, cancellable, 0, 0, options->hyper.epochs, options->dist };
+  /* One process normalises over the whole batch anyway. */
+  gboolean sync_bn = options->sync_bn && options->dist != NULL;
   guint train_images;
   int first_epoch = 1;
   char *message = NULL;
   gboolean ok = FALSE;
 
   CtDatasetOptions dataset_options = {
-    options->image_size, options->skip_bad, caching_progress_cb, &job
+    options->image_size, options->skip_bad, caching_progress_cb, job
   };
 
-  job_report (&job, CT_TRAIN_STAGE_LOADING, options->data);
+  job_report (job, CT_TRAIN_STAGE_LOADING, options->data);
   dataset = ct_dataset_load_full (options->data, &dataset_options, error);
   if (dataset == NULL)
     return FALSE;
@@ -495,10 +576,11 @@ ct_train_run (const CtTrainOptions  *options,
       epochs = ct_run_list_checkpoints (options->out_dir, error);
       if (epochs == NULL)
         return FALSE;
-      if (is_writer (&job))
+      if (is_writer (job))
         remove_stale_temporaries (options->out_dir);
       train_images = MIN (manifest->train_images, dataset->train.n_images);
-      job.epochs = manifest->hyper.epochs;
+      job->epochs = manifest->hyper.epochs;
+      sync_bn = options->dist != NULL && (options->sync_bn || manifest->sync_bn);
 
       model = ct_checkpoint_new_model (manifest, options->device, error);
       if (model == NULL)
@@ -511,8 +593,8 @@ ct_train_run (const CtTrainOptions  *options,
         {
           if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
                                message, error) ||
-              !join_group (model, trainer, options->dist, error) ||
-              !save_initial_epoch (model, dataset, manifest, options->out_dir, &job, &metrics,
+              !join_group (model, trainer, job, sync_bn, error) ||
+              !save_initial_epoch (model, dataset, manifest, options->out_dir, job, &metrics,
                                    error))
             goto out;
         }
@@ -533,7 +615,7 @@ ct_train_run (const CtTrainOptions  *options,
           if (!ct_checkpoint_load_for_run (model, path, manifest, error) ||
               !ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
                                message, error) ||
-              !join_group (model, trainer, options->dist, error))
+              !join_group (model, trainer, job, sync_bn, error))
             goto out;
           if (last > 0 &&
               !ct_checkpoint_load_optimizer (trainer, optimizer_path, last, &loaded, error))
@@ -564,14 +646,17 @@ ct_train_run (const CtTrainOptions  *options,
         .seed = options->hyper.seed,
       };
 
-      if (is_writer (&job) && g_file_test (manifest_path, G_FILE_TEST_EXISTS))
+      /* Nothing is written before every rank has read its dataset. */
+      if (!agree (job, FALSE, error))
+        return FALSE;
+      if (is_writer (job) && g_file_test (manifest_path, G_FILE_TEST_EXISTS))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
                        "%s already holds a run: pass --resume to continue it, or another --out",
                        options->out_dir);
           return FALSE;
         }
-      if (is_writer (&job) && g_mkdir_with_parents (options->out_dir, 0755) != 0)
+      if (is_writer (job) && g_mkdir_with_parents (options->out_dir, 0755) != 0)
         {
           int saved_errno = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
@@ -579,7 +664,7 @@ ct_train_run (const CtTrainOptions  *options,
           return FALSE;
         }
       /* Left by a training killed before it committed its manifest. */
-      if (is_writer (&job))
+      if (is_writer (job))
         remove_stale_temporaries (options->out_dir);
 
       if (!ct_torch_check (ct_model_new (&model_config, &model, &message), message, error))
@@ -590,7 +675,7 @@ ct_train_run (const CtTrainOptions  *options,
 
           if (!ct_checkpoint_load_init (model, options->arch, options->init, &loaded, &init, error))
             goto out;
-          job_report (&job, CT_TRAIN_STAGE_INITIALISED, loaded);
+          job_report (job, CT_TRAIN_STAGE_INITIALISED, loaded);
         }
       if (options->device != NULL && g_strcmp0 (options->device, "cpu") != 0 &&
           !ct_torch_check (ct_model_to_device (model, options->device, &message), message, error))
@@ -605,18 +690,26 @@ ct_train_run (const CtTrainOptions  *options,
       manifest->init = g_steal_pointer (&init);
       manifest->world_size = ct_dist_get_world_size (options->dist);
       manifest->dist_backend = g_strdup (ct_dist_get_backend (options->dist));
-      if (is_writer (&job) && !ct_manifest_save (manifest, options->out_dir, error))
+      manifest->sync_bn = sync_bn;
+      if (is_writer (job) && !ct_manifest_save (manifest, options->out_dir, error))
         goto out;
 
       train_config_from_manifest (manifest, &config);
       if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
                            message, error) ||
-          !join_group (model, trainer, options->dist, error))
+          !join_group (model, trainer, job, sync_bn, error))
         goto out;
 
-      if (!save_initial_epoch (model, dataset, manifest, options->out_dir, &job, &metrics, error))
+      if (!save_initial_epoch (model, dataset, manifest, options->out_dir, job, &metrics, error))
         goto out;
     }
+
+  /* A resumed run records who trains it from here on, once all agreed. */
+  if (options->resume &&
+      ct_manifest_add_segment (manifest, first_epoch, ct_dist_get_world_size (options->dist),
+                               ct_dist_get_backend (options->dist), sync_bn) &&
+      is_writer (job) && !ct_manifest_save (manifest, options->out_dir, error))
+    goto out;
 
   for (int epoch = first_epoch; epoch <= manifest->hyper.epochs; epoch++)
     {
@@ -626,18 +719,18 @@ ct_train_run (const CtTrainOptions  *options,
       CtTorchStatus status;
       gint64 start;
 
-      job.epoch = epoch;
+      job->epoch = epoch;
       start = g_get_monotonic_time ();
       status = ct_trainer_run_epoch (trainer, epoch, dataset->train.pixels, dataset->train.labels,
                                      train_images, manifest->mean, manifest->std,
-                                     batch_progress_cb, &job, &job.cancel,
+                                     batch_progress_cb, job, &job->cancel,
                                      &m.train_loss, &m.train_accuracy, &message);
-      if (!torch_status_to_error (status, message, &job, error))
+      if (!torch_status_to_error (status, message, job, error))
         goto out;
       m.seconds = (g_get_monotonic_time () - start) / 1e6;
       m.images_per_second = train_images / MAX (m.seconds, 1e-9);
 
-      if (!evaluate (model, dataset, manifest, &job, &m, error))
+      if (!evaluate (model, dataset, manifest, job, &m, error))
         goto out;
 
       /* The checkpoint's rename commits the epoch.  Its metrics line goes
@@ -647,7 +740,7 @@ ct_train_run (const CtTrainOptions  *options,
        * to the result of an uninterrupted one. */
       g_array_append_val (metrics, m);
       metadata = ct_train_checkpoint_metadata (manifest, &m);
-      if (is_writer (&job) &&
+      if (is_writer (job) &&
           (!ct_metrics_save (options->out_dir, metrics, error) ||
            !ct_checkpoint_save (model, path, metadata, error) ||
            !ct_checkpoint_save_optimizer (trainer, optimizer_path, epoch, error)))
@@ -663,7 +756,7 @@ ct_train_run (const CtTrainOptions  *options,
         }
 
       {
-        CtTrainReport saved = { CT_TRAIN_STAGE_SAVED, epoch, job.epochs, NULL, &m, path };
+        CtTrainReport saved = { CT_TRAIN_STAGE_SAVED, epoch, job->epochs, NULL, &m, path };
         if (report != NULL)
           report (&saved, user_data);
       }

@@ -37,6 +37,8 @@ typedef struct {
   const char *init;             /* weights to start from (timm or torchvision, either format), or NULL */
   struct CtDist *dist;          /* nullable: the torchrun group to train data-parallel with
                                  * (ct_dist_new_from_env); rank 0 alone writes the run */
+  gboolean    sync_bn;          /* with @dist: BatchNorm statistics over the whole group's
+                                 * batch (SyncBatchNorm); a resumed run keeps its manifest's */
   const char *rank_weights_dir; /* nullable: every rank also writes its weights after each
                                  * epoch there, as rank-R-epoch-EEE.safetensors, so that a
                                  * check can compare the ranks */

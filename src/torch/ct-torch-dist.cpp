@@ -8,6 +8,7 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/torch.h>
 
 #include <chrono>
 #include <cerrno>
@@ -23,6 +24,8 @@ struct CtDist {
   int world_size = 1;
   int local_rank = 0;
   std::string endpoint; // MASTER_ADDR:MASTER_PORT, for messages
+  double timeout_seconds = 0.0;
+  int agreements = 0;    // agreement steps taken, for their store keys
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
 };
@@ -88,6 +91,7 @@ CtDist *from_env(double timeout_seconds) {
     throw std::invalid_argument("torchrun's variable MASTER_ADDR is not set (WORLD_SIZE is)");
   long port = env_int("MASTER_PORT", 1, 65535, 0, true);
   d->endpoint = std::string(addr) + ":" + std::to_string(port);
+  d->timeout_seconds = timeout_seconds;
   auto timeout = std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000.0));
 
   try {
@@ -174,6 +178,136 @@ void broadcast_from_rank0(CtDist &dist, torch::Tensor &tensor, const std::string
     options.rootRank = 0;
     run(dist, dist.group->broadcast(tensors, options), what);
   });
+}
+
+torch::Tensor all_gather_bytes(CtDist &dist, const torch::Tensor &mine, const std::string &what) {
+  auto input = mine.to(torch::kCPU).contiguous().view(torch::kUInt8).reshape({-1});
+  std::vector<torch::Tensor> inputs{input};
+  std::vector<std::vector<torch::Tensor>> outputs(1);
+  for (int r = 0; r < dist.world_size; r++)
+    outputs[0].push_back(torch::empty_like(input));
+  run(dist, dist.group->allgather(outputs, inputs), what);
+  return torch::cat(outputs[0]);
+}
+
+namespace {
+
+// A sum over every rank whose gradient is, again, the sum over every rank
+// of the gradients: rank r's input reaches every rank's loss.
+class AllReduceSum : public torch::autograd::Function<AllReduceSum> {
+public:
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &input,
+                               CtDist *dist) {
+    ctx->saved_data["dist"] = static_cast<int64_t>(reinterpret_cast<intptr_t>(dist));
+    auto sum = input.clone(torch::MemoryFormat::Contiguous);
+    allreduce_sum(*dist, sum, "synchronising BatchNorm statistics");
+    return sum;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto *dist = reinterpret_cast<CtDist *>(static_cast<intptr_t>(ctx->saved_data["dist"].toInt()));
+    auto sum = grads[0].clone(torch::MemoryFormat::Contiguous);
+    allreduce_sum(*dist, sum, "synchronising BatchNorm gradients");
+    return {sum, torch::Tensor()};
+  }
+};
+
+} // namespace
+
+torch::Tensor sync_batch_norm(CtDist &dist, ct::BatchNorm2dImpl &bn, const torch::Tensor &input) {
+  const auto &options = bn.options;
+  auto x = input.to(torch::kFloat32);
+  const int64_t channels = x.size(1);
+  const double count = static_cast<double>(x.numel() / channels);
+  auto shape = std::vector<int64_t>{1, channels, 1, 1};
+
+  // This rank's mean and biased variance, two-pass as BatchNorm's own
+  // kernel, in rank r's row of a table of zeros: the allreduce is then an
+  // all-gather that autograd can go through.  Combining the rows as
+  // Chan et al.'s parallel variance avoids the cancellation of E[x²] − E[x]².
+  auto mean = x.mean({0, 2, 3});
+  auto var = (x - mean.view(shape)).square().mean({0, 2, 3});
+  auto row = torch::cat({mean, var, torch::full({1}, count, mean.options())});
+  std::vector<torch::Tensor> rows;
+  for (int r = 0; r < dist.world_size; r++)
+    rows.push_back(r == dist.rank ? row : torch::zeros_like(row));
+  auto table = AllReduceSum::apply(torch::stack(rows), &dist);
+
+  auto counts = table.select(1, 2 * channels).detach().unsqueeze(1);
+  auto total = counts.sum();
+  auto weights = counts / total;
+  auto means = table.narrow(1, 0, channels), vars = table.narrow(1, channels, channels);
+  auto global_mean = (weights * means).sum(0);
+  auto global_var = (weights * (vars + (means - global_mean).square())).sum(0);
+
+  {
+    torch::NoGradGuard no_grad;
+    double momentum = options.momentum().value_or(0.0);
+    bn.num_batches_tracked += 1;
+    if (!options.momentum().has_value())
+      momentum = 1.0 / bn.num_batches_tracked.item<double>();
+    double n = total.item<double>();
+    auto unbiased = global_var.detach() * (n / std::max(n - 1.0, 1.0));
+    bn.running_mean.mul_(1.0 - momentum).add_(global_mean.detach().to(bn.running_mean.dtype()), momentum);
+    bn.running_var.mul_(1.0 - momentum).add_(unbiased.to(bn.running_var.dtype()), momentum);
+  }
+
+  auto scale = torch::rsqrt(global_var + options.eps());
+  auto shift = -global_mean * scale;
+  shift = shift * bn.weight + bn.bias;
+  scale = scale * bn.weight;
+  return (x * scale.view(shape) + shift.view(shape)).to(input.scalar_type());
+}
+
+void set_sync_batch_norm(torch::nn::Module &net, CtDist *dist) {
+  for (auto &module : net.modules()) {
+    auto *bn = module->as<ct::BatchNorm2dImpl>();
+    if (bn == nullptr)
+      continue;
+    if (dist == nullptr)
+      bn->sync = nullptr;
+    else
+      bn->sync = [dist](ct::BatchNorm2dImpl &self, const torch::Tensor &input) {
+        return sync_batch_norm(*dist, self, input);
+      };
+  }
+}
+
+std::string agree(CtDist &dist, const std::string &failure, const std::string &summary) {
+  std::string prefix = "agree/" + std::to_string(dist.agreements++) + "/";
+  std::string mine = (failure.empty() ? "ok " + summary : "failed " + failure);
+  std::vector<std::string> posted(dist.world_size);
+  try {
+    dist.store->set(prefix + std::to_string(dist.rank), std::vector<uint8_t>(mine.begin(), mine.end()));
+  } catch (const std::exception &e) {
+    lost_peer(dist, "telling the others how setting up went", e);
+  }
+  // A failing rank stops here: the others may never post this step.
+  if (!failure.empty())
+    return std::string();
+  for (int r = 0; r < dist.world_size; r++) {
+    try {
+      auto bytes = dist.store->get(prefix + std::to_string(r));
+      posted[r].assign(bytes.begin(), bytes.end());
+    } catch (const std::exception &) {
+      std::ostringstream text;
+      text << "rank " << dist.rank << " of " << dist.world_size << ": rank " << r
+           << " did not finish setting up within " << dist.timeout_seconds
+           << " s (see its own message)";
+      return text.str();
+    }
+  }
+  for (int r = 0; r < dist.world_size; r++)
+    if (posted[r].rfind("failed ", 0) == 0)
+      return "rank " + std::to_string(r) + " of " + std::to_string(dist.world_size) +
+             " failed, so every rank stops: " + posted[r].substr(7);
+  for (int r = 1; r < dist.world_size; r++)
+    if (posted[r] != posted[0])
+      return "rank " + std::to_string(r) + " was started differently from rank 0, so every rank " +
+             "stops: rank 0 has " + posted[0].substr(3) + "; rank " + std::to_string(r) + " has " +
+             posted[r].substr(3);
+  return std::string();
 }
 
 } // namespace ct::dist

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ct-torch.h"
+#include "ct-torch-models.hpp"
 
 #include <torch/torch.h>
 
@@ -30,5 +31,31 @@ const char *backend(const CtDist &dist);
 // names the step in the error when a peer is gone.
 void allreduce_sum(CtDist &dist, torch::Tensor &tensor, const std::string &what);
 void broadcast_from_rank0(CtDist &dist, torch::Tensor &tensor, const std::string &what);
+
+// Each rank's @mine (the same size on every rank), bytes side by side in
+// rank order: world_size × mine.numel() bytes, the same on every rank.
+torch::Tensor all_gather_bytes(CtDist &dist, const torch::Tensor &mine, const std::string &what);
+
+// The training-mode forward of @bn over the whole group's batch, as
+// PyTorch's SyncBatchNorm: every rank's per-channel mean, variance and
+// count are gathered (one allreduce, autograd-aware: its backward sums the
+// gradients over the ranks too), combined into the global batch's mean and
+// biased variance, which normalise; the running statistics move towards
+// the global mean and unbiased variance with @bn's momentum.  Every rank
+// must call it for the same layers in the same order.
+torch::Tensor sync_batch_norm(CtDist &dist, ct::BatchNorm2dImpl &bn, const torch::Tensor &input);
+
+// One agreement step, collective: every rank posts through the store
+// either @failure (its error, non-empty) or @summary (what it is about to
+// do), then reads everyone's.  Returns "" when all ranks are ready with
+// rank 0's summary; otherwise the message to stop with: the first failing
+// rank's own error, naming it, or which rank's summary differs.  A rank
+// that posts nothing within the timeout is named too.  A rank that posts
+// a failure does not wait for the others, and gets "".
+std::string agree(CtDist &dist, const std::string &failure, const std::string &summary);
+
+// Makes every ct::BatchNorm2d of @net synchronise over @dist in training
+// mode (nullptr: plain BatchNorm again).  @dist must outlive that.
+void set_sync_batch_norm(torch::nn::Module &net, CtDist *dist);
 
 } // namespace ct::dist

@@ -14,6 +14,57 @@
 #include <stdexcept>
 
 namespace ct {
+
+BatchNorm2dImpl::BatchNorm2dImpl (const torch::nn::BatchNormOptions &options_)
+  : options (options_)
+{
+  reset ();
+}
+
+// As torch::nn::BatchNormImplBase: parameters then buffers, in this order
+// (the state dict's), initialised as torch does.
+void
+BatchNorm2dImpl::reset ()
+{
+  TORCH_CHECK (options.affine () && options.track_running_stats (),
+               "ct::BatchNorm2d is affine and tracks running statistics");
+  weight = register_parameter ("weight", torch::ones ({ options.num_features () }));
+  bias = register_parameter ("bias", torch::zeros ({ options.num_features () }));
+  running_mean = register_buffer ("running_mean", torch::zeros ({ options.num_features () }));
+  running_var = register_buffer ("running_var", torch::ones ({ options.num_features () }));
+  num_batches_tracked = register_buffer ("num_batches_tracked", torch::tensor (0, torch::kLong));
+}
+
+void
+BatchNorm2dImpl::pretty_print (std::ostream &stream) const
+{
+  stream << "ct::BatchNorm2d(" << options.num_features () << ", eps=" << options.eps ()
+         << ", momentum=" << options.momentum ().value_or (0.0) << (sync ? ", synchronised" : "")
+         << ")";
+}
+
+// torch::nn::BatchNormImplBase::forward, or @sync's in training mode.
+torch::Tensor
+BatchNorm2dImpl::forward (const torch::Tensor &input)
+{
+  TORCH_CHECK (input.dim () == 4, "expected a 4D input (got ", input.dim (), "D)");
+  if (sync && is_training ())
+    return sync (*this, input);
+  double momentum = options.momentum ().value_or (0.0);
+  if (is_training ())
+    {
+      TORCH_CHECK (input.numel () / input.size (1) > 1,
+                   "Expected more than 1 value per channel when training, got input size ",
+                   input.sizes ());
+      num_batches_tracked += 1;
+      if (!options.momentum ().has_value ())
+        momentum = 1.0 / num_batches_tracked.item<double> ();
+    }
+  return torch::batch_norm (input, weight, bias, running_mean, running_var, is_training (),
+                            momentum, options.eps (),
+                            at::globalContext ().userEnabledCuDNN ());
+}
+
 namespace {
 
 namespace F = torch::nn::functional;
@@ -33,10 +84,10 @@ make_conv (int64_t in, int64_t out, int64_t kernel, int64_t stride = 1,
                        .bias (bias));
 }
 
-nn::BatchNorm2d
+ct::BatchNorm2d
 make_bn (int64_t channels, double momentum = 0.1)
 {
-  return nn::BatchNorm2d (nn::BatchNorm2dOptions (channels).eps (1e-5).momentum (momentum));
+  return ct::BatchNorm2d (nn::BatchNorm2dOptions (channels).eps (1e-5).momentum (momentum));
 }
 
 // The common half of every network: spec, layer names, input checks, the
@@ -131,7 +182,7 @@ constexpr double kCamtrailBnMomentum = 0.4;
 
 // As in airbench the BatchNorm scales stay at 1 (only the shifts learn): on
 // CIFAR-10 in 8 epochs this gave 88.1–88.8% against 87.6–87.9% when trained.
-nn::BatchNorm2d
+ct::BatchNorm2d
 make_camtrail_bn (int64_t channels)
 {
   auto bn = make_bn (channels, kCamtrailBnMomentum);
@@ -157,7 +208,7 @@ public:
   }
 
   nn::Conv2d conv{nullptr};
-  nn::BatchNorm2d bn{nullptr};
+  ct::BatchNorm2d bn{nullptr};
 };
 
 class ConvGroupImpl : public nn::Module
@@ -189,9 +240,9 @@ public:
   }
 
   nn::Conv2d conv1{nullptr};
-  nn::BatchNorm2d bn1{nullptr};
+  ct::BatchNorm2d bn1{nullptr};
   nn::Conv2d conv2{nullptr};
-  nn::BatchNorm2d bn2{nullptr};
+  ct::BatchNorm2d bn2{nullptr};
 };
 
 class CamtrailHeadImpl : public nn::Module
@@ -296,9 +347,9 @@ public:
   }
 
   nn::Conv2d conv1{nullptr};
-  nn::BatchNorm2d bn1{nullptr};
+  ct::BatchNorm2d bn1{nullptr};
   nn::Conv2d conv2{nullptr};
-  nn::BatchNorm2d bn2{nullptr};
+  ct::BatchNorm2d bn2{nullptr};
   nn::Sequential downsample{nullptr};
 };
 
@@ -331,11 +382,11 @@ public:
   }
 
   nn::Conv2d conv1{nullptr};
-  nn::BatchNorm2d bn1{nullptr};
+  ct::BatchNorm2d bn1{nullptr};
   nn::Conv2d conv2{nullptr};
-  nn::BatchNorm2d bn2{nullptr};
+  ct::BatchNorm2d bn2{nullptr};
   nn::Conv2d conv3{nullptr};
-  nn::BatchNorm2d bn3{nullptr};
+  ct::BatchNorm2d bn3{nullptr};
   nn::Sequential downsample{nullptr};
 };
 
@@ -385,7 +436,7 @@ public:
       {
         if (auto *conv = m->as<nn::Conv2d> ())
           nn::init::kaiming_normal_ (conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-        else if (auto *bn = m->as<nn::BatchNorm2d> ())
+        else if (auto *bn = m->as<ct::BatchNorm2d> ())
           {
             nn::init::ones_ (bn->weight);
             nn::init::zeros_ (bn->bias);
@@ -413,7 +464,7 @@ public:
 private:
   bool imagenet_stem_;
   nn::Conv2d conv1_{nullptr};
-  nn::BatchNorm2d bn1_{nullptr};
+  ct::BatchNorm2d bn1_{nullptr};
   std::vector<std::shared_ptr<ResBlock>> blocks_[4];
   nn::Linear fc_{nullptr};
 };
@@ -486,10 +537,10 @@ public:
   }
 
   nn::Conv2d conv_dw{nullptr};
-  nn::BatchNorm2d bn1{nullptr};
+  ct::BatchNorm2d bn1{nullptr};
   std::shared_ptr<SqueezeExciteImpl> se;
   nn::Conv2d conv_pw{nullptr};
-  nn::BatchNorm2d bn2{nullptr};
+  ct::BatchNorm2d bn2{nullptr};
 
 private:
   bool has_skip_;
@@ -523,12 +574,12 @@ public:
   }
 
   nn::Conv2d conv_pw{nullptr};
-  nn::BatchNorm2d bn1{nullptr};
+  ct::BatchNorm2d bn1{nullptr};
   nn::Conv2d conv_dw{nullptr};
-  nn::BatchNorm2d bn2{nullptr};
+  ct::BatchNorm2d bn2{nullptr};
   std::shared_ptr<SqueezeExciteImpl> se;
   nn::Conv2d conv_pwl{nullptr};
-  nn::BatchNorm2d bn3{nullptr};
+  ct::BatchNorm2d bn3{nullptr};
 
 private:
   bool has_skip_;
@@ -599,7 +650,7 @@ public:
             if (conv->bias.defined ())
               conv->bias.zero_ ();
           }
-        else if (auto *bn = m->as<nn::BatchNorm2d> ())
+        else if (auto *bn = m->as<ct::BatchNorm2d> ())
           {
             bn->weight.fill_ (1.0);
             bn->bias.zero_ ();
@@ -634,10 +685,10 @@ public:
 
 private:
   nn::Conv2d conv_stem_{nullptr};
-  nn::BatchNorm2d bn1_{nullptr};
+  ct::BatchNorm2d bn1_{nullptr};
   std::vector<std::vector<std::shared_ptr<EfficientBlock>>> stages_;
   nn::Conv2d conv_head_{nullptr};
-  nn::BatchNorm2d bn2_{nullptr};
+  ct::BatchNorm2d bn2_{nullptr};
   nn::Linear classifier_{nullptr};
 };
 

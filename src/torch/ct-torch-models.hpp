@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,28 @@ struct ModelSpec {
   int64_t input_size = 0;  // side the network sees (0 = image_size); resized bilinearly inside forward
   int64_t width = 0;       // camtrail_net: first stage width (0 = 64)
 };
+
+// Every network's BatchNorm: torch's BatchNorm2d (the same tensors,
+// registered in the same order, and the same torch::batch_norm call),
+// whose training-mode forward can be handed to a synchronised version
+// (SyncBatchNorm: statistics over every process's batch) by setting sync.
+// Its own module rather than a subclass of torch::nn::BatchNorm2dImpl,
+// whose base's pretty_print libtorch 1.13 does not export.  models.cpp
+// knows nothing of processes.
+class BatchNorm2dImpl : public torch::nn::Cloneable<BatchNorm2dImpl> {
+public:
+  using Sync = std::function<torch::Tensor(BatchNorm2dImpl &, const torch::Tensor &)>;
+
+  explicit BatchNorm2dImpl(const torch::nn::BatchNormOptions &options);
+  void reset() override;
+  void pretty_print(std::ostream &stream) const override;
+  torch::Tensor forward(const torch::Tensor &input);
+
+  torch::nn::BatchNormOptions options;
+  torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+  Sync sync; // empty: plain BatchNorm
+};
+TORCH_MODULE(BatchNorm2d);
 
 class Network : public torch::nn::Module {
 public:

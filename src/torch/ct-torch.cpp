@@ -453,6 +453,7 @@ struct CtTrainer {
   size_t n_train;
   size_t n_batches; // per epoch
   CtDist *dist = nullptr; // borrowed; data-parallel over it when set
+  bool sync_bn = false;   // the model's BatchNorm layers synchronise over dist
   std::vector<std::string> param_names;
   std::vector<torch::Tensor> params;
   std::unique_ptr<torch::optim::SGD> optimizer;
@@ -495,6 +496,13 @@ struct CtTrainer {
     if (t < warmup)
       return config.lr * t / warmup;
     return config.lr * std::max(0.0, total - t) / (total - warmup);
+  }
+
+  // The model outlives its trainer: its BatchNorm layers stop pointing at
+  // the group.
+  ~CtTrainer() {
+    if (sync_bn)
+      ct::dist::set_sync_batch_norm(*model->net, nullptr);
   }
 };
 
@@ -1354,22 +1362,25 @@ struct BatchTotals {
 static BatchTotals average_gradients(CtTrainer &t, const BatchTotals &mine) {
   torch::NoGradGuard no_grad;
   CtDist &dist = *t.dist;
-  std::vector<torch::Tensor> pieces;
+  // Only the gradients the backward pass made (the same ones on every
+  // rank): a frozen parameter (camtrail_net's BatchNorm scales) must stay
+  // without one, or SGD would decay it where one process does not.
+  std::vector<torch::Tensor> pieces, grads;
   pieces.reserve(t.params.size() + 1);
-  for (auto &p : t.params) {
-    if (!p.grad().defined())
-      p.mutable_grad() = torch::zeros_like(p);
-    pieces.push_back(p.grad().reshape({-1}).to(torch::kFloat32));
-  }
+  for (auto &p : t.params)
+    if (p.grad().defined()) {
+      grads.push_back(p.mutable_grad());
+      pieces.push_back(p.grad().reshape({-1}).to(torch::kFloat32));
+    }
   pieces.push_back(torch::tensor({static_cast<float>(mine.loss_sum), static_cast<float>(mine.correct),
                                   static_cast<float>(mine.count)})
                        .to(t.model->device));
   auto bucket = torch::cat(pieces);
   ct::dist::allreduce_sum(dist, bucket, "averaging gradients");
   int64_t offset = 0;
-  for (auto &p : t.params) {
-    int64_t n = p.numel();
-    p.mutable_grad().copy_(bucket.narrow(0, offset, n).view(p.sizes()).div_(ct::dist::world_size(dist)));
+  for (auto &g : grads) {
+    int64_t n = g.numel();
+    g.copy_(bucket.narrow(0, offset, n).view(g.sizes()).div_(ct::dist::world_size(dist)));
     offset += n;
   }
   auto totals = bucket.narrow(0, offset, 3).to(torch::kCPU, torch::kFloat64);
@@ -1562,6 +1573,36 @@ CtTorchStatus ct_dist_allreduce_sum(CtDist *dist, double *values, size_t n, char
   });
 }
 
+CtTorchStatus ct_dist_agree(CtDist *dist, const char *failure, const char *summary,
+                            char **error) {
+  return guarded(error, [&] {
+    if (dist == nullptr)
+      return;
+    std::string stop = ct::dist::agree(*dist, failure != nullptr ? failure : "",
+                                       summary != nullptr ? summary : "");
+    if (!stop.empty())
+      fail(CT_TORCH_ERROR_RUNTIME, stop);
+  });
+}
+
+CtTorchStatus ct_dist_all_gather(CtDist *dist, const void *mine, size_t n_bytes, void *out,
+                                 char **error) {
+  return guarded(error, [&] {
+    if ((mine == nullptr || out == nullptr) && n_bytes > 0)
+      invalid("ct_dist_all_gather needs its bytes and room for everyone's");
+    if (n_bytes == 0)
+      return;
+    if (dist == nullptr) {
+      std::memcpy(out, mine, n_bytes);
+      return;
+    }
+    auto input = torch::from_blob(const_cast<void *>(mine), {static_cast<int64_t>(n_bytes)},
+                                  torch::kUInt8);
+    auto all = ct::dist::all_gather_bytes(*dist, input, "gathering results");
+    std::memcpy(out, all.data_ptr(), all.numel());
+  });
+}
+
 CtTorchStatus ct_dist_broadcast_model(CtDist *dist, CtModel *model, char **error) {
   return guarded(error, [&] {
     if (model == nullptr)
@@ -1592,7 +1633,21 @@ CtTorchStatus ct_trainer_set_dist(CtTrainer *trainer, CtDist *dist, char **error
     if (n_batches == 0)
       invalid("each of the " + std::to_string(world) + " ranks would get " + std::to_string(shard) +
               " image, too few to train on");
+    if (trainer->sync_bn)
+      ct::dist::set_sync_batch_norm(*trainer->model->net, dist);
+    trainer->sync_bn = trainer->sync_bn && dist != nullptr;
     trainer->dist = dist;
     trainer->n_batches = n_batches;
+  });
+}
+
+CtTorchStatus ct_trainer_set_sync_batch_norm(CtTrainer *trainer, bool sync, char **error) {
+  return guarded(error, [&] {
+    if (trainer == nullptr)
+      invalid("ct_trainer_set_sync_batch_norm needs a trainer");
+    if (sync && trainer->dist == nullptr)
+      invalid("synchronised BatchNorm needs a group of processes (ct_trainer_set_dist first)");
+    ct::dist::set_sync_batch_norm(*trainer->model->net, sync ? trainer->dist : nullptr);
+    trainer->sync_bn = sync;
   });
 }

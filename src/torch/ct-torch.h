@@ -377,6 +377,26 @@ CtTorchStatus ct_dist_allreduce_sum     (CtDist              *dist,
                                          double              *values,
                                          size_t               n,
                                          char               **error);
+/* A setup's agreement, collective: each rank passes either @failure (its
+ * own error, nullable) or @summary (what it is about to do: options that
+ * must be the same on every rank).  CT_TORCH_OK when every rank is ready
+ * with rank 0's summary; otherwise CT_TORCH_ERROR_RUNTIME with the message
+ * every rank stops with: the failing rank's error, naming it, or the two
+ * summaries that differ.  A rank that passes @failure only posts it, and
+ * gets CT_TORCH_OK.  A NULL group agrees with itself. */
+CtTorchStatus ct_dist_agree             (CtDist              *dist,
+                                         const char          *failure,
+                                         const char          *summary,
+                                         char               **error);
+/* Every rank's @n_bytes at @mine (the same count on every rank), side by
+ * side in rank order, into @out (world size × @n_bytes), on every rank: the
+ * bytes as they are, so doubles (−0, NaN) arrive exactly.  A NULL group
+ * copies @mine. */
+CtTorchStatus ct_dist_all_gather        (CtDist              *dist,
+                                         const void          *mine,
+                                         size_t               n_bytes,
+                                         void                *out,
+                                         char               **error);
 /* Gives every rank rank 0's parameters and buffers. */
 CtTorchStatus ct_dist_broadcast_model   (CtDist              *dist,
                                          CtModel             *model,
@@ -395,6 +415,17 @@ CtTorchStatus ct_dist_broadcast_model   (CtDist              *dist,
  * epoch's loss, accuracy and progress are the whole group's. */
 CtTorchStatus ct_trainer_set_dist       (CtTrainer           *trainer,
                                          CtDist              *dist,
+                                         char               **error);
+/* With @sync, the model's BatchNorm layers normalise training batches with
+ * the statistics of the whole group's batch (PyTorch's SyncBatchNorm): each
+ * layer gathers every rank's per-channel mean, variance and count in one
+ * allreduce, whose backward sums the gradients over the ranks, and moves
+ * its running statistics towards the global mean and unbiased variance, so
+ * W ranks × B images train as one process with W·B.  Needs
+ * ct_trainer_set_dist() first; the model's layers are plain again when
+ * @sync is false or the trainer is freed. */
+CtTorchStatus ct_trainer_set_sync_batch_norm (CtTrainer      *trainer,
+                                         bool                 sync,
                                          char               **error);
 
 #ifdef __cplusplus
