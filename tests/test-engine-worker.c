@@ -1544,7 +1544,7 @@ test_paper_study_pause_resume (void)
   g_autoptr(GBytes) direct_csv = NULL;
   static const int epochs[] = { 0, 1, 2, 3 };
   CtStudyRequest request = {
-    .epochs = epochs, .n_epochs = G_N_ELEMENTS (epochs), .n_images = 32, .seed = 5,
+    .epochs = epochs, .n_epochs = G_N_ELEMENTS (epochs), .n_images = 16, .seed = 5,
     .method = CT_CAM_METHOD_GRADCAM, .batch_size = 4, .out_dir = out,
   };
   CtRobustnessRequest robustness;

@@ -18,6 +18,7 @@ struct _CtStudyDialog
   char           *out_dir;      /* the last request's */
 
   GtkLabel       *run_label;
+  GtkButton      *stop_button;
   GtkEntry       *epochs_entry;
   GtkSpinButton  *images_spin;
   GtkSpinButton  *seed_spin;
@@ -121,10 +122,15 @@ ct_study_dialog_set_running (CtStudyDialog *self,
 
   g_return_if_fail (CT_IS_STUDY_DIALOG (self));
 
-  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-    gtk_widget_set_sensitive (fields[i], !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.start", !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.stop", running);
+  /* Focus leaves a field before it is locked (a focused entry made
+   * insensitive never gets its focus-out), for Stop, which the keyboard
+   * wants next. */
+  if (running && !gtk_widget_grab_focus (GTK_WIDGET (self->stop_button)))
+    gtk_window_set_focus (GTK_WINDOW (self), NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    gtk_widget_set_sensitive (fields[i], !running);
 }
 
 void
@@ -214,6 +220,7 @@ ct_study_dialog_class_init (CtStudyDialogClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/camtrail/Camtrail/ct-study-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, CtStudyDialog, run_label);
+  gtk_widget_class_bind_template_child (widget_class, CtStudyDialog, stop_button);
   gtk_widget_class_bind_template_child (widget_class, CtStudyDialog, epochs_entry);
   gtk_widget_class_bind_template_child (widget_class, CtStudyDialog, images_spin);
   gtk_widget_class_bind_template_child (widget_class, CtStudyDialog, seed_spin);
