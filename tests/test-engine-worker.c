@@ -1434,9 +1434,11 @@ typedef struct {
   guint   n_done;
   char   *report;
   GError *error;
-  /* The last status delivered before a grid's done callback. */
+  /* The last status delivered before a grid's done callback, and the
+   * first that said it paused. */
   guint    step_at_grid_done;
   gboolean paused_at_grid_done;
+  guint    first_paused_step;
 } PaperStudyRecord;
 
 static void
@@ -1444,6 +1446,7 @@ paper_study_record_init (PaperStudyRecord *record)
 {
   memset (record, 0, sizeof *record);
   record->statuses = g_array_new (FALSE, FALSE, sizeof (CtEngineStudyStatus));
+  record->first_paused_step = G_MAXUINT;
 }
 
 static void
@@ -1473,6 +1476,8 @@ record_paper_status_cb (CtEngine                  *engine,
   g_assert_true (ct_engine_is_studying (engine));
   copy.part = NULL;
   g_array_append_val (record->statuses, copy);
+  if (status->paused && record->first_paused_step == G_MAXUINT)
+    record->first_paused_step = status->step;
 }
 
 static void
@@ -1597,6 +1602,8 @@ test_paper_study_pause_resume (void)
                   record.step_at_grid_done, last_paper_status (&record)->n_steps);
   g_assert_cmpuint (record.n_done, ==, 0);
   g_assert_true (record.paused_at_grid_done);
+  /* Paused, not merely told: no step was done while the grid computed. */
+  g_assert_cmpuint (record.step_at_grid_done, ==, record.first_paused_step);
   g_assert_cmpuint (record.step_at_grid_done, <, last_paper_status (&record)->n_steps);
 
   /* It goes on afterwards, and a cancel stops it between steps. */
