@@ -578,8 +578,8 @@ inode (const char *path)
 
 /* --methods and --sanity add their sections, whose numbers are camtrail-cli
  * faithfulness's (and its --sanity's) for the same settings, byte for
- * byte, in the CSVs and the HTML alike; each is a part a second run reads
- * back rather than measures. */
+ * byte, in the CSVs and the HTML alike, and in the PDF; each is a part a
+ * second run reads back rather than measures. */
 static void
 test_faithfulness_sanity (void)
 {
@@ -627,6 +627,19 @@ test_faithfulness_sanity (void)
       g_assert_cmpuint (rows->len, >=, 3);
       assert_same_rows (html_rows, rows, pairs[i][0]);
     }
+
+  /* The PDF draws the same blocks: both sections, as text. */
+  {
+    g_autofree char *pdf = g_build_filename (out, "report.pdf", NULL);
+    const char *text_argv[] = { "pdftotext", pdf, "-", NULL };
+    g_auto(Result) text = { 0 };
+
+    run_argv (&text, text_argv);
+    g_assert_cmpint (text.status, ==, 0);
+    g_assert_nonnull (strstr (text.out, "Faithfulness of the heatmaps"));
+    g_assert_nonnull (strstr (text.out, "Randomisation sanity check"));
+    g_assert_nonnull (strstr (text.out, "road_combined"));
+  }
 
   /* Run again: the parts are read back, not measured. */
   part_inode = inode (part);
