@@ -656,6 +656,7 @@ static void
 test_usage (void)
 {
   g_auto(Result) no_out = { 0 }, few_images = { 0 }, one_epoch = { 0 }, no_run = { 0 };
+  g_auto(Result) bad_method = { 0 };
 
   run_cli (&no_out, "study", "--run", run_dir, NULL);
   g_assert_cmpint (no_out.status, ==, 2);
@@ -665,6 +666,12 @@ test_usage (void)
   run_cli (&one_epoch, "study", "--run", run_dir, "--out", tmpdir, "--epochs", "2", NULL);
   g_assert_cmpint (one_epoch.status, ==, 2);
   g_assert_nonnull (strstr (one_epoch.err, "two checkpoints"));
+  /* An unknown faithfulness method is refused before anything is measured. */
+  run_cli (&bad_method, "study", "--run", run_dir, "--out", tmpdir, "--methods", "gradcam,nosuch",
+           NULL);
+  g_assert_cmpint (bad_method.status, ==, 2);
+  g_assert_nonnull (strstr (bad_method.err, "--methods: unknown method “nosuch”"));
+  g_assert_true (strchr (bad_method.err, '\n') == bad_method.err + strlen (bad_method.err) - 1);
   run_cli (&no_run, "study", "--run", "/nonexistent/run", "--out", tmpdir, NULL);
   g_assert_cmpint (no_run.status, ==, 1);
   g_assert_nonnull (strstr (no_run.err, "/nonexistent/run"));

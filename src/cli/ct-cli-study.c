@@ -121,8 +121,13 @@ ct_cli_study (int    argc,
         {
           CtCamMethod method;
 
-          if (!ct_cli_parse_method ("study", g_strstrip (names[i]), &method))
-            return CT_CLI_EXIT_USAGE;
+          if (!ct_cam_method_from_string (g_strstrip (names[i]), &method))
+            {
+              g_autofree char *known = ct_cam_method_dup_names (", ");
+
+              return ct_cli_usage_error ("study", "--methods: unknown method “%s”: expected "
+                                         "one of %s", names[i], known);
+            }
           g_array_append_val (faithfulness_methods, method);
         }
     }
