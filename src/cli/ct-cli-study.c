@@ -116,6 +116,7 @@ ct_cli_study (int    argc,
   if (methods_text != NULL)
     {
       g_auto(GStrv) names = g_strsplit (methods_text, ",", -1);
+      gboolean named[CT_CAM_N_METHODS] = { FALSE };
 
       for (guint i = 0; names[i] != NULL; i++)
         {
@@ -128,7 +129,10 @@ ct_cli_study (int    argc,
               return ct_cli_usage_error ("study", "--methods: unknown method “%s”: expected "
                                          "one of %s", names[i], known);
             }
-          g_array_append_val (faithfulness_methods, method);
+          /* Each method once: one table and one CSV per method. */
+          if (!named[method])
+            g_array_append_val (faithfulness_methods, method);
+          named[method] = TRUE;
         }
     }
   else if (faithfulness)
