@@ -598,8 +598,8 @@ test_faithfulness_sanity (void)
   guint64 part_inode, sanity_inode;
 
   run_cli (&study, "study", "--run", run_dir, "--out", out, "--epochs", "0,3,4", "--images", "4",
-           "--seed", SEED, "--methods", "gradcam,hirescam", "--sanity", "--threads", "2",
-           "--quiet", NULL);
+           "--seed", SEED, "--methods", "gradcam,hirescam,gradcam", "--sanity",
+           "--threads", "2", "--quiet", NULL);
   g_assert_cmpint (study.status, ==, 0);
   run_cli (&gradcam, "faithfulness", "--run", run_dir, "--epochs", "0,3,4", "--images", "4",
            "--seed", SEED, "--method", "gradcam", "--sanity", "--threads", "2", "--quiet",
@@ -613,7 +613,14 @@ test_faithfulness_sanity (void)
   html = read_text (out, "report.html");
   g_assert_nonnull (strstr (html, "<h2>6. Faithfulness of the heatmaps</h2>"));
   g_assert_nonnull (strstr (html, "<h2>7. Randomisation sanity check</h2>"));
+  /* A method named twice is measured and shown once. */
   g_assert_nonnull (strstr (html, "--methods gradcam,hirescam --sanity"));
+  {
+    const char *first = strstr (html, "<table id=\"table-faithfulness-gradcam\"");
+
+    g_assert_nonnull (first);
+    g_assert_null (strstr (first + 1, "<table id=\"table-faithfulness-gradcam\""));
+  }
   for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
     {
       g_autofree char *study_csv = read_text (out, pairs[i][0]);
@@ -645,8 +652,8 @@ test_faithfulness_sanity (void)
   part_inode = inode (part);
   sanity_inode = inode (sanity_part);
   run_cli (&again, "study", "--run", run_dir, "--out", out, "--epochs", "0,3,4", "--images", "4",
-           "--seed", SEED, "--methods", "gradcam,hirescam", "--sanity", "--threads", "2",
-           "--quiet", NULL);
+           "--seed", SEED, "--methods", "gradcam,hirescam,gradcam", "--sanity",
+           "--threads", "2", "--quiet", NULL);
   g_assert_cmpint (again.status, ==, 0);
   g_assert_cmpuint (inode (part), ==, part_inode);
   g_assert_cmpuint (inode (sanity_part), ==, sanity_inode);
