@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ct-run.h"
 #include "ct-test-data.h"
 
 /* camtrail-cli study end to end on a tiny run the test trains itself:
@@ -300,6 +301,9 @@ test_report (void)
   g_assert_null (strstr (html, "src=\"http"));
   g_assert_null (strstr (html, "href=\"http"));
   g_assert_null (strstr (html, "@import"));
+  /* The optional sections only when asked for. */
+  g_assert_null (strstr (html, "Faithfulness of the heatmaps"));
+  g_assert_null (strstr (html, "Randomisation sanity check"));
   /* The command that re-runs it, and the seed. */
   g_assert_nonnull (strstr (html, "--images 16 --seed 3"));
 
@@ -516,10 +520,150 @@ test_c10c (void)
                  g_str_equal (cell (rows, 2, column (rows, "mce")), ""));
 }
 
+/* --method and --layer reach every measurement: the study's numbers are
+ * camtrail-cli robustness's with the same method and layer (the
+ * heatmap-stability columns differ between methods and layers), and the
+ * report states them; --quiet prints no progress. */
+static void
+test_method_layer_quiet (void)
+{
+  const char *out = study_out ("study-hirescam");
+  const char *robustness_out = study_out ("robustness-hirescam");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtManifest) manifest = ct_manifest_load (run_dir, &error);
+  g_auto(Result) study = { 0 }, robustness = { 0 };
+  g_autofree char *study_csv = NULL, *robustness_csv = NULL, *html = NULL, *option = NULL;
+  const char *layer = NULL;
+
+  g_assert_no_error (error);
+  /* A layer other than the default, with a map of more than one cell. */
+  for (guint i = 0; i < manifest->n_layers && layer == NULL; i++)
+    if (g_strcmp0 (manifest->layers[i].name, manifest->default_layer) != 0 &&
+        manifest->layers[i].height * manifest->layers[i].width > 1)
+      layer = manifest->layers[i].name;
+  g_assert_nonnull (layer);
+
+  run_cli (&study, "study", "--run", run_dir, "--out", out, "--epochs", "3,4", "--images", "8",
+           "--seed", SEED, "--method", "hirescam", "--layer", layer, "--threads", "2", "--quiet",
+           NULL);
+  g_assert_cmpint (study.status, ==, 0);
+  g_assert_cmpstr (study.err, ==, "");
+  run_cli (&robustness, "robustness", "--run", run_dir, "--epochs", "3,4",
+           "--perturb", "noise:0.1,rotate-random:30,occlude:20,occlude:5,occlude:10",
+           "--images", "8", "--rounds", "3", "--seed", SEED, "--method", "hirescam",
+           "--layer", layer, "--threads", "2", "--quiet", "--out", robustness_out, NULL);
+  g_assert_cmpint (robustness.status, ==, 0);
+
+  study_csv = read_text (out, "robustness.csv");
+  robustness_csv = read_text (robustness_out, "robustness.csv");
+  g_assert_cmpstr (study_csv, ==, robustness_csv);
+
+  html = read_text (out, "report.html");
+  /* The command that re-runs it (the layer shell-quoted) and the method section. */
+  g_assert_nonnull (strstr (html, "--method hirescam --layer "));
+  option = g_strdup_printf ("CAM method hirescam at layer %s,", layer);
+  g_assert_nonnull (strstr (html, option));
+}
+
+/* A file's inode: every writer here replaces a file by renaming a new one
+ * over it, so a file rewritten has another. */
+static guint64
+inode (const char *path)
+{
+  GStatBuf buf;
+
+  g_assert_cmpint (g_stat (path, &buf), ==, 0);
+  return buf.st_ino;
+}
+
+/* --methods and --sanity add their sections, whose numbers are camtrail-cli
+ * faithfulness's (and its --sanity's) for the same settings, byte for
+ * byte, in the CSVs and the HTML alike, and in the PDF; each is a part a
+ * second run reads back rather than measures. */
+static void
+test_faithfulness_sanity (void)
+{
+  const char *out = study_out ("study-faithfulness");
+  const char *gradcam_out = study_out ("faithfulness-gradcam");
+  const char *hirescam_out = study_out ("faithfulness-hirescam");
+  g_autofree char *part = g_build_filename (out, "parts", "faithfulness-hirescam.csv", NULL);
+  g_autofree char *sanity_part = g_build_filename (out, "parts", "sanity.csv", NULL);
+  g_auto(Result) study = { 0 }, again = { 0 }, gradcam = { 0 }, hirescam = { 0 };
+  g_autofree char *html = NULL;
+  static const char *const pairs[][3] = {
+    { "faithfulness-gradcam.csv", "faithfulness-gradcam", "faithfulness.csv" },
+    { "faithfulness-hirescam.csv", "faithfulness-hirescam", "faithfulness.csv" },
+    { "sanity.csv", "sanity", "sanity.csv" },
+  };
+  guint64 part_inode, sanity_inode;
+
+  run_cli (&study, "study", "--run", run_dir, "--out", out, "--epochs", "0,3,4", "--images", "4",
+           "--seed", SEED, "--methods", "gradcam,hirescam,gradcam", "--sanity",
+           "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (study.status, ==, 0);
+  run_cli (&gradcam, "faithfulness", "--run", run_dir, "--epochs", "0,3,4", "--images", "4",
+           "--seed", SEED, "--method", "gradcam", "--sanity", "--threads", "2", "--quiet",
+           "--out", gradcam_out, NULL);
+  g_assert_cmpint (gradcam.status, ==, 0);
+  run_cli (&hirescam, "faithfulness", "--run", run_dir, "--epochs", "0,3,4", "--images", "4",
+           "--seed", SEED, "--method", "hirescam", "--threads", "2", "--quiet",
+           "--out", hirescam_out, NULL);
+  g_assert_cmpint (hirescam.status, ==, 0);
+
+  html = read_text (out, "report.html");
+  g_assert_nonnull (strstr (html, "<h2>6. Faithfulness of the heatmaps</h2>"));
+  g_assert_nonnull (strstr (html, "<h2>7. Randomisation sanity check</h2>"));
+  /* A method named twice is measured and shown once. */
+  g_assert_nonnull (strstr (html, "--methods gradcam,hirescam --sanity"));
+  {
+    const char *first = strstr (html, "<table id=\"table-faithfulness-gradcam\"");
+
+    g_assert_nonnull (first);
+    g_assert_null (strstr (first + 1, "<table id=\"table-faithfulness-gradcam\""));
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      g_autofree char *study_csv = read_text (out, pairs[i][0]);
+      g_autofree char *cli_csv = read_text (i == 1 ? hirescam_out : gradcam_out, pairs[i][2]);
+      g_autoptr(GPtrArray) rows = parse_csv (study_csv);
+      g_autoptr(GPtrArray) html_rows = parse_html_table (html, pairs[i][1]);
+
+      g_assert_cmpstr (study_csv, ==, cli_csv);
+      /* Two checkpoints (and epoch 0) with their random rows, or the
+       * sanity check's comparisons. */
+      g_assert_cmpuint (rows->len, >=, 3);
+      assert_same_rows (html_rows, rows, pairs[i][0]);
+    }
+
+  /* The PDF draws the same blocks: both sections, as text. */
+  {
+    g_autofree char *pdf = g_build_filename (out, "report.pdf", NULL);
+    const char *text_argv[] = { "pdftotext", pdf, "-", NULL };
+    g_auto(Result) text = { 0 };
+
+    run_argv (&text, text_argv);
+    g_assert_cmpint (text.status, ==, 0);
+    g_assert_nonnull (strstr (text.out, "Faithfulness of the heatmaps"));
+    g_assert_nonnull (strstr (text.out, "Randomisation sanity check"));
+    g_assert_nonnull (strstr (text.out, "road_combined"));
+  }
+
+  /* Run again: the parts are read back, not measured. */
+  part_inode = inode (part);
+  sanity_inode = inode (sanity_part);
+  run_cli (&again, "study", "--run", run_dir, "--out", out, "--epochs", "0,3,4", "--images", "4",
+           "--seed", SEED, "--methods", "gradcam,hirescam,gradcam", "--sanity",
+           "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (again.status, ==, 0);
+  g_assert_cmpuint (inode (part), ==, part_inode);
+  g_assert_cmpuint (inode (sanity_part), ==, sanity_inode);
+}
+
 static void
 test_usage (void)
 {
   g_auto(Result) no_out = { 0 }, few_images = { 0 }, one_epoch = { 0 }, no_run = { 0 };
+  g_auto(Result) bad_method = { 0 };
 
   run_cli (&no_out, "study", "--run", run_dir, NULL);
   g_assert_cmpint (no_out.status, ==, 2);
@@ -529,6 +673,12 @@ test_usage (void)
   run_cli (&one_epoch, "study", "--run", run_dir, "--out", tmpdir, "--epochs", "2", NULL);
   g_assert_cmpint (one_epoch.status, ==, 2);
   g_assert_nonnull (strstr (one_epoch.err, "two checkpoints"));
+  /* An unknown faithfulness method is refused before anything is measured. */
+  run_cli (&bad_method, "study", "--run", run_dir, "--out", tmpdir, "--methods", "gradcam,nosuch",
+           NULL);
+  g_assert_cmpint (bad_method.status, ==, 2);
+  g_assert_nonnull (strstr (bad_method.err, "--methods: unknown method “nosuch”"));
+  g_assert_true (strchr (bad_method.err, '\n') == bad_method.err + strlen (bad_method.err) - 1);
   run_cli (&no_run, "study", "--run", "/nonexistent/run", "--out", tmpdir, NULL);
   g_assert_cmpint (no_run.status, ==, 1);
   g_assert_nonnull (strstr (no_run.err, "/nonexistent/run"));
@@ -558,6 +708,8 @@ main (int    argc,
   g_test_add_func ("/cli-study/pdf", test_pdf);
   g_test_add_func ("/cli-study/resume", test_resume);
   g_test_add_func ("/cli-study/c10c", test_c10c);
+  g_test_add_func ("/cli-study/method-layer-quiet", test_method_layer_quiet);
+  g_test_add_func ("/cli-study/faithfulness-sanity", test_faithfulness_sanity);
   g_test_add_func ("/cli-study/usage", test_usage);
 
   status = g_test_run ();

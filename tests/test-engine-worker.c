@@ -7,6 +7,7 @@
 #include "ct-dataset.h"
 #include "ct-engine.h"
 #include "ct-robustness-job.h"
+#include "ct-study-report.h"
 #include "ct-test-data.h"
 #include "ct-test-train.h"
 #include "ct-test-wait.h"
@@ -1426,6 +1427,223 @@ test_robustness_shutdown (void)
   study_record_clear (&record);
 }
 
+/* ---- The paper's study ------------------------------------------------ */
+
+typedef struct {
+  GArray *statuses;     /* (element-type CtEngineStudyStatus), parts dropped */
+  guint   n_done;
+  char   *report;
+  GError *error;
+  /* The last status delivered before a grid's done callback, and the
+   * first that said it paused. */
+  guint    step_at_grid_done;
+  gboolean paused_at_grid_done;
+  guint    first_paused_step;
+} PaperStudyRecord;
+
+static void
+paper_study_record_init (PaperStudyRecord *record)
+{
+  memset (record, 0, sizeof *record);
+  record->statuses = g_array_new (FALSE, FALSE, sizeof (CtEngineStudyStatus));
+  record->first_paused_step = G_MAXUINT;
+}
+
+static void
+paper_study_record_clear (PaperStudyRecord *record)
+{
+  g_array_unref (record->statuses);
+  g_clear_pointer (&record->report, g_free);
+  g_clear_error (&record->error);
+}
+
+static const CtEngineStudyStatus *
+last_paper_status (PaperStudyRecord *record)
+{
+  g_assert_cmpuint (record->statuses->len, >, 0);
+  return &g_array_index (record->statuses, CtEngineStudyStatus, record->statuses->len - 1);
+}
+
+static void
+record_paper_status_cb (CtEngine                  *engine,
+                        const CtEngineStudyStatus *status,
+                        gpointer                   user_data)
+{
+  PaperStudyRecord *record = user_data;
+  CtEngineStudyStatus copy = *status;
+
+  g_assert_cmpuint (record->n_done, ==, 0);
+  g_assert_true (ct_engine_is_studying (engine));
+  copy.part = NULL;
+  g_array_append_val (record->statuses, copy);
+  if (status->paused && record->first_paused_step == G_MAXUINT)
+    record->first_paused_step = status->step;
+}
+
+static void
+record_paper_done_cb (CtEngine     *engine,
+                      const char   *report,
+                      const GError *error,
+                      gpointer      user_data)
+{
+  PaperStudyRecord *record = user_data;
+
+  g_assert_false (ct_engine_is_studying (engine));
+  g_assert_true ((report == NULL) != (error == NULL));
+  record->n_done++;
+  record->report = g_strdup (report);
+  if (error != NULL)
+    record->error = g_error_copy (error);
+}
+
+static void
+wait_for_paper_study (PaperStudyRecord *record)
+{
+  CT_TEST_WAIT_UNTIL (record->n_done > 0);
+  ct_test_drain_context ();
+  g_assert_cmpuint (record->n_done, ==, 1);
+}
+
+static void
+grid_done_during_paper_study_cb (CtEngine     *engine,
+                                 guint64       generation,
+                                 const GError *error,
+                                 gpointer      user_data)
+{
+  PaperStudyRecord *record = user_data;
+
+  g_assert_no_error (error);
+  record->step_at_grid_done = last_paper_status (record)->step;
+  record->paused_at_grid_done = last_paper_status (record)->paused;
+}
+
+static GBytes *
+file_bytes (const char *dir,
+            const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *contents;
+  gsize length;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, length);
+}
+
+/* The study as a background job: refused work while it runs, a pause for
+ * a grid, told as such; cancelled, it resumes from its parts to the same
+ * report data as a study run straight through (ct_study_run()). */
+static void
+test_paper_study_pause_resume (void)
+{
+  g_autoptr(CtEngine) engine = ct_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRunInfo) info = open_run (engine, trained_run (), &error);
+  g_autoptr(GArray) perturbations = ct_robustness_parse_perturbations (STUDY_PERTURBATIONS, &error);
+  g_autofree char *out = g_build_filename (tmpdir, "engine-study", NULL);
+  g_autofree char *direct_out = g_build_filename (tmpdir, "direct-study", NULL);
+  g_autoptr(CtCamSession) session = NULL;
+  g_autoptr(CtStudyResult) direct = NULL;
+  g_autoptr(GBytes) engine_csv = NULL;
+  g_autoptr(GBytes) direct_csv = NULL;
+  static const int epochs[] = { 0, 1, 2, 3 };
+  CtStudyRequest request = {
+    .epochs = epochs, .n_epochs = G_N_ELEMENTS (epochs), .n_images = 16, .seed = 5,
+    .method = CT_CAM_METHOD_GRADCAM, .batch_size = 4, .out_dir = out,
+  };
+  CtRobustnessRequest robustness;
+  CtTrainOptions options;
+  guint images[64];
+  CtCamRequest grid = { 0 };
+  PaperStudyRecord record;
+  guint step_when_cancelled;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+    images[i] = i;
+  grid.epochs = epochs;
+  grid.n_epochs = G_N_ELEMENTS (epochs);
+  grid.images = images;
+  grid.n_images = G_N_ELEMENTS (images);
+  grid.rounds = 4;
+  ct_perturb_init (&grid.perturb);
+  grid.perturb.noise_sigma = 0.1;
+
+  paper_study_record_init (&record);
+  g_assert_true (ct_engine_run_study (engine, trained_run (), &request, record_paper_status_cb,
+                                      record_paper_done_cb, &record, &error));
+  g_assert_no_error (error);
+  g_assert_true (ct_engine_is_studying (engine));
+
+  /* One background job at a time. */
+  g_assert_false (ct_engine_run_study (engine, trained_run (), &request, NULL, NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  study_request (&robustness, perturbations, 8, 0);
+  g_assert_false (ct_engine_compute_robustness (engine, trained_run (), &robustness, NULL, NULL,
+                                                NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  ct_test_tiny_options (&options, data_dir, tmpdir, 1);
+  g_assert_false (ct_engine_train (engine, &options, NULL, NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  /* Cancelling another kind leaves it alone. */
+  ct_engine_cancel_robustness (engine);
+  ct_engine_cancel_training (engine);
+  CT_TEST_WAIT_UNTIL (record.statuses->len > 0 || record.n_done > 0);
+  g_assert_cmpuint (record.n_done, ==, 0);
+
+  /* A grid while it runs: it waits for it, and says so last. */
+  ct_engine_request_grid (engine, &grid, NULL, grid_done_during_paper_study_cb, &record);
+  CT_TEST_WAIT_UNTIL (!ct_engine_is_busy (engine));
+  g_test_message ("study at step %u of %u when the grid was done",
+                  record.step_at_grid_done, last_paper_status (&record)->n_steps);
+  g_assert_cmpuint (record.n_done, ==, 0);
+  g_assert_true (record.paused_at_grid_done);
+  /* Paused, not merely told: no step was done while the grid computed. */
+  g_assert_cmpuint (record.step_at_grid_done, ==, record.first_paused_step);
+  g_assert_cmpuint (record.step_at_grid_done, <, last_paper_status (&record)->n_steps);
+
+  /* It goes on afterwards, and a cancel stops it between steps. */
+  CT_TEST_WAIT_UNTIL (last_paper_status (&record)->step != record.step_at_grid_done ||
+                      record.n_done > 0);
+  g_assert_false (last_paper_status (&record)->paused);
+  ct_engine_cancel_study (engine);
+  wait_for_paper_study (&record);
+  g_assert_error (record.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (record.report);
+  step_when_cancelled = last_paper_status (&record)->step;
+  g_assert_cmpuint (step_when_cancelled, <, last_paper_status (&record)->n_steps);
+  paper_study_record_clear (&record);
+
+  /* Started again, it reads back the parts it finished and measures the rest. */
+  paper_study_record_init (&record);
+  g_assert_true (ct_engine_run_study (engine, trained_run (), &request, record_paper_status_cb,
+                                      record_paper_done_cb, &record, &error));
+  wait_for_paper_study (&record);
+  g_assert_no_error (record.error);
+  g_assert_cmpuint (last_paper_status (&record)->resumed_steps, >, 0);
+  g_assert_cmpuint (last_paper_status (&record)->step, ==, last_paper_status (&record)->n_steps);
+  g_assert_cmpfloat (last_paper_status (&record)->eta_seconds, ==, 0.0);
+  g_assert_true (g_str_has_suffix (record.report, "report.html"));
+  g_assert_true (g_file_test (record.report, G_FILE_TEST_IS_REGULAR));
+
+  /* The same numbers as the study run straight through. */
+  session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  g_assert_no_error (error);
+  request.out_dir = direct_out;
+  direct = ct_study_run (session, &request, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ct_study_report_write (direct, direct_out, &error));
+  g_assert_no_error (error);
+  engine_csv = file_bytes (out, "robustness.csv");
+  direct_csv = file_bytes (direct_out, "robustness.csv");
+  g_assert_true (g_bytes_equal (engine_csv, direct_csv));
+  paper_study_record_clear (&record);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1455,6 +1673,7 @@ main (int    argc,
   g_test_add_func ("/engine-worker/robustness/busy-while-training",
                    test_robustness_busy_while_training);
   g_test_add_func ("/engine-worker/robustness/shutdown", test_robustness_shutdown);
+  g_test_add_func ("/engine-worker/study/pause-resume", test_paper_study_pause_resume);
 
   status = g_test_run ();
   ct_test_remove_tree (tmpdir);

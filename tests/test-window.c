@@ -16,6 +16,7 @@
 #include "ct-test-ui.h"
 #include "ct-test-wait.h"
 #include "ct-style.h"
+#include "ct-study-dialog.h"
 #include "ct-train-dialog.h"
 #include "ct-window.h"
 
@@ -840,6 +841,152 @@ test_window_rows_appear_while_training (void)
    * for the run itself. */
   activate ("win.open-run", g_variant_new_string (run_dir));
   wait_for (run_open, run_dir);
+}
+
+/* ---- Study… ----------------------------------------------------------- */
+
+static CtStudyDialog *
+find_study_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  CtStudyDialog *found = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (CT_IS_STUDY_DIALOG (toplevel))
+        {
+          g_assert_null (found);
+          found = CT_STUDY_DIALOG (toplevel);
+        }
+    }
+  return found;
+}
+
+static gboolean
+study_started (gpointer data)
+{
+  GtkProgressBar *bar = data;
+
+  return gtk_progress_bar_get_fraction (bar) > 0 ||
+         !ct_engine_is_studying (ct_window_get_engine (window));
+}
+
+static gboolean
+study_stopped (gpointer data)
+{
+  return !ct_engine_is_studying (ct_window_get_engine (window));
+}
+
+static gboolean
+study_reported (gpointer data)
+{
+  return !ct_engine_is_studying (ct_window_get_engine (window)) &&
+         ct_window_get_study_report (window) != NULL;
+}
+
+static void
+set_field (GtkWidget  *dialog,
+           const char *id,
+           const char *text)
+{
+  GtkWidget *field = find_by_id (dialog, id);
+
+  g_assert_nonnull (field);
+  if (GTK_IS_SPIN_BUTTON (field))
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (field), g_ascii_strtod (text, NULL));
+  else
+    gtk_editable_set_text (GTK_EDITABLE (field), text);
+}
+
+/* Study… on the open run: a dialog with a header bar that closes on
+ * Escape; Start runs the study in the engine with the dialog's settings,
+ * a closed dialog leaves it running and comes back as it was; Stop stops
+ * it, Start again finishes it from its parts, and a note offers the
+ * report. */
+static void
+test_window_study (void)
+{
+  g_autofree char *out = g_build_filename (tmpdir, "window-study", NULL);
+  g_autofree char *report = g_build_filename (out, "report.html", NULL);
+  g_autofree char *csv = g_build_filename (out, "robustness.csv", NULL);
+  g_autofree char *parts = g_build_filename (out, "parts", NULL);
+  g_autofree char *csv_text = NULL;
+  CtEngine *engine = ct_window_get_engine (window);
+  GtkWidget *dialog, *start, *stop;
+  GtkProgressBar *bar;
+  GtkLabel *note;
+
+  g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
+  g_assert_null (ct_window_get_study_report (window));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.study", NULL));
+  dialog = GTK_WIDGET (find_study_dialog ());
+  g_assert_nonnull (dialog);
+  g_assert_true (GTK_IS_HEADER_BAR (gtk_window_get_titlebar (GTK_WINDOW (dialog))));
+  g_assert_true (closes_on_escape (dialog));
+  start = find_actionable (dialog, "dialog.start");
+  stop = find_actionable (dialog, "dialog.stop");
+  bar = GTK_PROGRESS_BAR (find_by_id (dialog, "progress_bar"));
+  g_assert_true (gtk_widget_get_sensitive (start));
+  g_assert_false (gtk_widget_get_sensitive (stop));
+  {
+    g_autofree char *proposed = g_build_filename (run_dir, "study", NULL);
+
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_by_id (dialog, "folder_entry"))), ==,
+                     proposed);
+  }
+
+  /* A wrong field is said in the dialog, and nothing starts. */
+  set_field (dialog, "epochs_entry", "0, 7");
+  g_assert_true (gtk_widget_activate_action (dialog, "dialog.start", NULL));
+  g_assert_false (ct_engine_is_studying (engine));
+  g_assert_true (gtk_widget_get_visible (find_by_id (dialog, "error_label")));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_by_id (dialog, "error_label"))), "7"));
+
+  set_field (dialog, "epochs_entry", "0, last");
+  set_field (dialog, "images_spin", "24");
+  set_field (dialog, "seed_spin", "3");
+  set_field (dialog, "folder_entry", out);
+  g_assert_true (gtk_widget_activate_action (dialog, "dialog.start", NULL));
+  g_assert_true (ct_engine_is_studying (engine));
+  g_assert_false (gtk_widget_get_visible (find_by_id (dialog, "error_label")));
+  g_assert_false (gtk_widget_get_sensitive (start));
+  g_assert_true (gtk_widget_get_sensitive (stop));
+  g_assert_false (gtk_widget_get_sensitive (find_by_id (dialog, "images_spin")));
+
+  /* Closed, it hides; Study… shows the same dialog of the study under way. */
+  gtk_window_close (GTK_WINDOW (dialog));
+  g_assert_false (gtk_widget_get_visible (dialog));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.study", NULL));
+  g_assert_true (GTK_WIDGET (find_study_dialog ()) == dialog);
+  g_assert_true (gtk_widget_get_visible (dialog));
+
+  wait_for (study_started, bar);
+  g_assert_true (gtk_widget_activate_action (dialog, "dialog.stop", NULL));
+  wait_for (study_stopped, NULL);
+  g_assert_null (ct_window_get_study_report (window));
+  g_assert_true (gtk_widget_get_sensitive (start));
+  g_assert_true (g_file_test (parts, G_FILE_TEST_IS_DIR));
+  g_assert_false (g_file_test (report, G_FILE_TEST_EXISTS));
+
+  g_assert_true (gtk_widget_activate_action (dialog, "dialog.start", NULL));
+  wait_for (study_reported, NULL);
+  g_assert_cmpstr (ct_window_get_study_report (window), ==, report);
+  g_assert_true (g_file_test (report, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_get_contents (csv, &csv_text, NULL, NULL));
+  /* Epochs 0 and 2 of the run, as asked. */
+  g_assert_nonnull (strstr (csv_text, "\n0,"));
+  g_assert_nonnull (strstr (csv_text, "\n2,"));
+  g_assert_null (strstr (csv_text, "\n1,"));
+  g_assert_cmpfloat (gtk_progress_bar_get_fraction (bar), ==, 1.0);
+
+  note = GTK_LABEL (find_by_id (GTK_WIDGET (window), "note_label"));
+  g_assert_nonnull (strstr (gtk_label_get_text (note), report));
+  g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (find_by_id (GTK_WIDGET (window),
+                                                                               "note_button"))),
+                   ==, "win.open-study-report");
+  gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
 static gboolean
@@ -2098,6 +2245,7 @@ main (int   argc,
   g_test_add_func ("/window/demo-exists", test_window_demo_exists);
   g_test_add_func ("/window/rows-appear-while-training", test_window_rows_appear_while_training);
   g_test_add_func ("/window/robustness", test_window_robustness);
+  g_test_add_func ("/window/study", test_window_study);
   g_test_add_func ("/window/grid-fits", test_window_grid_fits);
   g_test_add_func ("/window/dark-style", test_window_dark_style);
   g_test_add_func ("/window/method", test_window_method);

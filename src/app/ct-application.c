@@ -246,6 +246,7 @@ ct_application_startup (GApplication *app)
     { "win.reset-perturbation", { "<Control>0", NULL } },
     { "win.compute-robustness", { "<Control><Shift>r", NULL } },
     { "win.compare-methods", { "<Control>m", NULL } },
+    { "win.study", { "<Control><Shift>s", NULL } },
   };
 
   CtApplication *self = CT_APPLICATION (app);

@@ -194,6 +194,22 @@ compute_robustness_action (GtkWidget  *widget,
 }
 
 static void
+study_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  ct_window_show_study_dialog (CT_WINDOW (widget));
+}
+
+static void
+open_study_report_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  ct_window_open_study_report (CT_WINDOW (widget));
+}
+
+static void
 show_export_folder_action (GtkWidget  *widget,
                            const char *action_name,
                            GVariant   *parameter)
@@ -256,6 +272,9 @@ ct_window_update_actions (CtWindow *self)
   gtk_widget_action_set_enabled (widget, "win.set-epochs", has_run);
   gtk_widget_action_set_enabled (widget, "win.compute-robustness",
                                  has_run || self->robustness_dir != NULL);
+  gtk_widget_action_set_enabled (widget, "win.study",
+                                 has_run || (self->engine != NULL && ct_engine_is_studying (self->engine)));
+  gtk_widget_action_set_enabled (widget, "win.open-study-report", self->study_report != NULL);
   gtk_widget_action_set_enabled (widget, "win.train", !training);
   gtk_widget_action_set_enabled (widget, "win.undo-point", self->undo_epochs != NULL);
   gtk_widget_action_set_enabled (widget, "win.show-export-folder", self->exported_path != NULL);
@@ -283,6 +302,9 @@ ct_window_class_add_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.compute-robustness", NULL,
                                    compute_robustness_action);
   gtk_widget_class_install_action (widget_class, "win.undo-point", NULL, undo_point_action);
+  gtk_widget_class_install_action (widget_class, "win.study", NULL, study_action);
+  gtk_widget_class_install_action (widget_class, "win.open-study-report", NULL,
+                                   open_study_report_action);
   gtk_widget_class_install_action (widget_class, "win.show-export-folder", NULL,
                                    show_export_folder_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_in_action);

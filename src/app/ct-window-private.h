@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ct-session.h"
+#include "ct-study-dialog.h"
 #include "ct-window.h"
 
 G_BEGIN_DECLS
@@ -11,7 +12,8 @@ typedef struct _CtCamPassCount CtCamPassCount;
 /* Shared by the files of CtWindow, one concern each (as GNOME Text
  * Editor's editor-window*.c): ct-window.c (template, lifetime, grid
  * requests), ct-window-controls.c, ct-window-runs.c, ct-window-actions.c,
- * ct-window-training.c, ct-window-robustness.c and ct-window-export.c.  What the user looks at
+ * ct-window-training.c, ct-window-robustness.c, ct-window-study.c and
+ * ct-window-export.c.  What the user looks at
  * is the session's; the window holds widgets and the state of its jobs. */
 
 /* Columns a robustness point opens in the grid, at most. */
@@ -46,6 +48,8 @@ struct _CtWindow
   char           *undo_view_mode;
   guint           note_source;      /* hides the note over the grid */
   char           *exported_path;    /* (nullable) the last figure exported */
+  CtStudyDialog  *study_dialog;     /* (nullable) Study…, kept while its study runs */
+  char           *study_report;     /* (nullable) the last study's report.html */
 
   /* Template widgets. */
   GtkDropDown    *run_dropdown;
@@ -195,5 +199,12 @@ void     ct_window_robustness_point_activated_cb (CtWindow         *self,
                                                   guint             epoch_index,
                                                   int               perturbation,
                                                   CtRobustnessView *view);
+
+/* ct-window-study.c */
+/* Study…: the dialog of the study under way, or a new one for the open run. */
+void     ct_window_show_study_dialog (CtWindow   *self);
+/* Opens the last study's report.html with the default browser. */
+void     ct_window_open_study_report (CtWindow   *self);
+void     ct_window_dispose_study     (CtWindow   *self);
 
 G_END_DECLS

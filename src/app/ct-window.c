@@ -439,6 +439,7 @@ ct_window_dispose (GObject *object)
   g_clear_handle_id (&self->request_source, g_source_remove);
   g_clear_handle_id (&self->spinner_source, g_source_remove);
   g_clear_handle_id (&self->note_source, g_source_remove);
+  ct_window_dispose_study (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   if (self->session != NULL)

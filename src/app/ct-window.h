@@ -50,5 +50,8 @@ CtEngine   *ct_window_get_engine    (CtWindow      *self);
 CtSession  *ct_window_get_session   (CtWindow      *self);
 /* Returns: (transfer none) (nullable): the open run's directory. */
 const char *ct_window_get_run_dir   (CtWindow      *self);
+/* Returns: (transfer none) (nullable): the report.html of the last study
+ * Study… ran to its end. */
+const char *ct_window_get_study_report (CtWindow   *self);
 
 G_END_DECLS

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <errno.h>
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -55,89 +54,17 @@ progress_cb (const CtStudyProgress *progress,
               _("left"), left, term->tty && !last ? "" : "\n");
 }
 
-static gboolean
-make_dir (const char  *path,
-          GError     **error)
-{
-  if (g_mkdir_with_parents (path, 0755) != 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "Could not create %s: %s", path, g_strerror (saved));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-write_report (const CtStudyResult  *result,
-              const char           *out,
-              GError              **error)
-{
-  g_autoptr(GPtrArray) tables = ct_study_dup_tables (result);
-  g_autofree char *figures = g_build_filename (out, "figures", NULL);
-  g_autofree char *robustness_csv = g_build_filename (out, "robustness.csv", NULL);
-  g_autofree char *robustness_json = g_build_filename (out, "robustness.json", NULL);
-  g_autofree char *html = g_build_filename (out, "report.html", NULL);
-  g_autofree char *pdf = g_build_filename (out, "report.pdf", NULL);
-
-  if (!make_dir (figures, error))
-    return FALSE;
-  for (guint i = 0; i < tables->len; i++)
-    if (!ct_study_table_write_csv (g_ptr_array_index (tables, i), out, error))
-      return FALSE;
-  if (!ct_robustness_write_csv (result->robustness, robustness_csv, error) ||
-      !ct_robustness_write_json (result->robustness, robustness_json, error))
-    return FALSE;
-  if (result->c10c != NULL)
-    {
-      g_autofree char *c10c_csv = g_build_filename (out, "c10c-robustness.csv", NULL);
-
-      if (!ct_robustness_write_csv (result->c10c, c10c_csv, error))
-        return FALSE;
-    }
-  return ct_study_report_write_charts (result, figures, error) &&
-         ct_study_report_write_html (result, tables, figures, html, error) &&
-         ct_study_report_write_pdf (result, tables, pdf, error);
-}
-
-static char *
-dup_command (const char           *run,
-             const char           *out,
-             const CtStudyRequest *request)
-{
-  g_autoptr(GString) command = g_string_new ("camtrail-cli study --run ");
-  g_autofree char *quoted_run = g_shell_quote (run);
-  g_autofree char *quoted_out = g_shell_quote (out);
-
-  g_string_append_printf (command, "%s --out %s --epochs ", quoted_run, quoted_out);
-  for (guint e = 0; e < request->n_epochs; e++)
-    g_string_append_printf (command, "%s%d", e > 0 ? "," : "", request->epochs[e]);
-  g_string_append_printf (command, " --images %u --seed %" G_GUINT64_FORMAT " --method %s",
-                          request->n_images, request->seed,
-                          ct_cam_method_to_string (request->method));
-  if (request->layer != NULL)
-    {
-      g_autofree char *quoted = g_shell_quote (request->layer);
-
-      g_string_append_printf (command, " --layer %s", quoted);
-    }
-  if (request->c10c)
-    g_string_append (command, " --c10c");
-  return g_string_free (g_steal_pointer (&command), FALSE);
-}
-
 int
 ct_cli_study (int    argc,
               char **argv)
 {
   g_autofree char *run = NULL, *epochs_text = NULL, *out = NULL, *layer = NULL;
-  g_autofree char *data = NULL, *device = NULL, *method_text = NULL;
+  g_autofree char *data = NULL, *device = NULL, *method_text = NULL, *methods_text = NULL;
   g_autofree char *method_help = ct_cli_dup_method_help ();
   int n_images = CT_STUDY_IMAGES, batch_size = 0, threads = 0;
   gint64 seed = 0;
-  gboolean c10c = FALSE, quiet = FALSE;
+  gboolean c10c = FALSE, quiet = FALSE, faithfulness = FALSE, sanity = FALSE;
+  g_autoptr(GArray) faithfulness_methods = g_array_new (FALSE, FALSE, sizeof (CtCamMethod));
   g_autoptr(GError) error = NULL;
   g_autoptr(CtCamSession) session = NULL;
   g_autoptr(GArray) epochs = NULL;
@@ -155,6 +82,9 @@ ct_cli_study (int    argc,
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the images and every perturbation draw"), "S" },
     { "c10c", 0, 0, G_OPTION_ARG_NONE, &c10c, N_("Also the CIFAR-10-C summary (every corruption and severity)"), NULL },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &method_text, method_help, N_("NAME") },
+    { "faithfulness", 0, 0, G_OPTION_ARG_NONE, &faithfulness, N_("Also the faithfulness of --method's heatmaps per checkpoint (deletion, insertion, Average Drop, Increase in Confidence, ROAD), as camtrail-cli faithfulness"), NULL },
+    { "methods", 0, 0, G_OPTION_ARG_STRING, &methods_text, N_("Also the faithfulness of each of these CAM methods (comma-separated; implies --faithfulness)"), N_("LIST") },
+    { "sanity", 0, 0, G_OPTION_ARG_NONE, &sanity, N_("Also the randomisation sanity check (Adebayo et al.)"), NULL },
     { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer, N_("Target layer (default: see camtrail-cli layers)"), N_("NAME") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per CAM call (default 64)"), "N" },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset (default: the run's)"), N_("PATH") },
@@ -183,6 +113,30 @@ ct_cli_study (int    argc,
     return ct_cli_usage_error ("study", "--images must be at least 2, other counts positive");
   if (!ct_cli_parse_method ("study", method_text, &request.method))
     return CT_CLI_EXIT_USAGE;
+  if (methods_text != NULL)
+    {
+      g_auto(GStrv) names = g_strsplit (methods_text, ",", -1);
+      gboolean named[CT_CAM_N_METHODS] = { FALSE };
+
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          CtCamMethod method;
+
+          if (!ct_cam_method_from_string (g_strstrip (names[i]), &method))
+            {
+              g_autofree char *known = ct_cam_method_dup_names (", ");
+
+              return ct_cli_usage_error ("study", "--methods: unknown method “%s”: expected "
+                                         "one of %s", names[i], known);
+            }
+          /* Each method once: one table and one CSV per method. */
+          if (!named[method])
+            g_array_append_val (faithfulness_methods, method);
+          named[method] = TRUE;
+        }
+    }
+  else if (faithfulness)
+    g_array_append_val (faithfulness_methods, request.method);
   term.quiet = quiet;
 
   if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
@@ -207,14 +161,17 @@ ct_cli_study (int    argc,
   request.seed = seed;
   request.layer = layer;
   request.c10c = c10c;
+  request.faithfulness_methods = (const CtCamMethod *) faithfulness_methods->data;
+  request.n_faithfulness_methods = faithfulness_methods->len;
+  request.sanity = sanity;
   request.batch_size = batch_size;
   request.out_dir = out;
 
   result = ct_study_run (session, &request, progress_cb, &term, NULL, &error);
   if (result == NULL)
     return ct_cli_fail ("study", error);
-  result->command = dup_command (run, out, &request);
-  if (!write_report (result, out, &error))
+  result->command = ct_study_dup_command (run, out, &request);
+  if (!ct_study_report_write (result, out, &error))
     return ct_cli_fail ("study", error);
 
   g_print ("%s/report.html: study of %s, epochs", out, result->run_name);

@@ -835,6 +835,7 @@ ct_study_result_new (void)
 
   self->mistakes = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_study_mistakes_free);
   self->figures = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_study_figure_free);
+  self->faithfulness = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_study_extra_free);
   return self;
 }
 
@@ -865,6 +866,19 @@ ct_study_result_free (CtStudyResult *self)
   g_clear_pointer (&self->random_figure, ct_study_figure_free);
   g_clear_pointer (&self->mistakes, g_ptr_array_unref);
   g_clear_pointer (&self->figures, g_ptr_array_unref);
+  g_clear_pointer (&self->faithfulness, g_ptr_array_unref);
+  g_clear_pointer (&self->sanity, ct_study_extra_free);
+  g_free (self);
+}
+
+void
+ct_study_extra_free (CtStudyExtra *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->name);
+  g_free (self->method);
+  g_free (self->csv);
   g_free (self);
 }
 
@@ -1209,6 +1223,41 @@ c10c_table (const CtRobustness *c10c)
   return table;
 }
 
+/* The table of an optional section: its CSV's lines, whose writers put
+ * no comma or quote inside a field (method names, layer groups, numbers). */
+static CtStudyTable *
+extra_table (const CtStudyExtra *extra,
+             const char         *title,
+             const char         *caption)
+{
+  CtStudyTable *table = g_new0 (CtStudyTable, 1);
+  g_auto(GStrv) lines = g_strsplit (extra->csv, "\n", -1);
+  guint n_columns;
+
+  table->name = g_strdup (extra->name);
+  table->title = g_strdup (title);
+  table->caption = g_strdup (caption);
+  table->columns = g_strsplit (lines[0], ",", -1);
+  table->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  n_columns = g_strv_length (table->columns);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      char **row;
+
+      if (*lines[i] == '\0')
+        continue;
+      row = g_strsplit (lines[i], ",", -1);
+      /* A row as long as the header, as every table's. */
+      if (g_strv_length (row) != n_columns)
+        {
+          g_strfreev (row);
+          continue;
+        }
+      g_ptr_array_add (table->rows, row);
+    }
+  return table;
+}
+
 GPtrArray *
 ct_study_dup_tables (const CtStudyResult *result)
 {
@@ -1226,6 +1275,27 @@ ct_study_dup_tables (const CtStudyResult *result)
   g_ptr_array_add (tables, claims_table (result));
   if (result->c10c != NULL)
     g_ptr_array_add (tables, c10c_table (result->c10c));
+  for (guint i = 0; result->faithfulness != NULL && i < result->faithfulness->len; i++)
+    {
+      const CtStudyExtra *extra = g_ptr_array_index (result->faithfulness, i);
+      g_autofree char *title = g_strdup_printf (_("Faithfulness of %s's heatmaps"), extra->method);
+
+      g_ptr_array_add (tables, extra_table (extra, title,
+                                            _("Per checkpoint, the method's heatmaps and seeded "
+                                              "random ones (the baseline): deletion AUC (lower is "
+                                              "more faithful), insertion AUC (higher), Average "
+                                              "Drop % (lower), Increase in Confidence % (higher), "
+                                              "ROAD (combined: higher); means with 95% "
+                                              "half-widths over the images.")));
+    }
+  if (result->sanity != NULL)
+    g_ptr_array_add (tables, extra_table (result->sanity, _("Randomisation sanity check"),
+                                          _("Agreement of each trained checkpoint's maps with "
+                                            "the untrained network's (epoch 0) and with the "
+                                            "last checkpoint randomised from the output down: "
+                                            "Spearman's ρ, SSIM and top-20% IoU, means with 95% "
+                                            "half-widths. Lower means the maps follow the "
+                                            "model.")));
   return tables;
 }
 

@@ -21,6 +21,12 @@ G_BEGIN_DECLS
 #define CT_STUDY_MISCLASSIFIED  6      /* mistakes shown per early checkpoint */
 #define CT_STUDY_TABLE3_OCCLUDE 20     /* Table 3: pixels occluded */
 
+/* The optional faithfulness section: camtrail-cli faithfulness's
+ * defaults, so its numbers are that command's for the same images, seed,
+ * checkpoints, method and layer. */
+#define CT_STUDY_FAITHFULNESS_STEP       0.02
+#define CT_STUDY_FAITHFULNESS_ROAD_NOISE 0.01
+
 /* Table 1 of the paper for @epoch: train and test accuracy as fractions.
  * Returns: FALSE when the paper gives none for that epoch (it gives epochs
  * 1 and 20 in the issue that asked for this; the others were not at hand). */
@@ -127,6 +133,18 @@ typedef struct {
   char *path;
 } CtStudyFigure;
 
+/* An optional section's measurement, kept as the CSV text its own writer
+ * made (ct_faithfulness_write_csv, ct_sanity_write_csv): the report's
+ * table is that text, so its numbers are those of camtrail-cli
+ * faithfulness (and its --sanity) with the same settings. */
+typedef struct {
+  char *name;          /* the table's: "faithfulness-gradcam", "sanity" */
+  char *method;        /* the CAM method measured */
+  char *csv;           /* the CSV text, a header line and one line per row */
+} CtStudyExtra;
+
+void        ct_study_extra_free      (CtStudyExtra *self);
+
 /* Everything a report shows, measured or read back from the parts. */
 typedef struct {
   /* The settings, for the method section. */
@@ -157,6 +175,8 @@ typedef struct {
   CtStudyFigure     *random_figure;    /* clean grid of the seeded random images */
   GPtrArray         *mistakes;         /* (element-type CtStudyMistakes) */
   GPtrArray         *figures;          /* (element-type CtStudyFigure): one per perturbation */
+  GPtrArray         *faithfulness;     /* (element-type CtStudyExtra): one per method asked for */
+  CtStudyExtra      *sanity;           /* (nullable): the randomisation sanity check */
 } CtStudyResult;
 
 CtStudyResult *ct_study_result_new  (void);
@@ -184,7 +204,8 @@ void        ct_study_table_free      (CtStudyTable *self);
 
 /* The report's tables, in the order the report shows them: accuracy,
  * perturbations, table3, table3-paired, neighbours, misclassified,
- * confusion-pairs, claims, and c10c when measured.
+ * confusion-pairs, claims, and c10c, faithfulness-METHOD (one per method)
+ * and sanity when measured.
  * Returns: (transfer full) (element-type CtStudyTable). */
 GPtrArray  *ct_study_dup_tables      (const CtStudyResult *result);
 
@@ -245,5 +266,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyMistakes, ct_study_mistakes_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyResult, ct_study_result_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyTable, ct_study_table_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyAssessment, ct_study_assessment_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStudyExtra, ct_study_extra_free)
 
 G_END_DECLS

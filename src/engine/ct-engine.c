@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #define _GNU_SOURCE
 #include "ct-engine.h"
+#include "ct-study-report.h"
 #include "ct-torch.h"
 
 #ifdef __linux__
@@ -13,9 +14,10 @@
  *   marked "main thread" and runs every callback.
  * - The worker pops jobs and alone touches the CtCamSession, a local of
  *   worker_main().
- * - The background thread runs one training (ct_train_run()) or one
+ * - The background thread runs one training (ct_train_run()), one
  *   robustness study (ct_robustness_compute() over a CtCamSession of its
- *   own) and, between steps, waits while grid jobs are pending.
+ *   own), one import or one paper's study (ct_study_run(), likewise) and,
+ *   between steps, waits while grid jobs are pending.
  * Neither thread ever drops a reference to the engine, so it is finalised
  * on its own thread, where finalising joins them.  What they post holds
  * `guard`: one weak reference, made at creation on the engine's thread (a
@@ -949,7 +951,7 @@ check_background_free (CtEngine  *self,
     return TRUE;
   busy = self->background->klass->dup_busy_message (self->background);
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-               "%s; one training or robustness study runs at a time", busy);
+               "%s; one background job runs at a time", busy);
   return FALSE;
 }
 
@@ -1450,6 +1452,176 @@ import_new (CtEngine               *self,
   return import;
 }
 
+/* ---- The paper's study ------------------------------------------------ */
+
+typedef struct {
+  Background             base;
+  char                  *run_dir;
+  CtStudyRequest         request;      /* points into the copies below */
+  int                   *epochs;
+  CtCamMethod           *faithfulness_methods;
+  char                  *layer;
+  char                  *out_dir;
+  CtEngineStudyFunc      progress_func;
+  CtEngineStudyDoneFunc  done_func;
+  gpointer               user_data;
+  char                  *report;       /* set by run(): report.html */
+  /* Background thread only. */
+  gint64                 paused_us;    /* waiting for grids: not in the ETA */
+} PaperStudy;
+
+typedef struct {
+  CtEngineStudyStatus  status;
+  char                *part;
+} PaperStudyPayload;
+
+static void
+paper_study_payload_free (PaperStudyPayload *payload)
+{
+  g_free (payload->part);
+  g_free (payload);
+}
+
+static void
+paper_study_free (Background *background)
+{
+  PaperStudy *study = (PaperStudy *) background;
+
+  g_free (study->run_dir);
+  g_free (study->epochs);
+  g_free (study->faithfulness_methods);
+  g_free (study->layer);
+  g_free (study->out_dir);
+  g_free (study->report);
+  g_free (study);
+}
+
+/* The time left is estimated from the steps measured in this run: parts
+ * read back from disk cost nothing, and pauses for grids are not work. */
+static void
+post_paper_study_status (PaperStudy            *study,
+                         const CtStudyProgress *progress,
+                         gboolean               paused)
+{
+  PaperStudyPayload *payload = g_new0 (PaperStudyPayload, 1);
+  CtEngineStudyStatus *status = &payload->status;
+  guint measured = progress->step - MIN (progress->step, progress->resumed_steps);
+  double working = progress->seconds - study->paused_us / (double) G_USEC_PER_SEC;
+
+  status->step = progress->step;
+  status->n_steps = progress->n_steps;
+  status->resumed_steps = progress->resumed_steps;
+  status->fraction = (double) progress->step / MAX (progress->n_steps, 1);
+  status->eta_seconds = -1.0;
+  if (progress->step >= progress->n_steps)
+    status->eta_seconds = 0.0;
+  else if (measured > 0)
+    status->eta_seconds = MAX (working, 0.0) / measured * (progress->n_steps - progress->step);
+  status->paused = paused;
+  payload->part = g_strdup (progress->part);
+  background_post (&study->base, payload, (GDestroyNotify) paper_study_payload_free);
+}
+
+static void
+paper_study_progress_cb (const CtStudyProgress *progress,
+                         gpointer               user_data)
+{
+  PaperStudy *study = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (background_should_post (&study->base, progress->step >= progress->n_steps))
+    post_paper_study_status (study, progress, FALSE);
+
+  if (has_pending_grids (study->base.engine))
+    {
+      post_paper_study_status (study, progress, TRUE);
+      wait_for_grids (&study->base);
+      study->paused_us += g_get_monotonic_time () - now;
+    }
+}
+
+static void
+paper_study_run (Background *background)
+{
+  PaperStudy *study = (PaperStudy *) background;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (study->run_dir, NULL, NULL,
+                                                        &background->error);
+  g_autoptr(CtStudyResult) result = NULL;
+
+  if (session == NULL)
+    return;
+  result = ct_study_run (session, &study->request, paper_study_progress_cb, study,
+                         background->cancellable, &background->error);
+  if (result == NULL)
+    return;
+  result->command = ct_study_dup_command (study->run_dir, study->out_dir, &study->request);
+  if (ct_study_report_write (result, study->out_dir, &background->error))
+    study->report = g_build_filename (study->out_dir, "report.html", NULL);
+}
+
+static void
+paper_study_progress (CtEngine   *engine,
+                      Background *background,
+                      gpointer    data)
+{
+  PaperStudy *study = (PaperStudy *) background;
+  PaperStudyPayload *payload = data;
+
+  if (study->progress_func == NULL)
+    return;
+  payload->status.part = payload->part;
+  study->progress_func (engine, &payload->status, study->user_data);
+}
+
+static void
+paper_study_done (CtEngine   *engine,
+                  Background *background)
+{
+  PaperStudy *study = (PaperStudy *) background;
+
+  if (study->done_func != NULL)
+    study->done_func (engine, study->report, background->error, study->user_data);
+}
+
+static char *
+paper_study_dup_busy_message (Background *background)
+{
+  return g_strdup_printf ("a study of %s is still running", ((PaperStudy *) background)->run_dir);
+}
+
+static const BackgroundClass paper_study_class = {
+  "ct-study", paper_study_run, paper_study_progress, paper_study_done,
+  paper_study_dup_busy_message, paper_study_free,
+};
+
+static PaperStudy *
+paper_study_new (CtEngine              *self,
+                 const char            *run_dir,
+                 const CtStudyRequest  *request,
+                 CtEngineStudyFunc      progress_func,
+                 CtEngineStudyDoneFunc  done_func,
+                 gpointer               user_data)
+{
+  PaperStudy *study = g_new0 (PaperStudy, 1);
+
+  background_init (&study->base, &paper_study_class, self);
+  study->run_dir = g_strdup (run_dir);
+  study->request = *request;
+  study->epochs = g_memdup2 (request->epochs, request->n_epochs * sizeof (int));
+  study->faithfulness_methods = g_memdup2 (request->faithfulness_methods,
+                                           request->n_faithfulness_methods * sizeof (CtCamMethod));
+  study->layer = g_strdup (request->layer);
+  study->out_dir = g_strdup (request->out_dir);
+  study->request.epochs = study->epochs;
+  study->request.faithfulness_methods = study->faithfulness_methods;
+  study->request.layer = study->layer;
+  study->request.out_dir = study->out_dir;
+  study->progress_func = progress_func;
+  study->done_func = done_func;
+  study->user_data = user_data;
+  return study;
+}
+
 /* ---- The object ------------------------------------------------------ */
 
 static void
@@ -1840,4 +2012,42 @@ ct_engine_is_importing (CtEngine *self)
   g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
 
   return background_is (self, &import_class);
+}
+
+gboolean
+ct_engine_run_study (CtEngine               *self,
+                     const char             *run_dir,
+                     const CtStudyRequest   *request,
+                     CtEngineStudyFunc       progress_func,
+                     CtEngineStudyDoneFunc   done_func,
+                     gpointer                user_data,
+                     GError                **error)
+{
+  PaperStudy *study;
+
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (run_dir != NULL, FALSE);
+  g_return_val_if_fail (request != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_background_free (self, error))
+    return FALSE;
+  study = paper_study_new (self, run_dir, request, progress_func, done_func, user_data);
+  return start_background (self, &study->base, error);
+}
+
+void
+ct_engine_cancel_study (CtEngine *self)
+{
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  cancel_background (self, &paper_study_class);
+}
+
+gboolean
+ct_engine_is_studying (CtEngine *self)
+{
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+
+  return background_is (self, &paper_study_class);
 }

@@ -8,6 +8,7 @@
 #include "ct-import.h"
 #include "ct-robustness-job.h"
 #include "ct-run.h"
+#include "ct-study-job.h"
 #include "ct-train.h"
 
 G_BEGIN_DECLS
@@ -19,10 +20,11 @@ G_BEGIN_DECLS
  *   queue of jobs: opening a run, Grad-CAM grids, the misclassified scan.
  *   A new grid request supersedes the older ones: queued ones are dropped
  *   and the running one is cancelled between checkpoints.
- * - One background job at a time (a training, a robustness study or an
- *   import) runs on a thread of its own (a study opens its own
- *   CtCamSession, so the grid stays live) and pauses between steps while a
- *   grid is being computed, so the visible grid wins the two cores.
+ * - One background job at a time (a training, a robustness study, an
+ *   import or the paper's study, ct_engine_run_study()) runs on a thread of
+ *   its own (a study opens its own CtCamSession, so the grid stays live)
+ *   and pauses between steps while a grid is being computed, so the
+ *   visible grid wins the two cores.
  *
  * Every callback runs in the thread-default main context of the thread that
  * created the engine (the UI thread), never after ct_engine_shutdown() or
@@ -107,6 +109,30 @@ typedef void (*CtEngineRobustnessDoneFunc) (CtEngine     *engine,
                                             CtRobustness *result,
                                             const GError *error,
                                             gpointer      user_data);
+
+/* A snapshot of a study (ct-study-job.h), delivered on the UI thread. */
+typedef struct {
+  guint       step;              /* of n_steps, parts found on disk included */
+  guint       n_steps;
+  guint       resumed_steps;     /* steps found done when the study started */
+  double      fraction;          /* step / n_steps */
+  double      eta_seconds;       /* < 0 when unknown; from the steps measured in
+                                  * this run, pauses for grids left out */
+  const char *part;              /* what is being measured */
+  gboolean    paused;            /* waiting, after @step, for grids to finish */
+} CtEngineStudyStatus;
+
+typedef void (*CtEngineStudyFunc) (CtEngine                  *engine,
+                                   const CtEngineStudyStatus *status,
+                                   gpointer                   user_data);
+
+/* @report: (nullable) the report.html written, or NULL with @error;
+ * G_IO_ERROR_CANCELLED after ct_engine_cancel_study() (the parts done so
+ * far stay, and a study started again with the same request resumes). */
+typedef void (*CtEngineStudyDoneFunc) (CtEngine     *engine,
+                                       const char   *report,
+                                       const GError *error,
+                                       gpointer      user_data);
 
 /* Returns: (transfer full): an engine whose callbacks run in the calling
  * thread's thread-default main context. */
@@ -237,5 +263,22 @@ gboolean   ct_engine_import               (CtEngine                   *self,
                                            GError                    **error);
 void       ct_engine_cancel_import        (CtEngine                   *self);
 gboolean   ct_engine_is_importing         (CtEngine                   *self);
+
+/* Runs (or resumes) the paper's study of @run_dir into request->out_dir
+ * (ct_study_run() over a CtCamSession of its own, on the run's dataset and
+ * the CPU) and writes its report (ct_study_report_write()); @request is
+ * copied.  Pauses between steps while a grid is computed, telling
+ * @progress_func so.  Fails at once with G_IO_ERROR_BUSY while another
+ * background job runs. */
+gboolean   ct_engine_run_study            (CtEngine                   *self,
+                                           const char                 *run_dir,
+                                           const CtStudyRequest       *request,
+                                           CtEngineStudyFunc           progress_func,
+                                           CtEngineStudyDoneFunc       done_func,
+                                           gpointer                    user_data,
+                                           GError                    **error);
+void       ct_engine_cancel_study         (CtEngine                   *self);
+/* TRUE from ct_engine_run_study() until its done_func. */
+gboolean   ct_engine_is_studying          (CtEngine                   *self);
 
 G_END_DECLS

@@ -82,6 +82,42 @@ ct_study_dup_key (CtCamSession         *session,
   return g_string_free (g_steal_pointer (&key), FALSE);
 }
 
+char *
+ct_study_dup_command (const char           *run,
+                      const char           *out,
+                      const CtStudyRequest *request)
+{
+  g_autoptr(GString) command = g_string_new ("camtrail-cli study --run ");
+  g_autofree char *quoted_run = g_shell_quote (run);
+  g_autofree char *quoted_out = g_shell_quote (out);
+
+  g_string_append_printf (command, "%s --out %s --epochs ", quoted_run, quoted_out);
+  for (guint e = 0; e < request->n_epochs; e++)
+    g_string_append_printf (command, "%s%d", e > 0 ? "," : "", request->epochs[e]);
+  g_string_append_printf (command, " --images %u --seed %" G_GUINT64_FORMAT " --method %s",
+                          request->n_images, request->seed,
+                          ct_cam_method_to_string (request->method));
+  if (request->layer != NULL)
+    {
+      g_autofree char *quoted = g_shell_quote (request->layer);
+
+      g_string_append_printf (command, " --layer %s", quoted);
+    }
+  if (request->c10c)
+    g_string_append (command, " --c10c");
+  if (request->n_faithfulness_methods > 0)
+    {
+      g_string_append (command, " --methods ");
+      for (guint m = 0; m < request->n_faithfulness_methods; m++)
+        g_string_append_printf (command, "%s%s", m > 0 ? "," : "",
+                                ct_cam_method_to_string (request->faithfulness_methods[m]));
+    }
+  if (request->sanity)
+    g_string_append (command, " --sanity");
+  return g_string_free (g_steal_pointer (&command), FALSE);
+}
+
+
 static char *
 part_path (Study      *self,
            const char *format,
@@ -384,6 +420,155 @@ neighbours_part (Study   *self,
   return g_steal_pointer (&neighbours);
 }
 
+/* ---- optional sections ------------------------------------------------ */
+
+typedef struct {
+  Study *study;
+  guint  base;
+  guint  epochs_done;
+} FaithfulnessProgress;
+
+/* Each checkpoint done is a step; between batches the progress is told
+ * anyway, so that a caller may pause there. */
+static void
+faithfulness_progress_cb (int      epoch,
+                          guint    done,
+                          guint    n_images,
+                          gpointer user_data)
+{
+  FaithfulnessProgress *data = user_data;
+  Study *self = data->study;
+
+  if (done == n_images)
+    data->epochs_done++;
+  self->report.step = data->base + data->epochs_done;
+  self->report.part = "faithfulness";
+  self->report.seconds = g_timer_elapsed (self->timer, NULL);
+  if (self->progress != NULL)
+    self->progress (&self->report, self->user_data);
+}
+
+/* An optional section's part: its writer's CSV, then a marker with the
+ * settings, so a marker means a whole CSV of those settings. */
+static CtStudyExtra *
+read_extra_part (Study      *self,
+                 const char *key,
+                 const char *name,
+                 const char *method)
+{
+  g_autofree char *csv_path = part_path (self, "%s.csv", name);
+  g_autofree char *marker = part_path (self, "%s.json", name);
+  g_autoptr(CtStudyExtra) extra = g_new0 (CtStudyExtra, 1);
+
+  if (!ct_study_read_marker (marker, key, NULL) ||
+      !g_file_get_contents (csv_path, &extra->csv, NULL, NULL))
+    return NULL;
+  extra->name = g_strdup (name);
+  extra->method = g_strdup (method);
+  return g_steal_pointer (&extra);
+}
+
+static CtStudyExtra *
+faithfulness_part (Study        *self,
+                   CtCamMethod   method,
+                   GError      **error)
+{
+  const CtStudyRequest *request = self->request;
+  const char *method_name = ct_cam_method_to_string (method);
+  g_autofree char *name = g_strdup_printf ("faithfulness-%s", method_name);
+  g_autofree char *key = g_strdup_printf ("%s; faithfulness %s; step %g; baseline %s; "
+                                          "road noise %g; batch %u", self->key, method_name,
+                                          CT_STUDY_FAITHFULNESS_STEP,
+                                          ct_baseline_to_string (CT_BASELINE_ZERO),
+                                          CT_STUDY_FAITHFULNESS_ROAD_NOISE, request->batch_size);
+  g_autofree char *csv_path = part_path (self, "%s.csv", name);
+  g_autofree char *marker = part_path (self, "%s.json", name);
+  CtStudyExtra *extra = read_extra_part (self, key, name, method_name);
+  g_autoptr(CtFaithfulness) result = NULL;
+  FaithfulnessProgress data = { self, self->report.step, 0 };
+  CtFaithfulnessRequest faithfulness = {
+    .epochs = request->epochs,
+    .n_epochs = request->n_epochs,
+    .n_images = request->n_images,
+    .seed = request->seed,
+    .layer = request->layer,
+    .method = method,
+    .step_fraction = CT_STUDY_FAITHFULNESS_STEP,
+    .baseline = CT_BASELINE_ZERO,
+    .road_noise = CT_STUDY_FAITHFULNESS_ROAD_NOISE,
+    .batch_size = request->batch_size,
+  };
+
+  if (extra != NULL)
+    {
+      step_done (self, request->n_epochs, TRUE, name);
+      return extra;
+    }
+  result = ct_faithfulness_compute (self->session, &faithfulness, faithfulness_progress_cb, &data,
+                                    self->cancellable, error);
+  if (result == NULL || !ct_faithfulness_write_csv (result, csv_path, error) ||
+      !ct_study_write_marker (key, marker, error))
+    return NULL;
+  self->report.step = data.base;
+  step_done (self, request->n_epochs, FALSE, name);
+  /* Read back, as a resumed study would: both give the same report. */
+  extra = read_extra_part (self, key, name, method_name);
+  if (extra == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not read back %s", csv_path);
+  return extra;
+}
+
+static void
+sanity_progress_cb (guint    done,
+                    guint    n_steps,
+                    gpointer user_data)
+{
+  Study *self = user_data;
+
+  self->report.part = "sanity check";
+  self->report.seconds = g_timer_elapsed (self->timer, NULL);
+  if (self->progress != NULL)
+    self->progress (&self->report, self->user_data);
+}
+
+static CtStudyExtra *
+sanity_part (Study   *self,
+             GError **error)
+{
+  const CtStudyRequest *request = self->request;
+  const char *method_name = ct_cam_method_to_string (request->method);
+  g_autofree char *key = g_strconcat (self->key, "; sanity check", NULL);
+  g_autofree char *csv_path = part_path (self, "sanity.csv");
+  g_autofree char *marker = part_path (self, "sanity.json");
+  CtStudyExtra *extra = read_extra_part (self, key, "sanity", method_name);
+  g_autoptr(CtSanity) result = NULL;
+  CtSanityRequest sanity = {
+    .epochs = request->epochs,
+    .n_epochs = request->n_epochs,
+    .n_images = request->n_images,
+    .seed = request->seed,
+    .layer = request->layer,
+    .method = request->method,
+    .data = ct_cam_session_get_dataset (self->session)->path,
+  };
+
+  if (extra != NULL)
+    {
+      step_done (self, 1, TRUE, "sanity check");
+      return extra;
+    }
+  result = ct_sanity_compute (self->session, &sanity, sanity_progress_cb, self, self->cancellable,
+                              error);
+  if (result == NULL || !ct_sanity_write_csv (result, csv_path, error) ||
+      !ct_study_write_marker (key, marker, error))
+    return NULL;
+  step_done (self, 1, FALSE, "sanity check");
+  extra = read_extra_part (self, key, "sanity", method_name);
+  if (extra == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not read back %s", csv_path);
+  return extra;
+}
+
 /* ---- the study ---------------------------------------------------------- */
 
 static gboolean
@@ -470,7 +655,9 @@ ct_study_run (CtCamSession         *session,
                         + request->n_epochs * self.n_batches * (1 + self.perturbations->len)
                         + (self.corruptions != NULL
                              ? request->n_epochs * self.n_batches * (1 + self.corruptions->len) : 0)
-                        + self.n_batches;
+                        + self.n_batches
+                        + request->n_faithfulness_methods * request->n_epochs
+                        + (request->sanity ? 1 : 0);
   if (!make_dir (self.parts_dir, error) || !make_dir (self.figures_dir, error))
     return NULL;
 
@@ -516,6 +703,16 @@ ct_study_run (CtCamSession         *session,
     }
   result->neighbours = neighbours_part (&self, error);
   if (result->neighbours == NULL)
+    return NULL;
+  for (guint m = 0; m < request->n_faithfulness_methods; m++)
+    {
+      CtStudyExtra *extra = faithfulness_part (&self, request->faithfulness_methods[m], error);
+
+      if (extra == NULL)
+        return NULL;
+      g_ptr_array_add (result->faithfulness, extra);
+    }
+  if (request->sanity && (result->sanity = sanity_part (&self, error)) == NULL)
     return NULL;
 
   result->robustness = assemble (&self, self.perturbations, CT_STUDY_ROUNDS, "robustness", error);

@@ -101,6 +101,7 @@ build_blocks (const CtStudyResult *result,
 {
   GPtrArray *blocks = g_ptr_array_new_with_free_func (block_free);
   g_autofree char *epochs = dup_epochs (result);
+  guint section = 6;  /* the optional sections', after the paper's five */
 
   add_block (blocks, BLOCK_TITLE, g_strdup_printf (_("Camtrail study of %s"), result->run_name));
   add_block (blocks, BLOCK_PARAGRAPH,
@@ -213,8 +214,43 @@ build_blocks (const CtStudyResult *result,
 
   if (result->c10c != NULL)
     {
-      add_block (blocks, BLOCK_HEADING, g_strdup (_("6. CIFAR-10-C summary")));
+      add_block (blocks, BLOCK_HEADING, g_strdup_printf (_("%u. CIFAR-10-C summary"), section++));
       add_table (blocks, tables, "c10c");
+    }
+  if (result->faithfulness != NULL && result->faithfulness->len > 0)
+    {
+      add_block (blocks, BLOCK_HEADING,
+                 g_strdup_printf (_("%u. Faithfulness of the heatmaps"), section++));
+      add_block (blocks, BLOCK_PARAGRAPH,
+                 g_strdup_printf (_("Each checkpoint's heatmaps of the study's %u images, and "
+                                    "seeded random heatmaps beside them as the baseline every "
+                                    "number is read against: deletion and insertion AUC "
+                                    "(Petsiuk et al.), %g of the pixels a step towards a zero "
+                                    "baseline; Average Drop and Increase in Confidence "
+                                    "(Chattopadhyay et al.); ROAD (Rong et al.) with "
+                                    "imputation noise σ %g. camtrail-cli faithfulness with "
+                                    "the same checkpoints, images, seed, method and layer "
+                                    "gives the same numbers."),
+                                  result->n_images, CT_STUDY_FAITHFULNESS_STEP,
+                                  CT_STUDY_FAITHFULNESS_ROAD_NOISE));
+      for (guint i = 0; i < result->faithfulness->len; i++)
+        add_table (blocks, tables,
+                   ((const CtStudyExtra *) g_ptr_array_index (result->faithfulness, i))->name);
+    }
+  if (result->sanity != NULL)
+    {
+      add_block (blocks, BLOCK_HEADING,
+                 g_strdup_printf (_("%u. Randomisation sanity check"), section++));
+      add_block (blocks, BLOCK_PARAGRAPH,
+                 g_strdup_printf (_("After Adebayo et al.: %s's maps of the true class for the "
+                                    "study's %u images, compared image by image with the "
+                                    "untrained network's (epoch 0) and with the last "
+                                    "checkpoint's layers re-randomised cumulatively from the "
+                                    "output down. Maps that stay alike explain the input, not "
+                                    "the model. camtrail-cli faithfulness --sanity gives the "
+                                    "same numbers."),
+                                  result->sanity->method, result->n_images));
+      add_table (blocks, tables, "sanity");
     }
   return blocks;
 }
@@ -667,4 +703,51 @@ ct_study_report_write_pdf (const CtStudyResult *result,
       return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+make_dir (const char  *path,
+          GError     **error)
+{
+  if (g_mkdir_with_parents (path, 0755) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Could not create %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ct_study_report_write (const CtStudyResult  *result,
+                       const char           *out_dir,
+                       GError              **error)
+{
+  g_autoptr(GPtrArray) tables = ct_study_dup_tables (result);
+  g_autofree char *figures = g_build_filename (out_dir, "figures", NULL);
+  g_autofree char *robustness_csv = g_build_filename (out_dir, "robustness.csv", NULL);
+  g_autofree char *robustness_json = g_build_filename (out_dir, "robustness.json", NULL);
+  g_autofree char *html = g_build_filename (out_dir, "report.html", NULL);
+  g_autofree char *pdf = g_build_filename (out_dir, "report.pdf", NULL);
+
+  if (!make_dir (figures, error))
+    return FALSE;
+  for (guint i = 0; i < tables->len; i++)
+    if (!ct_study_table_write_csv (g_ptr_array_index (tables, i), out_dir, error))
+      return FALSE;
+  if (!ct_robustness_write_csv (result->robustness, robustness_csv, error) ||
+      !ct_robustness_write_json (result->robustness, robustness_json, error))
+    return FALSE;
+  if (result->c10c != NULL)
+    {
+      g_autofree char *c10c_csv = g_build_filename (out_dir, "c10c-robustness.csv", NULL);
+
+      if (!ct_robustness_write_csv (result->c10c, c10c_csv, error))
+        return FALSE;
+    }
+  return ct_study_report_write_charts (result, figures, error) &&
+         ct_study_report_write_html (result, tables, figures, html, error) &&
+         ct_study_report_write_pdf (result, tables, pdf, error);
 }

@@ -31,4 +31,12 @@ gboolean ct_study_report_write_pdf  (const CtStudyResult *result,
                                      const char          *path,
                                      GError             **error);
 
+/* Everything a finished study writes into @out_dir: the tables' CSVs,
+ * robustness.csv and .json (and c10c-robustness.csv), the charts,
+ * report.html and report.pdf.  The CLI and the window's Study… both call
+ * it, so their reports are the same. */
+gboolean ct_study_report_write     (const CtStudyResult *result,
+                                     const char          *out_dir,
+                                     GError             **error);
+
 G_END_DECLS
