@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "ct-faithfulness-panel.h"
 #include "ct-session.h"
 #include "ct-window.h"
 
@@ -90,6 +91,7 @@ struct _CtWindow
   GtkButton      *robustness_button;
   GtkProgressBar *robustness_progress;
   CtRobustnessView *robustness_view;
+  CtFaithfulnessPanel *faithfulness_panel;  /* built in code, not in the template */
   GtkLabel       *status_label;
   GtkRevealer    *note_revealer;
   GtkLabel       *note_label;
@@ -195,5 +197,9 @@ void     ct_window_robustness_point_activated_cb (CtWindow         *self,
                                                   guint             epoch_index,
                                                   int               perturbation,
                                                   CtRobustnessView *view);
+
+/* ct-window-faithfulness.c */
+void     ct_window_init_faithfulness   (CtWindow   *self);
+void     ct_window_toggle_faithfulness (CtWindow   *self);
 
 G_END_DECLS
