@@ -246,6 +246,7 @@ ct_application_startup (GApplication *app)
     { "win.reset-perturbation", { "<Control>0", NULL } },
     { "win.compute-robustness", { "<Control><Shift>r", NULL } },
     { "win.compare-methods", { "<Control>m", NULL } },
+    { "win.compute-faithfulness", { "<Control><Shift>f", NULL } },
   };
 
   CtApplication *self = CT_APPLICATION (app);

@@ -4,6 +4,7 @@
 #include "ct-faithfulness-panel.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "ct-cam-method.h"
 #include "ct-style.h"
@@ -138,6 +139,24 @@ chart_set_mapping (const GValue       *value,
   if (selected >= CT_FAITHFULNESS_N_CHARTS)
     return NULL;
   return g_variant_new_string (ct_faithfulness_chart_to_string (selected));
+}
+
+/* The spin button's value is a double, the key an int. */
+static gboolean
+images_get_mapping (GValue   *value,
+                    GVariant *variant,
+                    gpointer  user_data)
+{
+  g_value_set_double (value, g_variant_get_int32 (variant));
+  return TRUE;
+}
+
+static GVariant *
+images_set_mapping (const GValue       *value,
+                    const GVariantType *expected_type,
+                    gpointer            user_data)
+{
+  return g_variant_new_int32 ((gint32) round (g_value_get_double (value)));
 }
 
 static void
@@ -463,8 +482,9 @@ ct_faithfulness_panel_new (CtEngine  *engine,
   g_settings_bind_with_mapping (settings, "faithfulness-method", self->method_dropdown, "selected",
                                 G_SETTINGS_BIND_DEFAULT, method_get_mapping, method_set_mapping,
                                 NULL, NULL);
-  g_settings_bind (settings, "faithfulness-images", self->images_spin, "value",
-                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (settings, "faithfulness-images", self->images_spin, "value",
+                                G_SETTINGS_BIND_DEFAULT, images_get_mapping, images_set_mapping,
+                                NULL, NULL);
   g_settings_bind_with_mapping (settings, "faithfulness-chart", self->chart_dropdown, "selected",
                                 G_SETTINGS_BIND_DEFAULT, chart_get_mapping, chart_set_mapping,
                                 NULL, NULL);

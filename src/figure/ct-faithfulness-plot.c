@@ -254,7 +254,7 @@ sanity_chart_init (Chart          *self,
         last_epoch = row->epoch;
     }
   if (chart == CT_SANITY_CHART_EPOCH0)
-    title = g_strdup_printf ("%s's maps against the untrained epoch 0's (lower: the maps follow the training)",
+    title = g_strdup_printf ("%s's maps against epoch 0's (lower: they follow the training)",
                              result->method != NULL ? result->method : "method");
   else
     title = g_strdup_printf ("epoch %d's maps against the model randomised from the output down",
