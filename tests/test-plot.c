@@ -1029,7 +1029,8 @@ test_sanity_chart (void)
         {
           if ((rows[r].k > 0) != cascade)
             continue;
-          ct_plot_area_to_user (&area, cascade ? rows[r].k : rows[r].epoch, rows[r].spearman,
+          ct_plot_area_to_user (&area, cascade ? (double) rows[r].k : (double) rows[r].epoch,
+                                rows[r].spearman,
                                 &ux, &uy);
           g_assert_true (near_color (&canvas, ux, uy, 1, series_rgb, 40));
         }
