@@ -10,8 +10,8 @@
 # without it.
 #
 # Usage: bench/cam-methods.sh [ITERATIONS [METHODS]]
-#   ITERATIONS timed grids per method and side (default 5; Score-CAM and
-#   Ablation-CAM at most 3); METHODS a comma-separated list (default all).
+#   ITERATIONS paired grids per method (default 3; Score-CAM and
+#   Ablation-CAM at most 2); METHODS a comma-separated list (default all).
 # Environment: CAMTRAIL_BUILD, the build directory (default build/), which
 # must hold src/cli/camtrail-cli and bench/cam-latency; CT_BENCH_ARCH, the
 # architecture (default camtrail_net; resnet18 works too, slowly);
@@ -26,7 +26,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=${CAMTRAIL_BUILD:-$root/build}
-iterations=${1:-5}
+iterations=${1:-3}
 methods=${2:-gradcam,hirescam,gradcam-elementwise,gradcam++,xgradcam,layercam,eigencam,eigengradcam,scorecam,ablationcam}
 arch=${CT_BENCH_ARCH:-camtrail_net}
 threads=2
