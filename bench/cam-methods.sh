@@ -10,8 +10,9 @@
 # without it.
 #
 # Usage: bench/cam-methods.sh [ITERATIONS [METHODS]]
-#   ITERATIONS paired grids per method (default 3; Score-CAM and
-#   Ablation-CAM at most 2); METHODS a comma-separated list (default all).
+#   ITERATIONS paired grids per method (default 3; Score-CAM and Ablation-CAM
+#   one each, without warm-up: a grid takes minutes on a loaded machine);
+#   METHODS a comma-separated list (default all).
 # Environment: CAMTRAIL_BUILD, the build directory (default build/), which
 # must hold src/cli/camtrail-cli and bench/cam-latency; CT_BENCH_ARCH, the
 # architecture (default camtrail_net; resnet18 works too, slowly);

@@ -45,10 +45,11 @@ METHODS = ["gradcam", "hirescam", "gradcam-elementwise", "gradcam++", "xgradcam"
 SLOW = {"scorecam", "ablationcam"}
 
 
-def camtrail_grid_seconds(program, args, method, iterations):
+def camtrail_grid_seconds(program, args, method, iterations, warmup):
     """bench/cam-latency's median grid, in seconds."""
     command = [program, "--run", args.run, "--epochs", args.epochs, "--images", str(args.images),
-               "--iterations", str(iterations), "--warmup", "1", "--threads", str(args.threads),
+               "--iterations", str(iterations), "--warmup", str(warmup),
+               "--threads", str(args.threads),
                "--noise", str(args.noise), "--occlude", str(args.occlude), "--method", method,
                "--no-floor"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -66,7 +67,10 @@ def main():
     parser.add_argument("--images", type=int, default=8)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--iterations", type=int, default=3,
-                        help="paired grids per method (scorecam, ablationcam: at most 2)")
+                        help="paired grids per method (scorecam, ablationcam: see --slow-iterations)")
+    parser.add_argument("--slow-iterations", type=int, default=1,
+                        help="paired grids for scorecam and ablationcam, without a warm-up grid on "
+                             "either side (a grid takes minutes on a loaded machine; default 1)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--noise", type=float, default=0.1)
     parser.add_argument("--occlude", type=int, default=10)
@@ -109,11 +113,13 @@ def main():
           f" {'Camtrail img/s':>15} {'reference img/s':>16}")
     failures = []
     for method in args.methods.split(","):
-        iterations = min(args.iterations, 2) if method in SLOW else args.iterations
+        slow = method in SLOW
+        iterations = args.slow_iterations if slow else args.iterations
         camtrail_seconds, seconds, ratios = [], [], []
-        for i in range(-1, iterations):
+        for i in range(0 if slow else -1, iterations):
             if i >= 0:
-                camtrail_seconds.append(camtrail_grid_seconds(args.cam_latency, args, method, 1))
+                camtrail_seconds.append(camtrail_grid_seconds(args.cam_latency, args, method, 1,
+                                                              0 if slow else 1))
             rng = np.random.default_rng(i + 2)
             started = time.perf_counter()
             batch = torch.from_numpy(normalise(perturb(images, args.noise, args.occlude, rng),
