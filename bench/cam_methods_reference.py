@@ -137,7 +137,7 @@ def main():
         verdict = "meets" if ratio <= BAR else "misses"
         if ratio > BAR:
             failures.append(method)
-        rates = (f" {cells / camtrail:15.1f} {cells / reference:16.1f}" if method in SLOW else "")
+        rates = (f" {cells / camtrail:15.3g} {cells / reference:16.3g}" if method in SLOW else "")
         print(f"{method:<20} {camtrail:11.3f} {reference:12.3f} {ratio:12.2f}×  {verdict:<10}{rates}",
               flush=True)
     print(f"load average after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
