@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -1179,8 +1180,43 @@ test_robustness_options (void)
     }
 }
 
-/* A small faithfulness study: the files, a method row and a random row per
- * epoch, the same numbers for the same seed, bad options refused. */
+/* A chart the faithfulness command wrote: at --scale's size, with its
+ * provenance, and not blank: some pixels of the method's line colour
+ * (Tableau's blue, ct-faithfulness-plot.c) on the white background. */
+static void
+assert_faithfulness_chart (const char *dir,
+                           const char *chart,
+                           guint       expected_width,
+                           const char *method)
+{
+  g_autofree char *name = g_strconcat (chart, ".png", NULL);
+  g_autofree char *png = g_build_filename (dir, name, NULL);
+  g_autoptr(GHashTable) text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *pixels = NULL;
+  guint width = 0, height = 0, white = 0, blue = 0;
+
+  pixels = ct_png_read_rgba (png, &width, &height, &text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (width, ==, expected_width);
+  g_assert_cmpuint (height, ==, expected_width * 400 / 640);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:chart"), ==, chart);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:method"), ==, method);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:seed"), ==, "3");
+  for (gsize p = 0; p < (gsize) width * height; p++)
+    {
+      const guint8 *rgba = pixels + 4 * p;
+
+      white += rgba[0] == 255 && rgba[1] == 255 && rgba[2] == 255;
+      blue += abs (rgba[0] - 31) < 12 && abs (rgba[1] - 120) < 12 && abs (rgba[2] - 181) < 12;
+    }
+  g_assert_cmpuint (white, >, (gsize) width * height / 2);
+  g_assert_cmpuint (blue, >, 20);
+}
+
+/* A small faithfulness study: the files and charts, a method row and a
+ * random row per epoch, the same numbers for the same seed, bad options
+ * refused. */
 static void
 test_faithfulness (void)
 {
@@ -1189,7 +1225,7 @@ test_faithfulness (void)
   g_autofree char *csv = NULL, *again_csv = NULL;
   g_auto(GStrv) lines = NULL;
   g_auto(Result) first = { 0 }, second = { 0 }, bad_baseline = { 0 }, bad_step = { 0 };
-  g_auto(Result) blurred = { 0 }, bad_noise = { 0 }, sane = { 0 };
+  g_auto(Result) blurred = { 0 }, bad_noise = { 0 }, sane = { 0 }, bad_scale = { 0 };
   g_autofree char *sanity_out = g_build_filename (tmpdir, "faithfulness-sanity", NULL);
   g_autofree char *sanity_csv = NULL;
   g_autofree char *blur_out = g_build_filename (tmpdir, "faithfulness-blur", NULL);
@@ -1234,6 +1270,11 @@ test_faithfulness (void)
   g_assert_cmpstr (json_object_get_string_member (root, "method"), ==, "layercam");
   g_assert_cmpstr (json_object_get_string_member (root, "baseline"), ==, "zero");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "rows")), ==, 4);
+  assert_faithfulness_chart (out, "faithfulness-deletion", 1280, "layercam");
+  assert_faithfulness_chart (out, "faithfulness-insertion", 1280, "layercam");
+  assert_faithfulness_chart (out, "faithfulness-road", 1280, "layercam");
+  assert_faithfulness_chart (out, "faithfulness-average-drop", 1280, "layercam");
+  assert_faithfulness_chart (out, "faithfulness-increase", 1280, "layercam");
 
   run_cli (&second, "faithfulness", "--run", run_dir, "--epochs", "0,last", "--images", "4",
            "--step", "0.1", "--method", "layercam", "--seed", "3", "--threads", "2", "--quiet",
@@ -1264,8 +1305,11 @@ test_faithfulness (void)
    * network itself, so the last row repeats the "epoch 0" row exactly. */
   run_cli (&sane, "faithfulness", "--run", run_dir, "--epochs", "0,last", "--images", "4",
            "--step", "0.5", "--seed", "3", "--threads", "2", "--quiet", "--sanity",
-           "--out", sanity_out, NULL);
+           "--scale", "1", "--out", sanity_out, NULL);
   g_assert_cmpint (sane.status, ==, 0);
+  assert_faithfulness_chart (sanity_out, "faithfulness-deletion", 640, "gradcam");
+  assert_faithfulness_chart (sanity_out, "sanity-epoch0", 640, "gradcam");
+  assert_faithfulness_chart (sanity_out, "sanity-cascade", 640, "gradcam");
   g_assert_nonnull (strstr (sane.out, "randomisation sanity check"));
   sanity_csv = read_text (sanity_out, "sanity.csv");
   {
@@ -1299,6 +1343,10 @@ test_faithfulness (void)
   run_cli (&bad_step, "faithfulness", "--run", run_dir, "--step", "0", "--out", out, NULL);
   g_assert_cmpint (bad_step.status, ==, 2);
   g_assert_cmpint (count_lines (bad_step.err), ==, 1);
+  run_cli (&bad_scale, "faithfulness", "--run", run_dir, "--scale", "0", "--out", out, NULL);
+  g_assert_cmpint (bad_scale.status, ==, 2);
+  g_assert_nonnull (strstr (bad_scale.err, "--scale"));
+  g_assert_cmpint (count_lines (bad_scale.err), ==, 1);
 }
 
 static void

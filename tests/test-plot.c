@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "ct-faithfulness-plot.h"
 #include "ct-plot.h"
 #include "ct-robustness-plot.h"
 
@@ -884,6 +885,159 @@ test_robustness_axis_labels (void)
   g_rmdir (dir);
 }
 
+static const double grey_rgb[3] = { 0.5, 0.5, 0.5 };
+
+/* Epochs 0, 5 and 10: the method's deletion AUC 0.6, 0.4, 0.2 ± 0.1, the
+ * random heatmaps' 0.75 ± 0.02 throughout. */
+static CtFaithfulness *
+make_faithfulness (void)
+{
+  CtFaithfulness *result = ct_faithfulness_new ();
+
+  result->run_name = g_strdup ("study");
+  result->method = g_strdup ("gradcam");
+  for (guint e = 0; e < 3; e++)
+    {
+      CtFaithfulnessRow method = { 0 }, random = { 0 };
+
+      method.epoch = random.epoch = 5 * e;
+      method.heatmap = g_strdup ("gradcam");
+      random.heatmap = g_strdup ("random");
+      method.deletion = 0.6 - 0.2 * e;
+      method.deletion_ci95 = 0.1;
+      random.deletion = 0.75;
+      random.deletion_ci95 = 0.02;
+      method.insertion = 0.3;
+      random.insertion = 0.35;
+      method.road_morf = -0.3 + 0.05 * e;
+      method.road_lerf = 0.1;
+      random.road_morf = -0.1;
+      random.road_lerf = -0.1;
+      g_array_append_val (result->rows, method);
+      g_array_append_val (result->rows, random);
+    }
+  return result;
+}
+
+/* Hand-made rows land where the chart's area says: the method's deletion
+ * AUCs in its colour, the random row in grey, the 95% band translucent
+ * over its interval and not beyond it. */
+static void
+test_faithfulness_chart (void)
+{
+  g_autoptr(CtFaithfulness) result = make_faithfulness ();
+  g_auto(Canvas) canvas = { 0 };
+  const int width = 640, height = 400;
+  CtPlotArea area;
+  double ux, uy, outside;
+  guint probes = 0;
+
+  g_assert_true (ct_faithfulness_chart_get_area (result, CT_FAITHFULNESS_CHART_DELETION,
+                                                 width, height, &area));
+  g_assert_cmpfloat (area.y_min, ==, 0.0);
+  g_assert_cmpfloat (area.y_max, ==, 1.0);
+  g_assert_cmpfloat (area.x_min, <, 0.0);
+  g_assert_cmpfloat (area.x_max, >, 10.0);
+  canvas_init (&canvas, width, height, 0x000000);
+  ct_faithfulness_chart_draw (canvas.cr, width, height, result, CT_FAITHFULNESS_CHART_DELETION);
+  canvas_finish (&canvas);
+
+  for (guint e = 0; e < 3; e++)
+    {
+      ct_plot_area_to_user (&area, 5 * e, 0.6 - 0.2 * e, &ux, &uy);
+      g_assert_true (near_color (&canvas, ux, uy, 1, series_rgb, 40));
+      ct_plot_area_to_user (&area, 5 * e, 0.75, &ux, &uy);
+      g_assert_true (near_color (&canvas, ux, uy, 1, grey_rgb, 12));
+    }
+
+  /* At epoch 2.5 the line is at 0.5 and its band [0.4, 0.6]: inside it,
+   * off the line, the blue is laid over white; past 0.6, white. */
+  for (double value = 0.44; value <= 0.56 && probes < 4; value += 0.03)
+    {
+      ct_plot_area_to_user (&area, 2.5, value, &ux, &uy);
+      if (fabs (value - 0.5) < 0.02 || near_grid_line (&area, uy))
+        continue;
+      assert_translucent_series (pixel (&canvas, (int) ux, (int) uy));
+      probes++;
+    }
+  g_assert_cmpuint (probes, >=, 2);
+  ct_plot_area_to_user (&area, 2.5, 0.6, &ux, &outside);
+  for (uy = outside - 4.0; near_grid_line (&area, uy); uy -= 3.0)
+    ;
+  g_assert_cmphex (pixel (&canvas, (int) ux, (int) uy), ==, 0xffffff);
+
+  /* ROAD: most relevant first in the method's colour, at its own values. */
+  canvas_clear (&canvas);
+  g_assert_true (ct_faithfulness_chart_get_area (result, CT_FAITHFULNESS_CHART_ROAD,
+                                                 width, height, &area));
+  canvas_init (&canvas, width, height, 0x000000);
+  ct_faithfulness_chart_draw (canvas.cr, width, height, result, CT_FAITHFULNESS_CHART_ROAD);
+  canvas_finish (&canvas);
+  for (guint e = 0; e < 3; e++)
+    {
+      ct_plot_area_to_user (&area, 5 * e, -0.3 + 0.05 * e, &ux, &uy);
+      g_assert_true (near_color (&canvas, ux, uy, 1, series_rgb, 40));
+    }
+  g_assert_cmpstr (ct_faithfulness_chart_to_string (CT_FAITHFULNESS_CHART_ROAD), ==,
+                   "faithfulness-road");
+}
+
+/* The sanity charts: against epoch 0 over the epochs; the cascade over the
+ * number of groups randomised, not the epoch. */
+static void
+test_sanity_chart (void)
+{
+  g_autoptr(CtSanity) result = ct_sanity_new ();
+  g_auto(Canvas) canvas = { 0 };
+  const int width = 640, height = 400;
+  static const struct { int epoch; const char *against; guint k; double spearman; } rows[] = {
+    { 5, "epoch 0", 0, 0.3 }, { 10, "epoch 0", 0, 0.1 },
+    { 10, "head", 1, 0.8 }, { 10, "stages.1", 2, 0.5 }, { 10, "stem", 3, 0.2 },
+  };
+  CtPlotArea area;
+  double ux, uy;
+
+  result->run_name = g_strdup ("study");
+  result->method = g_strdup ("gradcam");
+  for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
+    {
+      CtSanityRow row = { 0 };
+
+      row.epoch = rows[r].epoch;
+      row.against = g_strdup (rows[r].against);
+      row.n_randomised = rows[r].k;
+      row.spearman = rows[r].spearman;
+      row.spearman_ci95 = 0.05;
+      row.ssim = -0.5;
+      row.top_iou = 1.0;
+      g_array_append_val (result->rows, row);
+    }
+
+  for (CtSanityChart chart = 0; chart < CT_SANITY_N_CHARTS; chart++)
+    {
+      gboolean cascade = chart == CT_SANITY_CHART_CASCADE;
+
+      g_assert_true (ct_sanity_chart_get_area (result, chart, width, height, &area));
+      if (cascade)
+        g_assert_cmpfloat (area.x_max, <, 5.0);
+      else
+        g_assert_cmpfloat (area.x_min, >, 1.0);
+      canvas_init (&canvas, width, height, 0x000000);
+      ct_sanity_chart_draw (canvas.cr, width, height, result, chart);
+      canvas_finish (&canvas);
+      for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
+        {
+          if ((rows[r].k > 0) != cascade)
+            continue;
+          ct_plot_area_to_user (&area, cascade ? (double) rows[r].k : (double) rows[r].epoch,
+                                rows[r].spearman,
+                                &ux, &uy);
+          g_assert_true (near_color (&canvas, ux, uy, 1, series_rgb, 40));
+        }
+      canvas_clear (&canvas);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -901,6 +1055,8 @@ main (int argc, char **argv)
   g_test_add_func ("/plot/bars/odd-input", test_bars_odd_input);
   g_test_add_func ("/plot/robustness/points", test_robustness_points);
   g_test_add_func ("/plot/robustness/axis-labels", test_robustness_axis_labels);
+  g_test_add_func ("/plot/faithfulness/chart", test_faithfulness_chart);
+  g_test_add_func ("/plot/faithfulness/sanity", test_sanity_chart);
 
   return g_test_run ();
 }

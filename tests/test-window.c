@@ -2207,6 +2207,78 @@ test_window_import_cancel (void)
   g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
 }
 
+static gboolean
+faithfulness_done (gpointer data)
+{
+  CtFaithfulnessPanel *panel = ct_window_get_faithfulness_panel (window);
+
+  return !ct_engine_is_computing_faithfulness (ct_window_get_engine (window)) &&
+         !ct_faithfulness_panel_is_computing (panel) &&
+         ct_faithfulness_panel_get_result (panel) != NULL;
+}
+
+static gboolean
+faithfulness_stopped (gpointer data)
+{
+  return !ct_engine_is_computing_faithfulness (ct_window_get_engine (window)) &&
+         !ct_faithfulness_panel_is_computing (ct_window_get_faithfulness_panel (window));
+}
+
+/* The Faithfulness page computes a study of every checkpoint of the open
+ * run in the background with the chosen method and images, and draws the
+ * chosen chart; Compute again while it runs stops it. */
+static void
+test_window_faithfulness (void)
+{
+  CtFaithfulnessPanel *panel = ct_window_get_faithfulness_panel (window);
+  GtkWidget *area = ct_faithfulness_panel_get_chart_area (panel);
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree guint8 *pixels = NULL;
+  graphene_rect_t bounds;
+  int window_width, window_height;
+  gsize stride;
+  CtFaithfulness *result;
+
+  activate ("win.faithfulness-images", g_variant_new_int32 (6));
+  activate ("win.faithfulness-method", g_variant_new_string ("layercam"));
+  activate ("win.faithfulness-chart", g_variant_new_string ("faithfulness-insertion"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.compute-faithfulness", NULL));
+  g_assert_true (ct_engine_is_computing_faithfulness (ct_window_get_engine (window)));
+  g_assert_true (ct_faithfulness_panel_is_computing (panel));
+  wait_for (faithfulness_done, NULL);
+
+  /* Every checkpoint of the run, a method row and a random row each, with
+   * the window's seed and the page's method and images. */
+  result = ct_faithfulness_panel_get_result (panel);
+  g_assert_cmpuint (result->n_images, ==, 6);
+  g_assert_cmpstr (result->method, ==, "layercam");
+  g_assert_cmpuint (result->seed, ==, g_settings_get_int (settings, "seed"));
+  g_assert_cmpuint (result->rows->len, ==, 2 * 3);
+  for (guint r = 0; r < result->rows->len; r++)
+    {
+      const CtFaithfulnessRow *row = &g_array_index (result->rows, CtFaithfulnessRow, r);
+
+      g_assert_cmpint (row->epoch, ==, (int) r / 2);
+      g_assert_cmpstr (row->heatmap, ==, r % 2 == 0 ? "layercam" : "random");
+    }
+  g_assert_cmpint (ct_faithfulness_panel_get_chart (panel), ==, CT_FAITHFULNESS_CHART_INSERTION);
+
+  /* The chart is on screen: its title, axes and lines. */
+  pixels = render_window (&window_width, &window_height, &stride);
+  save_rendering ("window-faithfulness.png", pixels, window_width, window_height, stride);
+  g_assert_true (gtk_widget_compute_bounds (area, GTK_WIDGET (window), &bounds));
+  g_assert_cmpfloat (bounds.size.width, >, 100);
+  g_assert_cmpuint (dark_pixels (pixels, stride, &bounds), >, 500);
+
+  /* Compute while it runs is Stop: the study ends cancelled, the chart
+   * keeps the last one. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.compute-faithfulness", NULL));
+  g_assert_true (ct_faithfulness_panel_is_computing (panel));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.compute-faithfulness", NULL));
+  wait_for (faithfulness_stopped, NULL);
+  g_assert_true (ct_faithfulness_panel_get_result (panel) == result);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2246,6 +2318,7 @@ main (int   argc,
   g_test_add_func ("/window/rows-appear-while-training", test_window_rows_appear_while_training);
   g_test_add_func ("/window/robustness", test_window_robustness);
   g_test_add_func ("/window/study", test_window_study);
+  g_test_add_func ("/window/faithfulness", test_window_faithfulness);
   g_test_add_func ("/window/grid-fits", test_window_grid_fits);
   g_test_add_func ("/window/dark-style", test_window_dark_style);
   g_test_add_func ("/window/method", test_window_method);

@@ -247,6 +247,7 @@ ct_application_startup (GApplication *app)
     { "win.compute-robustness", { "<Control><Shift>r", NULL } },
     { "win.compare-methods", { "<Control>m", NULL } },
     { "win.study", { "<Control><Shift>s", NULL } },
+    { "win.compute-faithfulness", { "<Control><Shift>f", NULL } },
   };
 
   CtApplication *self = CT_APPLICATION (app);

@@ -210,6 +210,14 @@ open_study_report_action (GtkWidget  *widget,
 }
 
 static void
+compute_faithfulness_action (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  ct_window_toggle_faithfulness (CT_WINDOW (widget));
+}
+
+static void
 show_export_folder_action (GtkWidget  *widget,
                            const char *action_name,
                            GVariant   *parameter)
@@ -275,6 +283,9 @@ ct_window_update_actions (CtWindow *self)
   gtk_widget_action_set_enabled (widget, "win.study",
                                  has_run || (self->engine != NULL && ct_engine_is_studying (self->engine)));
   gtk_widget_action_set_enabled (widget, "win.open-study-report", self->study_report != NULL);
+  gtk_widget_action_set_enabled (widget, "win.compute-faithfulness",
+                                 has_run || (self->faithfulness_panel != NULL &&
+                                             ct_faithfulness_panel_is_computing (self->faithfulness_panel)));
   gtk_widget_action_set_enabled (widget, "win.train", !training);
   gtk_widget_action_set_enabled (widget, "win.undo-point", self->undo_epochs != NULL);
   gtk_widget_action_set_enabled (widget, "win.show-export-folder", self->exported_path != NULL);
@@ -301,6 +312,8 @@ ct_window_class_add_actions (GtkWidgetClass *widget_class)
                                    reset_perturbation_action);
   gtk_widget_class_install_action (widget_class, "win.compute-robustness", NULL,
                                    compute_robustness_action);
+  gtk_widget_class_install_action (widget_class, "win.compute-faithfulness", NULL,
+                                   compute_faithfulness_action);
   gtk_widget_class_install_action (widget_class, "win.undo-point", NULL, undo_point_action);
   gtk_widget_class_install_action (widget_class, "win.study", NULL, study_action);
   gtk_widget_class_install_action (widget_class, "win.open-study-report", NULL,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "ct-faithfulness-panel.h"
 #include "ct-session.h"
 #include "ct-study-dialog.h"
 #include "ct-window.h"
@@ -94,6 +95,7 @@ struct _CtWindow
   GtkButton      *robustness_button;
   GtkProgressBar *robustness_progress;
   CtRobustnessView *robustness_view;
+  CtFaithfulnessPanel *faithfulness_panel;  /* built in code, not in the template */
   GtkLabel       *status_label;
   GtkRevealer    *note_revealer;
   GtkLabel       *note_label;
@@ -206,5 +208,8 @@ void     ct_window_show_study_dialog (CtWindow   *self);
 /* Opens the last study's report.html with the default browser. */
 void     ct_window_open_study_report (CtWindow   *self);
 void     ct_window_dispose_study     (CtWindow   *self);
+/* ct-window-faithfulness.c */
+void     ct_window_init_faithfulness   (CtWindow   *self);
+void     ct_window_toggle_faithfulness (CtWindow   *self);
 
 G_END_DECLS

@@ -87,6 +87,7 @@ show_run (CtWindow  *self,
   ct_window_refresh_run_list (self, opened->run_dir);
   gtk_stack_set_visible_child_name (self->stack, "run");
   ct_window_forget_robustness (self);
+  ct_faithfulness_panel_forget (self->faithfulness_panel);
   g_clear_pointer (&self->status_note, g_free);
   ct_window_update_status (self);
   ct_window_update_actions (self);

@@ -563,6 +563,7 @@ ct_window_init (CtWindow *self)
     "noise-sigma", "rotation", "rotation-random", "occlude-pixels", "occlude-patch",
     "rounds", "seed", "target-rule", "colormap", "overlay-opacity", "normalisation",
     "view-mode", "layer", "method", "robustness-perturbations", "robustness-images", "robustness-chart",
+    "faithfulness-method", "faithfulness-images", "faithfulness-chart",
     NULL
   };
 
@@ -583,6 +584,7 @@ ct_window_init (CtWindow *self)
 
   ct_window_bind_controls (self);
   ct_window_init_compare (self);
+  ct_window_init_faithfulness (self);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),

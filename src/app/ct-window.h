@@ -6,6 +6,7 @@
 #include "ct-application.h"
 #include "ct-chart-view.h"
 #include "ct-engine.h"
+#include "ct-faithfulness-panel.h"
 #include "ct-grid-view.h"
 #include "ct-robustness-view.h"
 #include "ct-session.h"
@@ -44,6 +45,7 @@ CtGridView *ct_window_get_grid_view (CtWindow      *self);
 CtChartView *ct_window_get_chart_view (CtWindow *self);
 /* Returns: (transfer none). */
 CtRobustnessView *ct_window_get_robustness_view (CtWindow *self);
+CtFaithfulnessPanel *ct_window_get_faithfulness_panel (CtWindow *self);
 /* Returns: (transfer none). */
 CtEngine   *ct_window_get_engine    (CtWindow      *self);
 /* Returns: (transfer none): what the window shows. */

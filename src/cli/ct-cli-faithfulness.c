@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ct-cli.h"
+#include "ct-faithfulness-plot.h"
 #include "ct-faithfulness-job.h"
 #include "ct-sanity-job.h"
 #include "ct-spec.h"
@@ -41,6 +42,7 @@ progress_cb (int      epoch,
 static gboolean
 write_outputs (const CtFaithfulness  *result,
                const char            *out,
+               double                 scale,
                GError               **error)
 {
   g_autofree char *csv = g_build_filename (out, "faithfulness.csv", NULL);
@@ -54,8 +56,36 @@ write_outputs (const CtFaithfulness  *result,
                    "Could not create %s: %s", out, g_strerror (saved));
       return FALSE;
     }
-  return ct_faithfulness_write_csv (result, csv, error) &&
-         ct_faithfulness_write_json (result, json, error);
+  if (!ct_faithfulness_write_csv (result, csv, error) ||
+      !ct_faithfulness_write_json (result, json, error))
+    return FALSE;
+
+  for (CtFaithfulnessChart chart = 0; chart < CT_FAITHFULNESS_N_CHARTS; chart++)
+    {
+      g_autofree char *name = g_strconcat (ct_faithfulness_chart_to_string (chart), ".png", NULL);
+      g_autofree char *path = g_build_filename (out, name, NULL);
+
+      if (!ct_faithfulness_chart_write_png (result, chart, scale, path, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+write_sanity_charts (const CtSanity  *sanity,
+                     const char      *out,
+                     double           scale,
+                     GError         **error)
+{
+  for (CtSanityChart chart = 0; chart < CT_SANITY_N_CHARTS; chart++)
+    {
+      g_autofree char *name = g_strconcat (ct_sanity_chart_to_string (chart), ".png", NULL);
+      g_autofree char *path = g_build_filename (out, name, NULL);
+
+      if (!ct_sanity_chart_write_png (sanity, chart, scale, path, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -78,6 +108,7 @@ run_sanity (CtCamSession            *session,
             const char              *data,
             const char              *device,
             const char              *out,
+            double                   scale,
             Terminal                *term,
             GError                 **error)
 {
@@ -98,7 +129,8 @@ run_sanity (CtCamSession            *session,
   sanity = ct_sanity_compute (session, &sanity_request, sanity_progress_cb, term, NULL, error);
   if (sanity == NULL ||
       !ct_sanity_write_csv (sanity, csv, error) ||
-      !ct_sanity_write_json (sanity, json, error))
+      !ct_sanity_write_json (sanity, json, error) ||
+      !write_sanity_charts (sanity, out, scale, error))
     return FALSE;
 
   g_print ("%s: randomisation sanity check, %s's maps of the true class against the untrained "
@@ -149,6 +181,7 @@ ct_cli_faithfulness (int    argc,
   int n_images = 500, batch_size = 0, threads = 0;
   double step = 0.02;
   double road_noise = 0.01;
+  double scale = 2.0;
   gint64 seed = 0;
   gboolean quiet = FALSE, sanity = FALSE;
   g_autoptr(GError) error = NULL;
@@ -169,9 +202,10 @@ ct_cli_faithfulness (int    argc,
     { "step", 0, 0, G_OPTION_ARG_DOUBLE, &step, N_("Fraction of the pixels deleted or inserted a step (default 0.02)"), "F" },
     { "baseline", 0, 0, G_OPTION_ARG_STRING, &baseline_text, N_("What deleted pixels become: zero (default), mean or blur"), N_("FILL") },
     { "road-noise", 0, 0, G_OPTION_ARG_DOUBLE, &road_noise, N_("Noise of ROAD's imputation, σ in normalised units (default 0.01)"), N_("SIGMA") },
-    { "sanity", 0, 0, G_OPTION_ARG_NONE, &sanity, N_("Also the randomisation sanity check (sanity.csv, sanity.json)"), NULL },
+    { "sanity", 0, 0, G_OPTION_ARG_NONE, &sanity, N_("Also the randomisation sanity check (sanity.csv, sanity.json and its charts)"), NULL },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per CAM call (default 64)"), "N" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Directory for faithfulness.csv and faithfulness.json (required)"), N_("DIR") },
+    { "scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, N_("Chart scale factor (default 2)"), "F" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Directory for faithfulness.csv, faithfulness.json and the charts (required)"), N_("DIR") },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, N_("Dataset (default: the run's)"), N_("PATH") },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
@@ -182,7 +216,7 @@ ct_cli_faithfulness (int    argc,
   if (!ct_cli_parse ("faithfulness", NULL,
                      _("Scores, for every checkpoint, how faithful a CAM method's heatmaps are:\n"
                        "deletion and insertion AUC, Average Drop, Increase in Confidence and\n"
-                       "ROAD, beside random heatmaps, into CSV and JSON; with --sanity also\n"
+                       "ROAD, beside random heatmaps, into CSV, JSON and charts; with --sanity also\n"
                        "the randomisation sanity check."),
                      entries, &argc, &argv, &status))
     return status;
@@ -204,6 +238,8 @@ ct_cli_faithfulness (int    argc,
     return ct_cli_usage_error ("faithfulness", "--baseline must be zero, mean or blur");
   if (!(road_noise >= 0 && road_noise <= 1))
     return ct_cli_usage_error ("faithfulness", "--road-noise must be in [0, 1]");
+  if (!(scale > 0 && scale <= 8))
+    return ct_cli_usage_error ("faithfulness", "--scale must be in (0, 8]");
   term.quiet = quiet;
 
   if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
@@ -233,11 +269,11 @@ ct_cli_faithfulness (int    argc,
   request.batch_size = batch_size;
 
   result = ct_faithfulness_compute (session, &request, progress_cb, &term, NULL, &error);
-  if (result == NULL || !write_outputs (result, out, &error))
+  if (result == NULL || !write_outputs (result, out, scale, &error))
     return ct_cli_fail ("faithfulness", error);
 
   print_summary (result, out);
-  if (sanity && !run_sanity (session, &request, data, device, out, &term, &error))
+  if (sanity && !run_sanity (session, &request, data, device, out, scale, &term, &error))
     return ct_cli_fail ("faithfulness", error);
   return 0;
 }

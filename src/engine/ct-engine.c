@@ -1622,6 +1622,147 @@ paper_study_new (CtEngine              *self,
   return study;
 }
 
+/* ---- Faithfulness studies -------------------------------------------- */
+
+typedef struct {
+  Background                    base;
+  char                         *run_dir;
+  CtFaithfulnessRequest         request;      /* points into the copies below */
+  int                          *epochs;
+  char                         *layer;
+  CtEngineFaithfulnessFunc      progress_func;
+  CtEngineFaithfulnessDoneFunc  done_func;
+  gpointer                      user_data;
+  CtFaithfulness               *result;       /* set by run() */
+  /* Background thread only. */
+  int                           epoch;        /* the epoch under way, and its index */
+  guint                         epoch_index;
+} Faithfulness;
+
+static void
+faithfulness_free (Background *background)
+{
+  Faithfulness *job = (Faithfulness *) background;
+
+  g_free (job->run_dir);
+  g_free (job->epochs);
+  g_free (job->layer);
+  g_clear_pointer (&job->result, ct_faithfulness_free);
+  g_free (job);
+}
+
+static void
+post_faithfulness_status (Faithfulness *job,
+                          guint         done,
+                          guint         n_images,
+                          gboolean      paused)
+{
+  CtEngineFaithfulnessStatus *status = g_new0 (CtEngineFaithfulnessStatus, 1);
+  guint n_epochs = MAX (job->request.n_epochs, 1);
+
+  status->epoch = job->epoch;
+  status->done = done;
+  status->n_images = n_images;
+  status->fraction = (job->epoch_index + (double) done / MAX (n_images, 1)) / n_epochs;
+  status->paused = paused;
+  background_post (&job->base, status, g_free);
+}
+
+static void
+faithfulness_progress_cb (int      epoch,
+                          guint    done,
+                          guint    n_images,
+                          gpointer user_data)
+{
+  Faithfulness *job = user_data;
+
+  if (epoch != job->epoch)
+    {
+      /* The study goes through the epochs in the request's order. */
+      for (guint e = 0; e < job->request.n_epochs; e++)
+        if (job->request.epochs[e] == epoch)
+          job->epoch_index = e;
+      job->epoch = epoch;
+    }
+  if (background_should_post (&job->base, done == n_images))
+    post_faithfulness_status (job, done, n_images, FALSE);
+
+  if (has_pending_grids (job->base.engine))
+    {
+      post_faithfulness_status (job, done, n_images, TRUE);
+      wait_for_grids (&job->base);
+    }
+}
+
+static void
+faithfulness_run (Background *background)
+{
+  Faithfulness *job = (Faithfulness *) background;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (job->run_dir, NULL, NULL,
+                                                        &background->error);
+
+  if (session != NULL)
+    job->result = ct_faithfulness_compute (session, &job->request, faithfulness_progress_cb, job,
+                                           background->cancellable, &background->error);
+}
+
+static void
+faithfulness_progress (CtEngine   *engine,
+                       Background *background,
+                       gpointer    data)
+{
+  Faithfulness *job = (Faithfulness *) background;
+
+  if (job->progress_func != NULL)
+    job->progress_func (engine, data, job->user_data);
+}
+
+static void
+faithfulness_done (CtEngine   *engine,
+                   Background *background)
+{
+  Faithfulness *job = (Faithfulness *) background;
+
+  if (job->done_func != NULL)
+    job->done_func (engine, g_steal_pointer (&job->result), background->error, job->user_data);
+}
+
+static char *
+faithfulness_dup_busy_message (Background *background)
+{
+  return g_strdup_printf ("a faithfulness study of %s is still running",
+                          ((Faithfulness *) background)->run_dir);
+}
+
+static const BackgroundClass faithfulness_class = {
+  "ct-faithfulness", faithfulness_run, faithfulness_progress, faithfulness_done,
+  faithfulness_dup_busy_message, faithfulness_free,
+};
+
+static Faithfulness *
+faithfulness_new (CtEngine                     *self,
+                  const char                   *run_dir,
+                  const CtFaithfulnessRequest  *request,
+                  CtEngineFaithfulnessFunc      progress_func,
+                  CtEngineFaithfulnessDoneFunc  done_func,
+                  gpointer                      user_data)
+{
+  Faithfulness *job = g_new0 (Faithfulness, 1);
+
+  background_init (&job->base, &faithfulness_class, self);
+  job->run_dir = g_strdup (run_dir);
+  job->request = *request;
+  job->epochs = g_memdup2 (request->epochs, request->n_epochs * sizeof (int));
+  job->layer = g_strdup (request->layer);
+  job->request.epochs = job->epochs;
+  job->request.layer = job->layer;
+  job->progress_func = progress_func;
+  job->done_func = done_func;
+  job->user_data = user_data;
+  job->epoch = request->n_epochs > 0 ? request->epochs[0] : 0;
+  return job;
+}
+
 /* ---- The object ------------------------------------------------------ */
 
 static void
@@ -2050,4 +2191,42 @@ ct_engine_is_studying (CtEngine *self)
   g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
 
   return background_is (self, &paper_study_class);
+}
+
+gboolean
+ct_engine_compute_faithfulness (CtEngine                     *self,
+                                const char                   *run_dir,
+                                const CtFaithfulnessRequest  *request,
+                                CtEngineFaithfulnessFunc      progress_func,
+                                CtEngineFaithfulnessDoneFunc  done_func,
+                                gpointer                      user_data,
+                                GError                      **error)
+{
+  Faithfulness *job;
+
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (run_dir != NULL, FALSE);
+  g_return_val_if_fail (request != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_background_free (self, error))
+    return FALSE;
+  job = faithfulness_new (self, run_dir, request, progress_func, done_func, user_data);
+  return start_background (self, &job->base, error);
+}
+
+void
+ct_engine_cancel_faithfulness (CtEngine *self)
+{
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  cancel_background (self, &faithfulness_class);
+}
+
+gboolean
+ct_engine_is_computing_faithfulness (CtEngine *self)
+{
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+
+  return background_is (self, &faithfulness_class);
 }

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "ct-cam-job.h"
+#include "ct-faithfulness-job.h"
 #include "ct-grid.h"
 #include "ct-import.h"
 #include "ct-robustness-job.h"
@@ -133,6 +134,25 @@ typedef void (*CtEngineStudyDoneFunc) (CtEngine     *engine,
                                        const char   *report,
                                        const GError *error,
                                        gpointer      user_data);
+/* A snapshot of a faithfulness study, delivered on the UI thread. */
+typedef struct {
+  int       epoch;               /* the checkpoint under way */
+  guint     done;                /* its images done of @n_images */
+  guint     n_images;
+  double    fraction;            /* of the whole study */
+  gboolean  paused;              /* waiting for grids to finish */
+} CtEngineFaithfulnessStatus;
+
+typedef void (*CtEngineFaithfulnessFunc) (CtEngine                         *engine,
+                                          const CtEngineFaithfulnessStatus *status,
+                                          gpointer                          user_data);
+
+/* @result: (transfer full) (nullable): the study, or NULL with @error;
+ * G_IO_ERROR_CANCELLED after ct_engine_cancel_faithfulness(). */
+typedef void (*CtEngineFaithfulnessDoneFunc) (CtEngine       *engine,
+                                              CtFaithfulness *result,
+                                              const GError   *error,
+                                              gpointer        user_data);
 
 /* Returns: (transfer full): an engine whose callbacks run in the calling
  * thread's thread-default main context. */
@@ -280,5 +300,22 @@ gboolean   ct_engine_run_study            (CtEngine                   *self,
 void       ct_engine_cancel_study         (CtEngine                   *self);
 /* TRUE from ct_engine_run_study() until its done_func. */
 gboolean   ct_engine_is_studying          (CtEngine                   *self);
+
+/* Starts a faithfulness study of @run_dir (ct_faithfulness_compute() over
+ * a CtCamSession of its own) with @request (copied), as a robustness
+ * study runs: on the background thread, pausing while grids are computed,
+ * @progress_func at most ten times a second, after each epoch and at each
+ * pause.  Fails at once with G_IO_ERROR_BUSY while another background
+ * job runs. */
+gboolean   ct_engine_compute_faithfulness (CtEngine                     *self,
+                                           const char                   *run_dir,
+                                           const CtFaithfulnessRequest  *request,
+                                           CtEngineFaithfulnessFunc      progress_func,
+                                           CtEngineFaithfulnessDoneFunc  done_func,
+                                           gpointer                      user_data,
+                                           GError                      **error);
+void       ct_engine_cancel_faithfulness  (CtEngine                     *self);
+/* TRUE from ct_engine_compute_faithfulness() until its done_func. */
+gboolean   ct_engine_is_computing_faithfulness (CtEngine *self);
 
 G_END_DECLS
