@@ -95,6 +95,7 @@ ct_cli_study (int    argc,
   };
 
   if (!ct_cli_parse ("study", NULL,
+                     /* xgettext:no-c-format */
                      _("Re-runs the paper's study on a run's checkpoints: accuracy, Grad-CAM grids\n"
                        "of random and misclassified images, perturbations with 95% intervals,\n"
                        "Table 3 with paired differences, and a verdict on each of the paper's\n"

@@ -1065,6 +1065,7 @@ add_table3 (const CtStudyResult *result,
   if (occlusion < 0)
     return;
   table = table_new ("table3", _("The paper's Table 3 re-done: confidence drop under 20 occluded pixels"),
+                     /* xgettext:no-c-format */
                      _("Mean over the study's images and rounds with its 95% half-width, beside the "
                        "paper's value for one image."),
                      "epoch", "confidence_drop", "confidence_drop_ci95", "samples", "paper_one_image",
@@ -1082,6 +1083,7 @@ add_table3 (const CtStudyResult *result,
   g_ptr_array_add (tables, table);
 
   paired = table_new ("table3-paired", _("Table 3: paired differences between checkpoints"),
+                      /* xgettext:no-c-format */
                       _("Later minus earlier checkpoint, on the same images and the same occluded "
                         "pixels, with the 95% half-width of the mean difference."),
                       "comparison", "difference", "difference_ci95", "pairs", NULL);
@@ -1100,6 +1102,7 @@ static CtStudyTable *
 neighbours_table (const CtStudyNeighbours *neighbours)
 {
   CtStudyTable *table = table_new ("neighbours", _("Grad-CAM agreement of neighbouring checkpoints"),
+                                   /* xgettext:no-c-format */
                                    _("Pearson's r of the clean heatmaps of the same image at two "
                                      "neighbouring checkpoints, mean over the study's images with "
                                      "its 95% half-width."),
@@ -1172,6 +1175,7 @@ static CtStudyTable *
 claims_table (const CtStudyResult *result)
 {
   CtStudyTable *table = table_new ("claims", _("The paper's claims, each tested"),
+                                   /* xgettext:no-c-format */
                                    _("Each comparison is a paired difference that the claim predicts "
                                      "to be positive, with its 95% half-width. Supported: every "
                                      "interval above 0; not supported: one below 0; inconclusive "

@@ -101,6 +101,8 @@ build_blocks (const CtStudyResult *result,
 {
   GPtrArray *blocks = g_ptr_array_new_with_free_func (block_free);
   g_autofree char *epochs = dup_epochs (result);
+  /* Formatted apart so the translated messages hold a plain %s. */
+  g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, result->seed);
   guint section = 6;  /* the optional sections', after the paper's five */
 
   add_block (blocks, BLOCK_TITLE, g_strdup_printf (_("Camtrail study of %s"), result->run_name));
@@ -116,15 +118,14 @@ build_blocks (const CtStudyResult *result,
   add_block (blocks, BLOCK_PARAGRAPH,
              g_strdup_printf (_("Run %s (%s, %s at %d px, classes from its manifest), dataset %s. "
                                 "Checkpoints (epochs) %s. Dataset-level tables over %u test images "
-                                "drawn with seed %" G_GUINT64_FORMAT ", each perturbation drawn %u "
+                                "drawn with seed %s, each perturbation drawn %u "
                                 "times per image; every random draw (images, noise, angles, "
                                 "occluded pixels, the misclassified scan) comes from seed "
-                                "%" G_GUINT64_FORMAT " and the image index and round, so every "
+                                "%s and the image index and round, so every "
                                 "checkpoint sees the same perturbed images."),
                               result->run_dir, result->arch, result->dataset, result->input_size,
                               result->dataset_path != NULL ? result->dataset_path : "",
-                              epochs, result->n_images, result->seed, result->n_rounds,
-                              result->seed));
+                              epochs, result->n_images, seed, result->n_rounds, seed));
   add_block (blocks, BLOCK_PARAGRAPH,
              g_strdup_printf (_("Perturbations (in [0, 1] pixel space before normalisation, then "
                                 "clipped): %s — Gaussian noise σ 0.1, a random rotation in ±30° "
@@ -149,9 +150,9 @@ build_blocks (const CtStudyResult *result,
   add_block (blocks, BLOCK_HEADING, g_strdup (_("2. Grad-CAM across training")));
   if (result->random_figure != NULL)
     add_figure (blocks, result->random_figure->path,
-                g_strdup_printf (_("%u seeded random test images (seed %" G_GUINT64_FORMAT
-                                   "), clean, at every checkpoint."),
-                                 CT_STUDY_GRID_IMAGES, result->seed));
+                g_strdup_printf (_("%u seeded random test images (seed %s), clean, at every "
+                                   "checkpoint."),
+                                 CT_STUDY_GRID_IMAGES, seed));
   for (guint m = 0; m < result->mistakes->len; m++)
     {
       const CtStudyMistakes *mistakes = g_ptr_array_index (result->mistakes, m);
