@@ -1037,14 +1037,18 @@ CtTorchStatus ct_torch_project_first_component(const float *values, size_t n, in
     const int64_t positions = static_cast<int64_t>(height) * width;
     auto all = torch::from_blob(const_cast<float *>(values),
                                 {static_cast<int64_t>(n), channels, positions}, torch::kFloat32);
-    for (size_t i = 0; i < n; i++) {
-      // As get_2d_projection: positions × channels, centred per channel.
-      auto x = all[static_cast<int64_t>(i)].t();
-      x = x - x.mean(0);
-      auto vh = std::get<2>(torch::linalg_svd(x, /*full_matrices=*/true));
-      auto projection = x.matmul(vh[0]).contiguous();
-      std::memcpy(out + i * positions, projection.data_ptr<float>(), positions * sizeof(float));
-    }
+    if (n == 0)
+      return;
+    // As get_2d_projection: per image positions × channels, centred per
+    // channel, projected on the first right singular vector.  One batched
+    // reduced SVD: LAPACK's gesdd per image as numpy's full one, so the same
+    // vector with the same sign, without the positions × positions U.
+    auto x = all.transpose(1, 2);
+    x = x - x.mean(1, /*keepdim=*/true);
+    auto vh = std::get<2>(torch::linalg_svd(x, /*full_matrices=*/false));
+    auto first = vh.select(1, 0).unsqueeze(2);  // n × channels × 1
+    auto projection = x.bmm(first).contiguous();
+    std::memcpy(out, projection.data_ptr<float>(), n * positions * sizeof(float));
   });
 }
 
