@@ -2225,7 +2225,7 @@ faithfulness_stopped (gpointer data)
 }
 
 /* The Faithfulness page computes a study of every checkpoint of the open
- * run in the background with the chosen method and images, and draws the
+ * run in the background with the chosen method, images and baseline, and draws the
  * chosen chart; Compute again while it runs stops it. */
 static void
 test_window_faithfulness (void)
@@ -2241,6 +2241,7 @@ test_window_faithfulness (void)
 
   activate ("win.faithfulness-images", g_variant_new_int32 (6));
   activate ("win.faithfulness-method", g_variant_new_string ("layercam"));
+  activate ("win.faithfulness-baseline", g_variant_new_string ("blur"));
   activate ("win.faithfulness-chart", g_variant_new_string ("faithfulness-insertion"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.compute-faithfulness", NULL));
   g_assert_true (ct_engine_is_computing_faithfulness (ct_window_get_engine (window)));
@@ -2252,6 +2253,7 @@ test_window_faithfulness (void)
   result = ct_faithfulness_panel_get_result (panel);
   g_assert_cmpuint (result->n_images, ==, 6);
   g_assert_cmpstr (result->method, ==, "layercam");
+  g_assert_cmpint (result->baseline, ==, CT_BASELINE_BLUR);
   g_assert_cmpuint (result->seed, ==, g_settings_get_int (settings, "seed"));
   g_assert_cmpuint (result->rows->len, ==, 2 * 3);
   for (guint r = 0; r < result->rows->len; r++)

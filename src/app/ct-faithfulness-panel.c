@@ -22,6 +22,7 @@ struct _CtFaithfulnessPanel
 
   GtkDropDown    *method_dropdown;
   GtkSpinButton  *images_spin;
+  GtkDropDown    *baseline_dropdown;
   GtkDropDown    *chart_dropdown;
   GtkButton      *button;
   GtkProgressBar *progress;
@@ -52,6 +53,14 @@ static const char * const chart_titles[] = {
   [CT_FAITHFULNESS_CHART_INCREASE] = N_("Increase in Confidence"),
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (chart_titles) == CT_FAITHFULNESS_N_CHARTS);
+
+/* What deletion removes pixels to and insertion starts from, in the order
+ * of CtBaseline (its names are the GSettings key's choices). */
+static const char * const baseline_titles[] = {
+  [CT_BASELINE_ZERO] = N_("Black"),
+  [CT_BASELINE_MEAN] = N_("Dataset mean"),
+  [CT_BASELINE_BLUR] = N_("Blurred image"),
+};
 
 static void
 draw_chart_cb (GtkDrawingArea *area,
@@ -110,6 +119,31 @@ method_set_mapping (const GValue       *value,
   if (selected >= CT_CAM_N_METHODS)
     return NULL;
   return g_variant_new_string (ct_cam_method_to_string (selected));
+}
+
+static gboolean
+baseline_get_mapping (GValue   *value,
+                      GVariant *variant,
+                      gpointer  user_data)
+{
+  CtBaseline baseline;
+
+  if (!ct_baseline_from_string (g_variant_get_string (variant, NULL), &baseline))
+    baseline = CT_BASELINE_ZERO;
+  g_value_set_uint (value, baseline);
+  return TRUE;
+}
+
+static GVariant *
+baseline_set_mapping (const GValue       *value,
+                      const GVariantType *expected_type,
+                      gpointer            user_data)
+{
+  guint selected = g_value_get_uint (value);
+
+  if (selected >= G_N_ELEMENTS (baseline_titles))
+    return NULL;
+  return g_variant_new_string (ct_baseline_to_string (selected));
 }
 
 static gboolean
@@ -253,6 +287,7 @@ start (CtFaithfulnessPanel  *self,
   const CtRunInfo *run = ct_session_get_run (self->session);
   g_autofree char *layer = NULL;
   g_autofree char *method = g_settings_get_string (self->settings, "faithfulness-method");
+  g_autofree char *baseline = g_settings_get_string (self->settings, "faithfulness-baseline");
   CtFaithfulnessRequest request = { 0 };
   int seed;
 
@@ -269,7 +304,8 @@ start (CtFaithfulnessPanel  *self,
   request.n_images = g_settings_get_int (self->settings, "faithfulness-images");
   request.seed = seed;
   request.layer = layer != NULL && *layer != '\0' ? layer : NULL;
-  request.baseline = CT_BASELINE_ZERO;
+  if (!ct_baseline_from_string (baseline, &request.baseline))
+    request.baseline = CT_BASELINE_ZERO;
   request.road_noise = 0.01;
   if (!ct_engine_compute_faithfulness (self->engine, run->run_dir, &request, progress_cb, done_cb,
                                        self, error))
@@ -360,11 +396,14 @@ build_controls (CtFaithfulnessPanel *self)
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   g_autoptr(GtkStringList) methods = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) charts = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) baselines = gtk_string_list_new (NULL);
 
   for (guint m = 0; m < CT_CAM_N_METHODS; m++)
     gtk_string_list_append (methods, ct_cam_method_get_info (m)->title);
   for (guint c = 0; c < CT_FAITHFULNESS_N_CHARTS; c++)
     gtk_string_list_append (charts, _(chart_titles[c]));
+  for (guint b = 0; b < G_N_ELEMENTS (baseline_titles); b++)
+    gtk_string_list_append (baselines, _(baseline_titles[b]));
 
   gtk_widget_set_margin_start (row, 6);
   gtk_widget_set_margin_end (row, 6);
@@ -374,6 +413,10 @@ build_controls (CtFaithfulnessPanel *self)
                                                  gtk_spin_button_new_with_range (1, 10000, 10)));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->images_spin),
                                _("Test images drawn with the seed, the same at every checkpoint"));
+  self->baseline_dropdown = GTK_DROP_DOWN (labelled (row, _("_Baseline"),
+                                                     gtk_drop_down_new (G_LIST_MODEL (g_object_ref (baselines)), NULL)));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->baseline_dropdown),
+                               _("What deletion turns pixels into and insertion starts from"));
   self->chart_dropdown = GTK_DROP_DOWN (labelled (row, _("C_hart"),
                                                   gtk_drop_down_new (G_LIST_MODEL (g_object_ref (charts)), NULL)));
   self->button = GTK_BUTTON (gtk_button_new_with_label (_("Compute")));
@@ -484,6 +527,9 @@ ct_faithfulness_panel_new (CtEngine  *engine,
                                 NULL, NULL);
   g_settings_bind_with_mapping (settings, "faithfulness-images", self->images_spin, "value",
                                 G_SETTINGS_BIND_DEFAULT, images_get_mapping, images_set_mapping,
+                                NULL, NULL);
+  g_settings_bind_with_mapping (settings, "faithfulness-baseline", self->baseline_dropdown, "selected",
+                                G_SETTINGS_BIND_DEFAULT, baseline_get_mapping, baseline_set_mapping,
                                 NULL, NULL);
   g_settings_bind_with_mapping (settings, "faithfulness-chart", self->chart_dropdown, "selected",
                                 G_SETTINGS_BIND_DEFAULT, chart_get_mapping, chart_set_mapping,

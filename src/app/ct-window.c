@@ -563,7 +563,7 @@ ct_window_init (CtWindow *self)
     "noise-sigma", "rotation", "rotation-random", "occlude-pixels", "occlude-patch",
     "rounds", "seed", "target-rule", "colormap", "overlay-opacity", "normalisation",
     "view-mode", "layer", "method", "robustness-perturbations", "robustness-images", "robustness-chart",
-    "faithfulness-method", "faithfulness-images", "faithfulness-chart",
+    "faithfulness-method", "faithfulness-images", "faithfulness-baseline", "faithfulness-chart",
     NULL
   };
 
