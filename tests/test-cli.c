@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1485,6 +1486,56 @@ test_image_folder (void)
   g_assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
 }
 
+/* 300 classes, more than a byte label holds: train and cam through the
+ * binary; class-299 (the last in code-point order) keeps its label. */
+static void
+test_image_folder_many_classes (void)
+{
+  enum { N_CLASSES = 300, SIDE = 4 };
+  g_autofree char *folder = g_build_filename (tmpdir, "many-classes", NULL);
+  g_autofree char *run = g_build_filename (tmpdir, "many-classes-run", NULL);
+  g_autofree char *figure = g_build_filename (tmpdir, "many-classes.png", NULL);
+  g_autofree char *json = g_build_filename (tmpdir, "many-classes.json", NULL);
+  g_autoptr(JsonParser) manifest_parser = json_parser_new ();
+  g_autoptr(JsonParser) cells_parser = json_parser_new ();
+  g_auto(Result) train = { 0 }, cam = { 0 };
+  JsonObject *dataset, *image;
+  JsonArray *classes;
+
+  for (guint k = 0; k < N_CLASSES; k++)
+    for (guint split = 0; split < 2; split++)
+      {
+        g_autofree char *name = g_strdup_printf ("class-%03u", k);
+        g_autofree char *class_dir = g_build_filename (folder, split == 0 ? "train" : "test",
+                                                       name, NULL);
+        g_autofree char *path = g_build_filename (class_dir, "0.png", NULL);
+        guint8 pixels[SIDE * SIDE * 3];
+
+        for (guint p = 0; p < sizeof pixels; p++)
+          pixels[p] = (guint8) (k * 7 + p * 13 + split * 50);
+        g_assert_cmpint (g_mkdir_with_parents (class_dir, 0755), ==, 0);
+        ct_test_write_png (path, SIDE, SIDE, PNG_COLOR_TYPE_RGB, 8, pixels, NULL, 0, NULL, 0);
+      }
+
+  run_cli (&train, "train", "--data", folder, "--image-size", "16", "--epochs", "1",
+           "--width", "8", "--batch-size", "32", "--threads", "2", "--quiet", "--out", run, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  dataset = json_object_get_object_member (dup_json_object (run, "manifest.json", manifest_parser),
+                                           "dataset");
+  classes = json_object_get_array_member (dataset, "classes");
+  g_assert_cmpint (json_array_get_length (classes), ==, N_CLASSES);
+  g_assert_cmpstr (json_array_get_string_element (classes, 299), ==, "class-299");
+
+  run_cli (&cam, "cam", "--run", run, "--images", "299", "--out", figure, "--json", json,
+           "--threads", "2", NULL);
+  g_assert_cmpint (cam.status, ==, 0);
+  image = json_array_get_object_element (
+      json_object_get_array_member (dup_json_object (tmpdir, "many-classes.json", cells_parser),
+                                    "images"), 0);
+  g_assert_cmpint (json_object_get_int_member (image, "label"), ==, 299);
+  g_assert_cmpstr (json_object_get_string_member (image, "class"), ==, "class-299");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1521,6 +1572,7 @@ main (int    argc,
   g_test_add_func ("/cli/faithfulness", test_faithfulness);
   g_test_add_func ("/cli/malformed-dataset", test_malformed_dataset);
   g_test_add_func ("/cli/image-folder", test_image_folder);
+  g_test_add_func ("/cli/image-folder-many-classes", test_image_folder_many_classes);
 
   status = g_test_run ();
   ct_test_remove_tree (tmpdir);

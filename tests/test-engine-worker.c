@@ -296,7 +296,8 @@ test_open_run (void)
   g_assert_cmpuint (info->metrics->len, ==, 4);
   g_assert_cmpint (g_array_index (info->metrics, CtEpochMetrics, 3).epoch, ==, 3);
   g_assert_cmpuint (info->n_test, ==, dataset->test.n_images);
-  g_assert_cmpmem (info->test_labels, info->n_test, dataset->test.labels, dataset->test.n_images);
+  g_assert_cmpmem (info->test_labels, info->n_test * sizeof (guint16), dataset->test.labels,
+                   dataset->test.n_images * sizeof (guint16));
 
   missing = open_run (engine, nowhere, &error);
   g_assert_null (missing);

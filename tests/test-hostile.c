@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "ct-dataset.h"
+#include "ct-image-folder.h"
 #include "ct-png.h"
 #include "ct-run.h"
 #include "ct-safetensors.h"
@@ -1164,6 +1165,70 @@ test_sweep (gconstpointer user_data)
   ct_test_remove_tree (dir);
 }
 
+/* The image-folder cache ------------------------------------------------------- */
+
+/* Labels a hostile cache stores for train image 1 of the 4 classes of
+ * write_valid_image_folder(): the class count, one whose low byte alone
+ * is a valid class, the largest. */
+static const guint16 hostile_cache_labels[] = { 4, 0x0100, 0xffff };
+
+/* A cache whose label is not below the class count is refused by its
+ * reader, and the load rebuilds it rather than trust it. */
+static void
+test_image_cache_label (gconstpointer user_data)
+{
+  const guint16 label = GPOINTER_TO_UINT (user_data);
+  const guint16 little_endian = GUINT16_TO_LE (label);
+  const CtDatasetOptions options = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) hostile = NULL;
+  g_autoptr(GByteArray) rebuilt = NULL;
+  g_autoptr(CtDataset) dataset = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-hostile-XXXXXX", &error);
+  g_autofree char *canonical = NULL;
+  g_autofree char *cache = NULL;
+  g_autofree char *key = NULL;
+  CtDataset probe = { .n_classes = 4 };
+  gsize label_offset;
+
+  g_assert_no_error (error);
+  write_valid_image_folder (dir);
+  g_assert_true (load_dataset (dir, &error));
+  g_assert_no_error (error);
+  canonical = g_canonicalize_filename (dir, NULL);
+  cache = ct_image_folder_dup_cache_path (canonical);
+  hostile = read_whole (cache);
+  key = g_strndup ((const char *) hostile->data + CT_IMAGE_FOLDER_CACHE_KEY_OFFSET, 64);
+
+  /* The untouched cache reads: what fails below is the label's doing. */
+  g_assert_true (ct_image_folder_read_cache (&probe, &options, key, hostile->data, hostile->len));
+  g_assert_cmpuint (probe.train.labels[1], ==, 1);
+  g_clear_pointer (&probe.train.labels, g_free);
+  g_clear_pointer (&probe.test.labels, g_free);
+  g_clear_pointer (&probe.skipped, g_strfreev);
+  probe = (CtDataset) { .n_classes = 4 };
+
+  /* 4 + 4 images, then their labels (uint16 each), no skipped lines. */
+  label_offset = hostile->len - 8 * sizeof (guint16) + 1 * sizeof (guint16);
+  memcpy (hostile->data + label_offset, &little_endian, sizeof little_endian);
+  g_assert_false (ct_image_folder_read_cache (&probe, &options, key, hostile->data, hostile->len));
+  g_assert_null (probe.train.labels);
+  g_assert_null (probe.train.pixels);
+  g_assert_null (probe.skipped);
+
+  set_contents (cache, hostile->data, hostile->len);
+  dataset = ct_dataset_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (dataset->train.labels[1], ==, 1);
+  rebuilt = read_whole (cache);
+  g_assert_cmpuint (rebuilt->len, ==, hostile->len);
+  g_assert_cmpuint (rebuilt->data[label_offset], ==, 1);
+  g_assert_cmpuint (rebuilt->data[label_offset + 1], ==, 0);
+  g_test_message ("%s: train label 1 stored as %u of 4 classes: refused, rebuilt",
+                  cache, label);
+  ct_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1198,6 +1263,15 @@ main (int    argc,
           g_ptr_array_add (cases, c);
           g_test_add_data_func (path, c, test_case);
         }
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (hostile_cache_labels); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/hostile/image-folder-cache/label-%u",
+                                               hostile_cache_labels[i]);
+
+      g_test_add_data_func (path, GUINT_TO_POINTER (hostile_cache_labels[i]),
+                            test_image_cache_label);
     }
 
   status = g_test_run ();

@@ -296,8 +296,8 @@ test_order (void)
     "train/b/B.PNG", "train/b/x.webp", "train/b/y.JpEg", "train/b/z.png",
     "train/b/a/0.png", "train/b/a-b/2.png", "train/b/a/c/1.png",
   };
-  const guint8 expected_labels[] = { 0, 0, 0, 1, 2, 2, 2, 2, 2, 2, 2 };
-  g_autoptr(GByteArray) labels = g_byte_array_new ();
+  const guint16 expected_labels[] = { 0, 0, 0, 1, 2, 2, 2, 2, 2, 2, 2 };
+  g_autoptr(GArray) labels = g_array_new (FALSE, FALSE, sizeof (guint16));
   g_autoptr(GPtrArray) listed = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) classes = NULL;
@@ -311,7 +311,8 @@ test_order (void)
   g_assert_cmpuint (listed->len, ==, G_N_ELEMENTS (expected));
   for (guint i = 0; i < listed->len; i++)
     g_assert_cmpstr (listed->pdata[i], ==, expected[i]);
-  g_assert_cmpmem (labels->data, labels->len, expected_labels, sizeof expected_labels);
+  g_assert_cmpmem (labels->data, labels->len * sizeof (guint16), expected_labels,
+                   sizeof expected_labels);
 
   ct_test_remove_tree (dir);
 }
@@ -430,8 +431,9 @@ test_corrupt_cache (void)
   g_autofree char *canonical = NULL;
   g_autofree char *cache = NULL;
   g_autofree char *contents = NULL;
+  g_autofree char *rebuilt = NULL;
   g_autoptr(GError) error = NULL;
-  gsize length;
+  gsize length, rebuilt_length;
 
   write_flat (dir, "train/a/0.png", 4, 10);
   write_flat (dir, "train/b/0.png", 4, 30);
@@ -441,11 +443,13 @@ test_corrupt_cache (void)
   canonical = g_canonicalize_filename (dir, NULL);
   cache = ct_image_folder_dup_cache_path (canonical);
 
-  /* Header, 4 images of 3×4×4, then the labels: train 0, 1, test 0, 1. */
+  /* Header, 4 images of 3×4×4, then the labels as little-endian uint16s:
+   * train 0, 1, test 0, 1. */
   g_file_get_contents (cache, &contents, &length, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (length, ==, 4096 + 4 * 48 + 4);
-  contents[4096 + 4 * 48 + 1] = (char) 200;
+  g_assert_cmpuint (length, ==, 4096 + 4 * 48 + 4 * 2);
+  g_assert_cmpmem (contents + 4096 + 4 * 48, 8, "\0\0\1\0\0\0\1\0", 8);
+  contents[4096 + 4 * 48 + 2] = (char) 200;
   g_file_set_contents (cache, contents, length, &error);
   g_assert_no_error (error);
   {
@@ -453,6 +457,22 @@ test_corrupt_cache (void)
 
     g_assert_cmpuint (dataset->train.labels[1], ==, 1);
   }
+
+  /* Label 257: its low byte alone would be a valid class. */
+  contents[4096 + 4 * 48 + 2] = 1;
+  contents[4096 + 4 * 48 + 3] = 1;
+  g_file_set_contents (cache, contents, length, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(CtDataset) dataset = load (dir, 0, FALSE);
+
+    g_assert_cmpuint (dataset->train.labels[1], ==, 1);
+  }
+  g_file_get_contents (cache, &rebuilt, &rebuilt_length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (rebuilt + 4096 + 4 * 48, 8, "\0\0\1\0\0\0\1\0", 8);
+  contents[4096 + 4 * 48 + 2] = 1;
+  contents[4096 + 4 * 48 + 3] = 0;
 
   g_file_set_contents (cache, contents, length - 3, &error);
   g_assert_no_error (error);
@@ -462,6 +482,150 @@ test_corrupt_cache (void)
     g_assert_cmpuint (dataset->test.n_images, ==, 2);
     g_assert_cmpuint (ct_split_image (&dataset->test, 1)[0], ==, 70);
   }
+
+  ct_test_remove_tree (dir);
+}
+
+/* A cache written by version 1 (byte labels) is rebuilt, not misread. */
+static void
+test_old_version_cache (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autofree char *canonical = NULL;
+  g_autofree char *cache = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *rebuilt = NULL;
+  g_autoptr(GByteArray) old = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  const guint32 version = 1;
+  const guint64 old_size = 4096 + 4 * 48 + 4;
+  gsize length, rebuilt_length;
+
+  write_flat (dir, "train/a/0.png", 4, 10);
+  write_flat (dir, "train/b/0.png", 4, 30);
+  write_flat (dir, "test/a/0.png", 4, 50);
+  write_flat (dir, "test/b/0.png", 4, 70);
+  ct_dataset_free (load (dir, 0, FALSE));
+  canonical = g_canonicalize_filename (dir, NULL);
+  cache = ct_image_folder_dup_cache_path (canonical);
+  g_file_get_contents (cache, &contents, &length, &error);
+  g_assert_no_error (error);
+
+  /* Version 1's layout: the same header and pixels, a byte a label.  The
+   * header's version is at byte 8, the skipped lines' offset at 40 and
+   * the file's size at 56 (host order). */
+  g_byte_array_append (old, (const guint8 *) contents, 4096 + 4 * 48);
+  g_byte_array_append (old, (const guint8 *) "\0\1\0\1", 4);
+  memcpy (old->data + 8, &version, sizeof version);
+  memcpy (old->data + 40, &old_size, sizeof old_size);
+  memcpy (old->data + 56, &old_size, sizeof old_size);
+  g_file_set_contents (cache, (const char *) old->data, old->len, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(CtDataset) dataset = load (dir, 0, FALSE);
+
+    g_assert_cmpuint (dataset->train.labels[0], ==, 0);
+    g_assert_cmpuint (dataset->train.labels[1], ==, 1);
+    g_assert_cmpuint (dataset->test.labels[1], ==, 1);
+    g_assert_cmpuint (ct_split_image (&dataset->test, 1)[0], ==, 70);
+  }
+  g_file_get_contents (cache, &rebuilt, &rebuilt_length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (rebuilt, rebuilt_length, contents, length);
+
+  ct_test_remove_tree (dir);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* More classes than a byte holds: 300, named so that code-point order is
+ * neither creation nor numeric order ("Class-1" < "Class-101" < "class-0"),
+ * one 2×2 image each in train and test whose red and green encode the
+ * class's number.  Labels are the sorted positions and survive the cache. */
+static void
+test_many_classes (void)
+{
+  enum { N_CLASSES = 300, SIDE = 2, IMAGE = 3 * SIDE * SIDE };
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) sorted = NULL;
+  g_autoptr(CtDataset) first = NULL;
+  g_autoptr(CtDataset) second = NULL;
+  g_autofree char *canonical = NULL;
+  g_autofree char *cache = NULL;
+  guint64 inode, inode_again;
+  gint64 mtime, mtime_again;
+  GStatBuf info;
+
+  for (guint k = 0; k < N_CLASSES; k++)
+    {
+      guint8 pixels[IMAGE];
+      char *name = g_strdup_printf ("%s-%u", k % 2 == 1 ? "Class" : "class", k);
+
+      g_ptr_array_add (names, name);
+      for (guint split = 0; split < 2; split++)
+        {
+          g_autofree char *path = g_build_filename (dir, split == 0 ? "train" : "test", name,
+                                                    "0.png", NULL);
+          g_autofree char *parent = g_path_get_dirname (path);
+
+          for (guint p = 0; p < SIDE * SIDE; p++)
+            {
+              pixels[3 * p] = k & 0xff;
+              pixels[3 * p + 1] = k >> 8;
+              pixels[3 * p + 2] = split;
+            }
+          g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+          ct_test_write_png (path, SIDE, SIDE, PNG_COLOR_TYPE_RGB, 8, pixels, NULL, 0, NULL, 0);
+        }
+    }
+  /* Borrowed names: only @names frees them. */
+  sorted = g_ptr_array_new ();
+  g_ptr_array_extend (sorted, names, NULL, NULL);
+  g_ptr_array_sort (sorted, compare_names);
+
+  first = load (dir, 0, FALSE);
+  canonical = g_canonicalize_filename (dir, NULL);
+  cache = ct_image_folder_dup_cache_path (canonical);
+  g_assert_cmpint (g_stat (cache, &info), ==, 0);
+  g_assert_cmpint (info.st_size, ==, 4096 + 2 * N_CLASSES * IMAGE + 2 * N_CLASSES * 2);
+  cache_identity (dir, &inode, &mtime);
+  second = load (dir, 0, FALSE);
+  /* The second load read the first's cache, not a new one. */
+  cache_identity (dir, &inode_again, &mtime_again);
+  g_assert_cmpuint (inode_again, ==, inode);
+  g_assert_cmpint (mtime_again, ==, mtime);
+
+  for (guint d = 0; d < 2; d++)
+    {
+      const CtDataset *dataset = d == 0 ? first : second;
+
+      g_assert_cmpuint (dataset->n_classes, ==, N_CLASSES);
+      g_assert_cmpuint (dataset->train.n_images, ==, N_CLASSES);
+      g_assert_cmpuint (dataset->test.n_images, ==, N_CLASSES);
+      for (guint i = 0; i < N_CLASSES; i++)
+        {
+          const char *name = sorted->pdata[i];
+          guint k = (guint) atoi (strchr (name, '-') + 1);
+
+          g_assert_cmpstr (dataset->classes[i], ==, name);
+          for (guint split = 0; split < 2; split++)
+            {
+              const CtSplit *s = split == 0 ? &dataset->train : &dataset->test;
+              const guint8 *image = ct_split_image (s, i);
+
+              g_assert_cmpuint (s->labels[i], ==, i);
+              g_assert_cmpuint (image[0] + 256 * image[SIDE * SIDE], ==, k);
+              g_assert_cmpuint (image[2 * SIDE * SIDE], ==, split);
+            }
+        }
+    }
+  g_assert_cmpuint (second->test.labels[N_CLASSES - 1], ==, 299);
 
   ct_test_remove_tree (dir);
 }
@@ -613,6 +777,8 @@ main (int    argc,
   g_test_add_func ("/image-folder/order", test_order);
   g_test_add_func ("/image-folder/cache", test_cache);
   g_test_add_func ("/image-folder/corrupt-cache", test_corrupt_cache);
+  g_test_add_func ("/image-folder/old-version-cache", test_old_version_cache);
+  g_test_add_func ("/image-folder/many-classes", test_many_classes);
   g_test_add_func ("/image-folder/default-size-grey", test_default_size_and_grey);
   g_test_add_func ("/image-folder/bad-image", test_bad_image);
   g_test_add_func ("/image-folder/layout-errors", test_layout_errors);

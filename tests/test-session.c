@@ -24,7 +24,7 @@ make_run (const char *run_dir)
   g_array_append_vals (run->epochs, epochs, G_N_ELEMENTS (epochs));
   run->metrics = g_array_new (FALSE, FALSE, sizeof (CtEpochMetrics));
   run->n_test = 100;
-  run->test_labels = g_new0 (guint8, run->n_test);
+  run->test_labels = g_new0 (guint16, run->n_test);
   return run;
 }
 

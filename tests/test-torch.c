@@ -910,7 +910,7 @@ test_evaluate (void)
   g_autofree uint8_t *images = g_new (uint8_t, N * P);
   g_autofree float *floats = g_new (float, N * P);
   g_autofree float *logits = NULL;
-  uint8_t labels[N];
+  uint16_t labels[N];
   double loss = 0.0, expected_loss = 0.0, accuracy = 0.0;
   int correct = 0;
   int cancel = 1;
@@ -959,6 +959,48 @@ test_evaluate (void)
   assert_status (ct_model_evaluate (model, images, labels, N, NULL, std, 32, NULL,
                                     &loss, &accuracy, &error),
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "mean");
+}
+
+/* Labels above a byte's range pick their own logits: 256 and 299 of 300
+ * classes are not read as 0 and 43; 300 is refused. */
+static void
+test_evaluate_many_classes (void)
+{
+  enum { N = 4, K = 300, C = 3, S = 16, P = C * S * S };
+  g_autoptr (CtModel) model = new_model ("camtrail_net", C, K, S, 2);
+  const float mean[C] = { 0.5f, 0.5f, 0.5f }, std[C] = { 0.25f, 0.25f, 0.25f };
+  g_autofree uint8_t *images = g_new (uint8_t, N * P);
+  g_autofree float *floats = g_new (float, N * P);
+  g_autofree float *logits = NULL;
+  uint16_t labels[N] = { 0, 255, 256, 299 };
+  double loss = 0.0, expected_loss = 0.0, accuracy = 0.0;
+  char *error = NULL;
+
+  for (int i = 0; i < N * P; i++)
+    {
+      images[i] = (uint8_t) (i * 37 % 251);
+      floats[i] = ((float) images[i] / 255.0f - 0.5f) / 0.25f;
+    }
+  logits = forward (model, floats, N);
+  for (int i = 0; i < N; i++)
+    {
+      double max = -INFINITY, sum = 0.0;
+
+      for (int c = 0; c < K; c++)
+        max = MAX (max, logits[i * K + c]);
+      for (int c = 0; c < K; c++)
+        sum += exp (logits[i * K + c] - max);
+      expected_loss += (max + log (sum) - logits[i * K + labels[i]]) / N;
+    }
+
+  g_assert_cmpint (ct_model_evaluate (model, images, labels, N, mean, std, 0, NULL,
+                                      &loss, &accuracy, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  g_assert_cmpfloat_with_epsilon (loss, expected_loss, 1e-4 * expected_loss);
+  labels[3] = K;
+  assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 0, NULL,
+                                    &loss, &accuracy, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "label 300");
 }
 
 static void
@@ -1049,6 +1091,7 @@ main (int argc, char **argv)
   g_test_add_func ("/torch/ablation-cam", test_ablation_cam);
   g_test_add_func ("/torch/forward-batches", test_forward_batches);
   g_test_add_func ("/torch/evaluate", test_evaluate);
+  g_test_add_func ("/torch/evaluate-many-classes", test_evaluate_many_classes);
   g_test_add_func ("/torch/errors", test_errors);
   return g_test_run ();
 }

@@ -21,9 +21,9 @@ static const float mean[C] = { 0.4f, 0.4f, 0.4f };
 static const float std[C] = { 0.25f, 0.25f, 0.25f };
 
 typedef struct {
-  size_t   n;
-  uint8_t *images;
-  uint8_t *labels;
+  size_t    n;
+  uint8_t  *images;
+  uint16_t *labels;
 } Data;
 
 static Data train_data, test_data;
@@ -37,7 +37,7 @@ make_data (Data    *data,
 
   data->n = n;
   data->images = g_new (uint8_t, n * P);
-  data->labels = g_new (uint8_t, n);
+  data->labels = g_new (uint16_t, n);
   for (size_t i = 0; i < n; i++)
     {
       int label = g_rand_int_range (rand, 0, K);
@@ -563,7 +563,7 @@ test_errors (void)
   CtTrainConfig config = default_config ();
   g_autoptr (CtTrainer) trainer = NULL;
   CtTrainer *none = (CtTrainer *) &config;
-  g_autofree uint8_t *labels = g_memdup2 (train_data.labels, train_data.n);
+  g_autofree uint16_t *labels = g_memdup2 (train_data.labels, train_data.n * sizeof (uint16_t));
   char *error = NULL;
 
   g_assert_cmpint (ct_trainer_new (model, NULL, 10, &none, &error), ==,

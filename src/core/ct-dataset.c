@@ -457,7 +457,7 @@ read_cifar_file (const char  *path,
                  guint        n_classes,
                  guint8      *scratch,
                  guint8      *pixels,
-                 guint8      *labels,
+                 guint16     *labels,
                  GError     **error)
 {
   const gsize record_size = label_offset + 1 + CIFAR_PIXELS;
@@ -534,7 +534,7 @@ load_cifar_split (GPtrArray  *paths,
   g_autofree gsize *n_records = g_new0 (gsize, paths->len);
   g_autofree guint8 *scratch = NULL;
   g_autofree guint8 *pixels = NULL;
-  g_autofree guint8 *labels = NULL;
+  g_autofree guint16 *labels = NULL;
   gsize total = 0;
   gsize first = 0;
 
@@ -554,7 +554,7 @@ load_cifar_split (GPtrArray  *paths,
     }
 
   pixels = g_try_malloc (total * CIFAR_PIXELS);
-  labels = g_try_malloc (total);
+  labels = g_try_new (guint16, total);
   if (pixels == NULL || labels == NULL)
     {
       g_set_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_FORMAT,
@@ -672,6 +672,18 @@ steal_payload (DataFile *file,
   return g_steal_pointer (&file->data);
 }
 
+/* The split's labels are 16-bit; the IDX file's are bytes. */
+static guint16 *
+widen_labels (const guint8 *bytes,
+              gsize         n)
+{
+  guint16 *labels = g_new (guint16, MAX (n, 1));
+
+  for (gsize i = 0; i < n; i++)
+    labels[i] = bytes[i];
+  return labels;
+}
+
 /* Loads one IDX split from its images and labels files.  When @train is
  * given (loading the test split), images must have its size. */
 static gboolean
@@ -720,7 +732,7 @@ load_idx_split (const char     *images_path,
   split->height = image_dims[1];
   split->width = image_dims[2];
   split->pixels = steal_payload (images, 16);
-  split->labels = steal_payload (labels, 8);
+  split->labels = widen_labels (labels->data + 8, label_dims[0]);
 
   return TRUE;
 }
@@ -1246,12 +1258,6 @@ ct_dataset_load_full (const char              *path,
   return g_steal_pointer (&self);
 }
 
-static void
-split_clear (CtSplit *split)
-{
-  g_clear_pointer (&split->pixels, g_free);
-  g_clear_pointer (&split->labels, g_free);
-}
 
 void
 ct_dataset_free (CtDataset *self)
@@ -1263,14 +1269,16 @@ ct_dataset_free (CtDataset *self)
   g_free (self->name);
   g_strfreev (self->classes);
   g_strfreev (self->skipped);
-  /* A mapping owns the splits' pixels and labels. */
+  /* A mapping owns the splits' pixels; labels are always the dataset's own. */
   if (self->mapping != NULL)
     g_mapped_file_unref (self->mapping);
   else
     {
-      split_clear (&self->train);
-      split_clear (&self->test);
+      g_free (self->train.pixels);
+      g_free (self->test.pixels);
     }
+  g_free (self->train.labels);
+  g_free (self->test.labels);
   g_free (self);
 }
 

@@ -41,15 +41,20 @@ typedef struct {
 } CtDatasetOptions;
 
 /* One split: uint8 images stored planar per image (C×H×W, as CIFAR records
- * and as torch tensors), so image i starts at pixels + i * C*H*W. */
+ * and as torch tensors), so image i starts at pixels + i * C*H*W.  Labels
+ * are 16-bit so that an image folder may have more than 256 classes
+ * (ImageNet's 1000); the file formats with byte labels are widened. */
 typedef struct {
-  guint   n_images;
-  guint   channels;
-  guint   height;
-  guint   width;
-  guint8 *pixels;
-  guint8 *labels;
+  guint    n_images;
+  guint    channels;
+  guint    height;
+  guint    width;
+  guint8  *pixels;
+  guint16 *labels;
 } CtSplit;
+
+/* The most classes a dataset may have: labels are guint16. */
+#define CT_DATASET_MAX_CLASSES 65536
 
 typedef struct {
   char          *path;       /* the directory it was loaded from */
@@ -66,7 +71,8 @@ typedef struct {
   /* Image folders: "PATH: reason" of each image skipped (options'
    * skip_bad), NULL-terminated, relative to path; NULL for other kinds. */
   char         **skipped;
-  /* Image folders: the cache file both splits' pixels and labels point into. */
+  /* Image folders: the cache file both splits' pixels point into (their
+   * labels are copied out of it). */
   GMappedFile   *mapping;
 } CtDataset;
 

@@ -16,8 +16,9 @@
 
 #include "ct-image-file.h"
 
-/* Bumped whenever the cache file's layout or the decoding rules change. */
-#define CACHE_VERSION 1
+/* Bumped whenever the cache file's layout or the decoding rules change
+ * (2: labels are little-endian uint16, no longer bytes). */
+#define CACHE_VERSION 2
 #define CACHE_MAGIC "CTIMGFLD"
 /* Pixels start on a page, so every image of a split is page-friendly. */
 #define CACHE_HEADER_SIZE 4096
@@ -25,15 +26,14 @@
 #define MAX_FOLDER_DEPTH 64
 /* A cache claiming a larger side is corrupt (train takes at most 4096). */
 #define CACHE_MAX_SIDE 65536
-/* Labels are bytes (CtSplit). */
-#define MAX_CLASSES 256
 
 const char * const ct_image_folder_extensions[] = {
   ".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", NULL
 };
 
 /* The cache file's header, in host byte order: it is a cache, made and
- * read on one machine. */
+ * read on one machine.  The labels after the pixels are little-endian
+ * uint16s, read into the splits one by one. */
 typedef struct
 {
   char     magic[8];
@@ -57,7 +57,7 @@ G_STATIC_ASSERT (G_STRUCT_OFFSET (CacheHeader, key) == CT_IMAGE_FOLDER_CACHE_KEY
 typedef struct
 {
   char    *relative;         /* "train/cat/001.png" */
-  guint8   label;
+  guint16  label;
   gboolean test;
   gboolean skipped;
 } Entry;
@@ -181,7 +181,7 @@ GPtrArray *
 ct_image_folder_list (const char   *dir,
                       const char   *split,
                       char       ***out_classes,
-                      GByteArray   *labels,
+                      GArray       *labels,
                       GError      **error)
 {
   g_autoptr(GPtrArray) classes = g_ptr_array_new_with_free_func (g_free);
@@ -198,11 +198,11 @@ ct_image_folder_list (const char   *dir,
                    "%s: no class folders; expected %s/CLASS/IMAGE files", split_path, split);
       return NULL;
     }
-  if (classes->len > MAX_CLASSES)
+  if (classes->len > CT_DATASET_MAX_CLASSES)
     {
       g_set_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_FORMAT,
                    "%s: %u class folders; Camtrail takes at most %d classes",
-                   split_path, classes->len, MAX_CLASSES);
+                   split_path, classes->len, CT_DATASET_MAX_CLASSES);
       return NULL;
     }
 
@@ -229,7 +229,7 @@ ct_image_folder_list (const char   *dir,
               g_ptr_array_add (result, g_build_filename ((char *) folders->pdata[f],
                                                          (char *) files->pdata[i], NULL));
               if (labels != NULL)
-                g_byte_array_append (labels, (const guint8 *) &(guint8) { label }, 1);
+                g_array_append_val (labels, (guint16) { label });
             }
         }
       /* torchvision refuses a class folder without images, and so do we. */
@@ -275,7 +275,7 @@ plan_entries (CtDataset  *self,
   g_checksum_update (checksum, (const guchar *) "camtrail image folder\n", -1);
   for (guint s = 0; s < 2; s++)
     {
-      g_autoptr(GByteArray) labels = g_byte_array_new ();
+      g_autoptr(GArray) labels = g_array_new (FALSE, FALSE, sizeof (guint16));
       g_autoptr(GPtrArray) files = NULL;
 
       files = ct_image_folder_list (self->path, splits[s], s == 0 ? &self->classes : &test_classes,
@@ -290,7 +290,7 @@ plan_entries (CtDataset  *self,
           struct stat info;
 
           entry->relative = g_strdup (files->pdata[i]);
-          entry->label = labels->data[i];
+          entry->label = g_array_index (labels, guint16, i);
           entry->test = s == 1;
           g_ptr_array_add (entries, entry);
           /* A file that cannot be queried is refused (or skipped) when read. */
@@ -394,9 +394,9 @@ build_cache (CtDataset               *self,
 {
   g_auto(TempFile) temp = { NULL, NULL };
   g_autoptr(GString) skipped = g_string_new (NULL);
-  g_autoptr(GByteArray) train_labels = g_byte_array_new ();
-  g_autoptr(GByteArray) test_labels = g_byte_array_new ();
-  GByteArray *labels[2] = { train_labels, test_labels };
+  g_autoptr(GArray) train_labels = g_array_new (FALSE, FALSE, sizeof (guint16));
+  g_autoptr(GArray) test_labels = g_array_new (FALSE, FALSE, sizeof (guint16));
+  GArray *labels[2] = { train_labels, test_labels };
   g_autofree char *dir = g_path_get_dirname (cache_path);
   g_autofree guint8 *fitted = NULL;
   CacheHeader header = { 0 };
@@ -405,6 +405,7 @@ build_cache (CtDataset               *self,
   gboolean same_size = TRUE;
   gboolean all_grey = TRUE;
   gsize image_size;
+  guint16 little_endian;
   int fd;
 
   for (guint i = 0; i < entries->len; i++)
@@ -486,7 +487,8 @@ build_cache (CtDataset               *self,
       ct_image_fit (&image, header.side, header.channels, fitted);
       if (!write_all (temp.file, fitted, image_size, temp.temp_path, error))
         return FALSE;
-      g_byte_array_append (labels[entry->test], &entry->label, 1);
+      little_endian = GUINT16_TO_LE (entry->label);
+      g_array_append_val (labels[entry->test], little_endian);
     }
   report (options, total, total);
 
@@ -502,12 +504,14 @@ build_cache (CtDataset               *self,
   for (const char *p = skipped->str; *p != '\0'; p++)
     header.n_skipped += *p == '\n';
   header.skipped_offset = CACHE_HEADER_SIZE + (guint64) (header.n_train + header.n_test) * image_size
-                          + header.n_train + header.n_test;
+                          + (guint64) (header.n_train + header.n_test) * sizeof (guint16);
   header.skipped_length = skipped->len;
   header.file_size = header.skipped_offset + skipped->len;
 
-  if (!write_all (temp.file, labels[0]->data, labels[0]->len, temp.temp_path, error)
-      || !write_all (temp.file, labels[1]->data, labels[1]->len, temp.temp_path, error)
+  if (!write_all (temp.file, labels[0]->data, labels[0]->len * sizeof (guint16), temp.temp_path,
+                  error)
+      || !write_all (temp.file, labels[1]->data, labels[1]->len * sizeof (guint16), temp.temp_path,
+                     error)
       || !write_all (temp.file, skipped->str, skipped->len, temp.temp_path, error))
     return FALSE;
   if (fseek (temp.file, 0, SEEK_SET) != 0
@@ -541,8 +545,12 @@ ct_image_folder_read_cache (CtDataset              *self,
 {
   const CacheHeader *header = (const CacheHeader *) data;
   CtSplit *splits[2] = { &self->train, &self->test };
+  g_autofree guint16 *train_labels = NULL;
+  g_autofree guint16 *test_labels = NULL;
+  guint16 *labels[2];
+  guint counts[2];
   guint64 image_size, n_images, pixels_size, labels_end;
-  guint64 offset = CACHE_HEADER_SIZE;
+  guint64 offset;
 
   g_return_val_if_fail (self != NULL && options != NULL && key != NULL, FALSE);
 
@@ -563,29 +571,42 @@ ct_image_folder_read_cache (CtDataset              *self,
   n_images = (guint64) header->n_train + header->n_test;
   if (!g_uint64_checked_mul (&pixels_size, n_images, image_size)
       || pixels_size > size - CACHE_HEADER_SIZE
-      || n_images > size - CACHE_HEADER_SIZE - pixels_size)
+      || n_images > (size - CACHE_HEADER_SIZE - pixels_size) / sizeof (guint16))
     return FALSE;
-  labels_end = CACHE_HEADER_SIZE + pixels_size + n_images;
+  labels_end = CACHE_HEADER_SIZE + pixels_size + n_images * sizeof (guint16);
   if (header->skipped_offset != labels_end || header->skipped_length != size - labels_end)
     return FALSE;
-  for (guint64 i = CACHE_HEADER_SIZE + pixels_size; i < labels_end; i++)
-    if (data[i] >= self->n_classes)
-      return FALSE;
 
+  /* The labels are copied out (2 bytes an image), so that they are aligned
+   * and in host order whatever the pixels' size and the machine. */
+  counts[0] = header->n_train;
+  counts[1] = header->n_test;
+  labels[0] = train_labels = g_new (guint16, counts[0]);
+  labels[1] = test_labels = g_new (guint16, counts[1]);
+  offset = CACHE_HEADER_SIZE + pixels_size;
+  for (guint s = 0; s < 2; s++)
+    for (guint i = 0; i < counts[s]; i++, offset += sizeof (guint16))
+      {
+        guint16 little_endian;
+
+        memcpy (&little_endian, data + offset, sizeof little_endian);
+        labels[s][i] = GUINT16_FROM_LE (little_endian);
+        if (labels[s][i] >= self->n_classes)
+          return FALSE;
+      }
+
+  offset = CACHE_HEADER_SIZE;
   for (guint s = 0; s < 2; s++)
     {
-      splits[s]->n_images = s == 0 ? header->n_train : header->n_test;
+      splits[s]->n_images = counts[s];
       splits[s]->channels = header->channels;
       splits[s]->height = header->side;
       splits[s]->width = header->side;
       splits[s]->pixels = (guint8 *) data + offset;
-      offset += splits[s]->n_images * image_size;
+      offset += counts[s] * image_size;
     }
-  for (guint s = 0; s < 2; s++)
-    {
-      splits[s]->labels = (guint8 *) data + offset;
-      offset += splits[s]->n_images;
-    }
+  self->train.labels = g_steal_pointer (&train_labels);
+  self->test.labels = g_steal_pointer (&test_labels);
   if (header->n_skipped > 0)
     {
       g_autofree char *text = g_strndup ((const char *) data + labels_end, header->skipped_length);

@@ -23,13 +23,14 @@ extern const char * const ct_image_folder_extensions[];
 char     *ct_image_folder_dup_test_name (const char              *dir);
 
 /* The files of one split in ImageFolder's order, relative to @dir
- * ("train/cat/001.png"), with their labels; @classes (transfer full)
- * receives the sorted class names when not NULL.
+ * ("train/cat/001.png"), with their labels appended to @labels
+ * (nullable, element-type guint16); @classes (transfer full) receives the
+ * sorted class names when not NULL.
  * Returns: (transfer full) (element-type utf8). */
 GPtrArray *ct_image_folder_list         (const char              *dir,
                                          const char              *split,
                                          char                  ***classes,
-                                         GByteArray              *labels,
+                                         GArray                  *labels,
                                          GError                 **error);
 
 /* Fills @self's classes and splits from the cache of @self->path, building
@@ -46,8 +47,10 @@ gboolean  ct_image_folder_load          (CtDataset               *self,
 /* Reads the bytes of a cache file (@data, @size) into @self's splits and
  * skipped list when they are whole, made from @key for @self->n_classes
  * classes, at the side and with the skipping that @options ask for, and
- * every label is below n_classes; the splits then point into @data.
- * FALSE (and @self unchanged) otherwise.  The fuzz target calls it. */
+ * every label is below n_classes; the splits' pixels then point into
+ * @data and their labels are new copies (freed by ct_dataset_free(), or
+ * by a caller that made @self itself).  FALSE (and @self unchanged)
+ * otherwise.  The fuzz target calls it. */
 gboolean  ct_image_folder_read_cache    (CtDataset               *self,
                                          const CtDatasetOptions  *options,
                                          const char              *key,

@@ -628,7 +628,7 @@ run_info_new (CtCamSession  *session,
     return NULL;
   info->epochs = g_array_copy (ct_cam_session_get_epochs (session));
   info->n_test = test->n_images;
-  info->test_labels = g_memdup2 (test->labels, test->n_images);
+  info->test_labels = g_memdup2 (test->labels, test->n_images * sizeof *test->labels);
   return g_steal_pointer (&info);
 }
 

@@ -42,7 +42,7 @@ typedef struct {
   GArray     *epochs;        /* (element-type int) epochs with a checkpoint, ascending */
   GArray     *metrics;       /* (element-type CtEpochMetrics) metrics.jsonl */
   guint       n_test;        /* images in the test split */
-  guint8     *test_labels;   /* n_test true classes */
+  guint16    *test_labels;   /* n_test true classes */
 } CtRunInfo;
 
 void       ct_run_info_free (CtRunInfo *self);

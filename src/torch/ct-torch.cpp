@@ -1073,14 +1073,14 @@ static torch::Tensor normalised_batch(const CtModel &m, const Normaliser &norm, 
   return batch;
 }
 
-static void check_labels(const uint8_t *labels, size_t n, int64_t n_classes) {
+static void check_labels(const uint16_t *labels, size_t n, int64_t n_classes) {
   for (size_t i = 0; i < n; i++)
     if (labels[i] >= n_classes)
       invalid("label " + std::to_string(labels[i]) + " of image " + std::to_string(i) +
               " is outside 0.." + std::to_string(n_classes - 1));
 }
 
-static torch::Tensor label_batch(const uint8_t *labels, const size_t *order, size_t first,
+static torch::Tensor label_batch(const uint16_t *labels, const size_t *order, size_t first,
                                  size_t count) {
   auto y = torch::empty({static_cast<int64_t>(count)}, torch::kInt64);
   int64_t *d = y.data_ptr<int64_t>();
@@ -1089,7 +1089,7 @@ static torch::Tensor label_batch(const uint8_t *labels, const size_t *order, siz
   return y;
 }
 
-CtTorchStatus ct_model_evaluate(CtModel *model, const uint8_t *images, const uint8_t *labels,
+CtTorchStatus ct_model_evaluate(CtModel *model, const uint8_t *images, const uint16_t *labels,
                                 size_t n, const float *mean, const float *std, size_t batch_size,
                                 const volatile int *cancel, double *out_loss,
                                 double *out_accuracy, char **error) {
@@ -1417,7 +1417,7 @@ static void share_rank0_buffers(CtTrainer &t) {
 }
 
 CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t *images,
-                                   const uint8_t *labels, size_t n, const float *mean,
+                                   const uint16_t *labels, size_t n, const float *mean,
                                    const float *std, CtTrainProgressFunc progress,
                                    void *user_data, const volatile int *cancel, double *out_loss,
                                    double *out_accuracy, char **error) {

@@ -245,11 +245,11 @@ CtTorchStatus ct_model_ablation_cam     (CtModel             *model,
 /* Mean cross-entropy (no smoothing) and accuracy of the model in eval mode on
  * @n ≥ 1 uint8 C×S×S images, normalised as (x/255 − mean)/std with @mean/@std
  * (C floats each), in batches of @batch_size (0 = 256).  @cancel (nullable)
- * is checked between batches.  A label ≥ n_classes is
+ * is checked between batches.  A label (@labels: @n uint16s) ≥ n_classes is
  * CT_TORCH_ERROR_INVALID_ARGUMENT. */
 CtTorchStatus ct_model_evaluate         (CtModel             *model,
                                          const uint8_t       *images,
-                                         const uint8_t       *labels,
+                                         const uint16_t      *labels,
                                          size_t               n,
                                          const float         *mean,
                                          const float         *std,
@@ -335,7 +335,7 @@ CtTorchStatus ct_trainer_load_state     (CtTrainer           *trainer,
 CtTorchStatus ct_trainer_run_epoch      (CtTrainer           *trainer,
                                          int                  epoch,
                                          const uint8_t       *images,
-                                         const uint8_t       *labels,
+                                         const uint16_t      *labels,
                                          size_t               n,
                                          const float         *mean,
                                          const float         *std,

@@ -70,7 +70,8 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   if (dataset != NULL)
     {
       fuzz_touch (dataset->train.pixels, dataset->train.n_images * ct_split_image_size (&dataset->train));
-      fuzz_touch (dataset->test.labels, dataset->test.n_images);
+      fuzz_touch ((const guint8 *) dataset->test.labels,
+                  dataset->test.n_images * sizeof *dataset->test.labels);
       for (guint i = 0; i < dataset->n_classes; i++)
         fuzz_touch ((const guint8 *) dataset->classes[i], strlen (dataset->classes[i]));
       for (guint i = 0; i < dataset->test.n_images; i++)

@@ -42,6 +42,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
     {
       g_assert_null (dataset.skipped);
       g_assert_null (dataset.train.pixels);
+      g_assert_null (dataset.train.labels);
       return 0;
     }
 
@@ -50,5 +51,8 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   g_assert_cmpuint (dataset.train.channels, ==, dataset.test.channels);
   g_assert_nonnull (dataset.skipped);
   g_strfreev (dataset.skipped);
+  /* The labels are copies; the pixels point into the input. */
+  g_free (dataset.train.labels);
+  g_free (dataset.test.labels);
   return 0;
 }

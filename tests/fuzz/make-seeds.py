@@ -197,15 +197,16 @@ def exif_seeds():
 
 def image_cache(channels, side, labels, skipped=b""):
     """The cache file of an image folder of 4 classes (src/core/ct-image-folder.c),
-    with the key fuzz-image-cache.c expects; labels are train then test."""
+    with the key fuzz-image-cache.c expects; labels (little-endian uint16s)
+    are train then test."""
     n_train, n_test = labels
     key = b"0123456789abcdef" * 4 + b"\x00"
     n = n_train + n_test
     pixels = bytes(rng.randrange(256) for _ in range(n * channels * side * side))
-    label_bytes = bytes(i % 4 for i in range(n))
+    label_bytes = struct.pack(f"<{n}H", *(i % 4 for i in range(n)))
     skipped_offset = 4096 + len(pixels) + len(label_bytes)
     size = skipped_offset + len(skipped)
-    header = struct.pack("<8s8I3Q65s", b"CTIMGFLD", 1, channels, side, side, 4, n_train, n_test,
+    header = struct.pack("<8s8I3Q65s", b"CTIMGFLD", 2, channels, side, side, 4, n_train, n_test,
                          skipped.count(b"\n"), skipped_offset, len(skipped), size, key)
     return header.ljust(4096, b"\x00") + pixels + label_bytes + skipped
 
