@@ -295,6 +295,22 @@ test_road_impute (void)
     }
 }
 
+/* A new result holds no rows; freeing it, and freeing NULL as the other
+ * free functions of core allow, crash nothing. */
+static void
+test_new_free (void)
+{
+  CtFaithfulness *result = ct_faithfulness_new ();
+
+  g_assert_nonnull (result->rows);
+  g_assert_cmpuint (result->rows->len, ==, 0);
+  result->run_name = g_strdup ("tiny");
+  result->image_indices = g_new0 (guint, 2);
+  result->n_images = 2;
+  ct_faithfulness_free (result);
+  ct_faithfulness_free (NULL);
+}
+
 /* The sanity check's layer groups: first component, with a block number. */
 static void
 test_sanity_groups (void)
@@ -341,6 +357,7 @@ main (int   argc,
   g_test_add_func ("/faithfulness/blur", test_blur);
   g_test_add_func ("/faithfulness/road-percentile-keep", test_road_percentile_keep);
   g_test_add_func ("/faithfulness/road-impute", test_road_impute);
+  g_test_add_func ("/faithfulness/new-free", test_new_free);
   g_test_add_func ("/faithfulness/sanity-groups", test_sanity_groups);
 
   return g_test_run ();
