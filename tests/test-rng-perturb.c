@@ -194,6 +194,51 @@ test_rng_below_unbiased_large_bound (void)
   g_assert_cmpint (ABS ((int) low - (int) n / 2), <, 700);
 }
 
+/* Lemire's rule throws away the low words *below* 2^32 mod bound; one equal
+ * to it is kept.  With bound 3 that threshold is 1, and the draw whose high
+ * word is x = 0xAAAAAAAB gives x · 3 = 0x2_00000001: low word 1, kept,
+ * result 2, after exactly one draw.  The state is set so that the first
+ * output is 0xAAAAAAAB_00000000: xoshiro256** returns rotl (s1 · 5, 7) · 9,
+ * so s1 = rotr (R · 9⁻¹, 7) · 5⁻¹ mod 2^64 = 0x99C3518A6E000000 (checked
+ * below on a copy). */
+static void
+test_rng_below_threshold_kept (void)
+{
+  CtRng rng = { { 0, G_GUINT64_CONSTANT (0x99C3518A6E000000), 0, 0 } };
+  CtRng once = rng;
+
+  g_assert_cmpuint (ct_rng_next (&once), ==, G_GUINT64_CONSTANT (0xAAAAAAAB00000000));
+  g_assert_cmpuint (ct_rng_below (&rng, 3), ==, 2);
+  /* One draw and no more: the state is the copy's after one output. */
+  g_assert_cmpmem (rng.s, sizeof rng.s, once.s, sizeof once.s);
+}
+
+/* Fisher–Yates from the last element down, as ct-rng.h says: for i = n … 2
+ * swap element i − 1 with element j = below (i), j ∈ [0, i).  That is
+ * n − 1 draws, so a caller drawing on after a shuffle gets the numbers
+ * that follow the last of them (no draw for i = 1, whose only choice is
+ * itself). */
+static void
+test_rng_shuffle_draws (void)
+{
+  guint values[5] = { 0, 1, 2, 3, 4 }, expected[5] = { 0, 1, 2, 3, 4 };
+  CtRng rng, by_hand;
+
+  ct_rng_init (&rng, 9, 4, 0, 0);
+  by_hand = rng;
+  ct_rng_shuffle (&rng, values, 5);
+  for (guint i = 5; i >= 2; i--)
+    {
+      guint j = ct_rng_below (&by_hand, i);
+      guint tmp = expected[i - 1];
+
+      expected[i - 1] = expected[j];
+      expected[j] = tmp;
+    }
+  g_assert_cmpmem (values, sizeof values, expected, sizeof expected);
+  g_assert_cmpmem (rng.s, sizeof rng.s, by_hand.s, sizeof by_hand.s);
+}
+
 static void
 test_rng_normal (void)
 {
@@ -983,6 +1028,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rng/uniform-bits", test_rng_uniform_bits);
   g_test_add_func ("/rng/below", test_rng_below);
   g_test_add_func ("/rng/below-large-bound", test_rng_below_unbiased_large_bound);
+  g_test_add_func ("/rng/below-threshold-kept", test_rng_below_threshold_kept);
+  g_test_add_func ("/rng/shuffle-draws", test_rng_shuffle_draws);
   g_test_add_func ("/rng/normal", test_rng_normal);
   g_test_add_func ("/rng/sample-indices", test_rng_sample_indices);
 
