@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -295,6 +297,22 @@ test_road_impute (void)
     }
 }
 
+/* A new result holds no rows; freeing it, and freeing NULL as the other
+ * free functions of core allow, crash nothing. */
+static void
+test_new_free (void)
+{
+  CtFaithfulness *result = ct_faithfulness_new ();
+
+  g_assert_nonnull (result->rows);
+  g_assert_cmpuint (result->rows->len, ==, 0);
+  result->run_name = g_strdup ("tiny");
+  result->image_indices = g_new0 (guint, 2);
+  result->n_images = 2;
+  ct_faithfulness_free (result);
+  ct_faithfulness_free (NULL);
+}
+
 /* The sanity check's layer groups: first component, with a block number. */
 static void
 test_sanity_groups (void)
@@ -325,6 +343,101 @@ test_sanity_groups (void)
   g_assert_false (ct_sanity_in_group ("fc2.weight", "fc"));
 }
 
+/* A second component of digits is a block number only when a dot or the
+ * end follows it: "blocks.2b.weight" is in group "blocks". */
+static void
+test_sanity_groups_not_a_block (void)
+{
+  const char *const names[] = { "blocks.2b.weight", "blocks.3" };
+  g_autoptr(GPtrArray) groups = ct_sanity_layer_groups (names, G_N_ELEMENTS (names));
+
+  g_assert_cmpuint (groups->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (groups, 0), ==, "blocks");
+  g_assert_cmpstr (g_ptr_array_index (groups, 1), ==, "blocks.3");
+}
+
+/* The sanity check's files, from a result made by hand: the CSV line by
+ * line as docs/FAITHFULNESS.md gives its columns (numbers to six
+ * decimals, an undefined one empty), the JSON's request and rows (an
+ * undefined number null). */
+static void
+test_sanity_writers (void)
+{
+  g_autoptr(CtSanity) result = ct_sanity_new ();
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-sanity-XXXXXX", NULL);
+  g_autofree char *csv = g_build_filename (dir, "sanity.csv", NULL);
+  g_autofree char *json = g_build_filename (dir, "sanity.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  const CtSanityRow rows[] = {
+    { 3, g_strdup ("epoch 0"), 0, 2, 0.25, 0.5, 0.125, NAN, 1, 0 },
+    { 3, g_strdup ("head"), 1, 2, -0.5, 0, 0.75, 0.1, 0.2, 0.3 },
+  };
+  JsonObject *root, *row;
+  JsonArray *array;
+  GStatBuf info;
+
+  result->run_name = g_strdup ("tiny");
+  result->arch = g_strdup ("resnet18");
+  result->layer = g_strdup ("stages.3");
+  result->method = g_strdup ("gradcam");
+  result->seed = 5;
+  result->n_images = 2;
+  result->image_indices = g_new (guint, 2);
+  result->image_indices[0] = 3;
+  result->image_indices[1] = 8;
+  g_array_append_vals (result->rows, rows, 2);
+
+  g_assert_true (ct_sanity_write_csv (result, csv, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (csv, &text, NULL, &error));
+  g_assert_cmpstr (text, ==,
+                   "epoch,against,randomised_groups,images,spearman,spearman_ci95,"
+                   "ssim,ssim_ci95,top20_iou,top20_iou_ci95\n"
+                   "3,epoch 0,0,2,0.250000,0.500000,0.125000,,1.000000,0.000000\n"
+                   "3,head,1,2,-0.500000,0.000000,0.750000,0.100000,0.200000,0.300000\n");
+  g_assert_cmpint (g_stat (csv, &info), ==, 0);
+  g_assert_cmpint (info.st_mode & 07777, ==, 0644);
+
+  g_assert_true (ct_sanity_write_json (result, json, &error));
+  g_assert_no_error (error);
+  json_parser_load_from_file (parser, json, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "run"), ==, "tiny");
+  g_assert_cmpstr (json_object_get_string_member (root, "arch"), ==, "resnet18");
+  g_assert_true (json_object_get_null_member (root, "dataset"));
+  g_assert_cmpstr (json_object_get_string_member (root, "layer"), ==, "stages.3");
+  g_assert_cmpstr (json_object_get_string_member (root, "method"), ==, "gradcam");
+  g_assert_cmpstr (json_object_get_string_member (root, "target"), ==, "label");
+  g_assert_cmpint (json_object_get_int_member (root, "seed"), ==, 5);
+  array = json_object_get_array_member (root, "images");
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+  g_assert_cmpint (json_array_get_int_element (array, 1), ==, 8);
+  array = json_object_get_array_member (root, "rows");
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+  row = json_array_get_object_element (array, 0);
+  g_assert_cmpstr (json_object_get_string_member (row, "against"), ==, "epoch 0");
+  g_assert_true (json_object_get_null_member (json_object_get_object_member (row, "ssim"), "ci95"));
+  row = json_array_get_object_element (array, 1);
+  g_assert_cmpint (json_object_get_int_member (row, "epoch"), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (row, "against"), ==, "head");
+  g_assert_cmpint (json_object_get_int_member (row, "randomised_groups"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (row, "images"), ==, 2);
+  g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (row, "spearman"),
+                                                    "mean"), ==, -0.5);
+  g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (row, "ssim"),
+                                                    "ci95"), ==, 0.1);
+  g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (row, "top20_iou"),
+                                                    "mean"), ==, 0.2);
+
+  g_assert_cmpint (g_unlink (csv), ==, 0);
+  g_assert_cmpint (g_unlink (json), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  ct_sanity_free (NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -341,7 +454,10 @@ main (int   argc,
   g_test_add_func ("/faithfulness/blur", test_blur);
   g_test_add_func ("/faithfulness/road-percentile-keep", test_road_percentile_keep);
   g_test_add_func ("/faithfulness/road-impute", test_road_impute);
+  g_test_add_func ("/faithfulness/new-free", test_new_free);
   g_test_add_func ("/faithfulness/sanity-groups", test_sanity_groups);
+  g_test_add_func ("/faithfulness/sanity-groups/not-a-block", test_sanity_groups_not_a_block);
+  g_test_add_func ("/faithfulness/sanity-writers", test_sanity_writers);
 
   return g_test_run ();
 }

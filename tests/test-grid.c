@@ -246,6 +246,41 @@ test_grid_join_methods (void)
   g_assert_cmpstr (cell->method, ==, "layercam");
 }
 
+/* The metadata, epochs, image indices, labels and images of a comparison
+ * come from parts[0] (ct-grid.h), whatever the later parts hold. */
+static void
+test_grid_join_methods_first_part (void)
+{
+  g_autoptr(CtGrid) first = make_grid ();
+  g_autoptr(CtGrid) second = make_grid ();
+  g_autoptr(CtGrid) joined = NULL;
+  const CtGrid *parts[] = { first, second };
+  const char *const names[] = { "gradcam", "layercam" };
+
+  g_free (second->run_name);
+  second->run_name = g_strdup ("other");
+  g_free (second->perturbation);
+  second->perturbation = g_strdup ("none");
+  second->seed = 8;
+  second->epochs[1] = 4;
+  second->image_indices[1] = 43;
+  second->labels[1] = 2;
+  ct_grid_get_image (second, 1, 0)[0] = 0.75f;
+
+  joined = ct_grid_join_methods (parts, names, 2);
+  g_assert_cmpstr (joined->run_name, ==, "tiny");
+  g_assert_cmpstr (joined->perturbation, ==, "noise σ=0.10");
+  g_assert_cmpuint (joined->seed, ==, 7);
+  g_assert_cmpint (joined->epochs[1], ==, 3);
+  /* Columns 2 and 3 are image 1 (index 42, label 0) of both methods. */
+  for (guint column = 2; column < 4; column++)
+    {
+      g_assert_cmpuint (joined->image_indices[column], ==, 42);
+      g_assert_cmpint (joined->labels[column], ==, 0);
+      g_assert_cmpfloat (ct_grid_get_image (joined, column, 0)[0], ==, 0);
+    }
+}
+
 static void
 test_grid_row_summary (void)
 {
@@ -474,6 +509,7 @@ main (int argc, char **argv)
   g_test_add_func ("/grid/new", test_grid_new);
   g_test_add_func ("/grid/dup-row-concat", test_grid_dup_row_concat);
   g_test_add_func ("/grid/join-methods", test_grid_join_methods);
+  g_test_add_func ("/grid/join-methods/first-part", test_grid_join_methods_first_part);
   g_test_add_func ("/grid/row-summary", test_grid_row_summary);
   g_test_add_func ("/grid/json", test_grid_json);
   g_test_add_func ("/grid/json-sparse", test_grid_json_sparse);

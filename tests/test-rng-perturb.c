@@ -194,6 +194,51 @@ test_rng_below_unbiased_large_bound (void)
   g_assert_cmpint (ABS ((int) low - (int) n / 2), <, 700);
 }
 
+/* Lemire's rule throws away the low words *below* 2^32 mod bound; one equal
+ * to it is kept.  With bound 3 that threshold is 1, and the draw whose high
+ * word is x = 0xAAAAAAAB gives x · 3 = 0x2_00000001: low word 1, kept,
+ * result 2, after exactly one draw.  The state is set so that the first
+ * output is 0xAAAAAAAB_00000000: xoshiro256** returns rotl (s1 · 5, 7) · 9,
+ * so s1 = rotr (R · 9⁻¹, 7) · 5⁻¹ mod 2^64 = 0x99C3518A6E000000 (checked
+ * below on a copy). */
+static void
+test_rng_below_threshold_kept (void)
+{
+  CtRng rng = { { 0, G_GUINT64_CONSTANT (0x99C3518A6E000000), 0, 0 } };
+  CtRng once = rng;
+
+  g_assert_cmpuint (ct_rng_next (&once), ==, G_GUINT64_CONSTANT (0xAAAAAAAB00000000));
+  g_assert_cmpuint (ct_rng_below (&rng, 3), ==, 2);
+  /* One draw and no more: the state is the copy's after one output. */
+  g_assert_cmpmem (rng.s, sizeof rng.s, once.s, sizeof once.s);
+}
+
+/* Fisher–Yates from the last element down, as ct-rng.h says: for i = n … 2
+ * swap element i − 1 with element j = below (i), j ∈ [0, i).  That is
+ * n − 1 draws, so a caller drawing on after a shuffle gets the numbers
+ * that follow the last of them (no draw for i = 1, whose only choice is
+ * itself). */
+static void
+test_rng_shuffle_draws (void)
+{
+  guint values[5] = { 0, 1, 2, 3, 4 }, expected[5] = { 0, 1, 2, 3, 4 };
+  CtRng rng, by_hand;
+
+  ct_rng_init (&rng, 9, 4, 0, 0);
+  by_hand = rng;
+  ct_rng_shuffle (&rng, values, 5);
+  for (guint i = 5; i >= 2; i--)
+    {
+      guint j = ct_rng_below (&by_hand, i);
+      guint tmp = expected[i - 1];
+
+      expected[i - 1] = expected[j];
+      expected[j] = tmp;
+    }
+  g_assert_cmpmem (values, sizeof values, expected, sizeof expected);
+  g_assert_cmpmem (rng.s, sizeof rng.s, by_hand.s, sizeof by_hand.s);
+}
+
 static void
 test_rng_normal (void)
 {
@@ -510,6 +555,68 @@ test_perturb_rotate_30_hand (void)
   expected = fy * ((1 - fx) * image[0] + fx * image[1]) / 255.0;
   g_assert_cmpfloat_with_epsilon (out[0], expected, 1e-6);
   g_assert_cmpfloat_with_epsilon (out[4], image[4] / 255.0, 1e-6);
+}
+
+/* Bilinear sampling reads a linear ramp v = x + 3y exactly at the sampled
+ * point, so each output pixel of a rotated ramp is sx + 3·sy with no
+ * interpolation left to trust.  On a 3×3 ramp (centre (1, 1)) the pixel
+ * (0, 1), offset (−1, 0), samples (1 − cos θ, 1 − sin θ) and the pixel
+ * (1, 0), offset (0, −1), samples (1 + sin θ, 1 − cos θ).  One degree past
+ * each quarter turn: not a quarter turn (not copied), every weight in use;
+ * at 181° (0, 1) reads (1.99985, 1.01745): 1.99985 + 3 · 1.01745 = 5.05221. */
+static void
+test_perturb_rotate_ramp (void)
+{
+  static const double angles[] = { 1, 91, 181, 271, -89 };
+  float ramp[9], out[9];
+
+  for (guint i = 0; i < 9; i++)
+    ramp[i] = (float) (i % 3 + 3 * (i / 3));
+
+  for (guint a = 0; a < G_N_ELEMENTS (angles); a++)
+    {
+      double radians = angles[a] * G_PI / 180;
+      double s = sin (radians), c = cos (radians);
+
+      ct_perturb_rotate (ramp, 1, 3, 3, angles[a], CT_INTERP_BILINEAR, out);
+      g_assert_cmpfloat_with_epsilon (out[1 * 3 + 0], (1 - c) + 3 * (1 - s), 1e-5);
+      g_assert_cmpfloat_with_epsilon (out[0 * 3 + 1], (1 + s) + 3 * (1 - c), 1e-5);
+      g_assert_cmpfloat (out[4], ==, 4);
+    }
+  ct_perturb_rotate (ramp, 1, 3, 3, 181, CT_INTERP_BILINEAR, out);
+  g_assert_cmpfloat_with_epsilon (out[3], 5.05221, 1e-5);
+}
+
+/* A 1×1 image still goes through: 51 reads as 51/255 = 0.2. */
+static void
+test_perturb_apply_one_pixel (void)
+{
+  const guint8 image[1] = { 51 };
+  float out[1] = { -1 };
+  CtPerturb p;
+
+  ct_perturb_init (&p);
+  ct_perturb_apply (&p, image, 1, 1, 1, NULL, 0, 0, out);
+  g_assert_cmpfloat (out[0], ==, 0.2f);
+}
+
+/* The mean fill chosen but nothing occluded needs no means: no warning
+ * (criticals are fatal in tests), the image as it is. */
+static void
+test_perturb_apply_mean_fill_unused (void)
+{
+  const guint8 image[4] = { 0, 51, 102, 255 };
+  float out[4];
+  CtPerturb p;
+
+  ct_perturb_init (&p);
+  p.occlude_fill = CT_FILL_MEAN;
+  p.occlude_count = 0;
+  ct_perturb_apply (&p, image, 1, 2, 2, NULL, 0, 0, out);
+  g_assert_cmpfloat (out[0], ==, 0.0f);
+  g_assert_cmpfloat (out[1], ==, 0.2f);
+  g_assert_cmpfloat (out[2], ==, 0.4f);
+  g_assert_cmpfloat (out[3], ==, 1.0f);
 }
 
 static void
@@ -894,6 +1001,20 @@ test_perturb_describe (void)
   g_free (text);
 }
 
+/* One patch is "patch", not "patches"; one pixel was checked above. */
+static void
+test_perturb_describe_one_patch (void)
+{
+  CtPerturb p;
+  g_autofree char *text = NULL;
+
+  ct_perturb_init (&p);
+  p.occlude_count = 1;
+  p.occlude_patch = 2;
+  text = ct_perturb_describe (&p);
+  g_assert_cmpstr (text, ==, "1 occluded 2×2 patch");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -907,6 +1028,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rng/uniform-bits", test_rng_uniform_bits);
   g_test_add_func ("/rng/below", test_rng_below);
   g_test_add_func ("/rng/below-large-bound", test_rng_below_unbiased_large_bound);
+  g_test_add_func ("/rng/below-threshold-kept", test_rng_below_threshold_kept);
+  g_test_add_func ("/rng/shuffle-draws", test_rng_shuffle_draws);
   g_test_add_func ("/rng/normal", test_rng_normal);
   g_test_add_func ("/rng/sample-indices", test_rng_sample_indices);
 
@@ -919,6 +1042,7 @@ main (int argc, char **argv)
   g_test_add_func ("/perturb/rotate/hand-5x5", test_perturb_rotate_hand_5x5);
   g_test_add_func ("/perturb/rotate/counter-clockwise", test_perturb_rotate_counter_clockwise);
   g_test_add_func ("/perturb/rotate/30-hand", test_perturb_rotate_30_hand);
+  g_test_add_func ("/perturb/rotate/ramp", test_perturb_rotate_ramp);
   g_test_add_func ("/perturb/rotate/fill", test_perturb_rotate_fill);
   g_test_add_func ("/perturb/rotate/random-angle", test_perturb_random_angle);
   g_test_add_func ("/perturb/occlusion/count", test_perturb_occlusion_count);
@@ -930,6 +1054,9 @@ main (int argc, char **argv)
   g_test_add_func ("/perturb/noise/clipped", test_perturb_noise_clipped);
   g_test_add_func ("/perturb/noise/keeps-occlusion", test_perturb_noise_keeps_occlusion);
   g_test_add_func ("/perturb/describe", test_perturb_describe);
+  g_test_add_func ("/perturb/describe/one-patch", test_perturb_describe_one_patch);
+  g_test_add_func ("/perturb/apply/one-pixel", test_perturb_apply_one_pixel);
+  g_test_add_func ("/perturb/apply/mean-fill-unused", test_perturb_apply_mean_fill_unused);
 
   return g_test_run ();
 }

@@ -80,6 +80,39 @@ test_parse (void)
   g_assert_cmpuint (one->len, ==, 1);
 }
 
+/* The ends of each documented range (`camtrail-cli robustness --help`):
+ * 0 < σ ≤ 10, N ≥ 1 (up to G_MAXINT), A > 0. */
+static void
+test_parse_bounds (void)
+{
+  static const char *const refused[] = {
+    "noise:10.5", "occlude:2147483648", "rotate-random:0",
+  };
+  g_autoptr(GArray) list = ct_robustness_parse_perturbations ("noise:10,occlude:1,"
+                                                              "occlude:2147483647,"
+                                                              "rotate-random:0.5", NULL);
+  const CtPerturb *p;
+
+  g_assert_nonnull (list);
+  g_assert_cmpuint (list->len, ==, 4);
+  p = (const CtPerturb *) list->data;
+  g_assert_cmpfloat (p[0].noise_sigma, ==, 10);
+  g_assert_cmpuint (p[1].occlude_count, ==, 1);
+  g_assert_cmpuint (p[2].occlude_count, ==, G_MAXINT);
+  g_assert_true (p[3].rotate_random);
+  g_assert_cmpfloat (p[3].rotate_degrees, ==, 0.5);
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GArray) none = ct_robustness_parse_perturbations (refused[i], &error);
+
+      g_test_message ("“%s”", refused[i]);
+      g_assert_null (none);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    }
+}
+
 /* A one-row grid of N_IMAGES × @rounds 4×4 cells whose heatmap is
  * value = position (a ramp), labels 0 and 1. */
 static CtGrid *
@@ -352,6 +385,26 @@ test_writers (void)
   g_rmdir (dir);
 }
 
+/* The CSV is readable by all, as every export is (test-grid checks the
+ * JSON writer the same way): 0644 under the usual umask 022. */
+static void
+test_csv_mode (void)
+{
+  g_autoptr(CtRobustness) result = build ();
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-robustness-XXXXXX", NULL);
+  g_autofree char *csv = g_build_filename (dir, "robustness.csv", NULL);
+  g_autoptr(GError) error = NULL;
+  GStatBuf info;
+
+  g_assert_true (ct_robustness_write_csv (result, csv, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (csv, &info), ==, 0);
+  g_assert_cmpint (info.st_mode & 07777, ==, 0644);
+
+  g_unlink (csv);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -359,10 +412,12 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/robustness/parse", test_parse);
+  g_test_add_func ("/robustness/parse/bounds", test_parse_bounds);
   g_test_add_func ("/robustness/rows", test_rows);
   g_test_add_func ("/robustness/corruption-errors", test_corruption_errors);
   g_test_add_func ("/robustness/samples", test_samples);
   g_test_add_func ("/robustness/writers", test_writers);
+  g_test_add_func ("/robustness/csv-mode", test_csv_mode);
 
   return g_test_run ();
 }

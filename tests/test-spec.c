@@ -175,6 +175,42 @@ test_target_rule (void)
     }
 }
 
+/* The ends of the ranges: the first class by name, a two-digit index in
+ * the "class N" form (a hundred classes, no names: "class 10" is 10, in
+ * base ten), and a model of one class, whose "class 0" is class 0. */
+static void
+test_target_rule_edges (void)
+{
+  static const char *const classes[] = { "airplane", "automobile", "bird", "cat", NULL };
+  g_autoptr(GError) error = NULL;
+  CtTargetRule rule = -1;
+  int target_class = -1;
+
+  g_assert_true (ct_target_rule_parse ("AIRPLANE", classes, 4, &rule, &target_class, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rule, ==, CT_TARGET_RULE_CLASS);
+  g_assert_cmpint (target_class, ==, 0);
+
+  rule = -1, target_class = -1;
+  g_assert_true (ct_target_rule_parse ("class 10", NULL, 100, &rule, &target_class, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rule, ==, CT_TARGET_RULE_CLASS);
+  g_assert_cmpint (target_class, ==, 10);
+
+  target_class = -1;
+  g_assert_true (ct_target_rule_parse ("class 99 (x)", NULL, 100, &rule, &target_class, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (target_class, ==, 99);
+
+  rule = -1, target_class = -1;
+  g_assert_true (ct_target_rule_parse ("class 0", NULL, 1, &rule, &target_class, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rule, ==, CT_TARGET_RULE_CLASS);
+  g_assert_cmpint (target_class, ==, 0);
+  g_assert_false (ct_target_rule_parse ("class 1", NULL, 1, &rule, &target_class, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
 static void
 test_target_rule_round_trip (void)
 {
@@ -209,6 +245,7 @@ main (int   argc,
   g_test_add_func ("/spec/epochs/sort-unique", test_epochs_sort_unique);
   g_test_add_func ("/spec/images", test_images);
   g_test_add_func ("/spec/target-rule", test_target_rule);
+  g_test_add_func ("/spec/target-rule/edges", test_target_rule_edges);
   g_test_add_func ("/spec/target-rule/round-trip", test_target_rule_round_trip);
   return g_test_run ();
 }

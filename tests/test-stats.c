@@ -39,6 +39,28 @@ test_t975_large (void)
 }
 
 static void
+test_t975_expansion (void)
+{
+  /* Past the table the expansion claims better than 1e-6 (Abramowitz &
+   * Stegun 26.7.5); its 1/ν³ term is still 9e-5 at ν = 31 and its 1/ν⁴
+   * term 2e-6, so each term must be right.  Reference quantiles from
+   * scipy 1.10's scipy.stats.t.ppf (0.975, df), to nine decimals. */
+  static const struct {
+    gsize  df;
+    double t;
+  } cases[] = {
+    { 31, 2.039513446 },
+    { 32, 2.036933343 },
+    { 33, 2.034515297 },
+    { 35, 2.030107928 },
+    { 50, 2.008559110 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpfloat_with_epsilon (ct_stats_t975 (cases[i].df), cases[i].t, 1e-7);
+}
+
+static void
 test_t975_monotone (void)
 {
   /* Decreasing in df, also across the switch from the table at 30. */
@@ -100,6 +122,23 @@ test_mean_ci95_offset (void)
   ct_stats_mean_ci95 (values, 4, &mean, &half_width);
   g_assert_cmpfloat (mean, ==, 1e9 + 2.5);
   g_assert_cmpfloat_with_epsilon (half_width, 2.054256, 1e-5);
+}
+
+static void
+test_mean_ci95_offset_inexact (void)
+{
+  /* As above, with a mean (1e9 + 7/3) that a double cannot hold: the
+   * deviations no longer sum to 0 exactly, and only (x − mean)² keeps the
+   * rounding out (Σ (x − mean)(x + mean), equal on paper, is off by
+   * 2 · mean · Σ (x − mean), some hundreds).  Deviations −4/3, −1/3, 5/3:
+   * s² = (16 + 1 + 25) / 9 / 2 = 7/3, half-width t₂ · √(7/3) / √3
+   * = 4.302653 · 1.527525 / 1.732051 = 3.794583. */
+  const double values[] = { 1e9 + 1, 1e9 + 2, 1e9 + 4 };
+  double mean, half_width;
+
+  ct_stats_mean_ci95 (values, 3, &mean, &half_width);
+  g_assert_cmpfloat_with_epsilon (mean, 1e9 + 7.0 / 3.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (half_width, 4.302653 * sqrt (7.0 / 3.0) / sqrt (3.0), 1e-5);
 }
 
 /* Differences 2, 3, 4 (the pair with a NaN left out): mean 3, s = 1,
@@ -343,10 +382,12 @@ main (int argc, char **argv)
 
   g_test_add_func ("/stats/t975/table", test_t975_table);
   g_test_add_func ("/stats/t975/large", test_t975_large);
+  g_test_add_func ("/stats/t975/expansion", test_t975_expansion);
   g_test_add_func ("/stats/t975/monotone", test_t975_monotone);
   g_test_add_func ("/stats/mean-ci95", test_mean_ci95);
   g_test_add_func ("/stats/mean-ci95/small", test_mean_ci95_small);
   g_test_add_func ("/stats/mean-ci95/offset", test_mean_ci95_offset);
+  g_test_add_func ("/stats/mean-ci95/offset-inexact", test_mean_ci95_offset_inexact);
   g_test_add_func ("/stats/paired-difference", test_paired_difference);
   g_test_add_func ("/stats/percentile", test_percentile);
   g_test_add_func ("/stats/percentile/edges", test_percentile_edges);

@@ -353,6 +353,307 @@ test_parts (void)
   ct_test_remove_tree (dir);
 }
 
+/* ---- a small table without epoch 0 ------------------------------------- */
+
+/* Epochs 1 and 3 (no untrained checkpoint), 2 images, 1 round, under the
+ * perturbations of @list.  Clean, the more accurate checkpoint gets both
+ * images right, the other one; it is epoch 1 when @first_more_accurate.
+ * Per sample s of epoch index e: Pearson's r 0.8 at epoch 1 and 0.5 at
+ * epoch 3 (every perturbation); confidence drops 0.2 + 0.05 s under a
+ * rotation, 0.5 + 0.1 s under noise, 0.1 + 0.2 e + 0.01 s under
+ * occlusion. */
+static const int small_epochs[] = { 1, 3 };
+
+static CtRobustness *
+make_small (const char *list,
+            gboolean    first_more_accurate)
+{
+  g_autoptr(GArray) perturbations = ct_robustness_parse_perturbations (list, NULL);
+  g_autoptr(CtRobustnessBuilder) builder = NULL;
+  const CtPerturb *perturb = (const CtPerturb *) perturbations->data;
+
+  builder = ct_robustness_builder_new (small_epochs, 2, 3, perturb, perturbations->len);
+  for (guint e = 0; e < 2; e++)
+    for (guint p = 0; p < perturbations->len; p++)
+      {
+        gboolean more_accurate = (e == 0) == first_more_accurate;
+        const gboolean clean[2] = { TRUE, more_accurate };
+        CtRobustnessSample samples[2];
+
+        for (guint s = 0; s < 2; s++)
+          {
+            samples[s] = (CtRobustnessSample) { TRUE, 0, 0.05, e == 0 ? 0.8 : 0.5,
+                                                e == 0 ? 0.8 : 0.5, 0.5 };
+            if (perturb[p].noise_sigma > 0)
+              samples[s].confidence_drop = 0.5 + 0.1 * s;
+            else if (perturb[p].occlude_count > 0)
+              samples[s].confidence_drop = 0.1 + 0.2 * e + 0.01 * s;
+            else
+              samples[s].confidence_drop = 0.2 + 0.05 * s;
+          }
+        ct_robustness_builder_add_samples (builder, e, p, clean, 2, samples, 2);
+      }
+  return ct_robustness_builder_finish (builder);
+}
+
+/* Claims on a run whose first checkpoint is already trained, more or less
+ * accurate than the second, with the noise after the rotation:
+ * (a) compares the more accurate checkpoint with the less accurate one
+ * (r 0.8 − 0.5 = 0.3 per image, or −0.3); (b) noise − rotation per epoch,
+ * differences 0.3 and 0.35 (mean 0.325); (c) has no occlude:20 and says
+ * so. */
+static void
+test_claims_no_epoch_0 (void)
+{
+  for (guint order = 0; order < 2; order++)
+    {
+      g_autoptr(CtRobustness) table = make_small ("rotate:30,noise:0.1", order == 0);
+      g_autoptr(CtStudyAssessment) consistency = NULL, noise = NULL, occlusion = NULL;
+      const CtStudyComparison *c;
+
+      consistency = ct_study_assess (CT_STUDY_CLAIM_CONSISTENCY, table, NULL);
+      g_assert_null (consistency->note);
+      g_assert_cmpuint (consistency->comparisons->len, ==, 1);
+      c = comparison (consistency, 0);
+      g_assert_nonnull (strstr (c->what, order == 0 ? "epoch 1 − epoch 3" : "epoch 3 − epoch 1"));
+      g_assert_cmpuint (c->n, ==, 2);
+      g_assert_cmpfloat_with_epsilon (c->mean, order == 0 ? 0.3 : -0.3, 1e-12);
+
+      noise = ct_study_assess (CT_STUDY_CLAIM_NOISE_HARDEST, table, NULL);
+      g_assert_cmpuint (noise->comparisons->len, ==, 2);
+      for (guint e = 0; e < 2; e++)
+        {
+          c = comparison (noise, e);
+          g_assert_nonnull (strstr (c->what, e == 0 ? "epoch 1:" : "epoch 3:"));
+          g_assert_cmpfloat_with_epsilon (c->mean, 0.325, 1e-12);
+        }
+
+      g_assert_cmpint (ct_study_find_occlusion (table, CT_STUDY_TABLE3_OCCLUDE), ==, -1);
+      occlusion = ct_study_assess (CT_STUDY_CLAIM_OCCLUSION_LAST, table, NULL);
+      g_assert_nonnull (occlusion->note);
+      g_assert_cmpuint (occlusion->comparisons->len, ==, 0);
+      g_assert_cmpint (occlusion->verdict, ==, CT_STUDY_VERDICT_INCONCLUSIVE);
+    }
+}
+
+/* The first pair of trained checkpoints is the first pair when the run has
+ * no epoch 0: neighbours 1–3 and 3–20, r 0.3 + j(i) and 0.9 + j(i + 1):
+ * the mean difference is 0.6 + (j(20) − j(0)) / 20 = 0.6 + 0.02 / 20
+ * (the jitters telescope). */
+static void
+test_claim_neighbours_no_epoch_0 (void)
+{
+  static const int trained[] = { 1, 3, 20 };
+  g_autoptr(CtRobustness) table = make_table (AS_THE_PAPER_SAYS);
+  g_autoptr(CtStudyNeighbours) neighbours = g_new0 (CtStudyNeighbours, 1);
+  g_autoptr(CtStudyAssessment) consistency = NULL;
+  const CtStudyComparison *c;
+
+  neighbours->n_epochs = 3;
+  neighbours->epochs = g_memdup2 (trained, sizeof trained);
+  neighbours->n_images = N_IMAGES;
+  neighbours->pearson = g_new (double, 2 * N_IMAGES);
+  for (guint i = 0; i < N_IMAGES; i++)
+    {
+      neighbours->pearson[i] = 0.3 + jitter (i);
+      neighbours->pearson[N_IMAGES + i] = 0.9 + jitter (i + 1);
+    }
+  consistency = ct_study_assess (CT_STUDY_CLAIM_CONSISTENCY, table, neighbours);
+  g_assert_cmpuint (consistency->comparisons->len, ==, 2);
+  c = comparison (consistency, 1);
+  g_assert_nonnull (strstr (c->what, "epochs 3 and 20 − of epochs 1 and 3"));
+  g_assert_cmpuint (c->n, ==, N_IMAGES);
+  g_assert_cmpfloat_with_epsilon (c->mean, 0.6 + 0.02 / N_IMAGES, 1e-12);
+}
+
+/* Occlusion found first in the list; the differences between checkpoints
+ * are later − earlier on the same samples: (0.3 + 0.01 s) − (0.1 + 0.01 s)
+ * = 0.2 for both. */
+static void
+test_epoch_differences (void)
+{
+  g_autoptr(CtRobustness) table = make_small ("occlude:20,noise:0.1", TRUE);
+  g_autoptr(GArray) differences = NULL;
+  const CtStudyComparison *c;
+
+  g_assert_cmpint (ct_study_find_occlusion (table, CT_STUDY_TABLE3_OCCLUDE), ==, 0);
+  g_assert_cmpint (ct_study_find_noise (table), ==, 1);
+  differences = ct_study_dup_epoch_differences (table, 0);
+  g_assert_cmpuint (differences->len, ==, 1);
+  c = &g_array_index (differences, CtStudyComparison, 0);
+  g_assert_cmpstr (c->what, ==, "epoch 3 − epoch 1");
+  g_assert_cmpuint (c->n, ==, 2);
+  g_assert_cmpfloat_with_epsilon (c->mean, 0.2, 1e-12);
+  g_assert_cmpfloat_with_epsilon (c->ci95, 0, 1e-12);
+}
+
+static const CtStudyTable *
+find_table (GPtrArray  *tables,
+            const char *name)
+{
+  for (guint i = 0; i < tables->len; i++)
+    {
+      const CtStudyTable *table = g_ptr_array_index (tables, i);
+
+      if (g_str_equal (table->name, name))
+        return table;
+    }
+  g_error ("no table %s", name);
+}
+
+static const char *
+cell (const CtStudyTable *table,
+      guint               row,
+      guint               column)
+{
+  g_assert_cmpuint (row, <, table->rows->len);
+  return ((char **) g_ptr_array_index (table->rows, row))[column];
+}
+
+/* The report's tables in their documented order, from a result made by
+ * hand: the mistakes of epoch 1 (3 → 5 twice, 5 → 3 once) make two
+ * confusion pairs; the neighbours' first pair has r 0.1 on all 20 images;
+ * a faithfulness section's CSV becomes its table.  Freeing the result
+ * frees its figure once (the claims loop stops before it). */
+static void
+test_tables (void)
+{
+  static const char *const names[] = {
+    "accuracy", "perturbations", "table3", "table3-paired", "neighbours", "misclassified",
+    "confusion-pairs", "claims", "faithfulness-gradcam",
+  };
+  static const char *const classes[] = { "c0", "c1", "c2", "c3", "c4", "c5", NULL };
+  g_autoptr(CtStudyResult) result = ct_study_result_new ();
+  g_autoptr(GPtrArray) tables = NULL;
+  CtStudyMistakes *mistakes = g_new0 (CtStudyMistakes, 1);
+  CtStudyExtra *extra = g_new0 (CtStudyExtra, 1);
+  const CtStudyTable *table;
+
+  result->robustness = make_small ("occlude:20,noise:0.1", TRUE);
+  result->neighbours = make_neighbours ();
+  result->classes = g_strdupv ((char **) classes);
+  result->random_figure = g_new0 (CtStudyFigure, 1);
+  result->random_figure->title = g_strdup ("random");
+  result->random_figure->path = g_strdup ("random.png");
+  mistakes->epoch = 1;
+  mistakes->n_images = 3;
+  mistakes->images = g_memdup2 ((const guint[]) { 7, 9, 11 }, 3 * sizeof (guint));
+  mistakes->labels = g_memdup2 ((const int[]) { 3, 3, 5 }, 3 * sizeof (int));
+  mistakes->predicted = g_memdup2 ((const int[]) { 5, 5, 3 }, 3 * sizeof (int));
+  g_ptr_array_add (result->mistakes, mistakes);
+  extra->name = g_strdup ("faithfulness-gradcam");
+  extra->method = g_strdup ("gradcam");
+  extra->csv = g_strdup ("epoch,heatmap,images\n3,gradcam,2\n");
+  g_ptr_array_add (result->faithfulness, extra);
+
+  tables = ct_study_dup_tables (result);
+  g_assert_cmpuint (tables->len, ==, G_N_ELEMENTS (names));
+  for (guint i = 0; i < tables->len; i++)
+    g_assert_cmpstr (((CtStudyTable *) g_ptr_array_index (tables, i))->name, ==, names[i]);
+
+  table = find_table (tables, "accuracy");
+  g_assert_cmpuint (table->rows->len, ==, 2);
+  g_assert_cmpstr (cell (table, 1, 0), ==, "3");
+  /* Epoch 3 is the less accurate: 1 of 2 images. */
+  g_assert_cmpstr (cell (table, 1, 3), ==, "0.500000");
+
+  table = find_table (tables, "neighbours");
+  g_assert_cmpuint (table->rows->len, ==, N_EPOCHS - 1);
+  g_assert_cmpstr (cell (table, 0, 0), ==, "0");
+  g_assert_cmpstr (cell (table, 0, 1), ==, "1");
+  g_assert_cmpstr (cell (table, 0, 2), ==, "0.100000");
+  g_assert_cmpstr (cell (table, 0, 4), ==, "20");
+
+  table = find_table (tables, "misclassified");
+  g_assert_cmpuint (table->rows->len, ==, 3);
+  g_assert_cmpstr (cell (table, 2, 1), ==, "11");
+  g_assert_cmpstr (cell (table, 2, 2), ==, "c5");
+  g_assert_cmpstr (cell (table, 2, 3), ==, "c3");
+  table = find_table (tables, "confusion-pairs");
+  g_assert_cmpuint (table->rows->len, ==, 2);
+  g_assert_cmpstr (cell (table, 0, 1), ==, "c3");
+  g_assert_cmpstr (cell (table, 0, 2), ==, "c5");
+  g_assert_cmpstr (cell (table, 0, 3), ==, "2");
+  g_assert_cmpstr (cell (table, 1, 3), ==, "1");
+
+  table = find_table (tables, "table3-paired");
+  g_assert_cmpuint (table->rows->len, ==, 1);
+  g_assert_cmpstr (cell (table, 0, 1), ==, "0.200000");
+
+  table = find_table (tables, "faithfulness-gradcam");
+  g_assert_cmpstr (table->columns[2], ==, "images");
+  g_assert_cmpuint (table->rows->len, ==, 1);
+  g_assert_cmpstr (cell (table, 0, 1), ==, "gradcam");
+}
+
+/* RFC 4180: a field with a comma, a quote or a line break is quoted, its
+ * quotes doubled; the others are written as they are. */
+static void
+test_table_csv (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-study-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "quoted.csv", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  CtStudyTable *table = g_new0 (CtStudyTable, 1);
+
+  table->name = g_strdup ("quoted");
+  table->columns = g_strsplit ("a|b,c|d", "|", -1);
+  table->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_ptr_array_add (table->rows, g_strsplit ("say \"hi\"|plain|two\nlines", "|", -1));
+  g_assert_true (ct_study_table_write_csv (table, dir, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+  g_assert_cmpstr (text, ==, "a,\"b,c\",d\n\"say \"\"hi\"\"\",plain,\"two\nlines\"\n");
+  ct_study_table_free (table);
+  ct_test_remove_tree (dir);
+}
+
+/* The mistakes part reads back as written, each array in its place; a
+ * part whose arrays disagree in length, or a samples part read for more
+ * perturbations than it holds, is refused as invalid. */
+static void
+test_mistakes_part (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-study-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "mistakes.json", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.json", NULL);
+  g_autofree char *samples = g_build_filename (dir, "samples.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStudyMistakes) read = NULL;
+  g_autoptr(CtRobustness) table = make_table (AS_THE_PAPER_SAYS);
+  g_autoptr(CtRobustnessBuilder) builder = NULL;
+  CtStudyMistakes mistakes = {
+    1, 2, (guint[]) { 7, 9 }, (int[]) { 1, 2 }, (int[]) { 3, 4 }, (char *) "m.png",
+  };
+
+  g_assert_true (ct_study_write_mistakes (&mistakes, "settings A", path, &error));
+  g_assert_no_error (error);
+  read = ct_study_read_mistakes (path, "settings A", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (read);
+  g_assert_cmpint (read->epoch, ==, 1);
+  g_assert_cmpstr (read->figure, ==, "m.png");
+  g_assert_cmpuint (read->n_images, ==, 2);
+  g_assert_cmpmem (read->images, 2 * sizeof (guint), mistakes.images, 2 * sizeof (guint));
+  g_assert_cmpmem (read->labels, 2 * sizeof (int), mistakes.labels, 2 * sizeof (int));
+  g_assert_cmpmem (read->predicted, 2 * sizeof (int), mistakes.predicted, 2 * sizeof (int));
+
+  g_assert_true (g_file_set_contents (bad, "{\"key\": \"settings A\", \"images\": [1, 2], "
+                                      "\"labels\": [1], \"predicted\": [1, 2]}", -1, NULL));
+  g_assert_null (ct_study_read_mistakes (bad, "settings A", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  g_assert_true (ct_study_write_samples (table, 0, "settings A", samples, &error));
+  g_assert_no_error (error);
+  builder = ct_robustness_builder_new (epochs, N_EPOCHS, 20, table->perturbations, N_PERTURBATIONS);
+  g_assert_false (ct_study_read_samples (samples, "settings A", builder, 0, N_PERTURBATIONS - 1,
+                                         &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  ct_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -365,6 +666,12 @@ main (int    argc,
   g_test_add_func ("/study/claims/against", test_claims_against);
   g_test_add_func ("/study/claims/neighbours", test_claim_neighbours);
   g_test_add_func ("/study/parts", test_parts);
+  g_test_add_func ("/study/claims/no-epoch-0", test_claims_no_epoch_0);
+  g_test_add_func ("/study/claims/neighbours-no-epoch-0", test_claim_neighbours_no_epoch_0);
+  g_test_add_func ("/study/epoch-differences", test_epoch_differences);
+  g_test_add_func ("/study/tables", test_tables);
+  g_test_add_func ("/study/table-csv", test_table_csv);
+  g_test_add_func ("/study/parts/mistakes", test_mistakes_part);
 
   return g_test_run ();
 }
