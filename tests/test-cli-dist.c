@@ -342,7 +342,8 @@ test_robustness_two_ranks (void)
 
 /* faithfulness --sanity under torchrun: each rank takes every other batch
  * of 2 of the 6 images (3 batches: 2 and 1), for the scores and for the
- * sanity check, and rank 0 writes exactly what one process writes. */
+ * sanity check, and rank 0 writes exactly what one process writes; a rank
+ * that cannot set up stops both with its message. */
 static void
 test_faithfulness_two_ranks (void)
 {
@@ -350,7 +351,10 @@ test_faithfulness_two_ranks (void)
   g_autofree char *single = g_build_filename (tmpdir, "faithfulness-single", NULL);
   g_autofree char *shared = g_build_filename (tmpdir, "faithfulness-two", NULL);
   g_autofree char *logs = g_build_filename (tmpdir, "logs-faithfulness", NULL);
-  g_auto(Result) train = { 0 }, one = { 0 }, two = { 0 };
+  g_autofree char *missing = g_build_filename (tmpdir, "no-such-run", NULL);
+  g_autofree char *failed = g_build_filename (tmpdir, "faithfulness-failed", NULL);
+  g_autofree char *script = NULL;
+  g_auto(Result) train = { 0 }, one = { 0 }, two = { 0 }, bad_run = { 0 };
   const char *summary;
   gint64 start;
   double one_seconds, two_seconds;
@@ -384,6 +388,22 @@ test_faithfulness_two_ranks (void)
   summary = strstr (two.out, "randomisation sanity check");
   g_assert_nonnull (summary);
   g_assert_null (strstr (summary + 1, "randomisation sanity check"));
+
+  /* Rank 1 cannot open its run: rank 0 stops with rank 1's message, before
+   * anything is written (the agent's monitor as in setup-agreement). */
+  g_setenv ("PET_MONITOR_INTERVAL", "15", TRUE);
+  script = g_strdup_printf ("if [ \"$RANK\" = 1 ]; then r='%s'; else r='%s'; fi; "
+                            "exec \"$CAMTRAIL_CLI\" faithfulness --run \"$r\" --images 6 "
+                            "--batch-size 2 --step 0.25 --quiet --out '%s' --dist-timeout 60",
+                            missing, run, failed);
+  run_torchrun (&bad_run, logs, "/bin/sh", "-c", script, NULL);
+  g_unsetenv ("PET_MONITOR_INTERVAL");
+  g_assert_cmpint (bad_run.status, !=, 0);
+  summary = strstr (bad_run.err, "rank 1 of 2 failed, so every rank stops:");
+  g_assert_nonnull (summary);
+  g_assert_nonnull (strstr (summary, missing));
+  g_assert_null (strstr (bad_run.err, "another rank has died"));
+  g_assert_false (g_file_test (failed, G_FILE_TEST_EXISTS));
 }
 
 /* Ranks started differently (a shell gives rank 1 other arguments): every

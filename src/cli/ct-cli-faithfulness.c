@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "ct-cli.h"
@@ -177,6 +178,39 @@ print_summary (const CtFaithfulness *result,
     }
 }
 
+/* Under torchrun, a rank that could not set up posts why, so that the
+ * others stop with its message rather than find it gone at the gather. */
+static void
+tell_failure (CtDist     *dist,
+              const char *failure)
+{
+  char *message = NULL;
+
+  if (dist == NULL)
+    return;
+  ct_dist_agree (dist, failure, NULL, &message);
+  free (message);
+}
+
+/* What every rank must be started with, in words for the message that
+ * tells two apart: the options that decide the batches and the numbers. */
+static char *
+dup_summary (const char                  *run,
+             const CtFaithfulnessRequest *request,
+             gboolean                     sanity)
+{
+  g_autofree char *epochs = ct_epochs_to_string (request->epochs, request->n_epochs);
+
+  return g_strdup_printf ("--run %s --epochs %s --images %u --seed %" G_GUINT64_FORMAT
+                          " --method %s --layer %s --step %g --baseline %s --road-noise %g"
+                          " --batch-size %u%s",
+                          run, epochs, request->n_images, request->seed,
+                          ct_cam_method_to_string (request->method),
+                          request->layer != NULL ? request->layer : "(default)",
+                          request->step_fraction, ct_baseline_to_string (request->baseline),
+                          request->road_noise, request->batch_size, sanity ? " --sanity" : "");
+}
+
 /* The study itself, once the options are read; @dist (nullable) is the
  * torchrun group. */
 static int
@@ -196,9 +230,15 @@ faithfulness_run (const char            *run,
   g_autoptr(GArray) epochs = NULL;
   g_autoptr(CtFaithfulness) result = NULL;
 
+  g_autofree char *summary = NULL;
+  char *message = NULL;
+
   session = ct_cam_session_new (run, data, device, &error);
   if (session == NULL)
-    return ct_cli_fail ("faithfulness", error);
+    {
+      tell_failure (dist, error->message);
+      return ct_cli_fail ("faithfulness", error);
+    }
   if (epochs_text != NULL)
     {
       GArray *available = ct_cam_session_get_epochs (session);
@@ -206,7 +246,12 @@ faithfulness_run (const char            *run,
       epochs = ct_epochs_parse (epochs_text, (const int *) available->data, available->len,
                                 CT_EPOCHS_STRICT, &error);
       if (epochs == NULL)
-        return ct_cli_usage_error ("faithfulness", "--epochs: %s", error->message);
+        {
+          g_autofree char *failure = g_strconcat ("--epochs: ", error->message, NULL);
+
+          tell_failure (dist, failure);
+          return ct_cli_usage_error ("faithfulness", "%s", failure);
+        }
     }
   else
     epochs = g_array_copy (ct_cam_session_get_epochs (session));
@@ -214,6 +259,12 @@ faithfulness_run (const char            *run,
   request->epochs = (const int *) epochs->data;
   request->n_epochs = epochs->len;
   request->dist = dist;
+
+  /* Every rank set up, with the same options (the gathers assume the same
+   * batches everywhere), or every rank stops with one message. */
+  summary = dup_summary (run, request, sanity);
+  if (!ct_torch_check (ct_dist_agree (dist, NULL, summary, &message), message, &error))
+    return ct_cli_fail ("faithfulness", error);
 
   result = ct_faithfulness_compute (session, request, progress_cb, term, NULL, &error);
   if (result == NULL)
