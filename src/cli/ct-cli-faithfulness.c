@@ -229,7 +229,6 @@ faithfulness_run (const char            *run,
   g_autoptr(CtCamSession) session = NULL;
   g_autoptr(GArray) epochs = NULL;
   g_autoptr(CtFaithfulness) result = NULL;
-
   g_autofree char *summary = NULL;
   char *message = NULL;
 
