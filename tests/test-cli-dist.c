@@ -340,6 +340,72 @@ test_robustness_two_ranks (void)
   g_assert_null (strstr (strstr (two.out, "relative mCE") + 1, "relative mCE"));
 }
 
+/* faithfulness --sanity under torchrun: each rank takes every other batch
+ * of 2 of the 6 images (3 batches: 2 and 1), for the scores and for the
+ * sanity check, and rank 0 writes exactly what one process writes; a rank
+ * that cannot set up stops both with its message. */
+static void
+test_faithfulness_two_ranks (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "faithfulness-run", NULL);
+  g_autofree char *single = g_build_filename (tmpdir, "faithfulness-single", NULL);
+  g_autofree char *shared = g_build_filename (tmpdir, "faithfulness-two", NULL);
+  g_autofree char *logs = g_build_filename (tmpdir, "logs-faithfulness", NULL);
+  g_autofree char *missing = g_build_filename (tmpdir, "no-such-run", NULL);
+  g_autofree char *failed = g_build_filename (tmpdir, "faithfulness-failed", NULL);
+  g_autofree char *script = NULL;
+  g_auto(Result) train = { 0 }, one = { 0 }, two = { 0 }, bad_run = { 0 };
+  const char *summary;
+  gint64 start;
+  double one_seconds, two_seconds;
+#define STUDY "--run", run, "--images", "6", "--batch-size", "2", "--step", "0.25", \
+              "--seed", "3", "--sanity", "--scale", "1", "--threads", "1", "--quiet"
+
+  run_cli (&train, NULL, "train", "--data", data_dir, "--out", run, "--width", "8",
+           "--epochs", "1", "--batch-size", "32", "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  start = g_get_monotonic_time ();
+  run_cli (&one, NULL, "faithfulness", STUDY, "--out", single, NULL);
+  one_seconds = (g_get_monotonic_time () - start) / 1e6;
+  g_assert_cmpint (one.status, ==, 0);
+  start = g_get_monotonic_time ();
+  run_torchrun (&two, logs, "faithfulness", STUDY, "--out", shared, "--dist-timeout", "120",
+                NULL);
+  two_seconds = (g_get_monotonic_time () - start) / 1e6;
+  g_assert_cmpint (two.status, ==, 0);
+#undef STUDY
+  g_test_message ("faithfulness --sanity, 6 images: one process %.1f s, two ranks %.1f s",
+                  one_seconds, two_seconds);
+
+  assert_same_file (single, shared, "faithfulness.csv");
+  assert_same_file (single, shared, "faithfulness.json");
+  assert_same_file (single, shared, "sanity.csv");
+  assert_same_file (single, shared, "sanity.json");
+  /* The summaries are rank 0's alone. */
+  summary = strstr (two.out, "deletion AUC");
+  g_assert_nonnull (summary);
+  g_assert_null (strstr (summary + 1, "deletion AUC"));
+  summary = strstr (two.out, "randomisation sanity check");
+  g_assert_nonnull (summary);
+  g_assert_null (strstr (summary + 1, "randomisation sanity check"));
+
+  /* Rank 1 cannot open its run: rank 0 stops with rank 1's message, before
+   * anything is written (the agent's monitor as in setup-agreement). */
+  g_setenv ("PET_MONITOR_INTERVAL", "15", TRUE);
+  script = g_strdup_printf ("if [ \"$RANK\" = 1 ]; then r='%s'; else r='%s'; fi; "
+                            "exec \"$CAMTRAIL_CLI\" faithfulness --run \"$r\" --images 6 "
+                            "--batch-size 2 --step 0.25 --quiet --out '%s' --dist-timeout 60",
+                            missing, run, failed);
+  run_torchrun (&bad_run, logs, "/bin/sh", "-c", script, NULL);
+  g_unsetenv ("PET_MONITOR_INTERVAL");
+  g_assert_cmpint (bad_run.status, !=, 0);
+  summary = strstr (bad_run.err, "rank 1 of 2 failed, so every rank stops:");
+  g_assert_nonnull (summary);
+  g_assert_nonnull (strstr (summary, missing));
+  g_assert_null (strstr (bad_run.err, "another rank has died"));
+  g_assert_false (g_file_test (failed, G_FILE_TEST_EXISTS));
+}
+
 /* Ranks started differently (a shell gives rank 1 other arguments): every
  * rank stops with rank 1's own message, before anything is written. */
 static void
@@ -571,6 +637,7 @@ main (int    argc,
   g_test_add_func ("/cli-dist/train-two-ranks", test_train_two_ranks);
   g_test_add_func ("/cli-dist/sync-bn-matches-one-process", test_sync_bn_matches_one_process);
   g_test_add_func ("/cli-dist/robustness-two-ranks", test_robustness_two_ranks);
+  g_test_add_func ("/cli-dist/faithfulness-two-ranks", test_faithfulness_two_ranks);
   g_test_add_func ("/cli-dist/setup-agreement", test_setup_agreement);
   g_test_add_func ("/cli-dist/kill-rank-then-resume-alone", test_kill_rank_then_resume_alone);
   g_test_add_func ("/cli-dist/cannot-connect", test_cannot_connect);

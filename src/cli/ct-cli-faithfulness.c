@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "ct-cli.h"
@@ -101,7 +102,8 @@ sanity_progress_cb (guint    done,
               term->tty && done < n_images ? "" : "\n");
 }
 
-/* --sanity: the randomisation sanity check beside the scores. */
+/* --sanity: the randomisation sanity check beside the scores; under
+ * torchrun every rank computes its share and rank 0 alone writes. */
 static gboolean
 run_sanity (CtCamSession            *session,
             const CtFaithfulnessRequest *request,
@@ -124,11 +126,16 @@ run_sanity (CtCamSession            *session,
     .method = request->method,
     .data = data,
     .device = device,
+    .batch_size = request->batch_size,
+    .dist = request->dist,
   };
 
   sanity = ct_sanity_compute (session, &sanity_request, sanity_progress_cb, term, NULL, error);
-  if (sanity == NULL ||
-      !ct_sanity_write_csv (sanity, csv, error) ||
+  if (sanity == NULL)
+    return FALSE;
+  if (ct_dist_get_rank (request->dist) != 0)
+    return TRUE;
+  if (!ct_sanity_write_csv (sanity, csv, error) ||
       !ct_sanity_write_json (sanity, json, error) ||
       !write_sanity_charts (sanity, out, scale, error))
     return FALSE;
@@ -171,6 +178,107 @@ print_summary (const CtFaithfulness *result,
     }
 }
 
+/* Under torchrun, a rank that could not set up posts why, so that the
+ * others stop with its message rather than find it gone at the gather. */
+static void
+tell_failure (CtDist     *dist,
+              const char *failure)
+{
+  char *message = NULL;
+
+  if (dist == NULL)
+    return;
+  ct_dist_agree (dist, failure, NULL, &message);
+  free (message);
+}
+
+/* What every rank must be started with, in words for the message that
+ * tells two apart: the options that decide the batches and the numbers. */
+static char *
+dup_summary (const char                  *run,
+             const CtFaithfulnessRequest *request,
+             gboolean                     sanity)
+{
+  g_autofree char *epochs = ct_epochs_to_string (request->epochs, request->n_epochs);
+
+  return g_strdup_printf ("--run %s --epochs %s --images %u --seed %" G_GUINT64_FORMAT
+                          " --method %s --layer %s --step %g --baseline %s --road-noise %g"
+                          " --batch-size %u%s",
+                          run, epochs, request->n_images, request->seed,
+                          ct_cam_method_to_string (request->method),
+                          request->layer != NULL ? request->layer : "(default)",
+                          request->step_fraction, ct_baseline_to_string (request->baseline),
+                          request->road_noise, request->batch_size, sanity ? " --sanity" : "");
+}
+
+/* The study itself, once the options are read; @dist (nullable) is the
+ * torchrun group. */
+static int
+faithfulness_run (const char            *run,
+                  const char            *data,
+                  const char            *device,
+                  const char            *epochs_text,
+                  CtFaithfulnessRequest *request,
+                  gboolean               sanity,
+                  const char            *out,
+                  double                 scale,
+                  CtDist                *dist,
+                  Terminal              *term)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(CtFaithfulness) result = NULL;
+  g_autofree char *summary = NULL;
+  char *message = NULL;
+
+  session = ct_cam_session_new (run, data, device, &error);
+  if (session == NULL)
+    {
+      tell_failure (dist, error->message);
+      return ct_cli_fail ("faithfulness", error);
+    }
+  if (epochs_text != NULL)
+    {
+      GArray *available = ct_cam_session_get_epochs (session);
+
+      epochs = ct_epochs_parse (epochs_text, (const int *) available->data, available->len,
+                                CT_EPOCHS_STRICT, &error);
+      if (epochs == NULL)
+        {
+          g_autofree char *failure = g_strconcat ("--epochs: ", error->message, NULL);
+
+          tell_failure (dist, failure);
+          return ct_cli_usage_error ("faithfulness", "%s", failure);
+        }
+    }
+  else
+    epochs = g_array_copy (ct_cam_session_get_epochs (session));
+
+  request->epochs = (const int *) epochs->data;
+  request->n_epochs = epochs->len;
+  request->dist = dist;
+
+  /* Every rank set up, with the same options (the gathers assume the same
+   * batches everywhere), or every rank stops with one message. */
+  summary = dup_summary (run, request, sanity);
+  if (!ct_torch_check (ct_dist_agree (dist, NULL, summary, &message), message, &error))
+    return ct_cli_fail ("faithfulness", error);
+
+  result = ct_faithfulness_compute (session, request, progress_cb, term, NULL, &error);
+  if (result == NULL)
+    return ct_cli_fail ("faithfulness", error);
+  if (ct_dist_get_rank (dist) == 0)
+    {
+      if (!write_outputs (result, out, scale, &error))
+        return ct_cli_fail ("faithfulness", error);
+      print_summary (result, out);
+    }
+  if (sanity && !run_sanity (session, request, data, device, out, scale, term, &error))
+    return ct_cli_fail ("faithfulness", error);
+  return 0;
+}
+
 int
 ct_cli_faithfulness (int    argc,
                      char **argv)
@@ -184,10 +292,9 @@ ct_cli_faithfulness (int    argc,
   double scale = 2.0;
   gint64 seed = 0;
   gboolean quiet = FALSE, sanity = FALSE;
+  double dist_timeout = 300.0;
+  CtDist *dist = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(CtCamSession) session = NULL;
-  g_autoptr(GArray) epochs = NULL;
-  g_autoptr(CtFaithfulness) result = NULL;
   CtFaithfulnessRequest request = { 0 };
   Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
   char *message = NULL;
@@ -210,6 +317,7 @@ ct_cli_faithfulness (int    argc,
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
+    { "dist-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &dist_timeout, N_("Under torchrun: seconds to wait for the other processes, at the start and at every exchange, before giving up (default 300)"), N_("SECONDS") },
     { NULL }
   };
 
@@ -240,27 +348,8 @@ ct_cli_faithfulness (int    argc,
     return ct_cli_usage_error ("faithfulness", "--road-noise must be in [0, 1]");
   if (!(scale > 0 && scale <= 8))
     return ct_cli_usage_error ("faithfulness", "--scale must be in (0, 8]");
-  term.quiet = quiet;
-
-  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
-    return ct_cli_fail ("faithfulness", error);
-  session = ct_cam_session_new (run, data, device, &error);
-  if (session == NULL)
-    return ct_cli_fail ("faithfulness", error);
-  if (epochs_text != NULL)
-    {
-      GArray *available = ct_cam_session_get_epochs (session);
-
-      epochs = ct_epochs_parse (epochs_text, (const int *) available->data, available->len,
-                                CT_EPOCHS_STRICT, &error);
-      if (epochs == NULL)
-        return ct_cli_usage_error ("faithfulness", "--epochs: %s", error->message);
-    }
-  else
-    epochs = g_array_copy (ct_cam_session_get_epochs (session));
-
-  request.epochs = (const int *) epochs->data;
-  request.n_epochs = epochs->len;
+  if (!(dist_timeout > 0 && dist_timeout <= 86400))
+    return ct_cli_usage_error ("faithfulness", "--dist-timeout must be between 0 and 86400 seconds");
   request.n_images = n_images;
   request.seed = seed;
   request.layer = layer;
@@ -268,12 +357,15 @@ ct_cli_faithfulness (int    argc,
   request.road_noise = road_noise;
   request.batch_size = batch_size;
 
-  result = ct_faithfulness_compute (session, &request, progress_cb, &term, NULL, &error);
-  if (result == NULL || !write_outputs (result, out, scale, &error))
+  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
     return ct_cli_fail ("faithfulness", error);
-
-  print_summary (result, out);
-  if (sanity && !run_sanity (session, &request, data, device, out, scale, &term, &error))
+  /* Under torchrun the batches are shared out over the ranks; rank 0 alone
+   * reports and writes. */
+  if (!ct_torch_check (ct_dist_new_from_env (dist_timeout, &dist, &message), message, &error))
     return ct_cli_fail ("faithfulness", error);
-  return 0;
+  term.quiet = quiet || ct_dist_get_rank (dist) != 0;
+  status = faithfulness_run (run, data, device, epochs_text, &request, sanity, out, scale, dist,
+                             &term);
+  ct_dist_free (dist);
+  return status;
 }

@@ -6,12 +6,21 @@
 #include "ct-image.h"
 #include "ct-rng.h"
 #include "ct-stats.h"
+#include "ct-torch-glib.h"
 
 /* Keeps the random heatmaps' draws apart from every other stream. */
 #define STREAM_RANDOM_HEATMAP 0x72616e64u
 #define STREAM_ROAD_NOISE     0x726f6164u
 #define DEFAULT_STEP_FRACTION 0.02
 #define DEFAULT_BATCH_SIZE    64
+
+/* One image's scores of one heatmap, in this order: deletion and
+ * insertion AUC, Average Drop, Increase in Confidence, ROAD's MoRF, LeRF
+ * and combined. */
+#define N_SCORES 7
+/* An image's scores as a rank sends them: its method heatmap's, then its
+ * random heatmap's. */
+#define IMAGE_DOUBLES (2 * N_SCORES)
 
 /* Per-image scores of one kind of heatmap over the epoch's images. */
 typedef struct {
@@ -49,6 +58,20 @@ scores_clear (Scores *self)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Scores, scores_clear)
+
+/* Appends one image's N_SCORES @values. */
+static void
+scores_append (Scores       *self,
+               const double *values)
+{
+  g_array_append_val (self->deletion, values[0]);
+  g_array_append_val (self->insertion, values[1]);
+  g_array_append_val (self->drop, values[2]);
+  g_array_append_val (self->increase, values[3]);
+  g_array_append_val (self->road_morf, values[4]);
+  g_array_append_val (self->road_lerf, values[5]);
+  g_array_append_val (self->road_combined, values[6]);
+}
 
 static void
 mean_ci (GArray *values,
@@ -111,9 +134,9 @@ road_image (const float      *image,
         out[c * n_pixels + p] += (float) (noise * manifest->std[c] * ct_rng_normal (&rng));
 }
 
-/* Scores one image's @heatmap for class @c: the deletion and insertion
- * curves, the explanation map and ROAD's images go through the model in
- * one batch. */
+/* Scores one image's @heatmap for class @c into @out (N_SCORES): the
+ * deletion and insertion curves, the explanation map and ROAD's images go
+ * through the model in one batch. */
 static gboolean
 score_heatmap (CtCamSession                *session,
                int                          epoch,
@@ -130,7 +153,7 @@ score_heatmap (CtCamSession                *session,
                guint                        n_steps,
                int                          c,
                double                       y,
-               Scores                      *scores,
+               double                      *out,
                GError                     **error)
 {
   gsize n_pixels = (gsize) width * height;
@@ -147,7 +170,7 @@ score_heatmap (CtCamSession                *session,
   g_autofree float *probabilities = g_new (float, K);
   g_autofree double *deletion = g_new (double, n_points);
   g_autofree double *insertion = g_new (double, n_points);
-  double o, value;
+  double o;
 
   ct_faithfulness_order (heatmap, n_pixels, order);
   for (guint k = 0; k < n_points; k++)
@@ -186,18 +209,69 @@ score_heatmap (CtCamSession                *session,
         lerf += (probabilities[c] - y) / CT_ROAD_N_PERCENTILES;
     }
 
-  value = ct_faithfulness_auc (deletion, n_points);
-  g_array_append_val (scores->deletion, value);
-  value = ct_faithfulness_auc (insertion, n_points);
-  g_array_append_val (scores->insertion, value);
-  value = ct_faithfulness_drop (y, o);
-  g_array_append_val (scores->drop, value);
-  value = ct_faithfulness_increase (y, o);
-  g_array_append_val (scores->increase, value);
-  g_array_append_val (scores->road_morf, morf);
-  g_array_append_val (scores->road_lerf, lerf);
-  value = (lerf - morf) / 2;
-  g_array_append_val (scores->road_combined, value);
+  out[0] = ct_faithfulness_auc (deletion, n_points);
+  out[1] = ct_faithfulness_auc (insertion, n_points);
+  out[2] = ct_faithfulness_drop (y, o);
+  out[3] = ct_faithfulness_increase (y, o);
+  out[4] = morf;
+  out[5] = lerf;
+  out[6] = (lerf - morf) / 2;
+  return TRUE;
+}
+
+/* Every rank's scores, @n_room images per epoch from each (rank 0's
+ * count, the most any rank holds), gathered and appended to each epoch's
+ * rows in the order of the images, as one process appends them, so the
+ * means and intervals sum the same numbers in the same order. */
+static gboolean
+gather_rows (CtFaithfulness               *result,
+             const CtFaithfulnessRequest  *request,
+             const double                 *mine,
+             guint                         n_room,
+             guint                         n_images,
+             guint                         batch_size,
+             GError                      **error)
+{
+  guint world = ct_dist_get_world_size (request->dist);
+  guint n_batches = (n_images + batch_size - 1) / batch_size;
+  gsize size = (gsize) request->n_epochs * n_room * IMAGE_DOUBLES;
+  const char *method = ct_cam_method_to_string (request->method);
+  g_autofree double *all = g_new (double, size * world);
+  g_autofree guint *offsets = g_new (guint, world);
+  char *message = NULL;
+
+  /* Without a group this copies @mine: one process takes the same path. */
+  if (!ct_torch_check (ct_dist_all_gather (request->dist, mine, size * sizeof (double), all,
+                                           &message),
+                       message, error))
+    return FALSE;
+
+  for (guint e = 0; e < request->n_epochs; e++)
+    {
+      g_auto(Scores) method_scores = { 0 };
+      g_auto(Scores) random_scores = { 0 };
+
+      scores_init (&method_scores);
+      scores_init (&random_scores);
+      memset (offsets, 0, world * sizeof (guint));
+      for (guint b = 0; b < n_batches; b++)
+        {
+          guint owner = b % world;
+          guint count = MIN (batch_size, n_images - b * batch_size);
+          const double *shard = all + owner * size + (gsize) e * n_room * IMAGE_DOUBLES;
+
+          for (guint i = 0; i < count; i++)
+            {
+              const double *values = shard + (gsize) (offsets[owner] + i) * IMAGE_DOUBLES;
+
+              scores_append (&method_scores, values);
+              scores_append (&random_scores, values + N_SCORES);
+            }
+          offsets[owner] += count;
+        }
+      add_row (result, request->epochs[e], method, &method_scores);
+      add_row (result, request->epochs[e], "random", &random_scores);
+    }
   return TRUE;
 }
 
@@ -222,7 +296,11 @@ ct_faithfulness_compute (CtCamSession                 *session,
   g_autoptr(GArray) images = NULL;
   g_autofree float *baseline = g_new (float, channels * n_pixels);
   g_autofree float *random = g_new (float, n_pixels);
+  g_autofree double *mine = NULL;
   const char *method = ct_cam_method_to_string (request->method);
+  guint world = ct_dist_get_world_size (request->dist);
+  guint rank = ct_dist_get_rank (request->dist);
+  guint n_room = 0, n_mine = 0;
 
   if (request->n_epochs == 0 || request->n_images == 0 || !(step_fraction <= 1))
     {
@@ -246,15 +324,24 @@ ct_faithfulness_compute (CtCamSession                 *session,
   result->n_images = images->len;
   result->image_indices = g_memdup2 (images->data, images->len * sizeof (guint));
 
+  /* Batch b is rank b mod W's; rank 0 holds as many images as any rank. */
+  for (guint start = 0, b = 0; start < images->len; start += batch_size, b++)
+    {
+      guint count = MIN (batch_size, images->len - start);
+
+      if (b % world == 0)
+        n_room += count;
+      if (b % world == rank)
+        n_mine += count;
+    }
+  mine = g_new0 (double, (gsize) request->n_epochs * n_room * IMAGE_DOUBLES);
+
   for (guint e = 0; e < request->n_epochs; e++)
     {
       int epoch = request->epochs[e];
-      g_auto(Scores) method_scores = { 0 };
-      g_auto(Scores) random_scores = { 0 };
+      guint done = 0;
 
-      scores_init (&method_scores);
-      scores_init (&random_scores);
-      for (guint start = 0; start < images->len; start += batch_size)
+      for (guint start = rank * batch_size; start < images->len; start += world * batch_size)
         {
           g_autoptr(CtGrid) grid = NULL;
           CtCamRequest cam = {
@@ -280,6 +367,7 @@ ct_faithfulness_compute (CtCamSession                 *session,
             {
               const CtGridCell *cell = ct_grid_get_cell (grid, 0, i, 0);
               const float *image = ct_grid_get_image (grid, i, 0);
+              double *scores = mine + ((gsize) e * n_room + done + i) * IMAGE_DOUBLES;
               CtRng rng;
 
               if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -292,19 +380,23 @@ ct_faithfulness_compute (CtCamSession                 *session,
               if (!score_heatmap (session, epoch, manifest, request, cam.images[i], image,
                                   baseline, cell->heatmap, channels, test->width, test->height,
                                   step, n_steps, cell->predicted, cell->probability,
-                                  &method_scores, error) ||
+                                  scores, error) ||
                   !score_heatmap (session, epoch, manifest, request, cam.images[i], image,
                                   baseline, random, channels, test->width, test->height, step,
-                                  n_steps, cell->predicted, cell->probability, &random_scores,
-                                  error))
+                                  n_steps, cell->predicted, cell->probability,
+                                  scores + N_SCORES, error))
                 return NULL;
             }
+          done += cam.n_images;
           if (progress != NULL)
-            progress (epoch, start + cam.n_images, images->len, user_data);
+            progress (epoch, done, n_mine, user_data);
         }
-      add_row (result, epoch, method, &method_scores);
-      add_row (result, epoch, "random", &random_scores);
     }
 
+  if (!gather_rows (result, request, mine, n_room, images->len, batch_size, error))
+    return NULL;
+  /* A rank without a batch never saw the layer's name. */
+  if (result->layer == NULL)
+    result->layer = g_strdup (request->layer != NULL ? request->layer : manifest->default_layer);
   return g_steal_pointer (&result);
 }

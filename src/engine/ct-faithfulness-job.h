@@ -27,16 +27,23 @@ typedef struct {
   double       road_noise;      /* σ of ROAD's imputation noise, normalised units
                                  * (the reference's 0.01); 0: none */
   guint        batch_size;      /* images per CAM call; 0: 64 */
+  struct CtDist *dist;          /* nullable: the torchrun group (ct-torch.h) to share
+                                 * the batches out over; every rank gets the whole result */
 } CtFaithfulnessRequest;
 
-/* Images done of the epoch's @n_images. */
+/* Images done of the epoch's @n_images (the calling rank's own, under
+ * torchrun). */
 typedef void (*CtFaithfulnessProgressFunc) (int      epoch,
                                             guint    done,
                                             guint    n_images,
                                             gpointer user_data);
 
 /* Runs the study; @progress (nullable) is called after each batch of
- * images, on the calling thread.
+ * images, on the calling thread.  With @request->dist, batch b of every
+ * epoch runs on rank b mod W, exactly as one process runs it (the random
+ * heatmaps and ROAD's noise are drawn per image), and the per-image scores
+ * are gathered so that every rank returns the result one process would
+ * (byte for byte in its CSV and JSON).
  * Returns: (transfer full) (nullable). */
 CtFaithfulness *ct_faithfulness_compute (CtCamSession                 *session,
                                          const CtFaithfulnessRequest  *request,

@@ -7,9 +7,13 @@
 #include "ct-safetensors.h"
 #include "ct-sanity-job.h"
 #include "ct-stats.h"
+#include "ct-torch-glib.h"
 
 #define BATCH_SIZE   64
 #define TOP_FRACTION 0.2
+/* One image's comparison as a rank sends it: Spearman's ρ, SSIM and the
+ * top-20% IoU, NaN where undefined. */
+#define COMPARE_DOUBLES 3
 
 /* One comparison's per-image values. */
 typedef struct {
@@ -59,18 +63,65 @@ append_defined (GArray *values,
     g_array_append_val (values, value);
 }
 
+/* @a against @b into @out (COMPARE_DOUBLES). */
 static void
-compare (Comparison  *comparison,
-         const float *a,
+compare (const float *a,
          const float *b,
          guint        width,
-         guint        height)
+         guint        height,
+         double      *out)
 {
   gsize n = (gsize) width * height;
 
-  append_defined (comparison->spearman, ct_stats_spearman (a, b, NULL, n));
-  append_defined (comparison->ssim, ct_stats_ssim (a, b, width, height, 1.0));
-  append_defined (comparison->top_iou, ct_stats_top_iou (a, b, NULL, n, TOP_FRACTION));
+  out[0] = ct_stats_spearman (a, b, NULL, n);
+  out[1] = ct_stats_ssim (a, b, width, height, 1.0);
+  out[2] = ct_stats_top_iou (a, b, NULL, n, TOP_FRACTION);
+}
+
+/* Every rank's comparisons (@n_room images from each: rank 0's count, the
+ * most any rank holds), gathered and appended to @comparisons in the order
+ * of the images, as one process appends them. */
+static gboolean
+gather_comparisons (struct CtDist  *dist,
+                    GArray         *comparisons,
+                    const double   *mine,
+                    guint           n_room,
+                    guint           n_images,
+                    guint           batch_size,
+                    GError        **error)
+{
+  guint world = ct_dist_get_world_size (dist);
+  guint n_batches = (n_images + batch_size - 1) / batch_size;
+  guint C = comparisons->len;
+  gsize size = (gsize) n_room * C * COMPARE_DOUBLES;
+  g_autofree double *all = g_new (double, size * world);
+  g_autofree guint *offsets = g_new0 (guint, world);
+  char *message = NULL;
+
+  /* Without a group this copies @mine: one process takes the same path. */
+  if (!ct_torch_check (ct_dist_all_gather (dist, mine, size * sizeof (double), all, &message),
+                       message, error))
+    return FALSE;
+
+  for (guint b = 0; b < n_batches; b++)
+    {
+      guint owner = b % world;
+      guint count = MIN (batch_size, n_images - b * batch_size);
+
+      for (guint i = 0; i < count; i++)
+        for (guint c = 0; c < C; c++)
+          {
+            Comparison *comparison = &g_array_index (comparisons, Comparison, c);
+            const double *d = all + owner * size
+                              + ((gsize) (offsets[owner] + i) * C + c) * COMPARE_DOUBLES;
+
+            append_defined (comparison->spearman, d[0]);
+            append_defined (comparison->ssim, d[1]);
+            append_defined (comparison->top_iou, d[2]);
+          }
+      offsets[owner] += count;
+    }
+  return TRUE;
 }
 
 static void
@@ -227,7 +278,11 @@ ct_sanity_compute (CtCamSession           *session,
   g_autoptr(GArray) cascade_epochs = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(CtCamSession) cascade_session = NULL;
   g_auto(Cascade) cascade = { NULL, NULL };
-  guint n_steps, done = 0;
+  g_autofree double *mine = NULL;
+  guint batch_size = request->batch_size > 0 ? request->batch_size : BATCH_SIZE;
+  guint world = ct_dist_get_world_size (request->dist);
+  guint rank = ct_dist_get_rank (request->dist);
+  guint n_room = 0, n_steps = 0, done = 0;
   int last;
 
   g_array_set_clear_func (comparisons, comparison_clear);
@@ -261,10 +316,22 @@ ct_sanity_compute (CtCamSession           *session,
                     g_ptr_array_index (cascade.groups, cascade.groups->len - k), k);
 
   images = ct_cam_session_sample_images (session, request->n_images, request->seed);
-  n_steps = images->len;
-  for (guint start = 0; start < images->len; start += BATCH_SIZE)
+  /* Batch b is rank b mod W's; rank 0 holds as many images as any rank. */
+  for (guint start = 0, b = 0; start < images->len; start += batch_size, b++)
     {
-      guint n = MIN (BATCH_SIZE, images->len - start);
+      guint count = MIN (batch_size, images->len - start);
+
+      if (b % world == 0)
+        n_room += count;
+      if (b % world == rank)
+        n_steps += count;
+    }
+  mine = g_new0 (double, (gsize) n_room * comparisons->len * COMPARE_DOUBLES);
+  result = ct_sanity_new ();
+
+  for (guint start = rank * batch_size; start < images->len; start += world * batch_size)
+    {
+      guint n = MIN (batch_size, images->len - start);
       const guint *batch = &g_array_index (images, guint, start);
       g_autoptr(GArray) epochs = g_array_new (FALSE, FALSE, sizeof (int));
       g_autoptr(CtGrid) trained = NULL;
@@ -282,32 +349,34 @@ ct_sanity_compute (CtCamSession           *session,
                                  cascade_epochs->len, batch, n, cancellable, error);
       if (randomised == NULL)
         return NULL;
-      if (result == NULL)
-        {
-          result = ct_sanity_new ();
-          result->layer = g_strdup (trained->layer);
-        }
+      if (result->layer == NULL)
+        result->layer = g_strdup (trained->layer);
 
       last_row = trained_epochs->len;
       for (guint i = 0; i < n; i++)
         {
           const float *untrained = ct_grid_get_cell (trained, 0, i, 0)->heatmap;
           const float *final = ct_grid_get_cell (trained, last_row, i, 0)->heatmap;
+          double *out = mine + (gsize) (done + i) * comparisons->len * COMPARE_DOUBLES;
 
           for (guint e = 0; e < trained_epochs->len; e++)
-            compare (&g_array_index (comparisons, Comparison, e), untrained,
-                     ct_grid_get_cell (trained, 1 + e, i, 0)->heatmap, trained->width,
-                     trained->height);
+            compare (untrained, ct_grid_get_cell (trained, 1 + e, i, 0)->heatmap, trained->width,
+                     trained->height, out + (gsize) e * COMPARE_DOUBLES);
           for (guint k = 0; k < cascade.groups->len; k++)
-            compare (&g_array_index (comparisons, Comparison, trained_epochs->len + k), final,
-                     ct_grid_get_cell (randomised, k, i, 0)->heatmap, trained->width,
-                     trained->height);
+            compare (final, ct_grid_get_cell (randomised, k, i, 0)->heatmap, trained->width,
+                     trained->height, out + (gsize) (trained_epochs->len + k) * COMPARE_DOUBLES);
         }
       done += n;
       if (progress != NULL)
         progress (done, n_steps, user_data);
     }
 
+  if (!gather_comparisons (request->dist, comparisons, mine, n_room, images->len, batch_size,
+                           error))
+    return NULL;
+  /* A rank without a batch never saw the layer's name. */
+  if (result->layer == NULL)
+    result->layer = g_strdup (request->layer != NULL ? request->layer : manifest->default_layer);
   result->run_name = g_path_get_basename (run_dir);
   result->arch = g_strdup (manifest->arch);
   result->dataset = g_strdup (manifest->dataset);

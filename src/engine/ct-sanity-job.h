@@ -25,14 +25,21 @@ typedef struct {
   CtCamMethod  method;
   const char  *data;           /* nullable: the dataset the session was opened with */
   const char  *device;         /* nullable: "cpu" */
+  guint        batch_size;     /* images per CAM call; 0: 64 */
+  struct CtDist *dist;         /* nullable: the torchrun group (ct-torch.h) to share
+                                * the batches out over; every rank gets the whole result */
 } CtSanityRequest;
 
-/* Comparisons done of @n_steps. */
+/* Images done of @n_steps (the calling rank's own, under torchrun). */
 typedef void (*CtSanityProgressFunc) (guint    done,
                                       guint    n_steps,
                                       gpointer user_data);
 
-/* Returns: (transfer full) (nullable). */
+/* With @request->dist, batch b runs on rank b mod W, exactly as one
+ * process runs it, and the per-image comparisons are gathered so that
+ * every rank returns the result one process would.  Every rank builds its
+ * own temporary cascade run.
+ * Returns: (transfer full) (nullable). */
 CtSanity *ct_sanity_compute (CtCamSession           *session,
                              const CtSanityRequest  *request,
                              CtSanityProgressFunc    progress,
