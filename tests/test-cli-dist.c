@@ -391,7 +391,11 @@ test_faithfulness_two_ranks (void)
 
   /* Rank 1 cannot open its run: rank 0 stops with rank 1's message, before
    * anything is written (the agent's monitor as in setup-agreement). */
-  g_setenv ("PET_MONITOR_INTERVAL", "15", TRUE);
+  /* Rank 1 fails at once; rank 0 must load its run and reach the
+   * agreement before the agent's next check ends it: 15 s was too short
+   * once, with the suite's other tests beside it, so 45 (the command then
+   * ends at the agent's next check: this case takes about a minute). */
+  g_setenv ("PET_MONITOR_INTERVAL", "45", TRUE);
   script = g_strdup_printf ("if [ \"$RANK\" = 1 ]; then r='%s'; else r='%s'; fi; "
                             "exec \"$CAMTRAIL_CLI\" faithfulness --run \"$r\" --images 6 "
                             "--batch-size 2 --step 0.25 --quiet --out '%s' --dist-timeout 60",
@@ -400,6 +404,8 @@ test_faithfulness_two_ranks (void)
   g_unsetenv ("PET_MONITOR_INTERVAL");
   g_assert_cmpint (bad_run.status, !=, 0);
   summary = strstr (bad_run.err, "rank 1 of 2 failed, so every rank stops:");
+  if (summary == NULL)
+    g_test_message ("torchrun's stderr: %s", bad_run.err);
   g_assert_nonnull (summary);
   g_assert_nonnull (strstr (summary, missing));
   g_assert_null (strstr (bad_run.err, "another rank has died"));
