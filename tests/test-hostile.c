@@ -51,7 +51,7 @@ typedef struct {
   const char *bytes;
   gsize       n_bytes;
   gsize       pad_to;       /* zeros appended up to this size, if larger */
-  gboolean    fix_crc;      /* recompute every PNG chunk's CRC afterwards */
+  gboolean    fix_crc;      /* recompute every PNG chunk's or zip entry's CRC afterwards */
   GQuark    (*domain) (void);  /* when not the format's own */
   int         code;
   const char *says;         /* a phrase the message must hold, or NULL */
@@ -751,6 +751,49 @@ fix_png_crcs (guint8 *png,
     }
 }
 
+static guint32
+read_le (const guint8 *p,
+         guint         n)
+{
+  guint32 value = 0;
+
+  for (guint i = 0; i < n; i++)
+    value |= (guint32) p[i] << (8 * i);
+  return value;
+}
+
+/* Rewrites each stored zip entry's CRC-32, in its directory entry and its
+ * local header, so an edit of a pickle reaches the parser's check it aims at
+ * instead of the checksum.  The file's last 22 bytes are its end record. */
+static void
+fix_zip_crcs (guint8 *zip,
+              gsize   size)
+{
+  gsize pos, n;
+
+  if (size < 22 || read_le (zip + size - 22, 4) != 0x06054b50)
+    return;
+  n = read_le (zip + size - 22 + 10, 2);
+  pos = read_le (zip + size - 22 + 16, 4);
+  for (gsize i = 0; i < n && pos + 46 <= size && read_le (zip + pos, 4) == 0x02014b50; i++)
+    {
+      gsize length = read_le (zip + pos + 20, 4), local = read_le (zip + pos + 42, 4), data;
+
+      if (read_le (zip + pos + 10, 2) == 0 && local + 30 <= size)
+        {
+          data = local + 30 + read_le (zip + local + 26, 2) + read_le (zip + local + 28, 2);
+          if (data <= size && length <= size - data)
+            {
+              guint32 crc = crc32 (0, zip + data, length);
+
+              for (guint b = 0; b < 4; b++)
+                zip[pos + 16 + b] = zip[local + 14 + b] = (crc >> (8 * b)) & 0xff;
+            }
+        }
+      pos += 46 + read_le (zip + pos + 28, 2) + read_le (zip + pos + 30, 2) + read_le (zip + pos + 32, 2);
+    }
+}
+
 /* Byte 16 is IHDR's width, 20 its height, 24 the bit depth, 25 the colour
  * type; the text chunk follows IHDR at byte 33. */
 static const Hostile png_cases[] = {
@@ -880,26 +923,33 @@ torch_save_sweep_code (const guint8 *data,
   return CT_TORCH_SAVE_ERROR_ARCHIVE;
 }
 
-/* Edits keep every record's size, so the zip stays whole and the pickle or
- * the tensors are what is hostile.  "(1" is MARK, POP_MARK: padding. */
+/* Edits keep every record's size, and .fix_crc rewrites the CRC-32s, so
+ * the zip stays whole and the pickle or the tensors are what is hostile.
+ * "(1" is MARK, POP_MARK: padding. */
 static const Hostile torch_save_cases[] = {
   { "os-system", "model.pt", EDIT_SUBSTITUTE, .find = "collections\nOrderedDict\n",
-    BYTES ("os\nsystem\n(1(1(1(1(1(1(1"), .code = CT_TORCH_SAVE_ERROR_REFUSED, .says = "os.system" },
+    BYTES ("os\nsystem\n(1(1(1(1(1(1(1"), .fix_crc = TRUE, .code = CT_TORCH_SAVE_ERROR_REFUSED, .says = "os.system" },
   { "builtins-eval", "model.pt", EDIT_SUBSTITUTE, .find = "torch._utils\n_rebuild_tensor_v2\n",
-    BYTES ("builtins\neval\n(1(1(1(1(1(1(1(1(1"), .code = CT_TORCH_SAVE_ERROR_REFUSED,
+    BYTES ("builtins\neval\n(1(1(1(1(1(1(1(1(1"), .fix_crc = TRUE, .code = CT_TORCH_SAVE_ERROR_REFUSED,
     .says = "builtins.eval" },
   { "storage-longer-than-record", "model.pt", EDIT_SUBSTITUTE, .find = "cpuK\x06",
-    BYTES ("cpuK\x07"), .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "holds 24 bytes" },
+    BYTES ("cpuK\x07"), .fix_crc = TRUE, .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "holds 24 bytes" },
   { "view-past-storage", "model.pt", EDIT_SUBSTITUTE, .find = "(K\x02K\x03t",
-    BYTES ("(K\x02K\x04t"), .code = CT_TORCH_SAVE_ERROR_PICKLE, .says = "reaches element" },
+    BYTES ("(K\x02K\x04t"), .fix_crc = TRUE, .code = CT_TORCH_SAVE_ERROR_PICKLE, .says = "reaches element" },
   /* The storage key after "FloatStorage\nX" and its 4-byte length. */
   { "missing-record", "model.pt", EDIT_OVERWRITE, .find = "FloatStorage\nX", .at = 4,
-    BYTES ("9"), .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "archive/data/9" },
+    BYTES ("9"), .fix_crc = TRUE, .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "archive/data/9" },
   { "unknown-opcode", "model.pt", EDIT_SUBSTITUTE, .find = "\x80\x02}",
-    BYTES ("\x80\x02\xfe"), .code = CT_TORCH_SAVE_ERROR_PICKLE, .says = "opcode 0xfe" },
+    BYTES ("\x80\x02\xfe"), .fix_crc = TRUE, .code = CT_TORCH_SAVE_ERROR_PICKLE, .says = "opcode 0xfe" },
   /* The first directory entry's compressed size, 16 bytes after its signature. */
   { "stored-sizes-differ", "model.pt", EDIT_OVERWRITE, .find = "PK\x01\x02", .at = 16,
     BYTES ("\xff\xff\xff\x7f"), .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "stored" },
+  /* Storage 1's one int64, 42, follows its name in its local header; it
+   * becomes 43 and the CRC-32 stays 42's. */
+  { "tensor-crc", "model.pt", EDIT_OVERWRITE, .find = "archive/data/1", .at = 0, BYTES ("\x2b"),
+    .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "archive/data/1 fails its CRC-32 check" },
+  { "pickle-crc", "model.pt", EDIT_SUBSTITUTE, .find = "\x80\x02}", BYTES ("\x80\x02]"),
+    .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "archive/data.pkl fails its CRC-32 check" },
   { "legacy-pickle", "model.pt", EDIT_REPLACE, BYTES ("\x80\x02}q\x00."),
     .code = CT_TORCH_SAVE_ERROR_ARCHIVE, .says = "not a zip" },
   { "empty", "model.pt", EDIT_REPLACE, BYTES (""), .code = CT_TORCH_SAVE_ERROR_ARCHIVE },
@@ -1071,7 +1121,9 @@ apply_edit (const char    *dir,
       g_byte_array_set_size (bytes, hostile->pad_to);
       memset (bytes->data + old_len, 0, hostile->pad_to - old_len);
     }
-  if (hostile->fix_crc)
+  if (hostile->fix_crc && bytes->len >= 4 && memcmp (bytes->data, "PK\3\4", 4) == 0)
+    fix_zip_crcs (bytes->data, bytes->len);
+  else if (hostile->fix_crc)
     fix_png_crcs (bytes->data, bytes->len);
 
   set_contents (path, bytes->data, bytes->len);
@@ -1196,12 +1248,12 @@ test_image_cache_label (gconstpointer user_data)
   g_assert_true (load_dataset (dir, &error));
   g_assert_no_error (error);
   canonical = g_canonicalize_filename (dir, NULL);
-  cache = ct_image_folder_dup_cache_path (canonical);
+  cache = ct_image_folder_dup_cache_path (canonical, 0);
   hostile = read_whole (cache);
   key = g_strndup ((const char *) hostile->data + CT_IMAGE_FOLDER_CACHE_KEY_OFFSET, 64);
 
   /* The untouched cache reads: what fails below is the label's doing. */
-  g_assert_true (ct_image_folder_read_cache (&probe, &options, key, hostile->data, hostile->len));
+  g_assert_true (ct_image_folder_read_cache (&probe, &options, key, hostile->data, hostile->len, NULL));
   g_assert_cmpuint (probe.train.labels[1], ==, 1);
   g_clear_pointer (&probe.train.labels, g_free);
   g_clear_pointer (&probe.test.labels, g_free);
@@ -1211,7 +1263,7 @@ test_image_cache_label (gconstpointer user_data)
   /* 4 + 4 images, then their labels (uint16 each), no skipped lines. */
   label_offset = hostile->len - 8 * sizeof (guint16) + 1 * sizeof (guint16);
   memcpy (hostile->data + label_offset, &little_endian, sizeof little_endian);
-  g_assert_false (ct_image_folder_read_cache (&probe, &options, key, hostile->data, hostile->len));
+  g_assert_false (ct_image_folder_read_cache (&probe, &options, key, hostile->data, hostile->len, NULL));
   g_assert_null (probe.train.labels);
   g_assert_null (probe.train.pixels);
   g_assert_null (probe.skipped);

@@ -349,11 +349,12 @@ write_flat (const char *dir,
 
 static void
 cache_identity (const char *dir,
+                guint       image_size,
                 guint64    *inode,
                 gint64     *mtime)
 {
   g_autofree char *canonical = g_canonicalize_filename (dir, NULL);
-  g_autofree char *cache = ct_image_folder_dup_cache_path (canonical);
+  g_autofree char *cache = ct_image_folder_dup_cache_path (canonical, image_size);
   GStatBuf info;
 
   g_assert_cmpint (g_stat (cache, &info), ==, 0);
@@ -399,10 +400,10 @@ test_cache (void)
   g_assert_cmpfloat_with_epsilon (first->mean[0], 20 / 255.0, 1e-6);
   g_assert_nonnull (first->mapping);
   g_assert_cmpstrv (first->skipped, ((const char * const[]) { NULL }));
-  cache_identity (dir, &inode, &mtime);
+  cache_identity (dir, 0, &inode, &mtime);
 
   second = load (dir, 0, FALSE);
-  cache_identity (dir, &inode_again, &mtime_again);
+  cache_identity (dir, 0, &inode_again, &mtime_again);
   g_assert_cmpuint (inode_again, ==, inode);
   g_assert_cmpint (mtime_again, ==, mtime);
   g_assert_cmpuint (ct_split_image (&second->train, 1)[0], ==, 10);
@@ -410,7 +411,7 @@ test_cache (void)
   /* Same name, other pixels: the file's size or time changes the key. */
   write_flat (dir, "train/cat/1.png", 8, 90);
   third = load (dir, 0, FALSE);
-  cache_identity (dir, &inode_rebuilt, &mtime_again);
+  cache_identity (dir, 0, &inode_rebuilt, &mtime_again);
   g_assert_cmpuint (inode_rebuilt, !=, inode);
   g_assert_cmpuint (ct_split_image (&third->train, 1)[0], ==, 90);
   /* The first dataset's mapping still reads the old file. */
@@ -419,6 +420,19 @@ test_cache (void)
   small = load (dir, 4, FALSE);
   g_assert_cmpuint (small->train.height, ==, 4);
   g_assert_cmpuint (ct_split_image (&small->train, 1)[0], ==, 90);
+  /* Each size keeps its own cache: the 4-pixel one did not replace the
+   * folder's own size, and both are used again as they are. */
+  cache_identity (dir, 4, &inode, &mtime);
+  g_clear_pointer (&third, ct_dataset_free);
+  g_clear_pointer (&small, ct_dataset_free);
+  third = load (dir, 0, FALSE);
+  small = load (dir, 4, FALSE);
+  cache_identity (dir, 0, &inode_again, &mtime_again);
+  g_assert_cmpuint (inode_again, ==, inode_rebuilt);
+  cache_identity (dir, 4, &inode_again, &mtime_again);
+  g_assert_cmpuint (inode_again, ==, inode);
+  g_assert_cmpuint (third->train.height, ==, 8);
+  g_assert_cmpuint (small->train.height, ==, 4);
 
   ct_test_remove_tree (dir);
 }
@@ -441,7 +455,7 @@ test_corrupt_cache (void)
   write_flat (dir, "test/b/0.png", 4, 70);
   ct_dataset_free (load (dir, 0, FALSE));
   canonical = g_canonicalize_filename (dir, NULL);
-  cache = ct_image_folder_dup_cache_path (canonical);
+  cache = ct_image_folder_dup_cache_path (canonical, 0);
 
   /* Header, 4 images of 3×4×4, then the labels as little-endian uint16s:
    * train 0, 1, test 0, 1. */
@@ -486,6 +500,89 @@ test_corrupt_cache (void)
   ct_test_remove_tree (dir);
 }
 
+/* Reads @bytes as the cache of a 2-class folder with @key and returns
+ * why it cannot be used (NULL when it can). */
+static char *
+cache_reason (GByteArray *bytes,
+              gsize       length,
+              const char *key,
+              guint       image_size)
+{
+  CtDatasetOptions options = { image_size, FALSE, NULL, NULL };
+  CtDataset probe = { .n_classes = 2 };
+  char *reason = NULL;
+
+  if (ct_image_folder_read_cache (&probe, &options, key, bytes->data, length, &reason))
+    {
+      g_assert_null (reason);
+      g_free (probe.train.labels);
+      g_free (probe.test.labels);
+      g_strfreev (probe.skipped);
+      return NULL;
+    }
+  g_assert_null (probe.train.pixels);
+  g_assert_nonnull (reason);
+  return reason;
+}
+
+/* Each way a cache cannot be used says why (what the rebuild logs). */
+static void
+test_cache_reasons (void)
+{
+  g_autofree char *dir = ct_test_make_tmpdir ();
+  g_autofree char *canonical = NULL;
+  g_autofree char *cache = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *key = NULL;
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  gsize length;
+  static const struct {
+    gsize       at;          /* the byte changed (G_MAXSIZE: none) */
+    guint8      value;
+    gsize       cut;         /* bytes left off the end */
+    guint       image_size;
+    const char *says;
+  } cases[] = {
+    { G_MAXSIZE, 0, 0, 0, NULL },                 /* untouched: usable */
+    { 0, 'X', 0, 0, "not an image cache" },
+    { 8, 9, 0, 0, "cache version 9, this one reads 2" },
+    { 64, 'f', 0, 0, "files changed" },
+    { G_MAXSIZE, 0, 3, 0, "cut short" },
+    { G_MAXSIZE, 0, 0, 6, "its images are 4 pixels square, 6 were asked for" },
+    /* train image 1's label (little-endian uint16) becomes 2 of 2 classes */
+    { 4096 + 4 * 48 + 2, 2, 0, 0, "train image 1 has label 2 of 2 classes" },
+  };
+
+  write_flat (dir, "train/a/0.png", 4, 10);
+  write_flat (dir, "train/b/0.png", 4, 30);
+  write_flat (dir, "test/a/0.png", 4, 50);
+  write_flat (dir, "test/b/0.png", 4, 70);
+  ct_dataset_free (load (dir, 0, FALSE));
+  canonical = g_canonicalize_filename (dir, NULL);
+  cache = ct_image_folder_dup_cache_path (canonical, 0);
+  g_file_get_contents (cache, &contents, &length, &error);
+  g_assert_no_error (error);
+  key = g_strndup (contents + CT_IMAGE_FOLDER_CACHE_KEY_OFFSET, 64);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *reason = NULL;
+
+      g_byte_array_set_size (bytes, 0);
+      g_byte_array_append (bytes, (const guint8 *) contents, length);
+      if (cases[i].at != G_MAXSIZE)
+        bytes->data[cases[i].at] = cases[i].value;
+      reason = cache_reason (bytes, length - cases[i].cut, key, cases[i].image_size);
+      if (cases[i].says == NULL)
+        g_assert_null (reason);
+      else if (reason == NULL || strstr (reason, cases[i].says) == NULL)
+        g_error ("case %u: expected “%s”, got “%s”", i, cases[i].says, reason);
+    }
+
+  ct_test_remove_tree (dir);
+}
+
 /* A cache written by version 1 (byte labels) is rebuilt, not misread. */
 static void
 test_old_version_cache (void)
@@ -507,7 +604,7 @@ test_old_version_cache (void)
   write_flat (dir, "test/b/0.png", 4, 70);
   ct_dataset_free (load (dir, 0, FALSE));
   canonical = g_canonicalize_filename (dir, NULL);
-  cache = ct_image_folder_dup_cache_path (canonical);
+  cache = ct_image_folder_dup_cache_path (canonical, 0);
   g_file_get_contents (cache, &contents, &length, &error);
   g_assert_no_error (error);
 
@@ -591,13 +688,13 @@ test_many_classes (void)
 
   first = load (dir, 0, FALSE);
   canonical = g_canonicalize_filename (dir, NULL);
-  cache = ct_image_folder_dup_cache_path (canonical);
+  cache = ct_image_folder_dup_cache_path (canonical, 0);
   g_assert_cmpint (g_stat (cache, &info), ==, 0);
   g_assert_cmpint (info.st_size, ==, 4096 + 2 * N_CLASSES * IMAGE + 2 * N_CLASSES * 2);
-  cache_identity (dir, &inode, &mtime);
+  cache_identity (dir, 0, &inode, &mtime);
   second = load (dir, 0, FALSE);
   /* The second load read the first's cache, not a new one. */
-  cache_identity (dir, &inode_again, &mtime_again);
+  cache_identity (dir, 0, &inode_again, &mtime_again);
   g_assert_cmpuint (inode_again, ==, inode);
   g_assert_cmpint (mtime_again, ==, mtime);
 
@@ -777,6 +874,7 @@ main (int    argc,
   g_test_add_func ("/image-folder/order", test_order);
   g_test_add_func ("/image-folder/cache", test_cache);
   g_test_add_func ("/image-folder/corrupt-cache", test_corrupt_cache);
+  g_test_add_func ("/image-folder/cache-reasons", test_cache_reasons);
   g_test_add_func ("/image-folder/old-version-cache", test_old_version_cache);
   g_test_add_func ("/image-folder/many-classes", test_many_classes);
   g_test_add_func ("/image-folder/default-size-grey", test_default_size_and_grey);

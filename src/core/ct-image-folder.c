@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <stdarg.h>
 
 #include "ct-image-file.h"
 
@@ -251,10 +252,12 @@ ct_image_folder_list (const char   *dir,
 }
 
 char *
-ct_image_folder_dup_cache_path (const char *abs_path)
+ct_image_folder_dup_cache_path (const char *abs_path,
+                                guint       image_size)
 {
   g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, abs_path, -1);
-  g_autofree char *file_name = g_strconcat (hash, ".cache", NULL);
+  g_autofree char *file_name = image_size != 0 ? g_strdup_printf ("%s-%u.cache", hash, image_size)
+                                               : g_strconcat (hash, ".cache", NULL);
 
   return g_build_filename (g_get_user_cache_dir (), "camtrail", "image-folders", file_name, NULL);
 }
@@ -536,12 +539,30 @@ build_cache (CtDataset               *self,
   return TRUE;
 }
 
+/* Sets *@reason (nullable) to why a cache cannot be used; returns FALSE. */
+G_GNUC_PRINTF (2, 3)
+static gboolean
+unusable (char       **reason,
+          const char  *format,
+          ...)
+{
+  va_list args;
+
+  if (reason == NULL)
+    return FALSE;
+  va_start (args, format);
+  *reason = g_strdup_vprintf (format, args);
+  va_end (args);
+  return FALSE;
+}
+
 gboolean
 ct_image_folder_read_cache (CtDataset              *self,
                             const CtDatasetOptions *options,
                             const char             *key,
                             const guint8           *data,
-                            gsize                   size)
+                            gsize                   size,
+                            char                  **reason)
 {
   const CacheHeader *header = (const CacheHeader *) data;
   CtSplit *splits[2] = { &self->train, &self->test };
@@ -551,20 +572,31 @@ ct_image_folder_read_cache (CtDataset              *self,
   guint counts[2];
   guint64 image_size, n_images, pixels_size, labels_end;
   guint64 offset;
+  guint side;
 
   g_return_val_if_fail (self != NULL && options != NULL && key != NULL, FALSE);
 
-  if (data == NULL || size < CACHE_HEADER_SIZE)
-    return FALSE;
-  if (memcmp (header->magic, CACHE_MAGIC, 8) != 0 || header->version != CACHE_VERSION
-      || header->key[64] != '\0' || strcmp (header->key, key) != 0
-      || header->file_size != size || header->n_classes != self->n_classes
-      || header->side == 0 || header->side > CACHE_MAX_SIDE
-      || header->side != (options->image_size != 0 ? options->image_size : header->default_side)
-      || (header->n_skipped > 0 && !options->skip_bad)
-      || (header->channels != 1 && header->channels != 3)
-      || header->n_train == 0 || header->n_test == 0)
-    return FALSE;
+  if (data == NULL || size < CACHE_HEADER_SIZE || memcmp (header->magic, CACHE_MAGIC, 8) != 0)
+    return unusable (reason, "not an image cache (no header)");
+  if (header->version != CACHE_VERSION)
+    return unusable (reason, "made by another version of Camtrail (cache version %u, this one reads %u)",
+                     header->version, CACHE_VERSION);
+  if (header->key[64] != '\0' || strcmp (header->key, key) != 0)
+    return unusable (reason, "the folder's files changed since it was made");
+  if (header->file_size != size)
+    return unusable (reason, "it holds %" G_GSIZE_FORMAT " bytes, its header says %" G_GUINT64_FORMAT
+                     ": cut short or overwritten", size, header->file_size);
+  if (header->n_classes != self->n_classes)
+    return unusable (reason, "made for %u classes, the folder has %u", header->n_classes, self->n_classes);
+  side = options->image_size != 0 ? options->image_size : header->default_side;
+  if (header->side == 0 || header->side > CACHE_MAX_SIDE || header->side != side)
+    return unusable (reason, "its images are %u pixels square, %u were asked for", header->side, side);
+  if (header->n_skipped > 0 && !options->skip_bad)
+    return unusable (reason, "it skipped %u unreadable images and skipping was not asked for",
+                     header->n_skipped);
+  if ((header->channels != 1 && header->channels != 3) || header->n_train == 0 || header->n_test == 0)
+    return unusable (reason, "damaged header (%u channels, %u train and %u test images)",
+                     header->channels, header->n_train, header->n_test);
 
   /* Every size from the header is checked against the file before use. */
   image_size = (guint64) header->channels * header->side * header->side;
@@ -572,10 +604,11 @@ ct_image_folder_read_cache (CtDataset              *self,
   if (!g_uint64_checked_mul (&pixels_size, n_images, image_size)
       || pixels_size > size - CACHE_HEADER_SIZE
       || n_images > (size - CACHE_HEADER_SIZE - pixels_size) / sizeof (guint16))
-    return FALSE;
+    return unusable (reason, "damaged header: %" G_GUINT64_FORMAT " images do not fit in %" G_GSIZE_FORMAT
+                     " bytes", n_images, size);
   labels_end = CACHE_HEADER_SIZE + pixels_size + n_images * sizeof (guint16);
   if (header->skipped_offset != labels_end || header->skipped_length != size - labels_end)
-    return FALSE;
+    return unusable (reason, "damaged header: the skipped images' list is not where the labels end");
 
   /* The labels are copied out (2 bytes an image), so that they are aligned
    * and in host order whatever the pixels' size and the machine. */
@@ -592,7 +625,8 @@ ct_image_folder_read_cache (CtDataset              *self,
         memcpy (&little_endian, data + offset, sizeof little_endian);
         labels[s][i] = GUINT16_FROM_LE (little_endian);
         if (labels[s][i] >= self->n_classes)
-          return FALSE;
+          return unusable (reason, "damaged: %s image %u has label %u of %u classes",
+                           s == 0 ? "train" : "test", i, labels[s][i], self->n_classes);
       }
 
   offset = CACHE_HEADER_SIZE;
@@ -621,19 +655,27 @@ ct_image_folder_read_cache (CtDataset              *self,
 }
 
 /* Maps @cache_path and reads it (ct_image_folder_read_cache()); FALSE,
- * and nothing set, when it cannot be used. */
+ * and nothing set, when it cannot be used; *@reason (nullable) then says
+ * why, unless there is no cache file at all. */
 static gboolean
 map_cache (CtDataset              *self,
            const CtDatasetOptions *options,
            const char             *key,
-           const char             *cache_path)
+           const char             *cache_path,
+           char                  **reason)
 {
-  g_autoptr(GMappedFile) mapping = g_mapped_file_new (cache_path, FALSE, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMappedFile) mapping = g_mapped_file_new (cache_path, FALSE, &error);
 
-  if (mapping == NULL
-      || !ct_image_folder_read_cache (self, options, key,
-                                      (const guint8 *) g_mapped_file_get_contents (mapping),
-                                      g_mapped_file_get_length (mapping)))
+  if (mapping == NULL)
+    {
+      if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        unusable (reason, "%s", error->message);
+      return FALSE;
+    }
+  if (!ct_image_folder_read_cache (self, options, key,
+                                   (const guint8 *) g_mapped_file_get_contents (mapping),
+                                   g_mapped_file_get_length (mapping), reason))
     return FALSE;
 
   self->mapping = g_steal_pointer (&mapping);
@@ -650,6 +692,7 @@ ct_image_folder_load (CtDataset               *self,
   g_autoptr(GPtrArray) entries = NULL;
   g_autofree char *cache_path = NULL;
   g_autofree char *key = NULL;
+  g_autofree char *reason = NULL;
 
   g_return_val_if_fail (self != NULL && self->path != NULL, FALSE);
 
@@ -660,15 +703,21 @@ ct_image_folder_load (CtDataset               *self,
   if (entries == NULL)
     return FALSE;
 
-  cache_path = ct_image_folder_dup_cache_path (self->path);
-  if (!map_cache (self, options, key, cache_path))
+  cache_path = ct_image_folder_dup_cache_path (self->path, options->image_size);
+  if (!map_cache (self, options, key, cache_path, &reason))
     {
+      /* A cache is disposable: an unusable one is rebuilt, and why is
+       * logged (G_MESSAGES_DEBUG=all). */
+      if (reason != NULL)
+        g_debug ("Rebuilding the image cache %s of %s: %s", cache_path, self->path, reason);
+      g_clear_pointer (&reason, g_free);
       if (!build_cache (self, options, entries, key, cache_path, error))
         return FALSE;
-      if (!map_cache (self, options, key, cache_path))
+      if (!map_cache (self, options, key, cache_path, &reason))
         {
           g_set_error (error, CT_DATASET_ERROR, CT_DATASET_ERROR_CACHE,
-                       "%s: the image cache just written cannot be read back", cache_path);
+                       "%s: the image cache just written cannot be read back: %s", cache_path,
+                       reason != NULL ? reason : "it is gone");
           return FALSE;
         }
     }

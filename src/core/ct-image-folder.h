@@ -50,14 +50,19 @@ gboolean  ct_image_folder_load          (CtDataset               *self,
  * every label is below n_classes; the splits' pixels then point into
  * @data and their labels are new copies (freed by ct_dataset_free(), or
  * by a caller that made @self itself).  FALSE (and @self unchanged)
- * otherwise.  The fuzz target calls it. */
+ * otherwise, with *@reason (nullable; transfer full) saying why in a
+ * phrase.  The fuzz target calls it. */
 gboolean  ct_image_folder_read_cache    (CtDataset               *self,
                                          const CtDatasetOptions  *options,
                                          const char              *key,
                                          const guint8            *data,
-                                         gsize                    size);
+                                         gsize                    size,
+                                         char                   **reason);
 
-/* Returns: (transfer full): the cache file of the folder @abs_path. */
-char     *ct_image_folder_dup_cache_path (const char             *abs_path);
+/* Returns: (transfer full): the cache file of the folder @abs_path for
+ * images of side @image_size (0: the folder's default side), so that each
+ * size asked for keeps its own cache. */
+char     *ct_image_folder_dup_cache_path (const char             *abs_path,
+                                          guint                    image_size);
 
 G_END_DECLS

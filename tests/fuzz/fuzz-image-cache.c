@@ -34,12 +34,14 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   CtDataset dataset = { 0 };
   /* The cache's own side, skipped images allowed: what reaches the most checks. */
   CtDatasetOptions options = { 0, TRUE, NULL, NULL };
+  g_autofree char *reason = NULL;
 
   if (size >= CT_IMAGE_FOLDER_CACHE_KEY_OFFSET + sizeof KEY)
     memcpy (copy + CT_IMAGE_FOLDER_CACHE_KEY_OFFSET, KEY, sizeof KEY);
   dataset.n_classes = 4;
-  if (!ct_image_folder_read_cache (&dataset, &options, KEY, copy, size))
+  if (!ct_image_folder_read_cache (&dataset, &options, KEY, copy, size, &reason))
     {
+      g_assert_true (reason != NULL && reason[0] != '\0');
       g_assert_null (dataset.skipped);
       g_assert_null (dataset.train.pixels);
       g_assert_null (dataset.train.labels);

@@ -18,7 +18,7 @@ cli=${1:?usage: check-import.sh CAMTRAIL_CLI PYTHON}
 python=${2:?usage: check-import.sh CAMTRAIL_CLI PYTHON}
 here=$(cd "$(dirname "$0")" && pwd)
 
-echo "1..18"
+echo "1..19"
 if ! "$python" -c 'import numpy, torch, torchvision' >/dev/null 2>&1; then
   echo "Bail out! $python cannot import numpy, torch and torchvision: run scripts/install-deps"
   exit 1
@@ -115,6 +115,8 @@ refused "a pickle naming os.system (pickled as posix.system) is refused, named, 
   sh -c "'$cli' import --arch resnet18 --data '$data' --out '$tmp/evil' '$ck/hostile/evil.pt'; s=\$?; test ! -e '$ck/hostile/MARKER' && test ! -e '$tmp/evil/manifest.json' && exit \$s"
 refused "a truncated archive is refused, named" "truncated.pt" \
   "$cli" import --arch resnet18 --data "$data" --out "$tmp/trunc" "$ck/hostile/truncated.pt"
+refused "a flipped bit in a stored tensor is refused by its CRC-32, the entry named" "bitflip.pt: zip entry resnet18_epoch0/data/[0-9]* fails its CRC-32 check" \
+  "$cli" import --arch resnet18 --data "$data" --out "$tmp/bitflip" "$ck/hostile/bitflip.pt"
 refused "a whole nn.Module (a class) is refused, named" "torchvision.models.resnet.ResNet" \
   "$cli" import --arch resnet18 --data "$data" --out "$tmp/module" "$ck/hostile/whole-module.pt"
 refused "a wrong shape names the tensor and both shapes" "layer1.0.conv1.weight of shape \[64, 64, 1, 1\], the model expects \[64, 64, 3, 3\]" \

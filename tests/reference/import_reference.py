@@ -25,6 +25,7 @@ import json
 import os
 import struct
 import sys
+import zipfile
 
 import numpy as np
 import torch
@@ -114,6 +115,16 @@ def make(directory, dataset):
         whole = f.read()
     with open(f"{directory}/hostile/truncated.pt", "wb") as f:
         f.write(whole[: len(whole) // 2])
+    # One bit flipped in the middle of the largest tensor: the zip stays
+    # whole and only the entry's CRC-32 tells.  PyTorch 1.13's own reader
+    # skips that check and loads it; Python's zipfile refuses it.
+    info = max(zipfile.ZipFile(f"{directory}/r18/resnet18_epoch0.pt").infolist(),
+               key=lambda i: i.file_size)
+    name_len, extra_len = struct.unpack_from("<HH", whole, info.header_offset + 26)
+    flipped = bytearray(whole)
+    flipped[info.header_offset + 30 + name_len + extra_len + info.file_size // 2] ^= 1
+    with open(f"{directory}/hostile/bitflip.pt", "wb") as f:
+        f.write(flipped)
     bad = dict(sd)
     bad["layer1.0.conv1.weight"] = torch.zeros(64, 64, 1, 1)
     torch.save(bad, f"{directory}/hostile/wrong-shape.pt")
