@@ -108,26 +108,38 @@ public:
   }
 
 protected:
-  // One forward pass's capture request.
+  // One forward pass's capture request.  The network calls it with each
+  // tapped layer's output, in order from input to output.
   class Tap
   {
   public:
     Tap (const std::string &layer, torch::Tensor *captured, const torch::Tensor *replacement)
       : layer_ (layer), captured_ (captured), replacement_ (replacement) {}
 
+    // Whether the layers before the next tap may be left out: a
+    // replacement stands for a layer not reached yet, so nothing computed
+    // before it is used (Ablation-CAM runs only the layers after its
+    // target).  The tap is then called with an undefined tensor.
+    bool
+    skipping () const
+    {
+      return replacement_ != nullptr && !layer_.empty () && !reached_;
+    }
+
+    const torch::Tensor *
+    replacement () const
+    {
+      return replacement_;
+    }
+
     torch::Tensor
     operator() (const char *name, torch::Tensor a) const
     {
       if (layer_.empty () || layer_ != name)
         return a;
+      reached_ = true;
       if (replacement_ != nullptr)
-        {
-          if (replacement_->sizes () != a.sizes ())
-            throw std::invalid_argument ("the replacement of layer " + layer_ + " is "
-                                         + c10::str (replacement_->sizes ()) + ", not "
-                                         + c10::str (a.sizes ()));
-          return *replacement_;
-        }
+        return *replacement_;
       a = a.detach ().requires_grad_ (true);
       if (captured_ != nullptr)
         *captured_ = a;
@@ -138,12 +150,16 @@ protected:
     const std::string &layer_;
     torch::Tensor *captured_;
     const torch::Tensor *replacement_;
+    mutable bool reached_ = false;
   };
 
   // Checks the batch and the layer name before any work, and resizes the
   // batch to the side the network sees when that differs from the images'.
+  // When @tap skips to a replacement, the batch is only checked (against
+  // the replacement's batch size): an undefined tensor comes back, nothing
+  // is resized.
   torch::Tensor
-  prepare (const torch::Tensor &x, const std::string &capture_layer) const
+  prepare (const torch::Tensor &x, const std::string &capture_layer, const Tap &tap) const
   {
     if (!capture_layer.empty ()
         && std::find (layers_.begin (), layers_.end (), capture_layer) == layers_.end ())
@@ -151,6 +167,14 @@ protected:
     if (x.dim () != 4 || x.size (1) != spec_.in_channels)
       throw std::invalid_argument ("expected an N×" + std::to_string (spec_.in_channels)
                                    + "×H×W batch, got " + c10::str (x.sizes ()));
+    if (tap.skipping ())
+      {
+        if (tap.replacement ()->dim () != 4 || tap.replacement ()->size (0) != x.size (0))
+          throw std::invalid_argument ("the replacement of layer " + capture_layer + " is "
+                                       + c10::str (tap.replacement ()->sizes ())
+                                       + ", not a batch of " + std::to_string (x.size (0)));
+        return torch::Tensor ();
+      }
     if (x.size (2) == input_size_ && x.size (3) == input_size_)
       return x;
     return F::interpolate (x, F::InterpolateFuncOptions ()
@@ -289,10 +313,11 @@ public:
            torch::Tensor *captured, const torch::Tensor *replacement) override
   {
     const Tap tap (capture_layer, captured, replacement);
-    auto x = tap ("stem", stem_->forward (prepare (input, capture_layer)));
+    auto x = prepare (input, capture_layer, tap);
+    x = tap ("stem", tap.skipping () ? x : stem_->forward (x));
     static const char *const names[] = {"stages.0", "stages.1", "stages.2"};
     for (size_t i = 0; i < stages_.size (); i++)
-      x = tap (names[i], stages_[i]->forward (x));
+      x = tap (names[i], tap.skipping () ? x : stages_[i]->forward (x));
     return head_->forward (x);
   }
 
@@ -449,13 +474,16 @@ public:
            torch::Tensor *captured, const torch::Tensor *replacement) override
   {
     const Tap tap (capture_layer, captured, replacement);
-    auto x = torch::relu (bn1_->forward (conv1_->forward (prepare (input, capture_layer))));
-    if (imagenet_stem_)
+    auto x = prepare (input, capture_layer, tap);
+    if (!tap.skipping ())
+      x = torch::relu (bn1_->forward (conv1_->forward (x)));
+    if (imagenet_stem_ && !tap.skipping ())
       x = F::max_pool2d (x, F::MaxPool2dFuncOptions (3).stride (2).padding (1));
     for (int i = 0; i < 4; i++)
       {
         for (const auto &block : blocks_[i])
-          x = block->forward (x);
+          if (!tap.skipping ())
+            x = block->forward (x);
         x = tap (kResNetLayers[i], x);
       }
     return fc_->forward (x.mean ({2, 3}));
@@ -671,14 +699,17 @@ public:
     const Tap tap (capture_layer, captured, replacement);
     static const char *const names[] = {"blocks.0", "blocks.1", "blocks.2", "blocks.3",
                                         "blocks.4", "blocks.5", "blocks.6"};
-    auto x = torch::silu (bn1_->forward (conv_stem_->forward (prepare (input, capture_layer))));
+    auto x = prepare (input, capture_layer, tap);
+    if (!tap.skipping ())
+      x = torch::silu (bn1_->forward (conv_stem_->forward (x)));
     for (size_t i = 0; i < stages_.size (); i++)
       {
         for (const auto &block : stages_[i])
-          x = block->forward (x);
+          if (!tap.skipping ())
+            x = block->forward (x);
         x = tap (names[i], x);
       }
-    x = tap ("conv_head", conv_head_->forward (x));
+    x = tap ("conv_head", tap.skipping () ? x : conv_head_->forward (x));
     x = torch::silu (bn2_->forward (x));
     return classifier_->forward (x.mean ({2, 3}));
   }

@@ -53,8 +53,9 @@ public:
   // from it: a gradient with respect to *captured then runs through the
   // layers after A only.  With a replacement, the layer's output is
   // *replacement instead (a tensor of A's shape; Ablation-CAM's ablated
-  // activations), and nothing is captured.  Throws std::invalid_argument
-  // for an unknown layer.
+  // activations), nothing is captured, and the layers before it are not
+  // run (x gives only the batch size).  Throws std::invalid_argument for
+  // an unknown layer.
   virtual torch::Tensor forward(const torch::Tensor &x,
                                 const std::string &capture_layer = std::string(),
                                 torch::Tensor *captured = nullptr,
