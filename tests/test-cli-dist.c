@@ -309,6 +309,23 @@ assert_same_file (const char *dir_a,
   g_assert_cmpmem (a, length_a, b, length_b);
 }
 
+/* Every rank of @result stopped with the setup agreement's @reason, which
+ * names @detail, and none as a lost peer. */
+static void
+assert_stopped_by_agreement (const Result *result,
+                             const char   *reason,
+                             const char   *detail)
+{
+  const char *message = strstr (result->err, reason);
+
+  g_assert_cmpint (result->status, !=, 0);
+  if (message == NULL)
+    g_test_message ("torchrun's stderr: %s", result->err);
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (message, detail));
+  g_assert_null (strstr (result->err, "another rank has died"));
+}
+
 /* robustness under torchrun: each rank takes every other batch of 4 of
  * the 18 images (5 batches: 3 and 2), and rank 0 writes exactly what one
  * process writes. */
@@ -338,6 +355,52 @@ test_robustness_two_ranks (void)
   /* The summary is rank 0's alone. */
   g_assert_nonnull (strstr (two.out, "relative mCE"));
   g_assert_null (strstr (strstr (two.out, "relative mCE") + 1, "relative mCE"));
+}
+
+/* robustness's ranks agree on their setup before any work: rank 1 that
+ * cannot open its run, or was started with another --images, stops both
+ * with its message, and nothing is written. */
+static void
+test_robustness_setup_agreement (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "robustness-agree-run", NULL);
+  g_autofree char *logs = g_build_filename (tmpdir, "logs-robustness-agree", NULL);
+  g_autofree char *missing = g_build_filename (tmpdir, "no-such-robustness-run", NULL);
+  g_autofree char *out = g_build_filename (tmpdir, "robustness-agree-out", NULL);
+  g_autofree char *script = NULL;
+  g_auto(Result) train = { 0 }, bad_run = { 0 }, other_images = { 0 };
+  const char *common = "--batch-size 4 --rounds 1 --perturb noise:0.1 --threads 1 --quiet "
+                       "--dist-timeout 60";
+
+  run_cli (&train, NULL, "train", "--data", data_dir, "--out", run, "--width", "8",
+           "--epochs", "1", "--batch-size", "32", "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+
+  /* Rank 1 fails at once; rank 0 must load its run and reach the
+   * agreement before torchrun's agent notices rank 1 gone and ends it (as
+   * in faithfulness-two-ranks). */
+  g_setenv ("PET_MONITOR_INTERVAL", "45", TRUE);
+  script = g_strdup_printf ("if [ \"$RANK\" = 1 ]; then r='%s'; else r='%s'; fi; "
+                            "exec \"$CAMTRAIL_CLI\" robustness --run \"$r\" --images 8 "
+                            "--out '%s' %s",
+                            missing, run, out, common);
+  run_torchrun (&bad_run, logs, "/bin/sh", "-c", script, NULL);
+  g_unsetenv ("PET_MONITOR_INTERVAL");
+  assert_stopped_by_agreement (&bad_run, "rank 1 of 2 failed, so every rank stops:", missing);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  /* Rank 1 was asked for other images: the two summaries, nothing written.
+   * Both ranks reach the agreement, so the agent's default check will do. */
+  g_free (script);
+  script = g_strdup_printf ("if [ \"$RANK\" = 1 ]; then n=6; else n=8; fi; "
+                            "exec \"$CAMTRAIL_CLI\" robustness --run '%s' --images $n "
+                            "--out '%s' %s",
+                            run, out, common);
+  run_torchrun (&other_images, logs, "/bin/sh", "-c", script, NULL);
+  assert_stopped_by_agreement (&other_images, "rank 1 was started differently from rank 0",
+                               "--images 6");
+  g_assert_nonnull (strstr (other_images.err, "--images 8"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
 /* faithfulness --sanity under torchrun: each rank takes every other batch
@@ -402,13 +465,7 @@ test_faithfulness_two_ranks (void)
                             missing, run, failed);
   run_torchrun (&bad_run, logs, "/bin/sh", "-c", script, NULL);
   g_unsetenv ("PET_MONITOR_INTERVAL");
-  g_assert_cmpint (bad_run.status, !=, 0);
-  summary = strstr (bad_run.err, "rank 1 of 2 failed, so every rank stops:");
-  if (summary == NULL)
-    g_test_message ("torchrun's stderr: %s", bad_run.err);
-  g_assert_nonnull (summary);
-  g_assert_nonnull (strstr (summary, missing));
-  g_assert_null (strstr (bad_run.err, "another rank has died"));
+  assert_stopped_by_agreement (&bad_run, "rank 1 of 2 failed, so every rank stops:", missing);
   g_assert_false (g_file_test (failed, G_FILE_TEST_EXISTS));
 }
 
@@ -643,6 +700,7 @@ main (int    argc,
   g_test_add_func ("/cli-dist/train-two-ranks", test_train_two_ranks);
   g_test_add_func ("/cli-dist/sync-bn-matches-one-process", test_sync_bn_matches_one_process);
   g_test_add_func ("/cli-dist/robustness-two-ranks", test_robustness_two_ranks);
+  g_test_add_func ("/cli-dist/robustness-setup-agreement", test_robustness_setup_agreement);
   g_test_add_func ("/cli-dist/faithfulness-two-ranks", test_faithfulness_two_ranks);
   g_test_add_func ("/cli-dist/setup-agreement", test_setup_agreement);
   g_test_add_func ("/cli-dist/kill-rank-then-resume-alone", test_kill_rank_then_resume_alone);

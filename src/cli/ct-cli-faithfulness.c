@@ -12,7 +12,6 @@
 #include "ct-faithfulness-job.h"
 #include "ct-sanity-job.h"
 #include "ct-spec.h"
-#include "ct-torch-glib.h"
 
 typedef struct {
   gboolean tty;
@@ -178,20 +177,6 @@ print_summary (const CtFaithfulness *result,
     }
 }
 
-/* Under torchrun, a rank that could not set up posts why, so that the
- * others stop with its message rather than find it gone at the gather. */
-static void
-tell_failure (CtDist     *dist,
-              const char *failure)
-{
-  char *message = NULL;
-
-  if (dist == NULL)
-    return;
-  ct_dist_agree (dist, failure, NULL, &message);
-  free (message);
-}
-
 /* What every rank must be started with, in words for the message that
  * tells two apart: the options that decide the batches and the numbers. */
 static char *
@@ -230,12 +215,11 @@ faithfulness_run (const char            *run,
   g_autoptr(GArray) epochs = NULL;
   g_autoptr(CtFaithfulness) result = NULL;
   g_autofree char *summary = NULL;
-  char *message = NULL;
 
   session = ct_cam_session_new (run, data, device, &error);
   if (session == NULL)
     {
-      tell_failure (dist, error->message);
+      ct_cli_dist_tell_failure (dist, error->message);
       return ct_cli_fail ("faithfulness", error);
     }
   if (epochs_text != NULL)
@@ -248,7 +232,7 @@ faithfulness_run (const char            *run,
         {
           g_autofree char *failure = g_strconcat ("--epochs: ", error->message, NULL);
 
-          tell_failure (dist, failure);
+          ct_cli_dist_tell_failure (dist, failure);
           return ct_cli_usage_error ("faithfulness", "%s", failure);
         }
     }
@@ -262,8 +246,8 @@ faithfulness_run (const char            *run,
   /* Every rank set up, with the same options (the gathers assume the same
    * batches everywhere), or every rank stops with one message. */
   summary = dup_summary (run, request, sanity);
-  if (!ct_torch_check (ct_dist_agree (dist, NULL, summary, &message), message, &error))
-    return ct_cli_fail ("faithfulness", error);
+  if (ct_cli_dist_agree ("faithfulness", dist, summary) != 0)
+    return CT_CLI_EXIT_FAILURE;
 
   result = ct_faithfulness_compute (session, request, progress_cb, term, NULL, &error);
   if (result == NULL)
@@ -294,10 +278,8 @@ ct_cli_faithfulness (int    argc,
   gboolean quiet = FALSE, sanity = FALSE;
   double dist_timeout = 300.0;
   CtDist *dist = NULL;
-  g_autoptr(GError) error = NULL;
   CtFaithfulnessRequest request = { 0 };
   Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
-  char *message = NULL;
   int status = 0;
   const GOptionEntry entries[] = {
     { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory (required)"), N_("DIR") },
@@ -317,7 +299,7 @@ ct_cli_faithfulness (int    argc,
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
-    { "dist-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &dist_timeout, N_("Under torchrun: seconds to wait for the other processes, at the start and at every exchange, before giving up (default 300)"), N_("SECONDS") },
+    CT_CLI_DIST_TIMEOUT_ENTRY (dist_timeout),
     { NULL }
   };
 
@@ -348,8 +330,6 @@ ct_cli_faithfulness (int    argc,
     return ct_cli_usage_error ("faithfulness", "--road-noise must be in [0, 1]");
   if (!(scale > 0 && scale <= 8))
     return ct_cli_usage_error ("faithfulness", "--scale must be in (0, 8]");
-  if (!(dist_timeout > 0 && dist_timeout <= 86400))
-    return ct_cli_usage_error ("faithfulness", "--dist-timeout must be between 0 and 86400 seconds");
   request.n_images = n_images;
   request.seed = seed;
   request.layer = layer;
@@ -357,12 +337,11 @@ ct_cli_faithfulness (int    argc,
   request.road_noise = road_noise;
   request.batch_size = batch_size;
 
-  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
-    return ct_cli_fail ("faithfulness", error);
   /* Under torchrun the batches are shared out over the ranks; rank 0 alone
    * reports and writes. */
-  if (!ct_torch_check (ct_dist_new_from_env (dist_timeout, &dist, &message), message, &error))
-    return ct_cli_fail ("faithfulness", error);
+  status = ct_cli_dist_start ("faithfulness", threads, dist_timeout, &dist);
+  if (status != 0)
+    return status;
   term.quiet = quiet || ct_dist_get_rank (dist) != 0;
   status = faithfulness_run (run, data, device, epochs_text, &request, sanity, out, scale, dist,
                              &term);

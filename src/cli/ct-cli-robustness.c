@@ -9,7 +9,6 @@
 #include "ct-cli.h"
 #include "ct-robustness-job.h"
 #include "ct-robustness-plot.h"
-#include "ct-torch-glib.h"
 
 /* The study's perturbations: noise σ 0.1, rotations in ±30°, 20 pixels. */
 #define DEFAULT_PERTURBATIONS "noise:0.1,rotate-random:30,occlude:20"
@@ -118,11 +117,30 @@ print_summary (const CtRobustness *result,
 
 /* The study itself, once the options are read; @dist (nullable) is the
  * torchrun group. */
+/* What every rank must be started with, in words for the message that
+ * tells two apart: the options that decide the batches and the numbers. */
+static char *
+dup_summary (const char                *run,
+             const char                *perturb_text,
+             const CtRobustnessRequest *request)
+{
+  g_autofree char *epochs = ct_epochs_to_string (request->epochs, request->n_epochs);
+  g_autofree char *target = ct_target_rule_to_string (request->target_rule, 0, NULL);
+
+  return g_strdup_printf ("--run %s --epochs %s --perturb %s --images %u --rounds %u --seed %"
+                          G_GUINT64_FORMAT " --method %s --layer %s --target %s --batch-size %u",
+                          run, epochs, perturb_text, request->n_images, request->rounds,
+                          request->seed, ct_cam_method_to_string (request->method),
+                          request->layer != NULL ? request->layer : "(default)", target,
+                          request->batch_size);
+}
+
 static int
 robustness_run (const char          *run,
                 const char          *data,
                 const char          *device,
                 const char          *epochs_text,
+                const char          *perturb_text,
                 CtRobustnessRequest *request,
                 GArray              *perturbations,
                 const char          *out,
@@ -134,12 +152,16 @@ robustness_run (const char          *run,
   g_autoptr(CtCamSession) session = NULL;
   g_autoptr(GArray) epochs = NULL;
   g_autoptr(CtRobustness) result = NULL;
+  g_autofree char *summary = NULL;
   GArray *available;
   int final;
 
   session = ct_cam_session_new (run, data, device, &error);
   if (session == NULL)
-    return ct_cli_fail ("robustness", error);
+    {
+      ct_cli_dist_tell_failure (dist, error->message);
+      return ct_cli_fail ("robustness", error);
+    }
 
   available = ct_cam_session_get_epochs (session);
   final = g_array_index (available, int, available->len - 1);
@@ -148,7 +170,12 @@ robustness_run (const char          *run,
       epochs = ct_epochs_parse (epochs_text, (const int *) available->data, available->len,
                                 CT_EPOCHS_STRICT, &error);
       if (epochs == NULL)
-        return ct_cli_usage_error ("robustness", "--epochs: %s", error->message);
+        {
+          g_autofree char *failure = g_strconcat ("--epochs: ", error->message, NULL);
+
+          ct_cli_dist_tell_failure (dist, failure);
+          return ct_cli_usage_error ("robustness", "%s", failure);
+        }
       g_array_append_val (epochs, final);
     }
   else
@@ -161,6 +188,12 @@ robustness_run (const char          *run,
   request->perturbations = (const CtPerturb *) perturbations->data;
   request->n_perturbations = perturbations->len;
   request->dist = dist;
+
+  /* Every rank set up, with the same options (the gather assumes the same
+   * batches everywhere), or every rank stops with one message. */
+  summary = dup_summary (run, perturb_text, request);
+  if (ct_cli_dist_agree ("robustness", dist, summary) != 0)
+    return CT_CLI_EXIT_FAILURE;
 
   result = ct_robustness_compute (session, request, progress_cb, term, NULL, &error);
   if (result == NULL)
@@ -193,7 +226,6 @@ ct_cli_robustness (int    argc,
   int target_class = 0;
   CtRobustnessRequest request = { 0 };
   Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
-  char *message = NULL;
   int status = 0;
   const GOptionEntry entries[] = {
     { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory, or the name of a run in ~/.local/share/camtrail/runs (required)"), N_("DIR") },
@@ -212,7 +244,7 @@ ct_cli_robustness (int    argc,
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
-    { "dist-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &dist_timeout, N_("Under torchrun: seconds to wait for the other processes, at the start and at every exchange, before giving up (default 300)"), N_("SECONDS") },
+    CT_CLI_DIST_TIMEOUT_ENTRY (dist_timeout),
     { NULL }
   };
 
@@ -243,8 +275,6 @@ ct_cli_robustness (int    argc,
                                                      &error);
   if (perturbations == NULL)
     return ct_cli_usage_error ("robustness", "--perturb: %s", error->message);
-  if (!(dist_timeout > 0 && dist_timeout <= 86400))
-    return ct_cli_usage_error ("robustness", "--dist-timeout must be between 0 and 86400 seconds");
   request.n_images = n_images;
   request.rounds = rounds;
   request.seed = seed;
@@ -252,15 +282,15 @@ ct_cli_robustness (int    argc,
   request.layer = layer;
   request.target_rule = target_rule;
 
-  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
-    return ct_cli_fail ("robustness", error);
   /* Under torchrun the batches are shared out over the ranks; rank 0 alone
    * reports and writes. */
-  if (!ct_torch_check (ct_dist_new_from_env (dist_timeout, &dist, &message), message, &error))
-    return ct_cli_fail ("robustness", error);
+  status = ct_cli_dist_start ("robustness", threads, dist_timeout, &dist);
+  if (status != 0)
+    return status;
   term.quiet = quiet || ct_dist_get_rank (dist) != 0;
-  status = robustness_run (run, data, device, epochs_text, &request, perturbations, out, scale,
-                           dist, &term);
+  status = robustness_run (run, data, device, epochs_text,
+                           perturb_text != NULL ? perturb_text : DEFAULT_PERTURBATIONS, &request,
+                           perturbations, out, scale, dist, &term);
   ct_dist_free (dist);
   return status;
 }

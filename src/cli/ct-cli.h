@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "ct-cam-method.h"
+#include "ct-torch.h"
 
 G_BEGIN_DECLS
 
@@ -62,5 +63,33 @@ gboolean ct_cli_parse   (const char      *command,
                          int             *argc,
                          char          ***argv,
                          int             *out_status);
+
+/* ---- Under torchrun: the studies' ranks ------------------------------ */
+
+/* --dist-timeout's option entry, storing into the double @variable. */
+#define CT_CLI_DIST_TIMEOUT_ENTRY(variable) \
+  { "dist-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &(variable), N_("Under torchrun: seconds to wait for the other processes, at the start and at every exchange, before giving up (default 300)"), N_("SECONDS") }
+
+/* Checks @timeout (--dist-timeout), gives libtorch @threads (0: all cores)
+ * and, under torchrun, joins the group: *@out_dist is new, or NULL for one
+ * process.  Returns 0, or the exit status to return with, having said why. */
+int      ct_cli_dist_start  (const char  *command,
+                             int          threads,
+                             double       timeout,
+                             CtDist     **out_dist);
+
+/* A rank that cannot set up (@failure: why) posts it before it stops, so
+ * that the others stop with its message at ct_cli_dist_agree() rather than
+ * find it gone later.  Nothing for one process (@dist NULL). */
+void     ct_cli_dist_tell_failure (CtDist     *dist,
+                                   const char *failure);
+
+/* Every rank set up, with rank 0's @summary (the options that decide the
+ * batches and the numbers, in words): returns 0.  Otherwise prints the
+ * message every rank stops with (the failing rank's, or the two summaries)
+ * and returns 1.  One process agrees with itself. */
+int      ct_cli_dist_agree  (const char  *command,
+                             CtDist      *dist,
+                             const char  *summary);
 
 G_END_DECLS

@@ -5,8 +5,8 @@
 #include "ct-faithfulness-job.h"
 #include "ct-image.h"
 #include "ct-rng.h"
+#include "ct-shard.h"
 #include "ct-stats.h"
-#include "ct-torch-glib.h"
 
 /* Keeps the random heatmaps' draws apart from every other stream. */
 #define STREAM_RANDOM_HEATMAP 0x72616e64u
@@ -219,33 +219,23 @@ score_heatmap (CtCamSession                *session,
   return TRUE;
 }
 
-/* Every rank's scores, @n_room images per epoch from each (rank 0's
- * count, the most any rank holds), gathered and appended to each epoch's
- * rows in the order of the images, as one process appends them, so the
- * means and intervals sum the same numbers in the same order. */
+/* Every rank's scores (ct-shard.h: a row of n_epochs × IMAGE_DOUBLES per
+ * image), gathered and appended to each epoch's rows in the order of the
+ * images, as one process appends them, so the means and intervals sum the
+ * same numbers in the same order. */
 static gboolean
 gather_rows (CtFaithfulness               *result,
              const CtFaithfulnessRequest  *request,
+             const CtShard                *shard,
              const double                 *mine,
-             guint                         n_room,
-             guint                         n_images,
-             guint                         batch_size,
              GError                      **error)
 {
-  guint world = ct_dist_get_world_size (request->dist);
-  guint n_batches = (n_images + batch_size - 1) / batch_size;
-  gsize size = (gsize) request->n_epochs * n_room * IMAGE_DOUBLES;
+  gsize row_doubles = (gsize) request->n_epochs * IMAGE_DOUBLES;
   const char *method = ct_cam_method_to_string (request->method);
-  g_autofree double *all = g_new (double, size * world);
-  g_autofree guint *offsets = g_new (guint, world);
-  char *message = NULL;
+  g_autofree double *all = ct_shard_gather (shard, request->dist, mine, row_doubles, error);
 
-  /* Without a group this copies @mine: one process takes the same path. */
-  if (!ct_torch_check (ct_dist_all_gather (request->dist, mine, size * sizeof (double), all,
-                                           &message),
-                       message, error))
+  if (all == NULL)
     return FALSE;
-
   for (guint e = 0; e < request->n_epochs; e++)
     {
       g_auto(Scores) method_scores = { 0 };
@@ -253,21 +243,12 @@ gather_rows (CtFaithfulness               *result,
 
       scores_init (&method_scores);
       scores_init (&random_scores);
-      memset (offsets, 0, world * sizeof (guint));
-      for (guint b = 0; b < n_batches; b++)
+      for (guint i = 0; i < shard->n_images; i++)
         {
-          guint owner = b % world;
-          guint count = MIN (batch_size, n_images - b * batch_size);
-          const double *shard = all + owner * size + (gsize) e * n_room * IMAGE_DOUBLES;
+          const double *values = all + i * row_doubles + (gsize) e * IMAGE_DOUBLES;
 
-          for (guint i = 0; i < count; i++)
-            {
-              const double *values = shard + (gsize) (offsets[owner] + i) * IMAGE_DOUBLES;
-
-              scores_append (&method_scores, values);
-              scores_append (&random_scores, values + N_SCORES);
-            }
-          offsets[owner] += count;
+          scores_append (&method_scores, values);
+          scores_append (&random_scores, values + N_SCORES);
         }
       add_row (result, request->epochs[e], method, &method_scores);
       add_row (result, request->epochs[e], "random", &random_scores);
@@ -298,9 +279,8 @@ ct_faithfulness_compute (CtCamSession                 *session,
   g_autofree float *random = g_new (float, n_pixels);
   g_autofree double *mine = NULL;
   const char *method = ct_cam_method_to_string (request->method);
-  guint world = ct_dist_get_world_size (request->dist);
-  guint rank = ct_dist_get_rank (request->dist);
-  guint n_room = 0, n_mine = 0;
+  CtShard shard;
+  guint n_mine;
 
   if (request->n_epochs == 0 || request->n_images == 0 || !(step_fraction <= 1))
     {
@@ -324,31 +304,23 @@ ct_faithfulness_compute (CtCamSession                 *session,
   result->n_images = images->len;
   result->image_indices = g_memdup2 (images->data, images->len * sizeof (guint));
 
-  /* Batch b is rank b mod W's; rank 0 holds as many images as any rank. */
-  for (guint start = 0, b = 0; start < images->len; start += batch_size, b++)
-    {
-      guint count = MIN (batch_size, images->len - start);
-
-      if (b % world == 0)
-        n_room += count;
-      if (b % world == rank)
-        n_mine += count;
-    }
-  mine = g_new0 (double, (gsize) request->n_epochs * n_room * IMAGE_DOUBLES);
+  ct_shard_init (&shard, request->dist, images->len, batch_size);
+  n_mine = ct_shard_size_of (&shard, shard.rank);
+  mine = g_new0 (double, (gsize) ct_shard_room (&shard) * request->n_epochs * IMAGE_DOUBLES);
 
   for (guint e = 0; e < request->n_epochs; e++)
     {
       int epoch = request->epochs[e];
       guint done = 0;
 
-      for (guint start = rank * batch_size; start < images->len; start += world * batch_size)
+      for (guint b = 0; b < ct_shard_n_batches (&shard); b++)
         {
           g_autoptr(CtGrid) grid = NULL;
           CtCamRequest cam = {
             .epochs = &epoch,
             .n_epochs = 1,
-            .images = &g_array_index (images, guint, start),
-            .n_images = MIN (batch_size, images->len - start),
+            .images = &g_array_index (images, guint, ct_shard_batch_start (&shard, b)),
+            .n_images = ct_shard_batch_count (&shard, b),
             .rounds = 1,
             .layer = request->layer,
             .target_rule = CT_TARGET_RULE_PREDICTED,
@@ -356,6 +328,8 @@ ct_faithfulness_compute (CtCamSession                 *session,
             .method = request->method,
           };
 
+          if (ct_shard_batch_owner (&shard, b) != shard.rank)
+            continue;
           ct_perturb_init (&cam.perturb);
           grid = ct_cam_session_compute (session, &cam, cancellable, error);
           if (grid == NULL)
@@ -367,7 +341,7 @@ ct_faithfulness_compute (CtCamSession                 *session,
             {
               const CtGridCell *cell = ct_grid_get_cell (grid, 0, i, 0);
               const float *image = ct_grid_get_image (grid, i, 0);
-              double *scores = mine + ((gsize) e * n_room + done + i) * IMAGE_DOUBLES;
+              double *scores = mine + ((gsize) (done + i) * request->n_epochs + e) * IMAGE_DOUBLES;
               CtRng rng;
 
               if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -393,7 +367,7 @@ ct_faithfulness_compute (CtCamSession                 *session,
         }
     }
 
-  if (!gather_rows (result, request, mine, n_room, images->len, batch_size, error))
+  if (!gather_rows (result, request, &shard, mine, error))
     return NULL;
   /* A rank without a batch never saw the layer's name. */
   if (result->layer == NULL)

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "ct-torch-glib.h"
+#include "ct-shard.h"
 
 /* Images per Grad-CAM call: a whole test sample at once would hold every
  * activation of N × rounds images in memory. */
@@ -48,87 +48,75 @@ validate (const CtRobustnessRequest  *request,
   return TRUE;
 }
 
-/* What a rank sends of its batches: per epoch, each of its images' clean
- * verdict; per row (epoch × perturbation), each of its samples as six
- * doubles.  Room for @n_room images, so every rank sends the same size. */
+/* What a rank sends of each of its images (a row, ct-shard.h): per epoch
+ * its clean verdict, then per epoch × perturbation × round its sample as
+ * six doubles. */
 #define SAMPLE_DOUBLES 6
 
 static gsize
-shard_doubles (guint n_epochs,
-               guint n_perturbations,
-               guint rounds,
-               guint n_room)
+row_doubles (const CtRobustnessRequest *request)
 {
-  return (gsize) n_epochs * n_room + (gsize) n_epochs * n_perturbations * n_room * rounds * SAMPLE_DOUBLES;
+  guint E = request->n_epochs, P = request->n_perturbations, R = request->rounds;
+
+  return E + (gsize) E * P * R * SAMPLE_DOUBLES;
 }
 
 static void
-pack_shard (const CtRobustness *local,
-            guint               n_room,
-            guint               rounds,
-            double             *out)
+pack_rows (const CtRobustness        *local,
+           const CtRobustnessRequest *request,
+           double                    *out)
 {
-  guint E = local->n_epochs, P = local->n_perturbations;
+  guint E = local->n_epochs, P = local->n_perturbations, R = request->rounds;
+  gsize size = row_doubles (request);
 
-  for (guint e = 0; e < E; e++)
-    for (guint i = 0; i < local->n_clean; i++)
-      out[(gsize) e * n_room + i] = local->clean_correct[(gsize) e * local->n_clean + i];
-  out += (gsize) E * n_room;
-  for (gsize r = 0; r < (gsize) E * P; r++)
-    for (guint s = 0; s < local->n_row_samples; s++)
-      {
-        const CtRobustnessSample *sample = &local->samples[r * local->n_row_samples + s];
-        double *d = out + (r * n_room * rounds + s) * SAMPLE_DOUBLES;
+  for (guint i = 0; i < local->n_clean; i++)
+    {
+      double *row = out + i * size;
 
-        d[0] = sample->correct ? 1.0 : 0.0;
-        d[1] = sample->confidence_drop;
-        d[2] = sample->max_prob_drop;
-        d[3] = sample->pearson;
-        d[4] = sample->spearman;
-        d[5] = sample->top_iou;
-      }
+      for (guint e = 0; e < E; e++)
+        row[e] = local->clean_correct[(gsize) e * local->n_clean + i];
+      for (gsize r = 0; r < (gsize) E * P; r++)
+        for (guint k = 0; k < R; k++)
+          {
+            const CtRobustnessSample *sample =
+              &local->samples[r * local->n_row_samples + (gsize) i * R + k];
+            double *d = row + E + (r * R + k) * SAMPLE_DOUBLES;
+
+            d[0] = sample->correct ? 1.0 : 0.0;
+            d[1] = sample->confidence_drop;
+            d[2] = sample->max_prob_drop;
+            d[3] = sample->pearson;
+            d[4] = sample->spearman;
+            d[5] = sample->top_iou;
+          }
+    }
 }
 
-/* Every rank's shard, added to @builder batch by batch in the order one
+/* Every rank's rows, added to @builder batch by batch in the order one
  * process adds them, so the statistics sum the same numbers in the same
  * order. */
 static gboolean
-gather_shards (struct CtDist       *dist,
-               CtRobustnessBuilder *builder,
-               const CtRobustness  *local,
-               const CtRobustnessRequest *request,
-               guint                n_images,
-               guint                batch_size,
-               GError             **error)
+gather_rows (const CtShard             *shard,
+             CtRobustnessBuilder       *builder,
+             const CtRobustness        *local,
+             const CtRobustnessRequest *request,
+             GError                   **error)
 {
-  guint world = ct_dist_get_world_size (dist);
   guint E = request->n_epochs, P = request->n_perturbations, R = request->rounds;
-  guint n_batches = (n_images + batch_size - 1) / batch_size;
-  /* Rank 0 holds batch 0, as many images as any rank. */
-  guint n_room = 0;
-  gsize size;
-  g_autofree double *mine = NULL;
+  gsize size = row_doubles (request);
+  g_autofree double *mine = g_new0 (double, MAX (ct_shard_room (shard) * size, 1));
   g_autofree double *all = NULL;
-  g_autofree guint *offsets = g_new0 (guint, world);
-  char *message = NULL;
 
-  for (guint b = 0; b < n_batches; b += world)
-    n_room += MIN (batch_size, n_images - b * batch_size);
-  size = shard_doubles (E, P, R, n_room);
-  mine = g_new0 (double, MAX (size, 1));
-  all = g_new0 (double, MAX (size * world, 1));
   if (local != NULL)
-    pack_shard (local, n_room, R, mine);
-  if (!ct_torch_check (ct_dist_all_gather (dist, mine, size * sizeof (double), all, &message),
-                       message, error))
+    pack_rows (local, request, mine);
+  all = ct_shard_gather (shard, request->dist, mine, size, error);
+  if (all == NULL)
     return FALSE;
 
-  for (guint b = 0; b < n_batches; b++)
+  for (guint b = 0; b < ct_shard_n_batches (shard); b++)
     {
-      guint owner = b % world;
-      guint count = MIN (batch_size, n_images - b * batch_size);
-      const double *shard = all + owner * size;
-      guint at = offsets[owner];
+      guint count = ct_shard_batch_count (shard, b);
+      const double *rows = all + ct_shard_batch_start (shard, b) * size;
 
       for (guint e = 0; e < E; e++)
         {
@@ -136,27 +124,26 @@ gather_shards (struct CtDist       *dist,
           g_autofree CtRobustnessSample *samples = g_new (CtRobustnessSample, (gsize) count * R);
 
           for (guint i = 0; i < count; i++)
-            clean[i] = shard[(gsize) e * n_room + at + i] != 0.0;
+            clean[i] = rows[i * size + e] != 0.0;
           for (guint p = 0; p < P; p++)
             {
-              const double *rows = shard + (gsize) E * n_room;
+              for (guint i = 0; i < count; i++)
+                for (guint k = 0; k < R; k++)
+                  {
+                    const double *d = rows + i * size + E
+                                      + (((gsize) e * P + p) * R + k) * SAMPLE_DOUBLES;
+                    CtRobustnessSample *sample = &samples[(gsize) i * R + k];
 
-              for (guint s = 0; s < count * R; s++)
-                {
-                  const double *d = rows + (((gsize) e * P + p) * n_room * R + (gsize) at * R + s)
-                                             * SAMPLE_DOUBLES;
-
-                  samples[s].correct = d[0] != 0.0;
-                  samples[s].confidence_drop = d[1];
-                  samples[s].max_prob_drop = d[2];
-                  samples[s].pearson = d[3];
-                  samples[s].spearman = d[4];
-                  samples[s].top_iou = d[5];
-                }
+                    sample->correct = d[0] != 0.0;
+                    sample->confidence_drop = d[1];
+                    sample->max_prob_drop = d[2];
+                    sample->pearson = d[3];
+                    sample->spearman = d[4];
+                    sample->top_iou = d[5];
+                  }
               ct_robustness_builder_add_samples (builder, e, p, clean, count, samples, count * R);
             }
         }
-      offsets[owner] += count;
     }
   return TRUE;
 }
@@ -180,16 +167,15 @@ ct_robustness_compute (CtCamSession               *session,
   g_autofree char *layer = NULL;
   CtRobustnessProgress report = { 0 };
   CtRobustness *result;
-  guint n_batches, my_batches = 0;
-  guint world = ct_dist_get_world_size (request->dist);
-  guint rank = ct_dist_get_rank (request->dist);
+  CtShard shard;
+  guint my_batches;
 
   if (!validate (request, error))
     return NULL;
 
   /* Fewer when the test split is smaller than asked. */
   images = ct_cam_session_sample_images (session, request->n_images, request->seed);
-  n_batches = (images->len + batch_size - 1) / batch_size;
+  ct_shard_init (&shard, request->dist, images->len, batch_size);
 
   perturbations = g_memdup2 (request->perturbations, P * sizeof (CtPerturb));
   labels = g_new0 (char *, P + 1);
@@ -200,19 +186,18 @@ ct_robustness_compute (CtCamSession               *session,
     }
   builder = ct_robustness_builder_new (request->epochs, request->n_epochs,
                                        request->baseline_epoch, perturbations, P);
-  for (guint b = rank; b < n_batches; b += world)
-    my_batches++;
+  my_batches = ct_shard_n_batches_of (&shard, shard.rank);
   report.n_steps = request->n_epochs * my_batches * (1 + P);
 
   for (guint e = 0; e < request->n_epochs; e++)
-    for (guint start = rank * batch_size; start < images->len; start += world * batch_size)
+    for (guint b = 0; b < ct_shard_n_batches (&shard); b++)
       {
         g_autoptr(CtGrid) clean = NULL;
         CtCamRequest cam = {
           .epochs = &request->epochs[e],
           .n_epochs = 1,
-          .images = &g_array_index (images, guint, start),
-          .n_images = MIN (batch_size, images->len - start),
+          .images = &g_array_index (images, guint, ct_shard_batch_start (&shard, b)),
+          .n_images = ct_shard_batch_count (&shard, b),
           .rounds = 1,
           .layer = request->layer,
           .target_rule = request->target_rule,
@@ -220,6 +205,8 @@ ct_robustness_compute (CtCamSession               *session,
           .method = request->method,
         };
 
+        if (ct_shard_batch_owner (&shard, b) != shard.rank)
+          continue;
         report.epoch = request->epochs[e];
         ct_perturb_init (&cam.perturb);
         clean = ct_cam_session_compute (session, &cam, cancellable, error);
@@ -251,7 +238,7 @@ ct_robustness_compute (CtCamSession               *session,
           }
       }
 
-  if (world > 1)
+  if (shard.world > 1)
     {
       /* This rank's samples, then everyone's in one process's order. */
       g_autoptr(CtRobustness) local = my_batches > 0 ? ct_robustness_builder_finish (builder)
@@ -260,7 +247,7 @@ ct_robustness_compute (CtCamSession               *session,
       g_clear_pointer (&builder, ct_robustness_builder_free);
       builder = ct_robustness_builder_new (request->epochs, request->n_epochs,
                                            request->baseline_epoch, perturbations, P);
-      if (!gather_shards (request->dist, builder, local, request, images->len, batch_size, error))
+      if (!gather_rows (&shard, builder, local, request, error))
         return NULL;
       /* A rank without a batch never saw the layer's name. */
       if (layer == NULL)

@@ -6,8 +6,8 @@
 #include "ct-run.h"
 #include "ct-safetensors.h"
 #include "ct-sanity-job.h"
+#include "ct-shard.h"
 #include "ct-stats.h"
-#include "ct-torch-glib.h"
 
 #define BATCH_SIZE   64
 #define TOP_FRACTION 0.2
@@ -78,49 +78,32 @@ compare (const float *a,
   out[2] = ct_stats_top_iou (a, b, NULL, n, TOP_FRACTION);
 }
 
-/* Every rank's comparisons (@n_room images from each: rank 0's count, the
- * most any rank holds), gathered and appended to @comparisons in the order
- * of the images, as one process appends them. */
+/* Every rank's comparisons (ct-shard.h: a row of comparisons->len ×
+ * COMPARE_DOUBLES per image), gathered and appended to @comparisons in the
+ * order of the images, as one process appends them. */
 static gboolean
-gather_comparisons (struct CtDist  *dist,
+gather_comparisons (const CtShard  *shard,
+                    struct CtDist  *dist,
                     GArray         *comparisons,
                     const double   *mine,
-                    guint           n_room,
-                    guint           n_images,
-                    guint           batch_size,
                     GError        **error)
 {
-  guint world = ct_dist_get_world_size (dist);
-  guint n_batches = (n_images + batch_size - 1) / batch_size;
   guint C = comparisons->len;
-  gsize size = (gsize) n_room * C * COMPARE_DOUBLES;
-  g_autofree double *all = g_new (double, size * world);
-  g_autofree guint *offsets = g_new0 (guint, world);
-  char *message = NULL;
+  gsize row_doubles = (gsize) C * COMPARE_DOUBLES;
+  g_autofree double *all = ct_shard_gather (shard, dist, mine, row_doubles, error);
 
-  /* Without a group this copies @mine: one process takes the same path. */
-  if (!ct_torch_check (ct_dist_all_gather (dist, mine, size * sizeof (double), all, &message),
-                       message, error))
+  if (all == NULL)
     return FALSE;
+  for (guint i = 0; i < shard->n_images; i++)
+    for (guint c = 0; c < C; c++)
+      {
+        Comparison *comparison = &g_array_index (comparisons, Comparison, c);
+        const double *d = all + i * row_doubles + (gsize) c * COMPARE_DOUBLES;
 
-  for (guint b = 0; b < n_batches; b++)
-    {
-      guint owner = b % world;
-      guint count = MIN (batch_size, n_images - b * batch_size);
-
-      for (guint i = 0; i < count; i++)
-        for (guint c = 0; c < C; c++)
-          {
-            Comparison *comparison = &g_array_index (comparisons, Comparison, c);
-            const double *d = all + owner * size
-                              + ((gsize) (offsets[owner] + i) * C + c) * COMPARE_DOUBLES;
-
-            append_defined (comparison->spearman, d[0]);
-            append_defined (comparison->ssim, d[1]);
-            append_defined (comparison->top_iou, d[2]);
-          }
-      offsets[owner] += count;
-    }
+        append_defined (comparison->spearman, d[0]);
+        append_defined (comparison->ssim, d[1]);
+        append_defined (comparison->top_iou, d[2]);
+      }
   return TRUE;
 }
 
@@ -280,9 +263,8 @@ ct_sanity_compute (CtCamSession           *session,
   g_auto(Cascade) cascade = { NULL, NULL };
   g_autofree double *mine = NULL;
   guint batch_size = request->batch_size > 0 ? request->batch_size : BATCH_SIZE;
-  guint world = ct_dist_get_world_size (request->dist);
-  guint rank = ct_dist_get_rank (request->dist);
-  guint n_room = 0, n_steps = 0, done = 0;
+  CtShard shard;
+  guint n_steps, done = 0;
   int last;
 
   g_array_set_clear_func (comparisons, comparison_clear);
@@ -316,29 +298,23 @@ ct_sanity_compute (CtCamSession           *session,
                     g_ptr_array_index (cascade.groups, cascade.groups->len - k), k);
 
   images = ct_cam_session_sample_images (session, request->n_images, request->seed);
-  /* Batch b is rank b mod W's; rank 0 holds as many images as any rank. */
-  for (guint start = 0, b = 0; start < images->len; start += batch_size, b++)
-    {
-      guint count = MIN (batch_size, images->len - start);
-
-      if (b % world == 0)
-        n_room += count;
-      if (b % world == rank)
-        n_steps += count;
-    }
-  mine = g_new0 (double, (gsize) n_room * comparisons->len * COMPARE_DOUBLES);
+  ct_shard_init (&shard, request->dist, images->len, batch_size);
+  n_steps = ct_shard_size_of (&shard, shard.rank);
+  mine = g_new0 (double, (gsize) ct_shard_room (&shard) * comparisons->len * COMPARE_DOUBLES);
   result = ct_sanity_new ();
 
-  for (guint start = rank * batch_size; start < images->len; start += world * batch_size)
+  for (guint b = 0; b < ct_shard_n_batches (&shard); b++)
     {
-      guint n = MIN (batch_size, images->len - start);
-      const guint *batch = &g_array_index (images, guint, start);
+      guint n = ct_shard_batch_count (&shard, b);
+      const guint *batch = &g_array_index (images, guint, ct_shard_batch_start (&shard, b));
       g_autoptr(GArray) epochs = g_array_new (FALSE, FALSE, sizeof (int));
       g_autoptr(CtGrid) trained = NULL;
       g_autoptr(CtGrid) randomised = NULL;
       int zero = 0;
       guint last_row;
 
+      if (ct_shard_batch_owner (&shard, b) != shard.rank)
+        continue;
       g_array_append_val (epochs, zero);
       g_array_append_vals (epochs, trained_epochs->data, trained_epochs->len);
       trained = compute_maps (session, request, (const int *) epochs->data, epochs->len, batch, n,
@@ -371,8 +347,7 @@ ct_sanity_compute (CtCamSession           *session,
         progress (done, n_steps, user_data);
     }
 
-  if (!gather_comparisons (request->dist, comparisons, mine, n_room, images->len, batch_size,
-                           error))
+  if (!gather_comparisons (&shard, request->dist, comparisons, mine, error))
     return NULL;
   /* A rank without a batch never saw the layer's name. */
   if (result->layer == NULL)
