@@ -3,6 +3,7 @@
 
 #include <gtk/gtk.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 
 #include "ct-cell-dialog.h"
@@ -2281,6 +2282,251 @@ test_window_faithfulness (void)
   g_assert_true (ct_faithfulness_panel_get_result (panel) == result);
 }
 
+static gboolean
+sanity_done (gpointer data)
+{
+  CtFaithfulnessPanel *panel = ct_window_get_faithfulness_panel (window);
+
+  return !ct_engine_is_computing_faithfulness (ct_window_get_engine (window)) &&
+         !ct_engine_is_computing_sanity (ct_window_get_engine (window)) &&
+         !ct_faithfulness_panel_is_computing (panel) &&
+         ct_faithfulness_panel_get_sanity (panel) != NULL;
+}
+
+/* Whether a line's colour (not the white background, the grey axes and
+ * text or a pale band) lies within @radius pixels of (@x, @y). */
+static gboolean
+coloured_near (const guint8 *pixels,
+               gsize         stride,
+               int           width,
+               int           height,
+               double        x,
+               double        y,
+               int           radius)
+{
+  for (int dy = -radius; dy <= radius; dy++)
+    for (int dx = -radius; dx <= radius; dx++)
+      {
+        int px = (int) round (x) + dx, py = (int) round (y) + dy;
+        const guint8 *p;
+        int lo, hi;
+
+        if (px < 0 || py < 0 || px >= width || py >= height)
+          continue;
+        p = pixels + py * stride + 4 * px;
+        lo = MIN (p[0], MIN (p[1], p[2]));
+        hi = MAX (p[0], MAX (p[1], p[2]));
+        if (hi - lo > 80)
+          return TRUE;
+      }
+  return FALSE;
+}
+
+/* A number the page shows (three decimals; a mean "—" and an interval
+ * left out where undefined) against the CLI's CSV field (six decimals,
+ * empty where undefined). */
+static void
+assert_shown (const char *shown,
+              const char *csv,
+              gboolean    is_interval)
+{
+  if (*csv == '\0')
+    {
+      g_assert_cmpstr (shown, ==, is_interval ? "" : "—");
+      return;
+    }
+  g_assert_nonnull (shown);
+  g_assert_cmpfloat_with_epsilon (g_ascii_strtod (shown, NULL), g_ascii_strtod (csv, NULL),
+                                  0.0005 + 1e-9);
+}
+
+/* With the sanity check on, Compute goes on from the scores to the
+ * randomisation sanity check: the page's numbers, each chart's lines and
+ * the listed values are those camtrail-cli faithfulness --sanity writes
+ * for the same run, method, images, seed and layer. */
+static void
+test_window_faithfulness_sanity (void)
+{
+  CtFaithfulnessPanel *panel = ct_window_get_faithfulness_panel (window);
+  GtkWidget *area = ct_faithfulness_panel_get_chart_area (panel);
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *out = g_build_filename (tmpdir, "sanity-cli", NULL);
+  g_autofree char *csv_path = g_build_filename (out, "sanity.csv", NULL);
+  g_autofree char *json_path = g_build_filename (out, "sanity.json", NULL);
+  g_autofree char *seed = NULL;
+  g_autofree char *csv = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(CtTestResult) cli = { 0 };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRegex) epoch0_line = NULL, cascade_line = NULL;
+  JsonObject *request;
+  JsonArray *images;
+  CtSanity *sanity;
+  guint n_cascade = 0;
+
+  activate ("win.faithfulness-images", g_variant_new_int32 (4));
+  activate ("win.faithfulness-method", g_variant_new_string ("gradcam"));
+  activate ("win.faithfulness-chart", g_variant_new_string ("sanity-epoch0"));
+  activate ("win.faithfulness-sanity", NULL);
+  g_assert_true (g_settings_get_boolean (settings, "faithfulness-sanity"));
+  g_assert_cmpint (ct_faithfulness_panel_get_sanity_chart (panel), ==, CT_SANITY_CHART_EPOCH0);
+  g_assert_null (ct_faithfulness_panel_get_sanity (panel));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ct_faithfulness_panel_get_sanity_label (panel))));
+
+  /* Scores first, then the check; Compute while it runs stops the check. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.compute-faithfulness", NULL));
+  g_assert_true (ct_engine_is_computing_faithfulness (ct_window_get_engine (window)));
+  /* Waited for without drawing after it, so that the check is still early. */
+  CT_TEST_WAIT_UNTIL (ct_engine_is_computing_sanity (ct_window_get_engine (window)));
+  g_assert_true (ct_faithfulness_panel_is_computing (panel));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.compute-faithfulness", NULL));
+  wait_for (faithfulness_stopped, NULL);
+  g_assert_false (ct_engine_is_computing_sanity (ct_window_get_engine (window)));
+  g_assert_null (ct_faithfulness_panel_get_sanity (panel));
+  g_assert_nonnull (ct_faithfulness_panel_get_result (panel));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.compute-faithfulness", NULL));
+  wait_for (sanity_done, NULL);
+  sanity = ct_faithfulness_panel_get_sanity (panel);
+  g_assert_cmpstr (sanity->method, ==, "gradcam");
+  g_assert_cmpuint (sanity->n_images, ==, 4);
+
+  /* The CLI on the same run and options. */
+  seed = g_strdup_printf ("%d", g_settings_get_int (settings, "seed"));
+  ct_test_run (&cli, (const char *const[]) { g_getenv ("CAMTRAIL_CLI"), "faithfulness",
+                                             "--run", run_dir, "--images", "4", "--seed", seed,
+                                             "--method", "gradcam", "--layer", sanity->layer,
+                                             "--sanity", "--quiet", "--out", out, NULL },
+               NULL, 0);
+  g_assert_cmpint (cli.status, ==, 0);
+  g_assert_true (json_parser_load_from_file (parser, json_path, &error));
+  g_assert_no_error (error);
+  request = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (request, "layer"), ==, sanity->layer);
+  g_assert_cmpint (json_object_get_int_member (request, "seed"), ==, sanity->seed);
+  images = json_object_get_array_member (request, "images");
+  g_assert_cmpuint (json_array_get_length (images), ==, sanity->n_images);
+  for (guint i = 0; i < sanity->n_images; i++)
+    g_assert_cmpint (json_array_get_int_element (images, i), ==, sanity->image_indices[i]);
+
+  /* Every row of sanity.csv is the page's, in its order. */
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, &error));
+  g_assert_no_error (error);
+  lines = g_strsplit (g_strchomp (csv), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 1 + sanity->rows->len);
+  /* Two trained epochs against epoch 0, then the cascade. */
+  g_assert_cmpuint (sanity->rows->len, >, 2);
+  for (guint r = 0; r < sanity->rows->len; r++)
+    {
+      const CtSanityRow *row = &g_array_index (sanity->rows, CtSanityRow, r);
+      g_auto(GStrv) field = g_strsplit (lines[1 + r], ",", -1);
+      const double values[] = { row->spearman, row->spearman_ci95, row->ssim, row->ssim_ci95,
+                                row->top_iou, row->top_iou_ci95 };
+
+      g_assert_cmpuint (g_strv_length (field), ==, 10);
+      g_assert_cmpint (row->epoch, ==, atoi (field[0]));
+      g_assert_cmpstr (row->against, ==, field[1]);
+      g_assert_cmpuint (row->n_randomised, ==, atoi (field[2]));
+      g_assert_cmpuint (row->n_images, ==, atoi (field[3]));
+      for (guint v = 0; v < G_N_ELEMENTS (values); v++)
+        if (*field[4 + v] == '\0')
+          g_assert_true (isnan (values[v]));
+        else
+          g_assert_cmpfloat_with_epsilon (values[v], g_ascii_strtod (field[4 + v], NULL),
+                                          5e-7 + 1e-9);
+      n_cascade += row->n_randomised > 0;
+    }
+  g_assert_cmpuint (n_cascade, >, 0);
+
+  /* Each sanity chart: its lines through the CLI's points, and the listed
+   * numbers the CLI's. */
+  epoch0_line = g_regex_new ("^Epoch (\\d+) against epoch 0: Spearman (\\S+)(?: ± (\\S+))?, "
+                             "SSIM (\\S+)(?: ± (\\S+))?, top-20% IoU (\\S+)(?: ± (\\S+))?$",
+                             0, 0, &error);
+  g_assert_no_error (error);
+  cascade_line = g_regex_new ("^Epoch (\\d+) randomised down to (\\S+): Spearman (\\S+)(?: ± (\\S+))?, "
+                              "SSIM (\\S+)(?: ± (\\S+))?, top-20% IoU (\\S+)(?: ± (\\S+))?$",
+                              0, 0, &error);
+  g_assert_no_error (error);
+  for (CtSanityChart chart = 0; chart < CT_SANITY_N_CHARTS; chart++)
+    {
+      gboolean cascade = chart == CT_SANITY_CHART_CASCADE;
+      GtkLabel *label = ct_faithfulness_panel_get_sanity_label (panel);
+      g_autofree guint8 *pixels = NULL;
+      g_autofree char *name = g_strdup_printf ("window-%s.png", ct_sanity_chart_to_string (chart));
+      g_auto(GStrv) shown = NULL;
+      graphene_rect_t bounds;
+      int window_width, window_height;
+      gsize stride;
+      CtPlotArea plot;
+      guint line = 0;
+
+      activate ("win.faithfulness-chart", g_variant_new_string (ct_sanity_chart_to_string (chart)));
+      g_assert_cmpint (ct_faithfulness_panel_get_sanity_chart (panel), ==, chart);
+      pixels = render_window (&window_width, &window_height, &stride);
+      save_rendering (name, pixels, window_width, window_height, stride);
+      g_assert_true (gtk_widget_compute_bounds (area, GTK_WIDGET (window), &bounds));
+      g_assert_true (ct_sanity_chart_get_area (sanity, chart, bounds.size.width,
+                                               bounds.size.height, &plot));
+      g_assert_true (gtk_widget_get_visible (GTK_WIDGET (label)));
+      shown = g_strsplit (gtk_label_get_text (label), "\n", -1);
+
+      for (guint r = 0; r < sanity->rows->len; r++)
+        {
+          g_auto(GStrv) field = g_strsplit (lines[1 + r], ",", -1);
+          g_autoptr(GMatchInfo) match = NULL;
+          g_autofree char *epoch = NULL;
+          guint k = atoi (field[2]);
+          double x = cascade ? (double) k : (double) atoi (field[0]);
+          guint first;
+
+          if ((k > 0) != cascade)
+            continue;
+          for (guint v = 0; v < 3; v++)
+            {
+              double ux, uy;
+
+              ct_plot_area_to_user (&plot, x, g_ascii_strtod (field[4 + 2 * v], NULL), &ux, &uy);
+              /* The screen's fonts move the plot by a few pixels from where
+               * ct_sanity_chart_get_area() measures it; a wrong value is
+               * tens of pixels away. */
+              g_assert_true (coloured_near (pixels, stride, window_width, window_height,
+                                            bounds.origin.x + ux, bounds.origin.y + uy, 6));
+            }
+
+          g_assert_nonnull (shown[line]);
+          g_test_message ("%s", shown[line]);
+          g_assert_true (g_regex_match (cascade ? cascade_line : epoch0_line, shown[line], 0,
+                                        &match));
+          epoch = g_match_info_fetch (match, 1);
+          g_assert_cmpstr (epoch, ==, field[0]);
+          if (cascade)
+            {
+              g_autofree char *group = g_match_info_fetch (match, 2);
+
+              g_assert_cmpstr (group, ==, field[1]);
+            }
+          first = cascade ? 3 : 2;
+          for (guint v = 0; v < 6; v++)
+            {
+              g_autofree char *number = g_match_info_fetch (match, first + v);
+
+              assert_shown (number, field[4 + v], v % 2 == 1);
+            }
+          line++;
+        }
+      g_assert_cmpuint (line, >, 0);
+      g_assert_cmpuint (g_strv_length (shown), ==, line);
+    }
+
+  /* Back to a faithfulness chart: the numbers go. */
+  activate ("win.faithfulness-chart", g_variant_new_string ("faithfulness-deletion"));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ct_faithfulness_panel_get_sanity_label (panel))));
+  activate ("win.faithfulness-sanity", NULL);
+  g_assert_false (g_settings_get_boolean (settings, "faithfulness-sanity"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2321,6 +2567,7 @@ main (int   argc,
   g_test_add_func ("/window/robustness", test_window_robustness);
   g_test_add_func ("/window/study", test_window_study);
   g_test_add_func ("/window/faithfulness", test_window_faithfulness);
+  g_test_add_func ("/window/faithfulness-sanity", test_window_faithfulness_sanity);
   g_test_add_func ("/window/grid-fits", test_window_grid_fits);
   g_test_add_func ("/window/dark-style", test_window_dark_style);
   g_test_add_func ("/window/method", test_window_method);

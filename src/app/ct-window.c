@@ -564,6 +564,7 @@ ct_window_init (CtWindow *self)
     "rounds", "seed", "target-rule", "colormap", "overlay-opacity", "normalisation",
     "view-mode", "layer", "method", "robustness-perturbations", "robustness-images", "robustness-chart",
     "faithfulness-method", "faithfulness-images", "faithfulness-baseline", "faithfulness-chart",
+    "faithfulness-sanity",
     NULL
   };
 

@@ -1763,6 +1763,135 @@ faithfulness_new (CtEngine                     *self,
   return job;
 }
 
+/* ---- Sanity checks --------------------------------------------------- */
+
+typedef struct {
+  Background                base;
+  char                     *run_dir;
+  CtSanityRequest           request;      /* points into the copies below */
+  int                      *epochs;
+  char                     *layer;
+  CtEngineSanityFunc        progress_func;
+  CtEngineSanityDoneFunc    done_func;
+  gpointer                  user_data;
+  CtSanity                 *result;       /* set by run() */
+} Sanity;
+
+static void
+sanity_free (Background *background)
+{
+  Sanity *job = (Sanity *) background;
+
+  g_free (job->run_dir);
+  g_free (job->epochs);
+  g_free (job->layer);
+  g_clear_pointer (&job->result, ct_sanity_free);
+  g_free (job);
+}
+
+static void
+post_sanity_status (Sanity   *job,
+                    guint     done,
+                    guint     n_images,
+                    gboolean  paused)
+{
+  CtEngineSanityStatus *status = g_new0 (CtEngineSanityStatus, 1);
+
+  status->done = done;
+  status->n_images = n_images;
+  status->fraction = (double) done / MAX (n_images, 1);
+  status->paused = paused;
+  background_post (&job->base, status, g_free);
+}
+
+static void
+sanity_progress_cb (guint    done,
+                    guint    n_images,
+                    gpointer user_data)
+{
+  Sanity *job = user_data;
+
+  if (background_should_post (&job->base, done == n_images))
+    post_sanity_status (job, done, n_images, FALSE);
+
+  if (has_pending_grids (job->base.engine))
+    {
+      post_sanity_status (job, done, n_images, TRUE);
+      wait_for_grids (&job->base);
+    }
+}
+
+static void
+sanity_run (Background *background)
+{
+  Sanity *job = (Sanity *) background;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (job->run_dir, NULL, NULL,
+                                                        &background->error);
+
+  if (session != NULL)
+    job->result = ct_sanity_compute (session, &job->request, sanity_progress_cb, job,
+                                     background->cancellable, &background->error);
+}
+
+static void
+sanity_progress (CtEngine   *engine,
+                 Background *background,
+                 gpointer    data)
+{
+  Sanity *job = (Sanity *) background;
+
+  if (job->progress_func != NULL)
+    job->progress_func (engine, data, job->user_data);
+}
+
+static void
+sanity_done (CtEngine   *engine,
+             Background *background)
+{
+  Sanity *job = (Sanity *) background;
+
+  if (job->done_func != NULL)
+    job->done_func (engine, g_steal_pointer (&job->result), background->error, job->user_data);
+}
+
+static char *
+sanity_dup_busy_message (Background *background)
+{
+  return g_strdup_printf ("a sanity check of %s is still running",
+                          ((Sanity *) background)->run_dir);
+}
+
+static const BackgroundClass sanity_class = {
+  "ct-sanity", sanity_run, sanity_progress, sanity_done, sanity_dup_busy_message, sanity_free,
+};
+
+static Sanity *
+sanity_new (CtEngine               *self,
+            const char             *run_dir,
+            const CtSanityRequest  *request,
+            CtEngineSanityFunc      progress_func,
+            CtEngineSanityDoneFunc  done_func,
+            gpointer                user_data)
+{
+  Sanity *job = g_new0 (Sanity, 1);
+
+  background_init (&job->base, &sanity_class, self);
+  job->run_dir = g_strdup (run_dir);
+  job->request = *request;
+  job->epochs = g_memdup2 (request->epochs, request->n_epochs * sizeof (int));
+  job->layer = g_strdup (request->layer);
+  job->request.epochs = job->epochs;
+  job->request.layer = job->layer;
+  /* Its own session is of the run's dataset on the CPU, in one process. */
+  job->request.data = NULL;
+  job->request.device = NULL;
+  job->request.dist = NULL;
+  job->progress_func = progress_func;
+  job->done_func = done_func;
+  job->user_data = user_data;
+  return job;
+}
+
 /* ---- The object ------------------------------------------------------ */
 
 static void
@@ -2229,4 +2358,42 @@ ct_engine_is_computing_faithfulness (CtEngine *self)
   g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
 
   return background_is (self, &faithfulness_class);
+}
+
+gboolean
+ct_engine_compute_sanity (CtEngine                *self,
+                          const char              *run_dir,
+                          const CtSanityRequest   *request,
+                          CtEngineSanityFunc       progress_func,
+                          CtEngineSanityDoneFunc   done_func,
+                          gpointer                 user_data,
+                          GError                 **error)
+{
+  Sanity *job;
+
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (run_dir != NULL, FALSE);
+  g_return_val_if_fail (request != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_background_free (self, error))
+    return FALSE;
+  job = sanity_new (self, run_dir, request, progress_func, done_func, user_data);
+  return start_background (self, &job->base, error);
+}
+
+void
+ct_engine_cancel_sanity (CtEngine *self)
+{
+  g_return_if_fail (CT_IS_ENGINE (self));
+
+  cancel_background (self, &sanity_class);
+}
+
+gboolean
+ct_engine_is_computing_sanity (CtEngine *self)
+{
+  g_return_val_if_fail (CT_IS_ENGINE (self), FALSE);
+
+  return background_is (self, &sanity_class);
 }

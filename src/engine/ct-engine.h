@@ -8,6 +8,7 @@
 #include "ct-grid.h"
 #include "ct-import.h"
 #include "ct-robustness-job.h"
+#include "ct-sanity-job.h"
 #include "ct-run.h"
 #include "ct-study-job.h"
 #include "ct-train.h"
@@ -153,6 +154,25 @@ typedef void (*CtEngineFaithfulnessDoneFunc) (CtEngine       *engine,
                                               CtFaithfulness *result,
                                               const GError   *error,
                                               gpointer        user_data);
+
+/* A snapshot of a sanity check, delivered on the UI thread. */
+typedef struct {
+  guint     done;                /* images done of @n_images */
+  guint     n_images;
+  double    fraction;
+  gboolean  paused;              /* waiting for grids to finish */
+} CtEngineSanityStatus;
+
+typedef void (*CtEngineSanityFunc) (CtEngine                   *engine,
+                                    const CtEngineSanityStatus *status,
+                                    gpointer                    user_data);
+
+/* @result: (transfer full) (nullable): the check, or NULL with @error;
+ * G_IO_ERROR_CANCELLED after ct_engine_cancel_sanity(). */
+typedef void (*CtEngineSanityDoneFunc) (CtEngine     *engine,
+                                        CtSanity     *result,
+                                        const GError *error,
+                                        gpointer      user_data);
 
 /* Returns: (transfer full): an engine whose callbacks run in the calling
  * thread's thread-default main context. */
@@ -317,5 +337,22 @@ gboolean   ct_engine_compute_faithfulness (CtEngine                     *self,
 void       ct_engine_cancel_faithfulness  (CtEngine                     *self);
 /* TRUE from ct_engine_compute_faithfulness() until its done_func. */
 gboolean   ct_engine_is_computing_faithfulness (CtEngine *self);
+
+/* Starts the randomisation sanity check of @run_dir (ct_sanity_compute()
+ * over a CtCamSession of its own, on the run's dataset and the CPU) with
+ * @request (copied; its data, device and dist are not used), as a
+ * faithfulness study runs: on the background thread, pausing while grids
+ * are computed.  Fails at once with G_IO_ERROR_BUSY while another
+ * background job runs. */
+gboolean   ct_engine_compute_sanity       (CtEngine                     *self,
+                                           const char                   *run_dir,
+                                           const CtSanityRequest        *request,
+                                           CtEngineSanityFunc            progress_func,
+                                           CtEngineSanityDoneFunc        done_func,
+                                           gpointer                      user_data,
+                                           GError                      **error);
+void       ct_engine_cancel_sanity        (CtEngine                     *self);
+/* TRUE from ct_engine_compute_sanity() until its done_func. */
+gboolean   ct_engine_is_computing_sanity  (CtEngine                     *self);
 
 G_END_DECLS
