@@ -557,7 +557,7 @@ window_error (void)
 }
 
 static CtImportDialog *
-shown_import_dialog (void)
+import_dialog (void)
 {
   GListModel *toplevels = gtk_window_get_toplevels ();
 
@@ -565,10 +565,18 @@ shown_import_dialog (void)
     {
       g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
 
-      if (CT_IS_IMPORT_DIALOG (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
+      if (CT_IS_IMPORT_DIALOG (toplevel))
         return CT_IMPORT_DIALOG (toplevel);
     }
   return NULL;
+}
+
+static CtImportDialog *
+shown_import_dialog (void)
+{
+  CtImportDialog *dialog = import_dialog ();
+
+  return dialog != NULL && gtk_widget_get_mapped (GTK_WIDGET (dialog)) ? dialog : NULL;
 }
 
 /* Open… shows a folder chooser in the runs folder.  Cancelled, it changes
@@ -594,13 +602,16 @@ test_open_dialog (void)
   CT_TEST_WAIT_UNTIL (shown_file_chooser () == NULL);
   /* The response has been handled: nothing is being opened or offered. */
   g_assert_null (window->opening_dir);
-  g_assert_null (shown_import_dialog ());
+  g_assert_null (import_dialog ());
   g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
 
   chooser = click_open (runs);
   choose (chooser, copy);
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
   CT_TEST_WAIT_UNTIL (shown_file_chooser () == NULL);
+  /* Handled: the copy is being opened (or, on a fast worker, open). */
+  g_assert_true (g_strcmp0 (window->opening_dir, copy) == 0 ||
+                 g_strcmp0 (ct_window_get_run_dir (window), copy) == 0);
   CT_TEST_WAIT_UNTIL (g_strcmp0 (ct_window_get_run_dir (window), copy) == 0);
   ct_test_window_wait_idle (window);
   error = window_error ();
@@ -648,6 +659,8 @@ test_open_dialog_import (void)
   choose (chooser, folder);
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
   CT_TEST_WAIT_UNTIL (shown_file_chooser () == NULL);
+  /* Handled: the dialog has been presented. */
+  g_assert_nonnull (import_dialog ());
   CT_TEST_WAIT_UNTIL (shown_import_dialog () != NULL);
   dialog = shown_import_dialog ();
   g_assert_cmpstr (ct_import_dialog_get_folder (dialog), ==, folder);
@@ -793,10 +806,13 @@ shown_about_dialog (void)
   return NULL;
 }
 
-/* About Camtrail (the primary menu's app.about) shows, over the window, the
- * name, version, website, licence and developers the metainfo states, the
- * build's version, and under LANGUAGE=de the German catalogue's translator
- * credits; closed and asked for again, the same dialog comes back. */
+/* About Camtrail (the primary menu's app.about) shows, over the app's
+ * window, the name, version, website, licence and developers the metainfo
+ * states, the build's version, and under LANGUAGE=de the German
+ * catalogue's translator credits; closed and asked for again, the same
+ * dialog comes back.  The app gets a window of its own, as it makes one
+ * when started: the test's window, put in the app and taken out again,
+ * kept its Stop button insensitive in /window-actions/cancel-training. */
 static void
 test_about (void)
 {
@@ -806,12 +822,15 @@ test_about (void)
   g_autofree char *locale = g_strdup (setlocale (LC_ALL, NULL));
   g_autoptr(GError) error = NULL;
   GtkAboutDialog *about;
+  CtWindow *app_window;
   const char *const *authors;
 
   g_assert_nonnull (g_getenv ("CAMTRAIL_LOCALEDIR"));
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
-  gtk_window_set_application (GTK_WINDOW (window), GTK_APPLICATION (app));
+  app_window = ct_window_new (app);
+  gtk_window_present (GTK_WINDOW (app_window));
+  g_assert_true (gtk_application_get_active_window (GTK_APPLICATION (app)) == GTK_WINDOW (app_window));
   g_assert_null (shown_about_dialog ());
 
   /* German, from the build's catalogues, as main() binds them. */
@@ -820,13 +839,13 @@ test_about (void)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_assert_nonnull (setlocale (LC_ALL, "C.UTF-8"));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "app.about", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (app_window), "app.about", NULL));
   g_unsetenv ("LANGUAGE");
   setlocale (LC_ALL, locale);
 
   CT_TEST_WAIT_UNTIL (shown_about_dialog () != NULL);
   about = shown_about_dialog ();
-  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (about)) == GTK_WINDOW (window));
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (about)) == GTK_WINDOW (app_window));
   g_assert_true (gtk_window_get_modal (GTK_WINDOW (about)));
   g_assert_cmpstr (gtk_about_dialog_get_program_name (about), ==, g_hash_table_lookup (metainfo, "name"));
   g_assert_cmpstr (gtk_about_dialog_get_version (about), ==, PACKAGE_VERSION);
@@ -844,12 +863,14 @@ test_about (void)
 
   gtk_window_close (GTK_WINDOW (about));
   CT_TEST_WAIT_UNTIL (shown_about_dialog () == NULL);
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "app.about", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (app_window), "app.about", NULL));
   CT_TEST_WAIT_UNTIL (shown_about_dialog () != NULL);
   g_assert_true (shown_about_dialog () == about);
 
   gtk_window_destroy (GTK_WINDOW (about));
-  gtk_window_set_application (GTK_WINDOW (window), NULL);
+  /* Its engine is cancelled and joined. */
+  gtk_window_destroy (GTK_WINDOW (app_window));
+  g_assert_null (shown_about_dialog ());
 }
 
 /* Whether the test's file manager has logged a whole line. */
