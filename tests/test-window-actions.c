@@ -826,22 +826,22 @@ test_about (void)
   const char *const *authors;
 
   g_assert_nonnull (g_getenv ("CAMTRAIL_LOCALEDIR"));
+  /* German, from the build's catalogues, as main() binds them; set while
+   * the only engine, the test window's, is idle, and reset once the app's
+   * window has joined its own. */
+  g_setenv ("LANGUAGE", "de", TRUE);
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("CAMTRAIL_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_assert_nonnull (setlocale (LC_ALL, "C.UTF-8"));
+
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
   app_window = ct_window_new (app);
   gtk_window_present (GTK_WINDOW (app_window));
   g_assert_true (gtk_application_get_active_window (GTK_APPLICATION (app)) == GTK_WINDOW (app_window));
   g_assert_null (shown_about_dialog ());
-
-  /* German, from the build's catalogues, as main() binds them. */
-  g_setenv ("LANGUAGE", "de", TRUE);
-  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("CAMTRAIL_LOCALEDIR"));
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  g_assert_nonnull (setlocale (LC_ALL, "C.UTF-8"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (app_window), "app.about", NULL));
-  g_unsetenv ("LANGUAGE");
-  setlocale (LC_ALL, locale);
 
   CT_TEST_WAIT_UNTIL (shown_about_dialog () != NULL);
   about = shown_about_dialog ();
@@ -871,6 +871,8 @@ test_about (void)
   /* Its engine is cancelled and joined. */
   gtk_window_destroy (GTK_WINDOW (app_window));
   g_assert_null (shown_about_dialog ());
+  g_unsetenv ("LANGUAGE");
+  setlocale (LC_ALL, locale);
 }
 
 /* Whether the test's file manager has logged a whole line. */
