@@ -659,6 +659,105 @@ test_faithfulness_sanity (void)
   g_assert_cmpuint (inode (sanity_part), ==, sanity_inode);
 }
 
+/* The study's robustness settings, with --data @data (nullable), computed
+ * by camtrail-cli robustness into @out. */
+static char *
+robustness_csv (const char *out,
+                const char *data)
+{
+  g_auto(Result) result = { 0 };
+
+  run_cli (&result, "robustness", "--run", run_dir, "--epochs", "0,4",
+           "--perturb", "noise:0.1,rotate-random:30,occlude:20,occlude:5,occlude:10",
+           "--images", "8", "--rounds", "3", "--seed", SEED, "--threads", "2", "--quiet",
+           "--out", out, data != NULL ? "--data" : NULL, data, NULL);
+  g_assert_cmpint (result.status, ==, 0);
+  return read_text (out, "robustness.csv");
+}
+
+/* A device refused with one line naming @name, before any report. */
+static void
+assert_device_refused (const Result *result,
+                       const char   *out,
+                       const char   *name)
+{
+  g_autofree char *report = g_build_filename (out, "report.html", NULL);
+  g_autofree char *message = g_ascii_strdown (result->err, -1);
+
+  g_test_message ("--device %s: %s", name, result->err);
+  g_assert_cmpint (result->status, ==, 1);
+  g_assert_nonnull (strstr (message, name));
+  g_assert_true (strchr (result->err, '\n') == result->err + strlen (result->err) - 1);
+  g_assert_false (g_file_test (report, G_FILE_TEST_EXISTS));
+}
+
+/* --batch-size, --data and --device.  Images go through the CAM calls in
+ * batches of --batch-size: the progress counts one step per figure (the
+ * random one and five perturbed), then per epoch and batch one for the
+ * clean images and one per perturbation, then one per batch of the
+ * neighbouring-checkpoints part; 8 images, epochs 0 and 4: batches of 64
+ * (one batch) give 1 + 5 + 2 × 1 × 6 + 1 = 19 steps, of 3 (three batches)
+ * 1 + 5 + 2 × 3 × 6 + 3 = 45, and the same numbers.  --device cpu is the
+ * default; cuda runs only where libtorch has CUDA, else it is refused in
+ * one line, as an unknown device is.  --data measures another copy of the
+ * dataset (the same labels, other pixels): camtrail-cli robustness's
+ * numbers on that copy, not the run's, even in a folder holding a study of
+ * the run's own dataset. */
+static void
+test_batch_data_device (void)
+{
+  const char *out = study_out ("study-options");
+  const char *batched_out = study_out ("study-batch-3");
+  const char *cuda_out = study_out ("study-cuda");
+  g_autofree char *other = g_build_filename (tmpdir, "other-squares", NULL);
+  g_auto(Result) plain = { 0 }, batched = { 0 }, elsewhere = { 0 }, cuda = { 0 }, abacus = { 0 };
+  g_autofree char *plain_csv = NULL, *plain_table3 = NULL, *batched_csv = NULL;
+  g_autofree char *batched_table3 = NULL, *other_csv = NULL, *robustness_other = NULL;
+
+  run_cli (&plain, "study", "--run", run_dir, "--out", out, "--epochs", "0,4", "--images", "8",
+           "--seed", SEED, "--threads", "2", NULL);
+  g_assert_cmpint (plain.status, ==, 0);
+  g_assert_nonnull (strstr (plain.err, " 19/19 "));
+  plain_csv = read_text (out, "robustness.csv");
+  plain_table3 = read_text (out, "table3.csv");
+
+  run_cli (&batched, "study", "--run", run_dir, "--out", batched_out, "--epochs", "0,4",
+           "--images", "8", "--seed", SEED, "--threads", "2", "--batch-size", "3",
+           "--device", "cpu", NULL);
+  g_assert_cmpint (batched.status, ==, 0);
+  g_assert_nonnull (strstr (batched.err, " 45/45 "));
+  batched_csv = read_text (batched_out, "robustness.csv");
+  batched_table3 = read_text (batched_out, "table3.csv");
+  g_assert_cmpstr (batched_csv, ==, plain_csv);
+  g_assert_cmpstr (batched_table3, ==, plain_table3);
+
+  run_cli (&cuda, "study", "--run", run_dir, "--out", cuda_out, "--epochs", "0,4", "--images", "8",
+           "--seed", SEED, "--threads", "2", "--device", "cuda", "--quiet", NULL);
+  if (cuda.status != 0)
+    assert_device_refused (&cuda, cuda_out, "cuda");
+  else
+    {
+      g_autofree char *report = g_build_filename (cuda_out, "report.html", NULL);
+
+      g_test_message ("this libtorch has CUDA: the study ran there");
+      g_assert_true (g_file_test (report, G_FILE_TEST_IS_REGULAR));
+    }
+  run_cli (&abacus, "study", "--run", run_dir, "--out", cuda_out, "--epochs", "0,4",
+           "--images", "8", "--seed", SEED, "--threads", "2", "--device", "abacus", "--quiet",
+           NULL);
+  assert_device_refused (&abacus, cuda_out, "abacus");
+
+  g_mkdir (other, 0755);
+  g_free (ct_test_write_squares (other, 64, 64, 9));
+  robustness_other = robustness_csv (study_out ("robustness-other-squares"), other);
+  run_cli (&elsewhere, "study", "--run", run_dir, "--out", out, "--epochs", "0,4", "--images", "8",
+           "--seed", SEED, "--threads", "2", "--data", other, "--quiet", NULL);
+  g_assert_cmpint (elsewhere.status, ==, 0);
+  other_csv = read_text (out, "robustness.csv");
+  g_assert_cmpstr (other_csv, ==, robustness_other);
+  g_assert_cmpstr (other_csv, !=, plain_csv);
+}
+
 static void
 test_usage (void)
 {
@@ -710,6 +809,7 @@ main (int    argc,
   g_test_add_func ("/cli-study/c10c", test_c10c);
   g_test_add_func ("/cli-study/method-layer-quiet", test_method_layer_quiet);
   g_test_add_func ("/cli-study/faithfulness-sanity", test_faithfulness_sanity);
+  g_test_add_func ("/cli-study/batch-data-device", test_batch_data_device);
   g_test_add_func ("/cli-study/usage", test_usage);
 
   status = g_test_run ();

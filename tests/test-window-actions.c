@@ -3,10 +3,14 @@
 
 #include <gtk/gtk.h>
 #include <glib/gstdio.h>
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <locale.h>
 #include <string.h>
 
+#include "ct-application.h"
 #include "ct-figure.h"
+#include "ct-import-dialog.h"
 #include "ct-png.h"
 #include "ct-rng.h"
 #include "ct-run.h"
@@ -461,6 +465,416 @@ test_export_dialog (void)
   g_unlink (chosen);
 }
 
+/* ---- Open… (win.open, Ctrl+O) ------------------------------------------ */
+
+static void
+copy_file (const char *from,
+           const char *to)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  g_file_get_contents (from, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (to, contents, length, &error);
+  g_assert_no_error (error);
+}
+
+/* The test run's manifest, metrics and first @n_epochs checkpoints in a new
+ * folder @dir. */
+static void
+copy_test_run (const char *dir,
+               int         n_epochs)
+{
+  static const char *const files[] = { "manifest.json", "metrics.jsonl" };
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *from = g_build_filename (run_dir, files[i], NULL);
+      g_autofree char *to = g_build_filename (dir, files[i], NULL);
+
+      copy_file (from, to);
+    }
+  for (int epoch = 0; epoch < n_epochs; epoch++)
+    {
+      g_autofree char *from = ct_run_dup_checkpoint_path (run_dir, epoch);
+      g_autofree char *to = ct_run_dup_checkpoint_path (dir, epoch);
+
+      copy_file (from, to);
+    }
+}
+
+/* Clicks the header bar's Open button and returns the chooser it shows,
+ * once the chooser has read the folder it starts in, @start. */
+static GtkFileChooser *
+click_open (const char *start)
+{
+  GtkWidget *button = ct_test_find_actionable (GTK_WIDGET (window), "win.open");
+  GtkFileChooser *chooser;
+
+  g_assert_nonnull (button);
+  g_assert_null (shown_file_chooser ());
+  g_assert_true (gtk_widget_activate (button));
+  CT_TEST_WAIT_UNTIL (shown_file_chooser () != NULL);
+  chooser = shown_file_chooser ();
+  g_assert_cmpint (gtk_file_chooser_get_action (chooser), ==, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER);
+  CT_TEST_WAIT_UNTIL (chooser_in_folder (chooser, start));
+  return chooser;
+}
+
+static gboolean
+chooser_has_chosen (GtkFileChooser *chooser,
+                    GFile          *file)
+{
+  g_autoptr(GFile) chosen = gtk_file_chooser_get_file (chooser);
+
+  return chosen != NULL && g_file_equal (chosen, file);
+}
+
+/* Selects @path in @chooser, as a click on it in the list does, once the
+ * chooser has read the folder it lies in. */
+static void
+choose (GtkFileChooser *chooser,
+        const char     *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (gtk_file_chooser_set_file (chooser, file, &error));
+  g_assert_no_error (error);
+  CT_TEST_WAIT_UNTIL (chooser_has_chosen (chooser, file));
+}
+
+static char *
+window_error (void)
+{
+  char *error = NULL;
+
+  g_object_get (window, "error", &error, NULL);
+  return error;
+}
+
+static CtImportDialog *
+import_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (CT_IS_IMPORT_DIALOG (toplevel))
+        return CT_IMPORT_DIALOG (toplevel);
+    }
+  return NULL;
+}
+
+static CtImportDialog *
+shown_import_dialog (void)
+{
+  CtImportDialog *dialog = import_dialog ();
+
+  return dialog != NULL && gtk_widget_get_mapped (GTK_WIDGET (dialog)) ? dialog : NULL;
+}
+
+/* Open… shows a folder chooser in the runs folder.  Cancelled, it changes
+ * nothing, even with a run selected; a run folder chosen opens that run:
+ * the window's run and its grid's rows are the chosen copy's. */
+static void
+test_open_dialog (void)
+{
+  g_autofree char *runs = ct_application_dup_runs_dir ();
+  g_autofree char *copy = g_build_filename (runs, "copied", NULL);
+  g_autofree char *error = NULL;
+  GtkFileChooser *chooser;
+  CtGrid *grid;
+
+  /* Two checkpoints of the test run's three: the grid tells them apart. */
+  copy_test_run (copy, 2);
+  open_test_run ();
+  g_assert_cmpuint (shown_grid ()->n_rows, ==, 3);
+
+  chooser = click_open (runs);
+  choose (chooser, copy);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
+  CT_TEST_WAIT_UNTIL (shown_file_chooser () == NULL);
+  /* The response has been handled: nothing is being opened or offered. */
+  g_assert_null (window->opening_dir);
+  g_assert_null (import_dialog ());
+  g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
+
+  chooser = click_open (runs);
+  choose (chooser, copy);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  CT_TEST_WAIT_UNTIL (shown_file_chooser () == NULL);
+  /* Handled: the copy is being opened (or, on a fast worker, open). */
+  g_assert_true (g_strcmp0 (window->opening_dir, copy) == 0 ||
+                 g_strcmp0 (ct_window_get_run_dir (window), copy) == 0);
+  CT_TEST_WAIT_UNTIL (g_strcmp0 (ct_window_get_run_dir (window), copy) == 0);
+  ct_test_window_wait_idle (window);
+  error = window_error ();
+  g_assert_true (error == NULL || *error == '\0');
+  grid = shown_grid ();
+  g_assert_cmpstr (grid->run_name, ==, "copied");
+  g_assert_cmpuint (grid->n_rows, ==, 2);
+  g_assert_cmpint (grid->epochs[0], ==, 0);
+  g_assert_cmpint (grid->epochs[1], ==, 1);
+  g_assert_null (shown_import_dialog ());
+
+  /* Back to the test run, opened before its rows are set: the copy has no
+   * epoch 2. */
+  activate ("win.open-run", g_variant_new_string (run_dir));
+  CT_TEST_WAIT_UNTIL (g_strcmp0 (ct_window_get_run_dir (window), run_dir) == 0);
+  open_test_run ();
+}
+
+/* Open… on a folder of checkpoints without a manifest (saved by a script
+ * elsewhere) presents Import Checkpoints for that folder, over the window,
+ * and leaves the open run as it was. */
+static void
+test_open_dialog_import (void)
+{
+  g_autofree char *runs = ct_application_dup_runs_dir ();
+  g_autofree char *folder = g_build_filename (tmpdir, "checkpoints-from-a-script", NULL);
+  g_autofree char *error = NULL;
+  GtkFileChooser *chooser;
+  CtImportDialog *dialog;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  for (int epoch = 0; epoch <= 1; epoch++)
+    {
+      g_autofree char *from = ct_run_dup_checkpoint_path (run_dir, epoch);
+      g_autofree char *name = g_strdup_printf ("model_ep%d.safetensors", epoch);
+      g_autofree char *to = g_build_filename (folder, name, NULL);
+
+      copy_file (from, to);
+    }
+  g_assert_cmpint (g_mkdir_with_parents (runs, 0755), ==, 0);
+  open_test_run ();
+  g_assert_null (shown_import_dialog ());
+
+  chooser = click_open (runs);
+  choose (chooser, folder);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  CT_TEST_WAIT_UNTIL (shown_file_chooser () == NULL);
+  /* Handled: the dialog has been presented. */
+  g_assert_nonnull (import_dialog ());
+  CT_TEST_WAIT_UNTIL (shown_import_dialog () != NULL);
+  dialog = shown_import_dialog ();
+  g_assert_cmpstr (ct_import_dialog_get_folder (dialog), ==, folder);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (window));
+  /* Offered, not opened: no error, and the open run stays. */
+  g_assert_null (window->opening_dir);
+  error = window_error ();
+  g_assert_true (error == NULL || *error == '\0');
+  g_assert_cmpstr (ct_window_get_run_dir (window), ==, run_dir);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  ct_test_remove_tree (folder);
+}
+
+/* ---- About (app.about) --------------------------------------------------- */
+
+typedef struct {
+  GHashTable *values;    /* "name", "project_license", "developer_name", "url:TYPE", "release" */
+  char       *reading;   /* (nullable) the key of the element whose text is read */
+  GString    *text;
+  int         depth;
+} MetainfoParser;
+
+static void
+metainfo_start_cb (GMarkupParseContext  *context,
+                   const char           *element,
+                   const char          **names,
+                   const char          **values,
+                   gpointer              user_data,
+                   GError              **error)
+{
+  MetainfoParser *parser = user_data;
+  const char *type = NULL, *version = NULL;
+
+  parser->depth++;
+  for (guint i = 0; names[i] != NULL; i++)
+    if (g_str_equal (names[i], "type"))
+      type = values[i];
+    else if (g_str_equal (names[i], "version"))
+      version = values[i];
+  /* The newest release comes first. */
+  if (g_str_equal (element, "release") && version != NULL &&
+      !g_hash_table_contains (parser->values, "release"))
+    g_hash_table_insert (parser->values, g_strdup ("release"), g_strdup (version));
+  if (parser->depth != 2)
+    return;
+  if (g_str_equal (element, "url") && type != NULL)
+    parser->reading = g_strdup_printf ("url:%s", type);
+  else if (g_str_equal (element, "name") || g_str_equal (element, "project_license") ||
+           g_str_equal (element, "developer_name"))
+    parser->reading = g_strdup (element);
+  g_string_truncate (parser->text, 0);
+}
+
+static void
+metainfo_end_cb (GMarkupParseContext  *context,
+                 const char           *element,
+                 gpointer              user_data,
+                 GError              **error)
+{
+  MetainfoParser *parser = user_data;
+
+  parser->depth--;
+  /* The untranslated value: translations carry an xml:lang attribute and
+   * come after it. */
+  if (parser->reading != NULL && !g_hash_table_contains (parser->values, parser->reading))
+    g_hash_table_insert (parser->values, g_steal_pointer (&parser->reading),
+                         g_strstrip (g_strdup (parser->text->str)));
+  g_clear_pointer (&parser->reading, g_free);
+}
+
+static void
+metainfo_text_cb (GMarkupParseContext  *context,
+                  const char           *text,
+                  gsize                 length,
+                  gpointer              user_data,
+                  GError              **error)
+{
+  MetainfoParser *parser = user_data;
+
+  if (parser->reading != NULL)
+    g_string_append_len (parser->text, text, length);
+}
+
+/* What the built metainfo ($CAMTRAIL_METAINFO), which software centres
+ * show, says of the app. */
+static GHashTable *
+read_metainfo (void)
+{
+  static const GMarkupParser callbacks = { metainfo_start_cb, metainfo_end_cb, metainfo_text_cb };
+  const char *path = g_getenv ("CAMTRAIL_METAINFO");
+  MetainfoParser parser = { g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free),
+                            NULL, g_string_new (NULL), 0 };
+  g_autoptr(GMarkupParseContext) context = g_markup_parse_context_new (&callbacks, 0, &parser, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+  gsize length;
+
+  g_assert_nonnull (path);
+  g_file_get_contents (path, &xml, &length, &error);
+  g_assert_no_error (error);
+  g_markup_parse_context_parse (context, xml, length, &error);
+  g_assert_no_error (error);
+  g_markup_parse_context_end_parse (context, &error);
+  g_assert_no_error (error);
+  g_string_free (parser.text, TRUE);
+  return parser.values;
+}
+
+/* The msgstr of "translator-credits" in the German catalogue's source,
+ * $CAMTRAIL_PO_DIR/de.po. */
+static char *
+german_translator_credits (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("CAMTRAIL_PO_DIR"), "de.po", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *po = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_nonnull (g_getenv ("CAMTRAIL_PO_DIR"));
+  g_file_get_contents (path, &po, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (po, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++)
+    if (g_str_equal (lines[i], "msgid \"translator-credits\"") &&
+        g_str_has_prefix (lines[i + 1], "msgstr \"") && g_str_has_suffix (lines[i + 1], "\""))
+      return g_strndup (lines[i + 1] + strlen ("msgstr \""), strlen (lines[i + 1]) - strlen ("msgstr \"\""));
+  g_assert_not_reached ();
+}
+
+static GtkAboutDialog *
+shown_about_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_ABOUT_DIALOG (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
+        return GTK_ABOUT_DIALOG (toplevel);
+    }
+  return NULL;
+}
+
+/* About Camtrail (the primary menu's app.about) shows, over the app's
+ * window, the name, version, website, licence and developers the metainfo
+ * states, the build's version, and under LANGUAGE=de the German
+ * catalogue's translator credits; closed and asked for again, the same
+ * dialog comes back.  The app gets a window of its own, as it makes one
+ * when started: the test's window, put in the app and taken out again,
+ * kept its Stop button insensitive in /window-actions/cancel-training. */
+static void
+test_about (void)
+{
+  g_autoptr(CtApplication) app = ct_application_new ();
+  g_autoptr(GHashTable) metainfo = read_metainfo ();
+  g_autofree char *credits = german_translator_credits ();
+  g_autofree char *locale = g_strdup (setlocale (LC_ALL, NULL));
+  g_autoptr(GError) error = NULL;
+  GtkAboutDialog *about;
+  CtWindow *app_window;
+  const char *const *authors;
+
+  g_assert_nonnull (g_getenv ("CAMTRAIL_LOCALEDIR"));
+  /* German, from the build's catalogues, as main() binds them; set while
+   * the only engine, the test window's, is idle, and reset once the app's
+   * window has joined its own. */
+  g_setenv ("LANGUAGE", "de", TRUE);
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("CAMTRAIL_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_assert_nonnull (setlocale (LC_ALL, "C.UTF-8"));
+
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  app_window = ct_window_new (app);
+  gtk_window_present (GTK_WINDOW (app_window));
+  g_assert_true (gtk_application_get_active_window (GTK_APPLICATION (app)) == GTK_WINDOW (app_window));
+  g_assert_null (shown_about_dialog ());
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (app_window), "app.about", NULL));
+
+  CT_TEST_WAIT_UNTIL (shown_about_dialog () != NULL);
+  about = shown_about_dialog ();
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (about)) == GTK_WINDOW (app_window));
+  g_assert_true (gtk_window_get_modal (GTK_WINDOW (about)));
+  g_assert_cmpstr (gtk_about_dialog_get_program_name (about), ==, g_hash_table_lookup (metainfo, "name"));
+  g_assert_cmpstr (gtk_about_dialog_get_version (about), ==, PACKAGE_VERSION);
+  g_assert_cmpstr (gtk_about_dialog_get_version (about), ==, g_hash_table_lookup (metainfo, "release"));
+  g_assert_cmpstr (gtk_about_dialog_get_website (about), ==, g_hash_table_lookup (metainfo, "url:homepage"));
+  g_assert_cmpstr (gtk_about_dialog_get_logo_icon_name (about), ==, APP_ID);
+  /* GTK_LICENSE_GPL_3_0 is "version 3 or later", the metainfo's SPDX name. */
+  g_assert_cmpstr (g_hash_table_lookup (metainfo, "project_license"), ==, "GPL-3.0-or-later");
+  g_assert_cmpint (gtk_about_dialog_get_license_type (about), ==, GTK_LICENSE_GPL_3_0);
+  authors = gtk_about_dialog_get_authors (about);
+  g_assert_nonnull (authors);
+  g_assert_cmpstr (authors[0], ==, g_hash_table_lookup (metainfo, "developer_name"));
+  g_assert_null (authors[1]);
+  g_assert_cmpstr (gtk_about_dialog_get_translator_credits (about), ==, credits);
+
+  gtk_window_close (GTK_WINDOW (about));
+  CT_TEST_WAIT_UNTIL (shown_about_dialog () == NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (app_window), "app.about", NULL));
+  CT_TEST_WAIT_UNTIL (shown_about_dialog () != NULL);
+  g_assert_true (shown_about_dialog () == about);
+
+  gtk_window_destroy (GTK_WINDOW (about));
+  /* Its engine is cancelled and joined. */
+  gtk_window_destroy (GTK_WINDOW (app_window));
+  g_assert_null (shown_about_dialog ());
+  g_unsetenv ("LANGUAGE");
+  setlocale (LC_ALL, locale);
+}
+
 /* Whether the test's file manager has logged a whole line. */
 static gboolean
 file_manager_called (void)
@@ -605,7 +1019,10 @@ main (int   argc,
   g_test_add_func ("/window-actions/misclassified-images", test_misclassified_images);
   g_test_add_func ("/window-actions/add-class-image", test_add_class_image);
   g_test_add_func ("/window-actions/figure-settings", test_figure_settings);
-  g_test_add_func ("/window-actions/export-dialog", test_export_dialog);
+  g_test_add_func ("/window-actions/file-chooser/export", test_export_dialog);
+  g_test_add_func ("/window-actions/file-chooser/open", test_open_dialog);
+  g_test_add_func ("/window-actions/file-chooser/open-import", test_open_dialog_import);
+  g_test_add_func ("/window-actions/about", test_about);
   g_test_add_func ("/window-actions/show-export-folder", test_show_export_folder);
   g_test_add_func ("/window-actions/cancel-training", test_cancel_training);
   status = g_test_run ();
