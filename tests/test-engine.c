@@ -6,6 +6,7 @@
 
 #include "ct-cam-job.h"
 #include "ct-checkpoint.h"
+#include "ct-robustness-job.h"
 #include "ct-rng.h"
 #include "ct-safetensors.h"
 #include "ct-test-data.h"
@@ -65,6 +66,52 @@ test_train_writes_run (void)
   g_assert_cmpstr (ct_safetensors_get_metadata (file, "epoch"), ==, "3");
   g_assert_cmpstr (ct_safetensors_get_metadata (file, "arch"), ==, "camtrail_net");
   g_assert_nonnull (ct_safetensors_lookup (file, "head.fc.weight"));
+}
+
+static void
+collect_saved_cb (const CtTrainReport *report,
+                  gpointer             user_data)
+{
+  GArray *reported = user_data;
+
+  /* EVALUATING reports come while each checkpoint is measured. */
+  if (report->stage != CT_TRAIN_STAGE_SAVED)
+    return;
+  g_assert_nonnull (report->metrics);
+  g_assert_cmpint (report->metrics->epoch, ==, report->epoch);
+  g_array_append_val (reported, *report->metrics);
+}
+
+/* eval (ct_train_reevaluate()): every checkpoint in epoch order, each
+ * reported as it is measured, with the test accuracy and loss the training
+ * recorded for it in metrics.jsonl (the same weights on the same images). */
+static void
+test_train_reevaluate (void)
+{
+  const char *run = trained_run ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) recorded = ct_metrics_load (run, &error);
+  g_autoptr(GArray) reported = g_array_new (FALSE, FALSE, sizeof (CtEpochMetrics));
+  g_autoptr(GArray) measured = NULL;
+
+  g_assert_no_error (error);
+  measured = ct_train_reevaluate (run, NULL, collect_saved_cb, reported, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (measured);
+  g_assert_cmpuint (measured->len, ==, 4);
+  g_assert_cmpuint (reported->len, ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      const CtEpochMetrics *m = &g_array_index (measured, CtEpochMetrics, i);
+      const CtEpochMetrics *r = &g_array_index (reported, CtEpochMetrics, i);
+      const CtEpochMetrics *then = &g_array_index (recorded, CtEpochMetrics, i);
+
+      g_assert_cmpint (m->epoch, ==, (int) i);
+      g_assert_cmpint (r->epoch, ==, (int) i);
+      g_assert_cmpfloat (r->test_accuracy, ==, m->test_accuracy);
+      g_assert_cmpfloat_with_epsilon (m->test_accuracy, then->test_accuracy, 1e-6);
+      g_assert_cmpfloat_with_epsilon (m->test_loss, then->test_loss, 1e-4);
+    }
 }
 
 static void
@@ -159,6 +206,98 @@ test_refuses_other_architecture (void)
   ct_model_free (wider);
   ct_model_free (more_classes);
   ct_model_free (resnet);
+}
+
+static gboolean
+is_classifier (const char *name)
+{
+  return g_strcmp0 (name, "head.fc.weight") == 0;
+}
+
+/* train --init (ct-checkpoint.h): from a checkpoint of 4 classes into a
+ * model of 10, every tensor but the classifier (camtrail_net's is
+ * head.fc.weight alone, without a bias) is the file's and the classifier
+ * keeps the model's own fresh weights; into a model of 4, every tensor is the
+ * file's.  The message counts the file's tensors loaded; the source names
+ * the file and its SHA-256. */
+static void
+test_checkpoint_init (void)
+{
+  g_autofree char *path = ct_run_dup_checkpoint_path (trained_run (), 3);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtSafetensors) file = ct_safetensors_load (path, &error);
+  g_autofree char *contents = NULL;
+  g_autofree char *sha256 = NULL;
+  g_autoptr(GHashTable) fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                       (GDestroyNotify) g_bytes_unref);
+  gsize length;
+  guint n_file;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
+  n_file = ct_safetensors_get_n_tensors (file);
+  g_assert_nonnull (ct_safetensors_lookup (file, "head.fc.weight"));
+  g_assert_null (ct_safetensors_lookup (file, "head.fc.bias"));
+
+  for (int n_classes = 10; n_classes >= 4; n_classes -= 6)
+    {
+      CtModel *model = new_model ("camtrail_net", 8, n_classes);
+      g_autofree char *message = NULL;
+      g_autofree char *expected = NULL;
+      g_autoptr(CtRunSource) source = NULL;
+      guint n_classifier = 0;
+
+      g_hash_table_remove_all (fresh);
+      for (size_t i = 0; i < ct_model_get_n_tensors (model); i++)
+        {
+          CtTorchTensor tensor;
+          char *torch_message = NULL;
+
+          g_assert_true (ct_torch_check (ct_model_get_tensor (model, i, &tensor, &torch_message),
+                                         torch_message, &error));
+          g_hash_table_insert (fresh, g_strdup (tensor.name),
+                               g_bytes_new (tensor.data, tensor.n_bytes));
+        }
+
+      g_assert_true (ct_checkpoint_load_init (model, "camtrail_net", path, &message, &source,
+                                              &error));
+      g_assert_no_error (error);
+      if (n_classes == 10)
+        expected = g_strdup_printf ("loaded %u tensors, new classifier 4 → 10 classes", n_file - 1);
+      else
+        expected = g_strdup_printf ("loaded %u tensors", n_file);
+      g_assert_cmpstr (message, ==, expected);
+      g_assert_cmpstr (source->file, ==, "epoch-003.safetensors");
+      g_assert_cmpstr (source->sha256, ==, sha256);
+
+      g_assert_cmpuint (ct_model_get_n_tensors (model), ==, n_file);
+      for (size_t i = 0; i < ct_model_get_n_tensors (model); i++)
+        {
+          CtTorchTensor tensor;
+          char *torch_message = NULL;
+          GBytes *before;
+
+          g_assert_true (ct_torch_check (ct_model_get_tensor (model, i, &tensor, &torch_message),
+                                         torch_message, &error));
+          if (n_classes == 10 && is_classifier (tensor.name))
+            {
+              before = g_hash_table_lookup (fresh, tensor.name);
+              g_assert_cmpmem (tensor.data, tensor.n_bytes, g_bytes_get_data (before, NULL),
+                               g_bytes_get_size (before));
+              n_classifier++;
+            }
+          else
+            {
+              const CtTensorView *view = ct_safetensors_lookup (file, tensor.name);
+
+              g_assert_nonnull (view);
+              g_assert_cmpmem (tensor.data, tensor.n_bytes, view->data, view->n_bytes);
+            }
+        }
+      g_assert_cmpuint (n_classifier, ==, n_classes == 10 ? 1 : 0);
+      ct_model_free (model);
+    }
 }
 
 static void
@@ -572,6 +711,42 @@ test_find_misclassified (void)
     g_assert_cmpint (ct_grid_get_cell (grid, 0, i, 0)->predicted, !=, grid->labels[i]);
 }
 
+/* The baseline epoch (the CE denominator) may be any of the epochs
+ * studied, the first one too; one that is not studied is refused. */
+static void
+test_robustness_baseline_first (void)
+{
+  static const int epochs[] = { 0, 3 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  g_autoptr(GArray) perturbations = ct_robustness_parse_perturbations ("noise:0.1", &error);
+  g_autoptr(CtRobustness) result = NULL;
+  g_autoptr(CtRobustness) refused = NULL;
+  CtRobustnessRequest request = { 0 };
+
+  g_assert_no_error (error);
+  request.epochs = epochs;
+  request.n_epochs = G_N_ELEMENTS (epochs);
+  request.baseline_epoch = 0;
+  request.perturbations = (const CtPerturb *) perturbations->data;
+  request.n_perturbations = perturbations->len;
+  request.n_images = 4;
+  request.rounds = 1;
+  request.seed = 5;
+  request.target_rule = CT_TARGET_RULE_PREDICTED;
+  result = ct_robustness_compute (session, &request, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  g_assert_cmpuint (result->n_epochs, ==, 2);
+  g_assert_cmpint (result->epochs[0].epoch, ==, 0);
+  g_assert_cmpint (result->epochs[1].epoch, ==, 3);
+
+  request.baseline_epoch = 2;
+  refused = ct_robustness_compute (session, &request, NULL, NULL, NULL, &error);
+  g_assert_null (refused);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -584,7 +759,10 @@ main (int    argc,
   g_test_add_func ("/engine/train/writes-run", test_train_writes_run);
   g_test_add_func ("/engine/train/resume-matches-uninterrupted", test_resume_matches_uninterrupted);
   g_test_add_func ("/engine/checkpoint/refuses-other-architecture", test_refuses_other_architecture);
+  g_test_add_func ("/engine/checkpoint/init", test_checkpoint_init);
   g_test_add_func ("/engine/train/nan-loss-keeps-run", test_nan_loss_keeps_run);
+  g_test_add_func ("/engine/train/reevaluate", test_train_reevaluate);
+  g_test_add_func ("/engine/robustness/baseline-first", test_robustness_baseline_first);
   g_test_add_func ("/engine/cam/grid", test_cam_grid);
   g_test_add_func ("/engine/cam/shared-scale", test_cam_shared_scale);
   g_test_add_func ("/engine/cam/target-class", test_cam_target_class);

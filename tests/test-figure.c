@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ct-draw.h"
 #include "ct-figure.h"
 #include "ct-png.h"
 
@@ -742,6 +743,258 @@ test_draw_cell_at_offset (void)
   cairo_surface_destroy (surface);
 }
 
+static void
+assert_source_rgba (cairo_t *cr,
+                    double   r,
+                    double   g,
+                    double   b,
+                    double   a)
+{
+  double sr, sg, sb, sa;
+
+  g_assert_cmpint (cairo_pattern_get_rgba (cairo_get_source (cr), &sr, &sg, &sb, &sa), ==,
+                   CAIRO_STATUS_SUCCESS);
+  g_assert_cmpfloat_with_epsilon (sr, r, 1e-9);
+  g_assert_cmpfloat_with_epsilon (sg, g, 1e-9);
+  g_assert_cmpfloat_with_epsilon (sb, b, 1e-9);
+  g_assert_cmpfloat_with_epsilon (sa, a, 1e-9);
+}
+
+/* ct-draw.h's palette: a grey v of the light palette is 0.12 + 0.88 (1 − v)
+ * on a dark cairo_t (white 0.12, black 1), hues are never turned, and the
+ * background is white or 0.12. */
+static void
+test_draw_palette (void)
+{
+  static const CtDrawRgb grey = { 0.0, 0.25, 1.0 };
+  static const CtDrawRgb hue = { 0.2, 0.5, 0.9 };
+  g_autoptr(cairo_surface_t) surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 4, 4);
+  g_autoptr(cairo_t) cr = cairo_create (surface);
+  guint32 painted;
+
+  g_assert_false (ct_figure_is_dark (cr));
+  cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
+  ct_draw_set_color (cr, &grey);
+  assert_source_rgba (cr, 0.0, 0.25, 1.0, 1.0);
+  ct_draw_set_color_alpha (cr, &grey, 0.4);
+  assert_source_rgba (cr, 0.0, 0.25, 1.0, 0.4);
+
+  cairo_set_source_rgb (cr, 1, 0, 0);
+  ct_draw_paint_background (cr, 0, 0, 4, 4);
+  cairo_surface_flush (surface);
+  painted = *(guint32 *) cairo_image_surface_get_data (surface);
+  g_assert_cmphex (painted & 0xffffff, ==, 0xffffff);
+
+  ct_figure_set_dark (cr, TRUE);
+  g_assert_true (ct_figure_is_dark (cr));
+  cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
+  ct_draw_set_color (cr, &grey);
+  assert_source_rgba (cr, 1.0, 0.78, 0.12, 1.0);
+  ct_draw_set_color_alpha (cr, &grey, 0.4);
+  assert_source_rgba (cr, 1.0, 0.78, 0.12, 0.4);
+  ct_draw_set_hue (cr, &hue);
+  assert_source_rgba (cr, 0.2, 0.5, 0.9, 1.0);
+
+  /* Cairo keeps 0.12 as 16 bits, 7864, whose high byte is 30 (0x1e). */
+  cairo_set_source_rgb (cr, 1, 0, 0);
+  ct_draw_paint_background (cr, 0, 0, 4, 4);
+  cairo_surface_flush (surface);
+  painted = *(guint32 *) cairo_image_surface_get_data (surface);
+  g_assert_cmphex (painted & 0xffffff, ==, 0x1e1e1e);
+
+  ct_figure_set_dark (cr, FALSE);
+  g_assert_false (ct_figure_is_dark (cr));
+}
+
+static double
+font_size (cairo_t *cr)
+{
+  cairo_matrix_t matrix;
+
+  cairo_get_font_matrix (cr, &matrix);
+  return matrix.yy;
+}
+
+/* The text helpers: the font size set, shrunk by the ratio of the widths
+ * only when the text is too wide, the baseline that centres ascent and
+ * descent in a band, text drawn where it is placed, and unhinted metrics
+ * for measuring. */
+static void
+test_draw_text (void)
+{
+  g_autoptr(cairo_surface_t) surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 60);
+  g_autoptr(cairo_t) cr = cairo_create (surface);
+  g_autoptr(cairo_t) measure = ct_draw_create_measure_context ();
+  cairo_font_options_t *options = cairo_font_options_create ();
+  cairo_font_extents_t extents;
+  const guint8 *data;
+  double baseline, width;
+  gboolean inked = FALSE;
+  int stride;
+
+  ct_draw_set_font (cr, 20, FALSE);
+  g_assert_cmpfloat_with_epsilon (font_size (cr), 20.0, 1e-9);
+
+  /* ct_draw_fit_font: 200 wide at 20 into 100 is size 10; what fits stays. */
+  ct_draw_fit_font (cr, 20, 100, 150);
+  g_assert_cmpfloat_with_epsilon (font_size (cr), 20.0, 1e-9);
+  ct_draw_fit_font (cr, 20, 200, 100);
+  g_assert_cmpfloat_with_epsilon (font_size (cr), 10.0, 1e-9);
+
+  /* ct_draw_fit_text: a third of the width is a third of the size. */
+  ct_draw_set_font (cr, 30, FALSE);
+  width = ct_draw_text_width (cr, "Camtrail");
+  g_assert_cmpfloat (width, >, 30.0);
+  g_assert_cmpfloat_with_epsilon (ct_draw_fit_text (cr, "Camtrail", 30, 2 * width), width, 1e-9);
+  g_assert_cmpfloat_with_epsilon (font_size (cr), 30.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ct_draw_fit_text (cr, "Camtrail", 30, 0.0), width, 1e-9);
+  g_assert_cmpfloat_with_epsilon (font_size (cr), 30.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ct_draw_fit_text (cr, "Camtrail", 30, width / 3), width / 3,
+                                  1e-9);
+  g_assert_cmpfloat_with_epsilon (font_size (cr), 10.0, 1e-9);
+
+  /* The band [10, 50]: as much room above the ascent as below the descent. */
+  ct_draw_set_font (cr, 20, FALSE);
+  cairo_font_extents (cr, &extents);
+  baseline = ct_draw_centred_baseline (cr, 10, 40);
+  g_assert_cmpfloat_with_epsilon ((baseline - extents.ascent) - 10,
+                                  50 - (baseline + extents.descent), 1e-9);
+
+  /* Black text on white, at x 20: ink right of 20, none left of 18. */
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  ct_draw_show_text_at (cr, "MMM", 20, baseline);
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  stride = cairo_image_surface_get_stride (surface);
+  for (int y = 0; y < 60; y++)
+    for (int x = 0; x < 200; x++)
+      {
+        gboolean ink = (((const guint32 *) (data + y * stride))[x] & 0xffffff) != 0xffffff;
+
+        if (ink)
+          g_assert_cmpint (x, >=, 18);
+        inked |= ink;
+      }
+  g_assert_true (inked);
+
+  cairo_get_font_options (measure, options);
+  g_assert_cmpint (cairo_font_options_get_hint_metrics (options), ==, CAIRO_HINT_METRICS_OFF);
+  cairo_font_options_destroy (options);
+}
+
+/* The figure's text as pdftotext reads it from its PDF export. */
+static char *
+dup_pdf_text (const CtGrid *grid)
+{
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-figure-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  CtFigureStyle style;
+  char *text = NULL;
+  int wait_status;
+
+  g_assert_no_error (error);
+  if (pdftotext == NULL)
+    g_error ("pdftotext is missing: install poppler-utils (scripts/install-deps --tests)");
+  path = g_build_filename (dir, "figure.pdf", NULL);
+  ct_figure_style_init (&style);
+  g_assert_true (ct_figure_write (grid, &style, path, &error));
+  g_assert_no_error (error);
+  {
+    const char *argv[] = { pdftotext, "-raw", path, "-", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                 NULL, &text, NULL, &wait_status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+  g_test_message ("%s", text);
+  return text;
+}
+
+/* The title names the run, the layer when there is one and the
+ * perturbation; the subtitle "ARCH on DATASET", or whichever of the two is
+ * known, and the method's title with the target rule when there is one. */
+static void
+test_titles (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (1, "none");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-figure-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "figure.png", NULL);
+  g_autoptr(GHashTable) text = NULL;
+  g_autofree guint8 *rgba = NULL;
+  g_autofree char *full = NULL;
+  g_autofree char *partial = NULL;
+  CtFigureStyle style;
+  guint width, height;
+
+  g_assert_no_error (error);
+  full = dup_pdf_text (grid);
+  g_assert_nonnull (strstr (full, "tiny-run · layer layer4 · clean images"));
+  g_assert_nonnull (strstr (full, "resnet18 on cifar10 · Grad-CAM, target: predicted · seed 7"));
+  /* Every column's header; clean images have no Δ line. */
+  g_assert_nonnull (strstr (full, "#12"));
+  g_assert_nonnull (strstr (full, "#345"));
+  g_assert_null (strstr (full, "Δ"));
+
+  /* An empty layer is no layer; an architecture without a dataset and a
+   * method without a target rule are named alone. */
+  g_free (grid->layer);
+  grid->layer = g_strdup ("");
+  g_clear_pointer (&grid->dataset, g_free);
+  g_clear_pointer (&grid->target_rule, g_free);
+  partial = dup_pdf_text (grid);
+  g_assert_nonnull (strstr (partial, "tiny-run · clean images"));
+  g_assert_null (strstr (partial, "layer"));
+  g_assert_nonnull (strstr (partial, "resnet18 · Grad-CAM · seed 7"));
+  g_assert_null (strstr (partial, "target"));
+
+  ct_figure_style_init (&style);
+  g_assert_true (ct_figure_write_png (grid, &style, path, &error));
+  g_assert_no_error (error);
+  rgba = ct_png_read_rgba (path, &width, &height, &text, &error);
+  g_assert_no_error (error);
+  assert_text (text, "Title", "tiny-run · clean images");
+  assert_text (text, "camtrail:layer", "");
+  assert_text (text, "camtrail:target", "");
+  /* The background covers the whole figure, its first row too. */
+  g_assert_true (is_white (pixel_at (rgba, width, 0, 0)));
+  g_assert_cmpuint (pixel_at (rgba, width, 0, 0)[3], ==, 255);
+  g_assert_true (is_white (pixel_at (rgba, width, width - 1, 0)));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* Perturbed cells add the Δ line of their confidence drop (0.12). */
+static void
+test_perturbed_text (void)
+{
+  g_autoptr(CtGrid) grid = make_grid (2, "noise σ=0.10");
+  g_autofree char *text = dup_pdf_text (grid);
+
+  g_assert_nonnull (strstr (text, "Δ0.12"));
+}
+
+/* The natural cell is 4 pixels a source pixel (ct-figure.c), never below
+ * 96: 32-pixel images get 128, 8-pixel ones 96. */
+static void
+test_cell_size_of_large_images (void)
+{
+  g_autoptr(CtGrid) grid = ct_grid_new (1, 1, 1, 3, 32, 32, 3);
+  g_autoptr(CtGrid) wide = ct_grid_new (1, 1, 1, 3, 20, 30, 3);
+  CtFigureStyle style;
+
+  ct_figure_style_init (&style);
+  g_assert_cmpint (ct_figure_get_cell_size (grid, &style), ==, 128);
+  g_assert_cmpint (ct_figure_get_cell_size (wide, &style), ==, 120);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -759,6 +1012,11 @@ main (int argc, char **argv)
   g_test_add_func ("/figure/vector-renders-like-png", test_vector_renders_like_png);
   g_test_add_func ("/figure/too-large", test_too_large);
   g_test_add_func ("/figure/draw-cell-at-offset", test_draw_cell_at_offset);
+  g_test_add_func ("/figure/titles", test_titles);
+  g_test_add_func ("/figure/perturbed-text", test_perturbed_text);
+  g_test_add_func ("/figure/cell-size-of-large-images", test_cell_size_of_large_images);
+  g_test_add_func ("/figure/draw/palette", test_draw_palette);
+  g_test_add_func ("/figure/draw/text", test_draw_text);
 
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "ct-faithfulness-plot.h"
+#include "ct-png.h"
 #include "ct-plot.h"
 #include "ct-robustness-plot.h"
 
@@ -385,7 +386,8 @@ static void
 legend_corners (const double *y,
                 guint         n,
                 gboolean     *out_top_left,
-                gboolean     *out_top_right)
+                gboolean     *out_top_right,
+                gboolean     *out_bottom_left)
 {
   static const double x[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
   CtPlotSeries series = make_series (x, y, n);
@@ -407,29 +409,236 @@ legend_corners (const double *y,
   middle_y = (int) (area.y + area.height / 2.0);
   *out_top_left = any_in_rect (&canvas, left, top, middle_x, middle_y, is_dark);
   *out_top_right = any_in_rect (&canvas, middle_x, top, right, middle_y, is_dark);
+  *out_bottom_left = any_in_rect (&canvas, left, middle_y, middle_x,
+                                  (int) (area.y + area.height) - 3, is_dark);
 }
 
 static void
 test_legend_avoids_data (void)
 {
-  double falling[11], rising[11];
-  gboolean top_left, top_right;
+  double falling[11], rising[11], top_then_down[11];
+  gboolean top_left, top_right, bottom_left;
 
   for (guint i = 0; i < 11; i++)
     {
       falling[i] = 1.0 - i / 10.0;
       rising[i] = i / 10.0;
+      top_then_down[i] = i < 9 ? 0.9 : 0.1;
     }
 
   /* The preferred top-left corner when it is free… */
-  legend_corners (rising, 11, &top_left, &top_right);
+  legend_corners (rising, 11, &top_left, &top_right, &bottom_left);
   g_assert_true (top_left);
   g_assert_false (top_right);
+  g_assert_false (bottom_left);
 
-  /* …and the next free corner when the data run through it. */
-  legend_corners (falling, 11, &top_left, &top_right);
+  /* …and the next free corner when the data run through it… */
+  legend_corners (falling, 11, &top_left, &top_right, &bottom_left);
   g_assert_false (top_left);
   g_assert_true (top_right);
+  g_assert_false (bottom_left);
+
+  /* …down to the bottom-left one, the only free corner when the data run
+   * along the top and end in the bottom-right corner. */
+  legend_corners (top_then_down, 11, &top_left, &top_right, &bottom_left);
+  g_assert_false (top_left);
+  g_assert_false (top_right);
+  g_assert_true (bottom_left);
+}
+
+/* Light grey grid lines (0.90, 0.91, 0.92) at the y ticks, across the
+ * plot: probed at tick 0.6, left of where the data cross it. */
+static void
+test_grid_lines (void)
+{
+  static const double x[] = { 0, 1, 2, 3, 4 };
+  static const double y[] = { 0.0, 0.25, 0.5, 0.75, 1.0 };
+  static const double grid_rgb[3] = { 0.90, 0.91, 0.92 };
+  CtPlotSeries series = make_series (x, y, 5);
+  CtPlotAxes axes = make_axes (0.0, 1.0);
+  g_auto(Canvas) canvas = { 0 };
+  CtPlotArea area;
+  double ux, uy;
+
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  g_assert_cmpfloat (fmod (0.6 + 1e-9, area.y_step), <, 1e-6);
+  canvas_init (&canvas, WIDTH, HEIGHT, 0x000000);
+  ct_plot_draw_lines (canvas.cr, WIDTH, HEIGHT, &axes, &series, 1);
+  canvas_finish (&canvas);
+  ct_plot_area_to_user (&area, 0.5, 0.6, &ux, &uy);
+  g_assert_true (near_color (&canvas, ux, uy, 1, grid_rgb, 3));
+}
+
+/* The words pdftotext finds in the PDF of a line chart, with their boxes
+ * (pdftotext -bbox: xMin, yMin, xMax, yMax in points, which are the
+ * chart's user units here). */
+typedef struct {
+  char   *text;
+  double  x_min, y_min, x_max, y_max;
+} Word;
+
+static void
+word_clear (Word *word)
+{
+  g_free (word->text);
+}
+
+static GArray *
+chart_words (const CtPlotAxes   *axes,
+             const CtPlotSeries *series,
+             guint               n_series)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-plot-XXXXXX", &error);
+  g_autofree char *pdf = NULL;
+  g_autofree char *html = NULL;
+  g_autoptr(GRegex) regex = NULL;
+  g_autoptr(GMatchInfo) match = NULL;
+  GArray *words = g_array_new (FALSE, TRUE, sizeof (Word));
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  int wait_status;
+
+  g_assert_no_error (error);
+  g_array_set_clear_func (words, (GDestroyNotify) word_clear);
+  if (pdftotext == NULL)
+    g_error ("pdftotext is missing: install poppler-utils (scripts/install-deps --tests)");
+  pdf = g_build_filename (dir, "chart.pdf", NULL);
+  surface = cairo_pdf_surface_create (pdf, WIDTH, HEIGHT);
+  cr = cairo_create (surface);
+  ct_plot_draw_lines (cr, WIDTH, HEIGHT, axes, series, n_series);
+  cairo_destroy (cr);
+  cairo_surface_finish (surface);
+  g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (surface);
+  {
+    const char *argv[] = { pdftotext, "-bbox", pdf, "-", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                                 &html, NULL, &wait_status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+  }
+  g_unlink (pdf);
+  g_rmdir (dir);
+
+  regex = g_regex_new ("<word xMin=\"([0-9.]+)\" yMin=\"([0-9.]+)\" xMax=\"([0-9.]+)\" "
+                       "yMax=\"([0-9.]+)\">([^<]*)</word>", 0, 0, &error);
+  g_assert_no_error (error);
+  g_regex_match (regex, html, 0, &match);
+  while (g_match_info_matches (match))
+    {
+      Word word;
+      char *numbers[4];
+
+      for (guint i = 0; i < 4; i++)
+        numbers[i] = g_match_info_fetch (match, i + 1);
+      word.x_min = g_ascii_strtod (numbers[0], NULL);
+      word.y_min = g_ascii_strtod (numbers[1], NULL);
+      word.x_max = g_ascii_strtod (numbers[2], NULL);
+      word.y_max = g_ascii_strtod (numbers[3], NULL);
+      word.text = g_match_info_fetch (match, 5);
+      g_test_message ("%s at %.1f,%.1f", word.text, word.x_min, word.y_min);
+      for (guint i = 0; i < 4; i++)
+        g_free (numbers[i]);
+      g_array_append_val (words, word);
+      g_match_info_next (match, NULL);
+    }
+  return words;
+}
+
+static const Word *
+find_word (GArray     *words,
+           const char *text)
+{
+  for (guint i = 0; i < words->len; i++)
+    if (g_str_equal (g_array_index (words, Word, i).text, text))
+      return &g_array_index (words, Word, i);
+  return NULL;
+}
+
+/* ct-plot.h: y ticks are whole multiples of the step from y_min to y_max,
+ * labelled with the decimals the step needs ("0.2": one), no tick
+ * beyond either end. */
+static void
+test_tick_labels (void)
+{
+  static const double x[] = { 0, 1, 2, 3, 4 };
+  static const double y[] = { 0.0, 0.25, 0.5, 0.75, 1.0 };
+  CtPlotSeries series = make_series (x, y, 5);
+  CtPlotAxes axes = make_axes (0.0, 1.0);
+  g_autoptr(GArray) words = NULL;
+  CtPlotArea area;
+  const char * const *expected, * const *beyond;
+  static const char * const tenths[] = { "0.0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7",
+                                         "0.8", "0.9", "1.0", NULL };
+  static const char * const fifths[] = { "0.0", "0.2", "0.4", "0.6", "0.8", "1.0", NULL };
+  static const char * const halves[] = { "0.0", "0.5", "1.0", NULL };
+  static const char * const beyond_tenths[] = { "−0.1", "1.1", NULL };
+  static const char * const beyond_fifths[] = { "−0.2", "1.2", NULL };
+  static const char * const beyond_halves[] = { "−0.5", "1.5", NULL };
+
+  axes.y_percent = FALSE;
+  g_assert_true (ct_plot_get_area (WIDTH, HEIGHT, &axes, &series, 1, &area));
+  g_test_message ("y step %g", area.y_step);
+  if (fabs (area.y_step - 0.1) < 1e-12)
+    expected = tenths, beyond = beyond_tenths;
+  else if (fabs (area.y_step - 0.2) < 1e-12)
+    expected = fifths, beyond = beyond_fifths;
+  else
+    {
+      g_assert_cmpfloat_with_epsilon (area.y_step, 0.5, 1e-12);
+      expected = halves, beyond = beyond_halves;
+    }
+
+  words = chart_words (&axes, &series, 1);
+  for (guint i = 0; expected[i] != NULL; i++)
+    g_assert_nonnull (find_word (words, expected[i]));
+  for (guint i = 0; beyond[i] != NULL; i++)
+    g_assert_null (find_word (words, beyond[i]));
+  /* The y labels in order from the bottom, one per tick. */
+  for (guint i = 1; expected[i] != NULL; i++)
+    g_assert_cmpfloat (find_word (words, expected[i])->y_min, <,
+                       find_word (words, expected[i - 1])->y_min);
+}
+
+/* Legend entries one under the other, each label right of its swatch:
+ * the labels start at one x, do not overlap, and begin past the end of
+ * their swatch. */
+static void
+test_legend_rows (void)
+{
+  static const double x[] = { 0, 1, 2, 3, 4 };
+  static const double rising[] = { 0.0, 0.1, 0.2, 0.3, 0.4 };
+  static const double lower[] = { 0.0, 0.05, 0.1, 0.15, 0.2 };
+  CtPlotSeries series[2] = { make_series (x, rising, 5), make_series (x, lower, 5) };
+  CtPlotAxes axes = make_axes (0.0, 1.0);
+  g_autoptr(GArray) words = NULL;
+  g_auto(Canvas) canvas = { 0 };
+  const Word *alpha, *beta;
+  int swatch_right = 0;
+
+  series[0].label = "alpha";
+  series[1].label = "beta";
+  words = chart_words (&axes, series, 2);
+  alpha = find_word (words, "alpha");
+  beta = find_word (words, "beta");
+  g_assert_nonnull (alpha);
+  g_assert_nonnull (beta);
+  g_assert_cmpfloat_with_epsilon (alpha->x_min, beta->x_min, 0.5);
+  g_assert_cmpfloat (beta->y_min, >=, alpha->y_max - 0.5);
+
+  /* The swatch, in the series' colour on the label's row, ends left of it. */
+  canvas_init (&canvas, WIDTH, HEIGHT, 0x000000);
+  ct_plot_draw_lines (canvas.cr, WIDTH, HEIGHT, &axes, series, 2);
+  canvas_finish (&canvas);
+  for (int y = (int) alpha->y_min; y <= (int) ceil (alpha->y_max); y++)
+    for (int x = 0; x < (int) ceil (alpha->x_max); x++)
+      if (is_close (pixel (&canvas, x, y), series_rgb, 40))
+        swatch_right = MAX (swatch_right, x);
+  g_assert_cmpint (swatch_right, >, 0);
+  g_assert_cmpfloat (alpha->x_min, >, swatch_right);
 }
 
 /* Fitted ranges end on ticks and hold all the data and bands; one fixed
@@ -717,6 +926,24 @@ test_bars_proportional (void)
   g_assert_cmphex (g_array_index (relative, Bar, 0).color, ==, bar[0].color);
 }
 
+/* A bar chart with no room for a bar of a few pixels draws nothing, as a
+ * line chart too small to draw does (/plot/tiny): 60 pixels wide leaves
+ * none beside the label and "50%", however tall the rows. */
+static void
+test_bars_too_narrow (void)
+{
+  static const char * const labels[] = { "cat" };
+  static const double values[] = { 0.5 };
+  g_auto(Canvas) canvas = { 0 };
+
+  canvas_init (&canvas, 60, 100, 0x000000);
+  ct_plot_draw_bars (canvas.cr, 60, 100, NULL, labels, values, 1, 1.0, -1);
+  canvas_finish (&canvas);
+  for (int y = 0; y < 100; y++)
+    for (int x = 0; x < 60; x++)
+      g_assert_cmphex (pixel (&canvas, x, y), ==, 0x000000);
+}
+
 static void
 test_bars_odd_input (void)
 {
@@ -838,19 +1065,16 @@ test_robustness_points (void)
   g_assert_cmpuint (tiny->len, ==, 0);
 }
 
-/* One style of axis labels across charts and figures (ct-draw.h): a
- * robustness chart's title and axes read in sentence case, as the figure's
- * rows ("Epoch 1") and the window's chart ("Epoch") do.  Read back from
- * the PDF Cairo writes, by pdftotext. */
-static void
-test_robustness_axis_labels (void)
+/* The chart's text as pdftotext reads it from the PDF Cairo writes. */
+static char *
+dup_chart_text (const CtRobustness *result,
+                CtRobustnessChart   chart)
 {
-  g_autoptr(CtRobustness) result = make_study ();
   g_autoptr(GError) error = NULL;
   g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
   g_autofree char *dir = g_dir_make_tmp ("camtrail-plot-XXXXXX", &error);
   g_autofree char *pdf = NULL;
-  g_autofree char *text = NULL;
+  char *text = NULL;
   cairo_surface_t *surface;
   cairo_t *cr;
   int wait_status;
@@ -861,7 +1085,7 @@ test_robustness_axis_labels (void)
   pdf = g_build_filename (dir, "chart.pdf", NULL);
   surface = cairo_pdf_surface_create (pdf, 640, 400);
   cr = cairo_create (surface);
-  ct_robustness_chart_draw (cr, 640, 400, result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP);
+  ct_robustness_chart_draw (cr, 640, 400, result, chart);
   cairo_destroy (cr);
   cairo_surface_finish (surface);
   g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
@@ -876,12 +1100,123 @@ test_robustness_axis_labels (void)
     g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
   }
   g_test_message ("%s", text);
+  g_unlink (pdf);
+  g_rmdir (dir);
+  return text;
+}
+
+/* One style of axis labels across charts and figures (ct-draw.h): a
+ * robustness chart's title and axes read in sentence case, as the figure's
+ * rows ("Epoch 1") and the window's chart ("Epoch") do.  Read back from
+ * the PDF Cairo writes, by pdftotext. */
+static void
+test_robustness_axis_labels (void)
+{
+  g_autoptr(CtRobustness) result = make_study ();
+  g_autofree char *text = dup_chart_text (result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP);
+
   g_assert_nonnull (strstr (text, "Epoch"));
   g_assert_nonnull (strstr (text, "Confidence drop"));
   g_assert_null (strstr (text, "confidence drop"));
   g_assert_null (strstr (text, "epoch"));
+}
 
-  g_unlink (pdf);
+/* Only a corruption studied at several severities becomes one "mean of"
+ * line: two noise levels (no corruption) and one severity of brightness are
+ * lines of their own, named by their labels. */
+static void
+test_robustness_legend (void)
+{
+  g_autoptr(GArray) perturbations =
+    ct_robustness_parse_perturbations ("noise:0.1,noise:0.2,c10c:brightness-3", NULL);
+  g_autoptr(CtRobustness) result = g_new0 (CtRobustness, 1);
+  g_autofree char *text = NULL;
+  g_autoptr(GArray) points = NULL;
+  guint P;
+
+  g_assert_nonnull (perturbations);
+  P = perturbations->len;
+  result->run_name = g_strdup ("study");
+  result->n_perturbations = P;
+  result->perturbations = g_memdup2 (perturbations->data, P * sizeof (CtPerturb));
+  result->labels = g_new0 (char *, P + 1);
+  for (guint p = 0; p < P; p++)
+    result->labels[p] = ct_robustness_dup_label (&result->perturbations[p]);
+  result->n_epochs = 2;
+  result->epochs = g_new0 (CtRobustnessEpoch, result->n_epochs);
+  result->rows = g_new0 (CtRobustnessRow, result->n_epochs * P);
+  for (guint e = 0; e < result->n_epochs; e++)
+    {
+      result->epochs[e].epoch = e;
+      result->epochs[e].clean_accuracy = 0.8;
+      for (guint p = 0; p < P; p++)
+        {
+          CtRobustnessRow *row = ct_robustness_get_row (result, e, p);
+
+          row->epoch = e;
+          row->perturbation = p;
+          row->accuracy = 0.5;
+          row->confidence_drop = (CtRobustnessStat) { 0.1 * (p + 1), 0.01, 10 };
+        }
+    }
+
+  text = dup_chart_text (result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP);
+  for (guint p = 0; p < P; p++)
+    g_assert_nonnull (strstr (text, result->labels[p]));
+  g_assert_null (strstr (text, "mean of"));
+
+  /* Three lines of two epochs each. */
+  points = ct_robustness_chart_dup_points (result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP, 640, 400);
+  g_assert_cmpuint (points->len, ==, 6);
+  for (guint i = 0; i < points->len; i++)
+    g_assert_cmpint (g_array_index (points, CtRobustnessPoint, i).perturbation, ==, i / 2);
+}
+
+/* A chart's PNG: @scale pixels to a unit of ct_robustness_chart_get_size(),
+ * and the study it shows in its text chunks. */
+static void
+test_robustness_write_png (void)
+{
+  g_autoptr(CtRobustness) result = make_study ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-plot-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autofree guint8 *rgba = NULL;
+  g_autoptr(GHashTable) text = NULL;
+  g_autofree char *labels = NULL;
+  double width, height;
+  guint png_width, png_height;
+
+  g_assert_no_error (error);
+  result->arch = g_strdup ("camtrail_net");
+  result->dataset = g_strdup ("cifar-10");
+  result->layer = g_strdup ("stages.2");
+  result->method = g_strdup ("gradcam");
+  result->target_rule = g_strdup ("predicted");
+  result->seed = 11;
+  path = g_build_filename (dir, "chart.png", NULL);
+  ct_robustness_chart_get_size (result, &width, &height);
+  g_assert_true (ct_robustness_chart_write_png (result, CT_ROBUSTNESS_CHART_CONFIDENCE_DROP, 2.0,
+                                                path, &error));
+  g_assert_no_error (error);
+  rgba = ct_png_read_rgba (path, &png_width, &png_height, &text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (png_width, ==, (guint) ceil (2 * width));
+  g_assert_cmpuint (png_height, ==, (guint) ceil (2 * height));
+
+  labels = g_strjoinv (",", result->labels);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:run"), ==, "study");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:arch"), ==, "camtrail_net");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:dataset"), ==, "cifar-10");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:layer"), ==, "stages.2");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:method"), ==, "gradcam");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:target"), ==, "predicted");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:epochs"), ==, "0,5,10");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:perturbations"), ==, labels);
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:seed"), ==, "11");
+  g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:chart"), ==,
+                   ct_robustness_chart_to_string (CT_ROBUSTNESS_CHART_CONFIDENCE_DROP));
+  g_unlink (path);
   g_rmdir (dir);
 }
 
@@ -917,6 +1252,64 @@ make_faithfulness (void)
       g_array_append_val (result->rows, random);
     }
   return result;
+}
+
+/* Faithfulness and sanity charts' PNGs: @scale pixels to a unit of
+ * ct_faithfulness_chart_get_size(), titled "RUN: what the chart shows". */
+static void
+test_faithfulness_write_png (void)
+{
+  g_autoptr(CtFaithfulness) faithfulness = make_faithfulness ();
+  g_autoptr(CtSanity) sanity = ct_sanity_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("camtrail-plot-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  CtSanityRow row = { 0 };
+  double width, height;
+
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "chart.png", NULL);
+  ct_faithfulness_chart_get_size (&width, &height);
+  sanity->run_name = g_strdup ("sane");
+  sanity->method = g_strdup ("gradcam");
+  row.epoch = 5;
+  row.against = g_strdup ("epoch 0");
+  row.spearman = 0.3;
+  g_array_append_val (sanity->rows, row);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree guint8 *rgba = NULL;
+      g_autoptr(GHashTable) text = NULL;
+      guint png_width, png_height;
+
+      if (i == 0)
+        g_assert_true (ct_faithfulness_chart_write_png (faithfulness, CT_FAITHFULNESS_CHART_DELETION,
+                                                        2.0, path, &error));
+      else
+        g_assert_true (ct_sanity_chart_write_png (sanity, CT_SANITY_CHART_EPOCH0, 2.0, path,
+                                                  &error));
+      g_assert_no_error (error);
+      rgba = ct_png_read_rgba (path, &png_width, &png_height, &text, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (png_width, ==, (guint) ceil (2 * width));
+      g_assert_cmpuint (png_height, ==, (guint) ceil (2 * height));
+      if (i == 0)
+        {
+          g_assert_cmpstr (g_hash_table_lookup (text, "Title"), ==,
+                           "study: Deletion AUC (lower: more faithful)");
+          g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:chart"), ==,
+                           "faithfulness-deletion");
+        }
+      else
+        {
+          g_assert_cmpstr (g_hash_table_lookup (text, "Title"), ==,
+                           "sane: gradcam's maps against epoch 0's (lower: they follow the training)");
+          g_assert_cmpstr (g_hash_table_lookup (text, "camtrail:chart"), ==, "sanity-epoch0");
+        }
+      g_unlink (path);
+    }
+  g_rmdir (dir);
 }
 
 /* Hand-made rows land where the chart's area says: the method's deletion
@@ -1047,16 +1440,23 @@ main (int argc, char **argv)
   g_test_add_func ("/plot/lines/nan-breaks-line", test_nan_breaks_line);
   g_test_add_func ("/plot/lines/band-is-translucent", test_band_is_translucent);
   g_test_add_func ("/plot/lines/legend-avoids-data", test_legend_avoids_data);
+  g_test_add_func ("/plot/lines/tick-labels", test_tick_labels);
+  g_test_add_func ("/plot/lines/legend-rows", test_legend_rows);
+  g_test_add_func ("/plot/lines/grid-lines", test_grid_lines);
   g_test_add_func ("/plot/lines/fitted-ranges", test_fitted_ranges);
   g_test_add_func ("/plot/lines/scaled", test_scaled);
   g_test_add_func ("/plot/lines/no-data", test_no_data);
   g_test_add_func ("/plot/tiny", test_tiny);
   g_test_add_func ("/plot/bars/proportional", test_bars_proportional);
   g_test_add_func ("/plot/bars/odd-input", test_bars_odd_input);
+  g_test_add_func ("/plot/bars/too-narrow", test_bars_too_narrow);
   g_test_add_func ("/plot/robustness/points", test_robustness_points);
   g_test_add_func ("/plot/robustness/axis-labels", test_robustness_axis_labels);
+  g_test_add_func ("/plot/robustness/legend", test_robustness_legend);
+  g_test_add_func ("/plot/robustness/write-png", test_robustness_write_png);
   g_test_add_func ("/plot/faithfulness/chart", test_faithfulness_chart);
   g_test_add_func ("/plot/faithfulness/sanity", test_sanity_chart);
+  g_test_add_func ("/plot/faithfulness/write-png", test_faithfulness_write_png);
 
   return g_test_run ();
 }
