@@ -726,6 +726,12 @@ test_batch_data_device (void)
            "--device", "cpu", NULL);
   g_assert_cmpint (batched.status, ==, 0);
   g_assert_nonnull (strstr (batched.err, " 45/45 "));
+  {
+    g_autofree char *html = read_text (batched_out, "report.html");
+
+    /* The report's re-run command keeps the batch size. */
+    g_assert_nonnull (strstr (html, " --batch-size 3"));
+  }
   batched_csv = read_text (batched_out, "robustness.csv");
   batched_table3 = read_text (batched_out, "table3.csv");
   g_assert_cmpstr (batched_csv, ==, plain_csv);
@@ -756,6 +762,15 @@ test_batch_data_device (void)
   other_csv = read_text (out, "robustness.csv");
   g_assert_cmpstr (other_csv, ==, robustness_other);
   g_assert_cmpstr (other_csv, !=, plain_csv);
+  {
+    g_autofree char *html = read_text (out, "report.html");
+    g_autofree char *quoted = g_shell_quote (other);
+    g_autofree char *expected = g_strdup_printf (" --data %s --out ", quoted);
+    g_autofree char *escaped = g_markup_escape_text (expected, -1);
+
+    /* The report's re-run command measures the same copy again. */
+    g_assert_nonnull (strstr (html, escaped));
+  }
 }
 
 static void

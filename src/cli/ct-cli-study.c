@@ -171,7 +171,7 @@ ct_cli_study (int    argc,
   result = ct_study_run (session, &request, progress_cb, &term, NULL, &error);
   if (result == NULL)
     return ct_cli_fail ("study", error);
-  result->command = ct_study_dup_command (run, out, &request);
+  result->command = ct_study_dup_command (run, data, out, &request);
   if (!ct_study_report_write (result, out, &error))
     return ct_cli_fail ("study", error);
 

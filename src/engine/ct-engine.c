@@ -1554,7 +1554,7 @@ paper_study_run (Background *background)
                          background->cancellable, &background->error);
   if (result == NULL)
     return;
-  result->command = ct_study_dup_command (study->run_dir, study->out_dir, &study->request);
+  result->command = ct_study_dup_command (study->run_dir, NULL, study->out_dir, &study->request);
   if (ct_study_report_write (result, study->out_dir, &background->error))
     study->report = g_build_filename (study->out_dir, "report.html", NULL);
 }

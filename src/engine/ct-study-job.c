@@ -84,6 +84,7 @@ ct_study_dup_key (CtCamSession         *session,
 
 char *
 ct_study_dup_command (const char           *run,
+                      const char           *data,
                       const char           *out,
                       const CtStudyRequest *request)
 {
@@ -91,7 +92,14 @@ ct_study_dup_command (const char           *run,
   g_autofree char *quoted_run = g_shell_quote (run);
   g_autofree char *quoted_out = g_shell_quote (out);
 
-  g_string_append_printf (command, "%s --out %s --epochs ", quoted_run, quoted_out);
+  g_string_append (command, quoted_run);
+  if (data != NULL)
+    {
+      g_autofree char *quoted = g_shell_quote (data);
+
+      g_string_append_printf (command, " --data %s", quoted);
+    }
+  g_string_append_printf (command, " --out %s --epochs ", quoted_out);
   for (guint e = 0; e < request->n_epochs; e++)
     g_string_append_printf (command, "%s%d", e > 0 ? "," : "", request->epochs[e]);
   g_string_append_printf (command, " --images %u --seed %" G_GUINT64_FORMAT " --method %s",
@@ -114,6 +122,8 @@ ct_study_dup_command (const char           *run,
     }
   if (request->sanity)
     g_string_append (command, " --sanity");
+  if (request->batch_size != 0)
+    g_string_append_printf (command, " --batch-size %u", request->batch_size);
   return g_string_free (g_steal_pointer (&command), FALSE);
 }
 

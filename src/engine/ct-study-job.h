@@ -53,9 +53,11 @@ typedef void (*CtStudyProgressFunc) (const CtStudyProgress *progress,
 char          *ct_study_dup_key (CtCamSession         *session,
                                  const CtStudyRequest *request);
 
-/* The camtrail-cli study command line that runs @request on @run into
- * @out, for the report's method section.  Returns: (transfer full). */
+/* The camtrail-cli study command line that runs @request on @run (with
+ * the dataset @data, nullable: the run's own) into @out, for the report's
+ * method section.  Returns: (transfer full). */
 char          *ct_study_dup_command (const char           *run,
+                                     const char           *data,
                                      const char           *out,
                                      const CtStudyRequest *request);
 
