@@ -10,4 +10,9 @@ G_BEGIN_DECLS
  * Returns: (transfer full). */
 GdkTexture *ct_test_render_widget (GtkWidget *widget);
 
+/* The first toplevel window of @type (mapped, when @mapped: on screen),
+ * or NULL.  Returns: (transfer none) (nullable). */
+GtkWindow  *ct_test_find_toplevel (GType     type,
+                                   gboolean  mapped);
+
 G_END_DECLS

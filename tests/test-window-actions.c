@@ -16,6 +16,7 @@
 #include "ct-run.h"
 #include "ct-test-data.h"
 #include "ct-test-train.h"
+#include "ct-test-ui.h"
 #include "ct-test-wait.h"
 #include "ct-test-window.h"
 #include "ct-window-private.h"
@@ -412,16 +413,7 @@ test_figure_settings (void)
 static GtkFileChooser *
 shown_file_chooser (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (GTK_IS_FILE_CHOOSER_DIALOG (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
-        return GTK_FILE_CHOOSER (toplevel);
-    }
-  return NULL;
+  return (GtkFileChooser *) ct_test_find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG, TRUE);
 }
 
 static gboolean
@@ -559,16 +551,7 @@ window_error (void)
 static CtImportDialog *
 import_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (CT_IS_IMPORT_DIALOG (toplevel))
-        return CT_IMPORT_DIALOG (toplevel);
-    }
-  return NULL;
+  return (CtImportDialog *) ct_test_find_toplevel (CT_TYPE_IMPORT_DIALOG, FALSE);
 }
 
 static CtImportDialog *
@@ -794,16 +777,7 @@ german_translator_credits (void)
 static GtkAboutDialog *
 shown_about_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (GTK_IS_ABOUT_DIALOG (toplevel) && gtk_widget_get_mapped (GTK_WIDGET (toplevel)))
-        return GTK_ABOUT_DIALOG (toplevel);
-    }
-  return NULL;
+  return (GtkAboutDialog *) ct_test_find_toplevel (GTK_TYPE_ABOUT_DIALOG, TRUE);
 }
 
 /* About Camtrail (the primary menu's app.about) shows, over the app's

@@ -2005,16 +2005,7 @@ test_window_train_dialog_init (void)
 static CtImportDialog *
 find_import_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
-
-      if (CT_IS_IMPORT_DIALOG (toplevel))
-        return CT_IMPORT_DIALOG (toplevel);
-    }
-  return NULL;
+  return (CtImportDialog *) ct_test_find_toplevel (CT_TYPE_IMPORT_DIALOG, FALSE);
 }
 
 static gboolean
