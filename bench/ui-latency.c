@@ -237,7 +237,7 @@ main (int   argc,
       ct_train_options_init (&options, "camtrail_net");
       options.data = train_data;
       options.out_dir = train_out;
-      options.hyper.epochs = 2;
+      ct_hyper_params_set_epochs (&options.hyper, 2);
       options.train_limit = train_limit;
       ct_window_train (window, &options, FALSE);
 

@@ -10,7 +10,7 @@ ct_test_tiny_options (CtTrainOptions *options,
   ct_train_options_init (options, "camtrail_net");
   options->data = data_dir;
   options->out_dir = out_dir;
-  options->hyper.epochs = epochs;
+  ct_hyper_params_set_epochs (&options->hyper, epochs);
   options->width = 8;
   options->hyper.batch_size = 64;
   options->hyper.lr = 0.2;

@@ -13,6 +13,7 @@
 #include "ct-png.h"
 #include "ct-rng.h"
 #include "ct-run.h"
+#include "ct-safetensors.h"
 #include "ct-test-data.h"
 
 /* camtrail-cli end to end, as a user runs it: exit statuses, messages,
@@ -715,7 +716,7 @@ test_train_hyperparameters (void)
            "--batch-size", "32", "--threads", "2", "--lr", "0.05", "--warmup", "0.25",
            "--momentum", "0.5", "--no-nesterov", "--weight-decay", "0.001",
            "--label-smoothing", "0.1", "--no-flip", "--translate", "3", "--seed", "11", "--quiet",
-           "--out", run, NULL);
+           "--tta", "1", "--no-lookahead", "--no-whiten", "--out", run, NULL);
   g_assert_cmpint (train.status, ==, 0);
   g_assert_cmpstr (train.err, ==, "");
   manifest = load_manifest (run);
@@ -730,6 +731,96 @@ test_train_hyperparameters (void)
   g_assert_false (manifest->hyper.flip);
   g_assert_cmpint (manifest->hyper.translate, ==, 3);
   g_assert_cmpuint (manifest->hyper.seed, ==, 11);
+  g_assert_cmpint (manifest->hyper.tta, ==, 1);
+  g_assert_false (manifest->hyper.lookahead);
+  g_assert_false (manifest->hyper.whiten);
+}
+
+/* A stem tensor of a run's checkpoint, copied. */
+static float *
+dup_stem (const char *run,
+          int         epoch,
+          gsize      *n_bytes)
+{
+  g_autofree char *path = ct_run_dup_checkpoint_path (run, epoch);
+  g_autoptr(GError) error = NULL;
+  CtSafetensors *file = ct_safetensors_load (path, &error);
+  const CtTensorView *view;
+  float *copy;
+
+  g_assert_no_error (error);
+  view = ct_safetensors_lookup (file, "stem.conv.weight");
+  g_assert_nonnull (view);
+  copy = g_memdup2 (view->data, view->n_bytes);
+  *n_bytes = view->n_bytes;
+  ct_safetensors_free (file);
+  return copy;
+}
+
+/* camtrail_net's default recipe is airbench's, and says so: the manifest
+ * records it and that epoch 0 depends on the training images; the stem is
+ * whitened (not the seed's alone: --no-whiten's epoch 0 of the same seed
+ * differs) and stays frozen; the last epoch, and only it, also has a
+ * test-time augmented accuracy, which `eval` prints in a column of its own. */
+static void
+test_train_airbench_recipe (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "run-airbench", NULL);
+  g_autofree char *plain = g_build_filename (tmpdir, "run-not-whitened", NULL);
+  g_autofree char *manifest_path = g_build_filename (run, "manifest.json", NULL);
+  g_autofree char *manifest_text = NULL;
+  g_autofree float *white0 = NULL, *white2 = NULL, *seed0 = NULL;
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GArray) metrics = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(Result) train = { 0 };
+  g_auto(Result) train_plain = { 0 };
+  g_auto(Result) eval = { 0 };
+  gsize n0, n2, n_seed;
+
+  run_cli (&train, "train", "--data", data_dir, "--width", "16", "--epochs", "2",
+           "--train-limit", "128", "--batch-size", "32", "--threads", "2", "--seed", "3",
+           "--quiet", "--out", run, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  run_cli (&train_plain, "train", "--data", data_dir, "--width", "16", "--epochs", "1",
+           "--train-limit", "128", "--batch-size", "32", "--threads", "2", "--seed", "3",
+           "--quiet", "--no-whiten", "--out", plain, NULL);
+  g_assert_cmpint (train_plain.status, ==, 0);
+
+  manifest = load_manifest (run);
+  g_assert_true (manifest->hyper.whiten);
+  g_assert_true (manifest->hyper.lookahead);
+  g_assert_true (manifest->hyper.alternate_flip);
+  g_assert_true (manifest->hyper.translate_reflect);
+  g_assert_cmpint (manifest->hyper.tta, ==, 2);
+  g_assert_cmpfloat (manifest->hyper.bias_lr_scale, ==, 64.0);
+  g_assert_cmpfloat (manifest->hyper.lr_start, ==, 0.2);
+  g_assert_cmpfloat (manifest->hyper.lr_end, ==, 0.07);
+  /* 0.23 of the default 9 epochs' schedule, kept for 2. */
+  g_assert_cmpfloat_with_epsilon (manifest->hyper.warmup_epochs, 0.46, 1e-12);
+  g_assert_true (g_file_get_contents (manifest_path, &manifest_text, NULL, NULL));
+  g_assert_nonnull (strstr (manifest_text, "\"initial_weights\" : \"from the seed, then the stem "
+                                           "whitened from the first 128 training images\""));
+
+  white0 = dup_stem (run, 0, &n0);
+  white2 = dup_stem (run, 2, &n2);
+  seed0 = dup_stem (plain, 0, &n_seed);
+  g_assert_cmpmem (white0, n0, white2, n2);
+  g_assert_cmpuint (n0, ==, n_seed);
+  g_assert_true (memcmp (white0, seed0, n0) != 0);
+
+  metrics = ct_metrics_load (run, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (metrics->len, ==, 3);
+  g_assert_true (isnan (g_array_index (metrics, CtEpochMetrics, 0).test_accuracy_tta));
+  g_assert_true (isnan (g_array_index (metrics, CtEpochMetrics, 1).test_accuracy_tta));
+  g_assert_cmpfloat (g_array_index (metrics, CtEpochMetrics, 2).test_accuracy_tta, >=, 0.0);
+  g_assert_cmpfloat (g_array_index (metrics, CtEpochMetrics, 2).test_loss_tta, !=,
+                     g_array_index (metrics, CtEpochMetrics, 2).test_loss);
+
+  run_cli (&eval, "eval", run, NULL);
+  g_assert_cmpint (eval.status, ==, 0);
+  g_assert_nonnull (strstr (eval.out, "TTA acc"));
 }
 
 /* The test accuracy of the last epoch, from `eval --remeasure`'s
@@ -1565,6 +1656,7 @@ main (int    argc,
   g_test_add_func ("/cli/eval-data", test_eval_data);
   g_test_add_func ("/cli/train-options", test_train_options);
   g_test_add_func ("/cli/train-hyperparameters", test_train_hyperparameters);
+  g_test_add_func ("/cli/train-airbench-recipe", test_train_airbench_recipe);
   g_test_add_func ("/cli/train-demo", test_train_demo);
   g_test_add_func ("/cli/cam-methods", test_cam_methods);
   g_test_add_func ("/cli/robustness", test_robustness);

@@ -58,6 +58,15 @@ sample_manifest (void)
   m->hyper.label_smoothing = 0.15;
   m->hyper.flip = FALSE;
   m->hyper.translate = 4;
+  m->hyper.lr_start = 0.25;
+  m->hyper.lr_end = 0.05;
+  m->hyper.bias_lr_scale = 32.0;
+  m->hyper.alternate_flip = TRUE;
+  m->hyper.translate_reflect = TRUE;
+  m->hyper.whiten = TRUE;
+  m->hyper.stem_bias_epochs = 2;
+  m->hyper.lookahead = TRUE;
+  m->hyper.tta = 1;
   m->hyper.seed = G_GUINT64_CONSTANT (18446744073709551615);
   m->n_layers = 1;
   m->layers = g_new0 (CtRunLayer, 1);
@@ -108,6 +117,43 @@ test_manifest_round_trip (void)
   g_assert_cmpint (read->layers[0].height, ==, 4);
   g_assert_cmpstr (read->default_layer, ==, "layer4");
   g_assert_cmpstr (read->created, ==, "2026-11-26T08:00:00Z");
+  g_assert_cmpfloat (read->hyper.lr_start, ==, 0.25);
+  g_assert_cmpfloat (read->hyper.lr_end, ==, 0.05);
+  g_assert_cmpfloat (read->hyper.bias_lr_scale, ==, 32.0);
+  g_assert_true (read->hyper.alternate_flip);
+  g_assert_true (read->hyper.translate_reflect);
+  g_assert_true (read->hyper.whiten);
+  g_assert_cmpint (read->hyper.stem_bias_epochs, ==, 2);
+  g_assert_true (read->hyper.lookahead);
+  g_assert_cmpint (read->hyper.tta, ==, 1);
+
+  /* A manifest from before airbench's recipe has none of those members:
+   * its run is read, and resumes, with the old schedule and nothing else. */
+  {
+    g_autofree char *path = g_build_filename (dir, "manifest.json", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(GRegex) added = g_regex_new ("\\s*\"(lr_start|lr_end|bias_lr_scale|alternate_flip|"
+                                           "translate_reflect|whiten|stem_bias_epochs|lookahead|"
+                                           "tta|initial_weights)\" : [^\n]*", 0, 0, NULL);
+    g_autofree char *old = NULL;
+    g_autoptr(CtManifest) before = NULL;
+
+    g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+    old = g_regex_replace_literal (added, text, -1, 0, "", 0, NULL);
+    g_assert_null (strstr (old, "lookahead"));
+    g_assert_null (strstr (old, "tta"));
+    g_assert_true (g_file_set_contents (path, old, -1, NULL));
+    before = ct_manifest_load (dir, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (before->hyper.lr_start, ==, 0.0);
+    g_assert_cmpfloat (before->hyper.lr_end, ==, 0.0);
+    g_assert_cmpfloat (before->hyper.bias_lr_scale, ==, 1.0);
+    g_assert_false (before->hyper.alternate_flip || before->hyper.translate_reflect ||
+                    before->hyper.whiten || before->hyper.lookahead);
+    g_assert_cmpint (before->hyper.stem_bias_epochs, ==, 0);
+    g_assert_cmpint (before->hyper.tta, ==, 0);
+    g_assert_cmpfloat (before->hyper.lr, ==, 0.1);
+  }
   remove_dir (dir);
 }
 
@@ -118,18 +164,36 @@ test_hyper_params_defaults (void)
 {
   CtHyperParams hyper;
 
+  /* camtrail_net: airbench94's rate 11.5 and decay 0.0153 per 1024 summed
+   * examples, divided by 1024 × (1 + 1/0.15) as airbench does, are 1.5 on
+   * the mean loss and a decay per step of 0.0153 × 3/23, that is PyTorch's
+   * weight_decay 0.0153 × 3/23 / 1.5 ≈ 0.00133043 at the peak rate. */
   ct_hyper_params_init (&hyper, NULL);
-  g_assert_cmpint (hyper.epochs, ==, 8);
-  g_assert_cmpint (hyper.batch_size, ==, 512);
-  g_assert_cmpfloat (hyper.lr, ==, 0.5);
-  g_assert_cmpfloat (hyper.warmup_epochs, ==, 1.0);
-  g_assert_cmpfloat (hyper.momentum, ==, 0.9);
+  g_assert_cmpint (hyper.epochs, ==, 9);
+  g_assert_cmpint (hyper.batch_size, ==, 1024);
+  g_assert_cmpfloat_with_epsilon (hyper.lr, 1.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (hyper.weight_decay, 0.00133043478, 1e-11);
+  g_assert_cmpfloat_with_epsilon (hyper.warmup_epochs, 0.23 * 9, 1e-12);
+  g_assert_cmpfloat (hyper.lr_start, ==, 0.2);
+  g_assert_cmpfloat (hyper.lr_end, ==, 0.07);
+  g_assert_cmpfloat (hyper.momentum, ==, 0.85);
   g_assert_true (hyper.nesterov);
-  g_assert_cmpfloat (hyper.weight_decay, ==, 1e-3);
+  g_assert_cmpfloat (hyper.bias_lr_scale, ==, 64.0);
   g_assert_cmpfloat (hyper.label_smoothing, ==, 0.2);
   g_assert_true (hyper.flip);
+  g_assert_true (hyper.alternate_flip);
   g_assert_cmpint (hyper.translate, ==, 2);
+  g_assert_true (hyper.translate_reflect);
+  g_assert_true (hyper.whiten);
+  g_assert_cmpint (hyper.stem_bias_epochs, ==, 3);
+  g_assert_true (hyper.lookahead);
+  g_assert_cmpint (hyper.tta, ==, 2);
   g_assert_cmpuint (hyper.seed, ==, 0);
+
+  /* Fewer epochs keep the warm-up's share of the run. */
+  ct_hyper_params_set_epochs (&hyper, 3);
+  g_assert_cmpint (hyper.epochs, ==, 3);
+  g_assert_cmpfloat_with_epsilon (hyper.warmup_epochs, 0.69, 1e-12);
 
   ct_hyper_params_init (&hyper, "resnet18");
   g_assert_cmpint (hyper.batch_size, ==, 128);
@@ -138,6 +202,11 @@ test_hyper_params_defaults (void)
   g_assert_cmpfloat (hyper.label_smoothing, ==, 0.0);
   g_assert_cmpint (hyper.translate, ==, 4);
   g_assert_cmpfloat (hyper.momentum, ==, 0.9);
+  g_assert_cmpfloat (hyper.warmup_epochs, ==, 1.0);
+  g_assert_cmpfloat (hyper.bias_lr_scale, ==, 1.0);
+  g_assert_false (hyper.whiten || hyper.lookahead || hyper.alternate_flip ||
+                  hyper.translate_reflect);
+  g_assert_cmpint (hyper.tta, ==, 0);
 
   ct_hyper_params_init (&hyper, "efficientnet_b0");
   g_assert_cmpint (hyper.batch_size, ==, 128);
@@ -153,8 +222,8 @@ test_hyper_params_defaults (void)
 
   /* An architecture without a recipe of its own gets camtrail_net's. */
   ct_hyper_params_init (&hyper, "vit_tiny");
-  g_assert_cmpint (hyper.batch_size, ==, 512);
-  g_assert_cmpfloat (hyper.lr, ==, 0.5);
+  g_assert_cmpint (hyper.batch_size, ==, 1024);
+  g_assert_cmpfloat_with_epsilon (hyper.lr, 1.5, 1e-12);
 }
 
 /* Weights from elsewhere: "imported" and "training"."init" round-trip,
@@ -319,8 +388,11 @@ test_metrics_round_trip (void)
   g_autoptr(GArray) read = NULL;
   g_autoptr(GArray) empty = NULL;
   g_autoptr(GError) error = NULL;
-  CtEpochMetrics m0 = { 0, NAN, NAN, 2.30, 0.10, 0.0, NAN };
-  CtEpochMetrics m1 = { 1, 1.5, 0.45, 1.2, 0.55, 201.5, 248.1 };
+  CtEpochMetrics m0 = { 0, NAN, NAN, 2.30, 0.10, 0.0, NAN, NAN, NAN };
+  CtEpochMetrics m1 = { 1, 1.5, 0.45, 1.2, 0.55, 201.5, 248.1, 1.1, 0.57 };
+  g_autofree char *path = g_build_filename (dir, "metrics.jsonl", NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
   const CtEpochMetrics *r;
 
   empty = ct_metrics_load (dir, &error);
@@ -339,6 +411,15 @@ test_metrics_round_trip (void)
   r = &g_array_index (read, CtEpochMetrics, 1);
   g_assert_cmpint (r->epoch, ==, 1);
   g_assert_cmpfloat (r->seconds, ==, 201.5);
+  g_assert_cmpfloat (r->test_loss_tta, ==, 1.1);
+  g_assert_cmpfloat (r->test_accuracy_tta, ==, 0.57);
+  /* Test-time augmentation only where measured: epoch 0's line has none. */
+  r = &g_array_index (read, CtEpochMetrics, 0);
+  g_assert_true (isnan (r->test_accuracy_tta) && isnan (r->test_loss_tta));
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  g_assert_null (strstr (lines[0], "tta"));
+  g_assert_nonnull (strstr (lines[1], "\"test_accuracy_tta\":0.56999999999999995"));
   remove_dir (dir);
 }
 

@@ -942,23 +942,271 @@ test_evaluate (void)
       correct += argmax == labels[i];
     }
 
-  g_assert_cmpint (ct_model_evaluate (model, images, labels, N, mean, std, 32, NULL,
+  g_assert_cmpint (ct_model_evaluate (model, images, labels, N, mean, std, 32, 0, NULL,
                                       &loss, &accuracy, &error), ==, CT_TORCH_OK);
   g_assert_null (error);
   g_assert_cmpfloat_with_epsilon (loss, expected_loss, 1e-4 * expected_loss);
   g_assert_cmpfloat_with_epsilon (accuracy, (double) correct / N, 1e-9);
 
-  assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 32, &cancel,
+  assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 32, 0, &cancel,
                                     &loss, &accuracy, &error),
                  CT_TORCH_ERROR_CANCELLED, &error, "cancelled");
   labels[5] = K;
-  assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 32, NULL,
+  assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 32, 0, NULL,
                                     &loss, &accuracy, &error),
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "label 10");
   labels[5] = 0;
-  assert_status (ct_model_evaluate (model, images, labels, N, NULL, std, 32, NULL,
+  assert_status (ct_model_evaluate (model, images, labels, N, NULL, std, 32, 0, NULL,
                                     &loss, &accuracy, &error),
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "mean");
+}
+
+/* Test-time augmentation by its documented rule, from plain forward passes
+ * on images flipped and shifted here: level 1 averages the logits of the
+ * image and its mirror image, level 2 takes half of that and a quarter of
+ * the same for the image moved by (+1, +1) and by (−1, −1) with its border
+ * reflected. */
+static float
+pixel_at (const float *image,
+          int          c,
+          int          y,
+          int          x,
+          int          side)
+{
+  /* PyTorch's "reflect": −1 reads 1, side reads side − 2. */
+  y = y < 0 ? -y : y >= side ? 2 * (side - 1) - y : y;
+  x = x < 0 ? -x : x >= side ? 2 * (side - 1) - x : x;
+  return image[(c * side + y) * side + x];
+}
+
+static void
+test_evaluate_tta (void)
+{
+  enum { N = 24, K = 10, C = 3, S = 16, P = C * S * S, VIEWS = 6 };
+  g_autoptr (CtModel) model = new_model ("camtrail_net", C, K, S, 4);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (31);
+  const float mean[C] = { 0.5f, 0.4f, 0.3f }, std[C] = { 0.25f, 0.2f, 0.3f };
+  g_autofree uint8_t *images = g_new (uint8_t, N * P);
+  g_autofree float *floats = g_new (float, N * P);
+  /* View v of image i at (v × N + i): plain, mirror, moved (+1, +1), its
+   * mirror, moved (−1, −1), its mirror. */
+  g_autofree float *views = g_new (float, VIEWS * N * P);
+  g_autofree float *logits = NULL;
+  uint16_t labels[N];
+  double plain_loss = 0.0;
+
+  for (int i = 0; i < N * P; i++)
+    {
+      images[i] = g_rand_int_range (rand, 0, 256);
+      floats[i] = ((float) images[i] / 255.0f - mean[(i / (S * S)) % C]) / std[(i / (S * S)) % C];
+    }
+  for (int i = 0; i < N; i++)
+    labels[i] = g_rand_int_range (rand, 0, K);
+  for (int v = 0; v < VIEWS; v++)
+    for (int i = 0; i < N; i++)
+      for (int c = 0; c < C; c++)
+        for (int y = 0; y < S; y++)
+          for (int x = 0; x < S; x++)
+            {
+              int shift = v < 2 ? 0 : v < 4 ? 1 : -1;
+              int sx = v % 2 == 1 ? S - 1 - x : x;
+              views[(size_t) (v * N + i) * P + (c * S + y) * S + x] =
+                pixel_at (floats + i * P, c, y - shift, sx - shift, S);
+            }
+  logits = forward (model, views, VIEWS * N);
+
+  for (int level = 0; level <= 2; level++)
+    {
+      static const double weights[3][VIEWS] = {
+        { 1.0, 0, 0, 0, 0, 0 },
+        { 0.5, 0.5, 0, 0, 0, 0 },
+        { 0.25, 0.25, 0.125, 0.125, 0.125, 0.125 },
+      };
+      double loss = 0.0, accuracy = 0.0, expected_loss = 0.0;
+      int correct = 0;
+      char *error = NULL;
+
+      for (int i = 0; i < N; i++)
+        {
+          double averaged[K], max = -INFINITY, sum = 0.0;
+          int argmax = 0;
+
+          for (int k = 0; k < K; k++)
+            {
+              averaged[k] = 0.0;
+              for (int v = 0; v < VIEWS; v++)
+                averaged[k] += weights[level][v] * logits[(v * N + i) * K + k];
+              if (averaged[k] > max)
+                {
+                  max = averaged[k];
+                  argmax = k;
+                }
+            }
+          for (int k = 0; k < K; k++)
+            sum += exp (averaged[k] - max);
+          expected_loss += (max + log (sum) - averaged[labels[i]]) / N;
+          correct += argmax == labels[i];
+        }
+      g_assert_cmpint (ct_model_evaluate (model, images, labels, N, mean, std, 10, level, NULL,
+                                          &loss, &accuracy, &error), ==, CT_TORCH_OK);
+      g_assert_null (error);
+      g_test_message ("level %d: loss %.6f (expected %.6f), accuracy %.3f", level, loss,
+                      expected_loss, accuracy);
+      g_assert_cmpfloat_with_epsilon (loss, expected_loss, 1e-5 * expected_loss);
+      g_assert_cmpfloat_with_epsilon (accuracy, (double) correct / N, 1e-9);
+      /* Each level is a different measurement. */
+      if (level > 0)
+        g_assert_cmpfloat (fabs (loss - plain_loss), >, 1e-4);
+      else
+        plain_loss = loss;
+    }
+  {
+    double loss, accuracy;
+    char *error = NULL;
+
+    assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 10, 3, NULL,
+                                      &loss, &accuracy, &error),
+                   CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "augmentation level 3");
+  }
+}
+
+/* The whitened stem, on smooth images whose 2×2 patches are strongly
+ * correlated: the first 4C filters map the patches to outputs whose second
+ * moment is diag(λ/(λ + eps)), the identity for an eps far below every λ;
+ * the next 4C are their negations. */
+static void
+test_whiten_stem (void)
+{
+  enum { N = 40, C = 3, S = 12, P = C * S * S, D = C * 4 };
+  CtModelConfig config = {
+    .arch = "camtrail_net", .in_channels = C, .n_classes = 10, .image_size = S,
+    .width = 64, /* a stem of ⌊3 · 64 / 8⌋ = 24 = 2 · 4C filters */
+    .seed = 3,
+  };
+  const float mean[C] = { 0.5f, 0.5f, 0.5f }, std[C] = { 0.25f, 0.25f, 0.25f };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  g_autofree uint8_t *images = g_new (uint8_t, N * P);
+  CtModel *model = NULL;
+  CtTorchTensor weight = { 0 };
+  g_autofree float *w = NULL;
+  double raw[D][D] = { { 0 } }, white[D][D] = { { 0 } };
+  double largest_raw_off_diagonal = 0.0;
+  long count = 0;
+  char *error = NULL;
+
+  /* A ramp per image and channel, plus a little noise. */
+  for (int i = 0; i < N; i++)
+    for (int c = 0; c < C; c++)
+      {
+        double base = g_rand_double_range (rand, 40, 200), slope = g_rand_double_range (rand, -6, 6);
+
+        for (int y = 0; y < S; y++)
+          for (int x = 0; x < S; x++)
+            images[i * P + (c * S + y) * S + x] =
+              (uint8_t) CLAMP (base + slope * (x + y) + g_rand_int_range (rand, -8, 9), 0, 255);
+      }
+
+  g_assert_cmpint (ct_model_new (&config, &model, NULL), ==, CT_TORCH_OK);
+  g_assert_cmpint (ct_model_whiten_stem (model, images, N, mean, std, 1e-9, &error), ==, CT_TORCH_OK);
+  g_assert_null (error);
+  for (size_t t = 0; t < ct_model_get_n_tensors (model); t++)
+    {
+      g_assert_cmpint (ct_model_get_tensor (model, t, &weight, NULL), ==, CT_TORCH_OK);
+      if (g_str_equal (weight.name, "stem.conv.weight"))
+        break;
+    }
+  g_assert_cmpstr (weight.name, ==, "stem.conv.weight");
+  g_assert_cmpint (weight.shape[0], ==, 2 * D);
+  w = g_memdup2 (weight.data, weight.n_bytes);
+  for (int k = 0; k < D; k++)
+    for (int j = 0; j < D; j++)
+      g_assert_cmpfloat (w[(D + k) * D + j], ==, -w[k * D + j]);
+
+  for (int i = 0; i < N; i++)
+    for (int y = 0; y + 1 < S; y++)
+      for (int x = 0; x + 1 < S; x++)
+        {
+          double patch[D], out[D];
+
+          /* (channel, row, column): the convolution weight's order. */
+          for (int c = 0; c < C; c++)
+            for (int dy = 0; dy < 2; dy++)
+              for (int dx = 0; dx < 2; dx++)
+                patch[c * 4 + dy * 2 + dx] =
+                  (images[i * P + (c * S + y + dy) * S + x + dx] / 255.0 - mean[c]) / std[c];
+          for (int k = 0; k < D; k++)
+            {
+              out[k] = 0.0;
+              for (int j = 0; j < D; j++)
+                out[k] += w[k * D + j] * patch[j];
+            }
+          for (int a = 0; a < D; a++)
+            for (int b = 0; b < D; b++)
+              {
+                raw[a][b] += patch[a] * patch[b];
+                white[a][b] += out[a] * out[b];
+              }
+          count++;
+        }
+  for (int a = 0; a < D; a++)
+    for (int b = 0; b < D; b++)
+      {
+        raw[a][b] /= count;
+        white[a][b] /= count;
+      }
+  for (int a = 0; a < D; a++)
+    for (int b = 0; b < D; b++)
+      {
+        if (a != b)
+          largest_raw_off_diagonal = MAX (largest_raw_off_diagonal,
+                                          fabs (raw[a][b]) / sqrt (raw[a][a] * raw[b][b]));
+        g_assert_cmpfloat_with_epsilon (white[a][b], a == b ? 1.0 : 0.0, 1e-3);
+      }
+  /* The patches were far from white to begin with. */
+  g_assert_cmpfloat (largest_raw_off_diagonal, >, 0.9);
+
+  assert_status (ct_model_whiten_stem (model, images, N, mean, std, 0.0, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "eps");
+  ct_model_free (model);
+  model = new_model ("resnet18", C, 10, S, 1);
+  assert_status (ct_model_whiten_stem (model, images, N, mean, std, 5e-4, &error),
+                 CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "stem.conv.weight");
+  ct_model_free (model);
+}
+
+/* camtrail_net's groups start as airbench's: a convolution's first
+ * min(out, in) filters are identities (dirac), so a fresh group passes its
+ * input map's channels through. */
+static void
+test_dirac_init (void)
+{
+  g_autoptr (CtModel) model = new_model ("camtrail_net", 3, 10, 16, 8);
+  int checked = 0;
+
+  for (size_t t = 0; t < ct_model_get_n_tensors (model); t++)
+    {
+      CtTorchTensor tensor;
+      const float *w;
+      int out, in;
+
+      g_assert_cmpint (ct_model_get_tensor (model, t, &tensor, NULL), ==, CT_TORCH_OK);
+      if (!g_str_has_prefix (tensor.name, "stages.") || !g_str_has_suffix (tensor.name, ".weight") ||
+          strstr (tensor.name, ".conv") == NULL)
+        continue;
+      w = tensor.data;
+      out = tensor.shape[0];
+      in = tensor.shape[1];
+      g_assert_cmpint (tensor.shape[2], ==, 3);
+      for (int o = 0; o < MIN (out, in); o++)
+        for (int i = 0; i < in; i++)
+          for (int tap = 0; tap < 9; tap++)
+            g_assert_cmpfloat (w[(o * in + i) * 9 + tap], ==, (o == i && tap == 4) ? 1.0f : 0.0f);
+      /* The other filters are random. */
+      if (out > in)
+        g_assert_cmpfloat (fabsf (w[in * in * 9]) + fabsf (w[in * in * 9 + 1]), >, 0.0f);
+      checked++;
+    }
+  g_assert_cmpint (checked, ==, 6);
 }
 
 /* Labels above a byte's range pick their own logits: 256 and 299 of 300
@@ -993,12 +1241,12 @@ test_evaluate_many_classes (void)
       expected_loss += (max + log (sum) - logits[i * K + labels[i]]) / N;
     }
 
-  g_assert_cmpint (ct_model_evaluate (model, images, labels, N, mean, std, 0, NULL,
+  g_assert_cmpint (ct_model_evaluate (model, images, labels, N, mean, std, 0, 0, NULL,
                                       &loss, &accuracy, &error), ==, CT_TORCH_OK);
   g_assert_null (error);
   g_assert_cmpfloat_with_epsilon (loss, expected_loss, 1e-4 * expected_loss);
   labels[3] = K;
-  assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 0, NULL,
+  assert_status (ct_model_evaluate (model, images, labels, N, mean, std, 0, 0, NULL,
                                     &loss, &accuracy, &error),
                  CT_TORCH_ERROR_INVALID_ARGUMENT, &error, "label 300");
 }
@@ -1092,6 +1340,9 @@ main (int argc, char **argv)
   g_test_add_func ("/torch/forward-batches", test_forward_batches);
   g_test_add_func ("/torch/evaluate", test_evaluate);
   g_test_add_func ("/torch/evaluate-many-classes", test_evaluate_many_classes);
+  g_test_add_func ("/torch/evaluate-tta", test_evaluate_tta);
+  g_test_add_func ("/torch/whiten-stem", test_whiten_stem);
+  g_test_add_func ("/torch/dirac-init", test_dirac_init);
   g_test_add_func ("/torch/errors", test_errors);
   return g_test_run ();
 }

@@ -253,7 +253,7 @@ test_learns (void)
   trainer = new_trainer (model, &config);
 
   g_assert_cmpint (ct_model_evaluate (model, test_data.images, test_data.labels, test_data.n,
-                                      mean, std, 100, NULL, &loss, &before, &error), ==, CT_TORCH_OK);
+                                      mean, std, 100, 0, NULL, &loss, &before, &error), ==, CT_TORCH_OK);
   for (int epoch = 1; epoch <= config.epochs; epoch++)
     {
       Progress progress = { .epoch = epoch };
@@ -271,7 +271,7 @@ test_learns (void)
       g_test_message ("epoch %d: train loss %.3f accuracy %.3f", epoch, train_loss, train_accuracy);
     }
   g_assert_cmpint (ct_model_evaluate (model, test_data.images, test_data.labels, test_data.n,
-                                      mean, std, 100, NULL, &loss, &accuracy, &error), ==, CT_TORCH_OK);
+                                      mean, std, 100, 0, NULL, &loss, &accuracy, &error), ==, CT_TORCH_OK);
   g_test_message ("test accuracy %.3f before, %.3f after; loss %.3f", before, accuracy, loss);
   g_assert_cmpfloat (accuracy, >=, 0.8);
 }
@@ -299,7 +299,7 @@ test_mixed_precision (void)
       states[run] = model_state (model);
       if (run == 0)
         g_assert_cmpint (ct_model_evaluate (model, test_data.images, test_data.labels, test_data.n,
-                                            mean, std, 100, NULL, &loss, &accuracy, NULL),
+                                            mean, std, 100, 0, NULL, &loss, &accuracy, NULL),
                          ==, CT_TORCH_OK);
     }
   g_test_message ("bf16-mixed: test accuracy %.3f, loss %.3f", accuracy, loss);
@@ -416,6 +416,350 @@ test_resume (void)
     resumed = model_state (model);
   }
   g_assert_true (states_equal (straight, resumed));
+}
+
+/* airbench's recipe as the camtrail_net default uses it, at this data's
+ * scale: whitened and frozen stem whose shift learns in epoch 1 only,
+ * BatchNorm shifts at 64× the rate, the 0.2 → 1 → 0.07 triangle,
+ * alternating flips, reflected translations and lookahead. */
+static CtTrainConfig
+airbench_config (void)
+{
+  CtTrainConfig config = default_config ();
+
+  config.lr_start = 0.2;
+  config.lr_end = 0.07;
+  config.momentum = 0.85;
+  config.bias_lr_scale = 64.0;
+  config.alternate_flip = true;
+  config.translate_reflect = true;
+  config.whitened_stem = true;
+  config.stem_bias_epochs = 1;
+  config.lookahead = true;
+  return config;
+}
+
+static CtModel *
+new_whitened_model (uint64_t seed)
+{
+  CtModel *model = new_model (seed);
+
+  g_assert_cmpint (ct_model_whiten_stem (model, train_data.images, 200, mean, std, 5e-4, NULL),
+                   ==, CT_TORCH_OK);
+  return model;
+}
+
+static const CtTorchTensor *
+find_tensor (const State *state,
+             const char  *name)
+{
+  for (size_t i = 0; i < state->n; i++)
+    if (g_str_equal (state->tensors[i].name, name))
+      return &state->tensors[i];
+  g_error ("no tensor %s", name);
+  return NULL;
+}
+
+/* The whole recipe resumes exactly: two epochs straight equal one, a save
+ * of weights and optimizer state (lookahead's averages included), a load
+ * into fresh objects and the second; the frozen stem stays the whitened
+ * one, the stem's shift stops learning after its epoch. */
+static void
+test_resume_airbench (void)
+{
+  CtTrainConfig config = airbench_config ();
+  g_autoptr (State) initial = NULL;
+  g_autoptr (State) after_one = NULL;
+  g_autoptr (State) straight = NULL;
+  g_autoptr (State) saved_optimizer = NULL;
+  g_autoptr (State) resumed = NULL;
+  size_t n_lookahead = 0;
+  char *error = NULL;
+
+  config.epochs = 2;
+  {
+    g_autoptr (CtModel) model = new_whitened_model (5);
+    g_autoptr (CtTrainer) trainer = new_trainer (model, &config);
+
+    initial = model_state (model);
+    /* A new trainer's state: lookahead's averages only, the weights. */
+    {
+      g_autoptr (State) fresh = optimizer_state (trainer);
+
+      g_assert_cmpuint (fresh->n, >, 0);
+      for (size_t i = 0; i < fresh->n; i++)
+        g_assert_true (g_str_has_prefix (fresh->tensors[i].name, "lookahead."));
+    }
+    run_epoch_ok (trainer, 1);
+    after_one = model_state (model);
+    saved_optimizer = optimizer_state (trainer);
+    run_epoch_ok (trainer, 2);
+    straight = model_state (model);
+  }
+  for (size_t i = 0; i < saved_optimizer->n; i++)
+    n_lookahead += g_str_has_prefix (saved_optimizer->tensors[i].name, "lookahead.");
+  g_assert_cmpuint (n_lookahead, >, 0);
+  g_assert_cmpuint (n_lookahead, <, saved_optimizer->n);
+  {
+    const CtTorchTensor *a = find_tensor (initial, "stem.conv.weight");
+    const CtTorchTensor *b = find_tensor (straight, "stem.conv.weight");
+    const CtTorchTensor *shift0 = find_tensor (initial, "stem.bn.bias");
+    const CtTorchTensor *shift1 = find_tensor (after_one, "stem.bn.bias");
+
+    g_assert_cmpmem (a->data, a->n_bytes, b->data, b->n_bytes);
+    g_assert_true (memcmp (shift0->data, shift1->data, shift0->n_bytes) != 0);
+  }
+  {
+    g_autoptr (CtModel) model = new_model (6);
+    g_autoptr (CtTrainer) trainer = new_trainer (model, &config);
+
+    g_assert_cmpint (ct_model_load_state (model, after_one->tensors, after_one->n, &error),
+                     ==, CT_TORCH_OK);
+    g_assert_cmpint (ct_trainer_load_state (trainer, saved_optimizer->tensors, saved_optimizer->n,
+                                            &error), ==, CT_TORCH_OK);
+    g_assert_null (error);
+    run_epoch_ok (trainer, 2);
+    resumed = model_state (model);
+  }
+  g_assert_true (states_equal (straight, resumed));
+
+  /* Without lookahead's averages the resumed run is another one. */
+  {
+    g_autoptr (CtModel) model = new_model (6);
+    g_autoptr (CtTrainer) trainer = new_trainer (model, &config);
+    g_autoptr (State) other = NULL;
+
+    g_assert_cmpint (ct_model_load_state (model, after_one->tensors, after_one->n, NULL),
+                     ==, CT_TORCH_OK);
+    g_assert_cmpint (ct_trainer_load_state (trainer, saved_optimizer->tensors,
+                                            saved_optimizer->n - n_lookahead, NULL),
+                     ==, CT_TORCH_OK);
+    run_epoch_ok (trainer, 2);
+    other = model_state (model);
+    g_assert_false (states_equal (straight, other));
+  }
+}
+
+/* Lookahead by its rule: an epoch of exactly 5 steps ends, at its 5th and
+ * last step, with the average d w₀ + (1 − d) w₅, d = 0.95⁵ (5/5)³, where w₅
+ * are the weights (and BatchNorm statistics) the same steps give without
+ * lookahead; with a rate of 0 the weights stay, and so does their average. */
+static void
+test_lookahead (void)
+{
+  enum { N = 5 * 64 };
+  CtTrainConfig config = default_config ();
+  State *states[4] = { NULL };
+  const double d = pow (0.95, 5);
+  double largest_move = 0.0;
+
+  config.epochs = 1;
+  config.flip = false;
+  for (int run = 0; run < 3; run++)
+    {
+      g_autoptr (CtModel) model = new_model (9);
+      g_autoptr (CtTrainer) trainer = NULL;
+
+      config.lookahead = run > 0;
+      if (run == 2)
+        config.lr = config.weight_decay = 0.0;
+      g_assert_cmpint (ct_trainer_new (model, &config, N, &trainer, NULL), ==, CT_TORCH_OK);
+      if (run == 0)
+        states[3] = model_state (model);
+      g_assert_cmpint (ct_trainer_run_epoch (trainer, 1, train_data.images, train_data.labels, N,
+                                             mean, std, NULL, NULL, NULL, NULL, NULL, NULL),
+                       ==, CT_TORCH_OK);
+      states[run] = model_state (model);
+    }
+
+  for (size_t t = 0; t < states[0]->n; t++)
+    {
+      const CtTorchTensor *w0 = &states[3]->tensors[t], *w5 = &states[0]->tensors[t];
+      const CtTorchTensor *averaged = &states[1]->tensors[t], *still = &states[2]->tensors[t];
+      gboolean is_parameter = strstr (w0->name, "running_") == NULL;
+
+      if (w0->dtype != CT_TORCH_DTYPE_FLOAT32)
+        {
+          g_assert_cmpmem (averaged->data, averaged->n_bytes, w5->data, w5->n_bytes);
+          continue;
+        }
+      for (size_t i = 0; i < w0->n_bytes / sizeof (float); i++)
+        {
+          double a = ((const float *) w0->data)[i], b = ((const float *) w5->data)[i];
+          double expected = d * a + (1.0 - d) * b;
+
+          g_assert_cmpfloat_with_epsilon (((const float *) averaged->data)[i], expected,
+                                          1e-5 * (1.0 + fabs (expected)));
+          largest_move = MAX (largest_move, fabs (b - expected));
+          if (is_parameter)
+            g_assert_cmpfloat (((const float *) still->data)[i], ==, a);
+        }
+    }
+  /* The average is not the last weights. */
+  g_assert_cmpfloat (largest_move, >, 1e-3);
+  for (int run = 0; run < 4; run++)
+    state_free (states[run]);
+}
+
+/* The stem BatchNorm's running mean or variance after @epochs epochs of one
+ * batch each on @images (@n of them) at a rate of 0: the weights stay, so
+ * each epoch's statistic is that of the same convolution on that epoch's
+ * augmented images. */
+static float *
+stem_statistic (const uint8_t       *images,
+                size_t               n,
+                const CtTrainConfig *base,
+                int                  epochs,
+                const char          *name,
+                size_t              *out_n)
+{
+  g_autoptr (CtModel) model = new_model (11);
+  g_autoptr (CtTrainer) trainer = NULL;
+  g_autoptr (State) state = NULL;
+  g_autofree uint16_t *labels = g_new0 (uint16_t, n);
+  CtTrainConfig config = *base;
+  const CtTorchTensor *t;
+
+  config.epochs = epochs;
+  config.batch_size = n;
+  config.lr = config.weight_decay = 0.0;
+  g_assert_cmpint (ct_trainer_new (model, &config, n, &trainer, NULL), ==, CT_TORCH_OK);
+  for (int epoch = 1; epoch <= epochs; epoch++)
+    g_assert_cmpint (ct_trainer_run_epoch (trainer, epoch, images, labels, n, mean, std, NULL,
+                                           NULL, NULL, NULL, NULL, NULL), ==, CT_TORCH_OK);
+  state = model_state (model);
+  t = find_tensor (state, name);
+  *out_n = t->n_bytes / sizeof (float);
+  return g_memdup2 (t->data, t->n_bytes);
+}
+
+/* bias_lr_scale by its rule, over one step (so every gradient is the same):
+ * BatchNorm shifts move 64 times as far with a scale of 64 as with 1 (no
+ * weight decay), everything else the same distance. */
+static void
+test_bias_lr_scale (void)
+{
+  enum { N = 64 };
+  CtTrainConfig config = default_config ();
+  State *before = NULL, *after[2] = { NULL };
+  int shifts = 0;
+
+  config.epochs = 1;
+  config.batch_size = N;
+  config.weight_decay = 0.0;
+  for (int run = 0; run < 2; run++)
+    {
+      g_autoptr (CtModel) model = new_model (13);
+      g_autoptr (CtTrainer) trainer = NULL;
+
+      config.bias_lr_scale = run == 0 ? 1.0 : 64.0;
+      g_assert_cmpint (ct_trainer_new (model, &config, N, &trainer, NULL), ==, CT_TORCH_OK);
+      if (run == 0)
+        before = model_state (model);
+      g_assert_cmpint (ct_trainer_run_epoch (trainer, 1, train_data.images, train_data.labels, N,
+                                             mean, std, NULL, NULL, NULL, NULL, NULL, NULL),
+                       ==, CT_TORCH_OK);
+      after[run] = model_state (model);
+    }
+  for (size_t t = 0; t < before->n; t++)
+    {
+      const char *name = before->tensors[t].name;
+      gboolean shift = strstr (name, "bn") != NULL && g_str_has_suffix (name, ".bias");
+      const float *w0 = before->tensors[t].data, *w1 = after[0]->tensors[t].data;
+      const float *w64 = after[1]->tensors[t].data;
+
+      if (before->tensors[t].dtype != CT_TORCH_DTYPE_FLOAT32 || strstr (name, "running_") != NULL)
+        continue;
+      shifts += shift;
+      for (size_t i = 0; i < before->tensors[t].n_bytes / sizeof (float); i++)
+        {
+          double expected = (shift ? 64.0 : 1.0) * (w1[i] - w0[i]);
+
+          g_assert_cmpfloat_with_epsilon (w64[i] - w0[i], expected, 1e-4 * fabs (expected) + 1e-6);
+        }
+    }
+  g_assert_cmpint (shifts, ==, 7);
+  state_free (before);
+  state_free (after[0]);
+  state_free (after[1]);
+}
+
+/* Reflected shifts: on images of one flat colour a reflected border is the
+ * same colour, so every augmented image is flat and the stem's outputs are
+ * the same everywhere: a batch variance of 0, a running variance of
+ * 0.6 × 1 + 0.4 × 0 (momentum 0.4).  Black borders make it larger. */
+static void
+test_reflect_translate (void)
+{
+  enum { N = 32 };
+  g_autofree uint8_t *flat = g_malloc (N * P);
+  CtTrainConfig config = default_config ();
+  g_autofree float *reflected = NULL, *black = NULL;
+  size_t n = 0;
+  float largest = 0.0f;
+
+  memset (flat, 200, N * P);
+  config.flip = false;
+  config.translate = 2;
+  config.translate_reflect = true;
+  reflected = stem_statistic (flat, N, &config, 1, "stem.bn.running_var", &n);
+  config.translate_reflect = false;
+  black = stem_statistic (flat, N, &config, 1, "stem.bn.running_var", &n);
+  for (size_t c = 0; c < n; c++)
+    {
+      g_assert_cmpfloat_with_epsilon (reflected[c], 0.6, 1e-6);
+      largest = MAX (largest, black[c]);
+    }
+  g_assert_cmpfloat (largest, >, 0.6 + 1e-3);
+}
+
+/* Alternating flips: each image is seen one way in epoch 1 and the other in
+ * epoch 2, so the stem's batch means μ₁ + μ₂ of those epochs (read off the
+ * running mean: r₁ = 0.4 μ₁, r₂ = 0.6 r₁ + 0.4 μ₂) equal the batch mean of
+ * all images plus that of all their mirror images, each taken without
+ * flips; some, not all, images are flipped in epoch 1.  Random flips break
+ * the sum. */
+static void
+test_alternate_flip (void)
+{
+  enum { N = 64 };
+  g_autofree uint8_t *mirrored = g_malloc (N * P);
+  CtTrainConfig config = default_config ();
+  g_autofree float *plain = NULL, *flipped = NULL, *one = NULL, *two = NULL;
+  g_autofree float *random_one = NULL, *random_two = NULL;
+  size_t n = 0;
+  double off_plain = 0.0, off_flipped = 0.0, off_random = 0.0;
+
+  for (size_t i = 0; i < N; i++)
+    for (int c = 0; c < C; c++)
+      for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++)
+          mirrored[i * P + (c * S + y) * S + x] = train_data.images[i * P + (c * S + y) * S + S - 1 - x];
+  config.translate = 0;
+  config.flip = false;
+  plain = stem_statistic (train_data.images, N, &config, 1, "stem.bn.running_mean", &n);
+  flipped = stem_statistic (mirrored, N, &config, 1, "stem.bn.running_mean", &n);
+  config.flip = true;
+  config.alternate_flip = true;
+  one = stem_statistic (train_data.images, N, &config, 1, "stem.bn.running_mean", &n);
+  two = stem_statistic (train_data.images, N, &config, 2, "stem.bn.running_mean", &n);
+  config.alternate_flip = false;
+  random_one = stem_statistic (train_data.images, N, &config, 1, "stem.bn.running_mean", &n);
+  random_two = stem_statistic (train_data.images, N, &config, 2, "stem.bn.running_mean", &n);
+  for (size_t c = 0; c < n; c++)
+    {
+      double sum = (one[c] + (two[c] - 0.6 * one[c])) / 0.4;
+      double expected = (plain[c] + flipped[c]) / 0.4;
+      double random_sum = (random_one[c] + (random_two[c] - 0.6 * random_one[c])) / 0.4;
+
+      g_assert_cmpfloat_with_epsilon (sum, expected, 1e-4 * (1.0 + fabs (expected)));
+      off_plain = MAX (off_plain, fabs (one[c] - plain[c]));
+      off_flipped = MAX (off_flipped, fabs (one[c] - flipped[c]));
+      off_random = MAX (off_random, fabs (random_sum - expected));
+    }
+  g_assert_cmpfloat (off_plain, >, 1e-4);
+  g_assert_cmpfloat (off_flipped, >, 1e-4);
+  g_assert_cmpfloat (off_random, >, 1e-3);
 }
 
 static void
@@ -630,6 +974,11 @@ main (int argc, char **argv)
   g_test_add_func ("/train/mixed-precision", test_mixed_precision);
   g_test_add_func ("/train/deterministic-threads", test_deterministic_threads);
   g_test_add_func ("/train/resume", test_resume);
+  g_test_add_func ("/train/resume-airbench", test_resume_airbench);
+  g_test_add_func ("/train/lookahead", test_lookahead);
+  g_test_add_func ("/train/bias-lr-scale", test_bias_lr_scale);
+  g_test_add_func ("/train/reflect-translate", test_reflect_translate);
+  g_test_add_func ("/train/alternate-flip", test_alternate_flip);
   g_test_add_func ("/train/optimizer-state-errors", test_optimizer_state_errors);
   g_test_add_func ("/train/not-finite", test_not_finite);
   g_test_add_func ("/train/cancel", test_cancel);

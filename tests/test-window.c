@@ -481,8 +481,10 @@ test_window_noise_changes_heatmaps (void)
   CtGrid *grid;
 
   activate ("win.noise-sigma", g_variant_new_double (0.0));
-  /* No perturbation, no confidence drops in the chart. */
+  /* No perturbation, no confidence drops in the chart; the recipe's
+   * test-time augmented accuracy of the last epoch as a point of its own. */
   g_assert_cmpuint (ct_chart_view_get_n_drops (ct_window_get_chart_view (window)), ==, 0);
+  g_assert_cmpuint (ct_chart_view_get_n_tta (ct_window_get_chart_view (window)), ==, 1);
   clean = render_window (&width, &height, &stride);
   save_rendering ("window-clean.png", clean, width, height, stride);
 

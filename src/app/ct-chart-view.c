@@ -16,6 +16,7 @@ struct _CtChartView
   GArray    *epochs;          /* (element-type double) metrics.jsonl epochs */
   GArray    *train_accuracy;  /* (element-type double) in [0, 1], NaN at epoch 0 */
   GArray    *test_accuracy;
+  GArray    *test_accuracy_tta; /* NaN where not measured (all but the last epoch) */
   GArray    *drop_epochs;     /* (element-type double) grid rows */
   GArray    *drop_mean;
   GArray    *drop_lo;
@@ -39,6 +40,7 @@ ct_chart_view_set_metrics (CtChartView *self,
   g_array_set_size (self->epochs, 0);
   g_array_set_size (self->train_accuracy, 0);
   g_array_set_size (self->test_accuracy, 0);
+  g_array_set_size (self->test_accuracy_tta, 0);
   for (guint i = 0; metrics != NULL && i < metrics->len; i++)
     {
       const CtEpochMetrics *line = &g_array_index (metrics, CtEpochMetrics, i);
@@ -47,6 +49,7 @@ ct_chart_view_set_metrics (CtChartView *self,
       g_array_append_val (self->epochs, epoch);
       g_array_append_val (self->train_accuracy, line->train_accuracy);
       g_array_append_val (self->test_accuracy, line->test_accuracy);
+      g_array_append_val (self->test_accuracy_tta, line->test_accuracy_tta);
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -85,6 +88,18 @@ ct_chart_view_get_n_drops (CtChartView *self)
   return self->drop_epochs->len;
 }
 
+guint
+ct_chart_view_get_n_tta (CtChartView *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (CT_IS_CHART_VIEW (self), 0);
+
+  for (guint i = 0; i < self->test_accuracy_tta->len; i++)
+    n += isfinite (g_array_index (self->test_accuracy_tta, double, i));
+  return n;
+}
+
 static void
 ct_chart_view_snapshot (GtkWidget   *widget,
                         GtkSnapshot *snapshot)
@@ -92,7 +107,8 @@ ct_chart_view_snapshot (GtkWidget   *widget,
   CtChartView *self = CT_CHART_VIEW (widget);
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
-  CtPlotSeries series[3] = { { 0 } };
+  CtPlotSeries series[4] = { { 0 } };
+  gboolean has_tta = FALSE;
   CtPlotAxes axes = { 0 };
   guint n_series = 0;
   cairo_t *cr;
@@ -117,6 +133,16 @@ ct_chart_view_snapshot (GtkWidget   *widget,
     .y = (double *) self->test_accuracy->data, .n = self->epochs->len,
     .rgb = { 0.21, 0.52, 0.89 },
   };
+  for (guint i = 0; i < self->test_accuracy_tta->len; i++)
+    has_tta = has_tta || isfinite (g_array_index (self->test_accuracy_tta, double, i));
+  /* Its own series, never mixed into the plain test accuracy: usually a
+   * dot at the last epoch. */
+  if (has_tta)
+    series[n_series++] = (CtPlotSeries) {
+      .label = _("Test accuracy, test-time augmented"), .x = (double *) self->epochs->data,
+      .y = (double *) self->test_accuracy_tta->data, .n = self->epochs->len,
+      .rgb = { 0.57, 0.25, 0.67 },
+    };
   if (self->drop_epochs->len > 0)
     series[n_series++] = (CtPlotSeries) {
       /* xgettext:no-c-format */
@@ -140,6 +166,7 @@ ct_chart_view_finalize (GObject *object)
   g_clear_pointer (&self->epochs, g_array_unref);
   g_clear_pointer (&self->train_accuracy, g_array_unref);
   g_clear_pointer (&self->test_accuracy, g_array_unref);
+  g_clear_pointer (&self->test_accuracy_tta, g_array_unref);
   g_clear_pointer (&self->drop_epochs, g_array_unref);
   g_clear_pointer (&self->drop_mean, g_array_unref);
   g_clear_pointer (&self->drop_lo, g_array_unref);
@@ -166,6 +193,7 @@ ct_chart_view_init (CtChartView *self)
   self->epochs = g_array_new (FALSE, FALSE, sizeof (double));
   self->train_accuracy = g_array_new (FALSE, FALSE, sizeof (double));
   self->test_accuracy = g_array_new (FALSE, FALSE, sizeof (double));
+  self->test_accuracy_tta = g_array_new (FALSE, FALSE, sizeof (double));
   self->drop_epochs = g_array_new (FALSE, FALSE, sizeof (double));
   self->drop_mean = g_array_new (FALSE, FALSE, sizeof (double));
   self->drop_lo = g_array_new (FALSE, FALSE, sizeof (double));

@@ -27,5 +27,8 @@ void       ct_chart_view_set_drops   (CtChartView  *self,
                                       guint         n);
 /* How many epochs the confidence-drop series has (0: hidden). */
 guint      ct_chart_view_get_n_drops (CtChartView  *self);
+/* How many epochs have a test-time augmented accuracy, each a point of its
+ * own series (usually the last epoch only). */
+guint      ct_chart_view_get_n_tta   (CtChartView  *self);
 
 G_END_DECLS

@@ -225,7 +225,7 @@ ct_train_dialog_get_options (CtTrainDialog  *self,
   ct_train_options_init (options, selected_arch (self));
   options->data = folder ? self->data_dir : "fashion-mnist";
   options->out_dir = self->out_dir;
-  options->hyper.epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
+  ct_hyper_params_set_epochs (&options->hyper, gtk_spin_button_get_value_as_int (self->epochs_spin));
   options->hyper.batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
   options->hyper.lr = gtk_spin_button_get_value (self->lr_spin);
   options->hyper.seed = gtk_spin_button_get_value_as_int (self->seed_spin);

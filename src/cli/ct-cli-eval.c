@@ -37,8 +37,14 @@ print_table (const CtManifest *manifest,
   g_print ("%s: %s on %s (%u training images per epoch, %d classes)%s\n",
            run_dir, manifest->arch, manifest->dataset, manifest->train_images,
            manifest->n_classes, caption);
-  g_print ("%5s  %9s  %9s  %9s  %9s  %9s\n",
-           "epoch", "train acc", "test acc", "train loss", "test loss", "seconds");
+  gboolean tta = FALSE;
+
+  /* The test-time augmented accuracy in a column of its own, where any. */
+  for (guint i = 0; i < metrics->len; i++)
+    tta = tta || !isnan (g_array_index (metrics, CtEpochMetrics, i).test_accuracy_tta);
+  g_print ("%5s  %9s  %9s  %9s  %9s  %9s%s\n",
+           "epoch", "train acc", "test acc", "train loss", "test loss", "seconds",
+           tta ? "    TTA acc" : "");
   for (guint i = 0; i < metrics->len; i++)
     {
       const CtEpochMetrics *m = &g_array_index (metrics, CtEpochMetrics, i);
@@ -49,6 +55,8 @@ print_table (const CtManifest *manifest,
       print_number (m->train_loss, 4);
       print_number (m->test_loss, 4);
       print_number (m->seconds, 1);
+      if (tta)
+        print_percent (m->test_accuracy_tta);
       g_print ("\n");
     }
 }

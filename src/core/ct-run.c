@@ -264,6 +264,33 @@ ct_manifest_save (const CtManifest *self,
   json_builder_add_boolean_value (builder, self->hyper.flip);
   json_builder_set_member_name (builder, "translate");
   json_builder_add_int_value (builder, self->hyper.translate);
+  json_builder_set_member_name (builder, "lr_start");
+  json_builder_add_double_value (builder, self->hyper.lr_start);
+  json_builder_set_member_name (builder, "lr_end");
+  json_builder_add_double_value (builder, self->hyper.lr_end);
+  json_builder_set_member_name (builder, "bias_lr_scale");
+  json_builder_add_double_value (builder, self->hyper.bias_lr_scale);
+  json_builder_set_member_name (builder, "alternate_flip");
+  json_builder_add_boolean_value (builder, self->hyper.alternate_flip);
+  json_builder_set_member_name (builder, "translate_reflect");
+  json_builder_add_boolean_value (builder, self->hyper.translate_reflect);
+  json_builder_set_member_name (builder, "whiten");
+  json_builder_add_boolean_value (builder, self->hyper.whiten);
+  json_builder_set_member_name (builder, "stem_bias_epochs");
+  json_builder_add_int_value (builder, self->hyper.stem_bias_epochs);
+  json_builder_set_member_name (builder, "lookahead");
+  json_builder_add_boolean_value (builder, self->hyper.lookahead);
+  json_builder_set_member_name (builder, "tta");
+  json_builder_add_int_value (builder, self->hyper.tta);
+  if (self->hyper.whiten)
+    {
+      /* For people reading the file: epoch 0 is not the seed's alone. */
+      g_autofree char *text = g_strdup_printf ("from the seed, then the stem whitened from the "
+                                               "first %u training images",
+                                               MIN (self->train_images, CT_WHITEN_IMAGES));
+      json_builder_set_member_name (builder, "initial_weights");
+      json_builder_add_string_value (builder, text);
+    }
   /* A JSON number loses bits above 2^53, so the seed is a string. */
   json_builder_set_member_name (builder, "seed");
   {
@@ -775,6 +802,24 @@ ct_manifest_load (const char  *run_dir,
   self->hyper.label_smoothing = read_double (&reader, training, "label_smoothing");
   self->hyper.flip = read_boolean (&reader, training, "flip");
   self->hyper.translate = read_int (&reader, training, "translate", 0, MAX_SIDE);
+  /* Added with airbench's recipe; a run from before has the old schedule
+   * (0 → lr → 0) and none of the rest. */
+  self->hyper.bias_lr_scale = 1.0;
+#define OPTIONAL(member, read) \
+  if (!reader.failed && json_object_has_member (training, member)) \
+    self->hyper.read
+  OPTIONAL ("lr_start", lr_start = read_double (&reader, training, "lr_start"));
+  OPTIONAL ("lr_end", lr_end = read_double (&reader, training, "lr_end"));
+  OPTIONAL ("bias_lr_scale", bias_lr_scale = read_double (&reader, training, "bias_lr_scale"));
+  OPTIONAL ("alternate_flip", alternate_flip = read_boolean (&reader, training, "alternate_flip"));
+  OPTIONAL ("translate_reflect",
+            translate_reflect = read_boolean (&reader, training, "translate_reflect"));
+  OPTIONAL ("whiten", whiten = read_boolean (&reader, training, "whiten"));
+  OPTIONAL ("stem_bias_epochs",
+            stem_bias_epochs = read_int (&reader, training, "stem_bias_epochs", 0, MAX_EPOCHS));
+  OPTIONAL ("lookahead", lookahead = read_boolean (&reader, training, "lookahead"));
+  OPTIONAL ("tta", tta = read_int (&reader, training, "tta", 0, 2));
+#undef OPTIONAL
   self->hyper.seed = read_seed (&reader, training, "seed");
   self->mixed_precision = read_precision (&reader, training);
   if (!reader.failed && json_object_has_member (training, "init"))
@@ -887,6 +932,8 @@ parse_metrics_line (const char      *line,
     { "test_accuracy", &m->test_accuracy },
     { "seconds", &m->seconds },
     { "images_per_second", &m->images_per_second },
+    { "test_loss_tta", &m->test_loss_tta },
+    { "test_accuracy_tta", &m->test_accuracy_tta },
   };
   JsonObject *object;
   JsonNode *root, *epoch;
@@ -996,6 +1043,12 @@ ct_metrics_save (const char  *run_dir,
       ct_json_add_double (builder, "test_accuracy", m->test_accuracy);
       ct_json_add_double (builder, "seconds", m->seconds);
       ct_json_add_double (builder, "images_per_second", m->images_per_second);
+      /* Only where measured: most epochs have no test-time augmentation. */
+      if (!isnan (m->test_accuracy_tta))
+        {
+          ct_json_add_double (builder, "test_loss_tta", m->test_loss_tta);
+          ct_json_add_double (builder, "test_accuracy_tta", m->test_accuracy_tta);
+        }
       json_builder_end_object (builder);
 
       root = json_builder_get_root (builder);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <math.h>
 
 #include "ct-dataset.h"
 #include "ct-hyperparams.h"
@@ -99,7 +100,14 @@ typedef struct {
   double test_accuracy;
   double seconds;               /* training time of the epoch, without evaluation */
   double images_per_second;
+  double test_loss_tta;         /* under the recipe's test-time augmentation (CtHyperParams.tta);
+                                 * NaN where not measured: never mixed with test_loss */
+  double test_accuracy_tta;
 } CtEpochMetrics;
+
+/* An epoch's metrics before anything is measured: every value NaN, no
+ * training time. */
+#define CT_EPOCH_METRICS_INIT(e) { (e), NAN, NAN, NAN, NAN, 0.0, NAN, NAN, NAN }
 
 GQuark      ct_run_error_quark          (void);
 

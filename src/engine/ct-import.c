@@ -71,7 +71,7 @@ measure (CtModel          *model,
     handler = g_cancellable_connect (cancellable, G_CALLBACK (set_cancel_flag_cb),
                                      (gpointer) &cancel, NULL);
   ok = ct_torch_check (ct_model_evaluate (model, split->pixels, split->labels, split->n_images,
-                                          manifest->mean, manifest->std, EVAL_BATCH, &cancel,
+                                          manifest->mean, manifest->std, EVAL_BATCH, 0, &cancel,
                                           out_loss, out_accuracy, &message),
                        message, error);
   g_cancellable_disconnect (cancellable, handler);
@@ -225,13 +225,11 @@ ct_import_run (const CtImportOptions *options,
   ct_train_options_init (&train, shape.arch);
   train.data = options->data;
   train.out_dir = options->out_dir;
-  train.hyper.epochs = MAX (last_epoch, 1);
   train.width = shape.width;
+  memset (&train.hyper, 0, sizeof train.hyper);
+  train.hyper.epochs = MAX (last_epoch, 1);
   train.hyper.batch_size = EVAL_BATCH;
-  train.hyper.lr = train.hyper.warmup_epochs = train.hyper.momentum = 0.0;
-  train.hyper.weight_decay = train.hyper.label_smoothing = 0.0;
-  train.hyper.nesterov = train.hyper.flip = FALSE;
-  train.hyper.translate = 0;
+  train.hyper.bias_lr_scale = 1.0;
   train.precision = CT_PRECISION_FP32;
   manifest = ct_train_new_manifest (&train, dataset, model, dataset->train.n_images,
                                     options->input_size > 0 ? options->input_size
@@ -266,7 +264,7 @@ ct_import_run (const CtImportOptions *options,
       g_autoptr(CtWeights) weights = NULL;
       g_autoptr(GHashTable) metadata = NULL;
       g_autofree char *path = ct_run_dup_checkpoint_path (options->out_dir, source->epoch);
-      CtEpochMetrics m = { source->epoch, NAN, NAN, NAN, NAN, 0.0, NAN };
+      CtEpochMetrics m = CT_EPOCH_METRICS_INIT (source->epoch);
       CtImportReport line = { i, sources->len, source->epoch, source->path, NULL, NULL };
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))

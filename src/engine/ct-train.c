@@ -72,7 +72,7 @@ ct_train_options_init_demo (CtTrainOptions *options,
   ct_train_options_init (options, "camtrail_net");
   options->data = "fashion-mnist";
   options->width = 16;
-  options->hyper.epochs = 3;
+  ct_hyper_params_set_epochs (&options->hyper, 3);
   options->train_limit = 30000;
   options->out_dir = out_dir;
 }
@@ -268,12 +268,20 @@ train_config_from_manifest (const CtManifest *manifest,
   config->batch_size = hyper->batch_size;
   config->lr = hyper->lr;
   config->warmup_epochs = hyper->warmup_epochs;
+  config->lr_start = hyper->lr_start;
+  config->lr_end = hyper->lr_end;
   config->momentum = hyper->momentum;
   config->nesterov = hyper->nesterov;
   config->weight_decay = hyper->weight_decay;
+  config->bias_lr_scale = hyper->bias_lr_scale;
   config->label_smoothing = hyper->label_smoothing;
   config->flip = hyper->flip;
+  config->alternate_flip = hyper->alternate_flip;
   config->translate = hyper->translate;
+  config->translate_reflect = hyper->translate_reflect;
+  config->whitened_stem = hyper->whiten;
+  config->stem_bias_epochs = hyper->stem_bias_epochs;
+  config->lookahead = hyper->lookahead;
   config->seed = hyper->seed;
   config->mixed_precision = manifest->mixed_precision;
 }
@@ -305,13 +313,17 @@ ct_train_checkpoint_metadata (const CtManifest     *manifest,
   return metadata;
 }
 
+/* The test set's loss and accuracy with test-time augmentation @tta: each
+ * rank's slice, then the whole set's. */
 static gboolean
-evaluate (CtModel          *model,
-          const CtDataset  *dataset,
-          const CtManifest *manifest,
-          Job              *job,
-          CtEpochMetrics   *metrics,
-          GError          **error)
+evaluate_with (CtModel          *model,
+               const CtDataset  *dataset,
+               const CtManifest *manifest,
+               Job              *job,
+               int               tta,
+               double           *out_loss,
+               double           *out_accuracy,
+               GError          **error)
 {
   const CtSplit *test = &dataset->test;
   size_t world = ct_dist_get_world_size (job->dist);
@@ -324,17 +336,16 @@ evaluate (CtModel          *model,
   char *message = NULL;
   CtTorchStatus status = CT_TORCH_OK;
 
-  job_report (job, CT_TRAIN_STAGE_EVALUATING, NULL);
   if (count > 0)
     status = ct_model_evaluate (model, ct_split_image (test, first), test->labels + first,
-                                count, manifest->mean, manifest->std, EVAL_BATCH, &job->cancel,
-                                &loss, &accuracy, &message);
+                                count, manifest->mean, manifest->std, EVAL_BATCH, tta,
+                                &job->cancel, &loss, &accuracy, &message);
   if (!torch_status_to_error (status, message, job, error))
     return FALSE;
   if (job->dist == NULL)
     {
-      metrics->test_loss = loss;
-      metrics->test_accuracy = accuracy;
+      *out_loss = loss;
+      *out_accuracy = accuracy;
       return TRUE;
     }
   totals[0] = loss * count;
@@ -342,9 +353,28 @@ evaluate (CtModel          *model,
   totals[2] = count;
   if (!ct_torch_check (ct_dist_allreduce_sum (job->dist, totals, 3, &message), message, error))
     return FALSE;
-  metrics->test_loss = totals[0] / totals[2];
-  metrics->test_accuracy = totals[1] / totals[2];
+  *out_loss = totals[0] / totals[2];
+  *out_accuracy = totals[1] / totals[2];
   return TRUE;
+}
+
+/* Measures the model on the test set, and with @tta > 0 again under that
+ * test-time augmentation. */
+static gboolean
+evaluate (CtModel          *model,
+          const CtDataset  *dataset,
+          const CtManifest *manifest,
+          Job              *job,
+          int               tta,
+          CtEpochMetrics   *metrics,
+          GError          **error)
+{
+  job_report (job, CT_TRAIN_STAGE_EVALUATING, NULL);
+  return evaluate_with (model, dataset, manifest, job, 0, &metrics->test_loss,
+                        &metrics->test_accuracy, error) &&
+         (tta == 0 ||
+          evaluate_with (model, dataset, manifest, job, tta, &metrics->test_loss_tta,
+                         &metrics->test_accuracy_tta, error));
 }
 
 /* The dataset must be the one the manifest describes. */
@@ -423,6 +453,26 @@ remove_stale_temporaries (const char *run_dir)
     }
 }
 
+/* airbench's whitened stem, from the first training images: epoch 0 then
+ * depends on the data as well as on the seed (the manifest says so). */
+static gboolean
+whiten_stem (CtModel          *model,
+             const CtDataset  *dataset,
+             const CtManifest *manifest,
+             guint             train_images,
+             GError          **error)
+{
+  char *message = NULL;
+
+  if (!manifest->hyper.whiten)
+    return TRUE;
+  return ct_torch_check (ct_model_whiten_stem (model, dataset->train.pixels,
+                                               MIN (train_images, CT_WHITEN_IMAGES),
+                                               manifest->mean, manifest->std, CT_WHITEN_EPS,
+                                               &message),
+                         message, error);
+}
+
 /* Measures the untrained model and commits epoch 0, its metrics line before
  * its checkpoint as for every epoch (see ct_train_run()). */
 static gboolean
@@ -437,10 +487,10 @@ save_initial_epoch (CtModel          *model,
   g_autofree char *path = ct_run_dup_checkpoint_path (out_dir, 0);
   g_autoptr(GArray) metrics = g_array_new (FALSE, TRUE, sizeof (CtEpochMetrics));
   g_autoptr(GHashTable) metadata = NULL;
-  CtEpochMetrics initial = { 0, NAN, NAN, NAN, NAN, 0.0, NAN };
+  CtEpochMetrics initial = CT_EPOCH_METRICS_INIT (0);
   CtTrainReport saved = { CT_TRAIN_STAGE_SAVED, 0, job->epochs, NULL, &initial, path };
 
-  if (!evaluate (model, dataset, manifest, job, &initial, error))
+  if (!evaluate (model, dataset, manifest, job, 0, &initial, error))
     return FALSE;
   g_array_append_val (metrics, initial);
   metadata = ct_train_checkpoint_metadata (manifest, &initial);
@@ -591,7 +641,8 @@ train_run (const CtTrainOptions  *options,
        * same initial weights again. */
       if (epochs->len == 0)
         {
-          if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
+          if (!whiten_stem (model, dataset, manifest, train_images, error) ||
+              !ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
                                message, error) ||
               !join_group (model, trainer, job, sync_bn, error) ||
               !save_initial_epoch (model, dataset, manifest, options->out_dir, job, &metrics,
@@ -688,6 +739,10 @@ train_run (const CtTrainOptions  *options,
       if (manifest == NULL)
         goto out;
       manifest->init = g_steal_pointer (&init);
+      /* Whitening would overwrite the stem the given weights bring, and
+       * only camtrail_net has airbench's stem. */
+      if (manifest->init != NULL || g_strcmp0 (options->arch, "camtrail_net") != 0)
+        manifest->hyper.whiten = FALSE;
       manifest->world_size = ct_dist_get_world_size (options->dist);
       manifest->dist_backend = g_strdup (ct_dist_get_backend (options->dist));
       manifest->sync_bn = sync_bn;
@@ -695,7 +750,8 @@ train_run (const CtTrainOptions  *options,
         goto out;
 
       train_config_from_manifest (manifest, &config);
-      if (!ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
+      if (!whiten_stem (model, dataset, manifest, train_images, error) ||
+          !ct_torch_check (ct_trainer_new (model, &config, train_images, &trainer, &message),
                            message, error) ||
           !join_group (model, trainer, job, sync_bn, error))
         goto out;
@@ -715,7 +771,7 @@ train_run (const CtTrainOptions  *options,
     {
       g_autofree char *path = ct_run_dup_checkpoint_path (options->out_dir, epoch);
       g_autoptr(GHashTable) metadata = NULL;
-      CtEpochMetrics m = { epoch, NAN, NAN, NAN, NAN, 0.0, NAN };
+      CtEpochMetrics m = CT_EPOCH_METRICS_INIT (epoch);
       CtTorchStatus status;
       gint64 start;
 
@@ -730,7 +786,10 @@ train_run (const CtTrainOptions  *options,
       m.seconds = (g_get_monotonic_time () - start) / 1e6;
       m.images_per_second = train_images / MAX (m.seconds, 1e-9);
 
-      if (!evaluate (model, dataset, manifest, job, &m, error))
+      /* Test-time augmentation costs several evaluations: the last epoch's
+       * only (`camtrail-cli eval` measures every checkpoint). */
+      if (!evaluate (model, dataset, manifest, job,
+                     epoch == manifest->hyper.epochs ? manifest->hyper.tta : 0, &m, error))
         goto out;
 
       /* The checkpoint's rename commits the epoch.  Its metrics line goes
@@ -807,12 +866,14 @@ ct_train_reevaluate (const char         *run_dir,
     {
       int epoch = g_array_index (epochs, int, i);
       g_autofree char *path = ct_run_dup_checkpoint_path (run_dir, epoch);
-      CtEpochMetrics m = { epoch, NAN, NAN, NAN, NAN, NAN, NAN };
+      CtEpochMetrics m = CT_EPOCH_METRICS_INIT (epoch);
+
+      m.seconds = NAN; /* not a training */
 
       job.epoch = epoch;
       if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
           !ct_checkpoint_load_for_run (model, path, manifest, error) ||
-          !evaluate (model, dataset, manifest, &job, &m, error))
+          !evaluate (model, dataset, manifest, &job, manifest->hyper.tta, &m, error))
         {
           ct_model_free (model);
           return NULL;

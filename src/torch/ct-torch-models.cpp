@@ -195,8 +195,10 @@ private:
 // After Keller Jordan's airbench94: a stem, three conv groups that each halve
 // the map, a global max pool and a bias-free linear head whose logits are
 // scaled by a fixed temperature.  The stem is airbench's 2×2 unpadded conv
-// (24 channels at the default width) + BN + GELU, learned rather than
-// whitened from the data.  The 2×2 stem makes the maps odd (31, 15, 7, 3 for
+// (24 channels at the default width) + BN + GELU; the default recipe
+// whitens the conv from the data and freezes it (ct_model_whiten_stem,
+// docs/TRAINING.md), where airbench has a conv bias and no BN, so that every
+// camtrail_net checkpoint keeps one layout.  The 2×2 stem makes the maps odd (31, 15, 7, 3 for
 // 32×32 input), and that is not only airbench's shape: on libtorch 1.13's
 // oneDNN a padded 3×3 stem keeping 32×32 maps trained 2.6× slower on 2 cores
 // (84 against 218 img/s, same widths, batch 512, measured in PyTorch).

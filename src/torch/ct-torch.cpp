@@ -457,6 +457,12 @@ struct CtTrainer {
   std::vector<std::string> param_names;
   std::vector<torch::Tensor> params;
   std::unique_ptr<torch::optim::SGD> optimizer;
+  std::vector<double> group_lr; // each parameter group's peak rate
+  torch::Tensor stem_bias;      // with a whitened stem: its BatchNorm shift, which stops learning
+  // Lookahead: the average of every floating-point state tensor (names and
+  // live tensors from the model's state dict).
+  std::vector<std::string> ema_names;
+  std::vector<torch::Tensor> ema_targets, ema;
   torch::Tensor scratch;     // CPU contiguous copy lent by ct_trainer_get_state_tensor
   std::string scratch_name; // and its name
 
@@ -486,16 +492,48 @@ struct CtTrainer {
     return static_cast<torch::optim::SGDParamState &>(*it->second).momentum_buffer();
   }
 
-  // Learning rate of 0-based step @s of the whole run: the piecewise-linear
-  // schedule 0 → lr (at the end of warm-up) → 0 (at the end of the last
-  // epoch), read at the middle of the step so no step has a zero rate.
-  double lr_at(size_t s) const {
-    double total = static_cast<double>(config.epochs) * n_batches;
+  size_t total_steps() const { return static_cast<size_t>(config.epochs) * n_batches; }
+
+  // The rate of 0-based step @s of the whole run as a fraction of the peak:
+  // the piecewise-linear schedule lr_start → 1 (at the end of warm-up) →
+  // lr_end (at the end of the last epoch), read at the middle of the step so
+  // that no step of the default 0 → 1 → 0 has a zero rate.
+  double lr_factor(size_t s) const {
+    double total = static_cast<double>(total_steps());
     double warmup = std::min(config.warmup_epochs * n_batches, total);
     double t = s + 0.5;
     if (t < warmup)
-      return config.lr * t / warmup;
-    return config.lr * std::max(0.0, total - t) / (total - warmup);
+      return config.lr_start + (1.0 - config.lr_start) * t / warmup;
+    return config.lr_end + (1.0 - config.lr_end) * std::max(0.0, total - t) / (total - warmup);
+  }
+  double lr_at(size_t s) const { return config.lr * lr_factor(s); }
+
+  // Lookahead after step @k (1-based over the run): every 5th step the
+  // average moves towards the weights by 1 − d and the weights take it;
+  // after the last step the weights take the average as it stands.
+  void lookahead_step(size_t k) {
+    if (!config.lookahead)
+      return;
+    torch::NoGradGuard no_grad;
+    const size_t total = total_steps();
+    if (k % 5 == 0) {
+      double d = std::pow(0.95, 5) * std::pow(static_cast<double>(k) / total, 3);
+      for (size_t i = 0; i < ema.size(); i++) {
+        ema[i].lerp_(ema_targets[i], 1.0 - d);
+        ema_targets[i].copy_(ema[i]);
+      }
+    }
+    if (k == total)
+      for (size_t i = 0; i < ema.size(); i++)
+        ema_targets[i].copy_(ema[i]);
+  }
+
+  // The averages start as the weights: the first update (d = 0 at step 0)
+  // would make them so anyway.
+  void reset_lookahead() {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < ema.size(); i++)
+      ema[i].copy_(ema_targets[i]);
   }
 
   // The model outlives its trainer: its BatchNorm layers stop pointing at
@@ -1089,13 +1127,39 @@ static torch::Tensor label_batch(const uint16_t *labels, const size_t *order, si
   return y;
 }
 
+// The logits of a batch under test-time augmentation @tta (see
+// ct_model_evaluate), in float32.
+static torch::Tensor tta_logits(CtModel &model, const torch::Tensor &x, int tta) {
+  auto logits = [&](const torch::Tensor &input) {
+    return model.net->forward(model.to_model(input)).to(torch::kFloat32);
+  };
+  auto mirrored = [&](const torch::Tensor &input) {
+    if (tta < 1)
+      return logits(input);
+    return 0.5 * (logits(input) + logits(input.flip({3})));
+  };
+  auto plain = mirrored(x);
+  if (tta < 2)
+    return plain;
+  const int64_t side = x.size(2);
+  auto padded = torch::nn::functional::pad(
+      x.contiguous(), torch::nn::functional::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReflect));
+  // Crops at (0, 0) and (2, 2) of the padded image: the image moved by
+  // (+1, +1) and by (−1, −1).
+  auto down = padded.narrow(2, 0, side).narrow(3, 0, side);
+  auto up = padded.narrow(2, 2, side).narrow(3, 2, side);
+  return 0.5 * plain + 0.25 * (mirrored(down) + mirrored(up));
+}
+
 CtTorchStatus ct_model_evaluate(CtModel *model, const uint8_t *images, const uint16_t *labels,
                                 size_t n, const float *mean, const float *std, size_t batch_size,
-                                const volatile int *cancel, double *out_loss,
+                                int tta, const volatile int *cancel, double *out_loss,
                                 double *out_accuracy, char **error) {
   return guarded(error, [&] {
     if (model == nullptr || images == nullptr || labels == nullptr)
       invalid("ct_model_evaluate needs a model, images and labels");
+    if (tta < 0 || tta > 2)
+      invalid("test-time augmentation level " + std::to_string(tta) + ", expected 0, 1 or 2");
     if (n == 0)
       invalid("ct_model_evaluate got no images");
     if (batch_size == 0)
@@ -1112,11 +1176,11 @@ CtTorchStatus ct_model_evaluate(CtModel *model, const uint8_t *images, const uin
       if (cancel != nullptr && *cancel)
         fail(CT_TORCH_ERROR_CANCELLED, "evaluation cancelled");
       size_t count = std::min(batch_size, n - start);
-      auto x = model->to_model(normalised_batch(*model, norm, images, nullptr, start, count));
+      auto x = normalised_batch(*model, norm, images, nullptr, start, count);
       auto y = model->to_model(label_batch(labels, nullptr, start, count));
-      auto logits = model->net->forward(x);
+      auto logits = tta_logits(*model, x, tta);
       auto loss = torch::nn::functional::cross_entropy(
-          logits.to(torch::kFloat32), y,
+          logits, y,
           torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
       loss_sum += loss.item<double>();
       correct += logits.argmax(1).eq(y).sum().item<int64_t>();
@@ -1125,6 +1189,49 @@ CtTorchStatus ct_model_evaluate(CtModel *model, const uint8_t *images, const uin
       *out_loss = loss_sum / n;
     if (out_accuracy != nullptr)
       *out_accuracy = static_cast<double>(correct) / n;
+  });
+}
+
+CtTorchStatus ct_model_whiten_stem(CtModel *model, const uint8_t *images, size_t n,
+                                   const float *mean, const float *std, double eps,
+                                   char **error) {
+  return guarded(error, [&] {
+    if (model == nullptr || images == nullptr || n == 0)
+      invalid("ct_model_whiten_stem needs a model and images");
+    if (!(eps > 0.0) || !std::isfinite(eps))
+      invalid("the whitening's eps must be finite and above 0");
+    const int64_t c_n = model->spec.in_channels;
+    torch::Tensor weight;
+    for (size_t i = 0; i < model->tensors.size(); i++)
+      if (model->tensor_names[i] == "stem.conv.weight")
+        weight = model->tensors[i];
+    if (!weight.defined() || weight.dim() != 4 || weight.size(1) != c_n || weight.size(2) != 2 ||
+        weight.size(3) != 2)
+      invalid("whitening needs a 2×2 stem convolution \"stem.conv.weight\" (camtrail_net)");
+
+    torch::NoGradGuard no_grad;
+    Normaliser norm(c_n, mean, std);
+    auto moment = torch::zeros({c_n * 4, c_n * 4}, torch::kFloat64);
+    int64_t n_patches = 0;
+    for (size_t start = 0; start < n; start += kInferenceChunk) {
+      auto x = normalised_batch(*model, norm, images, nullptr, start,
+                                std::min<size_t>(kInferenceChunk, n - start));
+      // Every 2×2 patch as a row of C·4 values in (channel, row, column)
+      // order, the convolution weight's.
+      auto patches = x.unfold(2, 2, 1).unfold(3, 2, 1).permute({0, 2, 3, 1, 4, 5}).reshape({-1, c_n * 4});
+      auto p64 = patches.to(torch::kFloat64);
+      moment += p64.t().mm(p64);
+      n_patches += p64.size(0);
+    }
+    moment /= static_cast<double>(n_patches);
+    auto [values, vectors] = torch::linalg_eigh(moment);  // ascending
+    const int64_t k = std::min<int64_t>(weight.size(0) / 2, c_n * 4);
+    auto order = torch::arange(c_n * 4 - 1, c_n * 4 - 1 - k, -1, torch::kLong);
+    auto top = vectors.index_select(1, order).t();  // k × C·4, largest first
+    auto scale = (values.index_select(0, order) + eps).rsqrt().unsqueeze(1);
+    auto filters = (top * scale).to(torch::kFloat32).reshape({k, c_n, 2, 2});
+    weight.narrow(0, 0, k).copy_(filters);
+    weight.narrow(0, k, k).copy_(-filters);
   });
 }
 
@@ -1140,6 +1247,12 @@ static void check_train_config(const CtTrainConfig &c, const ct::ModelSpec &spec
     invalid("the learning rate must be finite and not negative");
   if (!std::isfinite(c.warmup_epochs) || c.warmup_epochs < 0.0)
     invalid("warmup_epochs must be finite and not negative");
+  if (!(c.lr_start >= 0.0 && c.lr_start <= 1.0) || !(c.lr_end >= 0.0 && c.lr_end <= 1.0))
+    invalid("lr_start and lr_end must be in [0, 1]");
+  if (!(c.bias_lr_scale >= 0.0) || !std::isfinite(c.bias_lr_scale))
+    invalid("bias_lr_scale must be finite and not negative");
+  if (c.stem_bias_epochs < 0)
+    invalid("stem_bias_epochs must not be negative");
   if (!std::isfinite(c.momentum) || c.momentum < 0.0)
     invalid("momentum must be finite and not negative");
   if (c.nesterov && c.momentum <= 0.0)
@@ -1184,13 +1297,52 @@ CtTorchStatus ct_trainer_new(CtModel *model, const CtTrainConfig *config, size_t
     if (t->params.size() != is_param.size())
       fail(CT_TORCH_ERROR_RUNTIME, "the state dict does not list every parameter");
 
+    if (config->whitened_stem) {
+      for (size_t i = 0; i < t->params.size(); i++) {
+        if (t->param_names[i] == "stem.conv.weight")
+          t->params[i].set_requires_grad(false);
+        else if (t->param_names[i] == "stem.bn.bias")
+          t->stem_bias = t->params[i];
+      }
+      if (!t->stem_bias.defined())
+        invalid("a whitened stem needs camtrail_net's \"stem.bn.bias\"");
+    }
+
     // Weight decay applies to every parameter, BatchNorm and biases included,
-    // as plain torch.optim.SGD(model.parameters(), ...) does.
-    t->optimizer = std::make_unique<torch::optim::SGD>(
-        t->params, torch::optim::SGDOptions(config->lr)
+    // as plain torch.optim.SGD(model.parameters(), ...) does; BatchNorm's
+    // shifts form a group of their own when bias_lr_scale ≠ 1 (airbench).
+    std::unordered_set<c10::TensorImpl *> is_shift;
+    const double bias_lr_scale = config->bias_lr_scale > 0.0 ? config->bias_lr_scale : 1.0;
+    if (bias_lr_scale != 1.0)
+      for (auto &module : model->net->modules(/*include_self=*/false))
+        if (auto *bn = module->as<ct::BatchNorm2dImpl>())
+          if (bn->bias.defined())
+            is_shift.insert(bn->bias.unsafeGetTensorImpl());
+    std::vector<torch::Tensor> others, shifts;
+    for (auto &p : t->params)
+      (is_shift.count(p.unsafeGetTensorImpl()) > 0 ? shifts : others).push_back(p);
+    auto options = torch::optim::SGDOptions(config->lr)
                        .momentum(config->momentum)
                        .nesterov(config->nesterov)
-                       .weight_decay(config->weight_decay));
+                       .weight_decay(config->weight_decay);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(others, std::make_unique<torch::optim::SGDOptions>(options));
+    t->group_lr.push_back(config->lr);
+    if (!shifts.empty()) {
+      auto scaled = options;
+      scaled.lr(config->lr * bias_lr_scale).weight_decay(config->weight_decay / bias_lr_scale);
+      groups.emplace_back(shifts, std::make_unique<torch::optim::SGDOptions>(scaled));
+      t->group_lr.push_back(config->lr * bias_lr_scale);
+    }
+    t->optimizer = std::make_unique<torch::optim::SGD>(std::move(groups), options);
+
+    if (config->lookahead)
+      for (size_t i = 0; i < model->tensors.size(); i++)
+        if (model->tensors[i].is_floating_point()) {
+          t->ema_names.push_back(model->tensor_names[i]);
+          t->ema_targets.push_back(model->tensors[i]);
+          t->ema.push_back(model->tensors[i].detach().clone());
+        }
     *out_trainer = t.release();
   });
 }
@@ -1206,7 +1358,7 @@ size_t ct_trainer_get_n_state_tensors(const CtTrainer *trainer) {
   return guarded_value<size_t>(0, [&] {
     if (trainer == nullptr)
       return size_t(0);
-    size_t count = 0;
+    size_t count = trainer->ema.size();
     for (size_t i = 0; i < trainer->params.size(); i++)
       count += trainer->momentum_buffer(i).defined() ? 1 : 0;
     return count;
@@ -1229,8 +1381,14 @@ CtTorchStatus ct_trainer_get_state_tensor(CtTrainer *trainer, size_t index, CtTo
         return;
       }
     }
+    if (index - seen < trainer->ema.size()) {
+      size_t i = index - seen;
+      trainer->scratch_name = "lookahead." + trainer->ema_names[i];
+      describe(trainer->scratch_name, trainer->ema[i], trainer->scratch, out);
+      return;
+    }
     invalid("state tensor index " + std::to_string(index) + " out of range (the optimizer has " +
-            std::to_string(seen) + ")");
+            std::to_string(seen + trainer->ema.size()) + ")");
   });
 }
 
@@ -1244,9 +1402,35 @@ CtTorchStatus ct_trainer_load_state(CtTrainer *trainer, const CtTorchTensor *ten
     for (size_t i = 0; i < trainer->param_names.size(); i++)
       param_index.emplace(trainer->param_names[i], i);
 
+    static const std::string ema_prefix = "lookahead.";
+    std::unordered_map<std::string, size_t> ema_index;
+    for (size_t i = 0; i < trainer->ema_names.size(); i++)
+      ema_index.emplace(trainer->ema_names[i], i);
+    std::vector<torch::Tensor> ema_sources(trainer->ema.size());
+
     std::vector<torch::Tensor> sources(trainer->params.size());
     for (size_t i = 0; i < n_tensors; i++) {
       std::string name = tensors[i].name != nullptr ? tensors[i].name : "";
+      if (name.compare(0, ema_prefix.size(), ema_prefix) == 0) {
+        auto found = ema_index.find(name.substr(ema_prefix.size()));
+        if (found == ema_index.end())
+          fail(CT_TORCH_ERROR_MISMATCH,
+               "unexpected optimizer tensor \"" + name + "\": " +
+                   (trainer->ema.empty() ? "this training has no lookahead"
+                                         : "expected lookahead.<state tensor name>"));
+        if (ema_sources[found->second].defined())
+          fail(CT_TORCH_ERROR_MISMATCH, "optimizer tensor " + name + " appears twice");
+        if (tensors[i].dtype != CT_TORCH_DTYPE_FLOAT32)
+          fail(CT_TORCH_ERROR_MISMATCH, "optimizer tensor " + name + " is " +
+                                            dtype_name(tensors[i].dtype) + ", expected float32");
+        auto src = wrap(tensors[i]);
+        if (src.sizes() != trainer->ema[found->second].sizes())
+          fail(CT_TORCH_ERROR_MISMATCH, "optimizer tensor " + name + " has shape " +
+                                            shape_string(src.sizes()) + ", the tensor has " +
+                                            shape_string(trainer->ema[found->second].sizes()));
+        ema_sources[found->second] = src;
+        continue;
+      }
       auto it = name.compare(0, prefix.size(), prefix) == 0
                     ? param_index.find(name.substr(prefix.size()))
                     : param_index.end();
@@ -1284,57 +1468,75 @@ CtTorchStatus ct_trainer_load_state(CtTrainer *trainer, const CtTorchTensor *ten
       param_state->momentum_buffer(buffer);
       state[key] = std::move(param_state);
     }
+    // Lookahead's averages: a state without them starts them from the weights.
+    for (size_t i = 0; i < trainer->ema.size(); i++)
+      trainer->ema[i].copy_(ema_sources[i].defined() ? ema_sources[i] : trainer->ema_targets[i]);
     trainer->scratch = torch::Tensor();
   });
 }
 
+// Source index of output index @i of a side-@side line moved by @d: PyTorch's
+// "reflect" padding past either end (−1 reads 1), or −1 (zero) without it.
+static int64_t moved_index(int64_t i, int64_t d, int64_t side, bool reflect) {
+  int64_t s = i - d;
+  if (s >= 0 && s < side)
+    return s;
+  if (!reflect)
+    return -1;
+  return s < 0 ? -s : 2 * (side - 1) - s;
+}
+
+// Whether image @index is flipped in @epoch under alternate_flip: a coin
+// from (seed, index) for odd epochs, the other side for even ones.
+static bool alternate_flip(const CtTrainConfig &config, size_t index, int epoch) {
+  bool odd = (splitmix64(config.seed ^ splitmix64(0x200000000ULL + index)) >> 63) != 0;
+  return odd != (epoch % 2 == 0);
+}
+
 // One batch of augmented, normalised images: for each image, in the order of
-// the epoch's permutation, a flip with p ½ then a shift by (dx, dy) in
-// [−t, t]², pixels shifted in from outside being 0 (black) before
-// normalisation, as a random crop of the zero-padded image.
-static torch::Tensor augmented_batch(const CtModel &m, const CtTrainConfig &config,
+// the epoch's permutation, a flip (with p ½, or alternate_flip's) then a
+// shift by (dx, dy) in [−t, t]², pixels shifted in from outside being 0
+// (black) before normalisation, as a random crop of the zero-padded image,
+// or with translate_reflect the reflected border, as a crop of the
+// reflect-padded image.
+static torch::Tensor augmented_batch(const CtModel &m, const CtTrainConfig &config, int epoch,
                                      const Normaliser &norm, const uint8_t *images,
                                      const size_t *order, size_t count, std::mt19937_64 &rng) {
   const int64_t c_n = m.spec.in_channels, side = m.spec.image_size, hw = side * side;
   const int64_t t = config.translate;
   auto batch = torch::empty({static_cast<int64_t>(count), c_n, side, side}, torch::kFloat32);
   float *dst = batch.data_ptr<float>();
+  std::vector<int64_t> rows(side), cols(side);
   for (size_t i = 0; i < count; i++) {
     const uint8_t *src = images + order[i] * c_n * hw;
     bool flip = config.flip && (rng() >> 63) != 0;
+    if (config.flip && config.alternate_flip)
+      flip = alternate_flip(config, order[i], epoch);
     int64_t dx = 0, dy = 0;
     if (t > 0) {
       dx = static_cast<int64_t>(uniform_below(rng, 2 * t + 1)) - t;
       dy = static_cast<int64_t>(uniform_below(rng, 2 * t + 1)) - t;
     }
-    // Output x reads source column x - dx (before the flip): valid for
-    // x in [x0, x1).
-    int64_t x0 = std::max<int64_t>(0, dx), x1 = std::min<int64_t>(side, side + dx);
+    // Output (x, y) shows the shifted image's column c = x, or side − 1 − x
+    // when flipped; that column reads source column c − dx, row y − dy.
+    for (int64_t y = 0; y < side; y++)
+      rows[y] = moved_index(y, dy, side, config.translate_reflect);
+    for (int64_t x = 0; x < side; x++)
+      cols[x] = moved_index(flip ? side - 1 - x : x, dx, side, config.translate_reflect);
     for (int64_t c = 0; c < c_n; c++) {
       const float *lut = norm.channel(c);
       const float zero = lut[0];
+      const uint8_t *plane = src + c * hw;
       float *d = dst + (i * c_n + c) * hw;
       for (int64_t y = 0; y < side; y++) {
         float *row = d + y * side;
-        int64_t sy = y - dy;
-        if (sy < 0 || sy >= side || x0 >= x1) {
+        if (rows[y] < 0) {
           std::fill(row, row + side, zero);
           continue;
         }
-        const uint8_t *s = src + c * hw + sy * side - dx;
-        if (!flip) {
-          std::fill(row, row + x0, zero);
-          for (int64_t x = x0; x < x1; x++)
-            row[x] = lut[s[x]];
-          std::fill(row + x1, row + side, zero);
-        } else {
-          // Flipped: output x shows shifted column side − 1 − x.
-          float *r = row + side - 1;
-          std::fill(row + side - x0, row + side, zero);
-          for (int64_t x = x0; x < x1; x++)
-            r[-x] = lut[s[x]];
-          std::fill(row, row + side - x1, zero);
-        }
+        const uint8_t *s = plane + rows[y] * side;
+        for (int64_t x = 0; x < side; x++)
+          row[x] = cols[x] < 0 ? zero : lut[s[cols[x]]];
       }
     }
   }
@@ -1454,6 +1656,10 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
     }
     const size_t n_local = order.size();
 
+    // The whitened stem's shift learns in the first stem_bias_epochs epochs.
+    if (trainer->stem_bias.defined())
+      trainer->stem_bias.set_requires_grad(epoch <= config.stem_bias_epochs);
+
     ModeGuard train(*m.net, true);
     LargeBatchAllocator allocator;
     const size_t batch_size = static_cast<size_t>(config.batch_size / world);
@@ -1473,10 +1679,13 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
       size_t first = b * batch_size;
       size_t count = std::min(batch_size, n_local - first);
       double lr = trainer->lr_at(first_step + b);
-      for (auto &group : trainer->optimizer->param_groups())
-        static_cast<torch::optim::SGDOptions &>(group.options()).lr(lr);
+      auto &groups = trainer->optimizer->param_groups();
+      for (size_t g = 0; g < groups.size(); g++)
+        static_cast<torch::optim::SGDOptions &>(groups[g].options())
+            .lr(trainer->group_lr[g] * trainer->lr_factor(first_step + b));
 
-      auto x = m.to_model(augmented_batch(m, config, norm, images, order.data() + first, count, rng));
+      auto x = m.to_model(
+          augmented_batch(m, config, epoch, norm, images, order.data() + first, count, rng));
       auto y = m.to_model(label_batch(labels, order.data(), first, count));
 
       for (auto &p : trainer->params)
@@ -1512,6 +1721,7 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
       trainer->optimizer->step();
       if (world > 1)
         share_rank0_buffers(*trainer);
+      trainer->lookahead_step(first_step + b + 1);
 
       loss_sum += totals.loss_sum;
       correct += totals.correct;

@@ -244,8 +244,13 @@ CtTorchStatus ct_model_ablation_cam     (CtModel             *model,
 
 /* Mean cross-entropy (no smoothing) and accuracy of the model in eval mode on
  * @n ≥ 1 uint8 C×S×S images, normalised as (x/255 − mean)/std with @mean/@std
- * (C floats each), in batches of @batch_size (0 = 256).  @cancel (nullable)
- * is checked between batches.  A label (@labels: @n uint16s) ≥ n_classes is
+ * (C floats each), in batches of @batch_size (0 = 256).  @tta is the
+ * test-time augmentation, as airbench's tta_level: 0 the image alone; 1 the
+ * mean of the logits of the image and its mirror image; 2 half of that plus
+ * half the mean of the same for the image translated by (−1, −1) and by
+ * (+1, +1) pixels, its border reflected (PyTorch's "reflect" padding).  The
+ * loss is that of the averaged logits.  @cancel (nullable) is checked
+ * between batches.  A label (@labels: @n uint16s) ≥ n_classes is
  * CT_TORCH_ERROR_INVALID_ARGUMENT. */
 CtTorchStatus ct_model_evaluate         (CtModel             *model,
                                          const uint8_t       *images,
@@ -254,6 +259,7 @@ CtTorchStatus ct_model_evaluate         (CtModel             *model,
                                          const float         *mean,
                                          const float         *std,
                                          size_t               batch_size,
+                                         int                  tta,
                                          const volatile int  *cancel,
                                          double              *out_loss,
                                          double              *out_accuracy,
@@ -265,13 +271,28 @@ typedef struct {
   int      epochs;            /* total epochs the schedule spans */
   int      batch_size;
   double   lr;                /* peak learning rate */
-  double   warmup_epochs;     /* linear warm-up from 0 to lr, then linear decay to 0 at the end */
+  double   warmup_epochs;     /* linear warm-up from lr × lr_start to lr, then linear decay to
+                               * lr × lr_end at the end of the last epoch */
+  double   lr_start;          /* 0 ≤ lr_start ≤ 1 */
+  double   lr_end;            /* 0 ≤ lr_end ≤ 1 */
   double   momentum;
   bool     nesterov;
   double   weight_decay;
+  double   bias_lr_scale;     /* BatchNorm shifts learn at lr × this with weight decay
+                               * ÷ this (the same decay per step); 0 or 1: like the others */
   double   label_smoothing;
   bool     flip;              /* random horizontal flip */
-  int      translate;         /* random translation of up to ± pixels, zero padded (random crop) */
+  bool     alternate_flip;    /* with flip: each image flipped or not at random once, then
+                               * the other way round every other epoch (airbench) */
+  int      translate;         /* random translation of up to ± pixels (random crop) */
+  bool     translate_reflect; /* the border reflected into the gap, else zero (black) */
+  bool     whitened_stem;     /* camtrail_net: the stem's convolution is frozen (set by
+                               * ct_model_whiten_stem) and its BatchNorm shift learns for
+                               * stem_bias_epochs epochs only */
+  int      stem_bias_epochs;
+  bool     lookahead;         /* airbench's lookahead: every 5th step s of S the weights and
+                               * BatchNorm statistics become an average e ← d e + (1 − d) w,
+                               * w ← e with d = 0.95⁵ (s/S)³, and after the last step w ← e */
   uint64_t seed;              /* shuffling and augmentation of epoch e use (seed, e) */
   bool     mixed_precision;   /* bfloat16 autocast for forward and loss; weights stay float32 */
 } CtTrainConfig;
@@ -291,6 +312,22 @@ typedef struct CtTrainProgress {
 typedef void (*CtTrainProgressFunc) (const CtTrainProgress *progress,
                                      void                  *user_data);
 
+/* camtrail_net's data-whitened stem (airbench): the second moment Σ of the
+ * 2×2 patches of @n ≥ 1 uint8 C×S×S images, normalised as for
+ * ct_model_evaluate, is decomposed as Σ = V Λ Vᵀ (eigenvalues λ₁ ≥ λ₂ ≥ …);
+ * for k = 1 … K, K = min(⌊s/2⌋, 4C) with s the stem's output channels,
+ * filter k becomes v_k / √(λ_k + @eps) and filter K + k its negation, so
+ * the first K outputs of a patch have second moment diag(λ_k/(λ_k + eps)).
+ * Filters past 2K keep their values.  A model without a 2×2
+ * "stem.conv.weight" is CT_TORCH_ERROR_INVALID_ARGUMENT. */
+CtTorchStatus ct_model_whiten_stem      (CtModel             *model,
+                                         const uint8_t       *images,
+                                         size_t               n,
+                                         const float         *mean,
+                                         const float         *std,
+                                         double               eps,
+                                         char               **error);
+
 /* A trainer borrows @model, which must outlive it.  Its SGD applies weight
  * decay to every parameter (BatchNorm and biases too), as
  * torch.optim.SGD(model.parameters(), ...) does.  An epoch has
@@ -306,10 +343,12 @@ CtTorchStatus ct_trainer_new            (CtModel             *model,
                                          char               **error);
 void          ct_trainer_free           (CtTrainer           *trainer);
 
-/* Optimizer state (momentum buffers) so that a resumed run continues exactly;
- * names are "momentum_buffer." + parameter name, in state-dict order.  A
- * parameter has no buffer before its first step, so the count is 0 for a new
- * trainer.  A state tensor's name and data are borrowed (until the next call
+/* Optimizer state (momentum buffers, and with lookahead its averages) so
+ * that a resumed run continues exactly; names are "momentum_buffer." +
+ * parameter name, in state-dict order, then "lookahead." + state-dict name
+ * for every floating-point tensor.  A parameter has no buffer before its
+ * first step, so a new trainer has lookahead's averages only (the initial
+ * weights); a loaded state without them starts them from the weights.  A state tensor's name and data are borrowed (until the next call
  * on @trainer).  Loading replaces the whole state: @tensors may be a subset,
  * the parameters missing from it start without a buffer; an unknown name or
  * a wrong shape is CT_TORCH_ERROR_MISMATCH and changes nothing. */
