@@ -6,6 +6,7 @@
 
 #include "ct-cam-job.h"
 #include "ct-checkpoint.h"
+#include "ct-import.h"
 #include "ct-robustness-job.h"
 #include "ct-rng.h"
 #include "ct-safetensors.h"
@@ -747,6 +748,175 @@ test_robustness_baseline_first (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 }
 
+typedef struct {
+  GPtrArray    *lines;       /* "done/total epoch file metrics? message?" */
+  GCancellable *cancel_at_measure;
+} ImportRecord;
+
+static void
+record_import_cb (const CtImportReport *report,
+                  gpointer              user_data)
+{
+  ImportRecord *record = user_data;
+  g_autofree char *file = report->file != NULL ? g_path_get_basename (report->file) : NULL;
+
+  g_ptr_array_add (record->lines, g_strdup_printf ("%u/%u %d %s%s%s", report->done, report->total,
+                                                   report->epoch, file,
+                                                   report->metrics != NULL ? " metrics" : "",
+                                                   report->message != NULL ? " message" : ""));
+  /* The line just before a checkpoint is loaded and measured. */
+  if (record->cancel_at_measure != NULL && report->epoch >= 0 && report->metrics == NULL)
+    g_cancellable_cancel (record->cancel_at_measure);
+}
+
+/* Two of the trained run's checkpoints imported, given in reverse order,
+ * train split measured too: the run that comes out, the reports on the
+ * way, and the cancellable left as it was given. */
+static void
+test_import_run (void)
+{
+  const char *run = trained_run ();
+  g_autofree char *out = g_build_filename (tmpdir, "imported", NULL);
+  g_autofree char *epoch1 = ct_run_dup_checkpoint_path (run, 1);
+  g_autofree char *epoch3 = ct_run_dup_checkpoint_path (run, 3);
+  g_autofree char *imported1 = ct_run_dup_checkpoint_path (out, 1);
+  g_autofree char *imported3 = ct_run_dup_checkpoint_path (out, 3);
+  const char *files[] = { epoch3, epoch1 };
+  CtImportOptions options = {
+    .arch = "camtrail_net", .data = data_dir, .out_dir = out, .files = files, .n_files = 2,
+    .train_metrics = TRUE, .threads = 2,
+  };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  ImportRecord record = { lines, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GArray) recorded = NULL, imported = NULL;
+  g_autofree char *data_name = g_path_get_basename (data_dir);
+  g_autofree char *loading = g_strdup_printf ("0/2 -1 %s message", data_name);
+  const char *const expected[] = {
+    loading,
+    "0/2 1 epoch-001.safetensors", "1/2 1 epoch-001.safetensors metrics message",
+    "1/2 3 epoch-003.safetensors", "2/2 3 epoch-003.safetensors metrics message",
+  };
+  GStatBuf st;
+  mode_t mask = umask (022);
+
+  umask (mask);
+  g_assert_true (ct_import_run (&options, record_import_cb, &record, cancellable, &error));
+  g_assert_no_error (error);
+
+  /* Every report in order: loading, then each epoch started and done. */
+  g_assert_cmpuint (lines->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < lines->len; i++)
+    g_assert_cmpstr (lines->pdata[i], ==, expected[i]);
+  /* Measuring disconnects from the cancellable it was given. */
+  g_assert_false (g_signal_has_handler_pending (cancellable,
+                                                g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE),
+                                                0, FALSE));
+
+  /* A folder made as mkdir -p makes it. */
+  g_assert_cmpint (g_stat (out, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0755 & ~mask);
+
+  manifest = ct_manifest_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (manifest->n_imported, ==, 2);
+  g_assert_cmpint (manifest->imported[0].epoch, ==, 1);
+  g_assert_cmpstr (manifest->imported[0].file, ==, "epoch-001.safetensors");
+  g_assert_cmpint (manifest->imported[1].epoch, ==, 3);
+  /* Not trained here: no training hyper-parameters, the last epoch's count. */
+  g_assert_cmpint (manifest->hyper.epochs, ==, 3);
+  g_assert_cmpfloat (manifest->hyper.lr, ==, 0.0);
+  g_assert_false (manifest->hyper.flip);
+  g_assert_cmpint (manifest->hyper.translate, ==, 0);
+
+  /* The weights as they were, the test metrics as the training recorded
+   * them, and the train split measured. */
+  ct_test_assert_same_weights (epoch1, imported1);
+  ct_test_assert_same_weights (epoch3, imported3);
+  recorded = ct_metrics_load (run, &error);
+  g_assert_no_error (error);
+  imported = ct_metrics_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (imported->len, ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      const CtEpochMetrics *m = &g_array_index (imported, CtEpochMetrics, i);
+      const CtEpochMetrics *then = &g_array_index (recorded, CtEpochMetrics, 1 + 2 * i);
+
+      g_assert_cmpint (m->epoch, ==, then->epoch);
+      g_assert_cmpfloat_with_epsilon (m->test_accuracy, then->test_accuracy, 1e-6);
+      g_assert_cmpfloat_with_epsilon (m->test_loss, then->test_loss, 1e-4);
+      g_assert_cmpfloat (m->train_accuracy, >=, 0.0);
+      g_assert_cmpfloat (m->train_accuracy, <=, 1.0);
+      g_assert_cmpfloat (m->train_loss, >, 0.0);
+    }
+  ct_test_remove_tree (out);
+}
+
+/* Cancelled while a checkpoint is measured: a cancel error, not the
+ * evaluation's, and nothing left behind. */
+static void
+test_import_cancel (void)
+{
+  const char *run = trained_run ();
+  g_autofree char *out = g_build_filename (tmpdir, "import-cancelled", NULL);
+  g_autofree char *epoch2 = ct_run_dup_checkpoint_path (run, 2);
+  const char *files[] = { epoch2 };
+  CtImportOptions options = {
+    .arch = "camtrail_net", .data = data_dir, .out_dir = out, .files = files, .n_files = 1,
+    .threads = 2,
+  };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  ImportRecord record = { lines, cancellable };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (ct_import_run (&options, record_import_cb, &record, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (lines->pdata[lines->len - 1], ==, "0/1 2 epoch-002.safetensors");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* A folder offered for importing: its checkpoint files by name, nothing
+ * else; none for a run, an empty folder or a missing one. */
+static void
+test_import_list_checkpoints (void)
+{
+  g_autofree char *dir = g_build_filename (tmpdir, "to-import", NULL);
+  g_autofree char *sub = g_build_filename (dir, "sub.pth", NULL);
+  g_autofree char *missing = g_build_filename (tmpdir, "not-there", NULL);
+  const char *names[] = { "model.bin", "b.safetensors", ".pt", "notes.txt", "a.pt", "c.pt.txt" };
+  const char *expected[] = { "a.pt", "b.safetensors", "model.bin" };
+  g_auto(GStrv) listed = NULL;
+  g_auto(GStrv) none = NULL;
+  g_auto(GStrv) of_run = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
+  none = ct_import_list_checkpoints (dir);
+  g_assert_null (none);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+
+      g_assert_true (g_file_set_contents (path, "x", 1, NULL));
+    }
+  listed = ct_import_list_checkpoints (dir);
+  g_assert_nonnull (listed);
+  g_assert_cmpuint (g_strv_length (listed), ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, expected[i], NULL);
+
+      g_assert_cmpstr (listed[i], ==, path);
+    }
+  g_assert_null (ct_import_list_checkpoints (missing));
+  of_run = ct_import_list_checkpoints (trained_run ());
+  g_assert_null (of_run);
+  ct_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -762,6 +932,9 @@ main (int    argc,
   g_test_add_func ("/engine/checkpoint/init", test_checkpoint_init);
   g_test_add_func ("/engine/train/nan-loss-keeps-run", test_nan_loss_keeps_run);
   g_test_add_func ("/engine/train/reevaluate", test_train_reevaluate);
+  g_test_add_func ("/engine/import/run", test_import_run);
+  g_test_add_func ("/engine/import/cancel", test_import_cancel);
+  g_test_add_func ("/engine/import/list-checkpoints", test_import_list_checkpoints);
   g_test_add_func ("/engine/robustness/baseline-first", test_robustness_baseline_first);
   g_test_add_func ("/engine/cam/grid", test_cam_grid);
   g_test_add_func ("/engine/cam/shared-scale", test_cam_shared_scale);
