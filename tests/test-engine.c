@@ -6,9 +6,13 @@
 
 #include "ct-cam-job.h"
 #include "ct-checkpoint.h"
+#include "ct-faithfulness-job.h"
+#include "ct-image.h"
 #include "ct-import.h"
 #include "ct-robustness-job.h"
 #include "ct-rng.h"
+#include "ct-sanity-job.h"
+#include "ct-stats.h"
 #include "ct-safetensors.h"
 #include "ct-test-data.h"
 #include "ct-test-train.h"
@@ -917,6 +921,212 @@ test_import_list_checkpoints (void)
   ct_test_remove_tree (dir);
 }
 
+/* Softmax probability of class @c of one normalised-in-place image set. */
+static void
+class_probabilities (CtCamSession *session,
+                     int           epoch,
+                     float        *images,
+                     guint         n,
+                     int           c,
+                     double       *out)
+{
+  const CtManifest *manifest = ct_cam_session_get_manifest (session);
+  const CtSplit *test = &ct_cam_session_get_dataset (session)->test;
+  guint K = manifest->n_classes;
+  g_autofree float *logits = g_new (float, (gsize) n * K);
+  g_autofree float *p = g_new (float, K);
+  g_autoptr(GError) error = NULL;
+
+  ct_image_normalize (images, n, test->channels, (gsize) test->width * test->height,
+                      manifest->mean, manifest->std);
+  g_assert_true (ct_cam_session_forward (session, epoch, images, n, logits, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    {
+      ct_softmax (logits + (gsize) i * K, K, p);
+      out[i] = p[c];
+    }
+}
+
+/* One image's explanation-map and ROAD scores, worked out from the
+ * documented rules (ct-faithfulness.h) with the core's pieces: the image
+ * times its heatmap for Average Drop and Increase in Confidence; for ROAD
+ * the mean over the nine percentiles of the probability after imputing
+ * the most (or least) relevant pixels, minus before, without noise. */
+static void
+test_faithfulness_one_image (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  const CtManifest *manifest = ct_cam_session_get_manifest (session);
+  const CtSplit *test = &ct_cam_session_get_dataset (session)->test;
+  gsize n_pixels = (gsize) test->width * test->height;
+  gsize values = test->channels * n_pixels;
+  int epoch = 3;
+  CtFaithfulnessRequest request = {
+    .epochs = &epoch, .n_epochs = 1, .n_images = 1, .seed = 11,
+    .method = CT_CAM_METHOD_GRADCAM, .step_fraction = 0.5, .baseline = CT_BASELINE_ZERO,
+  };
+  g_autoptr(CtFaithfulness) result = NULL;
+  g_autoptr(GArray) images = NULL;
+  g_autoptr(CtGrid) grid = NULL;
+  CtCamRequest cam = {
+    .epochs = &epoch, .n_epochs = 1, .rounds = 1, .target_rule = CT_TARGET_RULE_PREDICTED,
+    .scale = CT_CAM_SCALE_IMAGE, .method = CT_CAM_METHOD_GRADCAM,
+  };
+  g_autofree float *batch = g_new (float, (1 + 2 * CT_ROAD_N_PERCENTILES) * values);
+  g_autofree guint8 *keep = g_new (guint8, n_pixels);
+  double p[1 + 2 * CT_ROAD_N_PERCENTILES];
+  const CtFaithfulnessRow *row;
+  const CtGridCell *cell;
+  const float *image;
+  double y, morf = 0, lerf = 0;
+
+  g_assert_no_error (error);
+  result = ct_faithfulness_compute (session, &request, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  images = ct_cam_session_sample_images (session, 1, 11);
+  g_assert_cmpuint (result->n_images, ==, 1);
+  g_assert_cmpuint (result->image_indices[0], ==, g_array_index (images, guint, 0));
+  g_assert_cmpfloat (result->step_fraction, ==, 0.5);
+  g_assert_cmpstr (result->method, ==, "gradcam");
+
+  cam.images = (const guint *) images->data;
+  cam.n_images = 1;
+  ct_perturb_init (&cam.perturb);
+  grid = ct_cam_session_compute (session, &cam, NULL, &error);
+  g_assert_no_error (error);
+  cell = ct_grid_get_cell (grid, 0, 0, 0);
+  image = ct_grid_get_image (grid, 0, 0);
+  y = cell->probability;
+  g_assert_cmpstr (result->layer, ==, grid->layer);
+
+  ct_faithfulness_cam_mult (image, test->channels, n_pixels, cell->heatmap, batch);
+  for (guint i = 0; i < CT_ROAD_N_PERCENTILES; i++)
+    for (guint most = 0; most < 2; most++)
+      {
+        ct_road_keep (cell->heatmap, n_pixels, ct_road_percentile_at (i), most == 0, keep);
+        ct_road_impute (image, manifest->mean, test->channels, test->width, test->height, keep,
+                        batch + (1 + 2 * i + most) * values);
+      }
+  class_probabilities (session, epoch, batch, 1 + 2 * CT_ROAD_N_PERCENTILES, cell->predicted, p);
+  for (guint i = 0; i < CT_ROAD_N_PERCENTILES; i++)
+    {
+      morf += (p[1 + 2 * i] - y) / CT_ROAD_N_PERCENTILES;
+      lerf += (p[2 + 2 * i] - y) / CT_ROAD_N_PERCENTILES;
+    }
+
+  g_assert_cmpuint (result->rows->len, ==, 2);
+  row = &g_array_index (result->rows, CtFaithfulnessRow, 0);
+  g_test_message ("y %.6f, explanation map %.6f, MoRF %.6f, LeRF %.6f", y, p[0], morf, lerf);
+  g_assert_cmpstr (row->heatmap, ==, "gradcam");
+  g_assert_cmpint (row->epoch, ==, 3);
+  g_assert_cmpuint (row->n_images, ==, 1);
+  g_assert_cmpfloat_with_epsilon (row->average_drop, ct_faithfulness_drop (y, p[0]), 1e-3);
+  g_assert_cmpfloat (row->increase, ==, ct_faithfulness_increase (y, p[0]));
+  g_assert_cmpfloat_with_epsilon (row->road_morf, morf, 1e-5);
+  g_assert_cmpfloat_with_epsilon (row->road_lerf, lerf, 1e-5);
+  g_assert_cmpfloat_with_epsilon (row->road_combined, (lerf - morf) / 2, 1e-5);
+}
+
+/* The mean of @n values, NaN ones left out, as the sanity rows count them. */
+static double
+defined_mean (const double *values,
+              guint         n)
+{
+  g_autoptr(GArray) defined = g_array_new (FALSE, FALSE, sizeof (double));
+  double mean, ci95;
+
+  for (guint i = 0; i < n; i++)
+    if (!isnan (values[i]))
+      g_array_append_val (defined, values[i]);
+  ct_stats_mean_ci95 ((const double *) defined->data, defined->len, &mean, &ci95);
+  return mean;
+}
+
+/* The sanity check's "epoch 0" rows from the maps themselves: each trained
+ * epoch's true-class map against epoch 0's, image by image (Spearman, SSIM,
+ * top-20% IoU), over images in two batches; the cascade's groups from the
+ * output down, its last row (every group from epoch 0: epoch 0's network)
+ * the same numbers as the last epoch's row. */
+static void
+test_sanity_rows (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  static const int epochs[] = { 0, 1, 3 };
+  static const char *const groups[] = { "head", "stages.2", "stages.1", "stages.0", "stem" };
+  CtSanityRequest request = {
+    .epochs = epochs, .n_epochs = 3, .n_images = 3, .seed = 5,
+    .method = CT_CAM_METHOD_GRADCAM, .batch_size = 2,
+  };
+  g_autoptr(CtSanity) result = NULL;
+  g_autoptr(GArray) images = NULL;
+  g_autoptr(CtGrid) grid = NULL;
+  CtCamRequest cam = {
+    .epochs = epochs, .n_epochs = 3, .rounds = 1, .target_rule = CT_TARGET_RULE_LABEL,
+    .scale = CT_CAM_SCALE_IMAGE, .method = CT_CAM_METHOD_GRADCAM,
+  };
+
+  g_assert_no_error (error);
+  result = ct_sanity_compute (session, &request, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  images = ct_cam_session_sample_images (session, 3, 5);
+  g_assert_cmpuint (result->n_images, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (result->image_indices[i], ==, g_array_index (images, guint, i));
+
+  cam.images = (const guint *) images->data;
+  cam.n_images = 3;
+  ct_perturb_init (&cam.perturb);
+  grid = ct_cam_session_compute (session, &cam, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (result->layer, ==, grid->layer);
+
+  g_assert_cmpuint (result->rows->len, ==, 2 + G_N_ELEMENTS (groups));
+  for (guint e = 0; e < 2; e++)
+    {
+      const CtSanityRow *row = &g_array_index (result->rows, CtSanityRow, e);
+      const CtSanityRow *all = &g_array_index (result->rows, CtSanityRow, result->rows->len - 1);
+      double spearman[3], ssim[3], iou[3];
+
+      for (guint i = 0; i < 3; i++)
+        {
+          const float *a = ct_grid_get_cell (grid, 0, i, 0)->heatmap;
+          const float *b = ct_grid_get_cell (grid, 1 + e, i, 0)->heatmap;
+          gsize n = (gsize) grid->width * grid->height;
+
+          spearman[i] = ct_stats_spearman (a, b, NULL, n);
+          ssim[i] = ct_stats_ssim (a, b, grid->width, grid->height, 1.0);
+          iou[i] = ct_stats_top_iou (a, b, NULL, n, 0.2);
+        }
+      g_test_message ("epoch %d against 0: %.6f %.6f %.6f", epochs[1 + e], row->spearman,
+                      row->ssim, row->top_iou);
+      g_assert_cmpint (row->epoch, ==, epochs[1 + e]);
+      g_assert_cmpstr (row->against, ==, "epoch 0");
+      g_assert_cmpuint (row->n_randomised, ==, 0);
+      g_assert_cmpuint (row->n_images, ==, 3);
+      g_assert_cmpfloat_with_epsilon (row->spearman, defined_mean (spearman, 3), 1e-4);
+      g_assert_cmpfloat_with_epsilon (row->ssim, defined_mean (ssim, 3), 1e-4);
+      g_assert_cmpfloat_with_epsilon (row->top_iou, defined_mean (iou, 3), 1e-4);
+      if (e == 1)
+        {
+          g_assert_cmpfloat_with_epsilon (all->spearman, row->spearman, 1e-4);
+          g_assert_cmpfloat_with_epsilon (all->ssim, row->ssim, 1e-4);
+          g_assert_cmpfloat_with_epsilon (all->top_iou, row->top_iou, 1e-4);
+        }
+    }
+  for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
+    {
+      const CtSanityRow *row = &g_array_index (result->rows, CtSanityRow, 2 + g);
+
+      g_assert_cmpint (row->epoch, ==, 3);
+      g_assert_cmpstr (row->against, ==, groups[g]);
+      g_assert_cmpuint (row->n_randomised, ==, g + 1);
+      g_assert_false (isnan (row->spearman));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -935,6 +1145,8 @@ main (int    argc,
   g_test_add_func ("/engine/import/run", test_import_run);
   g_test_add_func ("/engine/import/cancel", test_import_cancel);
   g_test_add_func ("/engine/import/list-checkpoints", test_import_list_checkpoints);
+  g_test_add_func ("/engine/faithfulness/one-image", test_faithfulness_one_image);
+  g_test_add_func ("/engine/sanity/rows", test_sanity_rows);
   g_test_add_func ("/engine/robustness/baseline-first", test_robustness_baseline_first);
   g_test_add_func ("/engine/cam/grid", test_cam_grid);
   g_test_add_func ("/engine/cam/shared-scale", test_cam_shared_scale);
