@@ -6,8 +6,13 @@
 
 #include "ct-cam-job.h"
 #include "ct-checkpoint.h"
+#include "ct-faithfulness-job.h"
+#include "ct-image.h"
+#include "ct-import.h"
 #include "ct-robustness-job.h"
 #include "ct-rng.h"
+#include "ct-sanity-job.h"
+#include "ct-stats.h"
 #include "ct-safetensors.h"
 #include "ct-test-data.h"
 #include "ct-test-train.h"
@@ -747,6 +752,381 @@ test_robustness_baseline_first (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 }
 
+typedef struct {
+  GPtrArray    *lines;       /* "done/total epoch file metrics? message?" */
+  GCancellable *cancel_at_measure;
+} ImportRecord;
+
+static void
+record_import_cb (const CtImportReport *report,
+                  gpointer              user_data)
+{
+  ImportRecord *record = user_data;
+  g_autofree char *file = report->file != NULL ? g_path_get_basename (report->file) : NULL;
+
+  g_ptr_array_add (record->lines, g_strdup_printf ("%u/%u %d %s%s%s", report->done, report->total,
+                                                   report->epoch, file,
+                                                   report->metrics != NULL ? " metrics" : "",
+                                                   report->message != NULL ? " message" : ""));
+  /* The line just before a checkpoint is loaded and measured. */
+  if (record->cancel_at_measure != NULL && report->epoch >= 0 && report->metrics == NULL)
+    g_cancellable_cancel (record->cancel_at_measure);
+}
+
+/* Two of the trained run's checkpoints imported, given in reverse order,
+ * train split measured too: the run that comes out, the reports on the
+ * way, and the cancellable left as it was given. */
+static void
+test_import_run (void)
+{
+  const char *run = trained_run ();
+  g_autofree char *out = g_build_filename (tmpdir, "imported", NULL);
+  g_autofree char *epoch1 = ct_run_dup_checkpoint_path (run, 1);
+  g_autofree char *epoch3 = ct_run_dup_checkpoint_path (run, 3);
+  g_autofree char *imported1 = ct_run_dup_checkpoint_path (out, 1);
+  g_autofree char *imported3 = ct_run_dup_checkpoint_path (out, 3);
+  const char *files[] = { epoch3, epoch1 };
+  CtImportOptions options = {
+    .arch = "camtrail_net", .data = data_dir, .out_dir = out, .files = files, .n_files = 2,
+    .train_metrics = TRUE, .threads = 2,
+  };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  ImportRecord record = { lines, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtManifest) manifest = NULL;
+  g_autoptr(GArray) recorded = NULL, imported = NULL;
+  g_autofree char *data_name = g_path_get_basename (data_dir);
+  g_autofree char *loading = g_strdup_printf ("0/2 -1 %s message", data_name);
+  const char *const expected[] = {
+    loading,
+    "0/2 1 epoch-001.safetensors", "1/2 1 epoch-001.safetensors metrics message",
+    "1/2 3 epoch-003.safetensors", "2/2 3 epoch-003.safetensors metrics message",
+  };
+  GStatBuf st;
+  mode_t mask = umask (022);
+
+  umask (mask);
+  g_assert_true (ct_import_run (&options, record_import_cb, &record, cancellable, &error));
+  g_assert_no_error (error);
+
+  /* Every report in order: loading, then each epoch started and done. */
+  g_assert_cmpuint (lines->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < lines->len; i++)
+    g_assert_cmpstr (lines->pdata[i], ==, expected[i]);
+  /* Measuring disconnects from the cancellable it was given. */
+  g_assert_false (g_signal_has_handler_pending (cancellable,
+                                                g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE),
+                                                0, FALSE));
+
+  /* A folder made as mkdir -p makes it. */
+  g_assert_cmpint (g_stat (out, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0755 & ~mask);
+
+  manifest = ct_manifest_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (manifest->n_imported, ==, 2);
+  g_assert_cmpint (manifest->imported[0].epoch, ==, 1);
+  g_assert_cmpstr (manifest->imported[0].file, ==, "epoch-001.safetensors");
+  g_assert_cmpint (manifest->imported[1].epoch, ==, 3);
+  /* Not trained here: no training hyper-parameters, the last epoch's count. */
+  g_assert_cmpint (manifest->hyper.epochs, ==, 3);
+  g_assert_cmpfloat (manifest->hyper.lr, ==, 0.0);
+  g_assert_false (manifest->hyper.flip);
+  g_assert_cmpint (manifest->hyper.translate, ==, 0);
+
+  /* The weights as they were, the test metrics as the training recorded
+   * them, and the train split measured. */
+  ct_test_assert_same_weights (epoch1, imported1);
+  ct_test_assert_same_weights (epoch3, imported3);
+  recorded = ct_metrics_load (run, &error);
+  g_assert_no_error (error);
+  imported = ct_metrics_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (imported->len, ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      const CtEpochMetrics *m = &g_array_index (imported, CtEpochMetrics, i);
+      const CtEpochMetrics *then = &g_array_index (recorded, CtEpochMetrics, 1 + 2 * i);
+
+      g_assert_cmpint (m->epoch, ==, then->epoch);
+      g_assert_cmpfloat_with_epsilon (m->test_accuracy, then->test_accuracy, 1e-6);
+      g_assert_cmpfloat_with_epsilon (m->test_loss, then->test_loss, 1e-4);
+      g_assert_cmpfloat (m->train_accuracy, >=, 0.0);
+      g_assert_cmpfloat (m->train_accuracy, <=, 1.0);
+      g_assert_cmpfloat (m->train_loss, >, 0.0);
+    }
+  ct_test_remove_tree (out);
+}
+
+/* Cancelled while a checkpoint is measured: a cancel error, not the
+ * evaluation's, and nothing left behind. */
+static void
+test_import_cancel (void)
+{
+  const char *run = trained_run ();
+  g_autofree char *out = g_build_filename (tmpdir, "import-cancelled", NULL);
+  g_autofree char *epoch2 = ct_run_dup_checkpoint_path (run, 2);
+  const char *files[] = { epoch2 };
+  CtImportOptions options = {
+    .arch = "camtrail_net", .data = data_dir, .out_dir = out, .files = files, .n_files = 1,
+    .threads = 2,
+  };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  ImportRecord record = { lines, cancellable };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (ct_import_run (&options, record_import_cb, &record, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (lines->pdata[lines->len - 1], ==, "0/1 2 epoch-002.safetensors");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+/* A folder offered for importing: its checkpoint files by name, nothing
+ * else; none for a run, an empty folder or a missing one. */
+static void
+test_import_list_checkpoints (void)
+{
+  g_autofree char *dir = g_build_filename (tmpdir, "to-import", NULL);
+  g_autofree char *sub = g_build_filename (dir, "sub.pth", NULL);
+  g_autofree char *missing = g_build_filename (tmpdir, "not-there", NULL);
+  const char *names[] = { "model.bin", "b.safetensors", ".pt", "notes.txt", "a.pt", "c.pt.txt" };
+  const char *expected[] = { "a.pt", "b.safetensors", "model.bin" };
+  g_auto(GStrv) listed = NULL;
+  g_auto(GStrv) none = NULL;
+  g_auto(GStrv) of_run = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
+  none = ct_import_list_checkpoints (dir);
+  g_assert_null (none);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+
+      g_assert_true (g_file_set_contents (path, "x", 1, NULL));
+    }
+  listed = ct_import_list_checkpoints (dir);
+  g_assert_nonnull (listed);
+  g_assert_cmpuint (g_strv_length (listed), ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, expected[i], NULL);
+
+      g_assert_cmpstr (listed[i], ==, path);
+    }
+  g_assert_null (ct_import_list_checkpoints (missing));
+  of_run = ct_import_list_checkpoints (trained_run ());
+  g_assert_null (of_run);
+  ct_test_remove_tree (dir);
+}
+
+/* Softmax probability of class @c of one normalised-in-place image set. */
+static void
+class_probabilities (CtCamSession *session,
+                     int           epoch,
+                     float        *images,
+                     guint         n,
+                     int           c,
+                     double       *out)
+{
+  const CtManifest *manifest = ct_cam_session_get_manifest (session);
+  const CtSplit *test = &ct_cam_session_get_dataset (session)->test;
+  guint K = manifest->n_classes;
+  g_autofree float *logits = g_new (float, (gsize) n * K);
+  g_autofree float *p = g_new (float, K);
+  g_autoptr(GError) error = NULL;
+
+  ct_image_normalize (images, n, test->channels, (gsize) test->width * test->height,
+                      manifest->mean, manifest->std);
+  g_assert_true (ct_cam_session_forward (session, epoch, images, n, logits, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    {
+      ct_softmax (logits + (gsize) i * K, K, p);
+      out[i] = p[c];
+    }
+}
+
+/* One image's explanation-map and ROAD scores, worked out from the
+ * documented rules (ct-faithfulness.h) with the core's pieces: the image
+ * times its heatmap for Average Drop and Increase in Confidence; for ROAD
+ * the mean over the nine percentiles of the probability after imputing
+ * the most (or least) relevant pixels, minus before, without noise. */
+static void
+test_faithfulness_one_image (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  const CtManifest *manifest = ct_cam_session_get_manifest (session);
+  const CtSplit *test = &ct_cam_session_get_dataset (session)->test;
+  gsize n_pixels = (gsize) test->width * test->height;
+  gsize values = test->channels * n_pixels;
+  int epoch = 3;
+  CtFaithfulnessRequest request = {
+    .epochs = &epoch, .n_epochs = 1, .n_images = 1, .seed = 11,
+    .method = CT_CAM_METHOD_GRADCAM, .step_fraction = 0.5, .baseline = CT_BASELINE_ZERO,
+  };
+  g_autoptr(CtFaithfulness) result = NULL;
+  g_autoptr(GArray) images = NULL;
+  g_autoptr(CtGrid) grid = NULL;
+  CtCamRequest cam = {
+    .epochs = &epoch, .n_epochs = 1, .rounds = 1, .target_rule = CT_TARGET_RULE_PREDICTED,
+    .scale = CT_CAM_SCALE_IMAGE, .method = CT_CAM_METHOD_GRADCAM,
+  };
+  g_autofree float *batch = g_new (float, (1 + 2 * CT_ROAD_N_PERCENTILES) * values);
+  g_autofree guint8 *keep = g_new (guint8, n_pixels);
+  double p[1 + 2 * CT_ROAD_N_PERCENTILES];
+  const CtFaithfulnessRow *row;
+  const CtGridCell *cell;
+  const float *image;
+  double y, morf = 0, lerf = 0;
+
+  g_assert_no_error (error);
+  result = ct_faithfulness_compute (session, &request, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  images = ct_cam_session_sample_images (session, 1, 11);
+  g_assert_cmpuint (result->n_images, ==, 1);
+  g_assert_cmpuint (result->image_indices[0], ==, g_array_index (images, guint, 0));
+  g_assert_cmpfloat (result->step_fraction, ==, 0.5);
+  g_assert_cmpstr (result->method, ==, "gradcam");
+
+  cam.images = (const guint *) images->data;
+  cam.n_images = 1;
+  ct_perturb_init (&cam.perturb);
+  grid = ct_cam_session_compute (session, &cam, NULL, &error);
+  g_assert_no_error (error);
+  cell = ct_grid_get_cell (grid, 0, 0, 0);
+  image = ct_grid_get_image (grid, 0, 0);
+  y = cell->probability;
+  g_assert_cmpstr (result->layer, ==, grid->layer);
+
+  ct_faithfulness_cam_mult (image, test->channels, n_pixels, cell->heatmap, batch);
+  for (guint i = 0; i < CT_ROAD_N_PERCENTILES; i++)
+    for (guint most = 0; most < 2; most++)
+      {
+        ct_road_keep (cell->heatmap, n_pixels, ct_road_percentile_at (i), most == 0, keep);
+        ct_road_impute (image, manifest->mean, test->channels, test->width, test->height, keep,
+                        batch + (1 + 2 * i + most) * values);
+      }
+  class_probabilities (session, epoch, batch, 1 + 2 * CT_ROAD_N_PERCENTILES, cell->predicted, p);
+  for (guint i = 0; i < CT_ROAD_N_PERCENTILES; i++)
+    {
+      morf += (p[1 + 2 * i] - y) / CT_ROAD_N_PERCENTILES;
+      lerf += (p[2 + 2 * i] - y) / CT_ROAD_N_PERCENTILES;
+    }
+
+  g_assert_cmpuint (result->rows->len, ==, 2);
+  row = &g_array_index (result->rows, CtFaithfulnessRow, 0);
+  g_test_message ("y %.6f, explanation map %.6f, MoRF %.6f, LeRF %.6f", y, p[0], morf, lerf);
+  g_assert_cmpstr (row->heatmap, ==, "gradcam");
+  g_assert_cmpint (row->epoch, ==, 3);
+  g_assert_cmpuint (row->n_images, ==, 1);
+  g_assert_cmpfloat_with_epsilon (row->average_drop, ct_faithfulness_drop (y, p[0]), 1e-3);
+  g_assert_cmpfloat (row->increase, ==, ct_faithfulness_increase (y, p[0]));
+  g_assert_cmpfloat_with_epsilon (row->road_morf, morf, 1e-5);
+  g_assert_cmpfloat_with_epsilon (row->road_lerf, lerf, 1e-5);
+  g_assert_cmpfloat_with_epsilon (row->road_combined, (lerf - morf) / 2, 1e-5);
+}
+
+/* The mean of @n values, NaN ones left out, as the sanity rows count them. */
+static double
+defined_mean (const double *values,
+              guint         n)
+{
+  g_autoptr(GArray) defined = g_array_new (FALSE, FALSE, sizeof (double));
+  double mean, ci95;
+
+  for (guint i = 0; i < n; i++)
+    if (!isnan (values[i]))
+      g_array_append_val (defined, values[i]);
+  ct_stats_mean_ci95 ((const double *) defined->data, defined->len, &mean, &ci95);
+  return mean;
+}
+
+/* The sanity check's "epoch 0" rows from the maps themselves: each trained
+ * epoch's true-class map against epoch 0's, image by image (Spearman, SSIM,
+ * top-20% IoU), over images in two batches; the cascade's groups from the
+ * output down, its last row (every group from epoch 0: epoch 0's network)
+ * the same numbers as the last epoch's row. */
+static void
+test_sanity_rows (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = ct_cam_session_new (trained_run (), NULL, NULL, &error);
+  static const int epochs[] = { 0, 1, 3 };
+  static const char *const groups[] = { "head", "stages.2", "stages.1", "stages.0", "stem" };
+  CtSanityRequest request = {
+    .epochs = epochs, .n_epochs = 3, .n_images = 3, .seed = 5,
+    .method = CT_CAM_METHOD_GRADCAM, .batch_size = 2,
+  };
+  g_autoptr(CtSanity) result = NULL;
+  g_autoptr(GArray) images = NULL;
+  g_autoptr(CtGrid) grid = NULL;
+  CtCamRequest cam = {
+    .epochs = epochs, .n_epochs = 3, .rounds = 1, .target_rule = CT_TARGET_RULE_LABEL,
+    .scale = CT_CAM_SCALE_IMAGE, .method = CT_CAM_METHOD_GRADCAM,
+  };
+
+  g_assert_no_error (error);
+  result = ct_sanity_compute (session, &request, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  images = ct_cam_session_sample_images (session, 3, 5);
+  g_assert_cmpuint (result->n_images, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (result->image_indices[i], ==, g_array_index (images, guint, i));
+
+  cam.images = (const guint *) images->data;
+  cam.n_images = 3;
+  ct_perturb_init (&cam.perturb);
+  grid = ct_cam_session_compute (session, &cam, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (result->layer, ==, grid->layer);
+
+  g_assert_cmpuint (result->rows->len, ==, 2 + G_N_ELEMENTS (groups));
+  for (guint e = 0; e < 2; e++)
+    {
+      const CtSanityRow *row = &g_array_index (result->rows, CtSanityRow, e);
+      const CtSanityRow *all = &g_array_index (result->rows, CtSanityRow, result->rows->len - 1);
+      double spearman[3], ssim[3], iou[3];
+
+      for (guint i = 0; i < 3; i++)
+        {
+          const float *a = ct_grid_get_cell (grid, 0, i, 0)->heatmap;
+          const float *b = ct_grid_get_cell (grid, 1 + e, i, 0)->heatmap;
+          gsize n = (gsize) grid->width * grid->height;
+
+          spearman[i] = ct_stats_spearman (a, b, NULL, n);
+          ssim[i] = ct_stats_ssim (a, b, grid->width, grid->height, 1.0);
+          iou[i] = ct_stats_top_iou (a, b, NULL, n, 0.2);
+        }
+      g_test_message ("epoch %d against 0: %.6f %.6f %.6f", epochs[1 + e], row->spearman,
+                      row->ssim, row->top_iou);
+      g_assert_cmpint (row->epoch, ==, epochs[1 + e]);
+      g_assert_cmpstr (row->against, ==, "epoch 0");
+      g_assert_cmpuint (row->n_randomised, ==, 0);
+      g_assert_cmpuint (row->n_images, ==, 3);
+      g_assert_cmpfloat_with_epsilon (row->spearman, defined_mean (spearman, 3), 1e-4);
+      g_assert_cmpfloat_with_epsilon (row->ssim, defined_mean (ssim, 3), 1e-4);
+      g_assert_cmpfloat_with_epsilon (row->top_iou, defined_mean (iou, 3), 1e-4);
+      if (e == 1)
+        {
+          g_assert_cmpfloat_with_epsilon (all->spearman, row->spearman, 1e-4);
+          g_assert_cmpfloat_with_epsilon (all->ssim, row->ssim, 1e-4);
+          g_assert_cmpfloat_with_epsilon (all->top_iou, row->top_iou, 1e-4);
+        }
+    }
+  for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
+    {
+      const CtSanityRow *row = &g_array_index (result->rows, CtSanityRow, 2 + g);
+
+      g_assert_cmpint (row->epoch, ==, 3);
+      g_assert_cmpstr (row->against, ==, groups[g]);
+      g_assert_cmpuint (row->n_randomised, ==, g + 1);
+      g_assert_false (isnan (row->spearman));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -762,6 +1142,11 @@ main (int    argc,
   g_test_add_func ("/engine/checkpoint/init", test_checkpoint_init);
   g_test_add_func ("/engine/train/nan-loss-keeps-run", test_nan_loss_keeps_run);
   g_test_add_func ("/engine/train/reevaluate", test_train_reevaluate);
+  g_test_add_func ("/engine/import/run", test_import_run);
+  g_test_add_func ("/engine/import/cancel", test_import_cancel);
+  g_test_add_func ("/engine/import/list-checkpoints", test_import_list_checkpoints);
+  g_test_add_func ("/engine/faithfulness/one-image", test_faithfulness_one_image);
+  g_test_add_func ("/engine/sanity/rows", test_sanity_rows);
   g_test_add_func ("/engine/robustness/baseline-first", test_robustness_baseline_first);
   g_test_add_func ("/engine/cam/grid", test_cam_grid);
   g_test_add_func ("/engine/cam/shared-scale", test_cam_shared_scale);

@@ -1863,6 +1863,89 @@ test_window_cli_method_list_errors (void)
 }
 
 static void
+refreshed_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(CtRunInfo) info = ct_engine_refresh_run_finish (CT_ENGINE (source), result, NULL);
+  gboolean *refreshed = user_data;
+
+  g_assert_nonnull (info);
+  *refreshed = TRUE;
+}
+
+/* Epochs typed while another run opens: the grid request they make is the
+ * old run's, and its rows must not reach the view the new run cleared (they
+ * did, past its end: a CRITICAL in ct_grid_view_add_rows()).  The opening's
+ * completion is held in a context of its own until the worker has posted
+ * those rows, which is the order that went wrong. */
+static void
+test_window_epochs_typed_while_opening (void)
+{
+  g_autofree char *other_dir = g_build_filename (tmpdir, "run-copy", NULL);
+  g_autoptr(GMainContext) opening = g_main_context_new ();
+  g_autoptr(GMainContext) behind = g_main_context_new ();
+  g_autoptr(GDir) dir = NULL;
+  CtEngine *engine = ct_window_get_engine (window);
+  gboolean refreshed = FALSE;
+  CtGrid *grid;
+  const char *name;
+
+  activate ("win.open-run", g_variant_new_string (run_dir));
+  CT_TEST_WAIT_UNTIL (g_strcmp0 (ct_window_get_run_dir (window), run_dir) == 0);
+  wait_for (window_idle, window);
+  g_assert_cmpint (g_mkdir_with_parents (other_dir, 0755), ==, 0);
+  dir = g_dir_open (run_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (run_dir, name, NULL);
+      g_autofree char *to = g_build_filename (other_dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (!g_file_test (from, G_FILE_TEST_IS_REGULAR))
+        continue;
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      g_assert_true (g_file_set_contents (to, contents, length, NULL));
+    }
+
+  g_main_context_push_thread_default (opening);
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.open-run",
+                                                     g_variant_new_string (other_dir)));
+  g_main_context_pop_thread_default (opening);
+
+  /* Two rows typed for the open run, requested behind the opening. */
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.set-epochs",
+                                                     g_variant_new_string ("0, 1")));
+  CT_TEST_WAIT_UNTIL (ct_engine_is_busy (engine));
+
+  /* A job queued behind that request: once it is done, the request's rows
+   * are posted to the main context, not yet delivered. */
+  g_main_context_push_thread_default (behind);
+  ct_engine_refresh_run (engine, NULL, refreshed_cb, &refreshed);
+  CT_TEST_WAIT_UNTIL (refreshed);
+  g_main_context_pop_thread_default (behind);
+
+  g_main_context_push_thread_default (opening);
+  CT_TEST_WAIT_UNTIL (g_strcmp0 (ct_window_get_run_dir (window), other_dir) == 0);
+  g_main_context_pop_thread_default (opening);
+
+  /* The new run's default rows, 0, 1, 2, and none of the old request's. */
+  wait_for (window_idle, window);
+  grid = ct_grid_view_get_grid (ct_window_get_grid_view (window));
+  g_assert_cmpuint (grid->n_rows, ==, 3);
+  for (guint row = 0; row < 3; row++)
+    g_assert_cmpint (grid->epochs[row], ==, (int) row);
+  g_assert_cmpstr (grid->run_name, ==, "run-copy");
+
+  /* Back to the test run: opening it leaves the window idle meanwhile. */
+  activate ("win.open-run", g_variant_new_string (run_dir));
+  CT_TEST_WAIT_UNTIL (g_strcmp0 (ct_window_get_run_dir (window), run_dir) == 0);
+  wait_for (window_idle, window);
+}
+
+static void
 test_window_close_while_training (void)
 {
   g_autofree char *train_dir = g_build_filename (tmpdir, "training", NULL);
@@ -2567,6 +2650,7 @@ main (int   argc,
   g_test_add_func ("/window/compare-methods", test_window_compare_methods);
   g_test_add_func ("/window/cell-dialog-compare", test_window_cell_dialog_compare);
   g_test_add_func ("/window/cli-method-list-errors", test_window_cli_method_list_errors);
+  g_test_add_func ("/window/epochs-typed-while-opening", test_window_epochs_typed_while_opening);
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);
   status = g_test_run ();
 

@@ -81,6 +81,10 @@ show_run (CtWindow  *self,
     }
 
   opened = ct_session_get_run (self->session);
+  /* Rows requested while the run was opening are the old run's, for the
+   * cleared view's rows: the engine must drop them, or they land past its
+   * end before the new run's request supersedes them. */
+  ct_engine_cancel_grids (self->engine);
   ct_grid_view_clear (self->grid_view);
   ct_window_fill_run_controls (self);
   g_settings_set_string (self->settings, "last-run", opened->run_dir);
