@@ -141,7 +141,6 @@ ct_cli_train (int    argc,
   CtDist *dist = NULL;
   g_autofree char *rank_device = NULL;
   g_autofree char *rank_weights = NULL;
-  char *message = NULL;
   gboolean no_nesterov = FALSE, no_flip = FALSE, resume = FALSE, quiet = FALSE, demo = FALSE;
   gboolean sync_bn = FALSE;
   g_autoptr(GError) error = NULL;
@@ -297,8 +296,9 @@ ct_cli_train (int    argc,
   options.precision = parsed_precision;
   options.init = init;
 
-  if (!ct_torch_check (ct_dist_new_from_env (dist_timeout, &dist, &message), message, &error))
-    return ct_cli_fail ("train", error);
+  status = ct_cli_dist_join ("train", dist_timeout, &dist);
+  if (status != 0)
+    return status;
   options.dist = dist;
   options.sync_bn = sync_bn;
   options.rank_weights_dir = rank_weights;
