@@ -625,6 +625,47 @@ test_usage_error_stops_every_rank (void)
   g_assert_false (g_file_test (robustness_out, G_FILE_TEST_EXISTS));
 }
 
+/* --device cuda under torchrun is each rank's own GPU, cuda:LOCAL_RANK,
+ * for robustness and faithfulness as for train.  This libtorch has no
+ * CUDA: each rank's refusal names the device it was given. */
+static void
+test_device_per_rank (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "device-run", NULL);
+  g_autofree char *out = g_build_filename (tmpdir, "device-out", NULL);
+  g_autofree char *args = NULL;
+  g_auto(Result) train = { 0 };
+  const char *commands[] = { "robustness", "faithfulness" };
+
+  run_cli (&train, NULL, "train", "--data", data_dir, "--out", run, "--width", "8",
+           "--epochs", "1", "--batch-size", "32", "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  args = g_strdup_printf ("--run '%s' --images 4 --batch-size 2 --threads 1 --quiet "
+                          "--device cuda --out '%s' --dist-timeout 120", run, out);
+  for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+    {
+      g_auto(Result) two = { 0 };
+
+      run_two_ranks (&two, commands[c], args, args);
+      if (g_str_equal (two.out, "0 0\n"))
+        {
+          g_test_message ("%s: this libtorch has CUDA, and the ranks ran", commands[c]);
+          continue;
+        }
+      g_assert_cmpstr (two.out, ==, "1 1\n");
+      for (int rank = 0; rank < 2; rank++)
+        {
+          g_autofree char *err = rank_err (&two, rank);
+          g_autofree char *named = g_strdup_printf ("device \"cuda:%d\" asked for", rank);
+
+          if (strstr (err, named) == NULL)
+            g_test_message ("rank %d's stderr: %s", rank, err);
+          g_assert_nonnull (strstr (err, named));
+        }
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+}
+
 /* The children of @pid, from /proc. */
 static GArray *
 child_pids (GPid pid)
@@ -816,6 +857,7 @@ main (int    argc,
   g_test_add_func ("/cli-dist/faithfulness-two-ranks", test_faithfulness_two_ranks);
   g_test_add_func ("/cli-dist/setup-agreement", test_setup_agreement);
   g_test_add_func ("/cli-dist/usage-error-stops-every-rank", test_usage_error_stops_every_rank);
+  g_test_add_func ("/cli-dist/device-per-rank", test_device_per_rank);
   g_test_add_func ("/cli-dist/kill-rank-then-resume-alone", test_kill_rank_then_resume_alone);
   g_test_add_func ("/cli-dist/cannot-connect", test_cannot_connect);
   status = g_test_run ();

@@ -8,6 +8,7 @@
 
 #include "ct-cli.h"
 #include "ct-run.h"
+#include "ct-shard.h"
 #include "ct-torch.h"
 #include "ct-torch-glib.h"
 #include "ct-stats.h"
@@ -303,8 +304,9 @@ ct_cli_train (int    argc,
   options.sync_bn = sync_bn;
   options.rank_weights_dir = rank_weights;
   /* One GPU per process: torchrun's LOCAL_RANK picks it. */
-  if (dist != NULL && g_strcmp0 (options.device, "cuda") == 0)
-    options.device = rank_device = g_strdup_printf ("cuda:%d", ct_dist_get_local_rank (dist));
+  rank_device = ct_shard_dup_device (options.device, ct_dist_get_world_size (dist),
+                                     ct_dist_get_local_rank (dist));
+  options.device = rank_device;
   /* Rank 0 speaks for the group; the others report errors only. */
   term.quiet = quiet || ct_dist_get_rank (dist) != 0;
 
