@@ -576,7 +576,8 @@ assert_rank_said (const Result *result,
  * tells the others: each ends at once with its message, far within
  * --dist-timeout (the others would otherwise wait for it at the
  * rendezvous that long).  Rank 1 given an unknown option, under train;
- * rank 0, which holds the store, without --run, under robustness. */
+ * rank 0, which holds the store, without --run, under robustness; rank 1
+ * with --step 2, under faithfulness. */
 static void
 test_usage_error_stops_every_rank (void)
 {
@@ -623,6 +624,24 @@ test_usage_error_stops_every_rank (void)
   assert_rank_said (&no_run, 0, "camtrail-cli robustness: --run is required "
                                 "(see camtrail-cli robustness --help)");
   g_assert_false (g_file_test (robustness_out, G_FILE_TEST_EXISTS));
+
+  /* faithfulness, rank 1 with a value out of range. */
+  {
+    g_autofree char *faithfulness_out = g_build_filename (tmpdir, "usage-faithfulness", NULL);
+    g_autofree char *good_args = g_strdup_printf ("--run '%s' --images 4 --batch-size 2 "
+                                                  "--threads 1 --quiet --out '%s' "
+                                                  "--dist-timeout %g",
+                                                  run, faithfulness_out, timeout);
+    g_autofree char *bad_args = g_strconcat (good_args, " --step 2", NULL);
+    g_auto(Result) bad_step = { 0 };
+
+    g_assert_cmpfloat (run_two_ranks (&bad_step, "faithfulness", good_args, bad_args), <,
+                       bound);
+    g_assert_cmpstr (bad_step.out, ==, "1 2\n");
+    assert_rank_said (&bad_step, 0, "camtrail-cli faithfulness: rank 1 of 2 failed, so every "
+                                    "rank stops: --step must be in (0, 1]");
+    g_assert_false (g_file_test (faithfulness_out, G_FILE_TEST_EXISTS));
+  }
 }
 
 /* --device cuda under torchrun is each rank's own GPU, cuda:LOCAL_RANK,
