@@ -513,6 +513,201 @@ test_setup_agreement (void)
   g_unsetenv ("PET_MONITOR_INTERVAL");
 }
 
+/* Two ranks started by hand, as torchrun's variables make them (no agent:
+ * rank 0 holds the store, as under a c10d rendezvous across hosts):
+ * `$CAMTRAIL_CLI COMMAND @args0` on rank 0 and @args1 on rank 1, both
+ * at once.  @result gets "STATUS0 STATUS1" on stdout and, on stderr, each
+ * rank's after a "--- rank R" line; returns the seconds until both had
+ * ended. */
+static double
+run_two_ranks (Result     *result,
+               const char *command,
+               const char *args0,
+               const char *args1)
+{
+  g_autofree char *err0 = g_build_filename (tmpdir, "rank-0.err", NULL);
+  g_autofree char *err1 = g_build_filename (tmpdir, "rank-1.err", NULL);
+  g_autofree char *script = g_strdup_printf (
+    "export WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=%u; "
+    "RANK=0 LOCAL_RANK=0 \"$CAMTRAIL_CLI\" %s %s 2>'%s' & p0=$!; "
+    "RANK=1 LOCAL_RANK=1 \"$CAMTRAIL_CLI\" %s %s 2>'%s' & p1=$!; "
+    "wait $p0; s0=$?; wait $p1; s1=$?; echo \"$s0 $s1\"; "
+    "echo '--- rank 0' >&2; cat '%s' >&2; echo '--- rank 1' >&2; cat '%s' >&2",
+    free_port (), command, args0, err0, command, args1, err1, err0, err1);
+  const char *argv[] = { "/bin/sh", "-c", script, NULL };
+  gint64 start = g_get_monotonic_time ();
+  double seconds;
+
+  ct_test_run (result, argv, NULL, G_SPAWN_DEFAULT);
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+  g_test_message ("%s on two ranks: both ended after %.1f s", command, seconds);
+  return seconds;
+}
+
+/* Rank @rank's stderr in a run_two_ranks() result. */
+static char *
+rank_err (const Result *result,
+          int           rank)
+{
+  const char *start = strstr (result->err, rank == 0 ? "--- rank 0\n" : "--- rank 1\n");
+  const char *end = rank == 0 ? strstr (result->err, "--- rank 1\n") : NULL;
+
+  g_assert_nonnull (start);
+  start += strlen ("--- rank 0\n");
+  return end != NULL ? g_strndup (start, end - start) : g_strdup (start);
+}
+
+/* Rank @rank of @result said @expected, with nothing else on its line:
+ * one message, naming the failing rank. */
+static void
+assert_rank_said (const Result *result,
+                  int           rank,
+                  const char   *expected)
+{
+  g_autofree char *err = rank_err (result, rank);
+  g_autofree char *line = g_strconcat (expected, "\n", NULL);
+
+  if (strstr (err, line) == NULL)
+    g_test_message ("rank %d's stderr: %s", rank, err);
+  g_assert_nonnull (strstr (err, line));
+}
+
+/* A rank that stops at its options, before it joins the group, still
+ * tells the others: each ends at once with its message, far within
+ * --dist-timeout (the others would otherwise wait for it at the
+ * rendezvous that long).  Rank 1 given an unknown option, under train;
+ * rank 0, which holds the store, without --run, under robustness; rank 1
+ * with --step 2, under faithfulness. */
+static void
+test_usage_error_stops_every_rank (void)
+{
+  g_autofree char *out = g_build_filename (tmpdir, "usage-out", NULL);
+  g_autofree char *run = g_build_filename (tmpdir, "usage-run", NULL);
+  g_autofree char *train_args = NULL, *robustness_args = NULL, *robustness_out = NULL;
+  g_auto(Result) bad_option = { 0 }, no_run = { 0 }, train = { 0 };
+  /* Seconds the ranks may take to start, read their data and stop: far
+   * below the timeout they are given. */
+  const double timeout = 120, bound = 60;
+
+  train_args = g_strdup_printf ("--data '%s' --out '%s' --width 8 --epochs 1 --batch-size 32 "
+                                "--threads 1 --quiet --dist-timeout %g", data_dir, out, timeout);
+  {
+    g_autofree char *bad_args = g_strconcat (train_args, " --no-such-option", NULL);
+
+    g_assert_cmpfloat (run_two_ranks (&bad_option, "train", train_args, bad_args), <, bound);
+  }
+  /* Rank 1's own usage error, and rank 0 stopping with it. */
+  g_assert_cmpstr (bad_option.out, ==, "1 2\n");
+  assert_rank_said (&bad_option, 0, "camtrail-cli train: rank 1 of 2 failed, so every rank "
+                                    "stops: Unknown option --no-such-option");
+  assert_rank_said (&bad_option, 1, "camtrail-cli train: Unknown option --no-such-option "
+                                    "(see camtrail-cli train --help)");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  /* Rank 0 holds the store: it stays until rank 1 has read its word. */
+  run_cli (&train, NULL, "train", "--data", data_dir, "--out", run, "--width", "8",
+           "--epochs", "1", "--batch-size", "32", "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  robustness_out = g_build_filename (tmpdir, "usage-robustness", NULL);
+  robustness_args = g_strdup_printf ("--images 4 --batch-size 2 --perturb noise:0.1 --threads 1 "
+                                     "--quiet --out '%s' --dist-timeout %g",
+                                     robustness_out, timeout);
+  {
+    g_autofree char *good_args = g_strdup_printf ("--run '%s' %s", run, robustness_args);
+
+    g_assert_cmpfloat (run_two_ranks (&no_run, "robustness", robustness_args, good_args), <,
+                       bound);
+  }
+  g_assert_cmpstr (no_run.out, ==, "2 1\n");
+  assert_rank_said (&no_run, 1, "camtrail-cli robustness: rank 0 of 2 failed, so every rank "
+                                "stops: --run is required");
+  assert_rank_said (&no_run, 0, "camtrail-cli robustness: --run is required "
+                                "(see camtrail-cli robustness --help)");
+  g_assert_false (g_file_test (robustness_out, G_FILE_TEST_EXISTS));
+
+  /* faithfulness, rank 1 with a value out of range. */
+  {
+    g_autofree char *faithfulness_out = g_build_filename (tmpdir, "usage-faithfulness", NULL);
+    g_autofree char *good_args = g_strdup_printf ("--run '%s' --images 4 --batch-size 2 "
+                                                  "--threads 1 --quiet --out '%s' "
+                                                  "--dist-timeout %g",
+                                                  run, faithfulness_out, timeout);
+    g_autofree char *bad_args = g_strconcat (good_args, " --step 2", NULL);
+    g_auto(Result) bad_step = { 0 };
+
+    g_assert_cmpfloat (run_two_ranks (&bad_step, "faithfulness", good_args, bad_args), <,
+                       bound);
+    g_assert_cmpstr (bad_step.out, ==, "1 2\n");
+    assert_rank_said (&bad_step, 0, "camtrail-cli faithfulness: rank 1 of 2 failed, so every "
+                                    "rank stops: --step must be in (0, 1]");
+    g_assert_false (g_file_test (faithfulness_out, G_FILE_TEST_EXISTS));
+  }
+}
+
+/* --device cuda under torchrun is each rank's own GPU, cuda:LOCAL_RANK,
+ * for robustness and faithfulness as for train.  This libtorch has no
+ * CUDA: each rank's refusal names the device it was given. */
+static void
+test_device_per_rank (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "device-run", NULL);
+  g_autofree char *out = g_build_filename (tmpdir, "device-out", NULL);
+  g_autofree char *args = NULL;
+  g_auto(Result) train = { 0 };
+  const char *commands[] = { "robustness", "faithfulness" };
+
+  run_cli (&train, NULL, "train", "--data", data_dir, "--out", run, "--width", "8",
+           "--epochs", "1", "--batch-size", "32", "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  args = g_strdup_printf ("--run '%s' --images 4 --batch-size 2 --threads 1 --quiet "
+                          "--device cuda --out '%s' --dist-timeout 120", run, out);
+  for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+    {
+      g_auto(Result) two = { 0 };
+
+      run_two_ranks (&two, commands[c], args, args);
+      if (g_str_equal (two.out, "0 0\n"))
+        {
+          g_test_message ("%s: this libtorch has CUDA, and the ranks ran", commands[c]);
+          continue;
+        }
+      g_assert_cmpstr (two.out, ==, "1 1\n");
+      for (int rank = 0; rank < 2; rank++)
+        {
+          g_autofree char *err = rank_err (&two, rank);
+          g_autofree char *named = g_strdup_printf ("device \"cuda:%d\" asked for", rank);
+
+          if (strstr (err, named) == NULL)
+            g_test_message ("rank %d's stderr: %s", rank, err);
+          g_assert_nonnull (strstr (err, named));
+        }
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* study and import do not share their work out yet: under torchrun's
+ * variables every rank refuses at once, saying so, and writes nothing. */
+static void
+test_study_import_refuse (void)
+{
+  g_autofree char *out = g_build_filename (tmpdir, "refused", NULL);
+  g_auto(GStrv) envp = g_get_environ ();
+  g_auto(Result) study = { 0 }, import = { 0 };
+
+  envp = g_environ_setenv (envp, "RANK", "1", TRUE);
+  envp = g_environ_setenv (envp, "WORLD_SIZE", "2", TRUE);
+  envp = g_environ_setenv (envp, "MASTER_ADDR", "127.0.0.1", TRUE);
+  envp = g_environ_setenv (envp, "MASTER_PORT", "1", TRUE);
+  run_cli (&study, envp, "study", "--run", data_dir, "--out", out, NULL);
+  g_assert_cmpint (study.status, ==, 2);
+  g_assert_nonnull (strstr (study.err, "camtrail-cli study: does not run under torchrun yet"));
+  run_cli (&import, envp, "import", "--arch", "camtrail_net", "--data", data_dir, "--out", out,
+           "no-such.safetensors", NULL);
+  g_assert_cmpint (import.status, ==, 2);
+  g_assert_nonnull (strstr (import.err, "camtrail-cli import: does not run under torchrun yet"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 /* The children of @pid, from /proc. */
 static GArray *
 child_pids (GPid pid)
@@ -703,6 +898,9 @@ main (int    argc,
   g_test_add_func ("/cli-dist/robustness-setup-agreement", test_robustness_setup_agreement);
   g_test_add_func ("/cli-dist/faithfulness-two-ranks", test_faithfulness_two_ranks);
   g_test_add_func ("/cli-dist/setup-agreement", test_setup_agreement);
+  g_test_add_func ("/cli-dist/usage-error-stops-every-rank", test_usage_error_stops_every_rank);
+  g_test_add_func ("/cli-dist/device-per-rank", test_device_per_rank);
+  g_test_add_func ("/cli-dist/study-import-refuse", test_study_import_refuse);
   g_test_add_func ("/cli-dist/kill-rank-then-resume-alone", test_kill_rank_then_resume_alone);
   g_test_add_func ("/cli-dist/cannot-connect", test_cannot_connect);
   status = g_test_run ();

@@ -64,6 +64,35 @@ test_gather_one_process (void)
   g_assert_cmpmem (all, 6 * sizeof (double), mine, sizeof mine);
 }
 
+/* --device under torchrun, by the rule's cases: a bare cuda is the rank's
+ * own GPU (LOCAL_RANK), on rank 0 too; cpu, the default and an explicit
+ * GPU stay as given, and one process keeps a bare cuda. */
+static void
+test_device (void)
+{
+  const struct {
+    const char *device;
+    int world_size, local_rank;
+    const char *expected;
+  } cases[] = {
+    { "cuda", 2, 1, "cuda:1" },
+    { "cuda", 4, 0, "cuda:0" },
+    { "cuda", 8, 3, "cuda:3" },
+    { "cuda", 1, 0, "cuda" },
+    { "cpu", 2, 1, "cpu" },
+    { NULL, 2, 1, NULL },
+    { "cuda:2", 2, 1, "cuda:2" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *device = ct_shard_dup_device (cases[i].device, cases[i].world_size,
+                                                     cases[i].local_rank);
+
+      g_assert_cmpstr (device, ==, cases[i].expected);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -72,5 +101,6 @@ main (int    argc,
   g_test_add_func ("/shard/two-ranks", test_two_ranks);
   g_test_add_func ("/shard/idle-rank", test_idle_rank);
   g_test_add_func ("/shard/gather-one-process", test_gather_one_process);
+  g_test_add_func ("/shard/device", test_device);
   return g_test_run ();
 }

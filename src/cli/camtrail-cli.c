@@ -16,13 +16,43 @@ typedef struct {
   const char *summary;
 } Command;
 
+/* The reason of the last error printed, for a rank that stops before it
+ * joined its torchrun group to tell the others (ct_cli_dist_main()). */
+static char *last_error;
+
+const char *
+ct_cli_get_last_error (void)
+{
+  return last_error;
+}
+
+/* The commands that run as torchrun's ranks: a rank that stops before it
+ * joins its group still tells the others why. */
+static int
+train_main (int argc, char **argv)
+{
+  return ct_cli_dist_main ("train", ct_cli_train, argc, argv);
+}
+
+static int
+robustness_main (int argc, char **argv)
+{
+  return ct_cli_dist_main ("robustness", ct_cli_robustness, argc, argv);
+}
+
+static int
+faithfulness_main (int argc, char **argv)
+{
+  return ct_cli_dist_main ("faithfulness", ct_cli_faithfulness, argc, argv);
+}
+
 static const Command commands[] = {
-  { "train",  ct_cli_train,  N_("Train a model and keep a checkpoint per epoch") },
+  { "train",  train_main,  N_("Train a model and keep a checkpoint per epoch") },
   { "eval",   ct_cli_eval,   N_("Print a run's per-epoch accuracy table, or re-measure it") },
   { "layers", ct_cli_layers, N_("List a run's CAM target layers and their map sizes") },
   { "cam",    ct_cli_cam,    N_("Compute a Grad-CAM grid over checkpoints and export it") },
-  { "robustness", ct_cli_robustness, N_("Measure robustness and heatmap stability across epochs") },
-  { "faithfulness", ct_cli_faithfulness, N_("Score how faithful a CAM method's heatmaps are across epochs") },
+  { "robustness", robustness_main, N_("Measure robustness and heatmap stability across epochs") },
+  { "faithfulness", faithfulness_main, N_("Score how faithful a CAM method's heatmaps are across epochs") },
   { "import", ct_cli_import, N_("Turn checkpoints saved by a PyTorch script into a run") },
   { "study", ct_cli_study, N_("Re-run the paper's study with statistics into an HTML and PDF report") },
 };
@@ -63,6 +93,8 @@ ct_cli_usage_error (const char *command,
   reason = g_strdup_vprintf (format, args);
   va_end (args);
   g_printerr ("camtrail-cli %s: %s (see camtrail-cli %s --help)\n", command, reason, command);
+  g_free (last_error);
+  last_error = g_steal_pointer (&reason);
   return CT_CLI_EXIT_USAGE;
 }
 
@@ -71,6 +103,8 @@ ct_cli_fail (const char   *command,
              const GError *error)
 {
   g_printerr ("camtrail-cli %s: %s\n", command, error->message);
+  g_free (last_error);
+  last_error = g_strdup (error->message);
   return CT_CLI_EXIT_FAILURE;
 }
 

@@ -11,6 +11,7 @@
 #include "ct-faithfulness-plot.h"
 #include "ct-faithfulness-job.h"
 #include "ct-sanity-job.h"
+#include "ct-shard.h"
 #include "ct-spec.h"
 
 typedef struct {
@@ -269,7 +270,7 @@ ct_cli_faithfulness (int    argc,
 {
   g_autofree char *run = NULL, *epochs_text = NULL, *out = NULL, *layer = NULL;
   g_autofree char *data = NULL, *device = NULL, *method_text = NULL, *baseline_text = NULL;
-  g_autofree char *method_help = ct_cli_dup_method_help ();
+  g_autofree char *method_help = ct_cli_dup_method_help (), *rank_device = NULL;
   int n_images = 500, batch_size = 0, threads = 0;
   double step = 0.02;
   double road_noise = 0.01;
@@ -343,7 +344,10 @@ ct_cli_faithfulness (int    argc,
   if (status != 0)
     return status;
   term.quiet = quiet || ct_dist_get_rank (dist) != 0;
-  status = faithfulness_run (run, data, device, epochs_text, &request, sanity, out, scale, dist,
+  /* One GPU per rank: torchrun's LOCAL_RANK picks it. */
+  rank_device = ct_shard_dup_device (device, ct_dist_get_world_size (dist),
+                                     ct_dist_get_local_rank (dist));
+  status = faithfulness_run (run, data, rank_device, epochs_text, &request, sanity, out, scale, dist,
                              &term);
   ct_dist_free (dist);
   return status;

@@ -88,6 +88,10 @@ ct_cli_import (int    argc,
                        "safetensors and measured on the dataset's test split."),
                      entries, &argc, &argv, &status))
     return status;
+  /* Every rank would convert into the same --out at once. */
+  if (ct_cli_dist_is_rank ())
+    return ct_cli_usage_error ("import", "does not run under torchrun yet (WORLD_SIZE is set): "
+                               "run it as one process");
   if (arch == NULL || data == NULL || out == NULL)
     return ct_cli_usage_error ("import", "--arch, --data and --out are needed");
   if (files == NULL || files[0] == NULL)

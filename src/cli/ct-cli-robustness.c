@@ -9,6 +9,7 @@
 #include "ct-cli.h"
 #include "ct-robustness-job.h"
 #include "ct-robustness-plot.h"
+#include "ct-shard.h"
 
 /* The study's perturbations: noise σ 0.1, rotations in ±30°, 20 pixels. */
 #define DEFAULT_PERTURBATIONS "noise:0.1,rotate-random:30,occlude:20"
@@ -213,7 +214,7 @@ ct_cli_robustness (int    argc,
 {
   g_autofree char *run = NULL, *epochs_text = NULL, *perturb_text = NULL, *out = NULL;
   g_autofree char *layer = NULL, *target = NULL, *data = NULL, *device = NULL;
-  g_autofree char *method_text = NULL;
+  g_autofree char *method_text = NULL, *rank_device = NULL;
   g_autofree char *method_help = ct_cli_dup_method_help ();
   int n_images = 100, rounds = 1, batch_size = 0, threads = 0;
   double scale = 2.0, dist_timeout = 300.0;
@@ -288,7 +289,10 @@ ct_cli_robustness (int    argc,
   if (status != 0)
     return status;
   term.quiet = quiet || ct_dist_get_rank (dist) != 0;
-  status = robustness_run (run, data, device, epochs_text,
+  /* One GPU per rank: torchrun's LOCAL_RANK picks it. */
+  rank_device = ct_shard_dup_device (device, ct_dist_get_world_size (dist),
+                                     ct_dist_get_local_rank (dist));
+  status = robustness_run (run, data, rank_device, epochs_text,
                            perturb_text != NULL ? perturb_text : DEFAULT_PERTURBATIONS, &request,
                            perturbations, out, scale, dist, &term);
   ct_dist_free (dist);

@@ -103,6 +103,12 @@ ct_cli_study (int    argc,
                        "with the same options to continue where it stopped."),
                      entries, &argc, &argv, &status))
     return status;
+  /* Every rank would write the same report into --out at once. */
+  if (ct_cli_dist_is_rank ())
+    return ct_cli_usage_error ("study", "does not run under torchrun yet (WORLD_SIZE is set): "
+                               "run it as one process; its robustness and faithfulness "
+                               "measurements run over the ranks as camtrail-cli robustness and "
+                               "camtrail-cli faithfulness");
   if (argc > 1)
     return ct_cli_usage_error ("study", "unexpected argument “%s”", argv[1]);
   if (run == NULL)

@@ -8,6 +8,7 @@
 
 #include "ct-cli.h"
 #include "ct-run.h"
+#include "ct-shard.h"
 #include "ct-torch.h"
 #include "ct-torch-glib.h"
 #include "ct-stats.h"
@@ -145,7 +146,6 @@ ct_cli_train (int    argc,
   CtDist *dist = NULL;
   g_autofree char *rank_device = NULL;
   g_autofree char *rank_weights = NULL;
-  char *message = NULL;
   gboolean no_nesterov = FALSE, no_flip = FALSE, resume = FALSE, quiet = FALSE, demo = FALSE;
   gboolean sync_bn = FALSE;
   g_autoptr(GError) error = NULL;
@@ -312,14 +312,16 @@ ct_cli_train (int    argc,
   options.precision = parsed_precision;
   options.init = init;
 
-  if (!ct_torch_check (ct_dist_new_from_env (dist_timeout, &dist, &message), message, &error))
-    return ct_cli_fail ("train", error);
+  status = ct_cli_dist_join ("train", dist_timeout, &dist);
+  if (status != 0)
+    return status;
   options.dist = dist;
   options.sync_bn = sync_bn;
   options.rank_weights_dir = rank_weights;
   /* One GPU per process: torchrun's LOCAL_RANK picks it. */
-  if (dist != NULL && g_strcmp0 (options.device, "cuda") == 0)
-    options.device = rank_device = g_strdup_printf ("cuda:%d", ct_dist_get_local_rank (dist));
+  rank_device = ct_shard_dup_device (options.device, ct_dist_get_world_size (dist),
+                                     ct_dist_get_local_rank (dist));
+  options.device = rank_device;
   /* Rank 0 speaks for the group; the others report errors only. */
   term.quiet = quiet || ct_dist_get_rank (dist) != 0;
 

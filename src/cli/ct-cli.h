@@ -70,6 +70,33 @@ gboolean ct_cli_parse   (const char      *command,
 #define CT_CLI_DIST_TIMEOUT_ENTRY(variable) \
   { "dist-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &(variable), N_("Under torchrun: seconds to wait for the other processes, at the start and at every exchange, before giving up (default 300)"), N_("SECONDS") }
 
+/* Whether torchrun's environment makes this process one rank of several
+ * (WORLD_SIZE set, and not 1). */
+gboolean ct_cli_dist_is_rank (void);
+
+/* Runs the command @run on @argc/@argv and returns its status.  Under
+ * torchrun, when it fails before it tried to join its group (its options,
+ * a missing run: anything before ct_cli_dist_join()), this rank still
+ * joins and posts the reason it printed last (ct_cli_get_last_error()) at
+ * the first agreement step, so every other rank stops there with it,
+ * naming this rank, instead of waiting out --dist-timeout (read from
+ * @argv where it is valid there, else 300 s). */
+int      ct_cli_dist_main   (const char  *command,
+                             int        (*run) (int argc, char **argv),
+                             int          argc,
+                             char       **argv);
+
+/* The reason ct_cli_usage_error() or ct_cli_fail() printed last (borrowed;
+ * NULL when none has). */
+const char *ct_cli_get_last_error (void);
+
+/* Under torchrun joins the group, waiting at most @timeout seconds:
+ * *@out_dist is new, or NULL for one process.  Returns 0, or the exit
+ * status to return with, having said why. */
+int      ct_cli_dist_join   (const char  *command,
+                             double       timeout,
+                             CtDist     **out_dist);
+
 /* Checks @timeout (--dist-timeout), gives libtorch @threads (0: all cores)
  * and, under torchrun, joins the group: *@out_dist is new, or NULL for one
  * process.  Returns 0, or the exit status to return with, having said why. */

@@ -132,3 +132,13 @@ ct_shard_gather (const CtShard  *self,
     }
   return ordered;
 }
+
+char *
+ct_shard_dup_device (const char *device,
+                     int         world_size,
+                     int         local_rank)
+{
+  if (world_size > 1 && g_strcmp0 (device, "cuda") == 0)
+    return g_strdup_printf ("cuda:%d", local_rank);
+  return g_strdup (device);
+}

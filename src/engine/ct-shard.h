@@ -57,4 +57,14 @@ double   *ct_shard_gather         (const CtShard  *self,
                                    gsize           row_doubles,
                                    GError        **error);
 
+/* The device a rank computes on, from what --device says (nullable: the
+ * default, cpu): one GPU per process, so under torchrun (@world_size > 1)
+ * a bare "cuda" is "cuda:@local_rank" (torchrun's LOCAL_RANK), as
+ * PyTorch's DDP recipes pick it.  Anything else (cpu, an explicit
+ * cuda:N, one process) stays as given.  Returns: (transfer full)
+ * (nullable): NULL for a NULL @device. */
+char     *ct_shard_dup_device     (const char     *device,
+                                   int             world_size,
+                                   int             local_rank);
+
 G_END_DECLS

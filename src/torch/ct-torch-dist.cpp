@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cerrno>
+#include <thread>
 #include <cmath>
 #include <memory>
 #include <sstream>
@@ -26,6 +27,7 @@ struct CtDist {
   std::string endpoint; // MASTER_ADDR:MASTER_PORT, for messages
   double timeout_seconds = 0.0;
   int agreements = 0;    // agreement steps taken, for their store keys
+  bool serves_store = false; // this process holds the store the others read
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
 };
@@ -103,6 +105,7 @@ CtDist *from_env(double timeout_seconds) {
     c10d::TCPStoreOptions options;
     options.port = static_cast<std::uint16_t>(port);
     options.isServer = !use_agent && d->rank == 0;
+    d->serves_store = options.isServer;
     options.numWorkers = d->world_size;
     options.waitWorkers = false;
     options.timeout = timeout;
@@ -274,19 +277,56 @@ void set_sync_batch_norm(torch::nn::Module &net, CtDist *dist) {
   }
 }
 
+namespace {
+
+// A rank that holds the store (rank 0 outside torchrun's agent) and stops
+// after an agreement step stays until every other rank has read the step
+// (or posted its own failure there), or the timeout: its store goes with it.
+void wait_for_readers(CtDist &dist, const std::string &prefix) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<long long>(dist.timeout_seconds * 1000.0));
+  for (int r = 0; r < dist.world_size; r++) {
+    if (r == dist.rank)
+      continue;
+    for (;;) {
+      try {
+        if (dist.store->check({prefix + "seen/" + std::to_string(r)}))
+          break;
+        if (dist.store->check({prefix + std::to_string(r)})) {
+          auto bytes = dist.store->get(prefix + std::to_string(r));
+          if (std::string(bytes.begin(), bytes.end()).rfind("failed ", 0) == 0)
+            break;
+        }
+      } catch (const std::exception &) {
+        return;
+      }
+      if (std::chrono::steady_clock::now() >= deadline)
+        return;
+      // Polls the store (in this process) every 20 ms.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+}
+
+} // namespace
+
 std::string agree(CtDist &dist, const std::string &failure, const std::string &summary) {
   std::string prefix = "agree/" + std::to_string(dist.agreements++) + "/";
   std::string mine = (failure.empty() ? "ok " + summary : "failed " + failure);
   std::vector<std::string> posted(dist.world_size);
+  std::string stop;
   try {
     dist.store->set(prefix + std::to_string(dist.rank), std::vector<uint8_t>(mine.begin(), mine.end()));
   } catch (const std::exception &e) {
     lost_peer(dist, "telling the others how setting up went", e);
   }
   // A failing rank stops here: the others may never post this step.
-  if (!failure.empty())
+  if (!failure.empty()) {
+    if (dist.serves_store)
+      wait_for_readers(dist, prefix);
     return std::string();
-  for (int r = 0; r < dist.world_size; r++) {
+  }
+  for (int r = 0; r < dist.world_size && stop.empty(); r++) {
     try {
       auto bytes = dist.store->get(prefix + std::to_string(r));
       posted[r].assign(bytes.begin(), bytes.end());
@@ -295,19 +335,40 @@ std::string agree(CtDist &dist, const std::string &failure, const std::string &s
       text << "rank " << dist.rank << " of " << dist.world_size << ": rank " << r
            << " did not finish setting up within " << dist.timeout_seconds
            << " s (see its own message)";
-      return text.str();
+      stop = text.str();
     }
   }
-  for (int r = 0; r < dist.world_size; r++)
+  try {
+    static const std::vector<uint8_t> seen{'1'};
+    dist.store->set(prefix + "seen/" + std::to_string(dist.rank), seen);
+  } catch (const std::exception &) {
+  }
+  for (int r = 0; r < dist.world_size && stop.empty(); r++)
     if (posted[r].rfind("failed ", 0) == 0)
-      return "rank " + std::to_string(r) + " of " + std::to_string(dist.world_size) +
+      stop = "rank " + std::to_string(r) + " of " + std::to_string(dist.world_size) +
              " failed, so every rank stops: " + posted[r].substr(7);
-  for (int r = 1; r < dist.world_size; r++)
+  for (int r = 1; r < dist.world_size && stop.empty(); r++)
     if (posted[r] != posted[0])
-      return "rank " + std::to_string(r) + " was started differently from rank 0, so every rank " +
+      stop = "rank " + std::to_string(r) + " was started differently from rank 0, so every rank " +
              "stops: rank 0 has " + posted[0].substr(3) + "; rank " + std::to_string(r) + " has " +
              posted[r].substr(3);
-  return std::string();
+  if (!stop.empty() && dist.serves_store)
+    wait_for_readers(dist, prefix);
+  return stop;
+}
+
+bool tell_failure_from_env(double timeout_seconds, const std::string &failure) {
+  CtDist *dist = from_env(timeout_seconds);
+  if (dist == nullptr)
+    return false;
+  try {
+    agree(*dist, failure, "");
+  } catch (...) {
+    destroy(dist);
+    throw;
+  }
+  destroy(dist);
+  return true;
 }
 
 } // namespace ct::dist

@@ -52,7 +52,15 @@ torch::Tensor sync_batch_norm(CtDist &dist, ct::BatchNorm2dImpl &bn, const torch
 // rank's own error, naming it, or which rank's summary differs.  A rank
 // that posts nothing within the timeout is named too.  A rank that posts
 // a failure does not wait for the others, and gets "".
+// A rank that holds the store (rank 0 outside torchrun's agent) and stops
+// waits, at most the timeout, until the others have read the step.
 std::string agree(CtDist &dist, const std::string &failure, const std::string &summary);
+
+// For a process that failed before it joined its group (a usage error):
+// under torchrun's environment, joins the group and posts @failure at the
+// first agreement step, so the others stop with it there; returns true.
+// Without torchrun's variables nothing, and false.
+bool tell_failure_from_env(double timeout_seconds, const std::string &failure);
 
 // Makes every ct::BatchNorm2d of @net synchronise over @dist in training
 // mode (nullptr: plain BatchNorm again).  @dist must outlive that.

@@ -1799,6 +1799,19 @@ CtTorchStatus ct_dist_agree(CtDist *dist, const char *failure, const char *summa
   });
 }
 
+CtTorchStatus ct_dist_tell_failure_from_env(double timeout_seconds, const char *failure,
+                                            bool *out_told, char **error) {
+  if (out_told != nullptr)
+    *out_told = false;
+  return guarded(error, [&] {
+    if (failure == nullptr || *failure == '\0')
+      invalid("ct_dist_tell_failure_from_env needs the failure");
+    bool told = ct::dist::tell_failure_from_env(timeout_seconds, failure);
+    if (out_told != nullptr)
+      *out_told = told;
+  });
+}
+
 CtTorchStatus ct_dist_all_gather(CtDist *dist, const void *mine, size_t n_bytes, void *out,
                                  char **error) {
   return guarded(error, [&] {

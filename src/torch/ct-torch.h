@@ -427,6 +427,17 @@ CtTorchStatus ct_dist_agree             (CtDist              *dist,
                                          const char          *failure,
                                          const char          *summary,
                                          char               **error);
+/* For a process that failed before it joined its group (a usage error,
+ * a missing --run): under torchrun's environment joins the group, waiting
+ * at most @timeout_seconds, and posts @failure at the first agreement
+ * step, where every other rank stops with it (ct_dist_agree()) instead of
+ * waiting out its timeout; *@out_told (nullable) true.  Without torchrun's
+ * variables (WORLD_SIZE unset or 1) nothing, *@out_told false.  A rank
+ * that cannot join gets CT_TORCH_ERROR_RUNTIME, as ct_dist_new_from_env. */
+CtTorchStatus ct_dist_tell_failure_from_env (double           timeout_seconds,
+                                         const char          *failure,
+                                         bool                *out_told,
+                                         char               **error);
 /* Every rank's @n_bytes at @mine (the same count on every rank), side by
  * side in rank order, into @out (world size × @n_bytes), on every rank: the
  * bytes as they are, so doubles (−0, NaN) arrive exactly.  A NULL group
