@@ -818,7 +818,7 @@ test_train_airbench_recipe (void)
   g_assert_cmpfloat (g_array_index (metrics, CtEpochMetrics, 2).test_loss_tta, !=,
                      g_array_index (metrics, CtEpochMetrics, 2).test_loss);
 
-  run_cli (&eval, "eval", run, NULL);
+  run_cli (&eval, "eval", "--run", run, NULL);
   g_assert_cmpint (eval.status, ==, 0);
   g_assert_nonnull (strstr (eval.out, "TTA acc"));
 }

@@ -190,6 +190,12 @@ test_hyper_params_defaults (void)
   g_assert_cmpint (hyper.tta, ==, 2);
   g_assert_cmpuint (hyper.seed, ==, 0);
 
+  /* The rate is per image: a batch of 64 takes 64/1024 of it. */
+  ct_hyper_params_set_batch_size (&hyper, 64);
+  g_assert_cmpint (hyper.batch_size, ==, 64);
+  g_assert_cmpfloat_with_epsilon (hyper.lr, 0.09375, 1e-12);
+  g_assert_cmpfloat_with_epsilon (hyper.weight_decay, 0.00133043478, 1e-11);
+
   /* Fewer epochs keep the warm-up's share of the run. */
   ct_hyper_params_set_epochs (&hyper, 3);
   g_assert_cmpint (hyper.epochs, ==, 3);
@@ -207,6 +213,9 @@ test_hyper_params_defaults (void)
   g_assert_false (hyper.whiten || hyper.lookahead || hyper.alternate_flip ||
                   hyper.translate_reflect);
   g_assert_cmpint (hyper.tta, ==, 0);
+  /* Its rate is the batch's, whatever the batch. */
+  ct_hyper_params_set_batch_size (&hyper, 256);
+  g_assert_cmpfloat (hyper.lr, ==, 0.1);
 
   ct_hyper_params_init (&hyper, "efficientnet_b0");
   g_assert_cmpint (hyper.batch_size, ==, 128);

@@ -160,7 +160,7 @@ ct_cli_train (int    argc,
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Run directory to create (default: a new one in ~/.local/share/camtrail/runs, where the window lists runs; with --demo, its fashion-demo)"), N_("DIR") },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &demo, N_("The offline demo recipe (the window's demo run): a narrow camtrail_net, 3 epochs on 30 000 Fashion-MNIST images; other options override it"), NULL },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, N_("Continue the run in --out from its last checkpoint"), NULL },
-    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per batch"), "N" },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &batch_size, N_("Images per batch (camtrail_net: the default rate scales with it, 1.5 at 1024)"), "N" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, N_("Peak learning rate"), "LR" },
     { "warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, N_("Warm-up epochs before the linear decay"), "E" },
     { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, N_("SGD momentum"), "M" },
@@ -276,7 +276,7 @@ ct_cli_train (int    argc,
   if (epochs != -1)
     ct_hyper_params_set_epochs (&options.hyper, epochs);
   if (batch_size != -1)
-    options.hyper.batch_size = batch_size;
+    ct_hyper_params_set_batch_size (&options.hyper, batch_size);
   if (!isnan (lr))
     options.hyper.lr = lr;
   if (!isnan (warmup))

@@ -67,6 +67,7 @@ ct_hyper_params_init (CtHyperParams *self,
       self->stem_bias_epochs = 3;
       self->lookahead = TRUE;
       self->tta = 2;
+      self->lr_scales_with_batch = TRUE;
     }
 }
 
@@ -77,4 +78,13 @@ ct_hyper_params_set_epochs (CtHyperParams *self,
   if (self->epochs > 0)
     self->warmup_epochs *= (double) epochs / self->epochs;
   self->epochs = epochs;
+}
+
+void
+ct_hyper_params_set_batch_size (CtHyperParams *self,
+                                int            batch_size)
+{
+  if (self->lr_scales_with_batch && self->batch_size > 0)
+    self->lr *= (double) batch_size / self->batch_size;
+  self->batch_size = batch_size;
 }

@@ -35,6 +35,8 @@ typedef struct {
                                  * evaluation (test_accuracy_tta): 0 none, 1 mirror,
                                  * 2 mirror and ±1 pixel translations */
   guint64  seed;                /* initial weights, shuffling and augmentation */
+  gboolean lr_scales_with_batch; /* not recorded: the rate is per 1024 images, as airbench's,
+                                  * so ct_hyper_params_set_batch_size() scales it */
 } CtHyperParams;
 
 /* airbench's whitening: the stem is whitened from the 2×2 patches of the
@@ -46,6 +48,13 @@ typedef struct {
  * two CPU cores; an unknown architecture gets camtrail_net's. */
 void ct_hyper_params_init (CtHyperParams *self,
                            const char    *arch);
+
+/* Sets the batch size; a recipe whose rate is per image (camtrail_net's,
+ * like airbench's) scales the rate with it: 1.5 at 1024, 0.09375 at 64.
+ * The weight decay per step scales with it too, which PyTorch's coupled
+ * weight_decay then does by itself. */
+void ct_hyper_params_set_batch_size (CtHyperParams *self,
+                                     int            batch_size);
 
 /* Sets the number of epochs, the warm-up keeping its share of the run. */
 void ct_hyper_params_set_epochs (CtHyperParams *self,

@@ -63,7 +63,8 @@ def run(program, arguments, language, localedir):
 # (program, arguments, msgid whose translation must end a line of the output)
 CHECKS = [
     ("camtrail-cli", ["--help"], "Train a model and keep a checkpoint per epoch"),
-    ("camtrail-cli", ["train", "--help"], "Epochs to train (default 8)"),
+    ("camtrail-cli", ["train", "--help"],
+     "Epochs to train (default 9 for camtrail_net, 8 for the others); the warm-up keeps its share"),
     ("camtrail", ["--help"], "Show the version and exit"),
 ]
 
