@@ -58,6 +58,14 @@ def resize(cam, height, width):
     return F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
+# The sign of a singular vector is arbitrary: LAPACK's choice follows the
+# signs of the Householder reflections, so inputs a rounding apart can get
+# opposite signs (seen on one image in 18 at a 1.5% singular value gap).
+# main() also draws the maps with the other sign and counts the images that
+# match that one instead.
+SVD_SIGN = 1.0
+
+
 def projection(activation_batch):
     """pytorch-grad-cam's get_2d_projection: the first principal component."""
     activation_batch = activation_batch.copy()
@@ -68,7 +76,7 @@ def projection(activation_batch):
         # Centred per channel before the SVD, as the reference does.
         reshaped = reshaped - reshaped.mean(axis=0)
         _, _, vt = np.linalg.svd(reshaped, full_matrices=True)
-        projections.append((reshaped @ vt[0, :]).reshape(activations.shape[1:]))
+        projections.append((reshaped @ (SVD_SIGN * vt[0, :])).reshape(activations.shape[1:]))
     return np.float32(projections)
 
 
@@ -376,15 +384,34 @@ def main():
             model.to(memory_format=other_layout)
             other, _, _ = cam(method, model, target_layer, x_other, cells["target"], labels, height,
                               width, scale)
-        results.append((heatmaps, other, logits, targets))
+        flipped = None
+        if method in ("eigencam", "eigengradcam") and scale == "image":
+            global SVD_SIGN
+            SVD_SIGN = -1.0
+            flipped, _, _ = cam(method, model, target_layer, x, cells["target"], labels,
+                                height, width, scale)
+            SVD_SIGN = 1.0
+        results.append((heatmaps, other, logits, targets, flipped))
     if scale == "shared":
         shared = scale_columns([r[0] for r in results])
         shared_other = (scale_columns([r[1] for r in results]) if method == "gradcam"
                         else [None] * len(results))
-        results = [(shared[i], shared_other[i], r[2], r[3]) for i, r in enumerate(results)]
+        results = [(shared[i], shared_other[i], r[2], r[3], None) for i, r in enumerate(results)]
 
+    sign_flips = 0
     for row, epoch in enumerate(epochs):
-        heatmaps, other, logits, targets = results[row]
+        heatmaps, other, logits, targets, flipped = results[row]
+        # An image whose map matches the reference's with the singular
+        # vector's other sign is compared with that one, and counted.
+        if flipped is not None:
+            heatmaps = heatmaps.copy()
+            for i in range(len(heatmaps)):
+                if (np.max(np.abs(flipped[i] - camtrail[row, i, 0]))
+                        < np.max(np.abs(heatmaps[i] - camtrail[row, i, 0]))):
+                    heatmaps[i] = flipped[i]
+                    sign_flips += 1
+                    print(f"epoch {epoch:3d}: image {indices[i]} matches the reference with the "
+                          "first singular vector's other sign")
         probabilities = torch.softmax(logits, 1).numpy()
         # Raw maps keep their magnitudes, small or large: the tolerance is
         # relative to the largest.
@@ -420,8 +447,13 @@ def main():
         if used != targets:
             failures.append(f"epoch {epoch}: target classes {used}, reference {targets}")
 
+    # A sign convention of Camtrail's own (not LAPACK's) would flip most.
+    if sign_flips * 2 > len(epochs) * len(indices):
+        failures.append(f"{sign_flips} of {len(epochs) * len(indices)} maps match only with the "
+                        "singular vector's other sign")
     print(f"summary: {arch} {layer} {method} max|Δ|={worst_heatmap:.2e} prob max|Δ|={worst_probability:.2e} "
-          f"epochs={len(epochs)} images={len(indices)}")
+          f"epochs={len(epochs)} images={len(indices)}"
+          + (f" sign-flips={sign_flips}" if sign_flips else ""))
     for failure in failures:
         print(f"FAIL: {failure}")
     return 1 if failures else 0
