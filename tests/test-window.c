@@ -53,6 +53,30 @@ wait_for (gboolean (*done) (gpointer),
     g_main_context_iteration (NULL, FALSE);
 }
 
+/* Copies the files of run @from into @to (created): a second run. */
+static void
+copy_run (const char *from_dir,
+          const char *to_dir)
+{
+  g_autoptr(GDir) dir = g_dir_open (from_dir, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  g_assert_cmpint (g_mkdir_with_parents (to_dir, 0755), ==, 0);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (from_dir, name, NULL);
+      g_autofree char *to = g_build_filename (to_dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (!g_file_test (from, G_FILE_TEST_IS_REGULAR))
+        continue;
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      g_assert_true (g_file_set_contents (to, contents, length, NULL));
+    }
+}
+
 static void
 activate (const char *action,
           GVariant   *parameter)
@@ -765,25 +789,10 @@ test_window_demo_exists (void)
 {
   g_autofree char *home = ct_run_dup_home ();
   g_autofree char *demo = g_build_filename (home, CT_RUN_DEMO_NAME, NULL);
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
   gboolean training;
 
   /* The test's run, copied in as the demo. */
-  g_assert_cmpint (g_mkdir_with_parents (demo, 0755), ==, 0);
-  dir = g_dir_open (run_dir, 0, NULL);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *from = g_build_filename (run_dir, name, NULL);
-      g_autofree char *to = g_build_filename (demo, name, NULL);
-      g_autofree char *contents = NULL;
-      gsize length;
-
-      if (!g_file_test (from, G_FILE_TEST_IS_REGULAR))
-        continue;
-      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
-      g_assert_true (g_file_set_contents (to, contents, length, NULL));
-    }
+  copy_run (run_dir, demo);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.train-demo", NULL));
   g_object_get (window, "training", &training, NULL);
@@ -1885,32 +1894,16 @@ test_window_epochs_typed_while_opening (void)
   g_autofree char *other_dir = g_build_filename (tmpdir, "run-copy", NULL);
   g_autoptr(GMainContext) opening = g_main_context_new ();
   g_autoptr(GMainContext) behind = g_main_context_new ();
-  g_autoptr(GDir) dir = NULL;
   g_autoptr(GVariant) open_parameter = NULL;
   g_autoptr(GVariant) epochs_parameter = NULL;
   CtEngine *engine = ct_window_get_engine (window);
   gboolean refreshed = FALSE;
   CtGrid *grid;
-  const char *name;
 
   activate ("win.open-run", g_variant_new_string (run_dir));
   CT_TEST_WAIT_UNTIL (g_strcmp0 (ct_window_get_run_dir (window), run_dir) == 0);
   wait_for (window_idle, window);
-  g_assert_cmpint (g_mkdir_with_parents (other_dir, 0755), ==, 0);
-  dir = g_dir_open (run_dir, 0, NULL);
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *from = g_build_filename (run_dir, name, NULL);
-      g_autofree char *to = g_build_filename (other_dir, name, NULL);
-      g_autofree char *contents = NULL;
-      gsize length;
-
-      if (!g_file_test (from, G_FILE_TEST_IS_REGULAR))
-        continue;
-      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
-      g_assert_true (g_file_set_contents (to, contents, length, NULL));
-    }
+  copy_run (run_dir, other_dir);
 
   /* Owned here, not floating: GTK 4.8 does not sink a widget-class
    * action's parameter (see activate()), and this case must not wait as
