@@ -578,7 +578,7 @@ assert_rank_said (const Result *result,
  * --dist-timeout (the others would otherwise wait for it at the
  * rendezvous that long).  Rank 1 given an unknown option, under train;
  * rank 0, which holds the store, without --run, under robustness; rank 1
- * with --step 2, under faithfulness. */
+ * with --step 2, under faithfulness; rank 1 with --images 1, under study. */
 static void
 test_usage_error_stops_every_rank (void)
 {
@@ -643,10 +643,27 @@ test_usage_error_stops_every_rank (void)
                                     "rank stops: --step must be in (0, 1]");
     g_assert_false (g_file_test (faithfulness_out, G_FILE_TEST_EXISTS));
   }
+
+  /* study, rank 1 with one image. */
+  {
+    g_autofree char *study_out = g_build_filename (tmpdir, "usage-study", NULL);
+    g_autofree char *good_args = g_strdup_printf ("--run '%s' --images 4 --batch-size 2 "
+                                                  "--threads 1 --quiet --out '%s' "
+                                                  "--dist-timeout %g",
+                                                  run, study_out, timeout);
+    g_autofree char *bad_args = g_strconcat (good_args, " --images 1", NULL);
+    g_auto(Result) bad_images = { 0 };
+
+    g_assert_cmpfloat (run_two_ranks (&bad_images, "study", good_args, bad_args), <, bound);
+    g_assert_cmpstr (bad_images.out, ==, "1 2\n");
+    assert_rank_said (&bad_images, 0, "camtrail-cli study: rank 1 of 2 failed, so every rank "
+                                      "stops: --images must be at least 2, other counts positive");
+    g_assert_false (g_file_test (study_out, G_FILE_TEST_EXISTS));
+  }
 }
 
 /* --device cuda under torchrun is each rank's own GPU, cuda:LOCAL_RANK,
- * for robustness and faithfulness as for train.  This libtorch has no
+ * for robustness, faithfulness and study as for train.  This libtorch has no
  * CUDA: each rank's refusal names the device it was given. */
 static void
 test_device_per_rank (void)
@@ -655,7 +672,7 @@ test_device_per_rank (void)
   g_autofree char *out = g_build_filename (tmpdir, "device-out", NULL);
   g_autofree char *args = NULL;
   g_auto(Result) train = { 0 };
-  const char *commands[] = { "robustness", "faithfulness" };
+  const char *commands[] = { "robustness", "faithfulness", "study" };
 
   run_cli (&train, NULL, "train", "--data", data_dir, "--out", run, "--width", "8",
            "--epochs", "1", "--batch-size", "32", "--threads", "2", "--quiet", NULL);
@@ -681,6 +698,14 @@ test_device_per_rank (void)
           if (strstr (err, named) == NULL)
             g_test_message ("rank %d's stderr: %s", rank, err);
           g_assert_nonnull (strstr (err, named));
+        }
+      if (g_str_equal (commands[c], "study"))
+        {
+          g_autofree char *report = g_build_filename (out, "report.html", NULL);
+
+          /* As one process does, it made its empty folders first. */
+          g_assert_false (g_file_test (report, G_FILE_TEST_EXISTS));
+          ct_test_remove_tree (out);
         }
       g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
     }
