@@ -578,7 +578,7 @@ assert_rank_said (const Result *result,
  * --dist-timeout (the others would otherwise wait for it at the
  * rendezvous that long).  Rank 1 given an unknown option, under train;
  * rank 0, which holds the store, without --run, under robustness; rank 1
- * with --step 2, under faithfulness. */
+ * with --step 2, under faithfulness; rank 1 with --images 1, under study. */
 static void
 test_usage_error_stops_every_rank (void)
 {
@@ -643,10 +643,27 @@ test_usage_error_stops_every_rank (void)
                                     "rank stops: --step must be in (0, 1]");
     g_assert_false (g_file_test (faithfulness_out, G_FILE_TEST_EXISTS));
   }
+
+  /* study, rank 1 with one image. */
+  {
+    g_autofree char *study_out = g_build_filename (tmpdir, "usage-study", NULL);
+    g_autofree char *good_args = g_strdup_printf ("--run '%s' --images 4 --batch-size 2 "
+                                                  "--threads 1 --quiet --out '%s' "
+                                                  "--dist-timeout %g",
+                                                  run, study_out, timeout);
+    g_autofree char *bad_args = g_strconcat (good_args, " --images 1", NULL);
+    g_auto(Result) bad_images = { 0 };
+
+    g_assert_cmpfloat (run_two_ranks (&bad_images, "study", good_args, bad_args), <, bound);
+    g_assert_cmpstr (bad_images.out, ==, "1 2\n");
+    assert_rank_said (&bad_images, 0, "camtrail-cli study: rank 1 of 2 failed, so every rank "
+                                      "stops: --images must be at least 2, other counts positive");
+    g_assert_false (g_file_test (study_out, G_FILE_TEST_EXISTS));
+  }
 }
 
 /* --device cuda under torchrun is each rank's own GPU, cuda:LOCAL_RANK,
- * for robustness and faithfulness as for train.  This libtorch has no
+ * for robustness, faithfulness and study as for train.  This libtorch has no
  * CUDA: each rank's refusal names the device it was given. */
 static void
 test_device_per_rank (void)
@@ -655,7 +672,7 @@ test_device_per_rank (void)
   g_autofree char *out = g_build_filename (tmpdir, "device-out", NULL);
   g_autofree char *args = NULL;
   g_auto(Result) train = { 0 };
-  const char *commands[] = { "robustness", "faithfulness" };
+  const char *commands[] = { "robustness", "faithfulness", "study" };
 
   run_cli (&train, NULL, "train", "--data", data_dir, "--out", run, "--width", "8",
            "--epochs", "1", "--batch-size", "32", "--threads", "2", "--quiet", NULL);
@@ -682,30 +699,36 @@ test_device_per_rank (void)
             g_test_message ("rank %d's stderr: %s", rank, err);
           g_assert_nonnull (strstr (err, named));
         }
+      if (g_str_equal (commands[c], "study"))
+        {
+          g_autofree char *report = g_build_filename (out, "report.html", NULL);
+
+          /* As one process does, it made its empty folders first. */
+          g_assert_false (g_file_test (report, G_FILE_TEST_EXISTS));
+          ct_test_remove_tree (out);
+        }
       g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
     }
 }
 
-/* study and import do not share their work out yet: under torchrun's
- * variables every rank refuses at once, saying so, and writes nothing. */
+/* import does not share its work out: under torchrun's variables every
+ * rank refuses at once, saying why, and writes nothing. */
 static void
-test_study_import_refuse (void)
+test_import_refuse (void)
 {
   g_autofree char *out = g_build_filename (tmpdir, "refused", NULL);
   g_auto(GStrv) envp = g_get_environ ();
-  g_auto(Result) study = { 0 }, import = { 0 };
+  g_auto(Result) import = { 0 };
 
   envp = g_environ_setenv (envp, "RANK", "1", TRUE);
   envp = g_environ_setenv (envp, "WORLD_SIZE", "2", TRUE);
   envp = g_environ_setenv (envp, "MASTER_ADDR", "127.0.0.1", TRUE);
   envp = g_environ_setenv (envp, "MASTER_PORT", "1", TRUE);
-  run_cli (&study, envp, "study", "--run", data_dir, "--out", out, NULL);
-  g_assert_cmpint (study.status, ==, 2);
-  g_assert_nonnull (strstr (study.err, "camtrail-cli study: does not run under torchrun yet"));
   run_cli (&import, envp, "import", "--arch", "camtrail_net", "--data", data_dir, "--out", out,
            "no-such.safetensors", NULL);
   g_assert_cmpint (import.status, ==, 2);
-  g_assert_nonnull (strstr (import.err, "camtrail-cli import: does not run under torchrun yet"));
+  g_assert_nonnull (strstr (import.err, "camtrail-cli import: does not run under torchrun "
+                                        "(WORLD_SIZE is set): it converts checkpoint files"));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
@@ -746,6 +769,209 @@ has_rank (GPid pid,
     if (g_str_equal (environ_text + at, want))
       return TRUE;
   return FALSE;
+}
+
+/* @text with every @from replaced by @to.  Returns: (transfer full). */
+static char *
+dup_replaced (const char *text,
+              const char *from,
+              const char *to)
+{
+  g_auto(GStrv) pieces = g_strsplit (text, from, -1);
+
+  return g_strjoinv (to, pieces);
+}
+
+/* Every file of the study in @dir_a (parts, figures, CSVs, JSON, the
+ * report) is in @dir_b with the same bytes, and @dir_b holds no other:
+ * report.html and the misclassified parts byte for byte but for the
+ * folder they name, and report.pdf, which records when it was
+ * made, is only there. */
+static void
+assert_same_study (const char *dir_a,
+                   const char *dir_b)
+{
+  const char *const subdirs[] = { "", "parts", "figures" };
+
+  for (guint d = 0; d < G_N_ELEMENTS (subdirs); d++)
+    {
+      g_autofree char *sub_a = g_build_filename (dir_a, subdirs[d], NULL);
+      g_autofree char *sub_b = g_build_filename (dir_b, subdirs[d], NULL);
+      g_autoptr(GDir) a = g_dir_open (sub_a, 0, NULL);
+      g_autoptr(GDir) b = g_dir_open (sub_b, 0, NULL);
+      guint n_a = 0, n_b = 0;
+      const char *name;
+
+      g_assert_nonnull (a);
+      g_assert_nonnull (b);
+      while ((name = g_dir_read_name (a)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (sub_a, name, NULL);
+
+          n_a++;
+          if (g_file_test (path, G_FILE_TEST_IS_DIR))
+            continue;
+          if (g_str_equal (name, "report.pdf"))
+            {
+              g_autofree char *other = g_build_filename (sub_b, name, NULL);
+
+              g_assert_true (g_file_test (other, G_FILE_TEST_IS_REGULAR));
+            }
+          else if (g_str_equal (name, "report.html") ||
+                   (g_str_has_prefix (name, "misclassified-") && g_str_has_suffix (name, ".json")))
+            {
+              g_autofree char *text_a = NULL, *text_b = NULL, *other = NULL;
+              g_autofree char *text_b_as_a = NULL;
+
+              other = g_build_filename (sub_b, name, NULL);
+              g_assert_true (g_file_get_contents (path, &text_a, NULL, NULL));
+              g_assert_true (g_file_get_contents (other, &text_b, NULL, NULL));
+              text_b_as_a = dup_replaced (text_b, dir_b, dir_a);
+              if (!g_str_equal (text_b_as_a, text_a))
+                g_error ("%s differs from %s", other, path);
+            }
+          else
+            {
+              g_autofree char *bytes_a = NULL, *bytes_b = NULL, *other = NULL;
+              gsize length_a = 0, length_b = 0;
+
+              other = g_build_filename (sub_b, name, NULL);
+              g_assert_true (g_file_get_contents (path, &bytes_a, &length_a, NULL));
+              g_assert_true (g_file_get_contents (other, &bytes_b, &length_b, NULL));
+              if (length_a != length_b || memcmp (bytes_a, bytes_b, length_a) != 0)
+                g_error ("%s (%" G_GSIZE_FORMAT " bytes) differs from %s (%" G_GSIZE_FORMAT
+                         " bytes)", other, length_b, path, length_a);
+            }
+        }
+      while (g_dir_read_name (b) != NULL)
+        n_b++;
+      g_assert_cmpuint (n_b, ==, n_a);
+    }
+}
+
+/* study under torchrun: the measurements over images (robustness, the
+ * neighbouring checkpoints, faithfulness, the sanity check) take every
+ * other batch of 2 of the 6 images on each rank, and rank 0 writes exactly
+ * the study one process writes.  Resumed on two ranks, with parts gone
+ * from rank 0's folder, the ranks measure only those again, alike.  A rank
+ * killed in the middle stops the other with a message, leaving whole parts
+ * only, from which one process finishes the same study. */
+static void
+test_study_two_ranks (void)
+{
+  g_autofree char *run = g_build_filename (tmpdir, "study-run", NULL);
+  g_autofree char *single = g_build_filename (tmpdir, "study-single", NULL);
+  g_autofree char *shared = g_build_filename (tmpdir, "study-two", NULL);
+  g_autofree char *killed = g_build_filename (tmpdir, "study-killed", NULL);
+  g_autofree char *logs = g_build_filename (tmpdir, "logs-study", NULL);
+  g_autofree char *first = g_build_filename (killed, "parts", "robustness-000.json", NULL);
+  g_autofree char *killed_parts = g_build_filename (killed, "parts", NULL);
+  g_autofree char *killed_report = g_build_filename (killed, "report.html", NULL);
+  g_autofree char *err = NULL;
+  g_auto(Result) train = { 0 }, one = { 0 }, two = { 0 }, again = { 0 }, resumed = { 0 };
+  g_autoptr(GPtrArray) args = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *summary;
+  GPid launcher = 0, victim = 0;
+  int err_fd = -1, wait_status = 0;
+  gint64 deadline;
+  pid_t ended = 0;
+#define STUDY "--run", run, "--images", "6", "--batch-size", "2", "--seed", "3", \
+              "--methods", "gradcam", "--sanity", "--threads", "1", "--quiet"
+
+  run_cli (&train, NULL, "train", "--data", data_dir, "--out", run, "--width", "8",
+           "--epochs", "2", "--batch-size", "32", "--threads", "2", "--quiet", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  run_cli (&one, NULL, "study", STUDY, "--out", single, NULL);
+  g_assert_cmpint (one.status, ==, 0);
+  run_torchrun (&two, logs, "study", STUDY, "--out", shared, "--dist-timeout", "120", NULL);
+  if (two.status != 0)
+    g_test_message ("torchrun's stderr: %s", two.err);
+  g_assert_cmpint (two.status, ==, 0);
+  assert_same_study (single, shared);
+  /* The summary is rank 0's alone. */
+  summary = strstr (two.out, "report.html: study of");
+  g_assert_nonnull (summary);
+  g_assert_null (strstr (summary + 1, "report.html: study of"));
+
+  /* Rank 0 alone knows which parts its folder holds. */
+  {
+    const char *const gone[] = { "robustness-001.json", "neighbours.json",
+                                 "faithfulness-gradcam.json", "report.html" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (gone); i++)
+      {
+        g_autofree char *path = g_build_filename (shared, i + 1 < G_N_ELEMENTS (gone) ? "parts"
+                                                                                  : "", gone[i],
+                                                  NULL);
+
+        g_assert_cmpint (g_remove (path), ==, 0);
+      }
+  }
+  run_torchrun (&again, logs, "study", STUDY, "--out", shared, "--dist-timeout", "120", NULL);
+  if (again.status != 0)
+    g_test_message ("torchrun's stderr: %s", again.err);
+  g_assert_cmpint (again.status, ==, 0);
+  assert_same_study (single, shared);
+
+  /* Rank 1 dies once the first part is written.  torchrun's agent would
+   * end rank 0 at its next check, maybe before rank 0 says why. */
+  {
+    const char *cli_args[] = { "study", STUDY, "--out", killed, "--dist-timeout", "60", NULL };
+
+    args = torchrun_argv (logs, cli_args);
+  }
+#undef STUDY
+  g_setenv ("PET_MONITOR_INTERVAL", "15", TRUE);
+  g_spawn_async_with_pipes (NULL, (char **) args->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                            NULL, &launcher, NULL, NULL, &err_fd, &error);
+  g_unsetenv ("PET_MONITOR_INTERVAL");
+  g_assert_no_error (error);
+  deadline = g_get_monotonic_time () + 180 * G_USEC_PER_SEC;
+  while (!g_file_test (first, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_cmpint (waitpid (launcher, &wait_status, WNOHANG), ==, 0);
+      g_usleep (20000);
+    }
+  while (victim == 0)
+    {
+      g_autoptr(GArray) children = child_pids (launcher);
+
+      for (guint i = 0; i < children->len; i++)
+        if (has_rank (g_array_index (children, GPid, i), 1))
+          victim = g_array_index (children, GPid, i);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    }
+  g_assert_cmpint (kill (victim, SIGKILL), ==, 0);
+  while ((ended = waitpid (launcher, &wait_status, WNOHANG)) == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  g_assert_cmpint (ended, ==, launcher);
+  g_assert_false (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
+  {
+    g_autoptr(GIOChannel) channel = g_io_channel_unix_new (err_fd);
+
+    g_io_channel_set_close_on_unref (channel, TRUE);
+    g_io_channel_read_to_end (channel, &err, NULL, &error);
+    g_assert_no_error (error);
+  }
+  if (strstr (err, "another rank has died or cannot be reached") == NULL)
+    g_test_message ("torchrun's stderr: %s", err);
+  g_assert_nonnull (strstr (err, "camtrail-cli study: rank 0 of 2"));
+  g_assert_nonnull (strstr (err, "another rank has died or cannot be reached"));
+  g_assert_false (g_file_test (killed_report, G_FILE_TEST_EXISTS));
+  assert_no_temporaries (killed);
+  assert_no_temporaries (killed_parts);
+
+  /* What was written is whole: one process finishes the same study. */
+  run_cli (&resumed, NULL, "study", "--run", run, "--images", "6", "--batch-size", "2",
+           "--seed", "3", "--methods", "gradcam", "--sanity", "--threads", "2", "--quiet",
+           "--out", killed, NULL);
+  g_assert_cmpint (resumed.status, ==, 0);
+  assert_same_study (single, killed);
 }
 
 static void
@@ -901,7 +1127,8 @@ main (int    argc,
   g_test_add_func ("/cli-dist/setup-agreement", test_setup_agreement);
   g_test_add_func ("/cli-dist/usage-error-stops-every-rank", test_usage_error_stops_every_rank);
   g_test_add_func ("/cli-dist/device-per-rank", test_device_per_rank);
-  g_test_add_func ("/cli-dist/study-import-refuse", test_study_import_refuse);
+  g_test_add_func ("/cli-dist/study-two-ranks", test_study_two_ranks);
+  g_test_add_func ("/cli-dist/import-refuse", test_import_refuse);
   g_test_add_func ("/cli-dist/kill-rank-then-resume-alone", test_kill_rank_then_resume_alone);
   g_test_add_func ("/cli-dist/cannot-connect", test_cannot_connect);
   status = g_test_run ();

@@ -64,6 +64,19 @@ test_gather_one_process (void)
   g_assert_cmpmem (all, 6 * sizeof (double), mine, sizeof mine);
 }
 
+/* One process is rank 0: what it decided stays. */
+static void
+test_share_one_process (void)
+{
+  guint8 done[] = { 1, 0, 1 };
+  const guint8 expected[] = { 1, 0, 1 };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ct_shard_share_from_rank0 (NULL, done, sizeof done, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (done, sizeof done, expected, sizeof expected);
+}
+
 /* --device under torchrun, by the rule's cases: a bare cuda is the rank's
  * own GPU (LOCAL_RANK), on rank 0 too; cpu, the default and an explicit
  * GPU stay as given, and one process keeps a bare cuda. */
@@ -101,6 +114,7 @@ main (int    argc,
   g_test_add_func ("/shard/two-ranks", test_two_ranks);
   g_test_add_func ("/shard/idle-rank", test_idle_rank);
   g_test_add_func ("/shard/gather-one-process", test_gather_one_process);
+  g_test_add_func ("/shard/share-one-process", test_share_one_process);
   g_test_add_func ("/shard/device", test_device);
   return g_test_run ();
 }

@@ -46,6 +46,12 @@ faithfulness_main (int argc, char **argv)
   return ct_cli_dist_main ("faithfulness", ct_cli_faithfulness, argc, argv);
 }
 
+static int
+study_main (int argc, char **argv)
+{
+  return ct_cli_dist_main ("study", ct_cli_study, argc, argv);
+}
+
 static const Command commands[] = {
   { "train",  train_main,  N_("Train a model and keep a checkpoint per epoch") },
   { "eval",   ct_cli_eval,   N_("Print a run's per-epoch accuracy table, or re-measure it") },
@@ -54,7 +60,7 @@ static const Command commands[] = {
   { "robustness", robustness_main, N_("Measure robustness and heatmap stability across epochs") },
   { "faithfulness", faithfulness_main, N_("Score how faithful a CAM method's heatmaps are across epochs") },
   { "import", ct_cli_import, N_("Turn checkpoints saved by a PyTorch script into a run") },
-  { "study", ct_cli_study, N_("Re-run the paper's study with statistics into an HTML and PDF report") },
+  { "study", study_main, N_("Re-run the paper's study with statistics into an HTML and PDF report") },
 };
 
 void

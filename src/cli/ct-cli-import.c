@@ -88,10 +88,13 @@ ct_cli_import (int    argc,
                        "safetensors and measured on the dataset's test split."),
                      entries, &argc, &argv, &status))
     return status;
-  /* Every rank would convert into the same --out at once. */
+  /* Not shared out: its work is converting files into --out, which one
+   * process must write, and one test-split pass per checkpoint. */
   if (ct_cli_dist_is_rank ())
-    return ct_cli_usage_error ("import", "does not run under torchrun yet (WORLD_SIZE is set): "
-                               "run it as one process");
+    return ct_cli_usage_error ("import", "does not run under torchrun (WORLD_SIZE is set): it "
+                               "converts checkpoint files into one run folder, which only one "
+                               "process may write, and measures each once on the test split; "
+                               "run it as one process, then study the run under torchrun");
   if (arch == NULL || data == NULL || out == NULL)
     return ct_cli_usage_error ("import", "--arch, --data and --out are needed");
   if (files == NULL || files[0] == NULL)

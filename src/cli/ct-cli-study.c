@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ct-cli.h"
+#include "ct-shard.h"
 #include "ct-stats.h"
 #include "ct-study-job.h"
 #include "ct-study-report.h"
@@ -54,25 +55,116 @@ progress_cb (const CtStudyProgress *progress,
               _("left"), left, term->tty && !last ? "" : "\n");
 }
 
+/* What every rank must be started with, in words for the message that
+ * tells two apart: the options that decide the batches and the numbers. */
+static char *
+dup_summary (const char           *run,
+             const CtStudyRequest *request)
+{
+  g_autofree char *epochs = ct_epochs_to_string (request->epochs, request->n_epochs);
+  g_autoptr(GString) summary = g_string_new (NULL);
+
+  g_string_printf (summary, "--run %s --epochs %s --images %u --seed %" G_GUINT64_FORMAT
+                   " --method %s --layer %s --batch-size %u", run, epochs, request->n_images,
+                   request->seed, ct_cam_method_to_string (request->method),
+                   request->layer != NULL ? request->layer : "(default)", request->batch_size);
+  if (request->c10c)
+    g_string_append (summary, " --c10c");
+  for (guint m = 0; m < request->n_faithfulness_methods; m++)
+    g_string_append_printf (summary, "%s%s", m > 0 ? "," : " --methods ",
+                            ct_cam_method_to_string (request->faithfulness_methods[m]));
+  if (request->sanity)
+    g_string_append (summary, " --sanity");
+  return g_string_free (g_steal_pointer (&summary), FALSE);
+}
+
+/* The study itself, once the options are read; @dist (nullable) is the
+ * torchrun group: every rank measures its share, rank 0 alone writes. */
+static int
+study_run (const char     *run,
+           const char     *data,
+           const char     *device,
+           const char     *epochs_text,
+           const char     *out,
+           CtStudyRequest *request,
+           CtDist         *dist,
+           Terminal       *term)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCamSession) session = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  g_autoptr(CtStudyResult) result = NULL;
+  g_autofree char *summary = NULL;
+  GArray *available;
+
+  session = ct_cam_session_new (run, data, device, &error);
+  if (session == NULL)
+    {
+      ct_cli_dist_tell_failure (dist, error->message);
+      return ct_cli_fail ("study", error);
+    }
+
+  available = ct_cam_session_get_epochs (session);
+  epochs = ct_epochs_parse (epochs_text != NULL ? epochs_text : CT_EPOCHS_DEFAULT,
+                            (const int *) available->data, available->len,
+                            epochs_text != NULL ? CT_EPOCHS_STRICT : CT_EPOCHS_SKIP_MISSING, &error);
+  if (epochs != NULL)
+    ct_epochs_sort_unique (epochs);
+  if (epochs == NULL || epochs->len < 2)
+    {
+      g_autofree char *failure = g_strconcat ("--epochs: ", epochs == NULL ? error->message
+                                              : "a study compares at least two checkpoints",
+                                              NULL);
+
+      ct_cli_dist_tell_failure (dist, failure);
+      return ct_cli_usage_error ("study", "%s", failure);
+    }
+
+  request->epochs = (const int *) epochs->data;
+  request->n_epochs = epochs->len;
+  request->out_dir = out;
+  request->dist = dist;
+
+  /* Every rank set up, with the same options (the gathers assume the same
+   * batches everywhere), or every rank stops with one message. */
+  summary = dup_summary (run, request);
+  if (ct_cli_dist_agree ("study", dist, summary) != 0)
+    return CT_CLI_EXIT_FAILURE;
+
+  result = ct_study_run (session, request, progress_cb, term, NULL, &error);
+  if (result == NULL)
+    return ct_cli_fail ("study", error);
+  if (ct_dist_get_rank (dist) != 0)
+    return 0;
+  result->command = ct_study_dup_command (run, data, out, request);
+  if (!ct_study_report_write (result, out, &error))
+    return ct_cli_fail ("study", error);
+
+  g_print ("%s/report.html: study of %s, epochs", out, result->run_name);
+  for (guint e = 0; e < result->n_epochs; e++)
+    g_print ("%s%d", e > 0 ? "," : " ", result->epochs[e]);
+  g_print (", %u images × %u rounds\n", result->n_images, result->n_rounds);
+  for (guint c = 0; c < CT_STUDY_N_CLAIMS; c++)
+    g_print ("(%c) %-13s %s\n", 'a' + c, ct_study_verdict_to_string (result->claims[c]->verdict),
+             _(ct_study_claim_statement (c)));
+  return 0;
+}
+
 int
 ct_cli_study (int    argc,
               char **argv)
 {
   g_autofree char *run = NULL, *epochs_text = NULL, *out = NULL, *layer = NULL;
   g_autofree char *data = NULL, *device = NULL, *method_text = NULL, *methods_text = NULL;
-  g_autofree char *method_help = ct_cli_dup_method_help ();
+  g_autofree char *method_help = ct_cli_dup_method_help (), *rank_device = NULL;
   int n_images = CT_STUDY_IMAGES, batch_size = 0, threads = 0;
   gint64 seed = 0;
+  double dist_timeout = 300.0;
+  CtDist *dist = NULL;
   gboolean c10c = FALSE, quiet = FALSE, faithfulness = FALSE, sanity = FALSE;
   g_autoptr(GArray) faithfulness_methods = g_array_new (FALSE, FALSE, sizeof (CtCamMethod));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CtCamSession) session = NULL;
-  g_autoptr(GArray) epochs = NULL;
-  g_autoptr(CtStudyResult) result = NULL;
-  GArray *available;
   CtStudyRequest request = { 0 };
   Terminal term = { isatty (STDERR_FILENO), FALSE, 0 };
-  char *message = NULL;
   int status = 0;
   const GOptionEntry entries[] = {
     { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run, N_("Run directory, or the name of a run in ~/.local/share/camtrail/runs (required)"), N_("DIR") },
@@ -91,6 +183,7 @@ ct_cli_study (int    argc,
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, N_("cpu (default) or cuda"), N_("DEVICE") },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, N_("libtorch threads (default: all cores)"), "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
+    CT_CLI_DIST_TIMEOUT_ENTRY (dist_timeout),
     { NULL }
   };
 
@@ -103,12 +196,6 @@ ct_cli_study (int    argc,
                        "with the same options to continue where it stopped."),
                      entries, &argc, &argv, &status))
     return status;
-  /* Every rank would write the same report into --out at once. */
-  if (ct_cli_dist_is_rank ())
-    return ct_cli_usage_error ("study", "does not run under torchrun yet (WORLD_SIZE is set): "
-                               "run it as one process; its robustness and faithfulness "
-                               "measurements run over the ranks as camtrail-cli robustness and "
-                               "camtrail-cli faithfulness");
   if (argc > 1)
     return ct_cli_usage_error ("study", "unexpected argument “%s”", argv[1]);
   if (run == NULL)
@@ -144,26 +231,6 @@ ct_cli_study (int    argc,
     }
   else if (faithfulness)
     g_array_append_val (faithfulness_methods, request.method);
-  term.quiet = quiet;
-
-  if (!ct_torch_check (ct_torch_set_threads (threads, &message), message, &error))
-    return ct_cli_fail ("study", error);
-  session = ct_cam_session_new (run, data, device, &error);
-  if (session == NULL)
-    return ct_cli_fail ("study", error);
-
-  available = ct_cam_session_get_epochs (session);
-  epochs = ct_epochs_parse (epochs_text != NULL ? epochs_text : CT_EPOCHS_DEFAULT,
-                            (const int *) available->data, available->len,
-                            epochs_text != NULL ? CT_EPOCHS_STRICT : CT_EPOCHS_SKIP_MISSING, &error);
-  if (epochs == NULL)
-    return ct_cli_usage_error ("study", "--epochs: %s", error->message);
-  ct_epochs_sort_unique (epochs);
-  if (epochs->len < 2)
-    return ct_cli_usage_error ("study", "--epochs: a study compares at least two checkpoints");
-
-  request.epochs = (const int *) epochs->data;
-  request.n_epochs = epochs->len;
   request.n_images = n_images;
   request.seed = seed;
   request.layer = layer;
@@ -172,21 +239,17 @@ ct_cli_study (int    argc,
   request.n_faithfulness_methods = faithfulness_methods->len;
   request.sanity = sanity;
   request.batch_size = batch_size;
-  request.out_dir = out;
 
-  result = ct_study_run (session, &request, progress_cb, &term, NULL, &error);
-  if (result == NULL)
-    return ct_cli_fail ("study", error);
-  result->command = ct_study_dup_command (run, data, out, &request);
-  if (!ct_study_report_write (result, out, &error))
-    return ct_cli_fail ("study", error);
-
-  g_print ("%s/report.html: study of %s, epochs", out, result->run_name);
-  for (guint e = 0; e < result->n_epochs; e++)
-    g_print ("%s%d", e > 0 ? "," : " ", result->epochs[e]);
-  g_print (", %u images × %u rounds\n", result->n_images, result->n_rounds);
-  for (guint c = 0; c < CT_STUDY_N_CLAIMS; c++)
-    g_print ("(%c) %-13s %s\n", 'a' + c, ct_study_verdict_to_string (result->claims[c]->verdict),
-             _(ct_study_claim_statement (c)));
-  return 0;
+  /* Under torchrun the measurements are shared out over the ranks; rank 0
+   * alone reports and writes. */
+  status = ct_cli_dist_start ("study", threads, dist_timeout, &dist);
+  if (status != 0)
+    return status;
+  term.quiet = quiet || ct_dist_get_rank (dist) != 0;
+  /* One GPU per rank: torchrun's LOCAL_RANK picks it. */
+  rank_device = ct_shard_dup_device (device, ct_dist_get_world_size (dist),
+                                     ct_dist_get_local_rank (dist));
+  status = study_run (run, data, rank_device, epochs_text, out, &request, dist, &term);
+  ct_dist_free (dist);
+  return status;
 }

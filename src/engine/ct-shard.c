@@ -133,6 +133,24 @@ ct_shard_gather (const CtShard  *self,
   return ordered;
 }
 
+gboolean
+ct_shard_share_from_rank0 (struct CtDist  *dist,
+                           guint8         *bytes,
+                           gsize           n_bytes,
+                           GError        **error)
+{
+  g_autofree guint8 *all = NULL;
+  char *message = NULL;
+
+  if (dist == NULL)
+    return TRUE;
+  all = g_malloc (MAX (n_bytes * ct_dist_get_world_size (dist), 1));
+  if (!ct_torch_check (ct_dist_all_gather (dist, bytes, n_bytes, all, &message), message, error))
+    return FALSE;
+  memcpy (bytes, all, n_bytes);
+  return TRUE;
+}
+
 char *
 ct_shard_dup_device (const char *device,
                      int         world_size,

@@ -57,6 +57,15 @@ double   *ct_shard_gather         (const CtShard  *self,
                                    gsize           row_doubles,
                                    GError        **error);
 
+/* What rank 0 alone can decide (what its disk holds) told to every rank:
+ * rank 0's @n_bytes of @bytes replace every other rank's, over @dist.
+ * Without a group nothing changes.  Returns FALSE with @error when a rank
+ * is lost. */
+gboolean  ct_shard_share_from_rank0 (struct CtDist  *dist,
+                                     guint8         *bytes,
+                                     gsize           n_bytes,
+                                     GError        **error);
+
 /* The device a rank computes on, from what --device says (nullable: the
  * default, cpu): one GPU per process, so under torchrun (@world_size > 1)
  * a bare "cuda" is "cuda:@local_rank" (torchrun's LOCAL_RANK), as

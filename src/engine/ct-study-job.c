@@ -8,6 +8,7 @@
 
 #include "ct-figure.h"
 #include "ct-robustness-job.h"
+#include "ct-shard.h"
 #include "ct-stats.h"
 #include "ct-torch.h"
 
@@ -28,6 +29,7 @@ typedef struct {
   CtStudyProgressFunc   progress;
   gpointer              user_data;
   GCancellable         *cancellable;
+  gboolean              writer;          /* rank 0, or one process: reads and writes the parts */
 } Study;
 
 static void
@@ -145,6 +147,23 @@ part_path (Study      *self,
   name = g_strdup_vprintf (format, args);
   va_end (args);
   return g_build_filename (self->parts_dir, name, NULL);
+}
+
+/* Whether a part measured over the ranks is done: rank 0 alone holds the
+ * parts, so it says (@on_disk: it found the part), and every rank skips
+ * or measures it alike.  FALSE with @error when a rank is lost. */
+static gboolean
+shared_part_done (Study     *self,
+                  gboolean   on_disk,
+                  gboolean  *out_done,
+                  GError   **error)
+{
+  guint8 done = self->writer && on_disk;
+
+  if (!ct_shard_share_from_rank0 (self->request->dist, &done, 1, error))
+    return FALSE;
+  *out_done = done != 0;
+  return TRUE;
 }
 
 /* ---- figures ------------------------------------------------------------ */
@@ -323,12 +342,18 @@ robustness_part (Study       *self,
     .layer = self->request->layer,
     .target_rule = CT_TARGET_RULE_PREDICTED,
     .method = self->request->method,
+    .dist = self->request->dist,
   };
   RobustnessProgress data = { self, self->report.step };
+  gboolean done;
 
   probe = ct_robustness_builder_new (&epoch, 1, epoch, (const CtPerturb *) perturbations->data,
                                      perturbations->len);
-  if (ct_study_read_samples (path, self->key, probe, 0, perturbations->len, NULL))
+  if (!shared_part_done (self, self->writer && ct_study_read_samples (path, self->key, probe, 0,
+                                                                       perturbations->len, NULL),
+                         &done, error))
+    return FALSE;
+  if (done)
     {
       step_done (self, steps, TRUE, "robustness");
       return TRUE;
@@ -336,7 +361,8 @@ robustness_part (Study       *self,
 
   result = ct_robustness_compute (self->session, &request, robustness_progress_cb, &data,
                                   self->cancellable, error);
-  if (result == NULL || !ct_study_write_samples (result, 0, self->key, path, error))
+  if (result == NULL ||
+      (self->writer && !ct_study_write_samples (result, 0, self->key, path, error)))
     return FALSE;
   self->report.step = data.base + steps;
   return TRUE;
@@ -387,45 +413,72 @@ assemble (Study       *self,
 
 /* ---- neighbouring checkpoints ---------------------------------------- */
 
+/* Each image's agreement between neighbouring checkpoints, its batches
+ * shared out over the ranks as ct-shard.h says. */
 static CtStudyNeighbours *
 neighbours_part (Study   *self,
                  GError **error)
 {
   const CtStudyRequest *request = self->request;
   g_autofree char *path = part_path (self, "neighbours.json");
-  g_autoptr(CtStudyNeighbours) neighbours = ct_study_read_neighbours (path, self->key, NULL);
+  g_autoptr(CtStudyNeighbours) neighbours = NULL;
   g_autoptr(GArray) images = NULL;
+  g_autofree double *mine = NULL, *all = NULL;
   guint batch = request->batch_size > 0 ? request->batch_size : DEFAULT_BATCH;
+  guint pairs = request->n_epochs - 1, slot = 0, others;
+  CtShard shard;
+  gboolean done;
 
-  if (neighbours != NULL)
+  if (self->writer)
+    neighbours = ct_study_read_neighbours (path, self->key, NULL);
+  if (!shared_part_done (self, neighbours != NULL, &done, error))
+    return NULL;
+  if (done)
     {
       step_done (self, self->n_batches, TRUE, "neighbours");
-      return g_steal_pointer (&neighbours);
+      /* The other ranks report nothing. */
+      return neighbours != NULL ? g_steal_pointer (&neighbours) : g_new0 (CtStudyNeighbours, 1);
     }
 
   images = ct_cam_session_sample_images (self->session, request->n_images, request->seed);
+  ct_shard_init (&shard, request->dist, images->len, batch);
+  mine = g_new0 (double, MAX ((gsize) ct_shard_room (&shard) * pairs, 1));
+  for (guint b = 0; b < ct_shard_n_batches (&shard); b++)
+    {
+      guint start = ct_shard_batch_start (&shard, b);
+      guint n = ct_shard_batch_count (&shard, b);
+      g_autoptr(CtGrid) grid = NULL;
+
+      if (ct_shard_batch_owner (&shard, b) != shard.rank)
+        continue;
+      grid = compute_grid (self, &g_array_index (images, guint, start), n, NULL, 1, error);
+      if (grid == NULL)
+        return NULL;
+      for (guint i = 0; i < n; i++)
+        for (guint e = 0; e < pairs; e++)
+          mine[(gsize) (slot + i) * pairs + e] =
+            ct_stats_pearson (ct_grid_get_cell (grid, e, i, 0)->heatmap,
+                              ct_grid_get_cell (grid, e + 1, i, 0)->heatmap, NULL,
+                              (gsize) grid->height * grid->width);
+      slot += n;
+      step_done (self, 1, FALSE, "neighbours");
+    }
+  all = ct_shard_gather (&shard, request->dist, mine, pairs, error);
+  if (all == NULL)
+    return NULL;
+  others = ct_shard_n_batches (&shard) - ct_shard_n_batches_of (&shard, shard.rank);
+  if (others > 0)
+    step_done (self, others, FALSE, "neighbours");
+
   neighbours = g_new0 (CtStudyNeighbours, 1);
   neighbours->n_epochs = request->n_epochs;
   neighbours->epochs = g_memdup2 (request->epochs, request->n_epochs * sizeof (int));
   neighbours->n_images = images->len;
-  neighbours->pearson = g_new (double, (gsize) (request->n_epochs - 1) * images->len);
-  for (guint start = 0; start < images->len; start += batch)
-    {
-      guint n = MIN (batch, images->len - start);
-      g_autoptr(CtGrid) grid = compute_grid (self, &g_array_index (images, guint, start), n,
-                                             NULL, 1, error);
-
-      if (grid == NULL)
-        return NULL;
-      for (guint e = 0; e + 1 < request->n_epochs; e++)
-        for (guint i = 0; i < n; i++)
-          neighbours->pearson[(gsize) e * images->len + start + i] =
-            ct_stats_pearson (ct_grid_get_cell (grid, e, i, 0)->heatmap,
-                              ct_grid_get_cell (grid, e + 1, i, 0)->heatmap, NULL,
-                              (gsize) grid->height * grid->width);
-      step_done (self, 1, FALSE, "neighbours");
-    }
-  if (!ct_study_write_neighbours (neighbours, self->key, path, error))
+  neighbours->pearson = g_new (double, MAX ((gsize) pairs * images->len, 1));
+  for (guint e = 0; e < pairs; e++)
+    for (guint i = 0; i < images->len; i++)
+      neighbours->pearson[(gsize) e * images->len + i] = all[(gsize) i * pairs + e];
+  if (self->writer && !ct_study_write_neighbours (neighbours, self->key, path, error))
     return NULL;
   return g_steal_pointer (&neighbours);
 }
@@ -493,7 +546,7 @@ faithfulness_part (Study        *self,
                                           CT_STUDY_FAITHFULNESS_ROAD_NOISE, request->batch_size);
   g_autofree char *csv_path = part_path (self, "%s.csv", name);
   g_autofree char *marker = part_path (self, "%s.json", name);
-  CtStudyExtra *extra = read_extra_part (self, key, name, method_name);
+  CtStudyExtra *extra = self->writer ? read_extra_part (self, key, name, method_name) : NULL;
   g_autoptr(CtFaithfulness) result = NULL;
   FaithfulnessProgress data = { self, self->report.step, 0 };
   CtFaithfulnessRequest faithfulness = {
@@ -507,20 +560,32 @@ faithfulness_part (Study        *self,
     .baseline = CT_BASELINE_ZERO,
     .road_noise = CT_STUDY_FAITHFULNESS_ROAD_NOISE,
     .batch_size = request->batch_size,
+    .dist = request->dist,
   };
+  gboolean done;
 
-  if (extra != NULL)
+  if (!shared_part_done (self, extra != NULL, &done, error))
+    {
+      ct_study_extra_free (extra);
+      return NULL;
+    }
+  if (done)
     {
       step_done (self, request->n_epochs, TRUE, name);
-      return extra;
+      /* The other ranks report nothing. */
+      return extra != NULL ? extra : g_new0 (CtStudyExtra, 1);
     }
   result = ct_faithfulness_compute (self->session, &faithfulness, faithfulness_progress_cb, &data,
                                     self->cancellable, error);
-  if (result == NULL || !ct_faithfulness_write_csv (result, csv_path, error) ||
-      !ct_study_write_marker (key, marker, error))
+  if (result == NULL)
+    return NULL;
+  if (self->writer && (!ct_faithfulness_write_csv (result, csv_path, error) ||
+                       !ct_study_write_marker (key, marker, error)))
     return NULL;
   self->report.step = data.base;
   step_done (self, request->n_epochs, FALSE, name);
+  if (!self->writer)
+    return g_new0 (CtStudyExtra, 1);
   /* Read back, as a resumed study would: both give the same report. */
   extra = read_extra_part (self, key, name, method_name);
   if (extra == NULL)
@@ -550,7 +615,7 @@ sanity_part (Study   *self,
   g_autofree char *key = g_strconcat (self->key, "; sanity check", NULL);
   g_autofree char *csv_path = part_path (self, "sanity.csv");
   g_autofree char *marker = part_path (self, "sanity.json");
-  CtStudyExtra *extra = read_extra_part (self, key, "sanity", method_name);
+  CtStudyExtra *extra = self->writer ? read_extra_part (self, key, "sanity", method_name) : NULL;
   g_autoptr(CtSanity) result = NULL;
   CtSanityRequest sanity = {
     .epochs = request->epochs,
@@ -560,19 +625,31 @@ sanity_part (Study   *self,
     .layer = request->layer,
     .method = request->method,
     .data = ct_cam_session_get_dataset (self->session)->path,
+    .dist = request->dist,
   };
+  gboolean done;
 
-  if (extra != NULL)
+  if (!shared_part_done (self, extra != NULL, &done, error))
+    {
+      ct_study_extra_free (extra);
+      return NULL;
+    }
+  if (done)
     {
       step_done (self, 1, TRUE, "sanity check");
-      return extra;
+      /* The other ranks report nothing. */
+      return extra != NULL ? extra : g_new0 (CtStudyExtra, 1);
     }
   result = ct_sanity_compute (self->session, &sanity, sanity_progress_cb, self, self->cancellable,
                               error);
-  if (result == NULL || !ct_sanity_write_csv (result, csv_path, error) ||
-      !ct_study_write_marker (key, marker, error))
+  if (result == NULL)
+    return NULL;
+  if (self->writer && (!ct_sanity_write_csv (result, csv_path, error) ||
+                       !ct_study_write_marker (key, marker, error)))
     return NULL;
   step_done (self, 1, FALSE, "sanity check");
+  if (!self->writer)
+    return g_new0 (CtStudyExtra, 1);
   extra = read_extra_part (self, key, "sanity", method_name);
   if (extra == NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not read back %s", csv_path);
@@ -580,6 +657,40 @@ sanity_part (Study   *self,
 }
 
 /* ---- the study ---------------------------------------------------------- */
+
+/* The grid figures and the misclassified scans, rank 0's alone. */
+static gboolean
+figure_parts (Study          *self,
+              CtStudyResult  *result,
+              GError        **error)
+{
+  const CtStudyRequest *request = self->request;
+  CtStudyFigure *figure = NULL;
+
+  if (!figure_part (self, "random", "random test images, clean", NULL, 1, 0, &figure, error))
+    return FALSE;
+  result->random_figure = figure;
+  for (guint e = 0; e < request->n_epochs; e++)
+    if (request->epochs[e] >= 1 && request->epochs[e] <= 3)
+      {
+        CtStudyMistakes *mistakes = mistakes_part (self, request->epochs[e], error);
+
+        if (mistakes == NULL)
+          return FALSE;
+        g_ptr_array_add (result->mistakes, mistakes);
+      }
+  for (guint p = 0; p < self->perturbations->len; p++)
+    {
+      const CtPerturb *perturb = &g_array_index (self->perturbations, CtPerturb, p);
+      g_autofree char *label = ct_robustness_dup_label (perturb);
+      g_autofree char *name = g_strdelimit (g_strdup_printf ("perturbed-%s", label), ":.", '-');
+
+      if (!figure_part (self, name, label, perturb, CT_STUDY_ROUNDS, 64, &figure, error))
+        return FALSE;
+      g_ptr_array_add (result->figures, figure);
+    }
+  return TRUE;
+}
 
 static gboolean
 make_dir (const char  *path,
@@ -631,7 +742,7 @@ ct_study_run (CtCamSession         *session,
   g_auto(Study) self = { 0 };
   g_autoptr(CtStudyResult) result = NULL;
   guint batch, n_early = 0;
-  CtStudyFigure *figure = NULL;
+  gboolean alone;
 
   if (!validate (session, request, error))
     return NULL;
@@ -650,6 +761,7 @@ ct_study_run (CtCamSession         *session,
   self.progress = progress;
   self.user_data = user_data;
   self.cancellable = cancellable;
+  self.writer = ct_dist_get_rank (request->dist) == 0;
   batch = request->batch_size > 0 ? request->batch_size : DEFAULT_BATCH;
   {
     g_autoptr(GArray) images = ct_cam_session_sample_images (session, request->n_images, request->seed);
@@ -668,34 +780,17 @@ ct_study_run (CtCamSession         *session,
                         + self.n_batches
                         + request->n_faithfulness_methods * request->n_epochs
                         + (request->sanity ? 1 : 0);
-  if (!make_dir (self.parts_dir, error) || !make_dir (self.figures_dir, error))
+  if (self.writer && (!make_dir (self.parts_dir, error) || !make_dir (self.figures_dir, error)))
     return NULL;
 
   result = ct_study_result_new ();
 
-  /* The figures first: a researcher sees them soonest. */
-  if (!figure_part (&self, "random", "random test images, clean", NULL, 1, 0, &figure, error))
+  /* The figures first: a researcher sees them soonest.  Under torchrun
+   * rank 0 draws them alone, after the shared parts, so that no rank waits
+   * for it at an exchange. */
+  alone = ct_dist_get_world_size (request->dist) == 1;
+  if (alone && !figure_parts (&self, result, error))
     return NULL;
-  result->random_figure = figure;
-  for (guint e = 0; e < request->n_epochs; e++)
-    if (request->epochs[e] >= 1 && request->epochs[e] <= 3)
-      {
-        CtStudyMistakes *mistakes = mistakes_part (&self, request->epochs[e], error);
-
-        if (mistakes == NULL)
-          return NULL;
-        g_ptr_array_add (result->mistakes, mistakes);
-      }
-  for (guint p = 0; p < self.perturbations->len; p++)
-    {
-      const CtPerturb *perturb = &g_array_index (self.perturbations, CtPerturb, p);
-      g_autofree char *label = ct_robustness_dup_label (perturb);
-      g_autofree char *name = g_strdelimit (g_strdup_printf ("perturbed-%s", label), ":.", '-');
-
-      if (!figure_part (&self, name, label, perturb, CT_STUDY_ROUNDS, 64, &figure, error))
-        return NULL;
-      g_ptr_array_add (result->figures, figure);
-    }
 
   for (guint e = 0; e < request->n_epochs; e++)
     {
@@ -723,6 +818,10 @@ ct_study_run (CtCamSession         *session,
       g_ptr_array_add (result->faithfulness, extra);
     }
   if (request->sanity && (result->sanity = sanity_part (&self, error)) == NULL)
+    return NULL;
+  if (!self.writer)
+    return ct_study_result_new ();
+  if (!alone && !figure_parts (&self, result, error))
     return NULL;
 
   result->robustness = assemble (&self, self.perturbations, CT_STUDY_ROUNDS, "robustness", error);

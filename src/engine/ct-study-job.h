@@ -35,6 +35,8 @@ typedef struct {
   gboolean     sanity;        /* also the randomisation sanity check */
   guint        batch_size;    /* images per CAM call; 0: 64 */
   const char  *out_dir;
+  struct CtDist *dist;        /* nullable: the torchrun group (ct-torch.h) to share
+                               * the measurements out over */
 } CtStudyRequest;
 
 typedef struct {
@@ -62,7 +64,15 @@ char          *ct_study_dup_command (const char           *run,
                                      const CtStudyRequest *request);
 
 /* Runs (or resumes) the study; @progress (nullable) is called on the
- * calling thread after each step.
+ * calling thread after each step.  With @request->dist, every part
+ * measured over images (robustness, CIFAR-10-C, the neighbouring
+ * checkpoints, faithfulness, the sanity check) runs batch b on rank
+ * b mod W, exactly as one process runs it, and is gathered on every rank;
+ * rank 0 alone reads and writes @request->out_dir: it tells the others
+ * which of those parts it holds already, so they skip the same ones, and
+ * draws the figures and the misclassified scans by itself once the shared
+ * parts are done, so that no rank waits for them.  On the other ranks
+ * nothing is written and the result is empty (ct_study_result_new()).
  * Returns: (transfer full) (nullable). */
 CtStudyResult *ct_study_run     (CtCamSession         *session,
                                  const CtStudyRequest *request,
