@@ -65,6 +65,7 @@ sample_manifest (void)
   m->hyper.translate_reflect = TRUE;
   m->hyper.whiten = TRUE;
   m->hyper.stem_bias_epochs = 2;
+  m->hyper.stem_plain_bias = TRUE;
   m->hyper.lookahead = TRUE;
   m->hyper.tta = 1;
   m->hyper.seed = G_GUINT64_CONSTANT (18446744073709551615);
@@ -124,6 +125,7 @@ test_manifest_round_trip (void)
   g_assert_true (read->hyper.translate_reflect);
   g_assert_true (read->hyper.whiten);
   g_assert_cmpint (read->hyper.stem_bias_epochs, ==, 2);
+  g_assert_true (read->hyper.stem_plain_bias);
   g_assert_true (read->hyper.lookahead);
   g_assert_cmpint (read->hyper.tta, ==, 1);
 
@@ -133,7 +135,8 @@ test_manifest_round_trip (void)
     g_autofree char *path = g_build_filename (dir, "manifest.json", NULL);
     g_autofree char *text = NULL;
     g_autoptr(GRegex) added = g_regex_new ("\\s*\"(lr_start|lr_end|bias_lr_scale|alternate_flip|"
-                                           "translate_reflect|whiten|stem_bias_epochs|lookahead|"
+                                           "translate_reflect|whiten|stem_bias_epochs|stem_plain_bias|"
+                                           "lookahead|"
                                            "tta|initial_weights)\" : [^\n]*", 0, 0, NULL);
     g_autofree char *old = NULL;
     g_autoptr(CtManifest) before = NULL;
@@ -149,7 +152,8 @@ test_manifest_round_trip (void)
     g_assert_cmpfloat (before->hyper.lr_end, ==, 0.0);
     g_assert_cmpfloat (before->hyper.bias_lr_scale, ==, 1.0);
     g_assert_false (before->hyper.alternate_flip || before->hyper.translate_reflect ||
-                    before->hyper.whiten || before->hyper.lookahead);
+                    before->hyper.whiten || before->hyper.stem_plain_bias ||
+                    before->hyper.lookahead);
     g_assert_cmpint (before->hyper.stem_bias_epochs, ==, 0);
     g_assert_cmpint (before->hyper.tta, ==, 0);
     g_assert_cmpfloat (before->hyper.lr, ==, 0.1);
@@ -186,6 +190,7 @@ test_hyper_params_defaults (void)
   g_assert_true (hyper.translate_reflect);
   g_assert_true (hyper.whiten);
   g_assert_cmpint (hyper.stem_bias_epochs, ==, 3);
+  g_assert_true (hyper.stem_plain_bias);
   g_assert_true (hyper.lookahead);
   g_assert_cmpint (hyper.tta, ==, 2);
   g_assert_cmpuint (hyper.seed, ==, 0);

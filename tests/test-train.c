@@ -435,6 +435,7 @@ airbench_config (void)
   config.translate_reflect = true;
   config.whitened_stem = true;
   config.stem_bias_epochs = 1;
+  config.stem_plain_bias = true;
   config.lookahead = true;
   return config;
 }
@@ -633,6 +634,35 @@ stem_statistic (const uint8_t       *images,
   return g_memdup2 (t->data, t->n_bytes);
 }
 
+/* The stem runs in float32 under bfloat16 autocast (whitened, it would
+ * amplify bfloat16's rounding of the pixels): its BatchNorm statistics
+ * after a step are the same bits with and without mixed precision, where
+ * the next layer's, which runs in bfloat16, differ. */
+static void
+test_stem_float32 (void)
+{
+  enum { N = 64 };
+  CtTrainConfig config = default_config ();
+  const char *names[] = { "stem.bn.running_var", "stages.0.bn1.running_var" };
+
+  config.flip = false;
+  config.translate = 0;
+  for (size_t k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_autofree float *plain = NULL, *mixed = NULL;
+      size_t n = 0;
+
+      config.mixed_precision = false;
+      plain = stem_statistic (train_data.images, N, &config, 1, names[k], &n);
+      config.mixed_precision = true;
+      mixed = stem_statistic (train_data.images, N, &config, 1, names[k], &n);
+      if (k == 0)
+        g_assert_cmpmem (plain, n * sizeof (float), mixed, n * sizeof (float));
+      else
+        g_assert_true (memcmp (plain, mixed, n * sizeof (float)) != 0);
+    }
+}
+
 /* bias_lr_scale by its rule, over one step (so every gradient is the same):
  * BatchNorm shifts move 64 times as far with a scale of 64 as with 1 (no
  * weight decay), everything else the same distance. */
@@ -679,6 +709,81 @@ test_bias_lr_scale (void)
         }
     }
   g_assert_cmpint (shifts, ==, 7);
+  state_free (before);
+  state_free (after[0]);
+  state_free (after[1]);
+}
+
+/* stem_plain_bias makes the whitened stem airbench's conv + bias: its
+ * BatchNorm's statistics stay 0 and 1 through training (the other layers'
+ * move), and over one step its shift moves as far with bias_lr_scale 64 as
+ * with 1, where the other six shifts move 64 times as far. */
+static void
+test_stem_plain_bias (void)
+{
+  enum { N = 64 };
+  CtTrainConfig config = default_config ();
+  State *before = NULL, *after[2] = { NULL };
+
+  config.epochs = 1;
+  config.batch_size = N;
+  config.weight_decay = 0.0;
+  config.whitened_stem = true;
+  config.stem_bias_epochs = 1;
+  config.stem_plain_bias = true;
+  for (int run = 0; run < 2; run++)
+    {
+      g_autoptr (CtModel) model = new_whitened_model (13);
+      g_autoptr (CtTrainer) trainer = NULL;
+
+      config.bias_lr_scale = run == 0 ? 1.0 : 64.0;
+      g_assert_cmpint (ct_trainer_new (model, &config, N, &trainer, NULL), ==, CT_TORCH_OK);
+      if (run == 0)
+        before = model_state (model);
+      g_assert_cmpint (ct_trainer_run_epoch (trainer, 1, train_data.images, train_data.labels, N,
+                                             mean, std, NULL, NULL, NULL, NULL, NULL, NULL),
+                       ==, CT_TORCH_OK);
+      after[run] = model_state (model);
+    }
+  for (int run = 0; run < 2; run++)
+    {
+      const CtTorchTensor *running_mean = find_tensor (after[run], "stem.bn.running_mean");
+      const CtTorchTensor *running_var = find_tensor (after[run], "stem.bn.running_var");
+      const CtTorchTensor *other = find_tensor (after[run], "stages.0.bn1.running_var");
+      const float *m = running_mean->data, *v = running_var->data, *o = other->data;
+      float moved = 0.0f;
+
+      for (size_t c = 0; c < running_var->n_bytes / sizeof (float); c++)
+        {
+          g_assert_cmpfloat (m[c], ==, 0.0f);
+          g_assert_cmpfloat (v[c], ==, 1.0f);
+        }
+      for (size_t c = 0; c < other->n_bytes / sizeof (float); c++)
+        moved = MAX (moved, fabsf (o[c] - 1.0f));
+      g_assert_cmpfloat (moved, >, 1e-3);
+    }
+  {
+    const float *w0 = find_tensor (before, "stem.bn.bias")->data;
+    const float *w1 = find_tensor (after[0], "stem.bn.bias")->data;
+    const float *w64 = find_tensor (after[1], "stem.bn.bias")->data;
+    const float *s0 = find_tensor (before, "stages.0.bn1.bias")->data;
+    const float *s1 = find_tensor (after[0], "stages.0.bn1.bias")->data;
+    const float *s64 = find_tensor (after[1], "stages.0.bn1.bias")->data;
+    double stem_moved = 0.0;
+
+    for (size_t c = 0; c < find_tensor (before, "stem.bn.bias")->n_bytes / sizeof (float); c++)
+      {
+        g_assert_cmpfloat_with_epsilon (w64[c] - w0[c], w1[c] - w0[c], 1e-4 * fabs (w1[c] - w0[c]) + 1e-7);
+        stem_moved = MAX (stem_moved, fabs (w1[c] - w0[c]));
+      }
+    g_assert_cmpfloat (stem_moved, >, 1e-5);
+    for (size_t c = 0; c < find_tensor (before, "stages.0.bn1.bias")->n_bytes / sizeof (float); c++)
+      {
+        double expected = 64.0 * (s1[c] - s0[c]);
+
+        g_assert_cmpfloat_with_epsilon (s64[c] - s0[c], expected, 1e-4 * fabs (expected) + 1e-6);
+      }
+  }
   state_free (before);
   state_free (after[0]);
   state_free (after[1]);
@@ -977,6 +1082,8 @@ main (int argc, char **argv)
   g_test_add_func ("/train/resume-airbench", test_resume_airbench);
   g_test_add_func ("/train/lookahead", test_lookahead);
   g_test_add_func ("/train/bias-lr-scale", test_bias_lr_scale);
+  g_test_add_func ("/train/stem-plain-bias", test_stem_plain_bias);
+  g_test_add_func ("/train/stem-float32", test_stem_float32);
   g_test_add_func ("/train/reflect-translate", test_reflect_translate);
   g_test_add_func ("/train/alternate-flip", test_alternate_flip);
   g_test_add_func ("/train/optimizer-state-errors", test_optimizer_state_errors);

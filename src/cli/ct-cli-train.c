@@ -294,7 +294,7 @@ ct_cli_train (int    argc,
   if (no_lookahead)
     options.hyper.lookahead = FALSE;
   if (no_whiten)
-    options.hyper.whiten = FALSE;
+    options.hyper.whiten = options.hyper.stem_plain_bias = FALSE;
   if (tta != -1)
     options.hyper.tta = tta;
   options.hyper.seed = seed;

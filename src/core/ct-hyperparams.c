@@ -65,6 +65,7 @@ ct_hyper_params_init (CtHyperParams *self,
       self->translate_reflect = TRUE;
       self->whiten = TRUE;
       self->stem_bias_epochs = 3;
+      self->stem_plain_bias = TRUE;
       self->lookahead = TRUE;
       self->tta = 2;
       self->lr_scales_with_batch = TRUE;

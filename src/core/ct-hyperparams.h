@@ -30,6 +30,8 @@ typedef struct {
   gboolean whiten;              /* camtrail_net: the stem is whitened from the training
                                  * images and frozen (so epoch 0 depends on the data) */
   int      stem_bias_epochs;    /* … and its BatchNorm shift learns this many epochs */
+  gboolean stem_plain_bias;     /* … that BatchNorm keeps statistics 0 and 1, so its shift is
+                                 * a plain bias at the plain rate, as airbench's conv bias */
   gboolean lookahead;           /* airbench's lookahead averaging of the weights */
   int      tta;                 /* test-time augmentation of the last epoch's extra
                                  * evaluation (test_accuracy_tta): 0 none, 1 mirror,

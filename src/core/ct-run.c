@@ -278,6 +278,8 @@ ct_manifest_save (const CtManifest *self,
   json_builder_add_boolean_value (builder, self->hyper.whiten);
   json_builder_set_member_name (builder, "stem_bias_epochs");
   json_builder_add_int_value (builder, self->hyper.stem_bias_epochs);
+  json_builder_set_member_name (builder, "stem_plain_bias");
+  json_builder_add_boolean_value (builder, self->hyper.stem_plain_bias);
   json_builder_set_member_name (builder, "lookahead");
   json_builder_add_boolean_value (builder, self->hyper.lookahead);
   json_builder_set_member_name (builder, "tta");
@@ -817,6 +819,8 @@ ct_manifest_load (const char  *run_dir,
   OPTIONAL ("whiten", whiten = read_boolean (&reader, training, "whiten"));
   OPTIONAL ("stem_bias_epochs",
             stem_bias_epochs = read_int (&reader, training, "stem_bias_epochs", 0, MAX_EPOCHS));
+  OPTIONAL ("stem_plain_bias",
+            stem_plain_bias = read_boolean (&reader, training, "stem_plain_bias"));
   OPTIONAL ("lookahead", lookahead = read_boolean (&reader, training, "lookahead"));
   OPTIONAL ("tta", tta = read_int (&reader, training, "tta", 0, 2));
 #undef OPTIONAL

@@ -285,6 +285,7 @@ train_config_from_manifest (const CtManifest *manifest,
   config->translate_reflect = hyper->translate_reflect;
   config->whitened_stem = hyper->whiten;
   config->stem_bias_epochs = hyper->stem_bias_epochs;
+  config->stem_plain_bias = hyper->whiten && hyper->stem_plain_bias;
   config->lookahead = hyper->lookahead;
   config->seed = hyper->seed;
   config->mixed_precision = manifest->mixed_precision;
@@ -746,7 +747,7 @@ train_run (const CtTrainOptions  *options,
       /* Whitening would overwrite the stem the given weights bring, and
        * only camtrail_net has airbench's stem. */
       if (manifest->init != NULL || g_strcmp0 (options->arch, "camtrail_net") != 0)
-        manifest->hyper.whiten = FALSE;
+        manifest->hyper.whiten = manifest->hyper.stem_plain_bias = FALSE;
       manifest->world_size = ct_dist_get_world_size (options->dist);
       manifest->dist_backend = g_strdup (ct_dist_get_backend (options->dist));
       manifest->sync_bn = sync_bn;

@@ -48,6 +48,9 @@ torch::Tensor
 BatchNorm2dImpl::forward (const torch::Tensor &input)
 {
   TORCH_CHECK (input.dim () == 4, "expected a 4D input (got ", input.dim (), "D)");
+  if (fixed_stats)
+    return torch::batch_norm (input, weight, bias, running_mean, running_var, false, 0.0,
+                              options.eps (), at::globalContext ().userEnabledCuDNN ());
   if (sync && is_training ())
     return sync (*this, input);
   double momentum = options.momentum ().value_or (0.0);
@@ -227,10 +230,18 @@ public:
     bn = register_module ("bn", make_camtrail_bn (out));
   }
 
+  // The stem runs in float32 even under bfloat16 autocast: whitened, its
+  // filters take differences of neighbouring pixels scaled by up to
+  // 1/√(λ + eps) ≈ 45, and bfloat16's 8-bit mantissa rounds each pixel by
+  // up to 0.4% of its value first: on CIFAR-10 that made noise of 11–13% of
+  // the spread of the two highest-frequency channels, 3–4% of the next four
+  // (docs/TRAINING.md).  It is a 2×2 conv over 3 channels: float32 costs
+  // next to nothing.
   torch::Tensor
   forward (const torch::Tensor &x)
   {
-    return torch::gelu (bn->forward (conv->forward (x)));
+    c10::impl::ExcludeDispatchKeyGuard no_autocast (c10::autocast_dispatch_keyset);
+    return torch::gelu (bn->forward (conv->forward (x.to (conv->weight.scalar_type ()))));
   }
 
   nn::Conv2d conv{nullptr};

@@ -42,6 +42,7 @@ public:
   torch::nn::BatchNormOptions options;
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   Sync sync; // empty: plain BatchNorm
+  bool fixed_stats = false; // in training too: normalise by the running statistics, kept as they are
 };
 TORCH_MODULE(BatchNorm2d);
 

@@ -459,6 +459,7 @@ struct CtTrainer {
   std::unique_ptr<torch::optim::SGD> optimizer;
   std::vector<double> group_lr; // each parameter group's peak rate
   torch::Tensor stem_bias;      // with a whitened stem: its BatchNorm shift, which stops learning
+  ct::BatchNorm2dImpl *plain_stem = nullptr; // with stem_plain_bias: the stem's BatchNorm, fixed
   // Lookahead: the average of every floating-point state tensor (names and
   // live tensors from the model's state dict).
   std::vector<std::string> ema_names;
@@ -537,10 +538,12 @@ struct CtTrainer {
   }
 
   // The model outlives its trainer: its BatchNorm layers stop pointing at
-  // the group.
+  // the group, and the stem's normalises by the batch again in training.
   ~CtTrainer() {
     if (sync_bn)
       ct::dist::set_sync_batch_norm(*model->net, nullptr);
+    if (plain_stem != nullptr)
+      plain_stem->fixed_stats = false;
   }
 };
 
@@ -1253,6 +1256,8 @@ static void check_train_config(const CtTrainConfig &c, const ct::ModelSpec &spec
     invalid("bias_lr_scale must be finite and not negative");
   if (c.stem_bias_epochs < 0)
     invalid("stem_bias_epochs must not be negative");
+  if (c.stem_plain_bias && !c.whitened_stem)
+    invalid("stem_plain_bias needs a whitened stem");
   if (!std::isfinite(c.momentum) || c.momentum < 0.0)
     invalid("momentum must be finite and not negative");
   if (c.nesterov && c.momentum <= 0.0)
@@ -1306,6 +1311,16 @@ CtTorchStatus ct_trainer_new(CtModel *model, const CtTrainConfig *config, size_t
       }
       if (!t->stem_bias.defined())
         invalid("a whitened stem needs camtrail_net's \"stem.bn.bias\"");
+      // airbench's stem is the conv plus a bias: the stem's BatchNorm keeps
+      // its statistics 0 and 1 in training too, and its shift, the bias,
+      // learns at the plain rate.
+      if (config->stem_plain_bias)
+        for (auto &module : model->net->modules(/*include_self=*/false))
+          if (auto *bn = module->as<ct::BatchNorm2dImpl>())
+            if (bn->bias.unsafeGetTensorImpl() == t->stem_bias.unsafeGetTensorImpl())
+              t->plain_stem = bn;
+      if (t->plain_stem != nullptr)
+        t->plain_stem->fixed_stats = true;
     }
 
     // Weight decay applies to every parameter, BatchNorm and biases included,
@@ -1316,7 +1331,7 @@ CtTorchStatus ct_trainer_new(CtModel *model, const CtTrainConfig *config, size_t
     if (bias_lr_scale != 1.0)
       for (auto &module : model->net->modules(/*include_self=*/false))
         if (auto *bn = module->as<ct::BatchNorm2dImpl>())
-          if (bn->bias.defined())
+          if (bn->bias.defined() && bn != t->plain_stem)
             is_shift.insert(bn->bias.unsafeGetTensorImpl());
     std::vector<torch::Tensor> others, shifts;
     for (auto &p : t->params)

@@ -290,6 +290,9 @@ typedef struct {
                                * ct_model_whiten_stem) and its BatchNorm shift learns for
                                * stem_bias_epochs epochs only */
   int      stem_bias_epochs;
+  bool     stem_plain_bias;   /* with whitened_stem: the stem's BatchNorm keeps its running
+                               * statistics (0 and 1) in training too and its shift learns
+                               * at the plain rate, so the stem is airbench's conv + bias */
   bool     lookahead;         /* airbench's lookahead: every 5th step s of S the weights and
                                * BatchNorm statistics become an average e ← d e + (1 − d) w,
                                * w ← e with d = 0.95⁵ (s/S)³, and after the last step w ← e */
