@@ -8,6 +8,7 @@
 #include "ct-cli.h"
 #include "ct-run.h"
 #include "ct-text.h"
+#include "ct-torch-glib.h"
 #include "ct-torch.h"
 
 typedef struct {
@@ -108,9 +109,14 @@ int
 ct_cli_fail (const char   *command,
              const GError *error)
 {
-  g_printerr ("camtrail-cli %s: %s\n", command, error->message);
+  const char *outcome = NULL;
+
+  if (g_error_matches (error, CT_TORCH_ERROR, CT_TORCH_ERROR_PEER_LOST))
+    outcome = ct_cli_dist_lost_peer_outcome (command);
   g_free (last_error);
-  last_error = g_strdup (error->message);
+  last_error = outcome != NULL ? g_strdup_printf ("%s; %s", error->message, outcome)
+                               : g_strdup (error->message);
+  g_printerr ("camtrail-cli %s: %s\n", command, last_error);
   return CT_CLI_EXIT_FAILURE;
 }
 

@@ -134,3 +134,19 @@ ct_cli_dist_agree (const char *command,
     return ct_cli_fail (command, error);
   return 0;
 }
+
+const char *
+ct_cli_dist_lost_peer_outcome (const char *command)
+{
+  /* Training commits each epoch's checkpoint whole; a study each part; the
+   * others write only once every rank's share is gathered. */
+  if (g_strcmp0 (command, "train") == 0)
+    return "the run keeps its last complete checkpoint";
+  if (g_strcmp0 (command, "study") == 0)
+    return "the study keeps the parts it finished, and resumes from them";
+  if (g_strcmp0 (command, "robustness") == 0)
+    return "nothing was written";
+  if (g_strcmp0 (command, "faithfulness") == 0)
+    return "the part under way (the scores, or --sanity's check after them) was not written";
+  return NULL;
+}

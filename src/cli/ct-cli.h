@@ -25,7 +25,9 @@ int  ct_cli_study   (int argc, char **argv);
 int  ct_cli_usage_error (const char *command,
                          const char *format,
                          ...) G_GNUC_PRINTF (2, 3);
-/* Prints "camtrail-cli COMMAND: MESSAGE" to stderr; returns 1. */
+/* Prints "camtrail-cli COMMAND: MESSAGE" to stderr; returns 1.  For a
+ * lost torchrun peer (CT_TORCH_ERROR_PEER_LOST) MESSAGE goes on with what
+ * @command leaves behind (ct_cli_dist_lost_peer_outcome()). */
 int  ct_cli_fail        (const char *command,
                          const GError *error);
 
@@ -110,6 +112,11 @@ int      ct_cli_dist_start  (const char  *command,
  * find it gone later.  Nothing for one process (@dist NULL). */
 void     ct_cli_dist_tell_failure (CtDist     *dist,
                                    const char *failure);
+
+/* What @command ("train", "study", …) leaves behind when another rank
+ * dies or cannot be reached under torchrun, in words (static; NULL for a
+ * command that does not run as a rank).  The one place for that wording. */
+const char *ct_cli_dist_lost_peer_outcome (const char *command);
 
 /* Every rank set up, with rank 0's @summary (the options that decide the
  * batches and the numbers, in words): returns 0.  Otherwise prints the

@@ -60,10 +60,9 @@ bool is_loopback(const std::string &host) {
 }
 
 [[noreturn]] void lost_peer(const CtDist &d, const std::string &what, const std::exception &e) {
-  throw std::runtime_error("rank " + std::to_string(d.rank) + " of " +
-                           std::to_string(d.world_size) + ": " + what +
-                           " failed, another rank has died or cannot be reached (" + e.what() +
-                           "); the run keeps its last complete checkpoint");
+  // What is left behind differs by command: the caller says it.
+  throw PeerLost("rank " + std::to_string(d.rank) + " of " + std::to_string(d.world_size) + ": " +
+                 what + " failed, another rank has died or cannot be reached (" + e.what() + ")");
 }
 
 void run(CtDist &d, c10::intrusive_ptr<c10d::Work> work, const std::string &what) {

@@ -3,7 +3,7 @@
 // collectives training needs.  No c10d type leaves the shim: ct-torch.h sees
 // CtDist as an opaque handle, and ct-torch.cpp wraps these in its C entry
 // points.  Errors are exceptions (std::invalid_argument for a bad
-// environment, std::runtime_error for a peer that is gone).
+// environment, PeerLost for a peer that is gone).
 #pragma once
 
 #include "ct-torch.h"
@@ -11,9 +11,16 @@
 
 #include <torch/torch.h>
 
+#include <stdexcept>
 #include <string>
 
 namespace ct::dist {
+
+// A collective that another rank's death or silence ended: the entry
+// points return it as CT_TORCH_ERROR_PEER_LOST.
+struct PeerLost : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 // A group from torchrun's environment (RANK, WORLD_SIZE, LOCAL_RANK,
 // MASTER_ADDR, MASTER_PORT), or nullptr where WORLD_SIZE is unset or 1.

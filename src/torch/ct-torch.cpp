@@ -77,6 +77,9 @@ CtTorchStatus guarded(char **error, Body &&body) noexcept {
   } catch (const std::invalid_argument &e) {
     set_error(error, e.what());
     return CT_TORCH_ERROR_INVALID_ARGUMENT;
+  } catch (const ct::dist::PeerLost &e) {
+    set_error(error, e.what());
+    return CT_TORCH_ERROR_PEER_LOST;
   } catch (const c10::Error &e) {
     set_error(error, e.what_without_backtrace());
     return CT_TORCH_ERROR_RUNTIME;

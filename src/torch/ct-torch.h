@@ -28,6 +28,7 @@ typedef enum {
   CT_TORCH_ERROR_NOT_FINITE,        /* the training loss became NaN or infinite */
   CT_TORCH_ERROR_CANCELLED,         /* *cancel became non-zero */
   CT_TORCH_ERROR_RUNTIME,           /* anything libtorch raised */
+  CT_TORCH_ERROR_PEER_LOST,         /* under torchrun: another rank died or cannot be reached */
 } CtTorchStatus;
 
 typedef enum {
@@ -399,9 +400,12 @@ typedef struct CtDist CtDist;
 
 /* *out_dist: new, or NULL (and CT_TORCH_OK) where WORLD_SIZE is unset or 1,
  * so a single process runs as before.  Joining the others and every later
- * collective wait at most @timeout_seconds; a rank that cannot connect, or
- * whose peer died, gets CT_TORCH_ERROR_RUNTIME with a message naming its
- * rank and the endpoint or step.  A malformed variable is
+ * collective wait at most @timeout_seconds; a rank that cannot connect
+ * gets CT_TORCH_ERROR_RUNTIME with a message naming its rank and the
+ * endpoint.  A collective (here and below) whose peer died or stayed silent
+ * gets CT_TORCH_ERROR_PEER_LOST with a message naming the rank and the
+ * step, and not what that leaves behind: the caller knows (a checkpoint,
+ * finished parts, nothing written).  A malformed variable is
  * CT_TORCH_ERROR_INVALID_ARGUMENT naming it. */
 CtTorchStatus ct_dist_new_from_env      (double               timeout_seconds,
                                          CtDist             **out_dist,
