@@ -663,6 +663,35 @@ test_stem_float32 (void)
     }
 }
 
+/* One step of @base (one epoch of batch_size images in one batch) from the
+ * same model, once at bias_lr_scale 1 and once at 64: the state before, and
+ * after each. */
+static void
+one_step_at_two_scales (const CtTrainConfig *base,
+                        gboolean             whitened,
+                        State              **before,
+                        State               *after[2])
+{
+  CtTrainConfig config = *base;
+
+  for (int run = 0; run < 2; run++)
+    {
+      g_autoptr (CtModel) model = whitened ? new_whitened_model (13) : new_model (13);
+      g_autoptr (CtTrainer) trainer = NULL;
+
+      config.bias_lr_scale = run == 0 ? 1.0 : 64.0;
+      g_assert_cmpint (ct_trainer_new (model, &config, config.batch_size, &trainer, NULL), ==,
+                       CT_TORCH_OK);
+      if (run == 0)
+        *before = model_state (model);
+      g_assert_cmpint (ct_trainer_run_epoch (trainer, 1, train_data.images, train_data.labels,
+                                             config.batch_size, mean, std, NULL, NULL, NULL, NULL,
+                                             NULL, NULL),
+                       ==, CT_TORCH_OK);
+      after[run] = model_state (model);
+    }
+}
+
 /* bias_lr_scale by its rule, over one step (so every gradient is the same):
  * BatchNorm shifts move 64 times as far with a scale of 64 as with 1 (no
  * weight decay), everything else the same distance. */
@@ -677,20 +706,7 @@ test_bias_lr_scale (void)
   config.epochs = 1;
   config.batch_size = N;
   config.weight_decay = 0.0;
-  for (int run = 0; run < 2; run++)
-    {
-      g_autoptr (CtModel) model = new_model (13);
-      g_autoptr (CtTrainer) trainer = NULL;
-
-      config.bias_lr_scale = run == 0 ? 1.0 : 64.0;
-      g_assert_cmpint (ct_trainer_new (model, &config, N, &trainer, NULL), ==, CT_TORCH_OK);
-      if (run == 0)
-        before = model_state (model);
-      g_assert_cmpint (ct_trainer_run_epoch (trainer, 1, train_data.images, train_data.labels, N,
-                                             mean, std, NULL, NULL, NULL, NULL, NULL, NULL),
-                       ==, CT_TORCH_OK);
-      after[run] = model_state (model);
-    }
+  one_step_at_two_scales (&config, FALSE, &before, after);
   for (size_t t = 0; t < before->n; t++)
     {
       const char *name = before->tensors[t].name;
@@ -731,20 +747,7 @@ test_stem_plain_bias (void)
   config.whitened_stem = true;
   config.stem_bias_epochs = 1;
   config.stem_plain_bias = true;
-  for (int run = 0; run < 2; run++)
-    {
-      g_autoptr (CtModel) model = new_whitened_model (13);
-      g_autoptr (CtTrainer) trainer = NULL;
-
-      config.bias_lr_scale = run == 0 ? 1.0 : 64.0;
-      g_assert_cmpint (ct_trainer_new (model, &config, N, &trainer, NULL), ==, CT_TORCH_OK);
-      if (run == 0)
-        before = model_state (model);
-      g_assert_cmpint (ct_trainer_run_epoch (trainer, 1, train_data.images, train_data.labels, N,
-                                             mean, std, NULL, NULL, NULL, NULL, NULL, NULL),
-                       ==, CT_TORCH_OK);
-      after[run] = model_state (model);
-    }
+  one_step_at_two_scales (&config, TRUE, &before, after);
   for (int run = 0; run < 2; run++)
     {
       const CtTorchTensor *running_mean = find_tensor (after[run], "stem.bn.running_mean");
