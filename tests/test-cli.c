@@ -1274,7 +1274,10 @@ test_robustness_options (void)
 
 /* A chart the faithfulness command wrote: at --scale's size, with its
  * provenance, and not blank: some pixels of the method's line colour
- * (Tableau's blue, ct-faithfulness-plot.c) on the white background. */
+ * (Tableau's blue, ct-faithfulness-plot.c) on the white background.  The
+ * background is at least a third of it: over the test's handful of images
+ * the sanity charts' confidence bands can cover half the plot (49% white
+ * with today's recipe). */
 static void
 assert_faithfulness_chart (const char *dir,
                            const char *chart,
@@ -1302,7 +1305,7 @@ assert_faithfulness_chart (const char *dir,
       white += rgba[0] == 255 && rgba[1] == 255 && rgba[2] == 255;
       blue += abs (rgba[0] - 31) < 12 && abs (rgba[1] - 120) < 12 && abs (rgba[2] - 181) < 12;
     }
-  g_assert_cmpuint (white, >, (gsize) width * height / 2);
+  g_assert_cmpuint (white, >, (gsize) width * height / 3);
   g_assert_cmpuint (blue, >, 20);
 }
 
