@@ -849,6 +849,62 @@ assert_same_study (const char *dir_a,
     }
 }
 
+/* Starts torchrun with @args (with PET_MONITOR_INTERVAL=@monitor_interval
+ * unless NULL), kills rank 1 with SIGKILL once @first exists, and waits
+ * for the launcher, which must fail.  Returns its stderr. */
+static char *
+kill_rank1_once (GPtrArray  *args,
+                 const char *first,
+                 const char *monitor_interval)
+{
+  g_autoptr(GError) error = NULL;
+  GPid launcher = 0, victim = 0;
+  int err_fd = -1, wait_status = 0;
+  gint64 deadline;
+  pid_t ended = 0;
+  char *err = NULL;
+
+  if (monitor_interval != NULL)
+    g_setenv ("PET_MONITOR_INTERVAL", monitor_interval, TRUE);
+  g_spawn_async_with_pipes (NULL, (char **) args->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                            NULL, &launcher, NULL, NULL, &err_fd, &error);
+  if (monitor_interval != NULL)
+    g_unsetenv ("PET_MONITOR_INTERVAL");
+  g_assert_no_error (error);
+  deadline = g_get_monotonic_time () + 180 * G_USEC_PER_SEC;
+  while (!g_file_test (first, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_cmpint (waitpid (launcher, &wait_status, WNOHANG), ==, 0);
+      g_usleep (20000);
+    }
+  while (victim == 0)
+    {
+      g_autoptr(GArray) children = child_pids (launcher);
+
+      for (guint i = 0; i < children->len; i++)
+        if (has_rank (g_array_index (children, GPid, i), 1))
+          victim = g_array_index (children, GPid, i);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    }
+  g_assert_cmpint (kill (victim, SIGKILL), ==, 0);
+  while ((ended = waitpid (launcher, &wait_status, WNOHANG)) == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  g_assert_cmpint (ended, ==, launcher);
+  g_assert_false (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
+  {
+    g_autoptr(GIOChannel) channel = g_io_channel_unix_new (err_fd);
+
+    g_io_channel_set_close_on_unref (channel, TRUE);
+    g_io_channel_read_to_end (channel, &err, NULL, &error);
+    g_assert_no_error (error);
+  }
+  return err;
+}
+
 /* study under torchrun: the measurements over images (robustness, the
  * neighbouring checkpoints, faithfulness, the sanity check) take every
  * other batch of 2 of the 6 images on each rank, and rank 0 writes exactly
@@ -870,12 +926,7 @@ test_study_two_ranks (void)
   g_autofree char *err = NULL;
   g_auto(Result) train = { 0 }, one = { 0 }, two = { 0 }, again = { 0 }, resumed = { 0 };
   g_autoptr(GPtrArray) args = NULL;
-  g_autoptr(GError) error = NULL;
   const char *summary;
-  GPid launcher = 0, victim = 0;
-  int err_fd = -1, wait_status = 0;
-  gint64 deadline;
-  pid_t ended = 0;
 #define STUDY "--run", run, "--images", "6", "--batch-size", "2", "--seed", "3", \
               "--methods", "gradcam", "--sanity", "--threads", "1", "--quiet"
 
@@ -922,42 +973,7 @@ test_study_two_ranks (void)
     args = torchrun_argv (logs, cli_args);
   }
 #undef STUDY
-  g_setenv ("PET_MONITOR_INTERVAL", "15", TRUE);
-  g_spawn_async_with_pipes (NULL, (char **) args->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
-                            NULL, &launcher, NULL, NULL, &err_fd, &error);
-  g_unsetenv ("PET_MONITOR_INTERVAL");
-  g_assert_no_error (error);
-  deadline = g_get_monotonic_time () + 180 * G_USEC_PER_SEC;
-  while (!g_file_test (first, G_FILE_TEST_EXISTS))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_assert_cmpint (waitpid (launcher, &wait_status, WNOHANG), ==, 0);
-      g_usleep (20000);
-    }
-  while (victim == 0)
-    {
-      g_autoptr(GArray) children = child_pids (launcher);
-
-      for (guint i = 0; i < children->len; i++)
-        if (has_rank (g_array_index (children, GPid, i), 1))
-          victim = g_array_index (children, GPid, i);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-    }
-  g_assert_cmpint (kill (victim, SIGKILL), ==, 0);
-  while ((ended = waitpid (launcher, &wait_status, WNOHANG)) == 0)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (20000);
-    }
-  g_assert_cmpint (ended, ==, launcher);
-  g_assert_false (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
-  {
-    g_autoptr(GIOChannel) channel = g_io_channel_unix_new (err_fd);
-
-    g_io_channel_set_close_on_unref (channel, TRUE);
-    g_io_channel_read_to_end (channel, &err, NULL, &error);
-    g_assert_no_error (error);
-  }
+  err = kill_rank1_once (args, first, "15");
   if (strstr (err, "another rank has died or cannot be reached") == NULL)
     g_test_message ("torchrun's stderr: %s", err);
   g_assert_nonnull (strstr (err, "camtrail-cli study: rank 0 of 2"));
@@ -989,11 +1005,7 @@ test_kill_rank_then_resume_alone (void)
   g_autoptr(CtManifest) manifest = NULL;
   g_autoptr(GArray) epochs = NULL;
   g_auto(Result) resume = { 0 }, eval = { 0 };
-  GPid launcher = 0, victim = 0;
   guint committed = 0;
-  int err_fd = -1, wait_status = 0;
-  gint64 deadline;
-  pid_t ended = 0;
 
   first = ct_run_dup_checkpoint_path (run, 1);
   {
@@ -1003,45 +1015,10 @@ test_kill_rank_then_resume_alone (void)
 
     args = torchrun_argv (logs, cli_args);
   }
-  g_spawn_async_with_pipes (NULL, (char **) args->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
-                            NULL, &launcher, NULL, NULL, &err_fd, &error);
-  g_assert_no_error (error);
-
-  /* Once epoch 1 is committed, rank 1 dies. */
-  deadline = g_get_monotonic_time () + 180 * G_USEC_PER_SEC;
-  while (!g_file_test (first, G_FILE_TEST_EXISTS))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_assert_cmpint (waitpid (launcher, &wait_status, WNOHANG), ==, 0);
-      g_usleep (20000);
-    }
-  while (victim == 0)
-    {
-      g_autoptr(GArray) children = child_pids (launcher);
-
-      for (guint i = 0; i < children->len; i++)
-        if (has_rank (g_array_index (children, GPid, i), 1))
-          victim = g_array_index (children, GPid, i);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-    }
-  g_assert_cmpint (kill (victim, SIGKILL), ==, 0);
-
-  /* The launcher and rank 0 end, saying why, well before the 60 s timeout
-   * would: rank 0 sees the connection close. */
-  while ((ended = waitpid (launcher, &wait_status, WNOHANG)) == 0)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (20000);
-    }
-  g_assert_cmpint (ended, ==, launcher);
-  g_assert_false (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
-  {
-    g_autoptr(GIOChannel) channel = g_io_channel_unix_new (err_fd);
-
-    g_io_channel_set_close_on_unref (channel, TRUE);
-    g_io_channel_read_to_end (channel, &err, NULL, &error);
-    g_assert_no_error (error);
-  }
+  /* Once epoch 1 is committed, rank 1 dies.  The launcher and rank 0 end,
+   * saying why, well before the 60 s timeout would: rank 0 sees the
+   * connection close. */
+  err = kill_rank1_once (args, first, NULL);
   if (g_test_verbose ())
     g_printerr ("stderr:\n%s\n", err);
   g_assert_nonnull (strstr (err, "camtrail-cli train: rank 0 of 2"));
