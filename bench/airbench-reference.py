@@ -13,6 +13,7 @@ costs.  It is a benchmark helper, never used by the app or the tests.
     bench/airbench-reference.py DATA_DIR [--epochs 9.9] [--precision bf16]
         [--stem bias|bn] [--stem-lr-scale 1] [--bn-eps 1e-12] [--keep-last]
         [--stem-fp32]
+    bench/airbench-reference.py DATA_DIR --stem-noise
 """
 import argparse
 import math
@@ -109,6 +110,22 @@ def whiten(stem, images, eps=5e-4):
     stem.weight.requires_grad_(False)
 
 
+def stem_noise(train_x):
+    """Prints, per whitened channel, the spread of the stem's output on 2000
+    training images and the root-mean-square error bfloat16 autocast adds."""
+    stem = nn.Conv2d(3, 24, 2, bias=False)
+    whiten(stem, train_x[:2000])
+    with torch.no_grad():
+        exact = stem(train_x[:2000])
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            rounded = stem(train_x[:2000]).float()
+    error = (rounded - exact).pow(2).mean((0, 2, 3)).sqrt()
+    spread = exact.std((0, 2, 3))
+    print("channel  spread  bf16 error  error/spread")
+    for c in range(12):
+        print("%7d  %6.3f  %10.4f  %12.3f" % (c, spread[c], error[c], error[c] / spread[c]))
+
+
 def evaluate(net, images, labels, tta):
     def mirror(x):
         return 0.5 * (net(x) + net(x.flip(-1))) if tta >= 1 else net(x)
@@ -144,6 +161,8 @@ def main():
     parser.add_argument("--keep-last", action="store_true", help="train on the last, partial batch too")
     parser.add_argument("--stem-fp32", action="store_true",
                         help="the stem in float32 under bfloat16 autocast (as Camtrail's)")
+    parser.add_argument("--stem-noise", action="store_true",
+                        help="only print what bfloat16 does to the whitened stem's channels")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     AUTOCAST = args.precision == "bf16"
@@ -155,6 +174,8 @@ def main():
     train_u8, train_y = read_cifar(args.data, ["data_batch_%d.bin" % i for i in range(1, 6)])
     test_u8, test_y = read_cifar(args.data, ["test_batch.bin"])
     train_x, test_x = normalise(train_u8), normalise(test_u8)
+    if args.stem_noise:
+        return stem_noise(train_x)
 
     batch, momentum = 1024, 0.85
     kilostep = 1024 * (1 + 1 / (1 - momentum))
