@@ -291,6 +291,71 @@ test_sync_bn_matches_one_process (void)
     }
 }
 
+/* From the last progress line of @epoch in rank 0's log: the gradient
+ * buckets a step reduces and the percentage sent during the backward pass. */
+static guint
+gradient_buckets (const char *err,
+                  int         epoch,
+                  guint      *out_percent)
+{
+  g_autofree char *prefix = g_strdup_printf ("epoch %d/", epoch);
+  g_auto(GStrv) lines = g_strsplit (err, "\n", -1);
+  const char *last = NULL;
+  const char *at;
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix) && strstr (lines[i], "  batch ") != NULL)
+      last = lines[i];
+  g_assert_nonnull (last);
+  at = strstr (last, "allreduce in ");
+  if (at == NULL)
+    g_error ("no gradient buckets in \"%s\"", last);
+  g_assert_cmpint (sscanf (at, "allreduce in %u bucket", &n), ==, 1);
+  at = strstr (at, ", ");
+  g_assert_nonnull (at);
+  g_assert_cmpint (sscanf (at, ", %u%% sent during backward", out_percent), ==, 1);
+  return n;
+}
+
+#define BUCKET_RUN "--arch", "camtrail_net", "--width", "8", "--epochs", "2", \
+                   "--batch-size", "32", "--threads", "1", "--seed", "3", "--dist-timeout", "120"
+
+/* DDP's buckets: the gradients averaged in many small allreduces, each sent
+ * by the backward pass as soon as its gradients are in, give the very same
+ * weights as one allreduce of them all (two ranks: a sum of two floats is
+ * the same either way). */
+static void
+test_gradient_buckets (void)
+{
+  g_autofree char *whole = g_build_filename (tmpdir, "buckets-one", NULL);
+  g_autofree char *split = g_build_filename (tmpdir, "buckets-many", NULL);
+  g_autofree char *logs = g_build_filename (tmpdir, "logs-buckets", NULL);
+  g_auto(Result) one = { 0 }, many = { 0 };
+  guint percent = 0;
+
+  /* camtrail_net at width 8 holds well under DDP's first 1 MiB. */
+  run_torchrun (&one, logs, "train", "--data", data_dir, "--out", whole, BUCKET_RUN, NULL);
+  g_assert_cmpint (one.status, ==, 0);
+  g_assert_cmpuint (gradient_buckets (one.err, 2, &percent), ==, 1);
+  g_assert_cmpuint (percent, ==, 100);
+  /* About 100 bytes a bucket: a parameter or a few BatchNorm vectors each. */
+  run_torchrun (&many, logs, "train", "--data", data_dir, "--out", split, BUCKET_RUN,
+                "--bucket-cap-mb", "0.0001", NULL);
+  g_assert_cmpint (many.status, ==, 0);
+  for (int epoch = 1; epoch <= 2; epoch++)
+    {
+      g_autofree char *a = ct_run_dup_checkpoint_path (whole, epoch);
+      g_autofree char *b = ct_run_dup_checkpoint_path (split, epoch);
+      guint n = gradient_buckets (many.err, epoch, &percent);
+
+      g_test_message ("epoch %d: %u buckets, %u%% sent during backward", epoch, n, percent);
+      g_assert_cmpuint (n, >, 10);
+      g_assert_cmpuint (percent, ==, 100);
+      ct_test_assert_same_weights (a, b);
+    }
+}
+
 /* Asserts that @name in @dir_a and @dir_b hold the same bytes. */
 static void
 assert_same_file (const char *dir_a,
@@ -1102,6 +1167,7 @@ main (int    argc,
 
   g_test_add_func ("/cli-dist/train-two-ranks", test_train_two_ranks);
   g_test_add_func ("/cli-dist/sync-bn-matches-one-process", test_sync_bn_matches_one_process);
+  g_test_add_func ("/cli-dist/gradient-buckets", test_gradient_buckets);
   g_test_add_func ("/cli-dist/robustness-two-ranks", test_robustness_two_ranks);
   g_test_add_func ("/cli-dist/robustness-setup-agreement", test_robustness_setup_agreement);
   g_test_add_func ("/cli-dist/faithfulness-two-ranks", test_faithfulness_two_ranks);

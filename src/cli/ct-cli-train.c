@@ -51,6 +51,7 @@ report_cb (const CtTrainReport *report,
         gint64 now = g_get_monotonic_time ();
         gboolean last = p->batch == p->n_batches;
         char eta[32];
+        char buckets[80] = "";
         double left;
 
         /* A live line on a terminal; a line every ~10 s in a log. */
@@ -60,10 +61,15 @@ report_cb (const CtTrainReport *report,
         left = (p->n_batches - p->batch) * (p->images_done / (double) p->batch) /
                MAX (p->images_per_second, 1e-9);
         ct_stats_format_duration (left, eta, sizeof eta);
-        g_printerr ("%sepoch %d/%d  batch %zu/%zu  loss %.4f  acc %5.1f%%  %.0f img/s  lr %.4f  ETA %s%s",
+        /* Under torchrun, in a log: how the gradients' allreduces went. */
+        if (p->gradient_buckets > 0 && !term->tty)
+          g_snprintf (buckets, sizeof buckets, "  allreduce in %zu bucket%s, %.0f%% sent during backward",
+                      p->gradient_buckets, p->gradient_buckets == 1 ? "" : "s",
+                      100.0 * p->buckets_overlapped);
+        g_printerr ("%sepoch %d/%d  batch %zu/%zu  loss %.4f  acc %5.1f%%  %.0f img/s  lr %.4f  ETA %s%s%s",
                     term->tty ? "\r\033[K" : "",
                     report->epoch, report->epochs, p->batch, p->n_batches, p->loss,
-                    100.0 * p->accuracy, p->images_per_second, p->lr, eta,
+                    100.0 * p->accuracy, p->images_per_second, p->lr, eta, buckets,
                     term->tty ? "" : "\n");
         break;
       }
@@ -143,6 +149,7 @@ ct_cli_train (int    argc,
   double lr = NAN, warmup = NAN, momentum = NAN, weight_decay = NAN, smoothing = NAN;
   gint64 seed = 0;
   double dist_timeout = 300.0;
+  double bucket_cap_mb = 25.0;
   CtDist *dist = NULL;
   g_autofree char *rank_device = NULL;
   g_autofree char *rank_weights = NULL;
@@ -185,6 +192,7 @@ ct_cli_train (int    argc,
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress output"), NULL },
     { "rank-weights", 0, 0, G_OPTION_ARG_FILENAME, &rank_weights, N_("Every process also writes its weights after each epoch to DIR/rank-R-epoch-EEE.safetensors, to check that the ranks agree"), N_("DIR") },
     { "sync-bn", 0, 0, G_OPTION_ARG_NONE, &sync_bn, N_("Under torchrun: BatchNorm statistics over the whole group's batch, as PyTorch's SyncBatchNorm (default: each process's own, as DDP); a resumed run keeps its own"), NULL },
+    { "bucket-cap-mb", 0, 0, G_OPTION_ARG_DOUBLE, &bucket_cap_mb, N_("Under torchrun: the most megabytes (MiB) of gradients averaged in one allreduce, each sent while the backward pass goes on, as DDP's bucket_cap_mb (default 25; the first bucket at most 1)"), N_("MB") },
     { "dist-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &dist_timeout, N_("Under torchrun: seconds to wait for the other processes, at the start and at every step, before giving up (default 300)"), N_("SECONDS") },
     { NULL }
   };
@@ -224,6 +232,8 @@ ct_cli_train (int    argc,
     return ct_cli_usage_error ("train", "--precision cannot change a resumed run's");
   if (!(dist_timeout > 0 && dist_timeout <= 86400))
     return ct_cli_usage_error ("train", "--dist-timeout must be between 0 and 86400 seconds");
+  if (!(bucket_cap_mb >= 1e-6 && bucket_cap_mb <= 1e6))
+    return ct_cli_usage_error ("train", "--bucket-cap-mb must be between 0.000001 and 1000000");
   /* torchrun's variables make this process one rank of a data-parallel
    * training; without them nothing changes. */
   if (g_getenv ("WORLD_SIZE") != NULL && out == NULL)
@@ -317,6 +327,7 @@ ct_cli_train (int    argc,
     return status;
   options.dist = dist;
   options.sync_bn = sync_bn;
+  options.bucket_cap_bytes = (gsize) ceil (bucket_cap_mb * (1 << 20));
   options.rank_weights_dir = rank_weights;
   /* One GPU per process: torchrun's LOCAL_RANK picks it. */
   rank_device = ct_shard_dup_device (options.device, ct_dist_get_world_size (dist),

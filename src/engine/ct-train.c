@@ -91,6 +91,7 @@ typedef struct {
   int                epochs;
   CtDist            *dist;          /* nullable: evaluation is sharded over it */
   const char        *summary;       /* what every rank must agree on before training */
+  gsize              bucket_cap_bytes; /* with @dist: the gradient buckets' size */
   gboolean           told;          /* the others need no word of this rank's failure: the
                                      * group agreed to train (a failure now shows as a peer
                                      * gone), or an agreement ended it */
@@ -196,7 +197,8 @@ join_group (CtModel    *model,
     return TRUE;
   return agree (job, TRUE, error) &&
          ct_torch_check (ct_dist_broadcast_model (dist, model, &message), message, error) &&
-         ct_torch_check (ct_trainer_set_dist (trainer, dist, &message), message, error) &&
+         ct_torch_check (ct_trainer_set_dist (trainer, dist, job->bucket_cap_bytes, &message),
+                         message, error) &&
          ct_torch_check (ct_trainer_set_sync_batch_norm (trainer, sync_bn, &message), message,
                          error);
 }
@@ -517,11 +519,15 @@ dup_summary (const CtTrainOptions *options)
 {
   const CtHyperParams *h = &options->hyper;
 
+  /* The buckets too: ranks that split the gradients differently would
+   * pair allreduces of different sizes. */
   return g_strdup_printf ("%s --out %s --data %s --arch %s --epochs %d --batch-size %d "
-                          "--seed %" G_GUINT64_FORMAT " --lr %g%s%s",
+                          "--seed %" G_GUINT64_FORMAT " --lr %g --bucket-cap-mb %g%s%s",
                           options->resume ? "--resume" : "a new run", options->out_dir,
                           options->data, options->arch, h->epochs, h->batch_size,
-                          (guint64) h->seed, h->lr, options->sync_bn ? " --sync-bn" : "",
+                          (guint64) h->seed, h->lr,
+                          options->bucket_cap_bytes / (double) (1 << 20),
+                          options->sync_bn ? " --sync-bn" : "",
                           options->init != NULL ? " --init" : "");
 }
 
@@ -539,7 +545,7 @@ ct_train_run (const CtTrainOptions  *options,
   g_autofree char *summary = dup_summary (options);
   g_autoptr(GError) local_error = NULL;
   Job job = { report, user_data, cancellable, 0, 0, options->hyper.epochs, options->dist, summary,
-              FALSE };
+              options->bucket_cap_bytes, FALSE };
 
   if (train_run (options, report, user_data, cancellable, &job, &local_error))
     return TRUE;

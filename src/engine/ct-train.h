@@ -39,6 +39,8 @@ typedef struct {
                                  * (ct_dist_new_from_env); rank 0 alone writes the run */
   gboolean    sync_bn;          /* with @dist: BatchNorm statistics over the whole group's
                                  * batch (SyncBatchNorm); a resumed run keeps its manifest's */
+  gsize       bucket_cap_bytes; /* with @dist: the most bytes of gradients reduced in one
+                                 * allreduce (DDP's bucket_cap_mb); 0 = DDP's 25 MiB */
   const char *rank_weights_dir; /* nullable: every rank also writes its weights after each
                                  * epoch there, as rank-R-epoch-EEE.safetensors, so that a
                                  * check can compare the ranks */

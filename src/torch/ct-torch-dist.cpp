@@ -10,11 +10,13 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cerrno>
 #include <thread>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <cstdlib>
 #include <cstring>
@@ -191,6 +193,193 @@ torch::Tensor all_gather_bytes(CtDist &dist, const torch::Tensor &mine, const st
   run(dist, dist.group->allgather(outputs, inputs), what);
   return torch::cat(outputs[0]);
 }
+
+/* ---- DDP's gradient buckets ------------------------------------------- */
+
+struct GradientReducer::State {
+  struct Bucket {
+    std::vector<size_t> members;  // indices into params
+    std::vector<int64_t> offsets; // each member's first element in flat
+    torch::Tensor flat;           // float32, CPU, contiguous
+    size_t expected = 0;          // gradients still to come this step
+    bool live = false;            // a member learns this step: the bucket is sent
+    bool sent = false;
+    c10::intrusive_ptr<c10d::Work> work;
+  };
+
+  CtDist &dist;
+  std::vector<torch::Tensor> params;
+  std::vector<unsigned> hooks;   // per parameter, where it has one
+  std::vector<bool> hooked;
+  std::vector<size_t> bucket_of; // per parameter
+  std::vector<size_t> slot_of;   // its place among its bucket's members
+  std::vector<Bucket> buckets;
+  std::vector<bool> got;         // a gradient came this step
+  size_t next = 0;               // the first bucket not yet sent
+  bool armed = false;
+  torch::Tensor totals;
+  c10::intrusive_ptr<c10d::Work> totals_work;
+  uint64_t sent = 0, sent_in_backward = 0;
+  std::mutex lock; // CUDA's autograd calls hooks from its device threads
+
+  explicit State(CtDist &d) : dist(d) {}
+
+  void take(size_t i, const torch::Tensor &grad) {
+    Bucket &b = buckets[bucket_of[i]];
+    b.flat.narrow(0, b.offsets[slot_of[i]], params[i].numel()).copy_(grad.reshape({-1}));
+    got[i] = true;
+  }
+
+  // Sends the buckets from the first unsent one on while they are full:
+  // every rank sends the same buckets in the same order.
+  void send_full(bool in_backward) {
+    while (next < buckets.size() && buckets[next].expected == 0) {
+      Bucket &b = buckets[next++];
+      if (!b.live)
+        continue;
+      std::vector<torch::Tensor> tensors{b.flat};
+      b.work = dist.group->allreduce(tensors);
+      b.sent = true;
+      sent++;
+      if (in_backward)
+        sent_in_backward++;
+    }
+  }
+
+  void on_grad(size_t i, const torch::Tensor &grad) {
+    std::lock_guard<std::mutex> guard(lock);
+    if (!armed || got[i])
+      return;
+    take(i, grad);
+    if (buckets[bucket_of[i]].expected > 0)
+      buckets[bucket_of[i]].expected--;
+    send_full(true);
+  }
+};
+
+GradientReducer::GradientReducer(CtDist &dist, const std::vector<torch::Tensor> &params,
+                                 size_t bucket_cap_bytes)
+    : state_(std::make_unique<State>(dist)) {
+  State &s = *state_;
+  const size_t cap = std::max<size_t>(bucket_cap_bytes > 0 ? bucket_cap_bytes : kDefaultCapBytes,
+                                      sizeof(float));
+  s.params = params;
+  s.bucket_of.assign(params.size(), 0);
+  s.slot_of.assign(params.size(), 0);
+  s.got.assign(params.size(), false);
+  s.hooks.assign(params.size(), 0);
+  s.hooked.assign(params.size(), false);
+  // Reverse order, as DDP: the last layers' gradients come first.
+  std::vector<std::vector<size_t>> groups;
+  size_t bytes = 0;
+  for (size_t k = params.size(); k-- > 0;) {
+    size_t size = static_cast<size_t>(params[k].numel()) * sizeof(float);
+    size_t limit = groups.size() <= 1 ? std::min(cap, kFirstCapBytes) : cap;
+    if (groups.empty() || (bytes > 0 && bytes + size > limit)) {
+      groups.emplace_back();
+      bytes = 0;
+    }
+    groups.back().push_back(k);
+    bytes += size;
+  }
+  for (auto &members : groups) {
+    State::Bucket b;
+    int64_t n = 0;
+    for (size_t i : members) {
+      s.bucket_of[i] = s.buckets.size();
+      s.slot_of[i] = b.members.size();
+      b.members.push_back(i);
+      b.offsets.push_back(n);
+      n += params[i].numel();
+    }
+    b.flat = torch::zeros({n}, torch::dtype(torch::kFloat32));
+    s.buckets.push_back(std::move(b));
+  }
+  // A parameter frozen now has no hook: should it learn later, finish()
+  // takes its gradient after the backward pass.
+  State *state = &s;
+  for (size_t i = 0; i < params.size(); i++)
+    if (params[i].requires_grad()) {
+      s.hooks[i] = s.params[i].register_hook(
+          [state, i](const torch::Tensor &grad) { state->on_grad(i, grad); });
+      s.hooked[i] = true;
+    }
+}
+
+GradientReducer::~GradientReducer() {
+  State &s = *state_;
+  for (size_t i = 0; i < s.params.size(); i++)
+    if (s.hooked[i]) {
+      try {
+        s.params[i].remove_hook(s.hooks[i]);
+      } catch (...) {
+      }
+    }
+}
+
+void GradientReducer::begin(const torch::Tensor &totals) {
+  State &s = *state_;
+  std::lock_guard<std::mutex> guard(s.lock);
+  s.totals = totals.to(torch::kCPU, torch::kFloat32).contiguous().clone();
+  std::vector<torch::Tensor> tensors{s.totals};
+  s.totals_work = s.dist.group->allreduce(tensors);
+  std::fill(s.got.begin(), s.got.end(), false);
+  for (auto &b : s.buckets) {
+    b.expected = 0;
+    b.live = false;
+    b.sent = false;
+    b.work.reset();
+    // A learning parameter without a hook keeps its bucket for finish().
+    for (size_t i : b.members)
+      if (s.params[i].requires_grad()) {
+        b.live = true;
+        b.expected++;
+      }
+  }
+  // A bucket of frozen parameters only is skipped, in its turn: every rank
+  // holds the same parameters frozen, so all skip the same ones.
+  s.next = 0;
+  s.armed = true;
+}
+
+torch::Tensor GradientReducer::finish() {
+  State &s = *state_;
+  {
+    std::lock_guard<std::mutex> guard(s.lock);
+    s.armed = false;
+    for (size_t k = s.next; k < s.buckets.size(); k++) {
+      for (size_t i : s.buckets[k].members)
+        if (!s.got[i] && s.params[i].grad().defined())
+          s.take(i, s.params[i].grad());
+      s.buckets[k].expected = 0;
+    }
+    s.send_full(false);
+  }
+  run(s.dist, s.totals_work, "averaging gradients");
+  for (auto &b : s.buckets)
+    if (b.sent)
+      run(s.dist, b.work, "averaging gradients");
+  torch::NoGradGuard no_grad;
+  const float world = static_cast<float>(s.dist.world_size);
+  for (auto &b : s.buckets)
+    for (size_t j = 0; j < b.members.size(); j++) {
+      size_t i = b.members[j];
+      if (!b.sent || !s.got[i])
+        continue;
+      auto &grad = s.params[i].mutable_grad();
+      grad.copy_(b.flat.narrow(0, b.offsets[j], s.params[i].numel()).div_(world).view(grad.sizes()));
+    }
+  return s.totals;
+}
+
+void GradientReducer::abandon() noexcept {
+  std::lock_guard<std::mutex> guard(state_->lock);
+  state_->armed = false;
+}
+
+size_t GradientReducer::n_buckets() const { return state_->buckets.size(); }
+uint64_t GradientReducer::n_sent() const { return state_->sent; }
+uint64_t GradientReducer::n_sent_in_backward() const { return state_->sent_in_backward; }
 
 namespace {
 

@@ -11,8 +11,11 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace ct::dist {
 
@@ -68,6 +71,49 @@ std::string agree(CtDist &dist, const std::string &failure, const std::string &s
 // first agreement step, so the others stop with it there; returns true.
 // Without torchrun's variables nothing, and false.
 bool tell_failure_from_env(double timeout_seconds, const std::string &failure);
+
+// DDP's gradient reduction, overlapped with the backward pass: the
+// parameters, in reverse order (about the order their gradients appear),
+// are grouped into buckets of at most @bucket_cap_bytes of float32 (DDP's
+// bucket_cap_mb; the first bucket at most 1 MiB, as DDP's, so the first
+// allreduce starts early).  A hook on each parameter copies its gradient
+// into its bucket as autograd computes it; a bucket whose gradients are all
+// in is sent at once (an asynchronous allreduce), in bucket order so every
+// rank issues the same collectives in the same order, while the backward
+// pass goes on.  The hooks act only between begin() and finish(), so the
+// parameters' other backward passes (Grad-CAM) are left alone.
+class GradientReducer {
+public:
+  static constexpr size_t kDefaultCapBytes = 25u << 20;
+  static constexpr size_t kFirstCapBytes = 1u << 20;
+
+  GradientReducer(CtDist &dist, const std::vector<torch::Tensor> &params, size_t bucket_cap_bytes);
+  ~GradientReducer();
+  GradientReducer(const GradientReducer &) = delete;
+  GradientReducer &operator=(const GradientReducer &) = delete;
+
+  // Before the backward pass: sends @totals (a small float32 CPU tensor,
+  // summed over the ranks) and expects a gradient for every parameter
+  // that requires one.
+  void begin(const torch::Tensor &totals);
+  // After it: sends the buckets still unsent (a parameter that got no
+  // gradient), waits for every allreduce, and gives each parameter that got
+  // a gradient the average over the ranks.  Returns the summed totals.
+  torch::Tensor finish();
+  // The backward pass failed between begin() and finish(): the hooks stop
+  // acting (the collectives already sent are left to the group).
+  void abandon() noexcept;
+
+  size_t n_buckets() const;
+  // Since construction: buckets sent, and how many of them a hook sent
+  // while the backward pass still ran.
+  uint64_t n_sent() const;
+  uint64_t n_sent_in_backward() const;
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Makes every ct::BatchNorm2d of @net synchronise over @dist in training
 // mode (nullptr: plain BatchNorm again).  @dist must outlive that.

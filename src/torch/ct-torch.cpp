@@ -457,6 +457,7 @@ struct CtTrainer {
   size_t n_batches; // per epoch
   CtDist *dist = nullptr; // borrowed; data-parallel over it when set
   bool sync_bn = false;   // the model's BatchNorm layers synchronise over dist
+  std::unique_ptr<ct::dist::GradientReducer> reducer; // with dist: the gradients' buckets
   std::vector<std::string> param_names;
   std::vector<torch::Tensor> params;
   std::unique_ptr<torch::optim::SGD> optimizer;
@@ -1580,34 +1581,15 @@ struct BatchTotals {
   size_t count;
 };
 
-// One bucket: every gradient, flattened, then the batch's totals; summed
-// over the ranks in one allreduce, the gradients divided by the world size
-// (DDP's average), the totals returned as the group's.
-static BatchTotals average_gradients(CtTrainer &t, const BatchTotals &mine) {
-  torch::NoGradGuard no_grad;
-  CtDist &dist = *t.dist;
-  // Only the gradients the backward pass made (the same ones on every
-  // rank): a frozen parameter (camtrail_net's BatchNorm scales) must stay
-  // without one, or SGD would decay it where one process does not.
-  std::vector<torch::Tensor> pieces, grads;
-  pieces.reserve(t.params.size() + 1);
-  for (auto &p : t.params)
-    if (p.grad().defined()) {
-      grads.push_back(p.mutable_grad());
-      pieces.push_back(p.grad().reshape({-1}).to(torch::kFloat32));
-    }
-  pieces.push_back(torch::tensor({static_cast<float>(mine.loss_sum), static_cast<float>(mine.correct),
-                                  static_cast<float>(mine.count)})
-                       .to(t.model->device));
-  auto bucket = torch::cat(pieces);
-  ct::dist::allreduce_sum(dist, bucket, "averaging gradients");
-  int64_t offset = 0;
-  for (auto &g : grads) {
-    int64_t n = g.numel();
-    g.copy_(bucket.narrow(0, offset, n).view(g.sizes()).div_(ct::dist::world_size(dist)));
-    offset += n;
-  }
-  auto totals = bucket.narrow(0, offset, 3).to(torch::kCPU, torch::kFloat64);
+// The batch's totals as the tensor the reducer sums over the ranks.
+static torch::Tensor totals_tensor(const BatchTotals &mine) {
+  return torch::tensor({static_cast<float>(mine.loss_sum), static_cast<float>(mine.correct),
+                        static_cast<float>(mine.count)});
+}
+
+// The group's totals, from the reducer's sum.
+static BatchTotals group_totals(const torch::Tensor &summed) {
+  auto totals = summed.to(torch::kCPU, torch::kFloat64);
   const double *v = totals.data_ptr<double>();
   return {v[0], static_cast<int64_t>(std::llround(v[1])), static_cast<size_t>(std::llround(v[2]))};
 }
@@ -1685,6 +1667,8 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
     auto ce_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
         config.label_smoothing);
     auto started = std::chrono::steady_clock::now();
+    const uint64_t sent_before = trainer->reducer ? trainer->reducer->n_sent() : 0;
+    const uint64_t overlapped_before = trainer->reducer ? trainer->reducer->n_sent_in_backward() : 0;
     double loss_sum = 0.0;
     int64_t correct = 0;
     size_t done = 0;
@@ -1730,9 +1714,17 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
         check_finite();
         loss.backward();
       } else {
-        // Every rank sees the group's loss, so all of them stop together.
-        loss.backward();
-        totals = average_gradients(*trainer, totals);
+        // The gradients are averaged over the ranks in buckets sent while
+        // the backward pass runs (DDP); the totals go first.  Every rank
+        // sees the group's loss, so all of them stop together.
+        trainer->reducer->begin(totals_tensor(totals));
+        try {
+          loss.backward();
+        } catch (...) {
+          trainer->reducer->abandon();
+          throw;
+        }
+        totals = group_totals(trainer->reducer->finish());
         loss_value = totals.loss_sum / totals.count;
         check_finite();
       }
@@ -1756,6 +1748,14 @@ CtTorchStatus ct_trainer_run_epoch(CtTrainer *trainer, int epoch, const uint8_t 
         p.accuracy = static_cast<double>(correct) / done;
         p.images_per_second = seconds > 0.0 ? done / seconds : 0.0;
         p.lr = lr;
+        if (trainer->reducer) {
+          uint64_t sent = trainer->reducer->n_sent() - sent_before;
+          p.gradient_buckets = trainer->reducer->n_buckets();
+          p.buckets_overlapped =
+              sent > 0 ? (trainer->reducer->n_sent_in_backward() - overlapped_before) /
+                             static_cast<double>(sent)
+                       : 0.0;
+        }
         progress(&p, user_data);
       }
     }
@@ -1861,7 +1861,8 @@ CtTorchStatus ct_dist_broadcast_model(CtDist *dist, CtModel *model, char **error
   });
 }
 
-CtTorchStatus ct_trainer_set_dist(CtTrainer *trainer, CtDist *dist, char **error) {
+CtTorchStatus ct_trainer_set_dist(CtTrainer *trainer, CtDist *dist, size_t bucket_cap_bytes,
+                                  char **error) {
   return guarded(error, [&] {
     if (trainer == nullptr)
       invalid("ct_trainer_set_dist needs a trainer");
@@ -1881,6 +1882,10 @@ CtTorchStatus ct_trainer_set_dist(CtTrainer *trainer, CtDist *dist, char **error
     if (trainer->sync_bn)
       ct::dist::set_sync_batch_norm(*trainer->model->net, dist);
     trainer->sync_bn = trainer->sync_bn && dist != nullptr;
+    trainer->reducer.reset();
+    if (dist != nullptr)
+      trainer->reducer =
+          std::make_unique<ct::dist::GradientReducer>(*dist, trainer->params, bucket_cap_bytes);
     trainer->dist = dist;
     trainer->n_batches = n_batches;
   });

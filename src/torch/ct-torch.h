@@ -311,6 +311,12 @@ typedef struct CtTrainProgress {
   double  accuracy;           /* running train accuracy */
   double  images_per_second;
   double  lr;
+  /* Under torchrun (ct_trainer_set_dist()): the buckets a step's gradients
+   * are reduced in, and the share of this epoch's buckets so far that were
+   * sent while the backward pass still ran (DDP's overlap).  0 and 0 in one
+   * process. */
+  size_t  gradient_buckets;
+  double  buckets_overlapped;
 } CtTrainProgress;
 
 typedef void (*CtTrainProgressFunc) (const CtTrainProgress *progress,
@@ -464,14 +470,18 @@ CtTorchStatus ct_dist_broadcast_model   (CtDist              *dist,
  * start to a multiple of the world size W and takes every W-th index from
  * its rank on (torch's DistributedSampler); its batches hold
  * config->batch_size / W images (a batch size not divisible by W is
- * CT_TORCH_ERROR_INVALID_ARGUMENT).  After each backward pass the
- * gradients, flattened into one bucket with the batch's loss and correct
- * count, are summed over the ranks and divided by W; after each step every
+ * CT_TORCH_ERROR_INVALID_ARGUMENT).  As PyTorch's DDP, the gradients are
+ * summed over the ranks and divided by W in buckets of at most
+ * @bucket_cap_bytes (0: DDP's 25 MiB; the first at most 1 MiB), each sent
+ * as soon as the backward pass has made all of its gradients, so the
+ * reduction overlaps the rest of the backward pass; the batch's loss and
+ * correct count are summed alongside.  After each step every
  * rank takes rank 0's BatchNorm buffers (DDP's broadcast_buffers), so all
  * ranks hold identical weights.  Augmentation draws differ per rank.  The
  * epoch's loss, accuracy and progress are the whole group's. */
 CtTorchStatus ct_trainer_set_dist       (CtTrainer           *trainer,
                                          CtDist              *dist,
+                                         size_t               bucket_cap_bytes,
                                          char               **error);
 /* With @sync, the model's BatchNorm layers normalise training batches with
  * the statistics of the whole group's batch (PyTorch's SyncBatchNorm): each
