@@ -531,6 +531,59 @@ read_extra_part (Study      *self,
   return g_steal_pointer (&extra);
 }
 
+/* An optional section's part before it is measured.  When it is done (rank
+ * 0 decides, from its folder) its @steps are reported as read back and
+ * *@out_extra is the part: rank 0's from disk, an empty one on the other
+ * ranks, which report nothing.  Otherwise *@out_extra is NULL and the part
+ * is to be measured. */
+static gboolean
+begin_extra_part (Study         *self,
+                  const char    *key,
+                  const char    *name,
+                  const char    *method,
+                  guint          steps,
+                  const char    *part,
+                  CtStudyExtra **out_extra,
+                  GError       **error)
+{
+  g_autoptr(CtStudyExtra) extra = self->writer ? read_extra_part (self, key, name, method) : NULL;
+  gboolean done;
+
+  *out_extra = NULL;
+  if (!shared_part_done (self, extra != NULL, &done, error))
+    return FALSE;
+  if (done)
+    {
+      step_done (self, steps, TRUE, part);
+      *out_extra = extra != NULL ? g_steal_pointer (&extra) : g_new0 (CtStudyExtra, 1);
+    }
+  return TRUE;
+}
+
+/* An optional section's part once measured and written by rank 0: read
+ * back, as a resumed study would, so both give the same report; an empty
+ * one on the other ranks. */
+static CtStudyExtra *
+end_extra_part (Study       *self,
+                const char  *key,
+                const char  *name,
+                const char  *method,
+                GError     **error)
+{
+  CtStudyExtra *extra;
+
+  if (!self->writer)
+    return g_new0 (CtStudyExtra, 1);
+  extra = read_extra_part (self, key, name, method);
+  if (extra == NULL)
+    {
+      g_autofree char *csv_path = part_path (self, "%s.csv", name);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not read back %s", csv_path);
+    }
+  return extra;
+}
+
 static CtStudyExtra *
 faithfulness_part (Study        *self,
                    CtCamMethod   method,
@@ -546,7 +599,7 @@ faithfulness_part (Study        *self,
                                           CT_STUDY_FAITHFULNESS_ROAD_NOISE, request->batch_size);
   g_autofree char *csv_path = part_path (self, "%s.csv", name);
   g_autofree char *marker = part_path (self, "%s.json", name);
-  CtStudyExtra *extra = self->writer ? read_extra_part (self, key, name, method_name) : NULL;
+  CtStudyExtra *extra = NULL;
   g_autoptr(CtFaithfulness) result = NULL;
   FaithfulnessProgress data = { self, self->report.step, 0 };
   CtFaithfulnessRequest faithfulness = {
@@ -562,19 +615,10 @@ faithfulness_part (Study        *self,
     .batch_size = request->batch_size,
     .dist = request->dist,
   };
-  gboolean done;
 
-  if (!shared_part_done (self, extra != NULL, &done, error))
-    {
-      ct_study_extra_free (extra);
-      return NULL;
-    }
-  if (done)
-    {
-      step_done (self, request->n_epochs, TRUE, name);
-      /* The other ranks report nothing. */
-      return extra != NULL ? extra : g_new0 (CtStudyExtra, 1);
-    }
+  if (!begin_extra_part (self, key, name, method_name, request->n_epochs, name, &extra, error) ||
+      extra != NULL)
+    return extra;
   result = ct_faithfulness_compute (self->session, &faithfulness, faithfulness_progress_cb, &data,
                                     self->cancellable, error);
   if (result == NULL)
@@ -584,13 +628,7 @@ faithfulness_part (Study        *self,
     return NULL;
   self->report.step = data.base;
   step_done (self, request->n_epochs, FALSE, name);
-  if (!self->writer)
-    return g_new0 (CtStudyExtra, 1);
-  /* Read back, as a resumed study would: both give the same report. */
-  extra = read_extra_part (self, key, name, method_name);
-  if (extra == NULL)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not read back %s", csv_path);
-  return extra;
+  return end_extra_part (self, key, name, method_name, error);
 }
 
 static void
@@ -615,7 +653,7 @@ sanity_part (Study   *self,
   g_autofree char *key = g_strconcat (self->key, "; sanity check", NULL);
   g_autofree char *csv_path = part_path (self, "sanity.csv");
   g_autofree char *marker = part_path (self, "sanity.json");
-  CtStudyExtra *extra = self->writer ? read_extra_part (self, key, "sanity", method_name) : NULL;
+  CtStudyExtra *extra = NULL;
   g_autoptr(CtSanity) result = NULL;
   CtSanityRequest sanity = {
     .epochs = request->epochs,
@@ -627,19 +665,10 @@ sanity_part (Study   *self,
     .data = ct_cam_session_get_dataset (self->session)->path,
     .dist = request->dist,
   };
-  gboolean done;
 
-  if (!shared_part_done (self, extra != NULL, &done, error))
-    {
-      ct_study_extra_free (extra);
-      return NULL;
-    }
-  if (done)
-    {
-      step_done (self, 1, TRUE, "sanity check");
-      /* The other ranks report nothing. */
-      return extra != NULL ? extra : g_new0 (CtStudyExtra, 1);
-    }
+  if (!begin_extra_part (self, key, "sanity", method_name, 1, "sanity check", &extra, error) ||
+      extra != NULL)
+    return extra;
   result = ct_sanity_compute (self->session, &sanity, sanity_progress_cb, self, self->cancellable,
                               error);
   if (result == NULL)
@@ -648,12 +677,7 @@ sanity_part (Study   *self,
                        !ct_study_write_marker (key, marker, error)))
     return NULL;
   step_done (self, 1, FALSE, "sanity check");
-  if (!self->writer)
-    return g_new0 (CtStudyExtra, 1);
-  extra = read_extra_part (self, key, "sanity", method_name);
-  if (extra == NULL)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not read back %s", csv_path);
-  return extra;
+  return end_extra_part (self, key, "sanity", method_name, error);
 }
 
 /* ---- the study ---------------------------------------------------------- */

@@ -359,6 +359,9 @@ torch::Tensor GradientReducer::finish() {
   for (auto &b : s.buckets)
     if (b.sent)
       run(s.dist, b.work, "averaging gradients");
+  // Only a parameter that got a gradient gets one back (the same ones on
+  // every rank): a frozen one (camtrail_net's BatchNorm scales) must stay
+  // without, or SGD would decay it where one process does not.
   torch::NoGradGuard no_grad;
   const float world = static_cast<float>(s.dist.world_size);
   for (auto &b : s.buckets)
